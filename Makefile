@@ -1,0 +1,38 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+## Install, migrate, load the demo data when the database is empty, serve on :8000 (SQLite).
+run: $(VENV)/.installed
+	$(BIN)/events-app migrate
+	$(BIN)/events-app seed --if-empty
+	$(BIN)/events-app serve --host 127.0.0.1 --port 8000
+
+## Install the test extras, lint, and run the whole suite (SQLite and PostgreSQL).
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check events_app tests bench
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check events_app tests bench
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) events.db events.db-wal events.db-shm test-artifacts

@@ -1,0 +1,84 @@
+"""The `events-app` command: serve, migrate, seed (and the jobs other modules add)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from events_app import settings
+
+Command = Callable[[argparse.Namespace], int]
+_commands: dict[str, Command] = {}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "events_app.web.app:app",
+        host=args.host,
+        port=args.port,
+        workers=None if args.reload else args.workers,
+        reload=args.reload,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from events_app.migrate import upgrade
+
+    upgrade(settings.DATABASE_URL, args.revision)
+    print(f"Database is at revision {args.revision}.")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from events_app.db import write_session
+    from events_app.services import seed as seed_service
+
+    with write_session() as session:
+        if args.if_empty and seed_service.has_events(session):
+            print("The database already has events; demo data not loaded.")
+            return 0
+        added = seed_service.seed(session, Path(args.file))
+    print(f"Loaded {added} demo event(s).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="events-app", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the web app with uvicorn")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    _commands["serve"] = _serve
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("--revision", default="head")
+    _commands["migrate"] = _migrate
+
+    p = sub.add_parser("seed", help="load the demo events from seed/ (idempotent)")
+    p.add_argument("--file", default=str(settings.SEED_DIR / "events.json"))
+    p.add_argument("--if-empty", action="store_true", help="only when there are no events yet")
+    _commands["seed"] = _seed
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return _commands[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

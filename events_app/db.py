@@ -1,0 +1,95 @@
+"""Engine and sessions for SQLite (embedded default) and PostgreSQL (shared deployments).
+
+Capacity rules rely on one guarantee from this module: a session opened with
+`write_session()` holds the database's write lock (SQLite: BEGIN IMMEDIATE) or can take row
+locks (PostgreSQL: SELECT ... FOR UPDATE) for its whole transaction, so "count seats, then
+insert" is atomic across threads, worker processes and hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from events_app import settings
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str) -> Engine:
+    """Build an engine with the pragmas and pool each backend needs."""
+    if is_sqlite(url):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa_event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling issues BEGIN lazily and never IMMEDIATE; take it
+        # over so write transactions can grab the write lock up front (see write_session).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")  # wait for the write lock instead of failing
+        cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
+        cur.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock before the first read, so a transaction that reads
+        # the seat count and then inserts cannot interleave with another writer (and never
+        # hits SQLITE_BUSY_SNAPSHOT when upgrading a read snapshot to a write).
+        mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write_lock") else "BEGIN"
+        conn.exec_driver_sql(mode)
+
+
+_engine: Engine | None = None
+
+
+def get_engine() -> Engine:
+    global _engine
+    if _engine is None:
+        _engine = make_engine(settings.DATABASE_URL)
+    return _engine
+
+
+def set_engine(engine: Engine | None) -> None:
+    """Point the app at another database (tests, CLI --database-url)."""
+    global _engine
+    _engine = engine
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    with Session(get_engine()) as session:
+        yield session
+
+
+@contextmanager
+def write_session() -> Iterator[Session]:
+    """A transaction that commits on success and rolls back on any error.
+
+    On SQLite it starts with BEGIN IMMEDIATE; on PostgreSQL services lock the rows they
+    decide on with `with_for_update()`.
+    """
+    engine = get_engine()
+    if is_sqlite(str(engine.url)):
+        engine = engine.execution_options(write_lock=True)
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,219 @@
+"""Database tables and the small pure helpers that belong to them.
+
+All timestamps are stored as aware UTC datetimes; an event's wall-clock time is derived from
+its UTC instants and its IANA `timezone`, so DST changes never shift a stored event.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import pytz
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_token() -> str:
+    """256 random bits: manage links must not be guessable or derived from ids/e-mails."""
+    return secrets.token_urlsafe(32)
+
+
+def new_uid() -> str:
+    """An iCal UID fixed at creation, independent of title or slug, so it survives edits."""
+    return f"{uuid.uuid4()}@events-app"
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class RsvpStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ORGANIZER = "organizer"
+
+
+# Categories offered in forms and filters; the column is free text so it stays extensible.
+CATEGORIES: dict[str, str] = {
+    "protest": "Protest",
+    "rally": "Rally",
+    "briefing": "Policy briefing",
+    "town-hall": "Town hall",
+    "training": "Training",
+    "meeting": "Meeting",
+    "webinar": "Webinar",
+    "call": "Call",
+}
+
+
+def category_label(slug: str) -> str:
+    return CATEGORIES.get(slug, slug.replace("-", " ").title())
+
+
+class Organizer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)  # stored lower-cased
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default=Role.ORGANIZER.value, max_length=20)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class Event(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_event_status_starts_at", "status", "starts_at"),
+        Index("ix_event_status_ends_at", "status", "ends_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True, index=True)
+    uid: str = Field(default_factory=new_uid, max_length=120, unique=True)
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", max_length=500)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    category: str = Field(default="meeting", max_length=40, index=True)
+    starts_at: datetime = Field(index=True)  # UTC
+    ends_at: datetime  # UTC; for all-day events the exclusive end (midnight after last day)
+    timezone: str = Field(default="America/New_York", max_length=64)
+    all_day: bool = Field(default=False)
+    venue_name: str = Field(default="", max_length=200)
+    street_address: str = Field(default="", max_length=200)
+    city: str = Field(default="", max_length=100, index=True)
+    region: str = Field(default="", max_length=100)
+    postal_code: str = Field(default="", max_length=20)
+    latitude: float | None = None
+    longitude: float | None = None
+    online_url: str = Field(default="", max_length=500)
+    host_name: str = Field(default="", max_length=200)
+    capacity: int | None = None  # None: unlimited
+    max_guests: int = Field(default=4)
+    waitlist_enabled: bool = Field(default=True)
+    rsvp_deadline: datetime | None = None  # UTC; RSVPs also close when the event starts
+    status: str = Field(default=EventStatus.DRAFT.value, max_length=20, index=True)
+    cancel_message: str = Field(default="", max_length=2000)
+    cancelled_at: datetime | None = None
+    owner_id: int | None = Field(default=None, foreign_key="organizer.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+    sequence: int = Field(default=0)  # iCal SEQUENCE, bumped on time/place/status edits
+
+    @property
+    def tz(self) -> pytz.BaseTzInfo:
+        return pytz.timezone(self.timezone)
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(self.tz)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.ends_at.astimezone(self.tz)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+    @property
+    def is_online_only(self) -> bool:
+        return bool(self.online_url) and not (self.street_address or self.venue_name)
+
+    @property
+    def address_line(self) -> str:
+        region = " ".join(p for p in (self.region, self.postal_code) if p)
+        parts = [self.street_address, self.city, region]
+        return ", ".join(p for p in parts if p)
+
+
+class EventHost(SQLModel, table=True):
+    """Co-hosts: organizers other than the owner who may manage an event."""
+
+    __tablename__ = "event_host"
+    event_id: int = Field(foreign_key="event.id", primary_key=True, ondelete="CASCADE")
+    organizer_id: int = Field(foreign_key="organizer.id", primary_key=True, ondelete="CASCADE")
+
+
+class Rsvp(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("event_id", "email", name="uq_rsvp_event_email"),
+        Index("ix_rsvp_event_status", "event_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
+    token: str = Field(default_factory=new_token, max_length=64, unique=True, index=True)
+    name: str = Field(max_length=120)
+    email: str = Field(max_length=254, index=True)  # stored lower-cased
+    phone: str = Field(default="", max_length=40)
+    guests: int = Field(default=0)
+    comment: str = Field(default="", max_length=1000)
+    status: str = Field(default=RsvpStatus.CONFIRMED.value, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    # Waitlist order: parties are promoted by (waitlisted_at, id).
+    waitlisted_at: datetime | None = None
+    promoted_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    checked_in_at: datetime | None = None
+    reminder_sent_at: datetime | None = None
+
+    @property
+    def seats(self) -> int:
+        return 1 + self.guests
+
+
+class Outbox(SQLModel, table=True):
+    """Every e-mail is written here first, in the same transaction as the change it reports,
+    so a crash or an SMTP outage never loses a message; `send-outbox` delivers and retries."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    to_addr: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    ics: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Unique when set: makes "exactly once" (e.g. one reminder per attendee) a DB guarantee.
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    rsvp_id: int | None = Field(default=None, foreign_key="rsvp.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None, index=True)
+    attempts: int = Field(default=0)
+    last_error: str = Field(default="", max_length=2000)
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="organizer.id", ondelete="SET NULL")
+    action: str = Field(max_length=60)
+    entity_type: str = Field(max_length=30)
+    entity_id: int | None = None
+    detail: str = Field(default="", max_length=4000)
+
+
+class ThrottleHit(SQLModel, table=True):
+    """One row per rate-limited action; counted in a time window. Kept in the database (not
+    process memory) so the limit holds across worker processes and hosts."""
+
+    __tablename__ = "throttle_hit"
+    __table_args__ = (Index("ix_throttle_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,1 @@
+"""Business rules. Nothing here knows about HTTP: routes call these functions."""

@@ -1,0 +1,164 @@
+"""Public event queries: listing with filters and pagination, lookup by slug.
+
+The list filters are parsed by the web layer into an `EventQuery`; everything that decides
+which events a visitor may see (drafts never, past vs upcoming) lives here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+import pytz
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from events_app import settings
+from events_app.models import Event, EventStatus, utcnow
+
+VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
+MAX_PAGE = 10_000
+
+
+class QueryError(ValueError):
+    """A filter value the visitor sent that cannot be honoured (answered with 400)."""
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    when: Literal["upcoming", "past"] = "upcoming"
+    categories: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    q: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+
+    def __post_init__(self) -> None:
+        if self.page < 1 or self.page > MAX_PAGE:
+            raise QueryError("page must be a whole number from 1")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise QueryError("the 'from' date is after the 'to' date")
+        if len(self.q) > 200:
+            raise QueryError("the search text is too long (200 characters at most)")
+
+
+@dataclass
+class EventPage:
+    items: list[Event]
+    total: int
+    page: int
+    page_size: int
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _day_start_utc(d: date) -> datetime:
+    """Date filters are calendar days in the site's default timezone."""
+    tz = pytz.timezone(settings.DEFAULT_TIMEZONE)
+    return tz.localize(datetime.combine(d, time.min)).astimezone(pytz.utc)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_events(
+    session: Session,
+    query: EventQuery,
+    page_size: int | None = None,
+    now: datetime | None = None,
+) -> EventPage:
+    """Published (and cancelled, shown as such) events matching the filters, one page.
+
+    Upcoming means "not yet over", so an event in progress stays listed until it ends.
+    """
+    page_size = page_size or settings.PAGE_SIZE
+    now = now or utcnow()
+    conds = [col(Event.status).in_(VISIBLE_STATUSES)]
+    if query.when == "past":
+        conds.append(col(Event.ends_at) < now)
+        order = (col(Event.starts_at).desc(), col(Event.id).desc())
+    else:
+        conds.append(col(Event.ends_at) >= now)
+        order = (col(Event.starts_at).asc(), col(Event.id).asc())
+    if query.categories:
+        conds.append(col(Event.category).in_(query.categories))
+    if query.cities:
+        conds.append(func.lower(Event.city).in_([c.lower() for c in query.cities]))
+    if query.date_from:
+        conds.append(col(Event.starts_at) >= _day_start_utc(query.date_from))
+    if query.date_to:
+        conds.append(col(Event.starts_at) < _day_start_utc(query.date_to + timedelta(days=1)))
+    if query.q.strip():
+        pattern = f"%{_escape_like(query.q.strip().lower())}%"
+        conds.append(
+            or_(
+                *(
+                    func.lower(c).like(pattern, escape="\\")
+                    for c in (Event.title, Event.summary, Event.description, Event.venue_name,
+                              Event.city, Event.host_name)
+                )
+            )
+        )
+    total = session.exec(select(func.count()).select_from(Event).where(*conds)).one()
+    items = list(
+        session.exec(
+            select(Event)
+            .where(*conds)
+            .order_by(*order)
+            .offset((query.page - 1) * page_size)
+            .limit(page_size)
+        ).all()
+    )
+    return EventPage(items=items, total=total, page=query.page, page_size=page_size)
+
+
+def get_public_event(session: Session, slug: str) -> Event | None:
+    """An event a visitor may see: drafts are invisible to the public."""
+    return session.exec(
+        select(Event).where(Event.slug == slug, col(Event.status).in_(VISIBLE_STATUSES))
+    ).first()
+
+
+def known_cities(session: Session) -> list[str]:
+    """Cities with visible upcoming or recent events, for the filter's choices."""
+    rows = session.exec(
+        select(Event.city)
+        .where(col(Event.status).in_(VISIBLE_STATUSES), Event.city != "")
+        .distinct()
+        .order_by(Event.city)
+    ).all()
+    return list(rows)
+
+
+def known_categories(session: Session) -> list[str]:
+    rows = session.exec(
+        select(Event.category)
+        .where(col(Event.status).in_(VISIBLE_STATUSES))
+        .distinct()
+        .order_by(Event.category)
+    ).all()
+    return list(rows)
+
+
+def data_version(session: Session) -> tuple[str, int]:
+    """A cheap fingerprint of all events: (latest update, row count).
+
+    Derived from the data, not from process memory, so every worker process agrees on it;
+    caches of rendered pages and feeds key on it.
+    """
+    latest, count = session.exec(select(func.max(Event.updated_at), func.count(Event.id))).one()
+    return (latest.isoformat() if latest else "", int(count))

@@ -1,0 +1,87 @@
+"""Loading the demo calendar from `seed/events.json`.
+
+Dates in the file are offsets from today, so the demo never goes stale. Loading is keyed on
+the slug and never overwrites an existing event: running it twice changes nothing, and an
+organizer's edits to a demo event survive a re-seed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytz
+from sqlmodel import Session, select
+
+from events_app import settings
+from events_app.models import Event, EventStatus, utcnow
+
+DEFAULT_SEED_FILE = settings.SEED_DIR / "events.json"
+
+
+def _event_from_record(rec: dict[str, Any], today: date) -> Event:
+    tz = pytz.timezone(rec["timezone"])
+    day = today + timedelta(days=int(rec["day_offset"]))
+    if rec.get("all_day"):
+        # All-day events span whole local days; the stored end is the exclusive next midnight.
+        start_local = tz.localize(datetime.combine(day, time.min))
+        days = max(1, int(rec.get("duration_minutes", 1440)) // 1440)
+        end_local = tz.localize(datetime.combine(day + timedelta(days=days), time.min))
+    else:
+        hh, mm = (int(x) for x in rec["start"].split(":"))
+        start_local = tz.localize(datetime.combine(day, time(hh, mm)))
+        # Add the duration in UTC so an event crossing a DST change keeps its real length.
+        end_local = start_local + timedelta(minutes=int(rec["duration_minutes"]))
+    status = rec.get("status", EventStatus.PUBLISHED.value)
+    now = utcnow()
+    return Event(
+        slug=rec["slug"],
+        title=rec["title"],
+        summary=rec.get("summary", ""),
+        description=rec.get("description", ""),
+        category=rec.get("category", "meeting"),
+        starts_at=start_local.astimezone(pytz.utc),
+        ends_at=end_local.astimezone(pytz.utc),
+        timezone=rec["timezone"],
+        all_day=bool(rec.get("all_day", False)),
+        venue_name=rec.get("venue_name", ""),
+        street_address=rec.get("street_address", ""),
+        city=rec.get("city", ""),
+        region=rec.get("region", ""),
+        postal_code=rec.get("postal_code", ""),
+        latitude=rec.get("latitude"),
+        longitude=rec.get("longitude"),
+        online_url=rec.get("online_url", ""),
+        host_name=rec.get("host_name", ""),
+        capacity=rec.get("capacity"),
+        max_guests=int(rec.get("max_guests", 4)),
+        status=status,
+        cancel_message=rec.get("cancel_message", ""),
+        cancelled_at=now if status == EventStatus.CANCELLED.value else None,
+        sequence=1 if status == EventStatus.CANCELLED.value else 0,
+    )
+
+
+def load_records(path: Path = DEFAULT_SEED_FILE) -> list[dict[str, Any]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return list(data["events"])
+
+
+def seed(session: Session, path: Path = DEFAULT_SEED_FILE, today: date | None = None) -> int:
+    """Insert the demo events whose slugs are not stored yet; returns how many were added."""
+    today = today or datetime.now(pytz.timezone(settings.DEFAULT_TIMEZONE)).date()
+    existing = set(session.exec(select(Event.slug)).all())
+    added = 0
+    for rec in load_records(path):
+        if rec["slug"] in existing:
+            continue
+        session.add(_event_from_record(rec, today))
+        existing.add(rec["slug"])
+        added += 1
+    return added
+
+
+def has_events(session: Session) -> bool:
+    return session.exec(select(Event.id).limit(1)).first() is not None

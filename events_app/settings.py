@@ -1,0 +1,84 @@
+"""The one place the environment is read.
+
+Everything configurable comes from environment variables or an optional `.env` file in the
+working directory. Tests set the environment before importing the app, so values are read once,
+at import, as Starlette's own `Config` intends.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytz
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+SEED_DIR = PROJECT_ROOT / "seed"
+
+# Config warns when the file is missing; a .env is optional here.
+config = Config(".env" if Path(".env").is_file() else None)
+
+DATABASE_URL: str = config("DATABASE_URL", default="sqlite:///./events.db")
+BASE_URL: str = config("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_NAME: str = config("SITE_NAME", default="Local Officials Events")
+SITE_DESCRIPTION: str = config(
+    "SITE_DESCRIPTION",
+    default="Protests, policy briefings, town halls and trainings across the network.",
+)
+DEFAULT_TIMEZONE: str = config("DEFAULT_TIMEZONE", default="America/New_York")
+DEBUG: bool = config("DEBUG", cast=bool, default=False)
+PAGE_SIZE: int = config("PAGE_SIZE", cast=int, default=20)
+
+# Mail (issue 3): with no SMTP_HOST, messages stay in the outbox table and are logged.
+SMTP_HOST: str = config("SMTP_HOST", default="")
+SMTP_PORT: int = config("SMTP_PORT", cast=int, default=25)
+SMTP_USER: str = config("SMTP_USER", default="")
+SMTP_PASSWORD: Secret = config("SMTP_PASSWORD", cast=Secret, default="")
+SMTP_STARTTLS: bool = config("SMTP_STARTTLS", cast=bool, default=False)
+MAIL_FROM: str = config("MAIL_FROM", default="events@localhost")
+
+# Abuse limits; tests lower or raise them through the environment.
+RSVP_RATE_LIMIT: int = config("RSVP_RATE_LIMIT", cast=int, default=10)  # posts per minute per IP
+LOGIN_MAX_FAILURES: int = config("LOGIN_MAX_FAILURES", cast=int, default=5)  # per 15 minutes
+
+if DEFAULT_TIMEZONE not in pytz.all_timezones_set:
+    raise ValueError(f"DEFAULT_TIMEZONE={DEFAULT_TIMEZONE!r} is not an IANA timezone name")
+
+SECRET_KEY_FILE = Path(config("SECRET_KEY_FILE", default=".secret_key"))
+
+
+def _load_secret_key() -> Secret:
+    """Use SECRET_KEY when given; otherwise generate one and keep it in a local file.
+
+    A hard-coded fallback would let anyone forge sessions on a deployment that forgot to set
+    it; a generated key kept on disk survives restarts and is shared by every worker process
+    started from the same directory.
+    """
+    explicit = config("SECRET_KEY", default="")
+    if explicit:
+        return Secret(explicit)
+    try:
+        return Secret(SECRET_KEY_FILE.read_text().strip())
+    except FileNotFoundError:
+        pass
+    # Written to a private temp file, then hard-linked into place: when several workers start
+    # at once exactly one link succeeds, and nobody ever reads a half-written key.
+    tmp = SECRET_KEY_FILE.with_name(f"{SECRET_KEY_FILE.name}.{os.getpid()}.tmp")
+    tmp.write_text(secrets.token_urlsafe(48))
+    tmp.chmod(0o600)
+    try:
+        os.link(tmp, SECRET_KEY_FILE)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return Secret(SECRET_KEY_FILE.read_text().strip())
+
+
+SECRET_KEY: Secret = _load_secret_key()
+HTTPS: bool = BASE_URL.startswith("https://")

@@ -1,0 +1,59 @@
+"""Human-readable event times, always in the event's own timezone with its abbreviation.
+
+A member reading "2:00 PM CDT" for an event in St. Louis must see the time on the clocks in
+St. Louis, whatever the server's or reader's timezone and on either side of a DST change.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytz
+
+
+def _day(d: datetime | date) -> str:
+    return f"{d:%a} {d.day} {d:%b}"
+
+
+def _clock(d: datetime) -> str:
+    hour = d.hour % 12 or 12
+    return f"{hour}:{d:%M} {'AM' if d.hour < 12 else 'PM'}"
+
+
+def local(dt: datetime, tz_name: str) -> datetime:
+    return dt.astimezone(pytz.timezone(tz_name))
+
+
+def format_start(starts_at: datetime, tz_name: str) -> str:
+    """'Sat 14 Mar, 2:00 PM CDT'."""
+    loc = local(starts_at, tz_name)
+    return f"{_day(loc)}, {_clock(loc)} {loc.tzname()}"
+
+
+def format_range(starts_at: datetime, ends_at: datetime, tz_name: str, all_day: bool) -> str:
+    """The full when-line of an event.
+
+    All-day events store an exclusive end (midnight after the last day), so the last day shown
+    is one day before it.
+    """
+    start, end = local(starts_at, tz_name), local(ends_at, tz_name)
+    if all_day:
+        last = (end - timedelta(days=1)).date() if end.time() == datetime.min.time() else end.date()
+        if last <= start.date():
+            return f"{_day(start)} {start.year}, all day"
+        return f"{_day(start)} – {_day(last)} {last.year}, all day"
+    if start.date() == end.date():
+        return f"{_day(start)} {start.year}, {_clock(start)} – {_clock(end)} {end.tzname()}"
+    return (
+        f"{_day(start)} {start.year}, {_clock(start)} {start.tzname()} – "
+        f"{_day(end)} {end.year}, {_clock(end)} {end.tzname()}"
+    )
+
+
+def format_day_heading(d: date) -> str:
+    """'Saturday 14 March 2026', used to group the list page by day."""
+    return f"{d:%A} {d.day} {d:%B} {d.year}"
+
+
+def utc_iso(dt: datetime) -> str:
+    return dt.astimezone(pytz.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

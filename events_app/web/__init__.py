@@ -1,0 +1,1 @@
+"""HTTP layer: thin Starlette routes that parse input, call a service, and render."""

@@ -1,0 +1,29 @@
+"""Builds the ASGI app from each web module's route table."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from events_app import settings
+from events_app.web import public
+from events_app.web.csrf import CSRFMiddleware
+from events_app.web.errors import exception_handlers
+
+
+def create_app() -> Starlette:
+    routes = [
+        *public.routes,
+        Mount("/static", app=StaticFiles(directory=str(settings.STATIC_DIR)), name="static"),
+    ]
+    return Starlette(
+        debug=settings.DEBUG,
+        routes=routes,
+        middleware=[Middleware(CSRFMiddleware)],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+    )
+
+
+app = create_app()

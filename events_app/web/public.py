@@ -1,0 +1,111 @@
+"""Public calendar pages: the event list and the event detail page."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from itertools import groupby
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events_app.db import read_session
+from events_app.models import CATEGORIES
+from events_app.services import events as event_service
+from events_app.services import rsvp as rsvp_service
+from events_app.web.resources import render
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_date(raw: str | None, label: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        if not _DATE_RE.match(raw):
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise HTTPException(400, f"The {label} date must look like 2026-03-14.") from None
+
+
+def parse_event_query(request: Request) -> event_service.EventQuery:
+    """Turn the list page's query string into an EventQuery, or answer 400."""
+    params = request.query_params
+    when = params.get("when", "upcoming")
+    if when not in ("upcoming", "past"):
+        raise HTTPException(400, "'when' must be 'upcoming' or 'past'.")
+    raw_page = params.get("page", "1")
+    if not raw_page.isdigit() or len(raw_page) > 6:
+        raise HTTPException(400, "The page number must be a whole number from 1.")
+    try:
+        return event_service.EventQuery(
+            when=when,  # type: ignore[arg-type]
+            categories=tuple(c for c in params.getlist("category") if c)[:20],
+            cities=tuple(c for c in params.getlist("city") if c)[:20],
+            q=params.get("q", "").strip(),
+            date_from=_parse_date(params.get("from"), "'from'"),
+            date_to=_parse_date(params.get("to"), "'to'"),
+            page=int(raw_page),
+        )
+    except event_service.QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def _filter_params(query: event_service.EventQuery) -> dict[str, Any]:
+    return {
+        "when": query.when if query.when != "upcoming" else "",
+        "category": list(query.categories),
+        "city": list(query.cities),
+        "q": query.q,
+        "from": query.date_from.isoformat() if query.date_from else "",
+        "to": query.date_to.isoformat() if query.date_to else "",
+    }
+
+
+async def event_list(request: Request) -> Response:
+    query = parse_event_query(request)
+    with read_session() as session:
+        page = event_service.list_events(session, query)
+        if query.page > page.pages:
+            raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
+        cities = event_service.known_cities(session)
+    days = [
+        (day, list(items))
+        for day, items in groupby(page.items, key=lambda e: e.local_start.date())
+    ]
+    filters = _filter_params(query)
+    is_filtered = any(v for k, v in filters.items() if k != "when")
+    return render(
+        request,
+        "events/list.html",
+        {
+            "page": page,
+            "days": days,
+            "query": query,
+            "filters": filters,
+            "is_filtered": is_filtered,
+            "categories": CATEGORIES,
+            "cities": cities,
+        },
+    )
+
+
+async def event_detail(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    with read_session() as session:
+        event = event_service.get_public_event(session, slug)
+        if event is None:
+            raise HTTPException(404, "We could not find that event. It may have been removed.")
+        seats = rsvp_service.seat_counts(session, event)
+    return render(request, "events/detail.html", {"event": event, "seats": seats})
+
+
+routes = [
+    Route("/", event_list, name="home"),
+    Route("/events", event_list, name="event_list"),
+    Route("/events/{slug:str}", event_detail, name="event_detail"),
+]

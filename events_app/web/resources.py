@@ -1,0 +1,72 @@
+"""Objects shared by all routes (the template environment), so routes never import the app."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote_plus, urlencode
+
+import jinja2
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from events_app import settings, timefmt
+from events_app.models import Event, category_label
+from events_app.web.csrf import csrf_token
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(settings.TEMPLATES_DIR)),
+    # Autoescape every HTML/XML template: user-supplied titles and names are never trusted.
+    autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+    undefined=jinja2.StrictUndefined if settings.DEBUG else jinja2.Undefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _event_when(event: Event) -> str:
+    return timefmt.format_range(event.starts_at, event.ends_at, event.timezone, event.all_day)
+
+
+def _event_start(event: Event) -> str:
+    if event.all_day:
+        return timefmt.format_range(event.starts_at, event.ends_at, event.timezone, True)
+    return timefmt.format_start(event.starts_at, event.timezone)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat()
+
+
+def _query(params: dict[str, Any]) -> str:
+    """Build a query string from a dict, dropping empty values; lists repeat the key."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        pairs.extend((key, str(v)) for v in values if v not in (None, ""))
+    return urlencode(pairs)
+
+
+_env.filters.update(
+    event_when=_event_when,
+    event_start=_event_start,
+    iso=_iso,
+    category_label=category_label,
+    query=_query,
+    urlquote=quote_plus,
+)
+_env.globals.update(
+    site_name=settings.SITE_NAME,
+    site_description=settings.SITE_DESCRIPTION,
+    base_url=settings.BASE_URL,
+    csrf_token=csrf_token,
+)
+
+templates = Jinja2Templates(env=_env)
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> Any:
+    return templates.TemplateResponse(
+        request, name, context or {}, status_code=status_code, headers=headers
+    )

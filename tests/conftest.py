@@ -1,0 +1,248 @@
+"""Shared fixtures: every database test runs on a real SQLite file and on real PostgreSQL.
+
+Isolation: SQLite tests each get a fresh copy of a migrated template file; PostgreSQL tests
+share one database created (and migrated) for this pytest process, truncated before each test.
+Truncation rather than a rolled-back transaction keeps tests honest about commits, and lets a
+real uvicorn server in another process see the same rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# The environment is read once, when events_app.settings is imported: set it first.
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("DATABASE_URL", "sqlite:///./unused-by-tests.db")
+os.environ.setdefault("BASE_URL", "http://testserver")
+os.environ.setdefault("RSVP_RATE_LIMIT", "1000")
+os.environ.setdefault("SMTP_HOST", "")
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
+
+from events_app import db as app_db  # noqa: E402
+from events_app.migrate import upgrade  # noqa: E402
+
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Expose each phase's report on the item, so fixtures can act on failures."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+# --- SQLite -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+def _pg_admin_engine() -> Engine:
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database of our own for this pytest process, so parallel runs never collide."""
+    admin = _pg_admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        admin.dispose()
+        reason = f"PostgreSQL unreachable at {make_url(PG_URL).render_as_string()}: {exc}"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: the PostgreSQL half of the suite is required)")
+        pytest.skip(reason)
+    name = f"events_app_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_database: str) -> Iterator[Engine]:
+    engine = app_db.make_engine(pg_database)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+# --- The database fixture every DB test uses ------------------------------------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """The URL of a fresh, migrated, empty database; the app's engine points at it."""
+    if request.param == "sqlite":
+        path = tmp_path / "events.db"
+        shutil.copy(sqlite_template, path)
+        url = f"sqlite:///{path}"
+        engine = app_db.make_engine(url)
+        app_db.set_engine(engine)
+        yield url
+        app_db.set_engine(None)
+        engine.dispose()
+    else:
+        pg_url = request.getfixturevalue("pg_database")
+        engine = request.getfixturevalue("pg_engine")
+        _truncate_all(engine)
+        app_db.set_engine(engine)
+        yield pg_url
+        app_db.set_engine(None)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Engine:
+    return app_db.get_engine()
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator:
+    from starlette.testclient import TestClient
+
+    from events_app.web.app import create_app
+
+    with TestClient(create_app()) as c:
+        yield c
+
+
+# --- A real server, for browser and concurrency tests --------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, url: str, proc: subprocess.Popen, log: Path) -> None:
+        self.url, self.proc, self.log = url, proc, log
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_server(db_url: str, tmp_path: Path, workers: int = 1,
+                 extra_env: dict[str, str] | None = None) -> LiveServer:
+    """Run `uvicorn events_app.web.app:app` in its own process(es) against db_url."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "BASE_URL": f"http://127.0.0.1:{port}",
+           **(extra_env or {})}
+    log = tmp_path / f"server-{port}.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "events_app.web.app:app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError(f"server did not start:\n{log.read_text()}")
+    return LiveServer(f"http://127.0.0.1:{port}", proc, log)
+
+
+@pytest.fixture
+def live_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_server(db_url, tmp_path)
+    yield server
+    server.stop()
+
+
+# --- Browser --------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+        pytest.skip("chromium not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser, request: pytest.FixtureRequest) -> Iterator:
+    """A factory of pages in fresh browser contexts; screenshots each on test failure."""
+    contexts = []
+
+    def make(**context_args):
+        ctx = browser.new_context(**context_args)
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for i, ctx in enumerate(contexts):
+            for j, page in enumerate(ctx.pages):
+                name = f"{request.node.name}-{i}-{j}.png".replace("/", "_")
+                with contextlib.suppress(Exception):  # a screenshot is best effort
+                    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

@@ -1,0 +1,146 @@
+"""Public list and detail pages: filters, pagination edges, visibility, error pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from events_app.models import utcnow
+from tests.factories import make_event
+
+
+def titles(html: str) -> list[str]:
+    return re.findall(r'class="event-title">\s*<a href="[^"]+">([^<]+)</a>', html)
+
+
+def test_list_shows_upcoming_published_events_in_order(client) -> None:
+    now = utcnow()
+    make_event(title="Later", starts_at=now + timedelta(days=9))
+    make_event(title="Sooner", starts_at=now + timedelta(days=2))
+    make_event(title="Draft one", status="draft")
+    make_event(title="Over already", starts_at=now - timedelta(days=3))
+    r = client.get("/events")
+    assert r.status_code == 200
+    assert titles(r.text) == ["Sooner", "Later"]
+    assert client.get("/").text.count('class="event-card') == 2
+
+
+def test_in_progress_event_is_still_upcoming(client) -> None:
+    now = utcnow()
+    make_event(title="Happening now", starts_at=now - timedelta(hours=1),
+               ends_at=now + timedelta(hours=1))
+    assert titles(client.get("/events").text) == ["Happening now"]
+
+
+def test_past_view_lists_newest_first(client) -> None:
+    now = utcnow()
+    make_event(title="Last month", starts_at=now - timedelta(days=30))
+    make_event(title="Last week", starts_at=now - timedelta(days=7))
+    make_event(title="Next week", starts_at=now + timedelta(days=7))
+    assert titles(client.get("/events?when=past").text) == ["Last week", "Last month"]
+
+
+def test_filters_category_city_text_and_dates(client) -> None:
+    now = utcnow()
+    make_event(title="Airport protest", category="protest", city="Chicago",
+               starts_at=now + timedelta(days=3))
+    make_event(title="Janus briefing", category="briefing", city="Philadelphia",
+               description="How members can take action after Janus v. AFSCME",
+               starts_at=now + timedelta(days=10))
+    make_event(title="School board meeting", category="meeting", city="St. Paul",
+               starts_at=now + timedelta(days=20))
+    assert titles(client.get("/events?category=protest").text) == ["Airport protest"]
+    assert titles(client.get("/events?city=philadelphia").text) == ["Janus briefing"]
+    assert titles(client.get("/events?city=Chicago&city=St.+Paul").text) == [
+        "Airport protest", "School board meeting"]
+    assert titles(client.get("/events?q=AFSCME").text) == ["Janus briefing"]
+    assert titles(client.get("/events?q=100%25").text) == []  # '%' is literal, not a wildcard
+    day = (now + timedelta(days=10)).date()
+    r = client.get(f"/events?from={day - timedelta(days=1)}&to={day + timedelta(days=1)}")
+    assert titles(r.text) == ["Janus briefing"]
+    empty = client.get("/events?category=training")
+    assert "No events found" in empty.text and "Try fewer filters" in empty.text
+
+
+def test_pagination_has_stable_urls_and_edges(client) -> None:
+    now = utcnow()
+    for i in range(25):
+        make_event(title=f"Event {i:02d}", category="training",
+                   starts_at=now + timedelta(days=1, hours=i))
+    first = client.get("/events?category=training")
+    assert len(titles(first.text)) == 20
+    assert re.search(r'rel="next" href="[^"]*/events\?category=training&amp;page=2"', first.text)
+    second = client.get("/events?category=training&page=2")
+    assert titles(second.text) == [f"Event {i:02d}" for i in range(20, 25)]
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    assert client.get("/events?page=3").status_code == 404
+    assert client.get("/events?page=0").status_code == 400
+    assert client.get("/events?page=-1").status_code == 400
+    assert client.get("/events?page=abc").status_code == 400
+    assert client.get("/events?page=99999999999999999999").status_code == 400
+
+
+def test_empty_calendar_says_what_to_do(client) -> None:
+    r = client.get("/events")
+    assert r.status_code == 200
+    assert "Nothing is scheduled right now" in r.text
+
+
+@pytest.mark.parametrize("query", [
+    "from=2026-13-01", "to=yesterday", "from=2026-05-02&to=2026-05-01", "when=soon",
+    "q=" + "x" * 300,
+])
+def test_bad_query_parameters_give_400_page(client, query: str) -> None:
+    r = client.get(f"/events?{query}")
+    assert r.status_code == 400
+    assert "text/html" in r.headers["content-type"]
+    assert "Back to upcoming events" in r.text
+
+
+def test_detail_page_shows_event_in_its_timezone(client) -> None:
+    from datetime import UTC, datetime
+    make_event(slug="st-louis-airport", title="Airport protest", timezone="America/Chicago",
+               starts_at=datetime(2030, 3, 16, 19, 0, tzinfo=UTC),
+               ends_at=datetime(2030, 3, 16, 21, 0, tzinfo=UTC),
+               venue_name="Lambert Airport Terminal 1", street_address="10701 Lambert Intl Blvd",
+               city="St. Louis", region="MO", latitude=38.7487, longitude=-90.37,
+               capacity=10, host_name="Missouri Officials Network")
+    r = client.get("/events/st-louis-airport")
+    assert r.status_code == 200
+    assert "Sat 16 Mar 2030, 2:00 PM – 4:00 PM CDT" in r.text
+    assert "openstreetmap.org/?mlat=38.7487" in r.text
+    assert "10 of 10 spots left" in r.text
+    assert "Missouri Officials Network" in r.text
+
+
+def test_cancelled_event_has_banner_and_drafts_are_hidden(client) -> None:
+    make_event(slug="gone", title="Cancelled rally", status="cancelled",
+               cancel_message="The permit was withdrawn.")
+    make_event(slug="secret", status="draft")
+    r = client.get("/events/gone")
+    assert "This event has been cancelled." in r.text
+    assert "The permit was withdrawn." in r.text
+    assert client.get("/events/secret").status_code == 404
+
+
+def test_online_event_shows_livestream_link(client) -> None:
+    make_event(slug="daca-call", venue_name="", city="", online_url="https://meet.example.org/x")
+    r = client.get("/events/daca-call")
+    assert '<a href="https://meet.example.org/x"' in r.text
+    assert "<dt>Online</dt>" in r.text
+
+
+def test_unknown_slug_is_a_friendly_404(client) -> None:
+    r = client.get("/events/no-such-event")
+    assert r.status_code == 404
+    assert "Page not found" in r.text and "See upcoming events" in r.text
+
+
+def test_titles_are_escaped(client) -> None:
+    make_event(slug="xss", title="<script>alert(1)</script> & friends")
+    for path in ("/events", "/events/xss"):
+        body = client.get(path).text
+        assert "<script>alert(1)</script>" not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; friends" in body

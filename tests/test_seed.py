@@ -1,0 +1,61 @@
+"""The demo calendar loads, covers what the demo needs, and loading twice changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytz
+from sqlmodel import select
+
+from events_app.db import read_session, write_session
+from events_app.models import Event
+from events_app.services import seed as seed_service
+
+
+def test_seed_is_idempotent(db_url: str) -> None:
+    with write_session() as s:
+        added = seed_service.seed(s)
+    assert added >= 25
+    with read_session() as s:
+        before = {e.slug: (e.id, e.starts_at, e.updated_at) for e in s.exec(select(Event))}
+    with write_session() as s:
+        assert seed_service.seed(s) == 0
+    with read_session() as s:
+        after = {e.slug: (e.id, e.starts_at, e.updated_at) for e in s.exec(select(Event))}
+    assert after == before
+    assert len(after) == added
+
+
+def test_seed_covers_the_demo_cases(db_url: str) -> None:
+    today = date(2026, 3, 1)
+    with write_session() as s:
+        seed_service.seed(s, today=today)
+    with read_session() as s:
+        events = list(s.exec(select(Event)))
+    zones = {e.timezone for e in events}
+    assert {"America/New_York", "America/Chicago", "America/Denver",
+            "America/Los_Angeles"} <= zones
+    assert sum(e.status == "cancelled" for e in events) == 1
+    assert any(e.all_day for e in events)
+    assert any(e.is_online_only for e in events)
+    assert any(e.capacity is not None and e.capacity <= 5 for e in events)
+    assert any(e.starts_at.date() < today for e in events)
+    assert sum(e.starts_at.date() > today for e in events) >= 15
+    for e in events:
+        assert e.ends_at > e.starts_at, e.slug
+        assert e.starts_at.tzinfo is not None
+
+
+def test_seed_times_are_local_wall_clock_times(db_url: str) -> None:
+    """'start' in the file is the time on the clocks at the venue, on either side of DST."""
+    records = {r["slug"]: r for r in seed_service.load_records()}
+    with write_session() as s:
+        seed_service.seed(s, today=date(2026, 3, 1))  # offsets cross the 8 March DST change
+    with read_session() as s:
+        for e in s.exec(select(Event)):
+            rec = records[e.slug]
+            local = e.starts_at.astimezone(pytz.timezone(e.timezone))
+            if not rec.get("all_day"):
+                assert local.strftime("%H:%M") == rec["start"], e.slug
+            else:
+                assert local.strftime("%H:%M") == "00:00"

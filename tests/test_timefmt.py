@@ -1,0 +1,52 @@
+"""Times are shown in the event's own timezone, with the right abbreviation across DST."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from events_app import timefmt
+
+
+def test_start_in_central_daylight_time() -> None:
+    # 19:00 UTC on 14 March 2026 is 2:00 PM in St. Louis (CDT, UTC-5, DST began 8 March).
+    assert timefmt.format_start(datetime(2026, 3, 14, 19, 0, tzinfo=UTC), "America/Chicago") == (
+        "Sat 14 Mar, 2:00 PM CDT"
+    )
+
+
+def test_same_wall_time_either_side_of_dst_change() -> None:
+    before = datetime(2026, 3, 7, 20, 0, tzinfo=UTC)  # CST, UTC-6
+    after = datetime(2026, 3, 14, 19, 0, tzinfo=UTC)  # CDT, UTC-5
+    assert timefmt.format_start(before, "America/Chicago") == "Sat 7 Mar, 2:00 PM CST"
+    assert timefmt.format_start(after, "America/Chicago") == "Sat 14 Mar, 2:00 PM CDT"
+
+
+def test_autumn_change_and_other_zones() -> None:
+    # US clocks go back at 06:00 UTC on 1 Nov 2026, so 1:30 AM happens twice in New York:
+    # first as EDT (05:30 UTC), then as EST (06:30 UTC).
+    assert timefmt.format_start(datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
+                                "America/New_York") == "Sun 1 Nov, 1:30 AM EDT"
+    assert timefmt.format_start(datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+                                "America/New_York") == "Sun 1 Nov, 1:30 AM EST"
+    assert timefmt.format_start(datetime(2026, 7, 4, 17, 0, tzinfo=UTC),
+                                "America/Denver") == "Sat 4 Jul, 11:00 AM MDT"
+    assert timefmt.format_start(datetime(2026, 1, 10, 20, 0, tzinfo=UTC),
+                                "America/Los_Angeles") == "Sat 10 Jan, 12:00 PM PST"
+
+
+def test_range_same_day_and_all_day() -> None:
+    start = datetime(2026, 3, 14, 19, 0, tzinfo=UTC)
+    end = datetime(2026, 3, 14, 21, 30, tzinfo=UTC)
+    assert timefmt.format_range(start, end, "America/Chicago", False) == (
+        "Sat 14 Mar 2026, 2:00 PM – 4:30 PM CDT"
+    )
+    # An all-day event stores the exclusive end: local midnight after the last day.
+    day_start = datetime(2026, 3, 14, 5, 0, tzinfo=UTC)  # 00:00 CDT
+    day_end = datetime(2026, 3, 15, 5, 0, tzinfo=UTC)
+    assert timefmt.format_range(day_start, day_end, "America/Chicago", True) == (
+        "Sat 14 Mar 2026, all day"
+    )
+    two_days_end = datetime(2026, 3, 16, 5, 0, tzinfo=UTC)
+    assert timefmt.format_range(day_start, two_days_end, "America/Chicago", True) == (
+        "Sat 14 Mar – Sun 15 Mar 2026, all day"
+    )
