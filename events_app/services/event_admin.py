@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -116,6 +117,14 @@ def _set_cohosts(session: Session, event: Event, emails: tuple[str, ...]) -> \
     return old, new
 
 
+def _same(old: Any, new: Any) -> bool:
+    """Equal as far as the form can tell: it shows times to the minute, so an event stored
+    with seconds (seeded or imported) is not "moved" by saving the form unchanged."""
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        return old.replace(second=0, microsecond=0) == new
+    return bool(old == new)
+
+
 def _bump(event: Event, significant: bool) -> None:
     event.updated_at = utcnow()
     if significant:
@@ -147,7 +156,7 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
     """
     new_values = data.column_values()
     changes = {k: (getattr(event, k), v) for k, v in new_values.items()
-               if getattr(event, k) != v}
+               if not _same(getattr(event, k), v)}
     if "capacity" in changes:
         check_capacity(session, event, data.capacity)
     host_change = _set_cohosts(session, event, data.cohosts)

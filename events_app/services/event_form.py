@@ -134,7 +134,22 @@ def _to_utc(local: datetime, tz: pytz.BaseTzInfo) -> datetime:
 
 def parse_event_form(data: dict[str, Any]) -> EventData:
     """Validate the posted form; raises FormError with a message per field."""
-    form = parse_form(EventForm, data)
+    try:
+        form = parse_form(EventForm, data)
+    except FormError as exc:
+        # Still run the checks across fields (end after start, ...) on what did parse, so
+        # the organizer sees every problem at once instead of one round trip per kind.
+        rest = {k: v for k, v in data.items() if k not in exc.errors}
+        try:
+            _build(parse_form(EventForm, rest))
+        except FormError as more:
+            for field, message in more.errors.items():
+                exc.errors.setdefault(field, message)
+        raise
+    return _build(form)
+
+
+def _build(form: EventForm) -> EventData:
     errors: dict[str, str] = {}
     tz = pytz.timezone(form.timezone)
     if form.start_date is None:
