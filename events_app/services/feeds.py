@@ -52,6 +52,11 @@ def rsvp_url(event: Event) -> str:
     return f"{event_url(event)}#rsvp"
 
 
+def ics_filename(event: Event) -> str:
+    """A download name safe inside a quoted Content-Disposition header, whatever the slug."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", event.slug).strip("-.")[:80] + ".ics"
+
+
 def _organizer_address() -> str:
     """ORGANIZER must be a cal-address (a URI), and RFC 5546 requires it with METHOD:PUBLISH.
 
@@ -263,8 +268,7 @@ def feed_events(session: Session, flt: FeedFilter, now: datetime) -> list[Event]
 
 def feed_title(flt: FeedFilter) -> tuple[str, str]:
     """Calendar name and description; a filtered feed says what it is filtered to."""
-    parts = [", ".join(category_label(c) for c in flt.categories), ", ".join(flt.cities)]
-    scope = " · ".join(p for p in parts if p)
+    scope = ", ".join([*(category_label(c) for c in flt.categories), *flt.cities])
     name = f"{settings.SITE_NAME} ({scope})" if scope else settings.SITE_NAME
     return name, settings.SITE_DESCRIPTION
 
