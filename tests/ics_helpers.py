@@ -8,6 +8,7 @@ which is what a client without a tz database (or with an older one) uses.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -33,9 +34,19 @@ class Parsed:
         assert len(found) == 1, f"{len(found)} strict VEVENTs with UID {uid}"
         return found[0]
 
+    def x_text(self, name: str) -> str:
+        """An X- calendar property read as TEXT (icalendar leaves X- values escaped)."""
+        return unescape_text(str(self.lib[name]))
+
     @property
     def uids(self) -> list[str]:
         return [str(e["UID"]) for e in self.lib.walk("VEVENT")]
+
+
+def unescape_text(value: str) -> str:
+    """RFC 5545 3.3.11 TEXT unescaping, written independently of both parsers."""
+    return re.sub(r"\\([\\;,nN])",
+                  lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
 def check_wire_format(raw: bytes) -> None:

@@ -99,6 +99,19 @@ def _all_day_dates(event: Event) -> tuple[date, date]:
     return start.date(), max(end_day, start.date() + timedelta(days=1))
 
 
+def _zoned(instant: datetime, tzid: str) -> datetime:
+    """The instant as wall-clock time with TZID, or in UTC where wall-clock time can't say it.
+
+    RFC 5545 3.3.5: a local time that occurs twice (the hour repeated when DST ends) means
+    its first occurrence. An event in the repeated hour's second pass would silently move an
+    hour earlier, so that instant is written in UTC (the Z form) instead.
+    """
+    local = instant.astimezone(ZoneInfo(tzid))
+    if local.replace(fold=0).astimezone(UTC) != instant.astimezone(UTC):
+        return instant.astimezone(UTC)
+    return local
+
+
 def build_vevent(event: Event, note: str = "", tentative: bool = False) -> icalendar.Event:
     """One VEVENT; `note` and `tentative` serve the personal feed (e.g. a waitlisted place)."""
     ev = icalendar.Event()
@@ -112,9 +125,8 @@ def build_vevent(event: Event, note: str = "", tentative: bool = False) -> icale
         ev.add("DTSTART", first)
         ev.add("DTEND", end)
     else:
-        tz = ZoneInfo(event.timezone)
-        ev.add("DTSTART", event.starts_at.astimezone(tz))
-        ev.add("DTEND", event.ends_at.astimezone(tz))
+        ev.add("DTSTART", _zoned(event.starts_at, event.timezone))
+        ev.add("DTEND", _zoned(event.ends_at, event.timezone))
     title = clean_text(event.title)
     ev.add("SUMMARY", f"Cancelled: {title}" if event.is_cancelled else title)
     ev.add("DESCRIPTION", _description(event, note))
@@ -137,15 +149,79 @@ def build_vevent(event: Event, note: str = "", tentative: bool = False) -> icale
     return ev
 
 
+def _offset_key(local: datetime) -> tuple[timedelta | None, str | None, bool]:
+    """What a VTIMEZONE observance describes. Negative DST (Europe/Dublin's winter time in
+    the tz database) counts as standard time, as clients expect."""
+    dst = local.dst()
+    return local.utcoffset(), local.tzname(), dst is not None and dst > timedelta(0)
+
+
+def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """UTC instants in [start, end) at which the zone's offset, abbreviation or DST flag
+    changes: scanned a day at a time, then narrowed to the second by bisection."""
+    found: list[datetime] = []
+    day = timedelta(days=1)
+    t = start
+    while t < end:
+        nxt = min(t + day, end)
+        if _offset_key(t.astimezone(tz)) != _offset_key(nxt.astimezone(tz)):
+            lo, hi = t, nxt  # lo has the old rule, hi the new one
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                mid = mid.replace(microsecond=0)
+                if _offset_key(mid.astimezone(tz)) == _offset_key(lo.astimezone(tz)):
+                    lo = mid
+                else:
+                    hi = mid
+            found.append(hi)
+        t = nxt
+    return found
+
+
 @lru_cache(maxsize=256)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> icalendar.Timezone:
-    """VTIMEZONE from the tz database, limited to the years the calendar needs.
+    """VTIMEZONE for tzid from the tz database, covering [first_year, last_year).
 
-    Building one walks the zone's transitions (a few ms for decades), so each is built once
-    per process; the component is only ever serialised, never mutated, so sharing is safe.
+    icalendar's Timezone.from_tzinfo was tried first and not used: it writes a DAYLIGHT
+    onset as the wall time *after* the jump (03:00 where RFC 5545 3.6.5 and its examples
+    write 02:00, read in TZOFFSETFROM), which misplaces the change by an hour for clients
+    that follow the RFC; and it leaves each observance's first onset only in DTSTART, which
+    RDATE-driven readers (e.g. the `ical` parser) skip. So the onsets are computed here
+    from the same zoneinfo data, written in TZOFFSETFROM wall time, and repeated in RDATE
+    (duplicates of DTSTART are ignored by RFC 5545 3.8.5.2, and it helps such readers).
+
+    Built once per process per (zone, years): the component is only serialised, never
+    mutated, so calendars can share it.
     """
-    return icalendar.Timezone.from_tzid(
-        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 1, 1))
+    tz = ZoneInfo(tzid)
+    start = datetime(first_year, 1, 1, tzinfo=tz).astimezone(UTC)
+    end = datetime(last_year, 1, 1, tzinfo=tz).astimezone(UTC)
+    # (offset from, offset to, name, is_dst) -> onsets as wall time in the "from" offset
+    groups: dict[tuple[timedelta, timedelta, str, bool], list[datetime]] = {}
+    onsets = [(start, start.astimezone(tz).utcoffset())] + [
+        (t, (t - timedelta(seconds=1)).astimezone(tz).utcoffset()) for t in _transitions(
+            tz, start, end)
+    ]
+    for instant, offset_from in onsets:
+        local = instant.astimezone(tz)
+        offset_to, name, is_dst = _offset_key(local)
+        assert offset_from is not None and offset_to is not None
+        key = (offset_from, offset_to, name or "", is_dst)
+        wall = (instant + offset_from).replace(tzinfo=None)
+        groups.setdefault(key, []).append(wall)
+    vtz = icalendar.Timezone()
+    vtz.add("TZID", tzid)
+    vtz.add("X-LIC-LOCATION", icalendar.vText(tzid))
+    for (offset_from, offset_to, name, is_dst), walls in groups.items():
+        sub = icalendar.TimezoneDaylight() if is_dst else icalendar.TimezoneStandard()
+        sub.add("DTSTART", walls[0])
+        sub.add("RDATE", walls)
+        sub.add("TZOFFSETFROM", offset_from)
+        sub.add("TZOFFSETTO", offset_to)
+        if name:
+            sub.add("TZNAME", name)
+        vtz.add_component(sub)
+    return vtz
 
 
 def _add_timezones(cal: icalendar.Calendar, events: Sequence[Event]) -> None:
@@ -183,9 +259,12 @@ def build_calendar(entries: Iterable[FeedEntry | Event], name: str, description:
     cal.add("PRODID", PRODID)
     cal.add("CALSCALE", "GREGORIAN")
     cal.add("METHOD", method)
-    # X- properties have no registered type: wrap them, or icalendar writes them unescaped.
-    cal.add("X-WR-CALNAME", icalendar.vText(clean_text(name)))
-    cal.add("X-WR-CALDESC", icalendar.vText(clean_text(description)))
+    # RFC 7986 NAME/DESCRIPTION plus the X-WR- forms older clients read. All are TEXT, but
+    # icalendar has no registered type for NAME and X- properties and would write them
+    # unescaped (a newline even aborts serialisation): wrap them as vText explicitly.
+    for prop, text in (("NAME", name), ("X-WR-CALNAME", name),
+                       ("DESCRIPTION", description), ("X-WR-CALDESC", description)):
+        cal.add(prop, icalendar.vText(clean_text(text)))
     cal.add("X-WR-TIMEZONE", icalendar.vText(settings.DEFAULT_TIMEZONE))
     cal.add("REFRESH-INTERVAL", icalendar.vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     cal.add("X-PUBLISHED-TTL", icalendar.vDuration(REFRESH))
