@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import icalendar
 import pytest
 
 from events_app import settings
 from events_app.db import read_session, write_session
 from events_app.models import Event, Rsvp, utcnow
-from events_app.services import feed_cache, feeds
-from events_app.services.feeds import FeedFilter, event_ics
+from events_app.services import feed_cache, feed_queries, feeds
+from events_app.services.feed_queries import FeedFilter
+from events_app.services.feeds import event_ics
 from tests.factories import make_event
 from tests.ics_helpers import Parsed, parse, utc, vtimezone_utc
 
@@ -23,12 +25,13 @@ NOW = datetime(2031, 1, 15, 12, 0, tzinfo=UTC)
 
 def public_feed(now: datetime = NOW, categories=(), cities=()) -> Parsed:
     with read_session() as session:
-        return parse(feeds.render_public_feed(session, FeedFilter.of(categories, cities), now))
+        flt = FeedFilter.of(categories, cities)
+        return parse(feed_queries.render_public_feed(session, flt, now))
 
 
 def personal_feed(email: str, now: datetime = NOW) -> Parsed:
     with read_session() as session:
-        return parse(feeds.render_personal_feed(session, email, now))
+        return parse(feed_queries.render_personal_feed(session, email, now))
 
 
 def organizer_edit(event_id: int, *, bump: bool = True, **changes) -> Event:
@@ -348,9 +351,9 @@ def test_unknown_token_has_no_email(db_url) -> None:
     event = make_event()
     rsvp = add_rsvp(event, "x@example.org")
     with read_session() as session:
-        assert feeds.rsvp_email_for_token(session, rsvp.token) == "x@example.org"
-        assert feeds.rsvp_email_for_token(session, "nope") is None
-        assert feeds.rsvp_email_for_token(session, "") is None
+        assert feed_queries.rsvp_email_for_token(session, rsvp.token) == "x@example.org"
+        assert feed_queries.rsvp_email_for_token(session, "nope") is None
+        assert feed_queries.rsvp_email_for_token(session, "") is None
 
 
 def test_feed_cache_reuses_render_until_data_or_day_changes(db_url) -> None:
@@ -408,3 +411,62 @@ def test_control_characters_never_reach_the_wire() -> None:
     for byte in range(32):
         if byte not in (9, 10, 13):
             assert bytes([byte]) not in p.raw
+
+
+@pytest.mark.parametrize("tzid", ["America/Chicago", "Australia/Sydney", "Europe/Berlin",
+                                  "America/St_Johns", "Asia/Kolkata", "Europe/Dublin",
+                                  "Australia/Lord_Howe"])
+def test_vtimezone_matches_tz_database_every_hour(tzid: str) -> None:
+    """Read through the strict parser's VTIMEZONE interpreter, every wall-clock hour of 2031
+    (and the half hours, for zones offset by 30 minutes) maps to the tz database's instant."""
+    from zoneinfo import ZoneInfo
+
+    from events_app.services.vtimezone import vtimezone
+
+    cal = icalendar.Calendar()
+    cal.add("VERSION", "2.0")
+    cal.add("PRODID", "test")
+    cal.add_component(vtimezone(tzid, 2030, 2033))
+    p = parse(cal.to_ical())
+    tz = ZoneInfo(tzid)
+    instant = datetime(2031, 1, 1, tzinfo=UTC)
+    checked = 0
+    while instant < datetime(2032, 1, 1, tzinfo=UTC):
+        local = instant.astimezone(tz)
+        if local.replace(fold=1 - local.fold).utcoffset() == local.utcoffset():  # unambiguous
+            assert vtimezone_utc(p, local, tzid) == instant, local
+            checked += 1
+        instant += timedelta(minutes=30)
+    assert checked > 17000
+
+
+def test_vtimezone_onsets_use_rfc_wall_time() -> None:
+    """RFC 5545 3.6.5: onsets are wall-clock time in the offset in force before the change:
+    US DST starts at 02:00 and ends at 02:00; Sydney's ends at 03:00 (AEDT)."""
+    from events_app.services.vtimezone import vtimezone
+
+    chicago = vtimezone("America/Chicago", 2030, 2033).to_ical()
+    assert b"RDATE:20300310T020000,20310309T020000,20320314T020000" in chicago
+    assert b"RDATE:20301103T020000,20311102T020000,20321107T020000" in chicago
+    sydney = vtimezone("Australia/Sydney", 2030, 2033).to_ical()
+    assert b"RDATE:20300407T030000,20310406T030000,20320404T030000" in sydney
+    dublin = icalendar.Timezone.from_ical(vtimezone("Europe/Dublin", 2030, 2033).to_ical())
+    assert dublin.walk("DAYLIGHT") == []  # negative DST in tzdata is not "daylight" time
+
+
+def test_spliced_feed_equals_full_serialisation(db_url) -> None:
+    """render_calendar splices cached VEVENT bytes; the result must be exactly what
+    serialising the whole component tree gives, and follow every column edit."""
+    from events_app.services.feeds import build_vevent, calendar_shell, render_calendar
+
+    events = [make_event(starts_at=NOW + timedelta(days=i), timezone=tz)
+              for i, tz in enumerate(["America/Chicago", "Europe/Berlin", "America/Chicago"])]
+    full = calendar_shell(events, "Name", "Desc")
+    for event in events:
+        full.add_component(build_vevent(event))
+    assert render_calendar(events, "Name", "Desc") == full.to_ical()
+
+    # An edit to any column (here only the host, without a SEQUENCE bump) shows up.
+    edited = organizer_edit(events[0].id, bump=False, host_name="New host")
+    rendered = parse(render_calendar([edited, *events[1:]], "Name", "Desc"))
+    assert rendered.strict_event(edited.uid).organizer.common_name == "New host"

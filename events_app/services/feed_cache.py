@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,8 @@ from sqlmodel import Session
 
 from events_app.models import utcnow
 from events_app.services import events as event_service
-from events_app.services import feeds
+from events_app.services import feed_queries
+from events_app.services.lru import LruCache
 
 
 @dataclass(frozen=True)
@@ -32,56 +32,41 @@ class RenderedFeed:
 
 
 class FeedCache:
-    """A small LRU of rendered feeds; one render per (key, validator) even under concurrency.
-
-    A per-key lock makes concurrent pollers of a feed that just changed wait for one render
-    instead of all rendering it at once.
+    """Rendered feeds by key, each valid for one validator; one render per (key, validator)
+    even under concurrency: concurrent pollers of a feed that just changed wait for one render
+    (striped locks, so unrelated feeds still render in parallel) instead of all rendering it.
     """
 
     def __init__(self, max_entries: int = 64) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[Hashable, RenderedFeed]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._key_locks: dict[str, threading.Lock] = {}
+        self._entries: LruCache[str, tuple[Hashable, RenderedFeed]] = LruCache(max_entries)
+        self._render_locks = [threading.Lock() for _ in range(16)]
+        self._count_lock = threading.Lock()
         self.renders = 0
-        self.hits = 0
 
     def _lookup(self, key: str, validator: Hashable) -> RenderedFeed | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None or found[0] != validator:
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found[1]
+        found = self._entries.get(key)
+        return found[1] if found is not None and found[0] == validator else None
 
     def get(self, key: str, validator: Hashable, last_modified: datetime,
             render: Callable[[], bytes]) -> RenderedFeed:
         hit = self._lookup(key, validator)
         if hit is not None:
             return hit
-        with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
+        with self._render_locks[hash(key) % len(self._render_locks)]:
             hit = self._lookup(key, validator)  # another thread may have just rendered it
             if hit is not None:
                 return hit
             body = render()
             feed = RenderedFeed(body, make_etag(body), last_modified.replace(microsecond=0))
-            with self._lock:
+            self._entries.put(key, (validator, feed))
+            with self._count_lock:
                 self.renders += 1
-                self._entries[key] = (validator, feed)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    old_key, _ = self._entries.popitem(last=False)
-                    self._key_locks.pop(old_key, None)
             return feed
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._key_locks.clear()
-            self.renders = self.hits = 0
+        self._entries.clear()
+        with self._count_lock:
+            self.renders = 0
 
 
 def make_etag(body: bytes) -> str:
@@ -95,7 +80,7 @@ def _as_datetime(iso: str) -> datetime:
 def _last_modified(*isos: str, now: datetime) -> datetime:
     """Latest change to anything in the feed, including the daily move of its date window
     (which drops old events without touching any row)."""
-    window_moved = feeds.window_start(now) + timedelta(days=feeds.PAST_DAYS)
+    window_moved = feed_queries.window_start(now) + timedelta(days=feed_queries.PAST_DAYS)
     return max([window_moved, *(_as_datetime(i) for i in isos)])
 
 
@@ -104,16 +89,16 @@ public_cache = FeedCache(max_entries=64)
 personal_cache = FeedCache(max_entries=512)
 
 
-def public_feed(session: Session, flt: feeds.FeedFilter, now: datetime | None = None
+def public_feed(session: Session, flt: feed_queries.FeedFilter, now: datetime | None = None
                 ) -> RenderedFeed:
     now = now or utcnow()
     version = event_service.data_version(session)
-    window = feeds.window_start(now)
+    window = feed_queries.window_start(now)
     return public_cache.get(
         f"public:{flt.key()}",
         (version, window),
         _last_modified(version[0], now=now),
-        lambda: feeds.render_public_feed(session, flt, now),
+        lambda: feed_queries.render_public_feed(session, flt, now),
     )
 
 
@@ -122,13 +107,13 @@ def personal_feed(session: Session, email: str, now: datetime | None = None) -> 
     the waitlist), which no event row records, so its validator covers both."""
     now = now or utcnow()
     version = event_service.data_version(session)
-    mine = feeds.personal_version(session, email)
-    window = feeds.window_start(now)
+    mine = feed_queries.personal_version(session, email)
+    window = feed_queries.window_start(now)
     return personal_cache.get(
         "personal:" + hashlib.sha256(email.encode()).hexdigest(),
         (version, mine, window),
         _last_modified(version[0], mine[0], now=now),
-        lambda: feeds.render_personal_feed(session, email, now),
+        lambda: feed_queries.render_personal_feed(session, email, now),
     )
 
 

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from events_app.db import read_session
 from events_app.services import events as event_service
-from events_app.services import feed_cache, feeds
+from events_app.services import feed_cache, feed_queries, feeds
 from events_app.services.feed_cache import RenderedFeed
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -68,7 +68,7 @@ def ics_response(request: Request, feed: RenderedFeed, cache_control: str,
     return Response(feed.body, headers=headers, media_type=CONTENT_TYPE)
 
 
-def parse_feed_filter(request: Request) -> feeds.FeedFilter:
+def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
     params = request.query_params
     categories, cities = params.getlist("category"), params.getlist("city")
     for label, values in (("category", categories), ("city", cities)):
@@ -76,7 +76,7 @@ def parse_feed_filter(request: Request) -> feeds.FeedFilter:
             raise HTTPException(400, f"At most {MAX_FILTER_VALUES} '{label}' filters per feed.")
         if any(len(v) > MAX_FILTER_LENGTH for v in values):
             raise HTTPException(400, f"A '{label}' filter is too long.")
-    return feeds.FeedFilter.of(categories, cities)
+    return feed_queries.FeedFilter.of(categories, cities)
 
 
 def calendar_feed(request: Request) -> Response:
@@ -100,7 +100,7 @@ def event_feed(request: Request) -> Response:
 def personal_feed(request: Request) -> Response:
     token = request.path_params["token"]
     with read_session() as session:
-        email = feeds.rsvp_email_for_token(session, token)
+        email = feed_queries.rsvp_email_for_token(session, token)
         if email is None:
             raise HTTPException(404, "This calendar link is not valid. Check the link in your "
                                      "RSVP confirmation e-mail.")
