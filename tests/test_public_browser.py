@@ -12,7 +12,11 @@ from tests.factories import make_event
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}])
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_browse_filter_and_open_event(db_url, live_server, new_page, viewport) -> None:
     now = utcnow()
     make_event(slug="ohare-protest", title="O'Hare travel ban protest", category="protest",
