@@ -115,6 +115,9 @@ class EventData:
 
 
 EVENT_COLUMNS = tuple(f.name for f in fields(EventData) if f.name != "cohosts")
+# Fields the form's value is stored as is (the others are converted in `_build`).
+_COPIED_FIELDS = tuple(f.name for f in fields(EventData)
+                       if f.name not in ("starts_at", "ends_at", "max_guests", "rsvp_deadline"))
 
 
 def _to_utc(local: datetime, tz: pytz.BaseTzInfo) -> datetime:
@@ -206,29 +209,13 @@ def _build(form: EventForm) -> EventData:
         if deadline > ends_at:
             raise FormError({"rsvp_deadline": "The RSVP deadline must be before the event ends."})
 
+    copied = {name: getattr(form, name) for name in _COPIED_FIELDS}
     return EventData(
-        title=form.title,
-        summary=form.summary,
-        description=form.description,
-        category=form.category,
+        **copied,
         starts_at=starts_at,
         ends_at=ends_at,
-        timezone=form.timezone,
-        all_day=form.all_day,
-        venue_name=form.venue_name,
-        street_address=form.street_address,
-        city=form.city,
-        region=form.region,
-        postal_code=form.postal_code,
-        latitude=form.latitude,
-        longitude=form.longitude,
-        online_url=form.online_url,
-        host_name=form.host_name,
-        capacity=form.capacity,
         max_guests=4 if form.max_guests is None else form.max_guests,
-        waitlist_enabled=form.waitlist_enabled,
         rsvp_deadline=deadline,
-        cohosts=form.cohosts,
     )
 
 
