@@ -64,7 +64,8 @@ def test_create_publish_rsvp_check_in_and_export(db_url, live_server, new_page,
     page.get_by_role("button", name="Save and publish").click()
     # Server-side validation: message next to the field, everything typed is kept.
     assert page.locator("#f-end_time-error").inner_text() == "The event must end after it starts."
-    assert page.get_by_role("textbox", name="Title", exact=True).input_value() == "Airport rally: Terminal 5"
+    title = page.get_by_role("textbox", name="Title", exact=True)
+    assert title.input_value() == "Airport rally: Terminal 5"
     assert page.get_by_label("Capacity (seats)").input_value() == "40"
     page.get_by_label("End time").fill("19:00")
     page.get_by_role("button", name="Save and publish").click()
