@@ -144,3 +144,22 @@ def test_titles_are_escaped(client) -> None:
         body = client.get(path).text
         assert "<script>alert(1)</script>" not in body
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; friends" in body
+
+
+def test_list_page_is_reused_until_an_event_changes(client) -> None:
+    from events_app.db import write_session
+    from events_app.models import Event
+
+    event = make_event(title="Original title")
+    assert titles(client.get("/events").text) == ["Original title"]
+    with write_session() as s:  # a change that bypasses the updated_at stamp...
+        row = s.get(Event, event.id)
+        row.title = "Silently changed"
+    assert titles(client.get("/events").text) == ["Original title"]  # ...is served from cache
+    with write_session() as s:  # every real edit stamps updated_at, which invalidates it
+        row = s.get(Event, event.id)
+        row.title = "Edited title"
+        row.updated_at = utcnow()
+    assert titles(client.get("/events").text) == ["Edited title"]
+    make_event(title="Brand new", starts_at=utcnow() + timedelta(days=30))
+    assert titles(client.get("/events").text) == ["Edited title", "Brand new"]

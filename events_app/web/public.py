@@ -9,16 +9,21 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from events_app.db import read_session
 from events_app.models import CATEGORIES
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
+from events_app.web.page_cache import PageCache
 from events_app.web.resources import render
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# The list page carries no per-visitor data (its filter form is a GET), so its bytes can be
+# shared between visitors until the events change.
+list_cache = PageCache()
 
 
 def _parse_date(raw: str | None, label: str) -> date | None:
@@ -68,7 +73,12 @@ def _filter_params(query: event_service.EventQuery) -> dict[str, Any]:
 
 async def event_list(request: Request) -> Response:
     query = parse_event_query(request)
+    cache_key = (request.headers.get("host", ""), request.url.path, query)
     with read_session() as session:
+        version = event_service.data_version(session)
+        cached = list_cache.get(cache_key, version)
+        if cached is not None:
+            return HTMLResponse(cached)
         page = event_service.list_events(session, query)
         if query.page > page.pages:
             raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
@@ -79,7 +89,7 @@ async def event_list(request: Request) -> Response:
     ]
     filters = _filter_params(query)
     is_filtered = any(v for k, v in filters.items() if k != "when")
-    return render(
+    response = render(
         request,
         "events/list.html",
         {
@@ -92,6 +102,8 @@ async def event_list(request: Request) -> Response:
             "cities": cities,
         },
     )
+    list_cache.put(cache_key, version, bytes(response.body))
+    return response
 
 
 async def event_detail(request: Request) -> Response:

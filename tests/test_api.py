@@ -1,0 +1,40 @@
+"""The public JSON API: same filters as the pages, JSON errors, no attendee data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from events_app.db import write_session
+from events_app.models import Rsvp, utcnow
+from tests.factories import make_event
+
+
+def test_list_and_detail(client) -> None:
+    now = utcnow()
+    make_event(slug="a", title="Protest", category="protest", starts_at=now + timedelta(days=1))
+    e = make_event(slug="b", title="Briefing", category="briefing", capacity=10,
+                   starts_at=now + timedelta(days=2))
+    with write_session() as s:
+        s.add(Rsvp(event_id=e.id, name="Ana Attendee", email="ana@example.org",
+                   phone="+1 555 0100", guests=2))
+    r = client.get("/api/events?category=briefing")
+    assert r.status_code == 200
+    body = r.json()
+    assert [ev["slug"] for ev in body["events"]] == ["b"]
+    assert body["total"] == 1 and body["pages"] == 1
+    detail = client.get("/api/events/b")
+    assert detail.json()["spots_left"] == 7
+    assert detail.json()["starts_at"] == e.starts_at.isoformat()
+    for text in (r.text, detail.text):
+        assert "ana@example.org" not in text and "555 0100" not in text
+        assert "Ana Attendee" not in text
+
+
+def test_errors_are_json(client) -> None:
+    r = client.get("/api/events/nope")
+    assert r.status_code == 404
+    assert r.json() == {"error": "No such event.", "status": 404}
+    bad = client.get("/api/events?from=tomorrow")
+    assert bad.status_code == 400
+    assert "date" in bad.json()["error"]
+    assert client.get("/api/events?page=5").status_code == 404
