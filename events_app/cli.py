@@ -51,6 +51,25 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _send_outbox(args: argparse.Namespace) -> int:
+    from events_app.services import mail
+
+    report = mail.deliver_pending(limit=args.limit)
+    print(f"Outbox: {report.sent} sent, {report.failed} failed (kept for retry), "
+          f"{report.logged} logged (no SMTP_HOST).")
+    return 1 if report.failed else 0  # cron mails the operator when a run had failures
+
+
+def _send_reminders(args: argparse.Namespace) -> int:
+    from events_app.services import mail, reminders
+
+    queued = reminders.queue_reminders()
+    report = mail.deliver_pending()
+    print(f"Reminders: {queued} queued. Outbox: {report.sent} sent, {report.failed} failed, "
+          f"{report.logged} logged (no SMTP_HOST).")
+    return 1 if report.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="events-app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", default=str(settings.SEED_DIR / "events.json"))
     p.add_argument("--if-empty", action="store_true", help="only when there are no events yet")
     _commands["seed"] = _seed
+
+    p = sub.add_parser("send-outbox", help="deliver queued e-mails, retrying failed ones (cron)")
+    p.add_argument("--limit", type=int, default=200, help="at most this many per run")
+    _commands["send-outbox"] = _send_outbox
+
+    p = sub.add_parser("send-reminders",
+                       help="e-mail confirmed attendees before their event, once each (cron)")
+    _commands["send-reminders"] = _send_reminders
 
     return parser
 

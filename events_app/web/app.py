@@ -8,7 +8,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from events_app import settings
-from events_app.web import api, public
+from events_app.web import api, public, rsvp
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
 
@@ -17,6 +17,7 @@ def create_app() -> Starlette:
     routes = [
         *public.routes,
         *api.routes,
+        *rsvp.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.STATIC_DIR)), name="static"),
     ]
     return Starlette(
