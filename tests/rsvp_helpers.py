@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from events_app.db import read_session
 from events_app.models import Outbox, Rsvp
 from events_app.services.rsvp_input import RsvpRequest
+from events_app.web import csrf
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -43,10 +44,17 @@ def csrf_from(html: str) -> str:
     return m.group(1)
 
 
+def token_for(client: Any, html: str) -> str:
+    """The form's CSRF token; for a page showing no form (a full or closed event, where a
+    form opened earlier may still be posted), the token that cookie's forms would carry."""
+    m = CSRF_RE.search(html)
+    return m.group(1) if m else csrf._sign(client.cookies[csrf.COOKIE_NAME])
+
+
 def post_rsvp(client: Any, slug: str, **fields: Any) -> Any:
     """GET the event page (cookie + token), then POST the RSVP form like a browser would."""
     page = client.get(f"/events/{slug}")
     data = {"name": "Ann Lee", "email": "ann@example.org", "phone": "", "guests": "0",
-            "comment": "", "website": "", "csrf_token": csrf_from(page.text)}
+            "comment": "", "website": "", "csrf_token": token_for(client, page.text)}
     data.update({k: str(v) for k, v in fields.items()})
     return client.post(f"/events/{slug}/rsvp", data=data, follow_redirects=False)
