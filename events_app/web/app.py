@@ -8,13 +8,14 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from events_app import settings
-from events_app.web import api, public, rsvp
+from events_app.web import api, feeds, public, rsvp
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
 
 
 def create_app() -> Starlette:
     routes = [
+        *feeds.routes,  # before public: /events/{slug}.ics must not match /events/{slug}
         *public.routes,
         *api.routes,
         *rsvp.routes,

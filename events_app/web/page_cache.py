@@ -10,37 +10,27 @@ next request. A short TTL bounds staleness from the clock alone (an event droppi
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Hashable
-from threading import Lock
+
+from events_app.services.lru import LruCache
 
 
 class PageCache:
     def __init__(self, max_entries: int = 512, ttl_seconds: float = 60.0) -> None:
-        self._entries: OrderedDict[Hashable, tuple[Hashable, float, bytes]] = OrderedDict()
-        self._max = max_entries
+        self._entries: LruCache[Hashable, tuple[Hashable, float, bytes]] = LruCache(max_entries)
         self._ttl = ttl_seconds
-        self._lock = Lock()
 
     def get(self, key: Hashable, version: Hashable) -> bytes | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            stored_version, expires, body = entry
-            if stored_version != version or expires < time.monotonic():
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return body
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        stored_version, expires, body = entry
+        if stored_version != version or expires < time.monotonic():
+            return None
+        return body
 
     def put(self, key: Hashable, version: Hashable, body: bytes) -> None:
-        with self._lock:
-            self._entries[key] = (version, time.monotonic() + self._ttl, body)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+        self._entries.put(key, (version, time.monotonic() + self._ttl, body))
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()

@@ -1,0 +1,118 @@
+"""iCal routes: the public feed (optionally filtered), one event's .ics, the personal feed.
+
+Handlers are plain functions, so Starlette runs them in its thread pool: a cold render of a
+large feed must not stall the event loop. Every response carries ETag and Last-Modified, and
+a poller that already has the current version gets a body-less 304.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events_app.db import read_session
+from events_app.services import events as event_service
+from events_app.services import feed_cache, feed_queries, feeds
+from events_app.services.feed_cache import RenderedFeed
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+PUBLIC_CACHE = "public, max-age=300"
+# Personal feeds name the events someone signed up for: never in a shared cache.
+PRIVATE_CACHE = "private, max-age=300"
+MAX_FILTER_VALUES = 20
+MAX_FILTER_LENGTH = 100
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison (RFC 9110 13.1.2): W/"x" matches "x"; "*" matches anything."""
+    candidates = [t.strip() for t in header.split(",")]
+    return any(t == "*" or t.removeprefix("W/") == etag for t in candidates)
+
+
+def _not_modified(request: Request, feed: RenderedFeed) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        # When both are sent the ETag decides (RFC 9110 13.2.2): it is the precise validator.
+        return _etag_matches(if_none_match, feed.etag)
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            since: datetime = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False  # an unparseable date is ignored, as RFC 9110 asks
+        if since.tzinfo is None:
+            return False
+        return feed.last_modified <= since
+    return False
+
+
+def ics_response(request: Request, feed: RenderedFeed, cache_control: str,
+                 extra_headers: dict[str, str] | None = None) -> Response:
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
+        "Cache-Control": cache_control,
+        **(extra_headers or {}),
+    }
+    if _not_modified(request, feed):
+        return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":
+        # Same headers as GET, including the length of the body a GET would get.
+        headers["Content-Length"] = str(len(feed.body))
+        return Response(b"", headers=headers, media_type=CONTENT_TYPE)
+    return Response(feed.body, headers=headers, media_type=CONTENT_TYPE)
+
+
+def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
+    params = request.query_params
+    categories, cities = params.getlist("category"), params.getlist("city")
+    for label, values in (("category", categories), ("city", cities)):
+        if len(values) > MAX_FILTER_VALUES:
+            raise HTTPException(400, f"At most {MAX_FILTER_VALUES} '{label}' filters per feed.")
+        if any(len(v) > MAX_FILTER_LENGTH for v in values):
+            raise HTTPException(400, f"A '{label}' filter is too long.")
+    return feed_queries.FeedFilter.of(categories, cities)
+
+
+def calendar_feed(request: Request) -> Response:
+    flt = parse_feed_filter(request)
+    with read_session() as session:
+        feed = feed_cache.public_feed(session, flt)
+    return ics_response(request, feed, PUBLIC_CACHE)
+
+
+def event_feed(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    with read_session() as session:
+        event = event_service.get_public_event(session, slug)
+        if event is None:
+            raise HTTPException(404, "We could not find that event. It may have been removed.")
+        feed = feed_cache.single_event(feeds.event_ics(event), event.updated_at)
+    disposition = f'attachment; filename="{feeds.ics_filename(event)}"'
+    return ics_response(request, feed, PUBLIC_CACHE, {"Content-Disposition": disposition})
+
+
+def personal_feed(request: Request) -> Response:
+    token = request.path_params["token"]
+    with read_session() as session:
+        email = feed_queries.rsvp_email_for_token(session, token)
+        if email is None:
+            raise HTTPException(404, "This calendar link is not valid. Check the link in your "
+                                     "RSVP confirmation e-mail.")
+        feed = feed_cache.personal_feed(session, email)
+    # The token is the only key: keep it out of search engines and Referer headers.
+    private = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+    return ics_response(request, feed, PRIVATE_CACHE, private)
+
+
+# Registered before the public pages, so /events/x.ics never reaches /events/{slug}.
+routes = [
+    Route("/calendar.ics", calendar_feed, name="calendar_feed"),
+    Route("/events/{slug}.ics", event_feed, name="event_ics"),
+    Route("/rsvp/{token}/calendar.ics", personal_feed, name="personal_feed"),
+]

@@ -1,0 +1,79 @@
+"""Parsing helpers shared by the feed tests: every feed is read by two independent parsers.
+
+`icalendar` is the library that writes our feeds; `ical` is a separate, strict implementation,
+so a mistake icalendar makes symmetrically on write and read still shows up. Times are also
+re-checked against the VTIMEZONE the feed itself carries (not the parser's own tz database),
+which is what a client without a tz database (or with an older one) uses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import icalendar
+from ical.calendar import Calendar as StrictCalendar
+from ical.calendar_stream import IcsCalendarStream
+from ical.timezone import IcsTimezoneInfo
+
+
+@dataclass
+class Parsed:
+    raw: bytes
+    lib: icalendar.Calendar
+    strict: StrictCalendar
+
+    def lib_event(self, uid: str) -> icalendar.Event:
+        found = [e for e in self.lib.walk("VEVENT") if str(e["UID"]) == uid]
+        assert len(found) == 1, f"{len(found)} VEVENTs with UID {uid}"
+        return found[0]
+
+    def strict_event(self, uid: str):
+        found = [e for e in self.strict.events if e.uid == uid]
+        assert len(found) == 1, f"{len(found)} strict VEVENTs with UID {uid}"
+        return found[0]
+
+    def x_text(self, name: str) -> str:
+        """An X- calendar property read as TEXT (icalendar leaves X- values escaped)."""
+        return unescape_text(str(self.lib[name]))
+
+    @property
+    def uids(self) -> list[str]:
+        return [str(e["UID"]) for e in self.lib.walk("VEVENT")]
+
+
+def unescape_text(value: str) -> str:
+    """RFC 5545 3.3.11 TEXT unescaping, written independently of both parsers."""
+    return re.sub(r"\\([\\;,nN])",
+                  lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
+
+
+def check_wire_format(raw: bytes) -> None:
+    """CRLF after every line, no bare CR/LF, no line over 75 octets, valid UTF-8 throughout."""
+    raw.decode("utf-8")  # raises on a fold that split a multi-byte character
+    assert raw.endswith(b"\r\n")
+    lines = raw.split(b"\r\n")[:-1]
+    for line in lines:
+        assert b"\n" not in line and b"\r" not in line, line
+        assert len(line) <= 75, (len(line), line)
+        line.decode("utf-8")  # each physical line is valid UTF-8 on its own: folds are safe
+
+
+def parse(raw: bytes) -> Parsed:
+    check_wire_format(raw)
+    lib = icalendar.Calendar.from_ical(raw)
+    strict = IcsCalendarStream.calendar_from_ics(raw.decode("utf-8"))
+    return Parsed(raw, lib, strict)
+
+
+def utc(value: datetime | date) -> datetime | date:
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
+
+
+def vtimezone_utc(parsed: Parsed, local: datetime, tzid: str) -> datetime:
+    """Interpret a naive local time with the feed's own VTIMEZONE for tzid."""
+    zones = [tz for tz in parsed.strict.timezones if tz.tz_id == tzid]
+    assert len(zones) == 1, f"expected one VTIMEZONE {tzid}, got {len(zones)}"
+    info = IcsTimezoneInfo.from_timezone(zones[0])
+    return local.replace(tzinfo=None).replace(tzinfo=info).astimezone(UTC)

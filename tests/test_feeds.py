@@ -1,0 +1,472 @@
+"""iCalendar output (services/feeds.py): content, times, escaping, visibility, no attendee data.
+
+Feeds are rendered with a fixed `now` in 2031, so the DST dates below stay meaningful and the
+30-day windows are exact whatever day the suite runs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import icalendar
+import pytest
+
+from events_app import settings
+from events_app.db import read_session, write_session
+from events_app.models import Event, Rsvp, utcnow
+from events_app.services import feed_cache, feed_queries, feeds
+from events_app.services.feed_queries import FeedFilter
+from events_app.services.feeds import event_ics
+from tests.factories import make_event
+from tests.ics_helpers import Parsed, parse, utc, vtimezone_utc
+
+NOW = datetime(2031, 1, 15, 12, 0, tzinfo=UTC)
+
+
+def public_feed(now: datetime = NOW, categories=(), cities=()) -> Parsed:
+    with read_session() as session:
+        flt = FeedFilter.of(categories, cities)
+        return parse(feed_queries.render_public_feed(session, flt, now))
+
+
+def personal_feed(email: str, now: datetime = NOW) -> Parsed:
+    with read_session() as session:
+        return parse(feed_queries.render_personal_feed(session, email, now))
+
+
+def organizer_edit(event_id: int, *, bump: bool = True, **changes) -> Event:
+    """What the organizer workspace does on an edit: change fields, touch updated_at, and bump
+    SEQUENCE when time, place or status changed."""
+    with write_session() as session:
+        event = session.get(Event, event_id)
+        for name, value in changes.items():
+            setattr(event, name, value)
+        event.updated_at = utcnow()
+        if bump:
+            event.sequence += 1
+        session.add(event)
+    return event
+
+
+def add_rsvp(event: Event, email: str, status: str = "confirmed", **fields) -> Rsvp:
+    with write_session() as session:
+        rsvp = Rsvp(event_id=event.id, name=fields.pop("name", "Pat Member"), email=email,
+                    status=status, **fields)
+        session.add(rsvp)
+        session.flush()
+        session.refresh(rsvp)
+    return rsvp
+
+
+def test_event_ics_is_a_complete_calendar_with_one_event(db_url) -> None:
+    start = datetime(2031, 6, 14, 19, 0, tzinfo=UTC)  # 2:00 PM CDT
+    event = make_event(title="Town hall", starts_at=start, host_name="Local 12",
+                       timezone="America/Chicago", latitude=38.627, longitude=-90.199,
+                       street_address="1200 Market St", city="St. Louis", region="MO",
+                       category="town-hall")
+    p = parse(event_ics(event))
+    assert str(p.lib["METHOD"]) == "PUBLISH"
+    assert str(p.lib["VERSION"]) == "2.0"
+    assert p.uids == [event.uid]
+    assert [str(tz["TZID"]) for tz in p.lib.walk("VTIMEZONE")] == ["America/Chicago"]
+    ev = p.strict_event(event.uid)
+    assert ev.summary == "Town hall"
+    assert utc(ev.dtstart) == start
+    assert utc(ev.dtend) == start + timedelta(hours=2)
+    assert vtimezone_utc(p, ev.dtstart, "America/Chicago") == start
+    assert ev.sequence == 0
+    assert ev.status.value == "CONFIRMED"
+    assert ev.transparency == "OPAQUE"
+    assert ev.organizer.common_name == "Local 12"
+    assert ev.organizer.uri == f"mailto:{settings.MAIL_FROM}"
+    assert (ev.geo.lat, ev.geo.lng) == (38.627, -90.199)
+    assert ev.location == "City Hall, 1200 Market St, St. Louis, MO"
+    assert ev.categories == ["Town hall"]
+    assert ev.url == f"{settings.BASE_URL}/events/{event.slug}"
+    assert f"Event page: {settings.BASE_URL}/events/{event.slug}" in ev.description
+    assert f"RSVP: {settings.BASE_URL}/events/{event.slug}#rsvp" in ev.description
+    assert utc(ev.dtstamp) == event.updated_at.replace(microsecond=0)
+    assert utc(ev.created) == event.created_at.replace(microsecond=0)
+    assert utc(ev.last_modified) == event.updated_at.replace(microsecond=0)
+    lib_ev = p.lib_event(event.uid)
+    assert utc(lib_ev.DTSTART) == start
+    assert lib_ev["DTSTART"].params["TZID"] == "America/Chicago"
+
+
+def test_calendar_properties(db_url) -> None:
+    make_event(starts_at=NOW + timedelta(days=3))
+    p = public_feed()
+    cal = p.lib
+    assert str(cal["PRODID"]) == feeds.PRODID
+    assert str(cal["CALSCALE"]) == "GREGORIAN"
+    assert str(cal["METHOD"]) == "PUBLISH"
+    assert p.x_text("X-WR-CALNAME") == settings.SITE_NAME
+    assert p.x_text("X-WR-CALDESC") == settings.SITE_DESCRIPTION
+    assert p.strict.name == [settings.SITE_NAME]  # RFC 7986 NAME, read by the strict parser
+    assert p.strict.description == [settings.SITE_DESCRIPTION]
+    assert p.x_text("X-WR-TIMEZONE") == settings.DEFAULT_TIMEZONE
+    assert p.strict.refresh_interval == timedelta(hours=1)
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in p.raw
+    assert b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in p.raw
+    assert cal.get_missing_tzids() == set()
+    assert p.strict.prodid == feeds.PRODID
+
+
+# (IANA zone, local wall-clock start) pairs chosen around DST changes in three hemispheres'
+# rules, plus zones without DST and with half-hour offsets.
+ZONED_STARTS = [
+    ("America/Chicago", datetime(2031, 3, 8, 18, 0)),    # Saturday before spring-forward (CST)
+    ("America/Chicago", datetime(2031, 3, 9, 3, 30)),    # first hour after the jump (CDT)
+    ("America/Chicago", datetime(2031, 3, 9, 18, 0)),    # the Sunday after (CDT)
+    ("America/Chicago", datetime(2031, 11, 1, 18, 0)),   # before fall-back (CDT)
+    ("America/Chicago", datetime(2031, 11, 2, 18, 0)),   # after fall-back (CST)
+    ("Europe/Berlin", datetime(2031, 3, 29, 19, 0)),     # CET
+    ("Europe/Berlin", datetime(2031, 3, 30, 19, 0)),     # CEST
+    ("Australia/Sydney", datetime(2031, 4, 5, 19, 0)),   # AEDT
+    ("Australia/Sydney", datetime(2031, 4, 6, 19, 0)),   # AEST
+    ("Asia/Kolkata", datetime(2031, 3, 9, 10, 0)),       # +05:30, no DST
+    ("America/St_Johns", datetime(2031, 3, 9, 10, 0)),   # -02:30 after its change
+    ("UTC", datetime(2031, 3, 9, 10, 0)),
+]
+
+
+def test_times_round_trip_to_the_same_utc_instants(db_url) -> None:
+    from zoneinfo import ZoneInfo
+
+    made: list[tuple[Event, datetime]] = []
+    for tzid, wall in ZONED_STARTS:
+        start = wall.replace(tzinfo=ZoneInfo(tzid)).astimezone(UTC)
+        made.append((make_event(timezone=tzid, starts_at=start,
+                                ends_at=start + timedelta(hours=3)), start))
+    # One event spanning the fall-back change: its end is in the other offset.
+    span_start = datetime(2031, 11, 1, 23, 0, tzinfo=ZoneInfo("America/Chicago")).astimezone(UTC)
+    made.append((make_event(timezone="America/Chicago", starts_at=span_start,
+                            ends_at=span_start + timedelta(hours=6)), span_start))
+
+    p = public_feed()
+    assert sorted(str(tz["TZID"]) for tz in p.lib.walk("VTIMEZONE")) == [
+        "America/Chicago", "America/St_Johns", "Asia/Kolkata", "Australia/Sydney",
+        "Europe/Berlin"]
+    for event, start in made:
+        end = event.ends_at
+        strict, lib = p.strict_event(event.uid), p.lib_event(event.uid)
+        assert (utc(strict.dtstart), utc(strict.dtend)) == (start, end), event.timezone
+        assert (utc(lib.DTSTART), utc(lib.DTEND)) == (start, end), event.timezone
+        if event.timezone != "UTC":
+            # A client that only trusts the VTIMEZONE in the file gets the same instants.
+            assert lib["DTSTART"].params["TZID"] == event.timezone
+            assert vtimezone_utc(p, strict.dtstart, event.timezone) == start
+            assert vtimezone_utc(p, strict.dtend, event.timezone) == end
+        else:
+            assert b"Z" in lib["DTSTART"].to_ical()
+
+
+def test_second_pass_of_the_repeated_hour_is_written_in_utc(db_url) -> None:
+    """01:30 happens twice in Chicago on 2 Nov 2031; TZID local time means the first one."""
+    first = datetime(2031, 11, 2, 6, 30, tzinfo=UTC)   # 01:30 CDT
+    second = datetime(2031, 11, 2, 7, 30, tzinfo=UTC)  # 01:30 CST, an hour later
+    a = make_event(timezone="America/Chicago", starts_at=first, ends_at=first + timedelta(hours=3))
+    b = make_event(timezone="America/Chicago", starts_at=second,
+                   ends_at=second + timedelta(hours=3))
+    p = public_feed()
+    assert utc(p.strict_event(a.uid).dtstart) == first
+    assert utc(p.strict_event(b.uid).dtstart) == second
+    assert p.lib_event(b.uid)["DTSTART"].to_ical() == b"20311102T073000Z"
+    assert utc(p.lib_event(b.uid).DTSTART) == second
+
+
+def test_all_day_events_use_dates_with_exclusive_end(db_url) -> None:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("America/Chicago")
+    one = make_event(all_day=True, timezone="America/Chicago",
+                     starts_at=datetime(2031, 3, 9, tzinfo=tz).astimezone(UTC),
+                     ends_at=datetime(2031, 3, 10, tzinfo=tz).astimezone(UTC))
+    three = make_event(all_day=True, timezone="America/Chicago",
+                       starts_at=datetime(2031, 5, 1, tzinfo=tz).astimezone(UTC),
+                       ends_at=datetime(2031, 5, 4, tzinfo=tz).astimezone(UTC))
+    p = public_feed()
+    for event, first, end in ((one, date(2031, 3, 9), date(2031, 3, 10)),
+                              (three, date(2031, 5, 1), date(2031, 5, 4))):
+        lib = p.lib_event(event.uid)
+        assert lib["DTSTART"].params["VALUE"] == "DATE"
+        assert (first, end) == (lib.DTSTART, lib.DTEND)
+        strict = p.strict_event(event.uid)
+        assert (strict.dtstart, strict.dtend) == (first, end)
+        assert type(strict.dtstart) is date
+        assert strict.transparency == "TRANSPARENT"
+    assert p.lib.walk("VTIMEZONE") == []  # dates carry no TZID
+
+
+HOSTILE_TITLE = "Rally, march; \\back\\slash\\ \"quoted\" 😀✊🏽 " + "労働組合の集会" * 12
+HOSTILE_TEXT = (
+    "Line one, with commas; and semicolons.\r\nLine two\rLine three\n\n"
+    "Tab\there, escape\x1b and bell\x07 removed; emoji 👩🏽‍🔧 and a 🇺🇸 flag. "
+    + "長い説明文です。" * 40
+)
+
+
+def test_hostile_text_is_escaped_and_folded(db_url) -> None:
+    event = make_event(
+        title=HOSTILE_TITLE, summary="Sum, mary; \\", description=HOSTILE_TEXT,
+        venue_name="Hall; East, \"Wing\"", city="Zürich", host_name="Ana; \"Org\", Inc.",
+        category="town-hall", starts_at=NOW + timedelta(days=5),
+    )
+    expected_description_part = feeds.clean_text(HOSTILE_TEXT)
+    assert "\r" not in expected_description_part and "\x07" not in expected_description_part
+    for raw in (public_feed().raw, event_ics(event)):
+        p = parse(raw)  # also checks CRLF, 75-octet lines and UTF-8-safe folds
+        strict, lib = p.strict_event(event.uid), p.lib_event(event.uid)
+        assert strict.summary == HOSTILE_TITLE
+        assert str(lib["SUMMARY"]) == HOSTILE_TITLE
+        assert expected_description_part in strict.description
+        assert "Line one, with commas; and semicolons.\nLine two\nLine three\n\nTab\there" \
+            in strict.description
+        assert str(lib["DESCRIPTION"]) == strict.description
+        assert strict.location == "Hall; East, \"Wing\", Zürich"
+        assert strict.organizer.common_name == "Ana; \"Org\", Inc."
+        # Long CJK text really was folded, and never inside a character.
+        assert any(line.startswith(b" ") for line in raw.split(b"\r\n"))
+    name_event = make_event(title="Solo", starts_at=NOW + timedelta(days=6))
+    with write_session() as session:
+        row = session.get(Event, name_event.id)
+        row.title = "Name, with; \\ and\nnewline"
+        session.add(row)
+    p = parse(event_ics(row))
+    assert p.x_text("X-WR-CALNAME") == "Name, with; \\ and\nnewline"
+    assert p.strict.name == ["Name, with; \\ and\nnewline"]
+    assert b"X-WR-CALNAME:Name\\, with\\; \\\\ and\\nnewline" in p.raw
+
+
+def test_uid_stable_and_sequence_increases_across_edits(db_url) -> None:
+    event = make_event(title="Original", starts_at=NOW + timedelta(days=10))
+    before = public_feed().lib_event(event.uid)
+    assert int(before["SEQUENCE"]) == 0
+
+    moved = NOW + timedelta(days=11)
+    edited = organizer_edit(event.id, title="Renamed", slug="renamed-event", starts_at=moved,
+                   ends_at=moved + timedelta(hours=2), venue_name="Union Hall")
+    p = public_feed()
+    assert p.uids == [event.uid]
+    after = p.strict_event(event.uid)
+    assert after.sequence == 1
+    assert after.summary == "Renamed"
+    assert utc(after.dtstart) == moved
+    assert after.location.startswith("Union Hall")
+    assert utc(after.last_modified) == edited.updated_at.replace(microsecond=0)
+    assert utc(after.last_modified) >= utc(before.decoded("LAST-MODIFIED"))
+    assert after.url.endswith("/events/renamed-event")
+
+    organizer_edit(event.id, status="cancelled", cancelled_at=NOW - timedelta(hours=1))
+    cancelled = public_feed().strict_event(event.uid)
+    assert cancelled.sequence == 2
+    assert cancelled.status.value == "CANCELLED"
+
+
+def test_cancelled_events_stay_30_days_then_go(db_url) -> None:
+    event = make_event(title="Called off", starts_at=NOW + timedelta(days=40))
+    organizer_edit(event.id, status="cancelled", cancelled_at=NOW - timedelta(days=2),
+                   cancel_message="Moved online; see the new event.")
+    ev = public_feed().strict_event(event.uid)
+    assert ev.status.value == "CANCELLED"
+    assert ev.transparency == "TRANSPARENT"
+    assert ev.summary == "Cancelled: Called off"
+    assert "Moved online; see the new event." in ev.description
+    assert "RSVP:" not in ev.description
+
+    assert event.uid in public_feed(now=NOW + timedelta(days=27)).uids
+    assert event.uid not in public_feed(now=NOW + timedelta(days=30)).uids
+
+
+def test_window_drafts_and_filters(db_url) -> None:
+    old = make_event(title="Ended 32 days ago", starts_at=NOW - timedelta(days=32))
+    recent = make_event(title="Ended 29 days ago", starts_at=NOW - timedelta(days=29))
+    draft = make_event(title="Draft", status="draft", starts_at=NOW + timedelta(days=2))
+    protest = make_event(category="protest", city="Chicago", starts_at=NOW + timedelta(days=3))
+    briefing = make_event(category="briefing", city="St. Paul", starts_at=NOW + timedelta(days=4))
+    meeting = make_event(category="meeting", city="st. paul", starts_at=NOW + timedelta(days=5))
+
+    everything = public_feed()
+    assert everything.uids == [recent.uid, protest.uid, briefing.uid, meeting.uid]
+    assert old.uid not in everything.uids and draft.uid not in everything.uids
+    assert b"Draft" not in everything.raw
+    assert public_feed(categories=["protest"]).uids == [protest.uid]
+    assert public_feed(cities=["ST. PAUL"]).uids == [briefing.uid, meeting.uid]
+    assert public_feed(categories=["protest", "briefing"], cities=["Chicago", "St. Paul"]).uids \
+        == [protest.uid, briefing.uid]
+    named = public_feed(categories=["protest"], cities=["Chicago"])
+    assert named.x_text("X-WR-CALNAME") == f"{settings.SITE_NAME} (Protest, Chicago)"
+
+
+def test_filter_canonical_form() -> None:
+    a = FeedFilter.of(["rally", "protest", "rally", " "], ["St. Paul", "chicago", "st. paul"])
+    b = FeedFilter.of(["protest", "rally"], ["Chicago", "St. Paul"])
+    assert a.key() == b.key()
+    assert a.categories == ("protest", "rally")
+    assert FeedFilter.of([], []).is_empty
+
+
+def test_no_attendee_data_in_any_feed(db_url) -> None:
+    event = make_event(title="Packed meeting", starts_at=NOW + timedelta(days=3))
+    secrets_ = ["alice.private@example.org", "+1 555 0100", "Alice Secretname", "comment-xyz"]
+    add_rsvp(event, "alice.private@example.org", phone="+1 555 0100", name="Alice Secretname",
+             comment="comment-xyz")
+    waiting = add_rsvp(event, "bob.hidden@example.net", status="waitlisted",
+                       phone="+44 20 7946 0000", name="Bob Hiddenname")
+    secrets_ += ["bob.hidden@example.net", "+44 20 7946 0000", "Bob Hiddenname"]
+    raws = [public_feed().raw, event_ics(event), personal_feed(waiting.email).raw]
+    for raw in raws:
+        text = raw.decode()
+        for secret in secrets_:
+            assert secret not in text
+        assert "ATTENDEE" not in text
+    assert parse(raws[0]).strict_event(event.uid).attendees == []
+
+
+def test_personal_feed_covers_all_rsvps_of_that_email(db_url) -> None:
+    confirmed = make_event(title="Confirmed one", starts_at=NOW + timedelta(days=3))
+    waitlisted = make_event(title="Waitlisted one", starts_at=NOW + timedelta(days=4))
+    cancelled_rsvp = make_event(title="Changed my mind", starts_at=NOW + timedelta(days=5))
+    someone_else = make_event(title="Not mine", starts_at=NOW + timedelta(days=6))
+    gone = make_event(title="Cancelled event", starts_at=NOW + timedelta(days=7))
+    me = "me@example.org"
+    add_rsvp(confirmed, me)
+    add_rsvp(waitlisted, me, status="waitlisted")
+    add_rsvp(cancelled_rsvp, me, status="cancelled")
+    add_rsvp(someone_else, "other@example.org")
+    add_rsvp(gone, me)
+    organizer_edit(gone.id, status="cancelled", cancelled_at=NOW - timedelta(days=1))
+
+    p = personal_feed(me)
+    assert p.uids == [confirmed.uid, waitlisted.uid, gone.uid]
+    assert p.strict_event(confirmed.uid).status.value == "CONFIRMED"
+    wait = p.strict_event(waitlisted.uid)
+    assert wait.status.value == "TENTATIVE"
+    assert "waitlist" in wait.description
+    assert p.strict_event(gone.uid).status.value == "CANCELLED"
+    assert str(p.lib["METHOD"]) == "PUBLISH"
+
+
+def test_unknown_token_has_no_email(db_url) -> None:
+    event = make_event()
+    rsvp = add_rsvp(event, "x@example.org")
+    with read_session() as session:
+        assert feed_queries.rsvp_email_for_token(session, rsvp.token) == "x@example.org"
+        assert feed_queries.rsvp_email_for_token(session, "nope") is None
+        assert feed_queries.rsvp_email_for_token(session, "") is None
+
+
+def test_feed_cache_reuses_render_until_data_or_day_changes(db_url) -> None:
+    feed_cache.public_cache.clear()
+    event = make_event(title="Cached", starts_at=NOW + timedelta(days=3))
+    flt = FeedFilter()
+    with read_session() as session:
+        first = feed_cache.public_feed(session, flt, NOW)
+    with read_session() as session:
+        again = feed_cache.public_feed(session, flt, NOW + timedelta(hours=1))
+    assert again is first
+    assert feed_cache.public_cache.renders == 1
+
+    organizer_edit(event.id, bump=False, title="Cached, renamed")
+    with read_session() as session:
+        changed = feed_cache.public_feed(session, flt, NOW + timedelta(hours=1))
+    assert changed.etag != first.etag
+    assert b"Cached\\, renamed" in changed.body
+    assert changed.last_modified >= first.last_modified
+    assert feed_cache.public_cache.renders == 2
+
+    with read_session() as session:  # the next day the window moves: render again
+        next_day = feed_cache.public_feed(session, flt, NOW + timedelta(days=1))
+    assert feed_cache.public_cache.renders == 3
+    assert next_day.body == changed.body  # same events, same bytes, same ETag
+    assert next_day.etag == changed.etag
+
+
+def test_cache_is_bounded() -> None:
+    cache = feed_cache.FeedCache(max_entries=2)
+    now = datetime(2031, 1, 1, tzinfo=UTC)
+    for key in ("a", "b", "c"):
+        cache.get(key, 1, now, lambda k=key: k.encode())
+    cache.get("a", 1, now, lambda: b"a")
+    assert cache.renders == 4  # "a" was evicted by "c" and had to render again
+
+
+@pytest.mark.parametrize("slug,name", [("plain-slug", "plain-slug.ics"),
+                                       ('we"ird/..\\slug', "we-ird-..-slug.ics")])
+def test_ics_filename_is_header_safe(slug: str, name: str) -> None:
+    assert feeds.ics_filename(Event(slug=slug, title="t", starts_at=NOW, ends_at=NOW)) == name
+
+
+
+def test_control_characters_never_reach_the_wire() -> None:
+    """PostgreSQL refuses NUL, but SQLite stores it; neither it nor other C0 controls (bar
+    tab and newline) may reach a feed, where strict parsers reject them."""
+    event = Event(id=1, slug="x", title="A\x00B\x1bC\rD", description="one\r\ntwo\x0cthree",
+                  starts_at=NOW, ends_at=NOW + timedelta(hours=1), timezone="UTC",
+                  status="published", created_at=NOW, updated_at=NOW)
+    p = parse(event_ics(event))
+    ev = p.strict_event(event.uid)
+    assert ev.summary == "ABC\nD"
+    assert ev.description.startswith("one\ntwothree")
+    for byte in range(32):
+        if byte not in (9, 10, 13):
+            assert bytes([byte]) not in p.raw
+
+
+@pytest.mark.parametrize("tzid", ["America/Chicago", "Australia/Sydney", "Europe/Berlin",
+                                  "America/St_Johns", "Asia/Kolkata", "Europe/Dublin",
+                                  "Australia/Lord_Howe"])
+def test_vtimezone_matches_tz_database_every_hour(tzid: str) -> None:
+    """Read through the strict parser's VTIMEZONE interpreter, every wall-clock hour of 2031
+    (and the half hours, for zones offset by 30 minutes) maps to the tz database's instant."""
+    from zoneinfo import ZoneInfo
+
+    from events_app.services.vtimezone import vtimezone
+
+    cal = icalendar.Calendar()
+    cal.add("VERSION", "2.0")
+    cal.add("PRODID", "test")
+    cal.add_component(vtimezone(tzid, 2030, 2033))
+    p = parse(cal.to_ical())
+    tz = ZoneInfo(tzid)
+    instant = datetime(2031, 1, 1, tzinfo=UTC)
+    checked = 0
+    while instant < datetime(2032, 1, 1, tzinfo=UTC):
+        local = instant.astimezone(tz)
+        if local.replace(fold=1 - local.fold).utcoffset() == local.utcoffset():  # unambiguous
+            assert vtimezone_utc(p, local, tzid) == instant, local
+            checked += 1
+        instant += timedelta(minutes=30)
+    assert checked > 17000
+
+
+def test_vtimezone_onsets_use_rfc_wall_time() -> None:
+    """RFC 5545 3.6.5: onsets are wall-clock time in the offset in force before the change:
+    US DST starts at 02:00 and ends at 02:00; Sydney's ends at 03:00 (AEDT)."""
+    from events_app.services.vtimezone import vtimezone
+
+    chicago = vtimezone("America/Chicago", 2030, 2033).to_ical()
+    assert b"RDATE:20300310T020000,20310309T020000,20320314T020000" in chicago
+    assert b"RDATE:20301103T020000,20311102T020000,20321107T020000" in chicago
+    sydney = vtimezone("Australia/Sydney", 2030, 2033).to_ical()
+    assert b"RDATE:20300407T030000,20310406T030000,20320404T030000" in sydney
+    dublin = icalendar.Timezone.from_ical(vtimezone("Europe/Dublin", 2030, 2033).to_ical())
+    assert dublin.walk("DAYLIGHT") == []  # negative DST in tzdata is not "daylight" time
+
+
+def test_spliced_feed_equals_full_serialisation(db_url) -> None:
+    """render_calendar splices cached VEVENT bytes; the result must be exactly what
+    serialising the whole component tree gives, and follow every column edit."""
+    from events_app.services.feeds import build_vevent, calendar_shell, render_calendar
+
+    events = [make_event(starts_at=NOW + timedelta(days=i), timezone=tz)
+              for i, tz in enumerate(["America/Chicago", "Europe/Berlin", "America/Chicago"])]
+    full = calendar_shell(events, "Name", "Desc")
+    for event in events:
+        full.add_component(build_vevent(event))
+    assert render_calendar(events, "Name", "Desc") == full.to_ical()
+
+    # An edit to any column (here only the host, without a SEQUENCE bump) shows up.
+    edited = organizer_edit(events[0].id, bump=False, host_name="New host")
+    rendered = parse(render_calendar([edited, *events[1:]], "Name", "Desc"))
+    assert rendered.strict_event(edited.uid).organizer.common_name == "New host"

@@ -1,0 +1,323 @@
+"""Feed routes over HTTP: headers, conditional requests, HEAD, filters, personal feeds, UI links."""
+
+from __future__ import annotations
+
+import html
+import re
+import urllib.request
+from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlmodel import select
+
+from events_app import settings
+from events_app.db import write_session
+from events_app.models import Event, Rsvp, utcnow
+from events_app.services import feed_cache
+from tests.conftest import start_server
+from tests.factories import make_event
+from tests.ics_helpers import parse
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts cold, so one test's renders never answer another's requests."""
+    feed_cache.public_cache.clear()
+    feed_cache.personal_cache.clear()
+
+
+def touch(event_id: int, **changes) -> None:
+    """An organizer edit: new values, a newer updated_at, a bumped SEQUENCE."""
+    with write_session() as session:
+        event = session.get(Event, event_id)
+        for name, value in changes.items():
+            setattr(event, name, value)
+        event.updated_at = utcnow()
+        event.sequence += 1
+        session.add(event)
+
+
+def add_rsvp(event: Event, email: str, status: str = "confirmed", **fields) -> Rsvp:
+    with write_session() as session:
+        rsvp = Rsvp(event_id=event.id, name=fields.pop("name", "Sam"), email=email,
+                    status=status, **fields)
+        session.add(rsvp)
+        session.flush()
+        session.refresh(rsvp)
+    return rsvp
+
+
+def test_feed_headers_and_content(client) -> None:
+    event = make_event(title="Budget hearing")
+    r = client.get("/calendar.ics")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert r.headers["cache-control"] == "public, max-age=300"
+    assert re.fullmatch(r'"[0-9a-f]{32}"', r.headers["etag"])
+    last_modified = parsedate_to_datetime(r.headers["last-modified"])
+    assert last_modified >= event.updated_at.replace(microsecond=0)
+    assert "content-disposition" not in r.headers
+    assert parse(r.content).uids == [event.uid]
+
+
+def test_if_none_match_answers_304(client) -> None:
+    make_event()
+    first = client.get("/calendar.ics")
+    etag = first.headers["etag"]
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        r = client.get("/calendar.ics", headers={"If-None-Match": header})
+        assert r.status_code == 304, header
+        assert r.content == b""
+        assert r.headers["etag"] == etag
+        assert r.headers["last-modified"] == first.headers["last-modified"]
+    r = client.get("/calendar.ics", headers={"If-None-Match": '"stale"'})
+    assert r.status_code == 200 and r.content == first.content
+
+
+def test_if_modified_since_answers_304(client) -> None:
+    make_event()
+    first = client.get("/calendar.ics")
+    lm = parsedate_to_datetime(first.headers["last-modified"])
+    assert client.get("/calendar.ics", headers={
+        "If-Modified-Since": first.headers["last-modified"]}).status_code == 304
+    later = format_datetime(lm + timedelta(hours=1), usegmt=True)
+    assert client.get("/calendar.ics", headers={"If-Modified-Since": later}).status_code == 304
+    earlier = format_datetime(lm - timedelta(seconds=1), usegmt=True)
+    assert client.get("/calendar.ics", headers={"If-Modified-Since": earlier}).status_code == 200
+    assert client.get("/calendar.ics", headers={
+        "If-Modified-Since": "not a date"}).status_code == 200
+    # A non-matching ETag wins over a matching date (RFC 9110 13.2.2).
+    both = {"If-None-Match": '"stale"', "If-Modified-Since": first.headers["last-modified"]}
+    assert client.get("/calendar.ics", headers=both).status_code == 200
+
+
+def test_head_has_get_headers_without_body(client) -> None:
+    event = make_event()
+    for url in ("/calendar.ics", f"/events/{event.slug}.ics"):
+        get = client.get(url)
+        head = client.head(url)
+        assert head.status_code == 200
+        assert head.content == b""
+        for name in ("content-type", "etag", "last-modified", "cache-control"):
+            assert head.headers[name] == get.headers[name]
+        assert head.headers["content-length"] == str(len(get.content))
+
+
+def test_single_event_download(client) -> None:
+    event = make_event(title="Picket line", slug="picket-line")
+    r = client.get("/events/picket-line.ics")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert r.headers["content-disposition"] == 'attachment; filename="picket-line.ics"'
+    assert r.headers["etag"]
+    p = parse(r.content)
+    assert p.uids == [event.uid]
+    assert str(p.lib["METHOD"]) == "PUBLISH"
+    assert client.get("/events/picket-line.ics", headers={
+        "If-None-Match": r.headers["etag"]}).status_code == 304
+    # The event page itself still answers at /events/{slug}.
+    page = client.get("/events/picket-line")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+
+
+def test_drafts_and_unknown_events_are_404(client) -> None:
+    make_event(slug="secret-draft", status="draft")
+    assert client.get("/events/secret-draft.ics").status_code == 404
+    assert client.get("/events/nothing-here.ics").status_code == 404
+    assert b"secret-draft" not in client.get("/calendar.ics").content
+
+
+def test_filtered_feed_urls(client) -> None:
+    protest = make_event(category="protest", city="Chicago")
+    briefing = make_event(category="briefing", city="St. Paul")
+    make_event(category="meeting", city="Denver")
+    r = client.get("/calendar.ics?category=protest")
+    assert parse(r.content).uids == [protest.uid]
+    r = client.get("/calendar.ics?city=st.+paul")
+    assert parse(r.content).uids == [briefing.uid]
+    a = client.get("/calendar.ics?city=Chicago&city=St.+Paul&category=protest&category=briefing")
+    b = client.get("/calendar.ics?category=briefing&category=protest&city=St.+Paul&city=Chicago")
+    assert sorted(parse(a.content).uids) == sorted([protest.uid, briefing.uid])
+    assert a.headers["etag"] == b.headers["etag"]  # same filter, whatever the order
+    assert a.headers["etag"] != client.get("/calendar.ics").headers["etag"]
+    assert client.get("/calendar.ics?category=unknown").status_code == 200
+    too_many = "&".join(f"city=c{i}" for i in range(21))
+    assert client.get(f"/calendar.ics?{too_many}").status_code == 400
+    assert client.get("/calendar.ics?category=" + "x" * 101).status_code == 400
+
+
+def test_change_invalidates_cached_feed(client) -> None:
+    event = make_event(title="Before")
+    first = client.get("/calendar.ics")
+    assert client.get("/calendar.ics").headers["etag"] == first.headers["etag"]
+    assert feed_cache.public_cache.renders == 1  # the second request reused the render
+
+    touch(event.id, title="After", starts_at=event.starts_at + timedelta(hours=1),
+          ends_at=event.ends_at + timedelta(hours=1))
+    r = client.get("/calendar.ics", headers={"If-None-Match": first.headers["etag"]})
+    assert r.status_code == 200
+    assert r.headers["etag"] != first.headers["etag"]
+    ev = parse(r.content).strict_event(event.uid)
+    assert ev.summary == "After" and ev.sequence == 1
+
+    new = make_event(title="Brand new")  # a new row also changes the feed
+    assert new.uid in parse(client.get("/calendar.ics").content).uids
+
+
+def test_cancelled_event_in_feed_and_old_cancellation_gone(client) -> None:
+    recent = make_event(title="Recently cancelled")
+    old = make_event(title="Cancelled long ago")
+    touch(recent.id, status="cancelled", cancelled_at=utcnow() - timedelta(days=3))
+    touch(old.id, status="cancelled", cancelled_at=utcnow() - timedelta(days=32))
+    p = parse(client.get("/calendar.ics").content)
+    assert p.uids == [recent.uid]
+    ev = p.strict_event(recent.uid)
+    assert ev.status.value == "CANCELLED" and ev.sequence == 1
+    r = client.get(f"/events/{recent.slug}.ics")
+    assert parse(r.content).strict_event(recent.uid).status.value == "CANCELLED"
+
+
+def test_personal_feed_by_token(client) -> None:
+    mine = make_event(title="Mine")
+    waiting = make_event(title="Waiting")
+    theirs = make_event(title="Theirs")
+    first = add_rsvp(mine, "me@example.org", phone="+1 555 0199")
+    add_rsvp(waiting, "me@example.org", status="waitlisted")
+    add_rsvp(theirs, "them@example.org", phone="+1 555 0123")
+
+    r = client.get(f"/rsvp/{first.token}/calendar.ics")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert r.headers["cache-control"].startswith("private")
+    assert r.headers["x-robots-tag"] == "noindex"
+    p = parse(r.content)
+    assert p.uids == [mine.uid, waiting.uid]
+    assert p.strict_event(waiting.uid).status.value == "TENTATIVE"
+    for secret in ("me@example.org", "them@example.org", "555 01", "ATTENDEE"):
+        assert secret.encode() not in r.content
+    assert client.get(f"/rsvp/{first.token}/calendar.ics", headers={
+        "If-None-Match": r.headers["etag"]}).status_code == 304
+
+    # Promotion from the waitlist changes no event row, but the feed follows it.
+    with write_session() as session:
+        rsvp = session.exec(select(Rsvp).where(Rsvp.event_id == waiting.id)).one()
+        rsvp.status, rsvp.updated_at = "confirmed", utcnow()
+    again = client.get(f"/rsvp/{first.token}/calendar.ics")
+    assert again.headers["etag"] != r.headers["etag"]
+    assert parse(again.content).strict_event(waiting.uid).status.value == "CONFIRMED"
+
+    assert client.get("/rsvp/not-a-real-token/calendar.ics").status_code == 404
+    assert client.get(f"/rsvp/{'x' * 200}/calendar.ics").status_code == 404
+
+
+def test_no_attendee_data_in_public_feeds(client) -> None:
+    event = make_event()
+    add_rsvp(event, "private.person@example.org", name="Private Person", phone="+1 555 0142")
+    for url in ("/calendar.ics", f"/events/{event.slug}.ics"):
+        body = client.get(url).content
+        for secret in (b"private.person@example.org", b"Private Person", b"555 0142",
+                       b"ATTENDEE"):
+            assert secret not in body
+
+
+def links(page: str) -> dict[str, str]:
+    """Visible link text -> href (unescaped) for every <a> in the page."""
+    found = {}
+    for href, text in re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', page, re.S):
+        label = re.sub(r"<[^>]+>.*?</span>|<[^>]+>", "", text).strip()
+        found[label] = html.unescape(href)
+    return found
+
+
+def test_subscribe_block_on_event_list(client) -> None:
+    make_event(category="protest", city="St. Louis")
+    page = client.get("/events").text
+    assert 'id="subscribe-heading"' in page
+    a = links(page)
+    feed = f"{settings.BASE_URL}/calendar.ics"
+    webcal = "webcal://" + feed.split("://", 1)[1]
+    assert a["Subscribe"] == webcal
+    google = urlsplit(a["Add to Google Calendar"])
+    assert google.netloc == "calendar.google.com"
+    assert parse_qs(google.query)["cid"] == [webcal]
+    outlook = urlsplit(a["Add to Outlook.com"])
+    assert outlook.netloc == "outlook.live.com" and outlook.path.endswith("/addfromweb")
+    assert parse_qs(outlook.query)["url"] == [feed]
+    assert f'value="{feed}"' in page
+    assert client.get(urlsplit(feed).path).status_code == 200
+
+
+def test_subscribe_block_on_filtered_view_uses_filtered_feed(client) -> None:
+    protest = make_event(category="protest", city="St. Louis")
+    make_event(category="meeting", city="St. Louis")
+    page = client.get("/events?city=St.+Louis&category=protest&q=march").text
+    a = links(page)
+    feed = urlsplit(a["Subscribe"])
+    assert feed.scheme == "webcal" and feed.path == "/calendar.ics"
+    assert parse_qs(feed.query) == {"category": ["protest"], "city": ["St. Louis"]}
+    assert "search text and dates don't apply" in page
+    r = client.get(f"{feed.path}?{feed.query}")
+    assert parse(r.content).uids == [protest.uid]
+    outlook = parse_qs(urlsplit(a["Add to Outlook.com"]).query)
+    assert outlook["name"] == [f"{settings.SITE_NAME} (Protest, St. Louis)"]
+
+
+def test_add_to_calendar_links_on_event_page(client) -> None:
+    event = make_event(title="Teach-in, part 2", slug="teach-in")
+    page = client.get("/events/teach-in").text
+    assert 'id="add-to-calendar-heading"' in page
+    a = links(page)
+    assert urlsplit(a["Download .ics"]).path == "/events/teach-in.ics"
+    g = parse_qs(urlsplit(a["Google Calendar"]).query)
+    assert g["action"] == ["TEMPLATE"]
+    assert g["text"] == ["Teach-in, part 2"]
+    assert g["dates"] == [f"{event.starts_at:%Y%m%dT%H%M%SZ}/{event.ends_at:%Y%m%dT%H%M%SZ}"]
+    assert g["ctz"] == ["America/Chicago"]
+    assert f"{settings.BASE_URL}/events/teach-in" in g["details"][0]
+    o = parse_qs(urlsplit(a["Outlook.com"]).query)
+    assert o["subject"] == ["Teach-in, part 2"]
+    assert o["startdt"] == [f"{event.starts_at:%Y-%m-%dT%H:%M:%SZ}"]
+    assert o["allday"] == ["false"]
+
+
+def test_add_to_calendar_for_all_day_and_cancelled_events(client) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("America/Chicago")
+    start = datetime(2031, 5, 1, tzinfo=tz)
+    make_event(slug="fair", all_day=True, starts_at=start.astimezone(ZoneInfo("UTC")),
+               ends_at=(start + timedelta(days=2)).astimezone(ZoneInfo("UTC")))
+    g = parse_qs(urlsplit(links(client.get("/events/fair").text)["Google Calendar"]).query)
+    assert g["dates"] == ["20310501/20310503"]
+
+    cancelled = make_event(slug="called-off")
+    touch(cancelled.id, status="cancelled", cancelled_at=utcnow())
+    page = client.get("/events/called-off").text
+    assert "Google Calendar" not in links(page)
+    assert urlsplit(links(page)["Download the cancellation (.ics)"]).path \
+        == "/events/called-off.ics"
+
+
+def test_feeds_agree_across_worker_processes(db_url, tmp_path) -> None:
+    """Two uvicorn workers, each with its own cache: both serve the same bytes and ETag, and
+    both notice an edit made behind their backs (directly in the database)."""
+    event = make_event(title="Shared")
+    server = start_server(db_url, tmp_path, workers=2)
+    try:
+        def fetch() -> tuple[str, bytes]:
+            with urllib.request.urlopen(f"{server.url}/calendar.ics", timeout=10) as resp:
+                return resp.headers["ETag"], resp.read()
+
+        before = {fetch() for _ in range(12)}
+        assert len(before) == 1
+        touch(event.id, title="Shared, edited")
+        after = {fetch() for _ in range(12)}
+        assert len(after) == 1
+        etag, body = after.pop()
+        assert etag != next(iter(before))[0]
+        assert parse(body).strict_event(event.uid).summary == "Shared, edited"
+    finally:
+        server.stop()
