@@ -259,3 +259,16 @@ def test_manage_page_of_a_cancelled_event_offers_no_changes(client) -> None:
     assert "Update guests" not in page.text and "Cancel my RSVP" not in page.text
     posted = manage_post(client, f"/rsvp/{r.rsvp.token}", action="guests", guests=1)
     assert posted.status_code == 409
+
+
+def test_manage_page_links_the_event_file_and_a_personal_feed(client) -> None:
+    ev = make_event(title="Budget briefing")
+    path = manage_path(post_rsvp(client, ev.slug).headers["location"])
+    page = client.get(path)
+    assert f'href="http://testserver/events/{ev.slug}.ics"' in page.text
+    feed_url = f"{settings.BASE_URL}{path}/calendar.ics"
+    assert f'value="{feed_url}"' in page.text
+    feed = client.get(f"{path}/calendar.ics")
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    assert ev.uid in feed.text.replace("\r\n ", "")
+    assert feed_url in outbox("confirmation")[0].body_text

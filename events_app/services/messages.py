@@ -44,6 +44,11 @@ def manage_url(rsvp: Rsvp) -> str:
     return f"{settings.BASE_URL}/rsvp/{rsvp.token}"
 
 
+def calendar_url(rsvp: Rsvp) -> str:
+    """The private feed of every event this person RSVPed to (served by web/feeds.py)."""
+    return f"{manage_url(rsvp)}/calendar.ics"
+
+
 def event_url(event: Event) -> str:
     return f"{settings.BASE_URL}/events/{event.slug}"
 
@@ -75,6 +80,7 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
     }
     if "rsvp" in ctx:
         full.setdefault("manage_url", manage_url(ctx["rsvp"]))
+        full.setdefault("calendar_url", calendar_url(ctx["rsvp"]))
         full.setdefault("party", party_label(ctx["rsvp"].guests))
     return MailContent(
         subject=full["subject"],
