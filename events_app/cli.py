@@ -52,8 +52,13 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _send_outbox(args: argparse.Namespace) -> int:
-    from events_app.services import mail
+    from events_app.db import write_session
+    from events_app.services import mail, throttle
 
+    # Housekeeping rides along with the job that cron runs most often: rate-limit records
+    # only matter for minutes, but every RSVP post and login attempt adds one.
+    with write_session() as session:
+        throttle.prune(session)
     report = mail.deliver_pending(limit=args.limit)
     print(f"Outbox: {report.sent} sent, {report.failed} failed (kept for retry), "
           f"{report.logged} logged (no SMTP_HOST).")
@@ -90,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="only when there are no events yet")
     _commands["seed"] = _seed
 
-    p = sub.add_parser("send-outbox", help="deliver queued e-mails, retrying failed ones (cron)")
+    p = sub.add_parser("send-outbox", help="deliver queued e-mails, retrying failed ones, and "
+                       "drop day-old rate-limit records (cron)")
     p.add_argument("--limit", type=int, default=200, help="at most this many per run")
     _commands["send-outbox"] = _send_outbox
 

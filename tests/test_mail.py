@@ -22,8 +22,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.engine import make_url
 
 from events_app import cli, settings
+from events_app.db import read_session, write_session
 from events_app.models import utcnow
-from events_app.services import mail
+from events_app.services import mail, throttle
 from events_app.services import rsvp as svc
 from tests.factories import make_event
 from tests.rsvp_helpers import outbox, post_rsvp, req
@@ -246,8 +247,15 @@ def test_a_broken_smtp_server_never_fails_the_rsvp(client, monkeypatch) -> None:
 def test_cli_send_outbox_and_send_reminders(db_url, smtp) -> None:
     ev = make_event(title="Training", starts_at=utcnow() + timedelta(hours=20))
     svc.submit_rsvp(ev.id, req("ann@example.org"))
+    window = timedelta(days=7)
+    with write_session() as s:
+        throttle.record(s, "rsvp:old", utcnow() - timedelta(days=2))
+        throttle.record(s, "rsvp:new")
     assert cli.main(["send-outbox"]) == 0
     assert [r.message["Subject"] for r in smtp.received] == ["You're going: Training"]
+    with read_session() as s:  # day-old rate-limit records are cleared on the way
+        assert (throttle.hits(s, "rsvp:old", window), throttle.hits(s, "rsvp:new", window)) == (
+            0, 1)
     assert cli.main(["send-reminders"]) == 0
     assert cli.main(["send-reminders"]) == 0
     subjects = [r.message["Subject"] for r in smtp.received]

@@ -70,7 +70,13 @@ def _assert_seats_consistent(event_id: int) -> tuple[int, list]:
     return confirmed, waiting
 
 
-def test_sixty_simultaneous_rsvps_never_oversell(db_url, server) -> None:
+def test_concurrent_rsvps_over_http(db_url, server) -> None:
+    """One multi-process server per database (starting it is the slow part), two scenarios."""
+    _sixty_simultaneous_rsvps_never_oversell(server)
+    _simultaneous_first_rsvps_from_one_email_make_one_rsvp(server)
+
+
+def _sixty_simultaneous_rsvps_never_oversell(server: LiveServer) -> None:
     ev = make_event(capacity=CAPACITY, max_guests=2)
     rng = random.Random(4)
     people = [(f"person{i}@example.org", rng.randint(0, 2)) for i in range(PEOPLE)]
@@ -110,7 +116,7 @@ def test_sixty_simultaneous_rsvps_never_oversell(db_url, server) -> None:
     assert all(rsvps(ev.id)[a.email].status == "cancelled" for a in leaving)
 
 
-def test_simultaneous_first_rsvps_from_one_email_make_one_rsvp(db_url, server) -> None:
+def _simultaneous_first_rsvps_from_one_email_make_one_rsvp(server: LiveServer) -> None:
     ev = make_event(capacity=10)
     n = 12
     barrier = threading.Barrier(n)
