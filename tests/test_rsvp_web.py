@@ -255,7 +255,8 @@ def test_manage_page_of_a_cancelled_event_offers_no_changes(client) -> None:
         event.status = "cancelled"
         event.cancel_message = "Moved online."
     page = client.get(f"/rsvp/{r.rsvp.token}")
-    assert "This event has been cancelled." in page.text and "Moved online." in page.text
+    assert "This event has been cancelled</strong>, so your RSVP no longer applies" in page.text
+    assert "The organizers wrote: Moved online." in page.text
     assert "Update guests" not in page.text and "Cancel my RSVP" not in page.text
     posted = manage_post(client, f"/rsvp/{r.rsvp.token}", action="guests", guests=1)
     assert posted.status_code == 409

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -117,7 +117,7 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(0, attempts - 1)), timedelta(hours=1))
 
 
-def _due(now: datetime) -> list:
+def _due(now: datetime) -> list[ColumnElement[bool]]:
     return [
         col(Outbox.sent_at).is_(None),
         Outbox.attempts < MAX_ATTEMPTS,
