@@ -226,7 +226,8 @@ def _promote(session: Session, event: Event, now: datetime, mail_ids: list[int])
 
 
 def _with_retry(work: Callable[[Session], T]) -> T:
-    """Run `work` in a write transaction, retrying once if a unique constraint raced us.
+    """Run `work` in a write transaction, retrying (twice at most) if a unique constraint
+    raced us.
 
     The event row lock already serialises RSVPs for one event, so the unique (event, e-mail)
     index should never fire; if it does (a writer that skipped the lock), the retry sees the
@@ -265,7 +266,8 @@ def allow_rsvp_post(client_key: str, limit: int) -> bool:
 
 
 def submit_rsvp(event_id: int, req: RsvpRequest, now: datetime | None = None) -> RsvpResult:
-    """RSVP to an event from the public form (own transaction).
+    """RSVP to an event from the public form (own transaction). `req` comes from
+    `rsvp_input.parse_rsvp_form`, so it is well-formed and its e-mail lower-cased.
 
     A new e-mail gets a confirmed seat if its party fits, else a waitlist place (or EventFull
     without a waitlist). The same e-mail again updates its RSVP: details always, the party
