@@ -33,6 +33,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/feeds.py
 
 clean:
 	rm -rf $(VENV) events.db events.db-wal events.db-shm test-artifacts

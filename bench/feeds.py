@@ -3,7 +3,8 @@
 Usage: .venv/bin/python bench/feeds.py [--events 2000] [--requests 300]
 
 Seeds a temporary SQLite database, then prints how long a cold render takes (what one poll
-would cost without the cache), how long a cached lookup takes (the data_version query plus a
+would cost without any cache), how long the re-render after one event is edited takes (only
+that VEVENT is serialised again), how long a cached lookup takes (the data_version query plus a
 dictionary hit), and the requests per second of the cached feed (full 200 and 304) served by
 a real uvicorn process over one keep-alive connection.
 Figures only: nothing here asserts a speed.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from events_app import db  # noqa: E402
 from events_app.migrate import upgrade  # noqa: E402
 from events_app.models import CATEGORIES, Event, utcnow  # noqa: E402
-from events_app.services import feed_cache  # noqa: E402
+from events_app.services import feed_cache, feeds  # noqa: E402
 from events_app.services.feed_queries import FeedFilter  # noqa: E402
 
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
@@ -83,6 +85,16 @@ def main() -> None:
 
     def cold() -> bytes:
         feed_cache.public_cache.clear()
+        feeds.clear_vevent_cache()
+        with db.read_session() as session:
+            return feed_cache.public_feed(session, flt).body
+
+    def after_one_edit() -> bytes:
+        """An organizer edits one event: the feed renders again, reusing the other VEVENTs."""
+        with db.write_session() as session:
+            event = session.get(Event, 2)
+            event.updated_at, event.sequence = utcnow(), event.sequence + 1
+            session.add(event)
         with db.read_session() as session:
             return feed_cache.public_feed(session, flt).body
 
@@ -93,11 +105,14 @@ def main() -> None:
     body = cold()
     n_events = body.count(b"BEGIN:VEVENT")
     cold_times = timed(cold, 3)
+    edit_times = timed(after_one_edit, 5)
     warm()
     warm_times = timed(warm, 200)
 
     print(f"feed: {n_events} events, {len(body) / 1024:.0f} KiB")
     print(f"cold render:          {statistics.median(cold_times) * 1000:8.1f} ms (median of 3)")
+    print(f"render after 1 edit:  {statistics.median(edit_times) * 1000:8.1f} ms "
+          "(median of 5; the edit's write included)")
     print(f"cached lookup:        {statistics.median(warm_times) * 1000:8.2f} ms (median of 200)")
     with serve(url) as (host, port):
         first_ms, get_rps, etag = requests_per_second(host, port, args.requests)
@@ -154,4 +169,7 @@ def requests_per_second(host: str, port: int, n: int, etag: str = "") -> tuple[f
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(_tmp, ignore_errors=True)

@@ -14,11 +14,11 @@ from sqlmodel import select
 
 from events_app import settings
 from events_app.db import write_session
-from events_app.models import Event, Rsvp, utcnow
+from events_app.models import Rsvp, utcnow
 from events_app.services import feed_cache
 from tests.conftest import start_server
 from tests.factories import make_event
-from tests.ics_helpers import parse
+from tests.feed_helpers import add_rsvp, organizer_edit, parse
 
 
 @pytest.fixture(autouse=True)
@@ -28,25 +28,8 @@ def _fresh_caches():
     feed_cache.personal_cache.clear()
 
 
-def touch(event_id: int, **changes) -> None:
-    """An organizer edit: new values, a newer updated_at, a bumped SEQUENCE."""
-    with write_session() as session:
-        event = session.get(Event, event_id)
-        for name, value in changes.items():
-            setattr(event, name, value)
-        event.updated_at = utcnow()
-        event.sequence += 1
-        session.add(event)
 
 
-def add_rsvp(event: Event, email: str, status: str = "confirmed", **fields) -> Rsvp:
-    with write_session() as session:
-        rsvp = Rsvp(event_id=event.id, name=fields.pop("name", "Sam"), email=email,
-                    status=status, **fields)
-        session.add(rsvp)
-        session.flush()
-        session.refresh(rsvp)
-    return rsvp
 
 
 def test_feed_headers_and_content(client) -> None:
@@ -154,7 +137,7 @@ def test_change_invalidates_cached_feed(client) -> None:
     assert client.get("/calendar.ics").headers["etag"] == first.headers["etag"]
     assert feed_cache.public_cache.renders == 1  # the second request reused the render
 
-    touch(event.id, title="After", starts_at=event.starts_at + timedelta(hours=1),
+    organizer_edit(event.id, title="After", starts_at=event.starts_at + timedelta(hours=1),
           ends_at=event.ends_at + timedelta(hours=1))
     r = client.get("/calendar.ics", headers={"If-None-Match": first.headers["etag"]})
     assert r.status_code == 200
@@ -169,8 +152,8 @@ def test_change_invalidates_cached_feed(client) -> None:
 def test_cancelled_event_in_feed_and_old_cancellation_gone(client) -> None:
     recent = make_event(title="Recently cancelled")
     old = make_event(title="Cancelled long ago")
-    touch(recent.id, status="cancelled", cancelled_at=utcnow() - timedelta(days=3))
-    touch(old.id, status="cancelled", cancelled_at=utcnow() - timedelta(days=32))
+    organizer_edit(recent.id, status="cancelled", cancelled_at=utcnow() - timedelta(days=3))
+    organizer_edit(old.id, status="cancelled", cancelled_at=utcnow() - timedelta(days=32))
     p = parse(client.get("/calendar.ics").content)
     assert p.uids == [recent.uid]
     ev = p.strict_event(recent.uid)
@@ -294,7 +277,7 @@ def test_add_to_calendar_for_all_day_and_cancelled_events(client) -> None:
     assert g["dates"] == ["20310501/20310503"]
 
     cancelled = make_event(slug="called-off")
-    touch(cancelled.id, status="cancelled", cancelled_at=utcnow())
+    organizer_edit(cancelled.id, status="cancelled", cancelled_at=utcnow())
     page = client.get("/events/called-off").text
     assert "Google Calendar" not in links(page)
     assert urlsplit(links(page)["Download the cancellation (.ics)"]).path \
@@ -313,7 +296,7 @@ def test_feeds_agree_across_worker_processes(db_url, tmp_path) -> None:
 
         before = {fetch() for _ in range(12)}
         assert len(before) == 1
-        touch(event.id, title="Shared, edited")
+        organizer_edit(event.id, title="Shared, edited")
         after = {fetch() for _ in range(12)}
         assert len(after) == 1
         etag, body = after.pop()

@@ -46,7 +46,7 @@ def _cookie_nonce(scope: Scope) -> str | None:
 
 
 class CSRFMiddleware:
-    """Makes sure every response leaves the visitor with a CSRF cookie."""
+    """Makes sure every page leaves the visitor with a CSRF cookie."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -64,6 +64,11 @@ class CSRFMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if is_new and message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # Only pages can hold forms. Feeds, JSON and static files stay cookie-free, so
+                # a shared cache never hands one visitor's token to another.
+                if not headers.get("content-type", "").startswith("text/html"):
+                    await send(message)
+                    return
                 secure = "; Secure" if settings.HTTPS else ""
                 headers.append(
                     "set-cookie",

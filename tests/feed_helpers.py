@@ -1,4 +1,5 @@
-"""Parsing helpers shared by the feed tests: every feed is read by two independent parsers.
+"""Helpers shared by the feed tests: parsing every feed with two independent parsers, and
+the row changes the organizer workspace and the RSVP flow would make.
 
 `icalendar` is the library that writes our feeds; `ical` is a separate, strict implementation,
 so a mistake icalendar makes symmetrically on write and read still shows up. Times are also
@@ -16,6 +17,9 @@ import icalendar
 from ical.calendar import Calendar as StrictCalendar
 from ical.calendar_stream import IcsCalendarStream
 from ical.timezone import IcsTimezoneInfo
+
+from events_app.db import write_session
+from events_app.models import Event, Rsvp, utcnow
 
 
 @dataclass
@@ -77,3 +81,28 @@ def vtimezone_utc(parsed: Parsed, local: datetime, tzid: str) -> datetime:
     assert len(zones) == 1, f"expected one VTIMEZONE {tzid}, got {len(zones)}"
     info = IcsTimezoneInfo.from_timezone(zones[0])
     return local.replace(tzinfo=None).replace(tzinfo=info).astimezone(UTC)
+
+
+def organizer_edit(event_id: int, *, bump: bool = True, **changes) -> Event:
+    """What the organizer workspace does on an edit: change fields, touch updated_at, and bump
+    SEQUENCE when time, place or status changed."""
+    with write_session() as session:
+        event = session.get(Event, event_id)
+        for name, value in changes.items():
+            setattr(event, name, value)
+        event.updated_at = utcnow()
+        if bump:
+            event.sequence += 1
+        session.add(event)
+    return event
+
+
+def add_rsvp(event: Event, email: str, status: str = "confirmed", **fields) -> Rsvp:
+    """An RSVP row as the RSVP flow stores it (the feeds only ever read these)."""
+    with write_session() as session:
+        rsvp = Rsvp(event_id=event.id, name=fields.pop("name", "Pat Member"), email=email,
+                    status=status, **fields)
+        session.add(rsvp)
+        session.flush()
+        session.refresh(rsvp)
+    return rsvp
