@@ -84,6 +84,30 @@ def _create_organizer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _send_outbox(args: argparse.Namespace) -> int:
+    from events_app.db import write_session
+    from events_app.services import mail, throttle
+
+    # Housekeeping rides along with the job that cron runs most often: rate-limit records
+    # only matter for minutes, but every RSVP post and login attempt adds one.
+    with write_session() as session:
+        throttle.prune(session)
+    report = mail.deliver_pending(limit=args.limit)
+    print(f"Outbox: {report.sent} sent, {report.failed} failed (kept for retry), "
+          f"{report.logged} logged (no SMTP_HOST).")
+    return 1 if report.failed else 0  # cron mails the operator when a run had failures
+
+
+def _send_reminders(args: argparse.Namespace) -> int:
+    from events_app.services import mail, reminders
+
+    queued = reminders.queue_reminders()
+    report = mail.deliver_pending()
+    print(f"Reminders: {queued} queued. Outbox: {report.sent} sent, {report.failed} failed, "
+          f"{report.logged} logged (no SMTP_HOST).")
+    return 1 if report.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="events-app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true",
                    help="read the password from the first line of stdin instead of prompting")
     _commands["create-organizer"] = _create_organizer
+
+    p = sub.add_parser("send-outbox", help="deliver queued e-mails, retrying failed ones, and "
+                       "drop day-old rate-limit records (cron)")
+    p.add_argument("--limit", type=int, default=200, help="at most this many per run")
+    _commands["send-outbox"] = _send_outbox
+
+    p = sub.add_parser("send-reminders",
+                       help="e-mail confirmed attendees before their event, once each (cron)")
+    _commands["send-reminders"] = _send_reminders
 
     return parser
 

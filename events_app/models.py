@@ -193,6 +193,9 @@ class Outbox(SQLModel, table=True):
     rsvp_id: int | None = Field(default=None, foreign_key="rsvp.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = Field(default=None, index=True)
+    # Not before this instant: a sender's claim (lease) while it talks SMTP, or the back-off
+    # after a failure. NULL means "due now".
+    next_attempt_at: datetime | None = None
     attempts: int = Field(default=0)
     last_error: str = Field(default="", max_length=2000)
 

@@ -41,6 +41,8 @@ SMTP_USER: str = config("SMTP_USER", default="")
 SMTP_PASSWORD: Secret = config("SMTP_PASSWORD", cast=Secret, default="")
 SMTP_STARTTLS: bool = config("SMTP_STARTTLS", cast=bool, default=False)
 MAIL_FROM: str = config("MAIL_FROM", default="events@localhost")
+# `send-reminders` e-mails confirmed attendees once an event is this close (cron runs it).
+REMINDER_LEAD_HOURS: int = config("REMINDER_LEAD_HOURS", cast=int, default=24)
 
 # Abuse limits; tests lower or raise them through the environment.
 RSVP_RATE_LIMIT: int = config("RSVP_RATE_LIMIT", cast=int, default=10)  # posts per minute per IP

@@ -3,26 +3,42 @@
 Queuing in the same transaction as the RSVP or edit it reports means a message exists if and
 only if the change committed; delivery happens after, so a slow or broken SMTP server never
 blocks or fails an RSVP. Undelivered messages stay in the table and `send-outbox` retries them.
+
+Delivery never holds a database lock while talking SMTP: a sender first *claims* a message with
+a conditional UPDATE (moving `next_attempt_at` a lease into the future) in a short transaction,
+sends with no transaction open, then records the outcome in another short transaction. On
+SQLite, where any open write transaction blocks every other writer, this keeps RSVPs flowing
+while a slow SMTP server takes its time. Two senders running at once cannot both claim a
+message; a sender that dies mid-send leaves a lease that expires, so the message is retried
+(delivery is at least once, never silently dropped).
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from events_app import settings
-from events_app.db import write_session
+from events_app.db import read_session, write_session
 from events_app.models import Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
+# Longer than any single SMTP conversation (socket timeout 30 s), so a live sender's claim
+# never expires under it; short enough that a crashed sender's messages go out soon after.
+CLAIM_LEASE = timedelta(minutes=5)
+NO_SMTP_NOTE = "not sent: SMTP_HOST is not set (message written to the log)"
 
 
 def enqueue(
@@ -60,12 +76,15 @@ def enqueue(
 
 
 def build_message(msg: Outbox) -> EmailMessage:
+    """multipart/mixed( multipart/alternative(text, html), event.ics ) as clients expect."""
     em = EmailMessage()
     em["From"] = settings.MAIL_FROM
     em["To"] = msg.to_addr
     em["Subject"] = msg.subject
     em["Date"] = formatdate(localtime=False)
     em["Message-ID"] = make_msgid(domain=settings.MAIL_FROM.rpartition("@")[2] or "localhost")
+    # Tells well-behaved auto-responders (vacation replies) not to answer.
+    em["Auto-Submitted"] = "auto-generated"
     em.set_content(msg.body_text)
     if msg.body_html:
         em.add_alternative(msg.body_html, subtype="html")
@@ -87,45 +106,111 @@ class DeliveryReport:
 def _smtp_send(em: EmailMessage) -> None:
     with smtplib.SMTP(settings.SMTP_HOST, settings.SMTP_PORT, timeout=30) as smtp:
         if settings.SMTP_STARTTLS:
-            smtp.starttls()
+            smtp.starttls(context=ssl.create_default_context())
         if settings.SMTP_USER:
             smtp.login(settings.SMTP_USER, str(settings.SMTP_PASSWORD))
         smtp.send_message(em)
 
 
-def deliver_pending(limit: int = 200) -> DeliveryReport:
-    """Send queued messages; each is marked sent in its own transaction.
+def retry_delay(attempts: int) -> timedelta:
+    """Back-off after the n-th failed attempt: 1, 2, 4 ... minutes, at most an hour."""
+    return min(timedelta(minutes=2 ** max(0, attempts - 1)), timedelta(hours=1))
 
-    With no SMTP_HOST the message is written to the log and left queued, so nothing is lost
-    when mail is configured later.
+
+def _due(now: datetime) -> list[ColumnElement[bool]]:
+    return [
+        col(Outbox.sent_at).is_(None),
+        Outbox.attempts < MAX_ATTEMPTS,
+        or_(col(Outbox.next_attempt_at).is_(None), col(Outbox.next_attempt_at) <= now),
+    ]
+
+
+def _claim(msg_id: int, now: datetime) -> Outbox | None:
+    """Take a lease on one due message, or None when it is not due or another sender has it.
+
+    The conditional UPDATE is the whole claim: the database applies it to a row only while
+    the row still matches, so of two racing senders exactly one gets rowcount 1.
     """
-    report = DeliveryReport()
     with write_session() as session:
-        ids = session.exec(
-            select(Outbox.id)
-            .where(col(Outbox.sent_at).is_(None), Outbox.attempts < MAX_ATTEMPTS)
-            .order_by(col(Outbox.id))
-            .limit(limit)
-        ).all()
+        result = session.exec(  # type: ignore[call-overload]
+            update(Outbox)
+            .where(col(Outbox.id) == msg_id, *_due(now))
+            .values(next_attempt_at=now + CLAIM_LEASE, attempts=Outbox.attempts + 1)
+        )
+        if result.rowcount != 1:
+            return None
+        return session.get(Outbox, msg_id)
+
+
+def _finish(msg_id: int, error: str | None, attempts: int) -> None:
+    with write_session() as session:
+        msg = session.get(Outbox, msg_id)
+        if msg is None:
+            return
+        if error is None:
+            msg.sent_at = utcnow()
+            msg.last_error = ""
+            msg.next_attempt_at = None
+        else:
+            msg.last_error = error[:2000]
+            msg.next_attempt_at = utcnow() + retry_delay(attempts)
+
+
+def _log_unsent(msg_id: int) -> bool:
+    """With no SMTP server configured, write a message to the log once and keep it queued.
+
+    The conditional UPDATE marks it as logged so cron runs don't repeat it; it still counts
+    as unsent, so it goes out once SMTP_HOST is configured.
+    """
+    with write_session() as session:
+        result = session.exec(  # type: ignore[call-overload]
+            update(Outbox)
+            .where(col(Outbox.id) == msg_id, col(Outbox.sent_at).is_(None),
+                   Outbox.last_error == "")
+            .values(last_error=NO_SMTP_NOTE)
+        )
+        if result.rowcount != 1:
+            return False
+        msg = session.get(Outbox, msg_id)
+    assert msg is not None
+    log.info("Mail (no SMTP_HOST; kept in outbox #%s) to %s: %s\n%s",
+             msg.id, msg.to_addr, msg.subject, msg.body_text)
+    return True
+
+
+def deliver(ids: Iterable[int], now: datetime | None = None) -> DeliveryReport:
+    """Try to send the given messages now (those that are due and not claimed by others)."""
+    report = DeliveryReport()
     for msg_id in ids:
-        with write_session() as session:
-            msg = session.get(Outbox, msg_id, with_for_update=True)
-            if msg is None or msg.sent_at is not None:
-                continue  # another sender got it first
-            if not settings.SMTP_HOST:
-                log.info("Mail (no SMTP_HOST; kept in outbox #%s) to %s: %s\n%s",
-                         msg.id, msg.to_addr, msg.subject, msg.body_text)
-                report.logged += 1
-                continue
-            msg.attempts += 1
-            try:
-                _smtp_send(build_message(msg))
-            except (OSError, smtplib.SMTPException) as exc:
-                msg.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                report.failed += 1
-                log.warning("Sending outbox #%s failed: %s", msg.id, msg.last_error)
-            else:
-                msg.sent_at = utcnow()
-                msg.last_error = ""
-                report.sent += 1
+        if not settings.SMTP_HOST:
+            report.logged += _log_unsent(msg_id)
+            continue
+        msg = _claim(msg_id, now or utcnow())
+        if msg is None:
+            continue  # sent already, backing off, or another sender holds it
+        try:
+            _smtp_send(build_message(msg))
+        except (OSError, smtplib.SMTPException, ValueError) as exc:
+            # ValueError: a header the e-mail library refuses; retrying won't fix it, but the
+            # attempt cap stops it and last_error says why.
+            error = f"{type(exc).__name__}: {exc}"
+            _finish(msg_id, error, msg.attempts)
+            report.failed += 1
+            log.warning("Sending outbox #%s to %s failed: %s", msg_id, msg.to_addr, error)
+        else:
+            _finish(msg_id, None, msg.attempts)
+            report.sent += 1
     return report
+
+
+def deliver_pending(limit: int = 200, now: datetime | None = None) -> DeliveryReport:
+    """Send every due message, oldest first (what `events-app send-outbox` runs)."""
+    now = now or utcnow()
+    conds = _due(now)
+    if not settings.SMTP_HOST:
+        conds.append(Outbox.last_error == "")  # each unsendable message is logged only once
+    with read_session() as session:
+        ids = session.exec(
+            select(Outbox.id).where(*conds).order_by(col(Outbox.id)).limit(limit)
+        ).all()
+    return deliver([i for i in ids if i is not None], now)

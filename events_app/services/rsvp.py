@@ -1,20 +1,86 @@
-"""RSVP rules: the one place seats are counted."""
+"""RSVP rules: the one place seats are counted and decided.
+
+Every decision that depends on how many seats are taken ("does this party fit?", "who moves
+up from the waitlist?", "may capacity drop to N?") is made inside a write transaction that
+first locks the event's row (`SELECT ... FOR UPDATE` on PostgreSQL; on SQLite the transaction
+already holds the database write lock from BEGIN IMMEDIATE). So the count and the write that
+depends on it are atomic across threads, worker processes and hosts; nothing here relies on
+process memory. Lock order is always event row first, then its RSVPs, so two decisions
+never deadlock.
+
+Waitlist order is (waitlisted_at, id). Promotion walks it in that order and confirms every
+party that fits the free seats, skipping (but keeping the place of) one that is too big: seats
+the head of the list cannot use would otherwise stay empty. Promotion runs before any new
+party is admitted, so a newcomer only ever gets seats no waitlisted party could take.
+
+Functions named `..._rsvp(...)` / taking ids or tokens open their own write transaction;
+functions taking a `session` run in the caller's (which must come from `write_session()`).
+Every change an attendee should hear about queues its e-mail in the same transaction.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import and_, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
-from events_app.models import Event, Rsvp, RsvpStatus
+from events_app import timefmt
+from events_app.db import read_session, write_session
+from events_app.models import Event, EventStatus, Rsvp, RsvpStatus, new_token, utcnow
+from events_app.services import mail, messages, throttle
+from events_app.services.rsvp_input import RsvpRequest
 
+T = TypeVar("T")
+RATE_WINDOW = timedelta(minutes=1)
+
+
+# --- Errors -------------------------------------------------------------------------------
+
+class RsvpError(Exception):
+    """A request the rules refuse. `message` is meant for the person; `field`, when set,
+    names the form field the message belongs next to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class RsvpNotFound(RsvpError):
+    """No such event or RSVP (or a manage link that does not exist)."""
+
+
+class RsvpClosed(RsvpError):
+    """The event does not take RSVPs (any more): draft, cancelled, started, past deadline."""
+
+
+class EventFull(RsvpError):
+    """No seats left and the event has no waitlist."""
+
+
+class NotEnoughSeats(RsvpError):
+    """The party is too big for the seats left (or for the whole event)."""
+
+
+class CapacityError(RsvpError):
+    """An organizer's capacity change the confirmed RSVPs don't allow."""
+
+
+# --- Counting ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class SeatCounts:
     confirmed: int
     waitlisted: int
     capacity: int | None
+    waitlist_enabled: bool = True
+    closed_reason: str | None = None  # why the event takes no RSVPs right now, if it doesn't
 
     @property
     def remaining(self) -> int | None:
@@ -24,8 +90,13 @@ class SeatCounts:
     def is_full(self) -> bool:
         return self.capacity is not None and self.confirmed >= self.capacity
 
+    @property
+    def accepting(self) -> bool:
+        """Whether the RSVP form should be offered at all."""
+        return self.closed_reason is None and (not self.is_full or self.waitlist_enabled)
 
-def seat_counts(session: Session, event: Event) -> SeatCounts:
+
+def seat_counts(session: Session, event: Event, now: datetime | None = None) -> SeatCounts:
     """Seats taken by confirmed and waitlisted parties (each party is 1 + guests)."""
     rows = session.exec(
         select(Rsvp.status, func.coalesce(func.sum(Rsvp.guests + 1), 0))
@@ -37,4 +108,476 @@ def seat_counts(session: Session, event: Event) -> SeatCounts:
         confirmed=by_status.get(RsvpStatus.CONFIRMED.value, 0),
         waitlisted=by_status.get(RsvpStatus.WAITLISTED.value, 0),
         capacity=event.capacity,
+        waitlist_enabled=event.waitlist_enabled,
+        closed_reason=closed_reason(event, now or utcnow()),
     )
+
+
+def closed_reason(event: Event, now: datetime) -> str | None:
+    """Why `event` refuses new RSVPs at `now`, in words for the visitor; None if it accepts."""
+    if event.status == EventStatus.CANCELLED:
+        return "This event has been cancelled, so it no longer takes RSVPs."
+    if event.status != EventStatus.PUBLISHED:
+        return "This event is not open for RSVPs yet."
+    if now >= event.ends_at:
+        return "This event is over, so it no longer takes RSVPs."
+    if now >= event.starts_at:
+        return "RSVPs closed when the event started."
+    if event.rsvp_deadline is not None and now >= event.rsvp_deadline:
+        deadline = timefmt.format_start(event.rsvp_deadline, event.timezone)
+        return f"RSVPs for this event closed on {deadline}."
+    return None
+
+
+def waitlist_position(session: Session, rsvp: Rsvp) -> int | None:
+    """1 for the next party in line; None unless the RSVP is waitlisted."""
+    if rsvp.status != RsvpStatus.WAITLISTED or rsvp.waitlisted_at is None:
+        return None
+    ahead = session.exec(
+        select(func.count()).select_from(Rsvp).where(
+            Rsvp.event_id == rsvp.event_id,
+            Rsvp.status == RsvpStatus.WAITLISTED.value,
+            or_(col(Rsvp.waitlisted_at) < rsvp.waitlisted_at,
+                and_(col(Rsvp.waitlisted_at) == rsvp.waitlisted_at,
+                     col(Rsvp.id) < rsvp.id)),
+        )
+    ).one()
+    return int(ahead) + 1
+
+
+def _waitlist(session: Session, event_id: int) -> list[Rsvp]:
+    return list(session.exec(
+        select(Rsvp)
+        .where(Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.WAITLISTED.value)
+        .order_by(col(Rsvp.waitlisted_at), col(Rsvp.id))
+    ).all())
+
+
+# --- Locking and shared steps -----------------------------------------------------------------
+
+def _lock_event(session: Session, event_id: int) -> Event:
+    """Load the event with its row locked for the rest of the transaction (fresh values)."""
+    event = session.exec(
+        select(Event).where(Event.id == event_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if event is None:
+        raise RsvpNotFound("We could not find that event. It may have been removed.")
+    return event
+
+
+def _lock_event_row(session: Session, event: Event) -> None:
+    """Lock the row of an event the caller already holds, without reloading its object (which
+    may carry the caller's unsaved edits)."""
+    session.exec(select(Event.id).where(Event.id == event.id).with_for_update()).first()
+
+
+def _load_rsvp(session: Session, rsvp: Rsvp) -> Rsvp:
+    """Re-read an RSVP after its event is locked, so decisions use committed values."""
+    fresh = session.exec(
+        select(Rsvp).where(Rsvp.id == rsvp.id).execution_options(populate_existing=True)
+    ).first()
+    if fresh is None:
+        raise RsvpNotFound("We could not find that RSVP.")
+    return fresh
+
+
+def _queue(session: Session, rsvp: Rsvp, content: messages.MailContent, kind: str,
+           mail_ids: list[int]) -> None:
+    msg = mail.enqueue(session, kind=kind, to_addr=rsvp.email, subject=content.subject,
+                       body_text=content.text, body_html=content.html, ics=content.ics,
+                       rsvp_id=rsvp.id)
+    if msg is not None and msg.id is not None:
+        mail_ids.append(msg.id)
+
+
+def _check_party_size(event: Event, guests: int) -> None:
+    if guests < 0 or guests > event.max_guests:
+        raise NotEnoughSeats(
+            f"You can bring at most {event.max_guests} guest"
+            f"{'s' if event.max_guests != 1 else ''}.", field="guests")
+    if event.capacity is not None and guests + 1 > event.capacity:
+        raise NotEnoughSeats(
+            f"This event has {event.capacity} spot{'s' if event.capacity != 1 else ''} in "
+            f"total, so a party of {guests + 1} can't fit. Please bring fewer guests.",
+            field="guests")
+
+
+def _promote(session: Session, event: Event, now: datetime, mail_ids: list[int]) -> list[Rsvp]:
+    """Confirm waitlisted parties in order while seats allow (the event row must be locked)."""
+    if event.status != EventStatus.PUBLISHED or now >= event.starts_at:
+        return []  # no one is "moved up" into a cancelled or already started event
+    confirmed = seat_counts(session, event, now).confirmed
+    free = math.inf if event.capacity is None else event.capacity - confirmed
+    promoted: list[Rsvp] = []
+    for rsvp in _waitlist(session, event.id or 0):
+        if free <= 0:
+            break
+        if rsvp.seats > free:
+            continue  # keeps its place; a smaller party behind it may use the seats
+        rsvp.status = RsvpStatus.CONFIRMED.value
+        rsvp.promoted_at = rsvp.updated_at = now
+        free -= rsvp.seats
+        promoted.append(rsvp)
+    session.flush()
+    for rsvp in promoted:
+        _queue(session, rsvp, messages.promoted(event, rsvp), "promoted", mail_ids)
+    return promoted
+
+
+def _with_retry(work: Callable[[Session], T]) -> T:
+    """Run `work` in a write transaction, retrying (twice at most) if a unique constraint
+    raced us.
+
+    The event row lock already serialises RSVPs for one event, so the unique (event, e-mail)
+    index should never fire; if it does (a writer that skipped the lock), the retry sees the
+    other row and takes the "update my RSVP" path instead of failing the request.
+    """
+    for attempt in range(3):
+        try:
+            with write_session() as session:
+                return work(session)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+# --- The public's RSVPs -------------------------------------------------------------------------
+
+@dataclass
+class RsvpResult:
+    rsvp: Rsvp
+    event: Event
+    created: bool  # a new party (or a cancelled RSVP made anew, with a new manage link)
+    position: int | None  # place on the waitlist, if waitlisted
+    promoted: list[Rsvp] = field(default_factory=list)  # others confirmed by this change
+    mail_ids: list[int] = field(default_factory=list)  # outbox messages queued by it
+
+    @property
+    def confirmed(self) -> bool:
+        return self.rsvp.status == RsvpStatus.CONFIRMED
+
+
+def allow_rsvp_post(client_key: str, limit: int) -> bool:
+    """Count one RSVP post for a client (its IP) and say whether it is within the limit."""
+    with write_session() as session:
+        return throttle.allow(session, f"rsvp:{client_key}", limit, RATE_WINDOW)
+
+
+def submit_rsvp(event_id: int, req: RsvpRequest, now: datetime | None = None) -> RsvpResult:
+    """RSVP to an event from the public form (own transaction). `req` comes from
+    `rsvp_input.parse_rsvp_form`, so it is well-formed and its e-mail lower-cased.
+
+    A new e-mail gets a confirmed seat if its party fits, else a waitlist place (or EventFull
+    without a waitlist). The same e-mail again updates its RSVP: details always, the party
+    size only if the new size fits. Raises RsvpError subclasses with a message to show.
+    """
+    return _with_retry(lambda session: _submit(session, event_id, req, now or utcnow()))
+
+
+def _submit(session: Session, event_id: int, req: RsvpRequest, now: datetime) -> RsvpResult:
+    event = _lock_event(session, event_id)
+    reason = closed_reason(event, now)
+    if reason:
+        raise RsvpClosed(reason)
+    _check_party_size(event, req.guests)
+    mail_ids: list[int] = []
+    promoted = _promote(session, event, now, mail_ids)  # the waitlist comes before newcomers
+    existing = session.exec(
+        select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.email == req.email)
+    ).first()
+    if existing is not None and existing.status != RsvpStatus.CANCELLED:
+        return _update_existing(session, event, existing, req, now, promoted, mail_ids)
+
+    counts = seat_counts(session, event, now)
+    fits = event.capacity is None or counts.confirmed + req.guests + 1 <= event.capacity
+    if not fits and not event.waitlist_enabled:
+        left = counts.remaining or 0
+        raise EventFull(
+            "Sorry, this event is full." if left == 0 else
+            f"Sorry, only {left} spot{'s' if left != 1 else ''} left, not enough for a party "
+            f"of {req.guests + 1}.", field=None if left == 0 else "guests")
+    rsvp = existing or Rsvp(event_id=event_id, email=req.email)
+    if existing is not None:
+        # Coming back after cancelling: a fresh party, with a fresh link (the old one may
+        # have been shared or forwarded when it was cancelled).
+        rsvp.token = new_token()
+        rsvp.created_at = now
+        rsvp.cancelled_at = rsvp.promoted_at = rsvp.checked_in_at = None
+        rsvp.reminder_sent_at = None
+    rsvp.name, rsvp.phone, rsvp.comment, rsvp.guests = req.name, req.phone, req.comment, req.guests
+    rsvp.updated_at = now
+    rsvp.status = (RsvpStatus.CONFIRMED if fits else RsvpStatus.WAITLISTED).value
+    rsvp.waitlisted_at = None if fits else now
+    session.add(rsvp)
+    session.flush()
+    position = waitlist_position(session, rsvp)
+    if fits:
+        _queue(session, rsvp, messages.confirmation(event, rsvp), "confirmation", mail_ids)
+    else:
+        _queue(session, rsvp, messages.waitlisted(event, rsvp, position or 0), "waitlisted",
+               mail_ids)
+    return RsvpResult(rsvp, event, created=True, position=position, promoted=promoted,
+                      mail_ids=mail_ids)
+
+
+def _resize(session: Session, event: Event, rsvp: Rsvp, guests: int, now: datetime,
+            mail_ids: list[int]) -> list[Rsvp]:
+    """Change a live party's size: growing must fit; shrinking lets the waitlist move up."""
+    _check_party_size(event, guests)
+    old = rsvp.guests
+    if guests > old and rsvp.status == RsvpStatus.CONFIRMED and event.capacity is not None:
+        others = seat_counts(session, event, now).confirmed - rsvp.seats
+        left = event.capacity - others - rsvp.seats
+        if others + guests + 1 > event.capacity:
+            raise NotEnoughSeats(
+                f"Only {left} more spot{'s' if left != 1 else ''} left, so we couldn't add "
+                f"{guests - old} guest{'s' if guests - old != 1 else ''}. Your RSVP for "
+                f"{messages.party_label(old)} is unchanged.", field="guests")
+    rsvp.guests = guests
+    rsvp.updated_at = now
+    session.flush()
+    if guests < old or rsvp.status == RsvpStatus.WAITLISTED:
+        return _promote(session, event, now, mail_ids)
+    return []
+
+
+def _update_existing(session: Session, event: Event, rsvp: Rsvp, req: RsvpRequest,
+                     now: datetime, promoted: list[Rsvp], mail_ids: list[int]) -> RsvpResult:
+    rsvp.name, rsvp.phone, rsvp.comment = req.name, req.phone, req.comment
+    promoted = promoted + _resize(session, event, rsvp, req.guests, now, mail_ids)
+    position = waitlist_position(session, rsvp)
+    if rsvp.status == RsvpStatus.CONFIRMED and rsvp.id not in {r.id for r in promoted}:
+        # (a promoted person already got the "you're in" e-mail with the same link)
+        content = messages.confirmation(event, rsvp, updated=True)
+        _queue(session, rsvp, content, "confirmation", mail_ids)
+    elif rsvp.status == RsvpStatus.WAITLISTED:
+        content = messages.waitlisted(event, rsvp, position or 0, updated=True)
+        _queue(session, rsvp, content, "waitlisted", mail_ids)
+    return RsvpResult(rsvp, event, created=False, position=position, promoted=promoted,
+                      mail_ids=mail_ids)
+
+
+# --- The manage link ---------------------------------------------------------------------------
+
+@dataclass
+class ManageView:
+    rsvp: Rsvp
+    event: Event
+    position: int | None
+    closed_reason: str | None  # set when the event no longer takes new RSVPs or guests
+    can_cancel: bool
+    can_change_guests: bool
+
+
+def get_manage_view(token: str, now: datetime | None = None) -> ManageView | None:
+    """What the private manage page shows; None for an unknown token."""
+    now = now or utcnow()
+    with read_session() as session:
+        rsvp = _by_token(session, token)
+        if rsvp is None:
+            return None
+        event = session.get(Event, rsvp.event_id)
+        assert event is not None  # the foreign key cascades deletes
+        live = rsvp.status != RsvpStatus.CANCELLED
+        reason = closed_reason(event, now)
+        return ManageView(
+            rsvp=rsvp, event=event, position=waitlist_position(session, rsvp),
+            closed_reason=reason,
+            can_cancel=live and event.status == EventStatus.PUBLISHED and now < event.ends_at,
+            can_change_guests=live and event.status == EventStatus.PUBLISHED
+            and now < event.starts_at,
+        )
+
+
+def _by_token(session: Session, token: str) -> Rsvp | None:
+    if not token or len(token) > 64:
+        return None
+    return session.exec(select(Rsvp).where(Rsvp.token == token)).first()
+
+
+def _locked_by_token(session: Session, token: str) -> tuple[Event, Rsvp]:
+    found = _by_token(session, token)
+    if found is None:
+        raise RsvpNotFound("This RSVP link is not valid. Check that you copied all of it.")
+    event = _lock_event(session, found.event_id)
+    return event, _load_rsvp(session, found)
+
+
+def change_guests(token: str, guests: int, now: datetime | None = None) -> RsvpResult:
+    """Change the party size from the manage page (own transaction).
+
+    Adding guests needs free seats and RSVPs still open (before the deadline); fewer guests
+    is allowed until the event starts and lets the waitlist move up.
+    """
+    def work(session: Session) -> RsvpResult:
+        at = now or utcnow()
+        event, rsvp = _locked_by_token(session, token)
+        if rsvp.status == RsvpStatus.CANCELLED:
+            raise RsvpClosed("This RSVP was cancelled. You can RSVP again on the event page.")
+        if event.status != EventStatus.PUBLISHED or at >= event.starts_at:
+            raise RsvpClosed(closed_reason(event, at) or "This event takes no changes.")
+        reason = closed_reason(event, at)
+        if reason and guests > rsvp.guests:
+            raise RsvpClosed(f"{reason} You can still bring fewer guests or cancel.",
+                             field="guests")
+        mail_ids: list[int] = []
+        promoted = _resize(session, event, rsvp, guests, at, mail_ids)
+        return RsvpResult(rsvp, event, created=False, position=waitlist_position(session, rsvp),
+                          promoted=promoted, mail_ids=mail_ids)
+
+    return _with_retry(work)
+
+
+def _cancel(session: Session, event: Event, rsvp: Rsvp, now: datetime, by_organizer: bool,
+            notify: bool, mail_ids: list[int]) -> list[Rsvp]:
+    was_confirmed = rsvp.status == RsvpStatus.CONFIRMED
+    rsvp.status = RsvpStatus.CANCELLED.value
+    rsvp.cancelled_at = rsvp.updated_at = now
+    session.flush()
+    if notify:
+        content = messages.cancelled(event, rsvp, by_organizer=by_organizer)
+        _queue(session, rsvp, content, "cancelled", mail_ids)
+    return _promote(session, event, now, mail_ids) if was_confirmed else []
+
+
+def cancel_rsvp(token: str, now: datetime | None = None) -> RsvpResult:
+    """Cancel from the manage page (own transaction); the freed seats go to the waitlist.
+
+    Cancelling twice is harmless: the second time changes nothing and sends nothing.
+    """
+    def work(session: Session) -> RsvpResult:
+        at = now or utcnow()
+        event, rsvp = _locked_by_token(session, token)
+        if rsvp.status == RsvpStatus.CANCELLED:
+            return RsvpResult(rsvp, event, created=False, position=None)
+        if at >= event.ends_at:
+            raise RsvpClosed("This event is over, so its RSVPs can't be changed.")
+        mail_ids: list[int] = []
+        promoted = _cancel(session, event, rsvp, at, False, True, mail_ids)
+        return RsvpResult(rsvp, event, created=False, position=None, promoted=promoted,
+                          mail_ids=mail_ids)
+
+    return _with_retry(work)
+
+
+# --- For organizers ---------------------------------------------------------------------------
+
+def _locked_by_id(session: Session, rsvp_id: int) -> tuple[Event, Rsvp]:
+    found = session.get(Rsvp, rsvp_id)
+    if found is None:
+        raise RsvpNotFound("That RSVP does not exist (any more).")
+    event = _lock_event(session, found.event_id)
+    return event, _load_rsvp(session, found)
+
+
+def force_confirm(rsvp_id: int, now: datetime | None = None) -> bool:
+    """Confirm a waitlisted party even if that goes over capacity (own transaction).
+
+    For an organizer who knows the room has space; the person gets the "you're in" e-mail.
+    Returns True if the event is now over capacity.
+    """
+    def work(session: Session) -> bool:
+        at = now or utcnow()
+        event, rsvp = _locked_by_id(session, rsvp_id)
+        if rsvp.status != RsvpStatus.WAITLISTED:
+            raise RsvpError("Only a waitlisted RSVP can be confirmed.")
+        if event.status != EventStatus.PUBLISHED:
+            raise RsvpClosed("RSVPs to a cancelled or unpublished event can't be confirmed.")
+        rsvp.status = RsvpStatus.CONFIRMED.value
+        rsvp.promoted_at = rsvp.updated_at = at
+        session.flush()
+        _queue(session, rsvp, messages.promoted(event, rsvp), "promoted", [])
+        confirmed = seat_counts(session, event, at).confirmed
+        return event.capacity is not None and confirmed > event.capacity
+
+    return _with_retry(work)
+
+
+def remove_rsvp(rsvp_id: int, notify: bool = True, now: datetime | None = None) -> list[Rsvp]:
+    """Cancel someone's RSVP as an organizer (own transaction) and promote the waitlist.
+
+    The person is told by e-mail unless `notify` is False. Returns the promoted RSVPs.
+    """
+    def work(session: Session) -> list[Rsvp]:
+        event, rsvp = _locked_by_id(session, rsvp_id)
+        if rsvp.status == RsvpStatus.CANCELLED:
+            return []
+        return _cancel(session, event, rsvp, now or utcnow(), True, notify, [])
+
+    return _with_retry(work)
+
+
+def validate_capacity(session: Session, event: Event, new_capacity: int | None) -> None:
+    """Refuse a capacity below the seats already confirmed (caller's write transaction).
+
+    Locks the event row, so no RSVP can be confirmed between this check and the caller's
+    commit of the new capacity.
+    """
+    if new_capacity is None:
+        return
+    if new_capacity < 0:
+        raise CapacityError("Capacity can't be negative. Leave it empty for no limit.",
+                            field="capacity")
+    _lock_event_row(session, event)
+    confirmed = seat_counts(session, event).confirmed
+    if new_capacity < confirmed:
+        raise CapacityError(
+            f"{confirmed} spots are already confirmed, so capacity can't go below {confirmed}. "
+            "Cancel some RSVPs first, or keep a higher capacity.", field="capacity")
+
+
+def change_capacity(session: Session, event: Event, new_capacity: int | None,
+                    now: datetime | None = None) -> list[Rsvp]:
+    """Validate and set a new capacity, then promote whoever now fits (caller's transaction).
+
+    Returns the promoted RSVPs (their e-mails are queued).
+    """
+    validate_capacity(session, event, new_capacity)
+    event.capacity = new_capacity
+    session.add(event)
+    session.flush()
+    return _promote(session, event, now or utcnow(), [])
+
+
+def promote_waitlist(session: Session, event: Event, now: datetime | None = None) -> list[Rsvp]:
+    """Confirm waitlisted parties that fit now (caller's transaction), e.g. after an
+    organizer raised capacity or turned the waitlist off; returns them."""
+    _lock_event_row(session, event)
+    return _promote(session, event, now or utcnow(), [])
+
+
+def _live_rsvps(session: Session, event: Event, statuses: tuple[RsvpStatus, ...]) -> list[Rsvp]:
+    return list(session.exec(
+        select(Rsvp)
+        .where(Rsvp.event_id == event.id, col(Rsvp.status).in_([s.value for s in statuses]))
+        .order_by(col(Rsvp.id))
+    ).all())
+
+
+def notify_event_cancelled(session: Session, event: Event, message: str) -> int:
+    """Queue the "event cancelled" e-mail to every confirmed and waitlisted attendee, in the
+    caller's transaction (the one that cancels the event). Returns how many were queued."""
+    _lock_event_row(session, event)
+    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED))
+    for rsvp in people:
+        content = messages.event_cancelled(event, rsvp, message)
+        _queue(session, rsvp, content, "event_cancelled", [])
+    return len(people)
+
+
+def email_attendees(session: Session, event: Event, subject: str, body: str) -> int:
+    """Queue an organizer's message to every confirmed attendee (caller's transaction).
+
+    Returns how many were queued. Raises RsvpError for an empty subject or body.
+    """
+    if not messages.clean_subject(subject):
+        raise RsvpError("Please write a subject.", field="subject")
+    if not body.strip():
+        raise RsvpError("Please write a message.", field="body")
+    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED,))
+    for rsvp in people:
+        content = messages.organizer_message(event, rsvp, subject, body)
+        _queue(session, rsvp, content, "organizer_message", [])
+    return len(people)

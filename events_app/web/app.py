@@ -9,7 +9,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from events_app import settings
-from events_app.web import api, feeds, organizer, public
+from events_app.web import api, feeds, organizer, public, rsvp
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
 
@@ -19,6 +19,7 @@ def create_app() -> Starlette:
         *feeds.routes,  # before public: /events/{slug}.ics must not match /events/{slug}
         *public.routes,
         *api.routes,
+        *rsvp.routes,
         *organizer.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.STATIC_DIR)), name="static"),
     ]

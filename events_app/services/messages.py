@@ -1,0 +1,128 @@
+"""The texts of the e-mails attendees get, rendered from templates/mail/ (plain text + HTML).
+
+Only wording lives here; which message goes to whom, and when, is decided by the RSVP rules
+(services/rsvp.py) and the reminder job (services/reminders.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from events_app import settings, timefmt
+from events_app.models import Event, Rsvp
+
+SUBJECT_MAX = 300
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(settings.TEMPLATES_DIR / "mail")),
+    # HTML parts are escaped (names and comments are visitor input); plain text is not HTML.
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class MailContent:
+    subject: str
+    text: str
+    html: str
+    ics: str = ""
+
+
+def clean_subject(subject: str) -> str:
+    """One line, bounded: a line break in a header would be rejected (or worse, injected)."""
+    return " ".join(subject.split())[:SUBJECT_MAX]
+
+
+def manage_url(rsvp: Rsvp) -> str:
+    return f"{settings.BASE_URL}/rsvp/{rsvp.token}"
+
+
+def calendar_url(rsvp: Rsvp) -> str:
+    """The private feed of every event this person RSVPed to (served by web/feeds.py)."""
+    return f"{manage_url(rsvp)}/calendar.ics"
+
+
+def event_url(event: Event) -> str:
+    return f"{settings.BASE_URL}/events/{event.slug}"
+
+
+def party_label(guests: int) -> str:
+    """'just you', 'you and 1 guest', 'you and 3 guests'."""
+    if guests == 0:
+        return "just you"
+    return f"you and {guests} guest{'s' if guests != 1 else ''}"
+
+
+def _event_ics(event: Event) -> str:
+    # Imported here: feeds owns the calendar format, and most messages carry no attachment.
+    from events_app.services.feeds import event_ics
+
+    return event_ics(event).decode("utf-8")
+
+
+def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> MailContent:
+    event: Event = ctx["event"]
+    full = {
+        "site_name": settings.SITE_NAME,
+        "base_url": settings.BASE_URL,
+        "subject": clean_subject(subject),
+        "when": timefmt.format_range(event.starts_at, event.ends_at, event.timezone,
+                                     event.all_day),
+        "event_url": event_url(event),
+        **ctx,
+    }
+    if "rsvp" in ctx:
+        full.setdefault("manage_url", manage_url(ctx["rsvp"]))
+        full.setdefault("calendar_url", calendar_url(ctx["rsvp"]))
+        full.setdefault("party", party_label(ctx["rsvp"].guests))
+    return MailContent(
+        subject=full["subject"],
+        text=_env.get_template(f"{template}.txt").render(full),
+        html=_env.get_template(f"{template}.html").render(full),
+        ics=ics,
+    )
+
+
+def confirmation(event: Event, rsvp: Rsvp, updated: bool = False) -> MailContent:
+    prefix = "Your RSVP was updated" if updated else "You're going"
+    return _render("confirmation", f"{prefix}: {event.title}",
+                   {"event": event, "rsvp": rsvp, "updated": updated}, ics=_event_ics(event))
+
+
+def waitlisted(event: Event, rsvp: Rsvp, position: int, updated: bool = False) -> MailContent:
+    prefix = "Your RSVP was updated" if updated else "You're on the waitlist"
+    return _render("waitlisted", f"{prefix}: {event.title}",
+                   {"event": event, "rsvp": rsvp, "position": position, "updated": updated})
+
+
+def promoted(event: Event, rsvp: Rsvp) -> MailContent:
+    return _render("promoted", f"A spot opened up, you're going: {event.title}",
+                   {"event": event, "rsvp": rsvp}, ics=_event_ics(event))
+
+
+def cancelled(event: Event, rsvp: Rsvp, by_organizer: bool = False) -> MailContent:
+    return _render("cancelled", f"RSVP cancelled: {event.title}",
+                   {"event": event, "rsvp": rsvp, "by_organizer": by_organizer})
+
+
+def reminder(event: Event, rsvp: Rsvp) -> MailContent:
+    start = timefmt.format_start(event.starts_at, event.timezone)
+    return _render("reminder", f"Reminder: {event.title}, {start}",
+                   {"event": event, "rsvp": rsvp})
+
+
+def event_cancelled(event: Event, rsvp: Rsvp, message: str) -> MailContent:
+    return _render("event_cancelled", f"Cancelled: {event.title}",
+                   {"event": event, "rsvp": rsvp, "message": message.strip()})
+
+
+def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str) -> MailContent:
+    return _render("organizer_message", subject,
+                   {"event": event, "rsvp": rsvp, "body": body.strip()})

@@ -1,0 +1,183 @@
+"""RSVP routes: the form on the event page, and the private manage page behind a token.
+
+Thin on purpose: parse and check the form, call services/rsvp.py (which decides everything
+about seats), then redirect (Post/Redirect/Get) or re-render the form with messages. Database
+work runs in the thread pool, so a request waiting for the seat lock never stalls the event
+loop that serves everyone else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from events_app import settings
+from events_app.db import read_session
+from events_app.models import Event
+from events_app.services import events as event_service
+from events_app.services import mail
+from events_app.services import rsvp as rsvp_service
+from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
+from events_app.web.csrf import read_form
+from events_app.web.resources import render
+
+# The manage page is reachable by anyone holding its link: keep it out of caches, search
+# engines and the Referer header of links followed from it.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+NOTICES = ("new", "updated", "cancelled")
+RATE_LIMITED = ("You have sent a lot of RSVPs in a short time. Please wait a minute and try "
+                "again.")
+
+
+def _client_key(request: Request) -> str:
+    # uvicorn (run with proxy_headers) has already replaced this with the forwarded client.
+    return request.client.host if request.client else "unknown"
+
+
+def _load_event(slug: str) -> tuple[Event, rsvp_service.SeatCounts] | None:
+    with read_session() as session:
+        event = event_service.get_public_event(session, slug)
+        if event is None:
+            return None
+        return event, rsvp_service.seat_counts(session, event)
+
+
+def _deliver_soon(mail_ids: list[int]) -> BackgroundTask | None:
+    """Best effort: try the new messages right after the response; cron retries failures."""
+    if not settings.SMTP_HOST or not mail_ids:
+        return None
+    return BackgroundTask(mail.deliver, list(mail_ids))
+
+
+def _manage_path(request: Request, token: str, notice: str) -> str:
+    return f"{request.app.url_path_for('rsvp_manage', token=token)}?m={notice}"
+
+
+def _form_page(request: Request, slug: str, values: dict[str, str], errors: dict[str, str],
+               form_error: str | None, status_code: int) -> Response:
+    """The event page again, with the visitor's input and a message next to each field."""
+    loaded = _load_event(slug)
+    if loaded is None:
+        raise HTTPException(404, "We could not find that event. It may have been removed.")
+    event, seats = loaded
+    return render(request, "events/detail.html",
+                  {"event": event, "seats": seats, "form": values, "errors": errors,
+                   "form_error": form_error}, status_code=status_code)
+
+
+async def rsvp_submit(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    form = await read_form(request)
+    allowed = await run_in_threadpool(rsvp_service.allow_rsvp_post, _client_key(request),
+                                      settings.RSVP_RATE_LIMIT)
+    if not allowed:
+        raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": "60"})
+    loaded = await run_in_threadpool(_load_event, slug)
+    if loaded is None:
+        raise HTTPException(404, "We could not find that event. It may have been removed.")
+    event = loaded[0]
+    parsed = parse_rsvp_form(form, event.max_guests)
+    if parsed.is_bot:
+        # Look exactly like a successful update, so the bot learns nothing; store nothing.
+        return render(request, "rsvp/received.html",
+                      {"event": event, "email": parsed.values["email"].strip()})
+    if parsed.request is None:
+        return await run_in_threadpool(_form_page, request, slug, parsed.values, parsed.errors,
+                                       None, 422)
+    try:
+        result = await run_in_threadpool(rsvp_service.submit_rsvp, event.id, parsed.request)
+    except rsvp_service.RsvpNotFound as exc:
+        raise HTTPException(404, exc.message) from None
+    except rsvp_service.RsvpError as exc:
+        errors = {exc.field: exc.message} if exc.field else {}
+        status = 422 if isinstance(exc, rsvp_service.NotEnoughSeats) else 409
+        return await run_in_threadpool(_form_page, request, slug, parsed.values, errors,
+                                       None if exc.field else exc.message, status)
+    background = _deliver_soon(result.mail_ids)
+    if result.created:
+        return RedirectResponse(_manage_path(request, result.rsvp.token, "new"), status_code=303,
+                                background=background)
+    # An existing RSVP was updated by someone who only showed its e-mail address: they get
+    # no link here; the address's owner gets it by e-mail.
+    response = render(request, "rsvp/received.html",
+                      {"event": event, "email": result.rsvp.email})
+    response.background = background
+    return response
+
+
+def _manage_page(request: Request, view: rsvp_service.ManageView, *, notice: str | None = None,
+                 errors: dict[str, str] | None = None, form_error: str | None = None,
+                 guests_value: str | None = None, status_code: int = 200) -> Response:
+    context: dict[str, Any] = {
+        "view": view, "rsvp": view.rsvp, "event": view.event, "notice": notice,
+        "errors": errors or {}, "form_error": form_error,
+        "guests_value": guests_value if guests_value is not None else str(view.rsvp.guests),
+    }
+    return render(request, "rsvp/manage.html", context, status_code=status_code,
+                  headers=PRIVATE_HEADERS)
+
+
+async def _view_or_404(token: str) -> rsvp_service.ManageView:
+    view = await run_in_threadpool(rsvp_service.get_manage_view, token)
+    if view is None:
+        raise HTTPException(404, "This RSVP link is not valid. Check that you copied all of it "
+                                 "from the e-mail; if it still fails, RSVP again on the event "
+                                 "page with the same e-mail address.")
+    return view
+
+
+async def manage(request: Request) -> Response:
+    view = await _view_or_404(request.path_params["token"])
+    notice = request.query_params.get("m")
+    return _manage_page(request, view, notice=notice if notice in NOTICES else None)
+
+
+async def manage_post(request: Request) -> Response:
+    token = request.path_params["token"]
+    form: FormData = await read_form(request)
+    view = await _view_or_404(token)
+    action = form.get("action")
+    raw_guests = form.get("guests", "")
+    raw_guests = raw_guests if isinstance(raw_guests, str) else ""
+    try:
+        if action == "cancel":
+            result = await run_in_threadpool(rsvp_service.cancel_rsvp, token)
+            notice = "cancelled"
+        elif action == "guests":
+            errors: dict[str, str] = {}
+            guests = parse_guests(raw_guests, view.event.max_guests, errors)
+            if errors:
+                return _manage_page(request, view, errors=errors, guests_value=raw_guests,
+                                    status_code=422)
+            result = await run_in_threadpool(rsvp_service.change_guests, token, guests)
+            notice = "updated"
+        else:
+            raise HTTPException(400, "Choose whether to change your guests or cancel.")
+    except rsvp_service.RsvpNotFound as exc:
+        raise HTTPException(404, exc.message) from None
+    except rsvp_service.RsvpError as exc:
+        view = await _view_or_404(token)
+        status = 422 if isinstance(exc, rsvp_service.NotEnoughSeats) else 409
+        return _manage_page(request, view, errors={exc.field: exc.message} if exc.field else {},
+                            form_error=None if exc.field else exc.message,
+                            guests_value=raw_guests or None, status_code=status)
+    return RedirectResponse(_manage_path(request, token, notice), status_code=303,
+                            background=_deliver_soon(result.mail_ids))
+
+
+routes = [
+    Route("/events/{slug:str}/rsvp", rsvp_submit, methods=["POST"], name="rsvp_submit"),
+    Route("/rsvp/{token:str}", manage, methods=["GET"], name="rsvp_manage"),
+    Route("/rsvp/{token:str}", manage_post, methods=["POST"], name="rsvp_manage_post"),
+]

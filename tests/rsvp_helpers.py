@@ -1,0 +1,60 @@
+"""Shared helpers for the RSVP tests: building requests, reading rows back, posting forms."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlmodel import col, select
+
+from events_app.db import read_session
+from events_app.models import Outbox, Rsvp
+from events_app.services.rsvp_input import RsvpRequest
+from events_app.web import csrf
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def req(email: str, guests: int = 0, name: str | None = None, **kw: Any) -> RsvpRequest:
+    return RsvpRequest(name=name or email.split("@")[0].title(), email=email, guests=guests,
+                       **kw)
+
+
+def rsvps(event_id: int) -> dict[str, Rsvp]:
+    with read_session() as s:
+        rows = s.exec(select(Rsvp).where(Rsvp.event_id == event_id).order_by(col(Rsvp.id)))
+        return {r.email: r for r in rows}
+
+
+def statuses(event_id: int) -> dict[str, str]:
+    return {email: r.status for email, r in rsvps(event_id).items()}
+
+
+def outbox(kind: str | None = None) -> list[Outbox]:
+    with read_session() as s:
+        q = select(Outbox).order_by(col(Outbox.id))
+        if kind:
+            q = q.where(Outbox.kind == kind)
+        return list(s.exec(q))
+
+
+def csrf_from(html: str) -> str:
+    m = CSRF_RE.search(html)
+    assert m, "no CSRF field on the page"
+    return m.group(1)
+
+
+def token_for(client: Any, html: str) -> str:
+    """The form's CSRF token; for a page showing no form (a full or closed event, where a
+    form opened earlier may still be posted), the token that cookie's forms would carry."""
+    m = CSRF_RE.search(html)
+    return m.group(1) if m else csrf._sign(client.cookies[csrf.COOKIE_NAME])
+
+
+def post_rsvp(client: Any, slug: str, **fields: Any) -> Any:
+    """GET the event page (cookie + token), then POST the RSVP form like a browser would."""
+    page = client.get(f"/events/{slug}")
+    data = {"name": "Ann Lee", "email": "ann@example.org", "phone": "", "guests": "0",
+            "comment": "", "website": "", "csrf_token": token_for(client, page.text)}
+    data.update({k: str(v) for k, v in fields.items()})
+    return client.post(f"/events/{slug}/rsvp", data=data, follow_redirects=False)

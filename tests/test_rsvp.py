@@ -1,0 +1,371 @@
+"""RSVP rules in services/rsvp.py, on SQLite and PostgreSQL: seats, waitlist, promotion,
+updates by e-mail, closing, organizer actions, and the mail each change queues."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from events_app.db import read_session, write_session
+from events_app.models import Event, RsvpStatus, utcnow
+from events_app.services import rsvp as svc
+from tests.factories import make_event
+from tests.rsvp_helpers import outbox, req, rsvps, statuses
+
+# --- Seats and the waitlist ---------------------------------------------------------------
+
+
+def test_parties_are_confirmed_while_they_fit_then_waitlisted_with_positions(db_url) -> None:
+    ev = make_event(capacity=5)
+    a = svc.submit_rsvp(ev.id, req("a@example.org", guests=2))  # 3 seats
+    b = svc.submit_rsvp(ev.id, req("b@example.org", guests=1))  # 2 seats: exactly full
+    c = svc.submit_rsvp(ev.id, req("c@example.org"))
+    d = svc.submit_rsvp(ev.id, req("d@example.org", guests=3))
+    assert (a.confirmed, b.confirmed, c.confirmed, d.confirmed) == (True, True, False, False)
+    assert (a.position, c.position, d.position) == (None, 1, 2)
+    assert all(r.created for r in (a, b, c, d))
+    with read_session() as s:
+        event = s.get(Event, ev.id)
+        counts = svc.seat_counts(s, event)
+    assert (counts.confirmed, counts.waitlisted, counts.remaining) == (5, 5, 0)
+    assert counts.is_full
+    assert [m.kind for m in outbox()] == ["confirmation", "confirmation", "waitlisted",
+                                          "waitlisted"]
+    assert [m.to_addr for m in outbox("waitlisted")] == ["c@example.org", "d@example.org"]
+
+
+def test_a_party_that_does_not_fit_the_rest_is_waitlisted_but_a_smaller_one_gets_in(db_url):
+    ev = make_event(capacity=4)
+    svc.submit_rsvp(ev.id, req("a@example.org", guests=2))  # 3 of 4
+    big = svc.submit_rsvp(ev.id, req("big@example.org", guests=1))  # needs 2, 1 left
+    small = svc.submit_rsvp(ev.id, req("small@example.org"))  # needs 1: fits
+    assert (big.rsvp.status, small.rsvp.status) == ("waitlisted", "confirmed")
+
+
+def test_unlimited_capacity_confirms_everyone(db_url) -> None:
+    ev = make_event(capacity=None)
+    results = [svc.submit_rsvp(ev.id, req(f"p{i}@example.org", guests=4)) for i in range(12)]
+    assert all(r.confirmed for r in results)
+
+
+def test_full_event_without_waitlist_refuses_and_stores_nothing(db_url) -> None:
+    ev = make_event(capacity=2, waitlist_enabled=False)
+    svc.submit_rsvp(ev.id, req("a@example.org", guests=1))
+    with pytest.raises(svc.EventFull, match="full"):
+        svc.submit_rsvp(ev.id, req("b@example.org"))
+    assert list(rsvps(ev.id)) == ["a@example.org"]
+    assert len(outbox()) == 1  # the refused RSVP queued no mail either
+
+
+def test_without_waitlist_a_party_too_big_for_the_rest_is_told_how_many_are_left(db_url):
+    ev = make_event(capacity=3, waitlist_enabled=False)
+    svc.submit_rsvp(ev.id, req("a@example.org"))
+    with pytest.raises(svc.EventFull) as exc:
+        svc.submit_rsvp(ev.id, req("b@example.org", guests=2))
+    assert exc.value.field == "guests" and "only 2 spots left" in exc.value.message
+
+
+def test_party_size_limits(db_url) -> None:
+    ev = make_event(capacity=3, max_guests=4)
+    with pytest.raises(svc.NotEnoughSeats, match="3 spots in total") as exc:
+        svc.submit_rsvp(ev.id, req("a@example.org", guests=3))
+    assert exc.value.field == "guests"
+    with pytest.raises(svc.NotEnoughSeats, match="at most 4 guests"):
+        svc.submit_rsvp(ev.id, req("b@example.org", guests=5))
+    assert rsvps(ev.id) == {}
+
+
+# --- Same e-mail again --------------------------------------------------------------------
+
+
+def test_same_email_updates_the_existing_rsvp(db_url) -> None:
+    ev = make_event(capacity=10)
+    first = svc.submit_rsvp(ev.id, req("ann@example.org", guests=1, name="Ann"))
+    again = svc.submit_rsvp(ev.id, req("ann@example.org", guests=3, name="Ann Lee",
+                                       phone="+1 314 555 0100", comment="Bringing signs"))
+    assert again.created is False and again.rsvp.id == first.rsvp.id
+    rows = rsvps(ev.id)
+    assert list(rows) == ["ann@example.org"]
+    row = rows["ann@example.org"]
+    assert (row.name, row.guests, row.phone, row.comment, row.status) == (
+        "Ann Lee", 3, "+1 314 555 0100", "Bringing signs", "confirmed")
+    assert row.token == first.rsvp.token  # the link sent earlier keeps working
+    subjects = [m.subject for m in outbox("confirmation")]
+    assert subjects[1].startswith("Your RSVP was updated")
+
+
+def test_growing_a_confirmed_party_must_fit_and_otherwise_changes_nothing(db_url) -> None:
+    ev = make_event(capacity=4)
+    svc.submit_rsvp(ev.id, req("ann@example.org", guests=1))
+    svc.submit_rsvp(ev.id, req("bob@example.org"))
+    with pytest.raises(svc.NotEnoughSeats, match="Only 1 more spot left") as exc:
+        svc.submit_rsvp(ev.id, req("ann@example.org", guests=3, name="Changed"))
+    assert exc.value.field == "guests"
+    row = rsvps(ev.id)["ann@example.org"]
+    assert (row.guests, row.name, row.status) == (1, "Ann", "confirmed")
+    assert svc.submit_rsvp(ev.id, req("ann@example.org", guests=2)).confirmed
+
+
+def test_rsvp_again_after_cancelling_is_a_fresh_party_with_a_new_link(db_url) -> None:
+    ev = make_event(capacity=2)
+    first = svc.submit_rsvp(ev.id, req("ann@example.org"))
+    svc.cancel_rsvp(first.rsvp.token)
+    svc.submit_rsvp(ev.id, req("bob@example.org", guests=1))  # takes both seats
+    back = svc.submit_rsvp(ev.id, req("ann@example.org"))
+    assert back.created and back.rsvp.id == first.rsvp.id
+    assert back.rsvp.token != first.rsvp.token
+    assert (back.rsvp.status, back.position, back.rsvp.cancelled_at) == ("waitlisted", 1, None)
+    assert svc.get_manage_view(first.rsvp.token) is None
+
+
+# --- Promotion ----------------------------------------------------------------------------
+
+
+def test_cancelling_promotes_waitlisted_parties_in_order_while_they_fit(db_url) -> None:
+    ev = make_event(capacity=4)
+    a = svc.submit_rsvp(ev.id, req("a@example.org", guests=3))  # all 4 seats
+    svc.submit_rsvp(ev.id, req("w1@example.org", guests=2))  # 3 seats
+    svc.submit_rsvp(ev.id, req("w2@example.org", guests=3))  # 4 seats
+    svc.submit_rsvp(ev.id, req("w3@example.org"))  # 1 seat
+    result = svc.cancel_rsvp(a.rsvp.token)
+    # w1 (3) fits, w2 (4) does not fit the 1 seat left and keeps its place, w3 (1) fits.
+    assert [r.email for r in result.promoted] == ["w1@example.org", "w3@example.org"]
+    assert statuses(ev.id) == {"a@example.org": "cancelled", "w1@example.org": "confirmed",
+                               "w2@example.org": "waitlisted", "w3@example.org": "confirmed"}
+    w2 = rsvps(ev.id)["w2@example.org"]
+    assert svc.get_manage_view(w2.token).position == 1
+    promoted = outbox("promoted")
+    assert [m.to_addr for m in promoted] == ["w1@example.org", "w3@example.org"]
+    assert all(m.ics.startswith("BEGIN:VCALENDAR") for m in promoted)
+    assert [m.to_addr for m in outbox("cancelled")] == ["a@example.org"]
+
+
+def test_lowering_guests_promotes_and_waitlisted_people_keep_their_order(db_url) -> None:
+    ev = make_event(capacity=3)
+    a = svc.submit_rsvp(ev.id, req("a@example.org", guests=2))
+    svc.submit_rsvp(ev.id, req("w1@example.org"))
+    svc.submit_rsvp(ev.id, req("w2@example.org"))
+    result = svc.change_guests(a.rsvp.token, 1)
+    assert [r.email for r in result.promoted] == ["w1@example.org"]
+    assert statuses(ev.id)["w2@example.org"] == "waitlisted"
+    assert svc.get_manage_view(rsvps(ev.id)["w2@example.org"].token).position == 1
+
+
+def test_a_waitlisted_party_that_shrinks_to_fit_is_confirmed(db_url) -> None:
+    ev = make_event(capacity=3)
+    svc.submit_rsvp(ev.id, req("a@example.org", guests=1))
+    w = svc.submit_rsvp(ev.id, req("w@example.org", guests=2))
+    assert w.position == 1
+    result = svc.change_guests(w.rsvp.token, 0)
+    assert result.rsvp.status == "confirmed" and result.position is None
+
+
+def test_newcomers_never_jump_a_waitlisted_party_that_fits(db_url) -> None:
+    ev = make_event(capacity=1)
+    svc.submit_rsvp(ev.id, req("a@example.org"))
+    svc.submit_rsvp(ev.id, req("w@example.org"))
+    with write_session() as s:  # capacity raised without calling promote_waitlist
+        event = s.get(Event, ev.id)
+        event.capacity = 2
+    late = svc.submit_rsvp(ev.id, req("late@example.org"))
+    assert late.rsvp.status == "waitlisted"
+    assert [r.email for r in late.promoted] == ["w@example.org"]
+    assert statuses(ev.id)["w@example.org"] == "confirmed"
+
+
+def test_no_promotion_into_a_started_event(db_url) -> None:
+    now = utcnow()
+    ev = make_event(capacity=1, starts_at=now + timedelta(hours=1))
+    a = svc.submit_rsvp(ev.id, req("a@example.org"))
+    svc.submit_rsvp(ev.id, req("w@example.org"))
+    svc.cancel_rsvp(a.rsvp.token, now=now + timedelta(hours=1, minutes=5))
+    assert statuses(ev.id)["w@example.org"] == "waitlisted"
+    assert outbox("promoted") == []
+
+
+# --- Closing ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"status": "draft"}, "not open for RSVPs"),
+    ({"status": "cancelled"}, "has been cancelled"),
+    ({"starts_at_offset": timedelta(minutes=-5)}, "closed when the event started"),
+    ({"starts_at_offset": timedelta(days=-3)}, "This event is over"),
+    ({"deadline_offset": timedelta(minutes=-1)}, "RSVPs for this event closed on"),
+])
+def test_closed_events_refuse_rsvps_with_a_clear_message(db_url, overrides, message) -> None:
+    now = utcnow()
+    fields = {k: v for k, v in overrides.items() if not k.endswith("_offset")}
+    if "starts_at_offset" in overrides:
+        fields["starts_at"] = now + overrides["starts_at_offset"]
+    if "deadline_offset" in overrides:
+        fields["rsvp_deadline"] = now + overrides["deadline_offset"]
+    ev = make_event(capacity=10, **fields)
+    with pytest.raises(svc.RsvpClosed, match=message):
+        svc.submit_rsvp(ev.id, req("a@example.org"))
+    assert rsvps(ev.id) == {}
+
+
+def test_deadline_in_the_future_still_accepts(db_url) -> None:
+    ev = make_event(rsvp_deadline=utcnow() + timedelta(hours=1))
+    assert svc.submit_rsvp(ev.id, req("a@example.org")).confirmed
+
+
+def test_after_the_deadline_guests_can_only_go_down(db_url) -> None:
+    now = utcnow()
+    ev = make_event(capacity=10, rsvp_deadline=now + timedelta(hours=1))
+    a = svc.submit_rsvp(ev.id, req("a@example.org", guests=2))
+    later = now + timedelta(hours=2)
+    with pytest.raises(svc.RsvpClosed, match="fewer guests or cancel"):
+        svc.change_guests(a.rsvp.token, 3, now=later)
+    assert svc.change_guests(a.rsvp.token, 1, now=later).rsvp.guests == 1
+    assert svc.cancel_rsvp(a.rsvp.token, now=later).rsvp.status == "cancelled"
+
+
+def test_cancelling_twice_is_harmless(db_url) -> None:
+    ev = make_event(capacity=10)
+    a = svc.submit_rsvp(ev.id, req("a@example.org"))
+    svc.cancel_rsvp(a.rsvp.token)
+    again = svc.cancel_rsvp(a.rsvp.token)
+    assert again.rsvp.status == "cancelled"
+    assert len(outbox("cancelled")) == 1
+    with pytest.raises(svc.RsvpClosed, match="cancelled"):
+        svc.change_guests(a.rsvp.token, 1)
+
+
+def test_unknown_tokens_and_events(db_url) -> None:
+    assert svc.get_manage_view("nope") is None
+    assert svc.get_manage_view("x" * 500) is None
+    with pytest.raises(svc.RsvpNotFound):
+        svc.cancel_rsvp("nope")
+    with pytest.raises(svc.RsvpNotFound):
+        svc.submit_rsvp(987654, req("a@example.org"))
+
+
+def test_tokens_are_long_random_and_unrelated_to_id_or_email(db_url) -> None:
+    ev = make_event()
+    tokens = [svc.submit_rsvp(ev.id, req(f"p{i}@example.org")).rsvp.token for i in range(5)]
+    assert len(set(tokens)) == 5
+    assert all(len(t) >= 43 for t in tokens)  # 32 random bytes, url-safe base64
+    assert not any("p" + str(i) in t.lower() and "example" in t.lower()
+                   for i, t in enumerate(tokens))
+
+
+# --- For organizers -----------------------------------------------------------------------
+
+
+def test_capacity_cannot_drop_below_confirmed_seats(db_url) -> None:
+    ev = make_event(capacity=10)
+    svc.submit_rsvp(ev.id, req("a@example.org", guests=3))
+    svc.submit_rsvp(ev.id, req("b@example.org", guests=1))
+    with write_session() as s:
+        event = s.get(Event, ev.id)
+        with pytest.raises(svc.CapacityError, match="6 spots are already confirmed") as exc:
+            svc.validate_capacity(s, event, 5)
+        assert exc.value.field == "capacity"
+        with pytest.raises(svc.CapacityError, match="negative"):
+            svc.validate_capacity(s, event, -1)
+        svc.validate_capacity(s, event, 6)
+        svc.validate_capacity(s, event, None)
+
+
+def test_raising_capacity_promotes_the_waitlist(db_url) -> None:
+    ev = make_event(capacity=2)
+    svc.submit_rsvp(ev.id, req("a@example.org", guests=1))
+    svc.submit_rsvp(ev.id, req("w1@example.org", guests=1))
+    svc.submit_rsvp(ev.id, req("w2@example.org"))
+    with write_session() as s:
+        event = s.get(Event, ev.id)
+        promoted = svc.change_capacity(s, event, 4)
+    assert [r.email for r in promoted] == ["w1@example.org"]
+    with write_session() as s:
+        event = s.get(Event, ev.id)
+        with pytest.raises(svc.CapacityError):
+            svc.change_capacity(s, event, 3)
+    with read_session() as s:
+        assert s.get(Event, ev.id).capacity == 4
+    with write_session() as s:
+        event = s.get(Event, ev.id)
+        event.capacity = None
+        assert [r.email for r in svc.promote_waitlist(s, event)] == ["w2@example.org"]
+
+
+def test_force_confirm_may_go_over_capacity(db_url) -> None:
+    ev = make_event(capacity=2)
+    svc.submit_rsvp(ev.id, req("a@example.org"))
+    w1 = svc.submit_rsvp(ev.id, req("w1@example.org", guests=1))  # doesn't fit the 1 left
+    w2 = svc.submit_rsvp(ev.id, req("w2@example.org", guests=1))
+    assert svc.force_confirm(w1.rsvp.id) is True  # 3 of 2
+    assert statuses(ev.id)["w1@example.org"] == "confirmed"
+    assert [m.to_addr for m in outbox("promoted")] == ["w1@example.org"]
+    with pytest.raises(svc.RsvpError, match="Only a waitlisted"):
+        svc.force_confirm(w1.rsvp.id)
+    ev2 = make_event(capacity=5)
+    svc.submit_rsvp(ev2.id, req("x@example.org", guests=4))
+    w = svc.submit_rsvp(ev2.id, req("y@example.org"))
+    with write_session() as s:
+        s.get(Event, ev2.id).capacity = 6
+    assert svc.force_confirm(w.rsvp.id) is False  # 6 of 6: not over
+    assert w2.rsvp.status == "waitlisted"
+
+
+def test_remove_rsvp_cancels_notifies_and_promotes(db_url) -> None:
+    ev = make_event(capacity=1)
+    a = svc.submit_rsvp(ev.id, req("a@example.org"))
+    svc.submit_rsvp(ev.id, req("w@example.org"))
+    promoted = svc.remove_rsvp(a.rsvp.id)
+    assert [r.email for r in promoted] == ["w@example.org"]
+    assert statuses(ev.id) == {"a@example.org": "cancelled", "w@example.org": "confirmed"}
+    (note,) = outbox("cancelled")
+    assert note.to_addr == "a@example.org" and "The organizers have cancelled" in note.body_text
+    assert svc.remove_rsvp(a.rsvp.id) == []  # already removed: nothing happens
+    b = svc.submit_rsvp(ev.id, req("b@example.org"))
+    svc.remove_rsvp(b.rsvp.id, notify=False)
+    assert len(outbox("cancelled")) == 1
+    with pytest.raises(svc.RsvpNotFound):
+        svc.remove_rsvp(424242)
+
+
+def test_notify_event_cancelled_reaches_confirmed_and_waitlisted_only(db_url) -> None:
+    ev = make_event(capacity=1)
+    svc.submit_rsvp(ev.id, req("a@example.org"))
+    svc.submit_rsvp(ev.id, req("w@example.org"))
+    gone = svc.submit_rsvp(ev.id, req("gone@example.org"))
+    svc.cancel_rsvp(gone.rsvp.token)
+    with write_session() as s:
+        event = s.get(Event, ev.id)
+        event.status = "cancelled"
+        assert svc.notify_event_cancelled(s, event, "Storm warning.\n\nSee you next month.") == 2
+    sent = outbox("event_cancelled")
+    assert sorted(m.to_addr for m in sent) == ["a@example.org", "w@example.org"]
+    assert "Storm warning." in sent[0].body_text and "See you next month." in sent[0].body_html
+
+
+def test_email_attendees_goes_to_confirmed_only(db_url) -> None:
+    ev = make_event(capacity=1)
+    svc.submit_rsvp(ev.id, req("a@example.org"))
+    svc.submit_rsvp(ev.id, req("w@example.org"))
+    with write_session() as s:
+        event = s.get(Event, ev.id)
+        n = svc.email_attendees(s, event, "Room change\r\nBcc: x@evil.test", "Now in room 2.")
+        with pytest.raises(svc.RsvpError, match="subject"):
+            svc.email_attendees(s, event, "  ", "body")
+        with pytest.raises(svc.RsvpError, match="message"):
+            svc.email_attendees(s, event, "Subject", "\n")
+    assert n == 1
+    (msg,) = outbox("organizer_message")
+    assert msg.to_addr == "a@example.org"
+    assert msg.subject == "Room change Bcc: x@evil.test"  # one line: no header injection
+    assert "Now in room 2." in msg.body_text
+
+
+def test_results_carry_the_queued_mail_ids(db_url) -> None:
+    ev = make_event(capacity=1)
+    a = svc.submit_rsvp(ev.id, req("a@example.org"))
+    svc.submit_rsvp(ev.id, req("w@example.org"))
+    cancelled = svc.cancel_rsvp(a.rsvp.token)
+    by_id = {m.id: m for m in outbox()}
+    assert by_id[a.mail_ids[0]].kind == "confirmation"
+    assert sorted(by_id[i].kind for i in cancelled.mail_ids) == ["cancelled", "promoted"]
+    assert statuses(ev.id)["w@example.org"] == RsvpStatus.CONFIRMED

@@ -1,0 +1,275 @@
+"""The RSVP form and the manage page over HTTP: validation, CSRF, rate limit, PRG, privacy."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from events_app import settings
+from events_app.db import write_session
+from events_app.models import Event, utcnow
+from events_app.services import rsvp as svc
+from tests.factories import make_event
+from tests.rsvp_helpers import csrf_from, outbox, post_rsvp, req, rsvps, statuses, token_for
+
+
+def manage_path(location: str) -> str:
+    m = re.match(r"^/rsvp/([A-Za-z0-9_-]{43,})\?m=new$", location)
+    assert m, location
+    return location.split("?")[0]
+
+
+def test_rsvp_redirects_to_a_private_manage_page(client) -> None:
+    ev = make_event(capacity=10, title="Airport protest")
+    r = post_rsvp(client, ev.slug, name="Ann Lee", email=" Ann@Example.ORG ", guests=2,
+                  phone="+1 314 555 0100", comment="Bringing signs")
+    assert r.status_code == 303
+    path = manage_path(r.headers["location"])
+    page = client.get(r.headers["location"])
+    assert page.status_code == 200
+    assert "You're going!" in page.text and 'data-status="confirmed"' in page.text
+    assert "you and 2 guests (3 spots)" in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "noindex" in page.headers["x-robots-tag"]
+    row = rsvps(ev.id)["ann@example.org"]  # trimmed and lower-cased
+    assert (row.name, row.guests, row.phone, row.comment) == (
+        "Ann Lee", 2, "+1 314 555 0100", "Bringing signs")
+    assert path == f"/rsvp/{row.token}"
+    (mail,) = outbox("confirmation")
+    assert mail.to_addr == "ann@example.org"
+    assert f"{settings.BASE_URL}/rsvp/{row.token}" in mail.body_text
+    detail = client.get(f"/events/{ev.slug}")
+    assert "7 of 10 spots left" in detail.text
+    assert "ann@example.org" not in detail.text.lower()  # attendees never on public pages
+
+
+def test_full_event_puts_people_on_the_waitlist_and_shows_their_place(client) -> None:
+    ev = make_event(capacity=1)
+    svc.submit_rsvp(ev.id, req("first@example.org"))
+    detail = client.get(f"/events/{ev.slug}")
+    assert "Join the waitlist" in detail.text and "This event is full" in detail.text
+    svc.submit_rsvp(ev.id, req("second@example.org"))
+    r = post_rsvp(client, ev.slug, email="third@example.org")
+    page = client.get(r.headers["location"])
+    assert 'data-status="waitlisted"' in page.text
+    assert "on the waitlist</strong> at number 2" in page.text
+    assert "number 2</strong> in line" in page.text
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), [
+    ({"name": "   "}, "name", "Please enter your name."),
+    ({"email": "ann@"}, "email", "doesn&#39;t look like an e-mail address"),
+    ({"email": "ann lee@example.org"}, "email", "doesn&#39;t look like an e-mail address"),
+    ({"email": "ann@example"}, "email", "doesn&#39;t look like an e-mail address"),
+    ({"email": ""}, "email", "Please enter your e-mail address"),
+    ({"guests": "5"}, "guests", "at most 4 guests"),
+    ({"guests": "-1"}, "guests", "a whole number"),
+    ({"guests": "two"}, "guests", "a whole number"),
+    ({"name": "x" * 121}, "name", "under 120 characters"),
+    ({"comment": "y" * 1001}, "comment", "under 1000 characters"),
+    ({"phone": "call me maybe"}, "phone", "Use digits"),
+    ({"phone": "1" * 41}, "phone", "under 40 characters"),
+    ({"email": "a" * 250 + "@example.org"}, "email", "e-mail address"),
+    ({"name": "Ann\x00"}, "name", "characters we could not read"),
+])
+def test_invalid_input_re_renders_the_form_with_messages_and_keeps_input(
+        client, fields, field, message) -> None:
+    ev = make_event(capacity=10, max_guests=4)
+    r = post_rsvp(client, ev.slug, **{"comment": "Keep me", **fields})
+    assert r.status_code == 422
+    assert message in r.text
+    assert f'id="rsvp-{field}-error"' in r.text
+    assert re.search(rf'id="rsvp-{field}"[^>]*aria-invalid="true"', r.text)
+    assert "Keep me" in r.text or field == "comment"
+    assert "Ann Lee" in r.text or field == "name"
+    assert rsvps(ev.id) == {} and outbox() == []
+
+
+def test_non_utf8_bytes_are_a_field_error_not_a_crash(client) -> None:
+    ev = make_event()
+    token = csrf_from(client.get(f"/events/{ev.slug}").text)
+    body = f"csrf_token={token}&name=%FF%FEAnn&email=ann%40example.org&guests=0".encode()
+    r = client.post(f"/events/{ev.slug}/rsvp", content=body,
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 422
+    assert "characters we could not read" in r.text
+    assert 'value="ann@example.org"' in r.text
+    assert rsvps(ev.id) == {}
+
+
+def test_all_errors_at_once_each_next_to_its_field(client) -> None:
+    ev = make_event()
+    r = post_rsvp(client, ev.slug, name="", email="nope", guests="99")
+    assert r.status_code == 422
+    assert "Please fix the 3 problems below" in r.text
+    for f in ("name", "email", "guests"):
+        assert f'id="rsvp-{f}-error"' in r.text
+
+
+def test_honeypot_pretends_success_and_stores_nothing(client) -> None:
+    ev = make_event()
+    r = post_rsvp(client, ev.slug, website="http://spam.example")
+    assert r.status_code == 200
+    assert "Check your e-mail" in r.text
+    assert rsvps(ev.id) == {} and outbox() == []
+
+
+def test_post_without_csrf_token_is_refused(client) -> None:
+    ev = make_event()
+    client.get(f"/events/{ev.slug}")
+    r = client.post(f"/events/{ev.slug}/rsvp",
+                    data={"name": "Ann", "email": "ann@example.org", "guests": "0"})
+    assert r.status_code == 403
+    r = client.post(f"/events/{ev.slug}/rsvp", data={"name": "Ann", "email": "ann@example.org",
+                                                      "csrf_token": "forged"})
+    assert r.status_code == 403
+    assert rsvps(ev.id) == {}
+
+
+def test_same_email_again_updates_without_revealing_the_link(client) -> None:
+    ev = make_event(capacity=10)
+    first = post_rsvp(client, ev.slug, email="ann@example.org", guests=0)
+    token = rsvps(ev.id)["ann@example.org"].token
+    again = post_rsvp(client, ev.slug, email="ANN@example.org", name="Mallory", guests=3)
+    assert again.status_code == 200
+    assert "Check your e-mail" in again.text and "ann@example.org" in again.text
+    assert token not in again.text and first.headers["location"] not in again.text
+    assert len(rsvps(ev.id)) == 1 and rsvps(ev.id)["ann@example.org"].guests == 3
+    updated = outbox("confirmation")[-1]
+    assert updated.to_addr == "ann@example.org" and token in updated.body_text
+
+
+def test_full_event_without_waitlist_says_so(client) -> None:
+    ev = make_event(capacity=1, waitlist_enabled=False)
+    post_rsvp(client, ev.slug, email="a@example.org")
+    page = client.get(f"/events/{ev.slug}")
+    assert "This event is full, and it has no waitlist." in page.text
+    assert 'class="rsvp-form"' not in page.text
+    r = post_rsvp(client, ev.slug, email="b@example.org")  # a form opened before it filled up
+    assert r.status_code == 409
+    assert "Sorry, this event is full." in r.text
+    assert list(rsvps(ev.id)) == ["a@example.org"]
+
+
+def test_party_bigger_than_what_is_left_gets_a_guests_message(client) -> None:
+    ev = make_event(capacity=3, waitlist_enabled=False)
+    post_rsvp(client, ev.slug, email="a@example.org", guests=1)
+    r = post_rsvp(client, ev.slug, email="b@example.org", guests=2, name="Bea")
+    assert r.status_code == 409
+    assert 'id="rsvp-guests-error"' in r.text and "only 1 spot left" in r.text
+    assert 'value="Bea"' in r.text
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"status": "cancelled"}, "has been cancelled"),
+    ({"starts_at": utcnow() - timedelta(days=2)}, "This event is over"),
+    ({"rsvp_deadline": utcnow() - timedelta(hours=1)}, "RSVPs for this event closed on"),
+])
+def test_closed_events_show_why_and_refuse_posts(client, overrides, message) -> None:
+    ev = make_event(**overrides)
+    page = client.get(f"/events/{ev.slug}")
+    assert message in page.text and 'class="rsvp-form"' not in page.text
+    r = post_rsvp(client, ev.slug)
+    assert r.status_code == 409 and message in r.text
+    assert rsvps(ev.id) == {}
+
+
+def test_drafts_and_unknown_events_are_404(client) -> None:
+    draft = make_event(status="draft")
+    assert client.get(f"/events/{draft.slug}").status_code == 404
+    for slug in (draft.slug, "no-such-event"):
+        assert post_rsvp(client, slug).status_code == 404
+    assert rsvps(draft.id) == {}
+
+
+def test_rate_limit_answers_429(client, monkeypatch) -> None:
+    ev = make_event()
+    monkeypatch.setattr(settings, "RSVP_RATE_LIMIT", 2)
+    codes = [post_rsvp(client, ev.slug, email=f"p{i}@example.org").status_code
+             for i in range(3)]
+    assert codes == [303, 303, 429]
+    r = post_rsvp(client, ev.slug, email="p9@example.org")
+    assert r.status_code == 429
+    assert r.headers["retry-after"] == "60"
+    assert "wait a minute" in r.text
+    assert len(rsvps(ev.id)) == 2
+
+
+# --- Manage page ------------------------------------------------------------------------------
+
+
+def manage_post(client, path: str, **data) -> object:
+    token = token_for(client, client.get(path).text)
+    return client.post(path, data={"csrf_token": token, **{k: str(v) for k, v in data.items()}},
+                       follow_redirects=False)
+
+
+def test_manage_change_guests_and_cancel_promotes_the_waitlist(client) -> None:
+    ev = make_event(capacity=3)
+    path = manage_path(post_rsvp(client, ev.slug, email="a@example.org",
+                                 guests=2).headers["location"])
+    svc.submit_rsvp(ev.id, req("w@example.org"))
+
+    r = manage_post(client, path, action="guests", guests=1)
+    assert r.status_code == 303 and r.headers["location"] == f"{path}?m=updated"
+    page = client.get(r.headers["location"])
+    assert "Your RSVP is updated." in page.text and "you and 1 guest (2 spots)" in page.text
+    assert statuses(ev.id)["w@example.org"] == "confirmed"
+    assert [m.to_addr for m in outbox("promoted")] == ["w@example.org"]
+
+    too_many = manage_post(client, path, action="guests", guests=2)
+    assert too_many.status_code == 422
+    assert "Only 0 more spots left" in too_many.text
+    assert 'id="manage-guests-error"' in too_many.text
+
+    bad = manage_post(client, path, action="guests", guests=9)
+    assert bad.status_code == 422 and "at most 4 guests" in bad.text
+
+    r = manage_post(client, path, action="cancel")
+    assert r.status_code == 303
+    page = client.get(r.headers["location"])
+    assert "Your RSVP is cancelled." in page.text and 'data-status="cancelled"' in page.text
+    assert "Cancel my RSVP" not in page.text and "RSVP again" in page.text
+    assert statuses(ev.id)["a@example.org"] == "cancelled"
+
+
+def test_manage_page_needs_csrf_and_a_real_token(client) -> None:
+    ev = make_event()
+    path = manage_path(post_rsvp(client, ev.slug).headers["location"])
+    r = client.post(path, data={"action": "cancel"})
+    assert r.status_code == 403
+    assert statuses(ev.id)["ann@example.org"] == "confirmed"
+    assert client.get("/rsvp/not-a-real-token").status_code == 404
+    assert "This RSVP link is not valid" in client.get("/rsvp/" + "a" * 43).text
+    assert manage_post(client, path, action="explode").status_code == 400
+
+
+def test_manage_page_of_a_cancelled_event_offers_no_changes(client) -> None:
+    ev = make_event(capacity=5)
+    r = svc.submit_rsvp(ev.id, req("a@example.org"))
+    with write_session() as s:
+        event = s.get(Event, ev.id)
+        event.status = "cancelled"
+        event.cancel_message = "Moved online."
+    page = client.get(f"/rsvp/{r.rsvp.token}")
+    assert "This event has been cancelled</strong>, so your RSVP no longer applies" in page.text
+    assert "The organizers wrote: Moved online." in page.text
+    assert "Update guests" not in page.text and "Cancel my RSVP" not in page.text
+    posted = manage_post(client, f"/rsvp/{r.rsvp.token}", action="guests", guests=1)
+    assert posted.status_code == 409
+
+
+def test_manage_page_links_the_event_file_and_a_personal_feed(client) -> None:
+    ev = make_event(title="Budget briefing")
+    path = manage_path(post_rsvp(client, ev.slug).headers["location"])
+    page = client.get(path)
+    assert f'href="http://testserver/events/{ev.slug}.ics"' in page.text
+    feed_url = f"{settings.BASE_URL}{path}/calendar.ics"
+    assert f'value="{feed_url}"' in page.text
+    feed = client.get(f"{path}/calendar.ics")
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    assert ev.uid in feed.text.replace("\r\n ", "")
+    assert feed_url in outbox("confirmation")[0].body_text
