@@ -65,12 +65,11 @@ def make_rsvp(event: Event, name: str, email: str, guests: int = 0,
               status: str = RsvpStatus.CONFIRMED.value, **fields: Any) -> Rsvp:
     """Store an RSVP row directly (the public RSVP form is tested in its own module)."""
     now = utcnow()
+    fields.setdefault("waitlisted_at", now if status == RsvpStatus.WAITLISTED.value else None)
+    fields.setdefault("cancelled_at", now if status == RsvpStatus.CANCELLED.value else None)
     with write_session() as session:
         row = Rsvp(event_id=event.id, name=name, email=email.lower(), guests=guests,
-                   status=status,
-                   waitlisted_at=now if status == RsvpStatus.WAITLISTED.value else None,
-                   cancelled_at=now if status == RsvpStatus.CANCELLED.value else None,
-                   **fields)
+                   status=status, **fields)
         session.add(row)
         session.flush()
         session.refresh(row)

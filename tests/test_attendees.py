@@ -11,12 +11,13 @@ import pytest
 from sqlmodel import select
 
 from events_app.db import read_session, write_session
-from events_app.models import AuditLog, Event, Organizer, Rsvp, utcnow
+from events_app.models import AuditLog, Event, Organizer, Outbox, Rsvp, utcnow
 from events_app.services import attendees
 from tests.factories import make_event
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
+    field_error,
     login,
     make_organizer,
     make_rsvp,
@@ -272,3 +273,114 @@ def test_check_in_needs_the_event_in_the_url_to_match(db_url: str, event: Event)
     with write_session() as s:
         actor = s.exec(select(Organizer)).first()
         assert attendees.set_checked_in(s, actor, event, stranger.id, True) is None
+
+
+# --- moving, removing, e-mailing -------------------------------------------------------------
+
+def _statuses(event: Event) -> dict[str, str]:
+    with read_session() as s:
+        return dict(s.exec(select(Rsvp.name, Rsvp.status).where(Rsvp.event_id == event.id))
+                    .all())
+
+
+def _mail_to(kind: str | None = None) -> list[str]:
+    with read_session() as s:
+        stmt = select(Outbox.to_addr).order_by(Outbox.id)
+        if kind:
+            stmt = stmt.where(Outbox.kind == kind)
+        return list(s.exec(stmt).all())
+
+
+def test_move_waitlisted_to_confirmed_warns_before_overfilling(client, owner) -> None:
+    event = make_event(owner_id=owner.id, capacity=3)
+    make_rsvp(event, "Ann", "ann@example.org", guests=1)
+    wes = make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
+    xia = make_rsvp(event, "Xia", "xia@example.org", guests=1, status="waitlisted")
+    login(client, "owner@example.org")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/attendees")
+    base = f"/organizer/events/{event.slug}/attendees"
+
+    r = post(client, f"{base}/{wes.id}/confirm", {"q": "w"}, token)  # fits: no question
+    assert r.status_code == 303 and r.headers["location"] == f"{base}?q=w#rsvp-{wes.id}"
+    assert "Wes is confirmed and was e-mailed." in client.get(r.headers["location"]).text
+    assert _statuses(event)["Wes"] == "confirmed"
+
+    warn = post(client, f"{base}/{xia.id}/confirm", {}, token)  # 3 + 2 > 3
+    assert warn.status_code == 200
+    assert "This goes over capacity." in warn.text and "which makes 5" in warn.text
+    assert _statuses(event)["Xia"] == "waitlisted"
+    r = post(client, f"{base}/{xia.id}/confirm", {"override": "1"}, token)
+    assert "now over its capacity" in client.get(r.headers["location"]).text
+    assert _statuses(event)["Xia"] == "confirmed"
+    assert _mail_to() == ["wes@example.org", "xia@example.org"]
+
+    again = post(client, f"{base}/{xia.id}/confirm", {"override": "1"}, token)
+    assert "Xia is not on the waitlist." in client.get(again.headers["location"]).text
+    with read_session() as s:
+        assert s.exec(select(AuditLog.detail).where(AuditLog.action == "rsvp.force_confirm")
+                      .order_by(AuditLog.id)).all() == ["Wes, 1 seat(s)",
+                                                         "Xia, 2 seat(s), over capacity"]
+
+
+def test_remove_asks_first_then_promotes_the_waitlist(client, owner) -> None:
+    event = make_event(owner_id=owner.id, capacity=2)
+    ann = make_rsvp(event, "Ann", "ann@example.org", guests=1)
+    make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
+    ben = make_rsvp(event, "Ben", "ben@example.org", status="waitlisted")
+    login(client, "owner@example.org")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/attendees")
+    base = f"/organizer/events/{event.slug}/attendees"
+
+    ask = post(client, f"{base}/{ann.id}/remove", {}, token)
+    assert ask.status_code == 200 and "Remove Ann's RSVP?" in ask.text
+    assert _statuses(event)["Ann"] == "confirmed"
+
+    r = post(client, f"{base}/{ann.id}/remove", {"confirm": "1", "notify": "1"}, token)
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "Ann&#39;s RSVP was cancelled." in page and "Wes, Ben" in page
+    assert _statuses(event) == {"Ann": "cancelled", "Wes": "confirmed", "Ben": "confirmed"}
+    assert "ann@example.org" in _mail_to()
+    assert {"wes@example.org", "ben@example.org"} <= set(_mail_to())
+
+    before = _mail_to()
+    post(client, f"{base}/{ben.id}/remove", {"confirm": "1"}, token)  # without an e-mail
+    assert _statuses(event)["Ben"] == "cancelled"
+    assert _mail_to() == before
+    with read_session() as s:
+        details = s.exec(select(AuditLog.detail).where(AuditLog.action == "rsvp.remove")
+                         .order_by(AuditLog.id)).all()
+    assert details[0] == ("Ann (confirmed); e-mailed: yes; confirmed from the waitlist: "
+                          "Wes, Ben")
+    assert details[1] == "Ben (confirmed); e-mailed: no"
+
+
+def test_email_confirmed_attendees(client, owner) -> None:
+    event = make_event(owner_id=owner.id, title="Budget hearing")
+    make_rsvp(event, "Ann", "ann@example.org")
+    make_rsvp(event, "Bob", "bob@example.org", guests=2)
+    make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
+    make_rsvp(event, "Cat", "cat@example.org", status="cancelled")
+    login(client, "owner@example.org")
+    url = f"/organizer/events/{event.slug}/email"
+    form = client.get(url)
+    assert "Goes to the 2 confirmed RSVPs" in form.text
+    token = csrf_token(client, url)
+
+    bad = post(client, url, {"subject": "", "body": "Bring ID <please>"}, token)
+    assert bad.status_code == 422
+    assert field_error(bad.text, "subject") == "This field is required."
+    assert "Bring ID &lt;please&gt;</textarea>" in bad.text
+    assert _mail_to() == []
+
+    r = post(client, url, {"subject": "Room change", "body": "We moved to Room 4B."}, token)
+    assert r.status_code == 303
+    assert "on its way to 2 confirmed attendees" in client.get(r.headers["location"]).text
+    with read_session() as s:
+        mails = s.exec(select(Outbox).order_by(Outbox.to_addr)).all()
+    assert [m.to_addr for m in mails] == ["ann@example.org", "bob@example.org"]
+    assert all(m.subject == "Room change" and "We moved to Room 4B." in m.body_text
+               for m in mails)
+    with read_session() as s:
+        assert s.exec(select(AuditLog.detail).where(
+            AuditLog.action == "event.email_attendees")).one() == "2 recipient(s): Room change"

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from events_app.db import read_session, write_session
-from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox
+from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox, Rsvp, utcnow
 from events_app.services import event_admin
 from events_app.services.event_form import form_values, parse_event_form
 from events_app.services.forms import FormError
@@ -202,10 +202,29 @@ def test_capacity_cannot_go_below_confirmed_seats(owner: Organizer) -> None:
     make_rsvp(event, "Dan", "dan@example.org", guests=4, status="cancelled")
     with pytest.raises(FormError) as exc:
         _edit(owner, event, capacity="5")
-    assert "6 seats are already confirmed" in exc.value.errors["capacity"]
+    assert "6 spots are already confirmed" in exc.value.errors["capacity"]
     assert _load(event.id).capacity == 20
     assert _edit(owner, event, capacity="6")["capacity"] == (20, 6)
-    assert _edit(owner, event, capacity="")["capacity"] == (6, None)  # unlimited is fine
+    assert _load(event.id).capacity == 6
+
+
+def test_raising_capacity_confirms_the_waitlist_in_order(owner: Organizer) -> None:
+    event = make_event(owner_id=owner.id, capacity=2)
+    make_rsvp(event, "Ann", "ann@example.org", guests=1)
+    now = utcnow()
+    make_rsvp(event, "Wes", "wes@example.org", status="waitlisted", waitlisted_at=now)
+    make_rsvp(event, "Xia", "xia@example.org", guests=2, status="waitlisted",
+              waitlisted_at=now + timedelta(seconds=1))
+    changes = _edit(owner, event, capacity="4")  # room for Wes (1), not for Xia (3)
+    assert changes["confirmed from the waitlist"] == ("", "Wes")
+    with read_session() as s:
+        statuses = dict(s.exec(select(Rsvp.name, Rsvp.status)).all())
+        mails = s.exec(select(Outbox.to_addr)).all()
+    assert statuses == {"Ann": "confirmed", "Wes": "confirmed", "Xia": "waitlisted"}
+    assert mails == ["wes@example.org"]
+    _edit(owner, event, capacity="")  # unlimited: everyone fits
+    with read_session() as s:
+        assert s.exec(select(Rsvp.status).where(Rsvp.name == "Xia")).one() == "confirmed"
 
 
 # --- duplicate, publish, cancel --------------------------------------------------------------
@@ -335,7 +354,7 @@ def test_web_edit_refuses_capacity_below_confirmed(client, owner: Organizer) -> 
     token = csrf_token(client, f"/organizer/events/{event.slug}/edit")
     r = post(client, f"/organizer/events/{event.slug}/edit", values, token)
     assert r.status_code == 422
-    assert "5 seats are already confirmed" in field_error(r.text, "capacity")
+    assert "5 spots are already confirmed" in field_error(r.text, "capacity")
     assert input_value(r.text, "summary") == "New summary"
     stored = _load(event.id)
     assert (stored.capacity, stored.summary) == (10, "A test event")  # nothing half-saved

@@ -1,8 +1,8 @@
 """The organizer workspace in a real browser against a real server.
 
 Sign in, create and publish an event, find it on the public calendar and in the feed, get an
-RSVP from the public, check the person in at the door (with and without JavaScript), and
-download the attendee CSV.
+RSVP through the public form in a second browser, check the person in at the door (with and
+without JavaScript), and download the attendee CSV.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytz
 from sqlmodel import select
 
 from events_app.db import read_session
-from events_app.models import Event, Rsvp, utcnow
+from events_app.models import Rsvp, utcnow
 from tests.factories import make_event
 from tests.organizer_support import (
     PASSWORD,
@@ -79,10 +79,17 @@ def test_create_publish_rsvp_check_in_and_export(db_url, live_server, new_page,
     assert feed.status == 200
     assert "SUMMARY:Airport rally: Terminal 5" in feed.text().replace("\r\n ", "")
 
-    # Someone from the public RSVPs (stored directly until the public RSVP form lands).
+    # Someone from the public RSVPs, in a browser of their own (no organizer cookie).
+    visitor = new_page(viewport=PHONE)
+    visitor.goto(f"{base}/events/airport-rally-terminal-5")
+    visitor.get_by_label("Your name").fill("Ann O'Neil, Jr.")
+    visitor.get_by_label("E-mail", exact=True).fill("ann@example.org")
+    visitor.get_by_label("Phone").fill("+1 555 0100")
+    visitor.get_by_label("Guests you're bringing").select_option("1")
+    visitor.get_by_role("button", name="RSVP", exact=True).click()
+    assert "You're going!" in visitor.get_by_role("status").inner_text()
     with read_session() as s:
-        event = s.exec(select(Event).where(Event.slug == "airport-rally-terminal-5")).one()
-    ann = make_rsvp(event, "Ann O'Neil, Jr.", "ann@example.org", guests=1, phone="+1 555 0100")
+        ann = s.exec(select(Rsvp).where(Rsvp.email == "ann@example.org")).one()
 
     # At the door: one tap checks Ann in; the counts update without a reload.
     page.goto(f"{base}/organizer/")

@@ -17,17 +17,14 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from events_app import settings
 from events_app.models import (
     Event,
     EventHost,
     EventStatus,
     Organizer,
-    Rsvp,
-    RsvpStatus,
     utcnow,
 )
-from events_app.services import audit, mail, organizers, rsvp
+from events_app.services import audit, organizers, rsvp
 from events_app.services.event_form import EVENT_COLUMNS, EventData
 from events_app.services.forms import FormError
 
@@ -76,17 +73,6 @@ def _insert_with_unique_slug(session: Session, event: Event) -> None:
         except IntegrityError:
             continue  # the savepoint rollback expunged the pending row; try another slug
     raise RuntimeError("could not find a free slug")  # pragma: no cover - 5 random collisions
-
-
-def check_capacity(session: Session, event: Event, new_capacity: int | None) -> None:
-    """Refuse a capacity below the seats already confirmed (it would silently overbook)."""
-    if new_capacity is None:
-        return
-    confirmed = rsvp.seat_counts(session, event).confirmed
-    if new_capacity < confirmed:
-        raise FormError({"capacity": (
-            f"{confirmed} seats are already confirmed; the capacity cannot be lower. "
-            "Remove or move attendees first, or leave the capacity as it is.")})
 
 
 def cohost_emails(session: Session, event: Event) -> list[str]:
@@ -151,23 +137,33 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
         dict[str, tuple[Any, Any]]:
     """Apply an edit; returns what changed (empty when nothing did).
 
-    The caller loads `event` with a row lock, so the capacity check and the new capacity
-    commit together, with no RSVP booked in between.
+    The capacity rules are the RSVP service's: it refuses a capacity below the confirmed
+    seats (locking the event row, so no RSVP is booked between the check and the commit) and
+    confirms waitlisted parties that fit after a raise.
     """
     new_values = data.column_values()
     changes = {k: (getattr(event, k), v) for k, v in new_values.items()
                if not _same(getattr(event, k), v)}
-    if "capacity" in changes:
-        check_capacity(session, event, data.capacity)
     host_change = _set_cohosts(session, event, data.cohosts)
     if host_change:
         changes["co-hosts"] = (", ".join(host_change[0]), ", ".join(host_change[1]))
     if not changes:
         return {}
-    for k in changes.keys() & set(EVENT_COLUMNS):
+    for k in changes.keys() & set(EVENT_COLUMNS) - {"capacity"}:
         setattr(event, k, new_values[k])
     _bump(event, significant=bool(changes.keys() & (TIME_FIELDS | PLACE_FIELDS)))
     session.add(event)
+    try:
+        if "capacity" in changes:
+            promoted = rsvp.change_capacity(session, event, data.capacity)
+        elif "waitlist_enabled" in changes:
+            promoted = rsvp.promote_waitlist(session, event)
+        else:
+            promoted = []
+    except rsvp.RsvpError as exc:
+        raise FormError({exc.field or "capacity": exc.message}) from None
+    if promoted:
+        changes["confirmed from the waitlist"] = ("", ", ".join(p.name for p in promoted))
     audit.record(session, actor, "event.update", event, audit.describe_changes(changes))
     return changes
 
@@ -216,34 +212,11 @@ def unpublish(session: Session, actor: Organizer, event: Event) -> None:
     _set_status(session, actor, event, EventStatus.DRAFT, "event.unpublish")
 
 
-def _queue_cancellation_mail(session: Session, event: Event, message: str) -> int:
-    """E-mail everyone holding a seat or a waitlist place that the event is off."""
-    parties = session.exec(
-        select(Rsvp).where(Rsvp.event_id == event.id,
-                           col(Rsvp.status).in_([RsvpStatus.CONFIRMED.value,
-                                                 RsvpStatus.WAITLISTED.value]))
-        .order_by(col(Rsvp.id))
-    ).all()
-    note = f"\n\nA message from the organizers:\n\n{message}\n" if message else "\n"
-    for party in parties:
-        mail.enqueue(
-            session,
-            kind="event_cancelled",
-            to_addr=party.email,
-            subject=f"Cancelled: {event.title}",
-            body_text=(
-                f"Hello {party.name},\n\n"
-                f"We are sorry: \"{event.title}\" has been cancelled.{note}\n"
-                f"Event page: {settings.BASE_URL}/events/{event.slug}\n"
-            ),
-            rsvp_id=party.id,
-            dedupe_key=f"event-cancelled:{event.id}:{party.id}",
-        )
-    return len(parties)
-
-
 def cancel(session: Session, actor: Organizer, event: Event, message: str) -> int:
-    """Cancel the event and tell attendees; returns how many were e-mailed."""
+    """Cancel the event and e-mail everyone confirmed or waitlisted; returns how many.
+
+    RSVPs keep their status, so the attendee list still shows who was coming.
+    """
     if event.status == EventStatus.CANCELLED:
         raise EventStateError("This event is already cancelled.")
     if len(message) > 2000:
@@ -251,4 +224,4 @@ def cancel(session: Session, actor: Organizer, event: Event, message: str) -> in
     event.cancel_message = message
     event.cancelled_at = utcnow()
     _set_status(session, actor, event, EventStatus.CANCELLED, "event.cancel")
-    return _queue_cancellation_mail(session, event, message)
+    return rsvp.notify_event_cancelled(session, event, message)

@@ -7,12 +7,13 @@ request, so deactivating an account or changing its password takes effect immedi
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -31,7 +32,8 @@ LOGIN_PATH = "/organizer/login"
 DASHBOARD_PATH = "/organizer/"
 
 Access = Literal["public", "login", "event", "admin"]
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request, FormData | None], Response]
+Endpoint = Callable[[Request], Awaitable[Response]]
 _UNSET = object()
 
 
@@ -109,27 +111,34 @@ def login_redirect(request: Request) -> RedirectResponse:
 
 # --- access decorator ------------------------------------------------------------------------
 
-def requires(kind: Access) -> Callable[[Handler], Handler]:
-    """Mark a route with who may use it, and enforce login/admin before the handler runs.
+def requires(kind: Access) -> Callable[[Handler], Endpoint]:
+    """Turn `handler(request, form)` into a route endpoint guarded for `kind` of visitor.
 
-    "event" routes additionally look their event up through `services.access`, which answers
-    404 for events the organizer may not manage. Each endpoint carries `access_kind`, which
-    the access tests read to cover every route.
+    - Login is checked before anything else (anonymous visitors go to the login page), then
+      admin rights; "event" handlers look their event up through `services.access`, which
+      answers 404 for events the organizer may not manage.
+    - POST bodies are read (and their CSRF token verified) here, so no handler can forget.
+    - The handler runs in the thread pool: database locks and argon2 block, and must not
+      stall the event loop that serves everyone else.
+    Each endpoint carries `access_kind`, which the access tests read to cover every route.
     """
 
-    def decorate(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def wrapper(request: Request) -> Response:
+    def decorate(handler: Handler) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
             if kind != "public":
-                organizer = current_organizer(request)
+                organizer = await run_in_threadpool(current_organizer, request)
                 if organizer is None:
                     return login_redirect(request)
                 if kind == "admin" and not access.is_admin(organizer):
                     raise HTTPException(403, "Only admins can open this page.")
-            return await handler(request)
+            form = await read_form(request) if request.method == "POST" else None
+            return await run_in_threadpool(handler, request, form)
 
-        wrapper.access_kind = kind  # type: ignore[attr-defined]
-        return wrapper
+        endpoint.__name__ = handler.__name__
+        endpoint.__qualname__ = handler.__qualname__
+        endpoint.__doc__ = handler.__doc__
+        endpoint.access_kind = kind  # type: ignore[attr-defined]
+        return endpoint
 
     return decorate
 
@@ -155,14 +164,13 @@ def _login_page(request: Request, *, email: str = "", next_url: str, error: str 
 
 
 @requires("public")
-async def login(request: Request) -> Response:
+def login(request: Request, form: FormData | None) -> Response:
     next_url = safe_next(request.query_params.get("next"))
-    if request.method == "GET":
+    if form is None:
         if current_organizer(request) is not None:
             return RedirectResponse(next_url, status_code=303)
         return _login_page(request, next_url=next_url)
 
-    form = await read_form(request)
     email = str(form.get("email", ""))[:254]
     password = str(form.get("password", ""))[:auth_service.MAX_PASSWORD_LENGTH]
     next_url = safe_next(str(form.get("next", "")) or next_url)
@@ -183,8 +191,7 @@ async def login(request: Request) -> Response:
 
 
 @requires("public")
-async def logout(request: Request) -> Response:
-    await read_form(request)
+def logout(request: Request, form: FormData | None) -> Response:
     sign_out(request)
     return RedirectResponse(f"{LOGIN_PATH}?logged_out=1", status_code=303)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytz
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,7 +21,6 @@ from events_app.services.event_form import blank_form_values, form_values, parse
 from events_app.services.forms import FormError
 from events_app.web import auth, organizer_admin, organizer_attendees
 from events_app.web.auth import flash, organizer_of, requires
-from events_app.web.csrf import read_form
 from events_app.web.organizer_base import (
     event_or_404,
     form_strings,
@@ -37,7 +37,7 @@ def _edit_url(event: Event) -> str:
 
 
 @requires("login")
-async def dashboard_page(request: Request) -> Response:
+def dashboard_page(request: Request, form: FormData | None) -> Response:
     me = organizer_of(request)
     with read_session() as session:
         upcoming = dashboard.section(session, me, "upcoming", int_param(request, "page"))
@@ -55,10 +55,10 @@ def _form_page(request: Request, *, event: Event | None, values: dict[str, str],
 
 
 @requires("login")
-async def new_event(request: Request) -> Response:
-    if request.method == "GET":
+def new_event(request: Request, form: FormData | None) -> Response:
+    if form is None:
         return _form_page(request, event=None, values=blank_form_values())
-    values = form_strings(await read_form(request))
+    values = form_strings(form)
     try:
         data = parse_event_form(values)
         with write_session() as session:
@@ -72,15 +72,15 @@ async def new_event(request: Request) -> Response:
 
 
 @requires("event")
-async def edit_event(request: Request) -> Response:
-    if request.method == "GET":
+def edit_event(request: Request, form: FormData | None) -> Response:
+    if form is None:
         with read_session() as session:
             event = event_or_404(session, request)
             values = form_values(event, event_admin.cohost_emails(session, event))
             seats = rsvp.seat_counts(session, event)
         return _form_page(request, event=event, values=values, seats=seats)
 
-    values = form_strings(await read_form(request))
+    values = form_strings(form)
     try:
         with write_session() as session:
             event = event_or_404(session, request, for_update=True)
@@ -102,8 +102,7 @@ async def edit_event(request: Request) -> Response:
 
 
 @requires("event")
-async def duplicate_event(request: Request) -> Response:
-    await read_form(request)
+def duplicate_event(request: Request, form: FormData | None) -> Response:
     with write_session() as session:
         event = event_or_404(session, request)
         copy = event_admin.duplicate_event(session, organizer_of(request), event)
@@ -111,8 +110,7 @@ async def duplicate_event(request: Request) -> Response:
     return redirect(_edit_url(copy))
 
 
-async def _change_status(request: Request, publish: bool) -> Response:
-    await read_form(request)
+def _change_status(request: Request, publish: bool) -> Response:
     try:
         with write_session() as session:
             event = event_or_404(session, request, for_update=True)
@@ -129,25 +127,24 @@ async def _change_status(request: Request, publish: bool) -> Response:
 
 
 @requires("event")
-async def publish_event(request: Request) -> Response:
-    return await _change_status(request, publish=True)
+def publish_event(request: Request, form: FormData | None) -> Response:
+    return _change_status(request, publish=True)
 
 
 @requires("event")
-async def unpublish_event(request: Request) -> Response:
-    return await _change_status(request, publish=False)
+def unpublish_event(request: Request, form: FormData | None) -> Response:
+    return _change_status(request, publish=False)
 
 
 @requires("event")
-async def cancel_event(request: Request) -> Response:
-    if request.method == "GET":
+def cancel_event(request: Request, form: FormData | None) -> Response:
+    if form is None:
         with read_session() as session:
             event = event_or_404(session, request)
             seats = rsvp.seat_counts(session, event)
         return page(request, "organizer/cancel.html",
                     {"event": event, "seats": seats, "message": "", "errors": {}})
-    values = form_strings(await read_form(request))
-    message = values.get("message", "").strip()
+    message = form_strings(form).get("message", "").strip()
     try:
         with write_session() as session:
             event = event_or_404(session, request, for_update=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import select
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,7 +17,6 @@ from events_app.services import audit, organizers
 from events_app.services import auth as auth_service
 from events_app.services.forms import FormError
 from events_app.web.auth import flash, organizer_of, requires, sign_in
-from events_app.web.csrf import read_form
 from events_app.web.organizer_base import form_strings, int_param, page, redirect
 
 ORGANIZERS_PATH = "/organizer/organizers"
@@ -33,10 +33,10 @@ def _organizers_page(request: Request, values: dict[str, str] | None = None,
 
 
 @requires("admin")
-async def organizer_list(request: Request) -> Response:
-    if request.method == "GET":
+def organizer_list(request: Request, form: FormData | None) -> Response:
+    if form is None:
         return _organizers_page(request)
-    values = form_strings(await read_form(request))
+    values = form_strings(form)
     try:
         with write_session() as session:
             created = organizers.create_organizer(
@@ -53,9 +53,9 @@ async def organizer_list(request: Request) -> Response:
 
 
 @requires("admin")
-async def organizer_update(request: Request) -> Response:
+def organizer_update(request: Request, form: FormData | None) -> Response:
     """One action on one account: make admin/organizer, (de)activate, set a new password."""
-    values = form_strings(await read_form(request))
+    values = form_strings(form) if form else {}
     me = organizer_of(request)
     target_id = request.path_params["organizer_id"]
     action = values.get("action", "")
@@ -96,7 +96,7 @@ async def organizer_update(request: Request) -> Response:
 
 
 @requires("admin")
-async def audit_log(request: Request) -> Response:
+def audit_log(request: Request, form: FormData | None) -> Response:
     slug = request.query_params.get("event", "")
     with read_session() as session:
         event = None
@@ -110,11 +110,11 @@ async def audit_log(request: Request) -> Response:
 
 
 @requires("login")
-async def account(request: Request) -> Response:
-    if request.method == "GET":
+def account(request: Request, form: FormData | None) -> Response:
+    if form is None:
         return page(request, "organizer/account.html",
                     {"errors": {}, "min_password": auth_service.MIN_PASSWORD_LENGTH})
-    values = form_strings(await read_form(request))
+    values = form_strings(form)
     errors: dict[str, str] = {}
     if values.get("new_password", "") != values.get("confirm_password", ""):
         errors["confirm_password"] = "The two new passwords are not the same."  # noqa: S105
