@@ -250,3 +250,18 @@ def test_dashboard_lists_only_manageable_events(world: World) -> None:
     assert titles["owner"] == titles["cohost"] == {mine.slug}
     assert titles["other"] == {theirs.slug}
     assert titles["admin"] == {mine.slug, theirs.slug}
+
+
+@pytest.mark.parametrize("path", [
+    "/organizer/events/{slug}/attendees/99999999999999999999/check-in",
+    "/organizer/events/{slug}/attendees/2147483648/remove",
+    "/organizer/events/{slug}/attendees/0/confirm",
+    "/organizer/organizers/99999999999999999999",
+])
+def test_out_of_range_ids_are_404_not_500(world: World, path: str) -> None:
+    event, _, _ = world.fresh_event()
+    r = world.clients["admin"].post(path.format(slug=event.slug),
+                                    data={"csrf_token": world.tokens["admin"], "here": "1",
+                                          "action": "activate"},
+                                    follow_redirects=False)
+    assert r.status_code == 404

@@ -17,7 +17,7 @@ from events_app.services import audit, organizers
 from events_app.services import auth as auth_service
 from events_app.services.forms import FormError
 from events_app.web.auth import flash, organizer_of, requires, sign_in
-from events_app.web.organizer_base import form_strings, int_param, page, redirect
+from events_app.web.organizer_base import form_strings, int_param, page, path_id, redirect
 
 ORGANIZERS_PATH = "/organizer/organizers"
 
@@ -57,7 +57,7 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
     """One action on one account: make admin/organizer, (de)activate, set a new password."""
     values = form_strings(form) if form else {}
     me = organizer_of(request)
-    target_id = request.path_params["organizer_id"]
+    target_id = path_id(request, "organizer_id")
     action = values.get("action", "")
     try:
         with write_session() as session:

@@ -26,6 +26,7 @@ from events_app.web.organizer_base import (
     form_strings,
     json_error,
     page,
+    path_id,
     redirect,
     wants_json,
 )
@@ -61,7 +62,7 @@ def _event_and_rsvp(request: Request) -> tuple[Event, Rsvp]:
     """The event (if the organizer may manage it) and one of *its* RSVPs, else 404."""
     with read_session() as session:
         event = event_or_404(session, request)
-        party = attendees.get_rsvp(session, event, request.path_params["rsvp_id"])
+        party = attendees.get_rsvp(session, event, path_id(request, "rsvp_id"))
     if party is None:
         raise HTTPException(404, "That RSVP is not on this event's list.")
     return event, party
@@ -97,7 +98,7 @@ def check_in(request: Request, form: FormData | None) -> Response:
     """One tap at the door: mark a party arrived (here=1) or undo (here=0)."""
     values = form_strings(form) if form else {}
     here = values.get("here") == "1"
-    rsvp_id = request.path_params["rsvp_id"]
+    rsvp_id = path_id(request, "rsvp_id")
     slug = request.path_params["slug"]
     try:
         with write_session() as session:

@@ -62,3 +62,14 @@ def int_param(request: Request, name: str, default: int = 1) -> int:
     if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
         raise HTTPException(400, f"'{name}' must be a whole number from 1.")
     return int(raw)
+
+
+MAX_DB_ID = 2**31 - 1  # PostgreSQL INTEGER; a larger id in a URL must be a 404, not a 500
+
+
+def path_id(request: Request, name: str) -> int:
+    """A numeric id from the URL that can exist in the database, else 404."""
+    value = request.path_params[name]
+    if not 0 < value <= MAX_DB_ID:
+        raise HTTPException(404, "There is nothing at this address.")
+    return int(value)
