@@ -265,3 +265,25 @@ def test_out_of_range_ids_are_404_not_500(world: World, path: str) -> None:
                                           "action": "activate"},
                                     follow_redirects=False)
     assert r.status_code == 404
+
+
+def test_nul_bytes_in_urls_and_forms_are_refused_not_500(world: World) -> None:
+    """PostgreSQL refuses NUL in text; it must never get that far."""
+    event, _, _ = world.fresh_event()
+    admin, token = world.clients["admin"], world.tokens["admin"]
+    assert admin.get("/organizer/events/a%00b/edit").status_code == 404
+    assert admin.get(f"/organizer/events/{event.slug}/attendees?q=a%00b").status_code == 400
+    assert admin.get("/organizer/audit?event=a%00b").status_code == 404
+    for path, data in [
+        (f"/organizer/events/{event.slug}/cancel", {"message": "x\x00y"}),
+        (f"/organizer/events/{event.slug}/email", {"subject": "s\x00", "body": "b"}),
+        ("/organizer/organizers", {"name": "N\x00", "email": "n\x00@example.org",
+                                   "password": "long enough password"}),
+    ]:
+        r = admin.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+        assert r.status_code == 422, path
+    with TestClient(create_app()) as anonymous:
+        r = login(anonymous, "owner\x00@example.org")
+        assert r.status_code == 422
+    with read_session() as s:
+        assert s.get(Event, event.id).status == "published"  # type: ignore[union-attr]

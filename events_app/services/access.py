@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app.models import Event, EventHost, Organizer, Role
+from events_app.services.forms import has_control_chars
 
 
 def is_admin(organizer: Organizer) -> bool:
@@ -33,6 +34,8 @@ def get_event(session: Session, organizer: Organizer, slug: str,
     `for_update` locks the row (PostgreSQL) so a change and the checks it depends on (e.g.
     capacity vs. seats taken) cannot interleave with an RSVP being booked.
     """
+    if len(slug) > 120 or has_control_chars(slug):
+        return None  # cannot be a stored slug (and PostgreSQL refuses NUL in a query)
     stmt = manageable(organizer, select(Event).where(Event.slug == slug))
     if for_update:
         stmt = stmt.with_for_update(of=Event)  # type: ignore[arg-type]

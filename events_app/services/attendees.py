@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
 from events_app.services import audit, rsvp
+from events_app.services.forms import has_control_chars
 
 SortKey = Literal["name", "rsvp", "status", "checked_in", "guests"]
 SORT_KEYS: dict[str, str] = {
@@ -92,8 +93,8 @@ class AttendeeQuery:
             raise ValueError(f"unknown sort {self.sort!r}")
         if self.status not in STATUS_FILTERS:
             raise ValueError(f"unknown status filter {self.status!r}")
-        if len(self.q) > MAX_SEARCH:
-            raise ValueError("search text too long")
+        if len(self.q) > MAX_SEARCH or has_control_chars(self.q):
+            raise ValueError("search text too long or not text")
 
 
 @dataclass(frozen=True)

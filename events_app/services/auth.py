@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from events_app import settings
 from events_app.models import Organizer, utcnow
 from events_app.services import throttle
+from events_app.services.forms import has_control_chars
 
 LOGIN_WINDOW = timedelta(minutes=15)
 # A shared office or campus IP carries several people's typos; the per-account limit is the
@@ -125,8 +126,9 @@ def authenticate(session: Session, email: str, password: str, client_ip: str) ->
             or throttle.hits(session, ip_key, LOGIN_WINDOW) >= limit * IP_FAILURE_FACTOR):
         return LoginResult(LoginOutcome.THROTTLED)
 
+    plausible = email and len(email) <= 254 and not has_control_chars(email)
     organizer = session.exec(select(Organizer).where(Organizer.email == email)).first() \
-        if email and len(email) <= 254 else None
+        if plausible else None
     if organizer is None or not organizer.is_active:
         verify_password(_dummy(), password)  # same work as a real check
         ok = False

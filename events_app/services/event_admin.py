@@ -26,12 +26,13 @@ from events_app.models import (
 )
 from events_app.services import audit, organizers, rsvp
 from events_app.services.event_form import EVENT_COLUMNS, EventData
-from events_app.services.forms import FormError
+from events_app.services.forms import Form, FormError, parse_form, text
 
 TIME_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "all_day"})
 PLACE_FIELDS = frozenset({"venue_name", "street_address", "city", "region", "postal_code",
                           "latitude", "longitude", "online_url"})
 SLUG_MAX = 80
+CancelMessage = text(2000, multiline=True)
 
 
 class EventStateError(ValueError):
@@ -212,6 +213,10 @@ def unpublish(session: Session, actor: Organizer, event: Event) -> None:
     _set_status(session, actor, event, EventStatus.DRAFT, "event.unpublish")
 
 
+class CancelForm(Form):
+    message: CancelMessage = None
+
+
 def cancel(session: Session, actor: Organizer, event: Event, message: str) -> int:
     """Cancel the event and e-mail everyone confirmed or waitlisted; returns how many.
 
@@ -219,8 +224,7 @@ def cancel(session: Session, actor: Organizer, event: Event, message: str) -> in
     """
     if event.status == EventStatus.CANCELLED:
         raise EventStateError("This event is already cancelled.")
-    if len(message) > 2000:
-        raise FormError({"message": "Keep the message to 2000 characters or fewer."})
+    message = parse_form(CancelForm, {"message": message}).message
     event.cancel_message = message
     event.cancelled_at = utcnow()
     _set_status(session, actor, event, EventStatus.CANCELLED, "event.cancel")

@@ -25,6 +25,12 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def has_control_chars(value: str) -> bool:
+    """NUL and other control characters: PostgreSQL refuses NUL in text, and none of them
+    belong in a name, a search or a URL (tabs and line breaks are handled by each field)."""
+    return bool(_CONTROL_RE.search(value))
+
+
 class FormError(ValueError):
     """Input that cannot be accepted; `errors` maps each field name to its message."""
 

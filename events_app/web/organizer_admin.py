@@ -15,7 +15,7 @@ from events_app.db import read_session, write_session
 from events_app.models import Event, Organizer, Role
 from events_app.services import audit, organizers
 from events_app.services import auth as auth_service
-from events_app.services.forms import FormError
+from events_app.services.forms import FormError, has_control_chars
 from events_app.web.auth import flash, organizer_of, requires, sign_in
 from events_app.web.organizer_base import form_strings, int_param, page, path_id, redirect
 
@@ -101,7 +101,8 @@ def audit_log(request: Request, form: FormData | None) -> Response:
     with read_session() as session:
         event = None
         if slug:
-            event = session.exec(select(Event).where(Event.slug == slug)).first()
+            event = None if has_control_chars(slug) else \
+                session.exec(select(Event).where(Event.slug == slug)).first()
             if event is None:
                 raise HTTPException(404, "There is no event with that address.")
         entries = audit.list_entries(session, int_param(request, "page"),
