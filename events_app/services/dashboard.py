@@ -10,17 +10,21 @@ from typing import Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from events_app.models import Event, Organizer, utcnow
+from events_app.models import Event, EventHost, Organizer, utcnow
 from events_app.services import access, rsvp
 
 PAGE_SIZE = 25
+
+Relation = Literal["owner", "cohost", "other"]
 
 
 @dataclass(frozen=True)
 class DashboardRow:
     event: Event
     seats: rsvp.SeatCounts
-    is_owner: bool
+    # How the viewer relates to the event: "other" only happens for admins, who see all.
+    relation: Relation
+    owner_name: str | None  # None when the event has no owner (e.g. loaded from the seed)
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,34 @@ def section(session: Session, organizer: Organizer, when: Literal["upcoming", "p
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, page), pages)
-    events = session.exec(base.order_by(*order).offset((page - 1) * PAGE_SIZE)
-                          .limit(PAGE_SIZE)).all()
-    rows = [DashboardRow(e, rsvp.seat_counts(session, e), e.owner_id == organizer.id)
+    events = list(session.exec(base.order_by(*order).offset((page - 1) * PAGE_SIZE)
+                               .limit(PAGE_SIZE)).all())
+    cohosted = _cohosted(session, organizer, events)
+    owners = _owner_names(session, events)
+    rows = [DashboardRow(e, rsvp.seat_counts(session, e),
+                         "owner" if e.owner_id == organizer.id
+                         else "cohost" if e.id in cohosted else "other",
+                         owners.get(e.owner_id) if e.owner_id is not None else None)
             for e in events]
     return DashboardSection(rows=rows, page=page, pages=pages, total=total)
+
+
+def _cohosted(session: Session, organizer: Organizer, events: list[Event]) -> set[int]:
+    """Ids of these events that `organizer` co-hosts (one query for the page)."""
+    ids = [e.id for e in events if e.id is not None]
+    if not ids:
+        return set()
+    return set(session.exec(
+        select(EventHost.event_id).where(EventHost.organizer_id == organizer.id,
+                                         col(EventHost.event_id).in_(ids))
+    ).all())
+
+
+def _owner_names(session: Session, events: list[Event]) -> dict[int, str]:
+    """Owner id -> name for these events (one query for the page)."""
+    ids = {e.owner_id for e in events if e.owner_id is not None}
+    if not ids:
+        return {}
+    return dict(session.exec(
+        select(Organizer.id, Organizer.name).where(col(Organizer.id).in_(ids))
+    ).all())

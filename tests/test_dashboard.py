@@ -1,0 +1,141 @@
+"""The organizer dashboard: who relates how to each event, and a layout that works on a
+laptop (a readable table) and on a phone at the door (cards, nothing scrolls sideways)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from events_app.db import read_session, write_session
+from events_app.models import EventHost
+from events_app.services import dashboard
+from events_app.web.app import create_app
+from tests.factories import make_event
+from tests.organizer_support import (
+    PASSWORD,
+    cheap_passwords,  # noqa: F401 - fixture
+    login,
+    make_organizer,
+    make_rsvp,
+)
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+
+LONG_TITLE = "Quarterly regional policy briefing on housing, transit and infrastructure funding"
+
+
+class Cast:
+    """An owner, a co-host, an admin, and their events (one owned by nobody: demo data)."""
+
+    def __init__(self) -> None:
+        self.owner = make_organizer("owner@example.org", "Olga Owner")
+        self.cohost = make_organizer("cohost@example.org", "Carl Cohost")
+        self.admin = make_organizer("admin@example.org", "Ada Admin", admin=True)
+        self.shared = make_event(owner_id=self.owner.id, title="Shared town hall")
+        with write_session() as s:
+            s.add(EventHost(event_id=self.shared.id, organizer_id=self.cohost.id))
+        self.admins_own = make_event(owner_id=self.admin.id, title="Admin's briefing")
+        self.orphan = make_event(owner_id=None, title="Seeded rally")
+
+
+@pytest.fixture
+def cast(db_url: str) -> Cast:
+    return Cast()
+
+
+def _relations(html: str) -> dict[str, str]:
+    """slug -> the relationship text shown under the event's title ("" when none)."""
+    found = {}
+    for slug, row in re.findall(r'<tr data-slug="([^"]+)">(.*?)</tr>', html, re.S):
+        tag = re.search(r'<span class="relation">(.*?)</span>', row, re.S)
+        found[slug] = re.sub(r"\s+", " ", tag.group(1)).strip() if tag else ""
+    return found
+
+
+def _dashboard_html(email: str) -> str:
+    with TestClient(create_app()) as c:
+        assert login(c, email).status_code == 303
+        r = c.get("/organizer/")
+        assert r.status_code == 200
+        return r.text
+
+
+def test_service_tells_owner_cohost_and_admin_apart(cast: Cast) -> None:
+    def rows(who):
+        with read_session() as s:
+            section = dashboard.section(s, who, "upcoming")
+        return {r.event.slug: (r.relation, r.owner_name) for r in section.rows}
+
+    assert rows(cast.owner) == {cast.shared.slug: ("owner", "Olga Owner")}
+    assert rows(cast.cohost) == {cast.shared.slug: ("cohost", "Olga Owner")}
+    assert rows(cast.admin) == {
+        cast.shared.slug: ("other", "Olga Owner"),
+        cast.admins_own.slug: ("owner", "Ada Admin"),
+        cast.orphan.slug: ("other", None),
+    }
+
+
+def test_rows_name_the_relationship_not_a_generic_tag(cast: Cast) -> None:
+    # An organizer's own event needs no label: "My events" says it.
+    assert _relations(_dashboard_html("owner@example.org")) == {cast.shared.slug: ""}
+    assert _relations(_dashboard_html("cohost@example.org")) == {
+        cast.shared.slug: "Co-host · owner: Olga Owner"}
+    # Admins see everyone's events, so every row says whose it is.
+    admin_html = _dashboard_html("admin@example.org")
+    assert _relations(admin_html) == {
+        cast.shared.slug: "Owner: Olga Owner",
+        cast.admins_own.slug: "Owner: you",
+        cast.orphan.slug: "No owner",
+    }
+    assert "co-host / admin" not in admin_html
+
+
+# --- layout in a real browser ----------------------------------------------------------------
+
+def _sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/organizer/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/organizer/")
+
+
+LINES = """(sel) => {
+  const el = document.querySelector(sel);
+  const lh = parseFloat(getComputedStyle(el).lineHeight);
+  return Math.round(el.getBoundingClientRect().height / lh);
+}"""
+
+
+@pytest.mark.browser
+def test_dashboard_is_readable_on_a_laptop_and_cards_on_a_phone(db_url, live_server,
+                                                                 new_page) -> None:
+    owner = make_organizer("olga@example.org", "Olga Organizer")
+    event = make_event(owner_id=owner.id, title=LONG_TITLE, capacity=40)
+    make_rsvp(event, "Bea", "bea@example.org", guests=1)
+    row = f'tr[data-slug="{event.slug}"]'
+
+    laptop = new_page(viewport={"width": 1280, "height": 800})
+    _sign_in(laptop, live_server.url, "olga@example.org")
+    # The table fits its container: no sideways scrolling on a laptop.
+    assert laptop.evaluate(
+        "(() => { const s = document.querySelector('.table-scroll');"
+        " return s.scrollWidth <= s.clientWidth; })()")
+    # A long title takes at most two lines, the date and times exactly two (day, then times).
+    assert laptop.evaluate(LINES, f"{row} .event-link") <= 2
+    assert laptop.evaluate(LINES, f"{row} .when time") == 2
+    # Organizer pages are wider than the public site's 60rem column.
+    assert laptop.evaluate("document.querySelector('main').clientWidth") > 60 * 16
+
+    phone = new_page(viewport={"width": 390, "height": 844})
+    _sign_in(phone, live_server.url, "olga@example.org")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert phone.evaluate(f"getComputedStyle(document.querySelector('{row}')).display") == \
+        "block"  # a card, not a squeezed table row
+    card = phone.locator(row)
+    assert "2 / 40" in card.locator(".seats").inner_text()
+    attendees = card.get_by_role("link", name=f"Attendees of {LONG_TITLE}")
+    box = attendees.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
