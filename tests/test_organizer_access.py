@@ -246,7 +246,7 @@ def test_dashboard_lists_only_manageable_events(world: World) -> None:
     titles = {}
     for role in ("owner", "cohost", "other", "admin"):
         html = world.clients[role].get("/organizer/").text
-        titles[role] = set(re.findall(r'href="/organizer/events/([^/"]+)/edit"', html))
+        titles[role] = set(re.findall(r'href="[^"]*/organizer/events/([^/"]+)/edit"', html))
     assert titles["owner"] == titles["cohost"] == {mine.slug}
     assert titles["other"] == {theirs.slug}
     assert titles["admin"] == {mine.slug, theirs.slug}

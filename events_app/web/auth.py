@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -24,12 +24,11 @@ from events_app.models import Organizer
 from events_app.services import access
 from events_app.services import auth as auth_service
 from events_app.web.csrf import read_form
+from events_app.web.organizer_urls import path_for, redirect_to
 from events_app.web.resources import render
 
 SESSION_KEY = "organizer"
 FLASH_KEY = "flash"
-LOGIN_PATH = "/organizer/login"
-DASHBOARD_PATH = "/organizer/"
 
 Access = Literal["public", "login", "event", "admin"]
 Handler = Callable[[Request, FormData | None], Response]
@@ -83,18 +82,22 @@ def pop_flashes(request: Request) -> list[list[str]]:
 _SAFE_PATH = re.compile(r"^/(?![/\\])[^\s\\]*$")
 
 
-def safe_next(raw: str | None) -> str:
-    """`raw` if it is a path on this site, else the dashboard.
+def safe_next(raw: str | None, fallback: str) -> str:
+    """`raw` if it is a path on this site, else `fallback` (the dashboard).
 
     Refuses absolute URLs, scheme-relative `//host` and `/\\host` (which browsers treat as
     another host), and anything with whitespace or control characters.
     """
     if not raw or len(raw) > 2000 or not _SAFE_PATH.match(raw):
-        return DASHBOARD_PATH
+        return fallback
     parts = urlsplit(raw)
     if parts.scheme or parts.netloc:
-        return DASHBOARD_PATH
+        return fallback
     return raw
+
+
+def _next_or_dashboard(request: Request, raw: str | None) -> str:
+    return safe_next(raw, path_for(request, "organizer_dashboard"))
 
 
 def login_redirect(request: Request) -> RedirectResponse:
@@ -104,9 +107,9 @@ def login_redirect(request: Request) -> RedirectResponse:
         # After signing in we cannot replay a POST; go back to the page that held the form.
         referer = urlsplit(request.headers.get("referer", ""))
         same_host = referer.netloc == request.url.netloc
-        target = referer.path if same_host and referer.path else DASHBOARD_PATH
-    return RedirectResponse(f"{LOGIN_PATH}?{urlencode({'next': safe_next(target)})}",
-                            status_code=303)
+        target = referer.path if same_host and referer.path else ""
+    return redirect_to(request, "organizer_login",
+                       query={"next": _next_or_dashboard(request, target)})
 
 
 # --- access decorator ------------------------------------------------------------------------
@@ -165,7 +168,7 @@ def _login_page(request: Request, *, email: str = "", next_url: str, error: str 
 
 @requires("public")
 def login(request: Request, form: FormData | None) -> Response:
-    next_url = safe_next(request.query_params.get("next"))
+    next_url = _next_or_dashboard(request, request.query_params.get("next"))
     if form is None:
         if current_organizer(request) is not None:
             return RedirectResponse(next_url, status_code=303)
@@ -173,7 +176,7 @@ def login(request: Request, form: FormData | None) -> Response:
 
     email = str(form.get("email", ""))[:254]
     password = str(form.get("password", ""))[:auth_service.MAX_PASSWORD_LENGTH]
-    next_url = safe_next(str(form.get("next", "")) or next_url)
+    next_url = _next_or_dashboard(request, str(form.get("next", "")) or next_url)
     if not email.strip() or not password:
         return _login_page(request, email=email, next_url=next_url, status_code=422,
                            error="Enter your e-mail and password.")
@@ -193,10 +196,10 @@ def login(request: Request, form: FormData | None) -> Response:
 @requires("public")
 def logout(request: Request, form: FormData | None) -> Response:
     sign_out(request)
-    return RedirectResponse(f"{LOGIN_PATH}?logged_out=1", status_code=303)
+    return redirect_to(request, "organizer_login", query={"logged_out": "1"})
 
 
 routes: list[Any] = [
-    Route(LOGIN_PATH, login, methods=["GET", "POST"], name="organizer_login"),
+    Route("/organizer/login", login, methods=["GET", "POST"], name="organizer_login"),
     Route("/organizer/logout", logout, methods=["POST"], name="organizer_logout"),
 ]

@@ -26,14 +26,14 @@ from events_app.web.organizer_base import (
     form_strings,
     int_param,
     page,
-    redirect,
 )
+from events_app.web.organizer_urls import redirect_to
 
 TIMEZONE_CHOICES = tuple(pytz.common_timezones)
 
 
-def _edit_url(event: Event) -> str:
-    return f"/organizer/events/{event.slug}/edit"
+def _to_edit(request: Request, slug: str) -> Response:
+    return redirect_to(request, "organizer_edit_event", slug=slug)
 
 
 @requires("login")
@@ -68,7 +68,7 @@ def new_event(request: Request, form: FormData | None) -> Response:
         return _form_page(request, event=None, values=values, errors=exc.errors)
     flash(request, f"“{event.title}” was created"
                    f"{' and published' if event.status == 'published' else ' as a draft'}.")
-    return redirect(_edit_url(event))
+    return _to_edit(request, event.slug)
 
 
 @requires("event")
@@ -98,7 +98,7 @@ def edit_event(request: Request, form: FormData | None) -> Response:
                        "when they next refresh.")
     else:
         flash(request, "Saved.")
-    return redirect(_edit_url(event))
+    return _to_edit(request, event.slug)
 
 
 @requires("event")
@@ -107,7 +107,7 @@ def duplicate_event(request: Request, form: FormData | None) -> Response:
         event = event_or_404(session, request)
         copy = event_admin.duplicate_event(session, organizer_of(request), event)
     flash(request, "This is a draft copy. Set its date and time, then publish it.")
-    return redirect(_edit_url(copy))
+    return _to_edit(request, copy.slug)
 
 
 def _change_status(request: Request, publish: bool) -> Response:
@@ -120,10 +120,10 @@ def _change_status(request: Request, publish: bool) -> Response:
                 event_admin.unpublish(session, organizer_of(request), event)
     except event_admin.EventStateError as exc:
         flash(request, str(exc), "error")
-        return redirect(f"/organizer/events/{request.path_params['slug']}/edit")
+        return _to_edit(request, request.path_params["slug"])
     flash(request, "Published: the event is on the public calendar and in the feeds."
           if publish else "Unpublished: the event is a draft again and hidden from the public.")
-    return redirect(_edit_url(event))
+    return _to_edit(request, event.slug)
 
 
 @requires("event")
@@ -159,7 +159,7 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
                     status_code=422)
     flash(request, f"“{event.title}” is cancelled. {notified} "
                    f"{'person was' if notified == 1 else 'people were'} e-mailed.")
-    return redirect(_edit_url(event))
+    return _to_edit(request, event.slug)
 
 
 _S = "/organizer/events/{slug:str}"

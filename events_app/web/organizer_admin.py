@@ -17,9 +17,8 @@ from events_app.services import audit, organizers
 from events_app.services import auth as auth_service
 from events_app.services.forms import FormError, has_control_chars
 from events_app.web.auth import flash, organizer_of, requires, sign_in
-from events_app.web.organizer_base import form_strings, int_param, page, path_id, redirect
-
-ORGANIZERS_PATH = "/organizer/organizers"
+from events_app.web.organizer_base import form_strings, int_param, page, path_id
+from events_app.web.organizer_urls import redirect_to
 
 
 def _organizers_page(request: Request, values: dict[str, str] | None = None,
@@ -49,7 +48,7 @@ def organizer_list(request: Request, form: FormData | None) -> Response:
         return _organizers_page(request, values, exc.errors)
     flash(request, f"Account created for {created.name} ({created.email}). Give them the "
                    "password you chose; they can change it under “Account”.")
-    return redirect(ORGANIZERS_PATH)
+    return redirect_to(request, "organizer_accounts")
 
 
 @requires("admin")
@@ -78,7 +77,7 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
         raise HTTPException(404, "There is no such organizer account.") from None
     except FormError as exc:
         flash(request, " ".join(exc.errors.values()), "error")
-        return redirect(ORGANIZERS_PATH)
+        return redirect_to(request, "organizer_accounts")
     messages = {
         "make_admin": f"{target.name} is now an admin.",
         "make_organizer": f"{target.name} is now an organizer (not an admin).",
@@ -92,7 +91,7 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
             refreshed = session.get(Organizer, me.id)
             assert refreshed is not None
         sign_in(request, refreshed)  # stay signed in with one's own new password
-    return redirect(ORGANIZERS_PATH)
+    return redirect_to(request, "organizer_accounts")
 
 
 @requires("admin")
@@ -132,12 +131,13 @@ def account(request: Request, form: FormData | None) -> Response:
                     status_code=422)
     sign_in(request, me)  # the session tag follows the new password; other sessions end
     flash(request, "Your password was changed. Other devices have been signed out.")
-    return redirect("/organizer/")
+    return redirect_to(request, "organizer_dashboard")
 
 
 routes: list[Any] = [
-    Route(ORGANIZERS_PATH, organizer_list, methods=["GET", "POST"], name="organizer_accounts"),
-    Route(f"{ORGANIZERS_PATH}/{{organizer_id:int}}", organizer_update, methods=["POST"],
+    Route("/organizer/organizers", organizer_list, methods=["GET", "POST"],
+          name="organizer_accounts"),
+    Route("/organizer/organizers/{organizer_id:int}", organizer_update, methods=["POST"],
           name="organizer_account_update"),
     Route("/organizer/audit", audit_log, name="organizer_audit"),
     Route("/organizer/account", account, methods=["GET", "POST"], name="organizer_account"),

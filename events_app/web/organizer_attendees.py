@@ -8,7 +8,6 @@ made by services/rsvp.py; these handlers only ask, confirm with the organizer, a
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -27,18 +26,18 @@ from events_app.web.organizer_base import (
     json_error,
     page,
     path_id,
-    redirect,
     wants_json,
 )
+from events_app.web.organizer_urls import redirect_to
 
 _LIST_PARAMS = ("q", "status", "sort", "dir")
 
 
-def attendees_url(slug: str, params: dict[str, str] | None = None, rsvp_id: int | None = None
-                  ) -> str:
-    query = urlencode({k: v for k, v in (params or {}).items() if v})
-    return (f"/organizer/events/{slug}/attendees" + (f"?{query}" if query else "")
-            + (f"#rsvp-{rsvp_id}" if rsvp_id else ""))
+def _to_list(request: Request, slug: str, params: dict[str, str] | None = None,
+             rsvp_id: int | None = None) -> Response:
+    """Back to the attendee list as the organizer left it, scrolled to the row acted on."""
+    return redirect_to(request, "organizer_attendees", query=params,
+                       fragment=f"rsvp-{rsvp_id}" if rsvp_id else "", slug=slug)
 
 
 def _list_params(source: dict[str, str]) -> dict[str, str]:
@@ -112,7 +111,7 @@ def check_in(request: Request, form: FormData | None) -> Response:
         if wants_json(request):
             return json_error(str(exc), 409)
         flash(request, str(exc), "error")
-        return redirect(attendees_url(slug, _list_params(values), rsvp_id))
+        return _to_list(request, slug, _list_params(values), rsvp_id)
     if wants_json(request):
         at = party.checked_in_at
         return JSONResponse({
@@ -122,7 +121,7 @@ def check_in(request: Request, form: FormData | None) -> Response:
         }, headers={"Cache-Control": "no-store"})
     flash(request, f"{party.name} is checked in." if here
           else f"Check-in undone for {party.name}.")
-    return redirect(attendees_url(slug, _list_params(values), rsvp_id))
+    return _to_list(request, slug, _list_params(values), rsvp_id)
 
 
 @requires("event")
@@ -130,10 +129,10 @@ def force_confirm(request: Request, form: FormData | None) -> Response:
     """Move a waitlisted party to confirmed; over capacity only after an explicit override."""
     values = form_strings(form) if form else {}
     event, party = _event_and_rsvp(request)
-    back = attendees_url(event.slug, _list_params(values), party.id)
+    back = _to_list(request, event.slug, _list_params(values), party.id)
     if party.status != RsvpStatus.WAITLISTED:
         flash(request, f"{party.name} is not on the waitlist.", "warn")
-        return redirect(back)
+        return back
     with read_session() as session:
         seats = rsvp.seat_counts(session, event)
     would_overfill = seats.capacity is not None and seats.confirmed + party.seats > \
@@ -146,7 +145,7 @@ def force_confirm(request: Request, form: FormData | None) -> Response:
         over = rsvp.force_confirm(party.id or 0)
     except rsvp.RsvpError as exc:
         flash(request, exc.message, "error")
-        return redirect(back)
+        return back
     with write_session() as session:
         audit.record(session, organizer_of(request), "rsvp.force_confirm", party,
                      f"{party.name}, {party.seats} seat(s)" + (", over capacity" if over else ""))
@@ -154,7 +153,7 @@ def force_confirm(request: Request, form: FormData | None) -> Response:
     if over:
         message += " The event is now over its capacity."
     flash(request, message, "warn" if over else "ok")
-    return redirect(back)
+    return back
 
 
 @requires("event")
@@ -162,10 +161,10 @@ def remove(request: Request, form: FormData | None) -> Response:
     """Cancel someone's RSVP (after a confirmation step); the waitlist moves up."""
     values = form_strings(form) if form else {}
     event, party = _event_and_rsvp(request)
-    back = attendees_url(event.slug, _list_params(values), party.id)
+    back = _to_list(request, event.slug, _list_params(values), party.id)
     if party.status == RsvpStatus.CANCELLED:
         flash(request, f"{party.name}'s RSVP is already cancelled.", "warn")
-        return redirect(back)
+        return back
     if values.get("confirm") != "1":
         return page(request, "organizer/remove.html", {
             "event": event, "party": party, "params": _list_params(values),
@@ -175,7 +174,7 @@ def remove(request: Request, form: FormData | None) -> Response:
         promoted = rsvp.remove_rsvp(party.id or 0, notify=notify)
     except rsvp.RsvpError as exc:
         flash(request, exc.message, "error")
-        return redirect(back)
+        return back
     with write_session() as session:
         detail = f"{party.name} ({party.status}); e-mailed: {'yes' if notify else 'no'}"
         if promoted:
@@ -186,7 +185,7 @@ def remove(request: Request, form: FormData | None) -> Response:
         message += " Confirmed from the waitlist (and e-mailed): " + \
             ", ".join(p.name for p in promoted) + "."
     flash(request, message)
-    return redirect(attendees_url(event.slug, _list_params(values)))
+    return _to_list(request, event.slug, _list_params(values))
 
 
 Subject = text(150, required=True)
@@ -219,7 +218,7 @@ def email_attendees(request: Request, form: FormData | None) -> Response:
             flash(request, f"Your message is on its way to {sent} confirmed "
                            f"attendee{'' if sent == 1 else 's'}." if sent else
                   "There are no confirmed attendees to write to yet.", "ok" if sent else "warn")
-            return redirect(attendees_url(event.slug))
+            return _to_list(request, event.slug)
     with read_session() as session:
         event = event_or_404(session, request)
         counts = attendees.counts(session, event)

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from events_app.models import Event
 from events_app.services import access
@@ -47,10 +47,6 @@ def form_strings(form: FormData) -> dict[str, str]:
 def wants_json(request: Request) -> bool:
     """The small check-in script asks for JSON; plain form posts get a redirect."""
     return "application/json" in request.headers.get("accept", "")
-
-
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def json_error(message: str, status_code: int) -> JSONResponse:
