@@ -4,11 +4,14 @@ laptop (a readable table) and on a phone at the door (cards, nothing scrolls sid
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event as sa_event
 from starlette.testclient import TestClient
 
-from events_app.db import read_session, write_session
+from events_app.db import get_engine, read_session, write_session
 from events_app.models import EventHost
 from events_app.services import dashboard
 from events_app.web.app import create_app
@@ -90,6 +93,41 @@ def test_rows_name_the_relationship_not_a_generic_tag(cast: Cast) -> None:
         cast.orphan.slug: "No owner",
     }
     assert "co-host / admin" not in admin_html
+
+
+@contextmanager
+def _counting_queries() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    engine = get_engine()
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+
+
+def test_dashboard_queries_do_not_grow_with_the_number_of_events(db_url: str) -> None:
+    """Seats are counted for the whole page in one grouped query, not one query per event."""
+    owner = make_organizer("owner@example.org", "Olga Owner")
+
+    def queries_for_page() -> tuple[int, dict[str, int]]:
+        with _counting_queries() as statements, read_session() as s:
+            section = dashboard.section(s, owner, "upcoming")
+        return len(statements), {r.event.slug: r.seats.confirmed for r in section.rows}
+
+    for i in range(2):
+        make_rsvp(make_event(owner_id=owner.id), f"P{i}", f"p{i}@example.org", guests=i)
+    few, seats = queries_for_page()
+    assert sorted(seats.values()) == [1, 2]
+    for i in range(2, 12):
+        make_rsvp(make_event(owner_id=owner.id), f"P{i}", f"p{i}@example.org", guests=i)
+    many, seats = queries_for_page()
+    assert sorted(seats.values()) == list(range(1, 13))  # right counts for every row
+    assert many == few
 
 
 # --- layout in a real browser ----------------------------------------------------------------

@@ -76,6 +76,33 @@ def test_party_size_limits(db_url) -> None:
     assert rsvps(ev.id) == {}
 
 
+def test_batch_seat_counts_agree_with_one_event_counts(db_url) -> None:
+    """The dashboard's one-query `seat_counts_for` and the per-event `seat_counts` used for
+    every seat decision must never disagree."""
+    busy = make_event(capacity=4)
+    svc.submit_rsvp(busy.id, req("a@example.org", guests=2))
+    svc.submit_rsvp(busy.id, req("b@example.org"))
+    svc.submit_rsvp(busy.id, req("c@example.org", guests=1))  # waitlisted: 2 seats
+    gone = svc.submit_rsvp(busy.id, req("d@example.org", guests=3))
+    svc.cancel_rsvp(gone.rsvp.token)  # cancelled parties hold no seats
+    unlimited = make_event(capacity=None)
+    svc.submit_rsvp(unlimited.id, req("a@example.org", guests=4))
+    empty = make_event(capacity=10, waitlist_enabled=False)
+    draft = make_event(status="draft")
+    past = make_event(starts_at=utcnow() - timedelta(days=2))
+    events = [busy, unlimited, empty, draft, past]
+    with read_session() as s:
+        batch = svc.seat_counts_for(s, events)
+        single = {e.id: svc.seat_counts(s, e) for e in events}
+    assert batch == single
+    assert (batch[busy.id].confirmed, batch[busy.id].waitlisted) == (4, 2)
+    assert (batch[unlimited.id].confirmed, batch[unlimited.id].capacity) == (5, None)
+    assert (batch[empty.id].confirmed, batch[empty.id].waitlist_enabled) == (0, False)
+    assert batch[draft.id].closed_reason and batch[past.id].closed_reason
+    with read_session() as s:
+        assert svc.seat_counts_for(s, []) == {}
+
+
 # --- Same e-mail again --------------------------------------------------------------------
 
 

@@ -56,7 +56,8 @@ def section(session: Session, organizer: Organizer, when: Literal["upcoming", "p
                                .limit(PAGE_SIZE)).all())
     cohosted = _cohosted(session, organizer, events)
     owners = _owner_names(session, events)
-    rows = [DashboardRow(e, rsvp.seat_counts(session, e),
+    seats = rsvp.seat_counts_for(session, events, now)
+    rows = [DashboardRow(e, seats[e.id or 0],
                          "owner" if e.owner_id == organizer.id
                          else "cohost" if e.id in cohosted else "other",
                          owners.get(e.owner_id) if e.owner_id is not None else None)
