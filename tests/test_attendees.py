@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, Organizer, Outbox, Rsvp, utcnow
-from events_app.services import attendees
+from events_app.services import attendees, audit, rsvp
 from tests.factories import make_event
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
@@ -353,6 +353,58 @@ def test_remove_asks_first_then_promotes_the_waitlist(client, owner) -> None:
     assert details[0] == ("Ann (confirmed); e-mailed: yes; confirmed from the waitlist: "
                           "Wes, Ben")
     assert details[1] == "Ben (confirmed); e-mailed: no"
+
+
+def _audit_rows() -> list[tuple[str, int | None, int | None]]:
+    with read_session() as s:
+        return [tuple(r) for r in s.exec(  # type: ignore[misc]
+            select(AuditLog.action, AuditLog.entity_id, AuditLog.actor_id)
+            .where(AuditLog.entity_type == "rsvp").order_by(AuditLog.id)).all()]
+
+
+def test_force_confirm_and_remove_are_audited_in_their_own_transaction(owner, monkeypatch):
+    """The audit entry commits with the change or not at all: a refused action logs nothing,
+    an audit write that fails undoes the change, a success logs exactly one entry."""
+    event = make_event(owner_id=owner.id, capacity=1)
+    ann = make_rsvp(event, "Ann", "ann@example.org")
+    wes = make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
+
+    with pytest.raises(rsvp.RsvpError, match="Only a waitlisted"):
+        rsvp.force_confirm(ann.id, actor=owner)
+    assert _audit_rows() == []
+
+    real_record = audit.record
+
+    def record_then_fail(*args, **kwargs):
+        real_record(*args, **kwargs)
+        raise RuntimeError("audit storage failed")
+
+    monkeypatch.setattr(audit, "record", record_then_fail)
+    with pytest.raises(RuntimeError):
+        rsvp.force_confirm(wes.id, actor=owner)
+    with pytest.raises(RuntimeError):
+        rsvp.remove_rsvp(ann.id, actor=owner)
+    monkeypatch.undo()
+    assert _statuses(event) == {"Ann": "confirmed", "Wes": "waitlisted"}  # nothing changed
+    assert _audit_rows() == [] and _mail_to() == []
+
+    assert rsvp.force_confirm(wes.id, actor=owner) is True
+    assert _audit_rows() == [("rsvp.force_confirm", wes.id, owner.id)]
+    rsvp.remove_rsvp(ann.id, actor=owner)
+    assert rsvp.remove_rsvp(ann.id, actor=owner) == []  # already cancelled: no second entry
+    assert _audit_rows() == [("rsvp.force_confirm", wes.id, owner.id),
+                             ("rsvp.remove", ann.id, owner.id)]
+
+
+def test_a_refused_confirm_from_the_page_writes_no_audit_entry(client, owner) -> None:
+    event = make_event(owner_id=owner.id, capacity=5, status="draft")
+    wes = make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
+    login(client, "owner@example.org")
+    base = f"/organizer/events/{event.slug}/attendees"
+    r = post(client, f"{base}/{wes.id}/confirm", {}, csrf_token(client, base))
+    assert "can&#39;t be confirmed" in client.get(r.headers["location"]).text
+    assert _statuses(event) == {"Wes": "waitlisted"}
+    assert _audit_rows() == []
 
 
 def test_email_confirmed_attendees(client, owner) -> None:

@@ -1,9 +1,9 @@
 """The audit trail: who changed which event or RSVP, and when.
 
 Entries are written in the same transaction as the change they describe, so the trail can
-never claim a change that was rolled back, nor miss one that committed. The exceptions are
-the RSVP service's own-transaction actions (force_confirm, remove_rsvp, which retry on
-conflicts): their entries are written right after they commit.
+never claim a change that was rolled back, nor miss one that committed. The RSVP service's
+own-transaction actions (force_confirm, remove_rsvp) take the acting organizer and write
+their entry inside that transaction for the same reason.
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ from sqlmodel import Session, col, select
 
 from events_app import timefmt
 from events_app.db import read_session, write_session
-from events_app.models import Event, EventStatus, Rsvp, RsvpStatus, new_token, utcnow
-from events_app.services import mail, messages, throttle
+from events_app.models import Event, EventStatus, Organizer, Rsvp, RsvpStatus, new_token, utcnow
+from events_app.services import audit, mail, messages, throttle
 from events_app.services.rsvp_input import RsvpRequest
 
 T = TypeVar("T")
@@ -488,11 +488,13 @@ def _locked_by_id(session: Session, rsvp_id: int) -> tuple[Event, Rsvp]:
     return event, _load_rsvp(session, found)
 
 
-def force_confirm(rsvp_id: int, now: datetime | None = None) -> bool:
+def force_confirm(rsvp_id: int, now: datetime | None = None, *,
+                  actor: Organizer | None = None) -> bool:
     """Confirm a waitlisted party even if that goes over capacity (own transaction).
 
     For an organizer who knows the room has space; the person gets the "you're in" e-mail.
-    Returns True if the event is now over capacity.
+    With `actor`, the audit entry is written in the same transaction, so the trail holds it
+    exactly when the change committed. Returns True if the event is now over capacity.
     """
     def work(session: Session) -> bool:
         at = now or utcnow()
@@ -506,21 +508,35 @@ def force_confirm(rsvp_id: int, now: datetime | None = None) -> bool:
         session.flush()
         _queue(session, rsvp, messages.promoted(event, rsvp), "promoted", [])
         confirmed = seat_counts(session, event, at).confirmed
-        return event.capacity is not None and confirmed > event.capacity
+        over = event.capacity is not None and confirmed > event.capacity
+        if actor is not None:
+            audit.record(session, actor, "rsvp.force_confirm", rsvp,
+                         f"{rsvp.name}, {rsvp.seats} seat(s)" + (", over capacity" if over else ""))
+        return over
 
     return _with_retry(work)
 
 
-def remove_rsvp(rsvp_id: int, notify: bool = True, now: datetime | None = None) -> list[Rsvp]:
+def remove_rsvp(rsvp_id: int, notify: bool = True, now: datetime | None = None, *,
+                actor: Organizer | None = None) -> list[Rsvp]:
     """Cancel someone's RSVP as an organizer (own transaction) and promote the waitlist.
 
-    The person is told by e-mail unless `notify` is False. Returns the promoted RSVPs.
+    The person is told by e-mail unless `notify` is False. With `actor`, the audit entry is
+    written in the same transaction (none when the RSVP was already cancelled: nothing
+    changed). Returns the promoted RSVPs.
     """
     def work(session: Session) -> list[Rsvp]:
         event, rsvp = _locked_by_id(session, rsvp_id)
         if rsvp.status == RsvpStatus.CANCELLED:
             return []
-        return _cancel(session, event, rsvp, now or utcnow(), True, notify, [])
+        was = rsvp.status
+        promoted = _cancel(session, event, rsvp, now or utcnow(), True, notify, [])
+        if actor is not None:
+            detail = f"{rsvp.name} ({was}); e-mailed: {'yes' if notify else 'no'}"
+            if promoted:
+                detail += "; confirmed from the waitlist: " + ", ".join(p.name for p in promoted)
+            audit.record(session, actor, "rsvp.remove", rsvp, detail)
+        return promoted
 
     return _with_retry(work)
 

@@ -142,13 +142,10 @@ def force_confirm(request: Request, form: FormData | None) -> Response:
             "event": event, "party": party, "seats": seats, "params": _list_params(values),
         })
     try:
-        over = rsvp.force_confirm(party.id or 0)
+        over = rsvp.force_confirm(party.id or 0, actor=organizer_of(request))
     except rsvp.RsvpError as exc:
         flash(request, exc.message, "error")
         return back
-    with write_session() as session:
-        audit.record(session, organizer_of(request), "rsvp.force_confirm", party,
-                     f"{party.name}, {party.seats} seat(s)" + (", over capacity" if over else ""))
     message = f"{party.name} is confirmed and was e-mailed."
     if over:
         message += " The event is now over its capacity."
@@ -171,15 +168,10 @@ def remove(request: Request, form: FormData | None) -> Response:
         })
     notify = values.get("notify") == "1"
     try:
-        promoted = rsvp.remove_rsvp(party.id or 0, notify=notify)
+        promoted = rsvp.remove_rsvp(party.id or 0, notify=notify, actor=organizer_of(request))
     except rsvp.RsvpError as exc:
         flash(request, exc.message, "error")
         return back
-    with write_session() as session:
-        detail = f"{party.name} ({party.status}); e-mailed: {'yes' if notify else 'no'}"
-        if promoted:
-            detail += "; confirmed from the waitlist: " + ", ".join(p.name for p in promoted)
-        audit.record(session, organizer_of(request), "rsvp.remove", party, detail)
     message = f"{party.name}'s RSVP was cancelled."
     if promoted:
         message += " Confirmed from the waitlist (and e-mailed): " + \
