@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, Organizer, Outbox, Rsvp, utcnow
-from events_app.services import attendees, audit, rsvp
+from events_app.services import attendees, audit, paging, rsvp
 from tests.factories import make_event
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
@@ -111,6 +111,88 @@ def test_attendee_emails_never_reach_public_pages(client, event: Event) -> None:
     make_rsvp(event, "Private Person", "private.person@example.org", phone="555-0199")
     html = client.get(f"/events/{event.slug}").text + client.get("/events").text
     assert "private.person@example.org" not in html and "555-0199" not in html
+
+
+def _many_rsvps(event: Event, confirmed: int, waitlisted: int) -> None:
+    """Store a big list in one transaction (one make_rsvp each would be slow)."""
+    now = utcnow()
+    with write_session() as s:
+        for i in range(confirmed + waitlisted):
+            wait = i >= confirmed
+            s.add(Rsvp(event_id=event.id, name=f"Person {i:03d}", email=f"p{i}@example.org",
+                       guests=i % 2, status="waitlisted" if wait else "confirmed",
+                       waitlisted_at=now if wait else None,
+                       created_at=now - timedelta(minutes=i)))
+
+
+def _shown(html: str) -> list[str]:
+    return re.findall(r'<th scope="row" class="name-cell">([^<]+)', html)
+
+
+def _pager(html: str) -> dict[str, str]:
+    return {rel: href.replace("&amp;", "&") for rel, href in
+            re.findall(r'<a rel="(prev|next)" href="[^"]*/attendees([^"]*)"', html)}
+
+
+def test_attendee_list_pages_keep_the_search_and_counts_cover_the_event(client, owner):
+    event = make_event(owner_id=owner.id, title="Rally")
+    _many_rsvps(event, confirmed=205, waitlisted=25)
+    login(client, "owner@example.org")
+    base = f"/organizer/events/{event.slug}/attendees"
+
+    first = client.get(base).text
+    assert len(_shown(first)) == attendees.PAGE_SIZE == 100
+    assert "Showing 1–100 of 230 RSVPs" in first
+    assert _pager(first) == {"next": "?page=2"}
+    # The counts at the top are the whole event's, not the page's.
+    assert 'data-count="confirmed_parties">205<' in first
+    assert 'data-count="waitlisted_parties">25<' in first
+
+    last = client.get(f"{base}?page=3").text
+    assert len(_shown(last)) == 30 and "Showing 201–230 of 230 RSVPs" in last
+    assert _pager(last) == {"prev": "?page=2"}
+    assert _shown(client.get(f"{base}?page=99").text) == _shown(last)  # past the end: last
+    assert client.get(f"{base}?page=abc").status_code == 400
+
+    # Every row exactly once across the pages, in the chosen order.
+    pages = [_shown(client.get(f"{base}?sort=name&dir=desc&page={n}").text) for n in (1, 2, 3)]
+    everyone = [name for p in pages for name in p]
+    assert everyone == sorted(everyone, reverse=True) and len(set(everyone)) == 230
+
+    # Page links keep the search, filter and sort; page 1 has no number in its URL.
+    middle = client.get(f"{base}?q=person&status=confirmed&sort=rsvp&page=2").text
+    assert "Showing 101–200 of 205 RSVPs" in middle
+    assert _pager(middle) == {"prev": "?q=person&status=confirmed&sort=rsvp",
+                              "next": "?q=person&status=confirmed&sort=rsvp&page=3"}
+    one_page = client.get(f"{base}?status=waitlisted").text
+    assert "25 RSVPs shown" in one_page and _pager(one_page) == {}
+
+    # An action on page 2 comes back to page 2, at the row.
+    row = re.search(r'<tr id="rsvp-(\d+)"', middle)
+    assert row
+    assert 'name="page" value="2"' in middle
+    r = post(client, f"{base}/{row.group(1)}/check-in",
+             {"here": "1", "q": "person", "status": "confirmed", "sort": "rsvp", "page": "2"},
+             csrf_token(client, base))
+    assert r.headers["location"] == \
+        f"{base}?q=person&status=confirmed&sort=rsvp&page=2#rsvp-{row.group(1)}"
+
+    ask = post(client, f"{base}/{row.group(1)}/remove", {"sort": "rsvp", "page": "2"},
+               csrf_token(client, base))
+    assert re.search(rf'href="[^"]*{base}\?sort=rsvp&amp;page=2#rsvp-{row.group(1)}">Keep it',
+                     ask.text)
+
+    # The CSV is the whole list, whatever page is on screen.
+    body = client.get(f"/organizer/events/{event.slug}/attendees.csv").content.decode("utf-8-sig")
+    assert len(list(csv.DictReader(io.StringIO(body, newline="")))) == 230
+
+
+def test_page_window_edges() -> None:
+    empty = paging.window(0, 1, 100)
+    assert (empty.page, empty.pages, empty.first, empty.last, empty.offset) == (1, 1, 0, 0, 0)
+    exact = paging.window(200, 2, 100)
+    assert (exact.pages, exact.first, exact.last, exact.offset) == (2, 101, 200, 100)
+    assert paging.window(201, 9, 100).page == 3 and paging.window(5, 0, 100).page == 1
 
 
 # --- check-in --------------------------------------------------------------------------------

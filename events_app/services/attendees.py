@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import ColumnElement, case, func, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
-from events_app.services import audit, rsvp
+from events_app.services import audit, paging, rsvp
 from events_app.services.forms import has_control_chars
 
 SortKey = Literal["name", "rsvp", "status", "checked_in", "guests"]
@@ -36,6 +38,7 @@ STATUS_FILTERS: dict[str, str] = {
     "not_here": "Confirmed, not checked in",
 }
 MAX_SEARCH = 200
+PAGE_SIZE = 100  # rows per page of the attendee list; the CSV has them all
 
 
 class CheckInError(ValueError):
@@ -115,9 +118,9 @@ def _status_rank() -> ColumnElement[int]:
     )
 
 
-def list_attendees(session: Session, event: Event,
-                   query: AttendeeQuery | None = None) -> list[AttendeeRow]:
-    query = query or AttendeeQuery()
+def _filtered(event: Event, query: AttendeeQuery) -> SelectOfScalar[Rsvp]:
+    """The event's RSVPs matching the search and filter, in the chosen order (ties broken by
+    id, so pages never overlap or skip a row)."""
     conds = [Rsvp.event_id == event.id]
     if query.q.strip():
         pattern = f"%{_escape_like(query.q.strip().lower())}%"
@@ -141,15 +144,40 @@ def list_attendees(session: Session, event: Event,
         "guests": [col(Rsvp.guests), name_key],
     }[query.sort]
     order = [k.desc() if query.descending else k for k in keys]  # type: ignore[attr-defined]
-    rows = session.exec(select(Rsvp).where(*conds).order_by(*order, col(Rsvp.id))).all()
+    return select(Rsvp).where(*conds).order_by(*order, col(Rsvp.id))
 
+
+def _with_positions(session: Session, event: Event, rsvps: Sequence[Rsvp]) -> list[AttendeeRow]:
     waiting = session.exec(
         select(Rsvp.id).where(Rsvp.event_id == event.id,
                               Rsvp.status == RsvpStatus.WAITLISTED.value)
         .order_by(col(Rsvp.waitlisted_at), col(Rsvp.id))
     ).all()
     position = {rid: i for i, rid in enumerate(waiting, start=1)}
-    return [AttendeeRow(r, position.get(r.id or 0)) for r in rows]
+    return [AttendeeRow(r, position.get(r.id or 0)) for r in rsvps]
+
+
+def list_attendees(session: Session, event: Event,
+                   query: AttendeeQuery | None = None) -> list[AttendeeRow]:
+    """Every matching RSVP (the CSV export: always complete)."""
+    rsvps = session.exec(_filtered(event, query or AttendeeQuery())).all()
+    return _with_positions(session, event, rsvps)
+
+
+@dataclass(frozen=True)
+class AttendeePage:
+    rows: list[AttendeeRow]
+    window: paging.Window
+
+
+def attendee_page(session: Session, event: Event, query: AttendeeQuery, page: int = 1,
+                  size: int = PAGE_SIZE) -> AttendeePage:
+    """One page of the matching RSVPs, so a 2,000-person rally still loads fast on a phone."""
+    stmt = _filtered(event, query)
+    total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
+    win = paging.window(total, page, size)
+    rsvps = session.exec(stmt.offset(win.offset).limit(win.size)).all()
+    return AttendeePage(rows=_with_positions(session, event, rsvps), window=win)
 
 
 def get_rsvp(session: Session, event: Event, rsvp_id: int, for_update: bool = False) -> \

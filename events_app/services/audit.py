@@ -8,7 +8,6 @@ their entry inside that transaction for the same reason.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from events_app.models import AuditLog, Event, Organizer, Rsvp
+from events_app.services import paging
 
 MAX_DETAIL = 4000
 
@@ -99,15 +99,14 @@ def list_entries(session: Session, page: int = 1, page_size: int = 50,
             | ((AuditLog.entity_type == "rsvp") & col(AuditLog.entity_id).in_(rsvp_ids))
         )
     total = session.exec(select(func.count()).select_from(AuditLog).where(*conds)).one()
-    pages = max(1, math.ceil(total / page_size))
-    page = min(max(1, page), pages)
+    win = paging.window(total, page, page_size)
     rows = session.exec(
         select(AuditLog, Organizer.name, Organizer.email)
         .outerjoin(Organizer, col(Organizer.id) == AuditLog.actor_id)
         .where(*conds)
         .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+        .offset(win.offset)
+        .limit(win.size)
     ).all()
     entries = [r[0] for r in rows]
     subjects = _subjects(session, entries)
@@ -117,5 +116,5 @@ def list_entries(session: Session, page: int = 1, page_size: int = 50,
                      subject=subjects.get((e.entity_type, e.entity_id or 0), f"#{e.entity_id}"))
             for e, name, mail in rows
         ],
-        page=page, pages=pages, total=total,
+        page=win.page, pages=win.pages, total=total,
     )

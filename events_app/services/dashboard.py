@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -11,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from events_app.models import Event, EventHost, Organizer, utcnow
-from events_app.services import access, rsvp
+from events_app.services import access, paging, rsvp
 
 PAGE_SIZE = 25
 
@@ -50,10 +49,8 @@ def section(session: Session, organizer: Organizer, when: Literal["upcoming", "p
         order = (col(Event.starts_at).desc(), col(Event.id).desc())
     base = access.manageable(organizer, select(Event).where(cond))
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, page), pages)
-    events = list(session.exec(base.order_by(*order).offset((page - 1) * PAGE_SIZE)
-                               .limit(PAGE_SIZE)).all())
+    win = paging.window(total, page, PAGE_SIZE)
+    events = list(session.exec(base.order_by(*order).offset(win.offset).limit(win.size)).all())
     cohosted = _cohosted(session, organizer, events)
     owners = _owner_names(session, events)
     seats = rsvp.seat_counts_for(session, events, now)
@@ -62,7 +59,7 @@ def section(session: Session, organizer: Organizer, when: Literal["upcoming", "p
                          else "cohost" if e.id in cohosted else "other",
                          owners.get(e.owner_id) if e.owner_id is not None else None)
             for e in events]
-    return DashboardSection(rows=rows, page=page, pages=pages, total=total)
+    return DashboardSection(rows=rows, page=win.page, pages=win.pages, total=total)
 
 
 def _cohosted(session: Session, organizer: Organizer, events: list[Event]) -> set[int]:

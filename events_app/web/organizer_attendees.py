@@ -23,6 +23,7 @@ from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer_base import (
     event_or_404,
     form_strings,
+    int_param,
     json_error,
     page,
     path_id,
@@ -30,7 +31,7 @@ from events_app.web.organizer_base import (
 )
 from events_app.web.organizer_urls import redirect_to
 
-_LIST_PARAMS = ("q", "status", "sort", "dir")
+_FILTER_PARAMS = ("q", "status", "sort", "dir")
 
 
 def _to_list(request: Request, slug: str, params: dict[str, str] | None = None,
@@ -40,9 +41,20 @@ def _to_list(request: Request, slug: str, params: dict[str, str] | None = None,
                        fragment=f"rsvp-{rsvp_id}" if rsvp_id else "", slug=slug)
 
 
+def _filters(source: dict[str, str]) -> dict[str, str]:
+    """The search/filter/sort part of the list's state."""
+    return {k: source[k] for k in _FILTER_PARAMS if source.get(k)}
+
+
 def _list_params(source: dict[str, str]) -> dict[str, str]:
-    """The search/sort state, carried through actions so the organizer lands where they were."""
-    return {k: source[k] for k in _LIST_PARAMS if source.get(k)}
+    """The list's state (search, sort, page), carried through actions so the organizer lands
+    where they were. Page 1 is left out, so each page has one URL; a page number that is not
+    one is dropped (it only says where to return to)."""
+    params = _filters(source)
+    page_no = source.get("page", "")
+    if page_no.isdigit() and len(page_no) <= 6 and int(page_no) > 1:
+        params["page"] = str(int(page_no))
+    return params
 
 
 def _parse_query(params: dict[str, str]) -> attendees.AttendeeQuery:
@@ -69,14 +81,16 @@ def _event_and_rsvp(request: Request) -> tuple[Event, Rsvp]:
 
 @requires("event")
 def attendee_list(request: Request, form: FormData | None) -> Response:
-    params = _list_params(dict(request.query_params))
-    query = _parse_query(params)
+    filters = _filters(dict(request.query_params))
+    query = _parse_query(filters)
     with read_session() as session:
         event = event_or_404(session, request)
-        rows = attendees.list_attendees(session, event, query)
-        counts = attendees.counts(session, event)
+        result = attendees.attendee_page(session, event, query, int_param(request, "page"))
+        counts = attendees.counts(session, event)  # the whole event, not just this page
+    params = _list_params({**filters, "page": str(result.window.page)})
     return page(request, "organizer/attendees.html", {
-        "event": event, "rows": rows, "counts": counts, "query": query, "params": params,
+        "event": event, "rows": result.rows, "window": result.window, "counts": counts,
+        "query": query, "filters": filters, "params": params,
         "sort_keys": attendees.SORT_KEYS, "status_filters": attendees.STATUS_FILTERS,
     })
 
