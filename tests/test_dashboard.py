@@ -130,6 +130,19 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_events(db_url: str) ->
     assert many == few
 
 
+def test_dashboard_sections_page_independently(db_url: str) -> None:
+    owner = make_organizer("owner@example.org", "Olga Owner")
+    for i in range(dashboard.PAGE_SIZE + 1):
+        make_event(owner_id=owner.id, title=f"Upcoming {i}")
+    with TestClient(create_app()) as c:
+        login(c, "owner@example.org")
+        first = c.get("/organizer/").text
+        assert re.findall(r'<a rel="(\w+)" href="([^"]+)"', first) == [("next", "?page=2")]
+        second = c.get("/organizer/?page=2").text
+        assert len(_relations(second)) == 1 and "Page 2 of 2" in second
+        assert re.findall(r'<a rel="(\w+)" href="([^"]+)"', second) == [("prev", "?page=1")]
+
+
 # --- layout in a real browser ----------------------------------------------------------------
 
 def _sign_in(page, base: str, email: str) -> None:

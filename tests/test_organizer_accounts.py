@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
 from events_app.db import read_session, write_session
 from events_app.models import Organizer
-from events_app.services import auth
+from events_app.services import audit, auth
 from events_app.web.app import create_app
 from tests.factories import make_event
 from tests.organizer_support import (
@@ -128,3 +130,20 @@ def test_audit_page_lists_who_changed_what(client, admin: Organizer) -> None:
     assert "Unrelated" not in only.text.split("</h1>", 1)[1]
     assert client.get("/organizer/audit?event=nope").status_code == 404
     assert client.get("/organizer/audit?page=0").status_code == 400
+
+
+def test_audit_trail_pages_keep_the_event_filter(client, admin: Organizer) -> None:
+    event = make_event(owner_id=admin.id, title="Budget hearing")
+    with write_session() as s:
+        for i in range(55):  # the page holds 50
+            audit.record(s, admin, "event.update", event, f"change {i}")
+    login(client, "admin@example.org")
+    first = client.get(f"/organizer/audit?event={event.slug}").text
+    assert "55 entries" in first and "Page 1 of 2" in first
+    assert re.findall(r'<a rel="(\w+)" href="([^"]+)">([^<]+)</a>', first) == [
+        ("next", f"?event={event.slug}&amp;page=2", "Older →")]
+    second = client.get(f"/organizer/audit?event={event.slug}&page=2").text
+    assert second.count("change ") == 5 and "change 0" in second  # the oldest
+    assert re.findall(r'<a rel="(\w+)" href="([^"]+)">([^<]+)</a>', second) == [
+        ("prev", f"?event={event.slug}&amp;page=1", "← Newer")]
+
