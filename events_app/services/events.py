@@ -16,6 +16,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from events_app import settings
+from events_app.db import has_nul
 from events_app.models import Event, EventStatus, utcnow
 
 VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
@@ -43,6 +44,8 @@ class EventQuery:
             raise QueryError("the 'from' date is after the 'to' date")
         if len(self.q) > 200:
             raise QueryError("the search text is too long (200 characters at most)")
+        if has_nul(self.q, *self.categories, *self.cities):
+            raise QueryError("the filters contain a character we could not read")
 
 
 @dataclass
@@ -128,6 +131,8 @@ def list_events(
 
 def get_public_event(session: Session, slug: str) -> Event | None:
     """An event a visitor may see: drafts are invisible to the public."""
+    if has_nul(slug):
+        return None  # no stored slug holds one, and PostgreSQL would refuse the query
     return session.exec(
         select(Event).where(Event.slug == slug, col(Event.status).in_(VISIBLE_STATUSES))
     ).first()
