@@ -317,3 +317,23 @@ def test_hostile_field_values_with_a_valid_token_are_refused_and_store_nothing(
                               "&action=guests&name=A&name=B&email=x%40example.org".encode(),
                       headers={"content-type": "application/x-www-form-urlencoded"})
     assert walk.problems == [], "\n".join(walk.problems)
+
+
+@pytest.mark.parametrize("send_length", [True, False], ids=["content-length", "chunked"])
+def test_an_oversized_form_is_refused_with_413_before_parsing(
+        walk, real_values, client, send_length) -> None:
+    page = client.get("/events/town-hall")
+    token = token_for(client, page.text)
+    body = f"csrf_token={token}&name=Ann&email=big%40example.org&comment=".encode()
+    body += b"c" * (2 * 1024 * 1024)
+    content: Any = body if send_length else iter([body[:1000], body[1000:]])
+    for route in _post_routes():
+        path = next(concrete_paths(route, real_values))
+        response = walk.send("POST", path, route=route.path, content=content,
+                             headers={"content-type": "application/x-www-form-urlencoded"},
+                             stored_must_hold=True)
+        assert response is not None and response.status_code == 413
+        assert "far more data" in response.text
+        assert len(response.content) < 50_000  # the megabytes are not echoed back
+        content = body if send_length else iter([body[:1000], body[1000:]])
+    assert walk.problems == [], "\n".join(walk.problems)
