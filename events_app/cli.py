@@ -51,6 +51,39 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str | None:
+    """From stdin (scripts) or an interactive prompt, never from argv (visible in `ps`)."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        print("The two passwords are not the same.", file=sys.stderr)
+        return None
+    return first
+
+
+def _create_organizer(args: argparse.Namespace) -> int:
+    from events_app.db import write_session
+    from events_app.services import organizers
+    from events_app.services.forms import FormError
+
+    password = _read_password(args)
+    if password is None:
+        return 1
+    try:
+        with write_session() as session:
+            organizer = organizers.create_organizer(
+                session, email=args.email, name=args.name, password=password, admin=args.admin)
+    except FormError as exc:
+        for field, message in exc.errors.items():
+            print(f"{field}: {message}", file=sys.stderr)
+        return 1
+    print(f"Created {organizer.role} {organizer.email} (id {organizer.id}).")
+    return 0
+
+
 def _send_outbox(args: argparse.Namespace) -> int:
     from events_app.db import write_session
     from events_app.services import mail, throttle
@@ -94,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", default=str(settings.SEED_DIR / "events.json"))
     p.add_argument("--if-empty", action="store_true", help="only when there are no events yet")
     _commands["seed"] = _seed
+
+    p = sub.add_parser("create-organizer", help="create an organizer account (first admin too)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--admin", action="store_true", help="may manage all events and accounts")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of stdin instead of prompting")
+    _commands["create-organizer"] = _create_organizer
 
     p = sub.add_parser("send-outbox", help="deliver queued e-mails, retrying failed ones, and "
                        "drop day-old rate-limit records (cron)")

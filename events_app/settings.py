@@ -47,6 +47,8 @@ REMINDER_LEAD_HOURS: int = config("REMINDER_LEAD_HOURS", cast=int, default=24)
 # Abuse limits; tests lower or raise them through the environment.
 RSVP_RATE_LIMIT: int = config("RSVP_RATE_LIMIT", cast=int, default=10)  # posts per minute per IP
 LOGIN_MAX_FAILURES: int = config("LOGIN_MAX_FAILURES", cast=int, default=5)  # per 15 minutes
+# Organizer sign-in lasts this long (seconds); a working day at the door plus some margin.
+SESSION_MAX_AGE: int = config("SESSION_MAX_AGE", cast=int, default=12 * 3600)
 
 if DEFAULT_TIMEZONE not in pytz.all_timezones_set:
     raise ValueError(f"DEFAULT_TIMEZONE={DEFAULT_TIMEZONE!r} is not an IANA timezone name")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from events_app import settings
-from events_app.web import api, feeds, public, rsvp
+from events_app.web import api, feeds, organizer, public, rsvp
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
 
@@ -19,12 +20,19 @@ def create_app() -> Starlette:
         *public.routes,
         *api.routes,
         *rsvp.routes,
+        *organizer.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.STATIC_DIR)), name="static"),
     ]
     return Starlette(
         debug=settings.DEBUG,
         routes=routes,
-        middleware=[Middleware(CSRFMiddleware)],
+        middleware=[
+            Middleware(CSRFMiddleware),
+            # Organizer sign-in: signed (not readable-and-forgeable), HttpOnly, SameSite=Lax.
+            Middleware(SessionMiddleware, secret_key=settings.SECRET_KEY,
+                       session_cookie="organizer_session", max_age=settings.SESSION_MAX_AGE,
+                       same_site="lax", https_only=settings.HTTPS),
+        ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
     )
 

@@ -1,0 +1,48 @@
+"""Who may manage which event: owners and co-hosts their own, admins everything.
+
+Every organizer page and action looks events up through here, so an event the organizer may
+not manage is simply "not found" for them: pages, CSV exports and POST actions alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from events_app.models import Event, EventHost, Organizer, Role
+from events_app.services.forms import has_control_chars
+
+
+def is_admin(organizer: Organizer) -> bool:
+    return organizer.role == Role.ADMIN.value
+
+
+def manageable(organizer: Organizer, stmt: SelectOfScalar[Event]) -> SelectOfScalar[Event]:
+    """Restrict a select of events to those `organizer` may manage."""
+    if is_admin(organizer):
+        return stmt
+    cohost = exists().where(EventHost.event_id == Event.id,
+                            EventHost.organizer_id == organizer.id)
+    return stmt.where(or_(Event.owner_id == organizer.id, cohost))
+
+
+def get_event(session: Session, organizer: Organizer, slug: str,
+              for_update: bool = False) -> Event | None:
+    """The event with this slug if `organizer` may manage it, else None.
+
+    `for_update` locks the row (PostgreSQL) so a change and the checks it depends on (e.g.
+    capacity vs. seats taken) cannot interleave with an RSVP being booked.
+    """
+    if len(slug) > 120 or has_control_chars(slug):
+        return None  # cannot be a stored slug (and PostgreSQL refuses NUL in a query)
+    stmt = manageable(organizer, select(Event).where(Event.slug == slug))
+    if for_update:
+        stmt = stmt.with_for_update(of=Event)  # type: ignore[arg-type]
+    return session.exec(stmt).first()
+
+
+def can_manage(session: Session, organizer: Organizer, event: Event) -> bool:
+    return session.exec(
+        manageable(organizer, select(Event).where(col(Event.id) == event.id))
+    ).first() is not None

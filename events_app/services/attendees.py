@@ -1,0 +1,224 @@
+"""Attendee lists for organizers: counts, search, sort, door check-in and CSV export.
+
+The seat totals come from `rsvp.seat_counts` (the one place seats are counted); this module
+only adds what the door needs on top: who is checked in, in which order to show people.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import ColumnElement, case, func, or_
+from sqlmodel import Session, col, select
+
+from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
+from events_app.services import audit, rsvp
+from events_app.services.forms import has_control_chars
+
+SortKey = Literal["name", "rsvp", "status", "checked_in", "guests"]
+SORT_KEYS: dict[str, str] = {
+    "name": "Name",
+    "rsvp": "RSVP time",
+    "status": "Status",
+    "checked_in": "Check-in",
+    "guests": "Guests",
+}
+STATUS_FILTERS: dict[str, str] = {
+    "": "Everyone",
+    "confirmed": "Confirmed",
+    "waitlisted": "Waitlisted",
+    "cancelled": "Cancelled",
+    "here": "Checked in",
+    "not_here": "Confirmed, not checked in",
+}
+MAX_SEARCH = 200
+
+
+class CheckInError(ValueError):
+    """A check-in that does not make sense (e.g. a cancelled RSVP); shown to the organizer."""
+
+
+@dataclass(frozen=True)
+class AttendeeCounts:
+    confirmed_parties: int
+    confirmed_seats: int
+    waitlisted_parties: int
+    waitlisted_seats: int
+    cancelled_parties: int
+    checked_in_parties: int
+    checked_in_seats: int
+    capacity: int | None
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.capacity is not None and self.confirmed_seats > self.capacity
+
+
+def counts(session: Session, event: Event) -> AttendeeCounts:
+    seats = rsvp.seat_counts(session, event)
+    parties = dict(session.exec(
+        select(Rsvp.status, func.count()).where(Rsvp.event_id == event.id)
+        .group_by(Rsvp.status)
+    ).all())
+    here_parties, here_seats = session.exec(
+        select(func.count(), func.coalesce(func.sum(Rsvp.guests + 1), 0))
+        .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.CONFIRMED.value,
+               col(Rsvp.checked_in_at).is_not(None))
+    ).one()
+    return AttendeeCounts(
+        confirmed_parties=int(parties.get(RsvpStatus.CONFIRMED.value, 0)),
+        confirmed_seats=seats.confirmed,
+        waitlisted_parties=int(parties.get(RsvpStatus.WAITLISTED.value, 0)),
+        waitlisted_seats=seats.waitlisted,
+        cancelled_parties=int(parties.get(RsvpStatus.CANCELLED.value, 0)),
+        checked_in_parties=int(here_parties),
+        checked_in_seats=int(here_seats),
+        capacity=event.capacity,
+    )
+
+
+@dataclass(frozen=True)
+class AttendeeQuery:
+    q: str = ""
+    status: str = ""
+    sort: str = "name"
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORT_KEYS:
+            raise ValueError(f"unknown sort {self.sort!r}")
+        if self.status not in STATUS_FILTERS:
+            raise ValueError(f"unknown status filter {self.status!r}")
+        if len(self.q) > MAX_SEARCH or has_control_chars(self.q):
+            raise ValueError("search text too long or not text")
+
+
+@dataclass(frozen=True)
+class AttendeeRow:
+    rsvp: Rsvp
+    waitlist_position: int | None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _status_rank() -> ColumnElement[int]:
+    return case(
+        (Rsvp.status == RsvpStatus.CONFIRMED.value, 0),
+        (Rsvp.status == RsvpStatus.WAITLISTED.value, 1),
+        else_=2,
+    )
+
+
+def list_attendees(session: Session, event: Event,
+                   query: AttendeeQuery | None = None) -> list[AttendeeRow]:
+    query = query or AttendeeQuery()
+    conds = [Rsvp.event_id == event.id]
+    if query.q.strip():
+        pattern = f"%{_escape_like(query.q.strip().lower())}%"
+        conds.append(or_(*(func.lower(c).like(pattern, escape="\\")
+                           for c in (Rsvp.name, Rsvp.email, Rsvp.phone))))
+    if query.status in ("confirmed", "waitlisted", "cancelled"):
+        conds.append(Rsvp.status == query.status)
+    elif query.status == "here":
+        conds.append(col(Rsvp.checked_in_at).is_not(None))
+    elif query.status == "not_here":
+        conds += [Rsvp.status == RsvpStatus.CONFIRMED.value, col(Rsvp.checked_in_at).is_(None)]
+
+    name_key = func.lower(Rsvp.name)
+    keys = {
+        "name": [name_key],
+        "rsvp": [col(Rsvp.created_at)],
+        "status": [_status_rank(), col(Rsvp.waitlisted_at), name_key],
+        # Not-yet-arrived first: at the door, those are the ones still to find.
+        "checked_in": [col(Rsvp.checked_in_at).is_not(None), col(Rsvp.checked_in_at),
+                       name_key],
+        "guests": [col(Rsvp.guests), name_key],
+    }[query.sort]
+    order = [k.desc() if query.descending else k for k in keys]  # type: ignore[attr-defined]
+    rows = session.exec(select(Rsvp).where(*conds).order_by(*order, col(Rsvp.id))).all()
+
+    waiting = session.exec(
+        select(Rsvp.id).where(Rsvp.event_id == event.id,
+                              Rsvp.status == RsvpStatus.WAITLISTED.value)
+        .order_by(col(Rsvp.waitlisted_at), col(Rsvp.id))
+    ).all()
+    position = {rid: i for i, rid in enumerate(waiting, start=1)}
+    return [AttendeeRow(r, position.get(r.id or 0)) for r in rows]
+
+
+def get_rsvp(session: Session, event: Event, rsvp_id: int, for_update: bool = False) -> \
+        Rsvp | None:
+    """An RSVP of this event (never one of another event, whatever id the URL carries)."""
+    stmt = select(Rsvp).where(Rsvp.id == rsvp_id, Rsvp.event_id == event.id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: int,
+                   here: bool) -> Rsvp | None:
+    """Mark a confirmed party as arrived (or undo); None when the RSVP is not this event's.
+
+    Idempotent: a second tap from another phone at the door keeps the first arrival time.
+    """
+    party = get_rsvp(session, event, rsvp_id, for_update=True)
+    if party is None:
+        return None
+    if here and party.status != RsvpStatus.CONFIRMED:
+        raise CheckInError(f"{party.name} is {party.status}, not confirmed; "
+                           "confirm them before checking them in.")
+    if here == (party.checked_in_at is not None):
+        return party
+    party.checked_in_at = utcnow() if here else None
+    party.updated_at = utcnow()
+    session.add(party)
+    audit.record(session, actor, "rsvp.check_in" if here else "rsvp.undo_check_in", party,
+                 party.name)
+    return party
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+CSV_HEADER = ["Name", "Email", "Phone", "Guests", "Party size", "Status", "Waitlist position",
+              "RSVP time", "Checked in", "Comment"]
+# A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets
+# (tab and carriage return too, as some importers strip them and then see the next one).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """Text for one CSV cell that no spreadsheet will evaluate as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def _local(dt: datetime | None, event: Event) -> str:
+    return "" if dt is None else dt.astimezone(event.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def export_csv(session: Session, event: Event) -> str:
+    """The whole attendee list as CSV text, starting with a BOM so Excel reads it as UTF-8."""
+    rows = list_attendees(session, event, AttendeeQuery(sort="status"))
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        r = row.rsvp
+        writer.writerow([safe_cell(v) for v in (
+            r.name, r.email, r.phone, r.guests, r.seats, r.status,
+            row.waitlist_position or "", _local(r.created_at, event),
+            _local(r.checked_in_at, event), r.comment,
+        )])
+    return out.getvalue()
+
+
+def csv_filename(event: Event) -> str:
+    stamp = utcnow().astimezone(event.tz).strftime("%Y-%m-%d")
+    return f"{event.slug}-attendees-{stamp}.csv"

@@ -1,0 +1,231 @@
+"""Creating and changing events: the organizer-side rules.
+
+Subscribed calendars only refresh an event when its iCal SEQUENCE goes up, so every change to
+its time, place or status bumps `Event.sequence`; any change at all bumps `updated_at`, which
+feed and page caches key on. Every change is written to the audit trail in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from events_app.models import (
+    Event,
+    EventHost,
+    EventStatus,
+    Organizer,
+    utcnow,
+)
+from events_app.services import audit, organizers, rsvp
+from events_app.services.event_form import EVENT_COLUMNS, EventData
+from events_app.services.forms import Form, FormError, parse_form, text
+
+TIME_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "all_day"})
+PLACE_FIELDS = frozenset({"venue_name", "street_address", "city", "region", "postal_code",
+                          "latitude", "longitude", "online_url"})
+SLUG_MAX = 80
+CancelMessage = text(2000, multiline=True)
+
+
+class EventStateError(ValueError):
+    """An action that does not apply to the event as it is now (e.g. publishing a cancelled
+    event); the message is shown to the organizer."""
+
+
+def slugify(title: str) -> str:
+    """A readable ASCII slug from any title ("Café Town-Hall!" -> "cafe-town-hall")."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:SLUG_MAX].rstrip("-") or "event"
+
+
+def unique_slug(session: Session, title: str) -> str:
+    """The title's slug, or the same with the lowest free numeric suffix."""
+    base = slugify(title)
+    taken = set(session.exec(
+        select(Event.slug).where((Event.slug == base) | col(Event.slug).startswith(f"{base}-"))
+    ).all())
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _insert_with_unique_slug(session: Session, event: Event) -> None:
+    """Insert, retrying with a random suffix if a concurrent create took the same slug."""
+    for attempt in range(5):
+        if attempt:
+            event.slug = f"{slugify(event.title)[:SLUG_MAX - 7]}-{secrets.token_hex(3)}"
+        try:
+            with session.begin_nested():
+                session.add(event)
+                session.flush()
+            return
+        except IntegrityError:
+            continue  # the savepoint rollback expunged the pending row; try another slug
+    raise RuntimeError("could not find a free slug")  # pragma: no cover - 5 random collisions
+
+
+def cohost_emails(session: Session, event: Event) -> list[str]:
+    return list(session.exec(
+        select(Organizer.email)
+        .join(EventHost, col(EventHost.organizer_id) == Organizer.id)
+        .where(EventHost.event_id == event.id)
+        .order_by(Organizer.email)
+    ).all())
+
+
+def _set_cohosts(session: Session, event: Event, emails: tuple[str, ...]) -> \
+        tuple[list[str], list[str]] | None:
+    """Make the co-host list exactly `emails`; returns (old, new) when it changed."""
+    found = organizers.find_by_emails(session, emails)
+    missing = [e for e in emails if e not in found or not found[e].is_active]
+    if missing:
+        raise FormError({"cohosts": f"No active organizer account for {missing[0]}."})
+    old = cohost_emails(session, event)
+    new = sorted(e for e in emails if found[e].id != event.owner_id)
+    if old == new:
+        return None
+    for host in session.exec(select(EventHost).where(EventHost.event_id == event.id)).all():
+        session.delete(host)
+    session.flush()
+    for e in new:
+        session.add(EventHost(event_id=event.id, organizer_id=found[e].id))
+    return old, new
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as far as the form can tell: it shows times to the minute, so an event stored
+    with seconds (seeded or imported) is not "moved" by saving the form unchanged."""
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        return old.replace(second=0, microsecond=0) == new
+    return bool(old == new)
+
+
+def _bump(event: Event, significant: bool) -> None:
+    event.updated_at = utcnow()
+    if significant:
+        event.sequence += 1
+
+
+def create_event(session: Session, actor: Organizer, data: EventData,
+                 publish: bool = False) -> Event:
+    """A new event owned by `actor`, a draft unless `publish`."""
+    event = Event(
+        **data.column_values(),
+        slug=unique_slug(session, data.title),
+        owner_id=actor.id,
+        status=EventStatus.PUBLISHED.value if publish else EventStatus.DRAFT.value,
+    )
+    _insert_with_unique_slug(session, event)
+    _set_cohosts(session, event, data.cohosts)
+    audit.record(session, actor, "event.create", event,
+                 f"{event.title} ({event.status}), slug {event.slug}")
+    return event
+
+
+def update_event(session: Session, actor: Organizer, event: Event, data: EventData) -> \
+        dict[str, tuple[Any, Any]]:
+    """Apply an edit; returns what changed (empty when nothing did).
+
+    The capacity rules are the RSVP service's: it refuses a capacity below the confirmed
+    seats (locking the event row, so no RSVP is booked between the check and the commit) and
+    confirms waitlisted parties that fit after a raise.
+    """
+    new_values = data.column_values()
+    changes = {k: (getattr(event, k), v) for k, v in new_values.items()
+               if not _same(getattr(event, k), v)}
+    host_change = _set_cohosts(session, event, data.cohosts)
+    if host_change:
+        changes["co-hosts"] = (", ".join(host_change[0]), ", ".join(host_change[1]))
+    if not changes:
+        return {}
+    for k in changes.keys() & set(EVENT_COLUMNS) - {"capacity"}:
+        setattr(event, k, new_values[k])
+    _bump(event, significant=bool(changes.keys() & (TIME_FIELDS | PLACE_FIELDS)))
+    session.add(event)
+    try:
+        if "capacity" in changes:
+            promoted = rsvp.change_capacity(session, event, data.capacity)
+        elif "waitlist_enabled" in changes:
+            promoted = rsvp.promote_waitlist(session, event)
+        else:
+            promoted = []
+    except rsvp.RsvpError as exc:
+        raise FormError({exc.field or "capacity": exc.message}) from None
+    if promoted:
+        changes["confirmed from the waitlist"] = ("", ", ".join(p.name for p in promoted))
+    audit.record(session, actor, "event.update", event, audit.describe_changes(changes))
+    return changes
+
+
+def duplicate_event(session: Session, actor: Organizer, event: Event) -> Event:
+    """A draft copy for the next occurrence: same details, no RSVPs, fresh UID and slug."""
+    values = {k: getattr(event, k) for k in EVENT_COLUMNS}
+    values["title"] = event.title
+    copy = Event(**values, slug=unique_slug(session, event.title), owner_id=actor.id,
+                 status=EventStatus.DRAFT.value)
+    _insert_with_unique_slug(session, copy)
+    hosts = set(cohost_emails(session, event))
+    if event.owner_id != actor.id and event.owner_id is not None:
+        owner = session.get(Organizer, event.owner_id)
+        if owner is not None and owner.is_active:
+            hosts.add(owner.email)  # the original owner keeps access to the copy
+    _set_cohosts(session, copy, tuple(sorted(hosts)))
+    audit.record(session, actor, "event.duplicate", copy, f"copied from {event.slug}")
+    return copy
+
+
+def _set_status(session: Session, actor: Organizer, event: Event, status: EventStatus,
+                action: str) -> None:
+    old = event.status
+    event.status = status.value
+    _bump(event, significant=True)
+    session.add(event)
+    audit.record(session, actor, action, event, f"status: {old} -> {status.value}")
+
+
+def publish(session: Session, actor: Organizer, event: Event) -> None:
+    if event.status == EventStatus.PUBLISHED:
+        return
+    if event.status == EventStatus.CANCELLED:
+        raise EventStateError("A cancelled event cannot be published again. "
+                              "Duplicate it to schedule it anew.")
+    _set_status(session, actor, event, EventStatus.PUBLISHED, "event.publish")
+
+
+def unpublish(session: Session, actor: Organizer, event: Event) -> None:
+    if event.status == EventStatus.DRAFT:
+        return
+    if event.status == EventStatus.CANCELLED:
+        raise EventStateError("This event is cancelled; it stays listed as cancelled so "
+                              "attendees and calendars see that.")
+    _set_status(session, actor, event, EventStatus.DRAFT, "event.unpublish")
+
+
+class CancelForm(Form):
+    message: CancelMessage = None
+
+
+def cancel(session: Session, actor: Organizer, event: Event, message: str) -> int:
+    """Cancel the event and e-mail everyone confirmed or waitlisted; returns how many.
+
+    RSVPs keep their status, so the attendee list still shows who was coming.
+    """
+    if event.status == EventStatus.CANCELLED:
+        raise EventStateError("This event is already cancelled.")
+    message = parse_form(CancelForm, {"message": message}).message
+    event.cancel_message = message
+    event.cancelled_at = utcnow()
+    _set_status(session, actor, event, EventStatus.CANCELLED, "event.cancel")
+    return rsvp.notify_event_cancelled(session, event, message)

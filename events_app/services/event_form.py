@@ -1,0 +1,269 @@
+"""The organizer's event form: raw strings in, a checked `EventData` (UTC instants) out.
+
+Times are entered as wall-clock date + time in the event's own timezone, because that is how
+organizers think ("6 pm in Chicago"); they are converted to UTC here, once, with the DST rules
+of that timezone. Checks that need the database (capacity vs. seats taken, co-host accounts)
+live in `event_admin`, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytz
+
+from events_app import settings
+from events_app.models import CATEGORIES, Event
+from events_app.services.forms import (
+    Checkbox,
+    DateField,
+    Form,
+    FormError,
+    HttpUrl,
+    LocalDateTime,
+    TimeField,
+    choice,
+    email_list,
+    optional_float,
+    optional_int,
+    parse_form,
+    text,
+)
+
+MAX_CAPACITY = 100_000
+MAX_GUESTS = 50
+MAX_COHOSTS = 20
+
+
+Title = text(200, required=True)
+Summary = text(500)
+Description = text(20_000, multiline=True)
+Category = choice(lambda: CATEGORIES, "Choose a category from the list.")
+Timezone = choice(lambda: pytz.all_timezones_set,
+                  "Choose a timezone from the list, like America/Chicago.")
+Line200 = text(200)
+Line100 = text(100)
+Line20 = text(20)
+Latitude = optional_float(-90, 90, "latitude")
+Longitude = optional_float(-180, 180, "longitude")
+Capacity = optional_int(1, MAX_CAPACITY, 50)
+GuestLimit = optional_int(0, MAX_GUESTS, 4)
+CohostList = email_list(MAX_COHOSTS)
+
+
+class EventForm(Form):
+    title: Title = None
+    summary: Summary = None
+    description: Description = None
+    category: Category = None
+    timezone: Timezone = None
+    all_day: Checkbox = None
+    start_date: DateField = None
+    start_time: TimeField = None
+    end_date: DateField = None
+    end_time: TimeField = None
+    venue_name: Line200 = None
+    street_address: Line200 = None
+    city: Line100 = None
+    region: Line100 = None
+    postal_code: Line20 = None
+    latitude: Latitude = None
+    longitude: Longitude = None
+    online_url: HttpUrl = None
+    host_name: Line200 = None
+    capacity: Capacity = None
+    max_guests: GuestLimit = None
+    waitlist_enabled: Checkbox = None
+    rsvp_deadline: LocalDateTime = None
+    cohosts: CohostList = None
+
+
+@dataclass(frozen=True)
+class EventData:
+    """Validated values for the Event columns an organizer controls (times in UTC)."""
+
+    title: str
+    summary: str
+    description: str
+    category: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    all_day: bool
+    venue_name: str
+    street_address: str
+    city: str
+    region: str
+    postal_code: str
+    latitude: float | None
+    longitude: float | None
+    online_url: str
+    host_name: str
+    capacity: int | None
+    max_guests: int
+    waitlist_enabled: bool
+    rsvp_deadline: datetime | None
+    cohosts: tuple[str, ...] = ()
+
+    def column_values(self) -> dict[str, Any]:
+        """The values that map one-to-one onto Event columns."""
+        values = asdict(self)
+        values.pop("cohosts")
+        return values
+
+
+EVENT_COLUMNS = tuple(f.name for f in fields(EventData) if f.name != "cohosts")
+# Fields the form's value is stored as is (the others are converted in `_build`).
+_COPIED_FIELDS = tuple(f.name for f in fields(EventData)
+                       if f.name not in ("starts_at", "ends_at", "max_guests", "rsvp_deadline"))
+
+
+def _to_utc(local: datetime, tz: pytz.BaseTzInfo) -> datetime:
+    """Wall-clock time in `tz` to UTC; a time skipped by a DST jump is an error.
+
+    A time that happens twice (clocks going back) means the first occurrence, which is what
+    people mean by "1:30 on the night the clocks change".
+    """
+    try:
+        aware = tz.localize(local, is_dst=None)
+    except pytz.NonExistentTimeError:
+        raise ValueError("nonexistent") from None
+    except pytz.AmbiguousTimeError:
+        aware = tz.localize(local, is_dst=True)
+    return aware.astimezone(UTC)
+
+
+def parse_event_form(data: dict[str, Any]) -> EventData:
+    """Validate the posted form; raises FormError with a message per field."""
+    try:
+        form = parse_form(EventForm, data)
+    except FormError as exc:
+        # Still run the checks across fields (end after start, ...) on what did parse, so
+        # the organizer sees every problem at once instead of one round trip per kind.
+        rest = {k: v for k, v in data.items() if k not in exc.errors}
+        try:
+            _build(parse_form(EventForm, rest))
+        except FormError as more:
+            for field, message in more.errors.items():
+                exc.errors.setdefault(field, message)
+        raise
+    return _build(form)
+
+
+def _build(form: EventForm) -> EventData:
+    errors: dict[str, str] = {}
+    tz = pytz.timezone(form.timezone)
+    if form.start_date is None:
+        errors["start_date"] = "Enter the date the event starts."
+    if form.end_date is None and not form.all_day:
+        errors["end_date"] = "Enter the date the event ends."
+    if not form.all_day:
+        if form.start_time is None:
+            errors["start_time"] = "Enter the start time (or tick 'All day')."
+        if form.end_time is None:
+            errors["end_time"] = "Enter the end time."
+    if (form.latitude is None) != (form.longitude is None):
+        key = "longitude" if form.longitude is None else "latitude"
+        errors[key] = "Enter both latitude and longitude, or neither."
+    if errors:
+        raise FormError(errors)
+    assert form.start_date is not None
+
+    if form.all_day:
+        # All-day events run from local midnight to the midnight after the last day
+        # (iCal's exclusive DTEND); the form asks for the inclusive last day.
+        last_day = form.end_date or form.start_date
+        if last_day < form.start_date:
+            raise FormError({"end_date": "The last day cannot be before the first day."})
+        local_start = datetime.combine(form.start_date, time.min)
+        local_end = datetime.combine(last_day + timedelta(days=1), time.min)
+    else:
+        assert form.end_date and form.start_time and form.end_time
+        local_start = datetime.combine(form.start_date, form.start_time)
+        local_end = datetime.combine(form.end_date, form.end_time)
+    try:
+        starts_at = _to_utc(local_start, tz)
+    except ValueError:
+        errors["start_time"] = (f"{local_start:%H:%M} does not exist on that day in "
+                                f"{form.timezone} (the clocks skip forward); pick another time.")
+    try:
+        ends_at = _to_utc(local_end, tz)
+    except ValueError:
+        errors["end_time"] = (f"{local_end:%H:%M} does not exist on that day in "
+                              f"{form.timezone} (the clocks skip forward); pick another time.")
+    if errors:
+        raise FormError(errors)
+    if ends_at <= starts_at:
+        raise FormError({"end_time" if local_end.date() == local_start.date() else "end_date":
+                         "The event must end after it starts."})
+
+    deadline = None
+    if form.rsvp_deadline is not None:
+        try:
+            deadline = _to_utc(form.rsvp_deadline, tz)
+        except ValueError:
+            raise FormError({"rsvp_deadline": "That time does not exist on that day in "
+                             f"{form.timezone} (the clocks skip forward)."}) from None
+        if deadline > ends_at:
+            raise FormError({"rsvp_deadline": "The RSVP deadline must be before the event ends."})
+
+    copied = {name: getattr(form, name) for name in _COPIED_FIELDS}
+    return EventData(
+        **copied,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        max_guests=4 if form.max_guests is None else form.max_guests,
+        rsvp_deadline=deadline,
+    )
+
+
+def _fmt_float(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str]:
+    """An existing event as the strings the form shows (wall-clock times in its timezone)."""
+    tz = pytz.timezone(event.timezone)
+    start = event.starts_at.astimezone(tz)
+    end = event.ends_at.astimezone(tz)
+    if event.all_day:
+        end = end - timedelta(days=1)  # show the inclusive last day
+    deadline = event.rsvp_deadline.astimezone(tz) if event.rsvp_deadline else None
+    return {
+        "title": event.title,
+        "summary": event.summary,
+        "description": event.description,
+        "category": event.category,
+        "timezone": event.timezone,
+        "all_day": "on" if event.all_day else "",
+        "start_date": start.date().isoformat(),
+        "start_time": "" if event.all_day else start.strftime("%H:%M"),
+        "end_date": end.date().isoformat(),
+        "end_time": "" if event.all_day else end.strftime("%H:%M"),
+        "venue_name": event.venue_name,
+        "street_address": event.street_address,
+        "city": event.city,
+        "region": event.region,
+        "postal_code": event.postal_code,
+        "latitude": _fmt_float(event.latitude),
+        "longitude": _fmt_float(event.longitude),
+        "online_url": event.online_url,
+        "host_name": event.host_name,
+        "capacity": "" if event.capacity is None else str(event.capacity),
+        "max_guests": str(event.max_guests),
+        "waitlist_enabled": "on" if event.waitlist_enabled else "",
+        "rsvp_deadline": deadline.strftime("%Y-%m-%dT%H:%M") if deadline else "",
+        "cohosts": ", ".join(cohosts or []),
+    }
+
+
+def blank_form_values() -> dict[str, str]:
+    """Defaults for a new event."""
+    return {
+        "category": "meeting",
+        "timezone": settings.DEFAULT_TIMEZONE,
+        "max_guests": "4",
+        "waitlist_enabled": "on",
+    }

@@ -1,0 +1,238 @@
+"""Turning raw form strings into typed values, with one human message per wrong field.
+
+Browsers send every field as text (and omit unchecked boxes), and organizers need to be told
+*which* field is wrong in plain words, not pydantic's type jargon. The field types below are
+pydantic `Annotated` validators that raise messages written for people; `parse_form` collects
+them into a `{field: message}` dict the templates show next to each input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
+from pydantic_core import PydanticCustomError
+
+M = TypeVar("M", bound=BaseModel)
+
+# Deliberately loose: one "@", a dot in the domain, no spaces. Deliverability is proven by
+# mail actually arriving, not by a regex.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_chars(value: str) -> bool:
+    """NUL and other control characters: PostgreSQL refuses NUL in text, and none of them
+    belong in a name, a search or a URL (tabs and line breaks are handled by each field)."""
+    return bool(_CONTROL_RE.search(value))
+
+
+class FormError(ValueError):
+    """Input that cannot be accepted; `errors` maps each field name to its message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors: dict[str, str] = dict(errors)
+
+
+def fail(message: str) -> PydanticCustomError:
+    """The error a field validator raises; its message is shown to the user as is."""
+    return PydanticCustomError("form", message)
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise fail("This field must be text.")
+    if _CONTROL_RE.search(value):
+        raise fail("This field contains characters that are not allowed.")
+    return value.strip()
+
+
+def text(max_length: int, *, required: bool = False, multiline: bool = False) -> Any:
+    """Trimmed text; single-line fields also refuse line breaks (they end up in headers/CSV)."""
+
+    def check(value: Any) -> str:
+        s = _as_text(value)
+        if multiline:
+            s = s.replace("\r\n", "\n").replace("\r", "\n")
+        elif "\n" in s or "\r" in s:
+            raise fail("Keep this on one line.")
+        if required and not s:
+            raise fail("This field is required.")
+        if len(s) > max_length:
+            raise fail(f"Keep this to {max_length} characters or fewer (now {len(s)}).")
+        return s
+
+    return Annotated[str, PlainValidator(check)]
+
+
+def email(*, required: bool = True) -> Any:
+    def check(value: Any) -> str:
+        s = _as_text(value).lower()
+        if not s:
+            if required:
+                raise fail("Enter an e-mail address.")
+            return ""
+        if len(s) > 254 or not EMAIL_RE.match(s):
+            raise fail("Enter an e-mail address like name@example.org.")
+        return s
+
+    return Annotated[str, PlainValidator(check)]
+
+
+def optional_int(minimum: int, maximum: int, example: int) -> Any:
+    """Blank means "not set" (None); anything else must be a whole number in range."""
+
+    def check(value: Any) -> int | None:
+        s = _as_text(value)
+        if not s:
+            return None
+        if not re.fullmatch(r"[+-]?\d{1,9}", s):
+            raise fail(f"Enter a whole number, like {example}.")
+        n = int(s)
+        if not minimum <= n <= maximum:
+            raise fail(f"Enter a number from {minimum} to {maximum}.")
+        return n
+
+    return Annotated[int | None, PlainValidator(check)]
+
+
+def optional_float(minimum: float, maximum: float, what: str) -> Any:
+    def check(value: Any) -> float | None:
+        s = _as_text(value)
+        if not s:
+            return None
+        try:
+            if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", s):
+                raise ValueError
+            f = float(s)
+        except ValueError:
+            raise fail(f"Enter the {what} as a decimal number, like 38.6270.") from None
+        if not minimum <= f <= maximum:
+            raise fail(f"The {what} must be between {minimum:g} and {maximum:g}.")
+        return f
+
+    return Annotated[float | None, PlainValidator(check)]
+
+
+def _check_local_datetime(value: Any) -> datetime | None:
+    s = _as_text(value)
+    if not s:
+        return None
+    # <input type="datetime-local"> sends "2026-03-14T18:30" (seconds only if the page asks).
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?", s):
+        raise fail("Enter a date and time like 2026-03-14 18:30.")
+    try:
+        return datetime.fromisoformat(s.replace(" ", "T"))
+    except ValueError:
+        raise fail("That date does not exist; check the day and month.") from None
+
+
+LocalDateTime = Annotated[datetime | None, PlainValidator(_check_local_datetime)]
+
+
+def _check_url(value: Any) -> str:
+    s = _as_text(value)
+    if not s:
+        return ""
+    if len(s) > 500:
+        raise fail("Keep the link to 500 characters or fewer.")
+    parts = urlsplit(s)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in s:
+        raise fail("Enter a full web address starting with https:// (or http://).")
+    return s
+
+
+HttpUrl = Annotated[str, PlainValidator(_check_url)]
+
+
+def _check_date(value: Any) -> date | None:
+    s = _as_text(value)
+    if not s:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        raise fail("Enter a date like 2026-03-14.")
+    try:
+        return date.fromisoformat(s)
+    except ValueError:
+        raise fail("That date does not exist; check the day and month.") from None
+
+
+def _check_time(value: Any) -> time | None:
+    s = _as_text(value)
+    if not s:
+        return None
+    if not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", s):
+        raise fail("Enter a time like 18:30.")
+    try:
+        return time.fromisoformat(s.zfill(len(s) + 1) if s.index(":") == 1 else s)
+    except ValueError:
+        raise fail("Enter a time between 00:00 and 23:59.") from None
+
+
+DateField = Annotated[date | None, PlainValidator(_check_date)]
+TimeField = Annotated[time | None, PlainValidator(_check_time)]
+
+
+def email_list(maximum: int) -> Any:
+    """Addresses separated by commas, semicolons, spaces or lines; duplicates dropped."""
+
+    def check(value: Any) -> tuple[str, ...]:
+        s = value if isinstance(value, str) else ""
+        found = [p.strip().lower() for p in re.split(r"[\s,;]+", s) if p.strip()]
+        bad = [p for p in found if len(p) > 254 or not EMAIL_RE.match(p)]
+        if bad:
+            raise fail(f"Not an e-mail address: {bad[0]}")
+        unique = tuple(dict.fromkeys(found))
+        if len(unique) > maximum:
+            raise fail(f"At most {maximum} addresses.")
+        return unique
+
+    return Annotated[tuple[str, ...], PlainValidator(check)]
+
+
+def _check_checkbox(value: Any) -> bool:
+    # An unchecked box is simply missing from the form; a checked one sends its value.
+    return value not in (None, "", "0", "false", "off")
+
+
+Checkbox = Annotated[bool, PlainValidator(_check_checkbox)]
+
+
+def choice(options: Callable[[], Any], message: str) -> Any:
+    """One of a known set; `options` is called per check so the set can be large or lazy."""
+
+    def check(value: Any) -> str:
+        s = _as_text(value)
+        if s not in options():
+            raise fail(message)
+        return s
+
+    return Annotated[str, PlainValidator(check)]
+
+
+class Form(BaseModel):
+    """Base for form models: unknown fields (csrf_token, submit buttons) are ignored."""
+
+    # validate_default: a field missing from the post (an unchecked box, a hand-made request)
+    # goes through the same validator as an empty one, so "required" is enforced either way.
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
+
+
+def parse_form(model: type[M], data: Mapping[str, Any]) -> M:
+    """Validate `data` into `model` or raise FormError with one message per field."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "__all__"
+            msg = err["msg"] if err["type"] == "form" else "Please check this value."
+            errors.setdefault(field, msg)
+        raise FormError(errors) from None

@@ -1,0 +1,115 @@
+"""Organizer accounts: created from the command line (the first admin) or by admins on the web.
+
+Admins set an initial password and pass it on; the new organizer changes it after signing in.
+Accounts are deactivated rather than deleted, so the audit trail keeps naming who did what.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from events_app.models import Organizer, Role
+from events_app.services import audit, auth
+from events_app.services.forms import Checkbox, Form, FormError, email, parse_form, text
+
+EmailField = email()
+NameField = text(200, required=True)
+
+
+class OrganizerForm(Form):
+    email: EmailField = None
+    name: NameField = None
+    admin: Checkbox = None
+
+
+def create_organizer(session: Session, *, email: str, name: str, password: str,
+                     admin: bool = False, actor: Organizer | None = None) -> Organizer:
+    """Validate and store a new account; raises FormError (per field) when it cannot."""
+    form = parse_form(OrganizerForm, {"email": email, "name": name,
+                                      "admin": "on" if admin else ""})
+    if problem := auth.password_problem(password):
+        raise FormError({"password": problem})
+    if session.exec(select(Organizer.id).where(Organizer.email == form.email)).first():
+        raise FormError({"email": "There is already an organizer with this e-mail."})
+    organizer = Organizer(
+        email=form.email,
+        name=form.name,
+        password_hash=auth.hash_password(password),
+        role=Role.ADMIN.value if form.admin else Role.ORGANIZER.value,
+    )
+    try:
+        with session.begin_nested():
+            session.add(organizer)
+            session.flush()
+    except IntegrityError:  # created by someone else between the check and the insert
+        raise FormError({"email": "There is already an organizer with this e-mail."}) from None
+    audit.record(session, actor, "organizer.create", organizer,
+                 f"{organizer.email} as {organizer.role}")
+    return organizer
+
+
+def list_organizers(session: Session) -> list[Organizer]:
+    return list(session.exec(
+        select(Organizer).order_by(col(Organizer.is_active).desc(), func.lower(Organizer.name))
+    ).all())
+
+
+def find_by_emails(session: Session, emails: tuple[str, ...]) -> dict[str, Organizer]:
+    if not emails:
+        return {}
+    rows = session.exec(select(Organizer).where(col(Organizer.email).in_(emails))).all()
+    return {o.email: o for o in rows}
+
+
+def _active_admins(session: Session) -> int:
+    return session.exec(
+        select(func.count()).select_from(Organizer)
+        .where(Organizer.role == Role.ADMIN.value, col(Organizer.is_active).is_(True))
+    ).one()
+
+
+def update_account(session: Session, actor: Organizer, organizer_id: int, *,
+                   role: str | None = None, active: bool | None = None) -> Organizer:
+    """Change another account's role or active flag (admins only; checked by the caller).
+
+    Refuses to leave the site without an active admin, which would lock everyone out of
+    account management.
+    """
+    target = session.get(Organizer, organizer_id, with_for_update=True)
+    if target is None:
+        raise LookupError(organizer_id)
+    if active is False and target.id == actor.id:
+        raise FormError({"active": "You cannot deactivate your own account."})
+    if role is not None and role not in (Role.ADMIN.value, Role.ORGANIZER.value):
+        raise FormError({"role": "Choose admin or organizer."})
+    changes = {}
+    if role is not None and role != target.role:
+        changes["role"] = (target.role, role)
+        target.role = role
+    if active is not None and active != target.is_active:
+        changes["active"] = (target.is_active, active)
+        target.is_active = active
+    if not changes:
+        return target
+    session.add(target)
+    session.flush()
+    if _active_admins(session) == 0:
+        raise FormError({"role": "There must always be at least one active admin."})
+    audit.record(session, actor, "organizer.update", target, audit.describe_changes(changes))
+    return target
+
+
+def reset_password(session: Session, actor: Organizer, organizer_id: int,
+                   password: str) -> Organizer:
+    """An admin sets a new password for someone who forgot theirs (signs them out)."""
+    target = session.get(Organizer, organizer_id, with_for_update=True)
+    if target is None:
+        raise LookupError(organizer_id)
+    if problem := auth.password_problem(password):
+        raise FormError({"password": problem})
+    target.password_hash = auth.hash_password(password)
+    session.add(target)
+    audit.record(session, actor, "organizer.reset_password", target)
+    return target

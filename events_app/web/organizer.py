@@ -1,0 +1,184 @@
+"""Organizer workspace: dashboard and event editing (attendees and admin pages in siblings).
+
+Every route here is wrapped in `requires(...)`; `routes` at the bottom is the complete
+organizer route table (the access tests iterate over it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytz
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events_app.db import read_session, write_session
+from events_app.models import CATEGORIES, Event
+from events_app.services import dashboard, event_admin, rsvp
+from events_app.services.event_form import blank_form_values, form_values, parse_event_form
+from events_app.services.forms import FormError
+from events_app.web import auth, organizer_admin, organizer_attendees
+from events_app.web.auth import flash, organizer_of, requires
+from events_app.web.organizer_base import (
+    event_or_404,
+    form_strings,
+    int_param,
+    page,
+    redirect,
+)
+
+TIMEZONE_CHOICES = tuple(pytz.common_timezones)
+
+
+def _edit_url(event: Event) -> str:
+    return f"/organizer/events/{event.slug}/edit"
+
+
+@requires("login")
+def dashboard_page(request: Request, form: FormData | None) -> Response:
+    me = organizer_of(request)
+    with read_session() as session:
+        upcoming = dashboard.section(session, me, "upcoming", int_param(request, "page"))
+        past = dashboard.section(session, me, "past", int_param(request, "past_page"))
+    return page(request, "organizer/dashboard.html", {"upcoming": upcoming, "past": past})
+
+
+def _form_page(request: Request, *, event: Event | None, values: dict[str, str],
+               errors: dict[str, str] | None = None, seats: Any = None,
+               status_code: int = 200) -> Response:
+    return page(request, "organizer/event_form.html", {
+        "event": event, "values": values, "errors": errors or {}, "seats": seats,
+        "categories": CATEGORIES, "timezones": TIMEZONE_CHOICES,
+    }, status_code=422 if errors else status_code)
+
+
+@requires("login")
+def new_event(request: Request, form: FormData | None) -> Response:
+    if form is None:
+        return _form_page(request, event=None, values=blank_form_values())
+    values = form_strings(form)
+    try:
+        data = parse_event_form(values)
+        with write_session() as session:
+            event = event_admin.create_event(session, organizer_of(request), data,
+                                             publish=values.get("then") == "publish")
+    except FormError as exc:
+        return _form_page(request, event=None, values=values, errors=exc.errors)
+    flash(request, f"“{event.title}” was created"
+                   f"{' and published' if event.status == 'published' else ' as a draft'}.")
+    return redirect(_edit_url(event))
+
+
+@requires("event")
+def edit_event(request: Request, form: FormData | None) -> Response:
+    if form is None:
+        with read_session() as session:
+            event = event_or_404(session, request)
+            values = form_values(event, event_admin.cohost_emails(session, event))
+            seats = rsvp.seat_counts(session, event)
+        return _form_page(request, event=event, values=values, seats=seats)
+
+    values = form_strings(form)
+    try:
+        with write_session() as session:
+            event = event_or_404(session, request, for_update=True)
+            data = parse_event_form(values)
+            changes = event_admin.update_event(session, organizer_of(request), event, data)
+    except FormError as exc:
+        with read_session() as session:
+            event = event_or_404(session, request)
+            seats = rsvp.seat_counts(session, event)
+        return _form_page(request, event=event, values=values, errors=exc.errors, seats=seats)
+    if not changes:
+        flash(request, "Nothing was changed.", "warn")
+    elif changes.keys() & (event_admin.TIME_FIELDS | event_admin.PLACE_FIELDS):
+        flash(request, "Saved. The new time or place will reach subscribed calendars "
+                       "when they next refresh.")
+    else:
+        flash(request, "Saved.")
+    return redirect(_edit_url(event))
+
+
+@requires("event")
+def duplicate_event(request: Request, form: FormData | None) -> Response:
+    with write_session() as session:
+        event = event_or_404(session, request)
+        copy = event_admin.duplicate_event(session, organizer_of(request), event)
+    flash(request, "This is a draft copy. Set its date and time, then publish it.")
+    return redirect(_edit_url(copy))
+
+
+def _change_status(request: Request, publish: bool) -> Response:
+    try:
+        with write_session() as session:
+            event = event_or_404(session, request, for_update=True)
+            if publish:
+                event_admin.publish(session, organizer_of(request), event)
+            else:
+                event_admin.unpublish(session, organizer_of(request), event)
+    except event_admin.EventStateError as exc:
+        flash(request, str(exc), "error")
+        return redirect(f"/organizer/events/{request.path_params['slug']}/edit")
+    flash(request, "Published: the event is on the public calendar and in the feeds."
+          if publish else "Unpublished: the event is a draft again and hidden from the public.")
+    return redirect(_edit_url(event))
+
+
+@requires("event")
+def publish_event(request: Request, form: FormData | None) -> Response:
+    return _change_status(request, publish=True)
+
+
+@requires("event")
+def unpublish_event(request: Request, form: FormData | None) -> Response:
+    return _change_status(request, publish=False)
+
+
+@requires("event")
+def cancel_event(request: Request, form: FormData | None) -> Response:
+    if form is None:
+        with read_session() as session:
+            event = event_or_404(session, request)
+            seats = rsvp.seat_counts(session, event)
+        return page(request, "organizer/cancel.html",
+                    {"event": event, "seats": seats, "message": "", "errors": {}})
+    message = form_strings(form).get("message", "").strip()
+    try:
+        with write_session() as session:
+            event = event_or_404(session, request, for_update=True)
+            notified = event_admin.cancel(session, organizer_of(request), event, message)
+    except (FormError, event_admin.EventStateError) as exc:
+        with read_session() as session:
+            event = event_or_404(session, request)
+            seats = rsvp.seat_counts(session, event)
+        errors = exc.errors if isinstance(exc, FormError) else {"message": str(exc)}
+        return page(request, "organizer/cancel.html",
+                    {"event": event, "seats": seats, "message": message, "errors": errors},
+                    status_code=422)
+    flash(request, f"“{event.title}” is cancelled. {notified} "
+                   f"{'person was' if notified == 1 else 'people were'} e-mailed.")
+    return redirect(_edit_url(event))
+
+
+_S = "/organizer/events/{slug:str}"
+_event_routes = [
+    Route("/organizer/", dashboard_page, name="organizer_dashboard"),
+    Route("/organizer/events/new", new_event, methods=["GET", "POST"],
+          name="organizer_new_event"),
+    Route(f"{_S}/edit", edit_event, methods=["GET", "POST"], name="organizer_edit_event"),
+    Route(f"{_S}/duplicate", duplicate_event, methods=["POST"],
+          name="organizer_duplicate_event"),
+    Route(f"{_S}/publish", publish_event, methods=["POST"], name="organizer_publish_event"),
+    Route(f"{_S}/unpublish", unpublish_event, methods=["POST"],
+          name="organizer_unpublish_event"),
+    Route(f"{_S}/cancel", cancel_event, methods=["GET", "POST"], name="organizer_cancel_event"),
+]
+
+routes: list[Any] = [
+    *auth.routes,
+    *_event_routes,
+    *organizer_attendees.routes,
+    *organizer_admin.routes,
+]

@@ -1,0 +1,144 @@
+"""Account pages: organizer management and the audit trail (admins), one's own password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events_app.db import read_session, write_session
+from events_app.models import Event, Organizer, Role
+from events_app.services import audit, organizers
+from events_app.services import auth as auth_service
+from events_app.services.forms import FormError, has_control_chars
+from events_app.web.auth import flash, organizer_of, requires, sign_in
+from events_app.web.organizer_base import form_strings, int_param, page, path_id, redirect
+
+ORGANIZERS_PATH = "/organizer/organizers"
+
+
+def _organizers_page(request: Request, values: dict[str, str] | None = None,
+                     errors: dict[str, str] | None = None) -> Response:
+    with read_session() as session:
+        accounts = organizers.list_organizers(session)
+    return page(request, "organizer/organizers.html", {
+        "accounts": accounts, "values": values or {}, "errors": errors or {},
+        "min_password": auth_service.MIN_PASSWORD_LENGTH,
+    }, status_code=422 if errors else 200)
+
+
+@requires("admin")
+def organizer_list(request: Request, form: FormData | None) -> Response:
+    if form is None:
+        return _organizers_page(request)
+    values = form_strings(form)
+    try:
+        with write_session() as session:
+            created = organizers.create_organizer(
+                session, email=values.get("email", ""), name=values.get("name", ""),
+                password=values.get("password", ""), admin=bool(values.get("admin")),
+                actor=organizer_of(request),
+            )
+    except FormError as exc:
+        values.pop("password", None)  # never echo a password back into the page
+        return _organizers_page(request, values, exc.errors)
+    flash(request, f"Account created for {created.name} ({created.email}). Give them the "
+                   "password you chose; they can change it under “Account”.")
+    return redirect(ORGANIZERS_PATH)
+
+
+@requires("admin")
+def organizer_update(request: Request, form: FormData | None) -> Response:
+    """One action on one account: make admin/organizer, (de)activate, set a new password."""
+    values = form_strings(form) if form else {}
+    me = organizer_of(request)
+    target_id = path_id(request, "organizer_id")
+    action = values.get("action", "")
+    try:
+        with write_session() as session:
+            if action == "make_admin":
+                target = organizers.update_account(session, me, target_id, role=Role.ADMIN)
+            elif action == "make_organizer":
+                target = organizers.update_account(session, me, target_id,
+                                                   role=Role.ORGANIZER)
+            elif action in ("activate", "deactivate"):
+                target = organizers.update_account(session, me, target_id,
+                                                   active=action == "activate")
+            elif action == "reset_password":
+                target = organizers.reset_password(session, me, target_id,
+                                                   values.get("password", ""))
+            else:
+                raise HTTPException(400, "Unknown action.")
+    except LookupError:
+        raise HTTPException(404, "There is no such organizer account.") from None
+    except FormError as exc:
+        flash(request, " ".join(exc.errors.values()), "error")
+        return redirect(ORGANIZERS_PATH)
+    messages = {
+        "make_admin": f"{target.name} is now an admin.",
+        "make_organizer": f"{target.name} is now an organizer (not an admin).",
+        "activate": f"{target.name} can sign in again.",
+        "deactivate": f"{target.name} can no longer sign in.",
+        "reset_password": f"New password set for {target.name}; they were signed out.",
+    }
+    flash(request, messages[action])
+    if target.id == me.id and action == "reset_password":
+        with read_session() as session:
+            refreshed = session.get(Organizer, me.id)
+            assert refreshed is not None
+        sign_in(request, refreshed)  # stay signed in with one's own new password
+    return redirect(ORGANIZERS_PATH)
+
+
+@requires("admin")
+def audit_log(request: Request, form: FormData | None) -> Response:
+    slug = request.query_params.get("event", "")
+    with read_session() as session:
+        event = None
+        if slug:
+            event = None if has_control_chars(slug) else \
+                session.exec(select(Event).where(Event.slug == slug)).first()
+            if event is None:
+                raise HTTPException(404, "There is no event with that address.")
+        entries = audit.list_entries(session, int_param(request, "page"),
+                                     event_id=event.id if event else None)
+    return page(request, "organizer/audit.html", {"audit": entries, "event": event})
+
+
+@requires("login")
+def account(request: Request, form: FormData | None) -> Response:
+    if form is None:
+        return page(request, "organizer/account.html",
+                    {"errors": {}, "min_password": auth_service.MIN_PASSWORD_LENGTH})
+    values = form_strings(form)
+    errors: dict[str, str] = {}
+    if values.get("new_password", "") != values.get("confirm_password", ""):
+        errors["confirm_password"] = "The two new passwords are not the same."  # noqa: S105
+    if not errors:
+        with write_session() as session:
+            me = session.get(Organizer, organizer_of(request).id)
+            assert me is not None
+            errors = auth_service.change_password(session, me, values.get("current_password",
+                                                                          ""),
+                                                  values.get("new_password", ""))
+    if errors:
+        return page(request, "organizer/account.html",
+                    {"errors": errors, "min_password": auth_service.MIN_PASSWORD_LENGTH},
+                    status_code=422)
+    sign_in(request, me)  # the session tag follows the new password; other sessions end
+    flash(request, "Your password was changed. Other devices have been signed out.")
+    return redirect("/organizer/")
+
+
+routes: list[Any] = [
+    Route(ORGANIZERS_PATH, organizer_list, methods=["GET", "POST"], name="organizer_accounts"),
+    Route(f"{ORGANIZERS_PATH}/{{organizer_id:int}}", organizer_update, methods=["POST"],
+          name="organizer_account_update"),
+    Route("/organizer/audit", audit_log, name="organizer_audit"),
+    Route("/organizer/account", account, methods=["GET", "POST"], name="organizer_account"),
+]

@@ -1,0 +1,260 @@
+"""Attendee pages for organizers: the list, door check-in, moving and removing RSVPs,
+e-mailing attendees, and the CSV export.
+
+Seat decisions (confirming a waitlisted party, promoting the waitlist after a removal) are
+made by services/rsvp.py; these handlers only ask, confirm with the organizer, and report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from events_app.db import read_session, write_session
+from events_app.models import Event, Rsvp, RsvpStatus
+from events_app.services import attendees, audit, rsvp
+from events_app.services.forms import Form, FormError, parse_form, text
+from events_app.web.auth import flash, organizer_of, requires
+from events_app.web.organizer_base import (
+    event_or_404,
+    form_strings,
+    json_error,
+    page,
+    path_id,
+    redirect,
+    wants_json,
+)
+
+_LIST_PARAMS = ("q", "status", "sort", "dir")
+
+
+def attendees_url(slug: str, params: dict[str, str] | None = None, rsvp_id: int | None = None
+                  ) -> str:
+    query = urlencode({k: v for k, v in (params or {}).items() if v})
+    return (f"/organizer/events/{slug}/attendees" + (f"?{query}" if query else "")
+            + (f"#rsvp-{rsvp_id}" if rsvp_id else ""))
+
+
+def _list_params(source: dict[str, str]) -> dict[str, str]:
+    """The search/sort state, carried through actions so the organizer lands where they were."""
+    return {k: source[k] for k in _LIST_PARAMS if source.get(k)}
+
+
+def _parse_query(params: dict[str, str]) -> attendees.AttendeeQuery:
+    try:
+        return attendees.AttendeeQuery(
+            q=params.get("q", "").strip(),
+            status=params.get("status", ""),
+            sort=params.get("sort", "name") or "name",
+            descending=params.get("dir") == "desc",
+        )
+    except ValueError:
+        raise HTTPException(400, "That search or sort option is not available.") from None
+
+
+def _event_and_rsvp(request: Request) -> tuple[Event, Rsvp]:
+    """The event (if the organizer may manage it) and one of *its* RSVPs, else 404."""
+    with read_session() as session:
+        event = event_or_404(session, request)
+        party = attendees.get_rsvp(session, event, path_id(request, "rsvp_id"))
+    if party is None:
+        raise HTTPException(404, "That RSVP is not on this event's list.")
+    return event, party
+
+
+@requires("event")
+def attendee_list(request: Request, form: FormData | None) -> Response:
+    params = _list_params(dict(request.query_params))
+    query = _parse_query(params)
+    with read_session() as session:
+        event = event_or_404(session, request)
+        rows = attendees.list_attendees(session, event, query)
+        counts = attendees.counts(session, event)
+    return page(request, "organizer/attendees.html", {
+        "event": event, "rows": rows, "counts": counts, "query": query, "params": params,
+        "sort_keys": attendees.SORT_KEYS, "status_filters": attendees.STATUS_FILTERS,
+    })
+
+
+def _counts_json(counts: attendees.AttendeeCounts) -> dict[str, int]:
+    return {
+        "confirmed_parties": counts.confirmed_parties,
+        "confirmed_seats": counts.confirmed_seats,
+        "waitlisted_parties": counts.waitlisted_parties,
+        "waitlisted_seats": counts.waitlisted_seats,
+        "checked_in_parties": counts.checked_in_parties,
+        "checked_in_seats": counts.checked_in_seats,
+    }
+
+
+@requires("event")
+def check_in(request: Request, form: FormData | None) -> Response:
+    """One tap at the door: mark a party arrived (here=1) or undo (here=0)."""
+    values = form_strings(form) if form else {}
+    here = values.get("here") == "1"
+    rsvp_id = path_id(request, "rsvp_id")
+    slug = request.path_params["slug"]
+    try:
+        with write_session() as session:
+            event = event_or_404(session, request)
+            party = attendees.set_checked_in(session, organizer_of(request), event, rsvp_id,
+                                             here)
+            if party is None:
+                raise HTTPException(404, "That RSVP is not on this event's list.")
+            counts = attendees.counts(session, event)
+    except attendees.CheckInError as exc:
+        if wants_json(request):
+            return json_error(str(exc), 409)
+        flash(request, str(exc), "error")
+        return redirect(attendees_url(slug, _list_params(values), rsvp_id))
+    if wants_json(request):
+        at = party.checked_in_at
+        return JSONResponse({
+            "ok": True, "id": party.id, "here": at is not None,
+            "checked_in_at": at.astimezone(event.tz).strftime("%H:%M") if at else "",
+            "counts": _counts_json(counts),
+        }, headers={"Cache-Control": "no-store"})
+    flash(request, f"{party.name} is checked in." if here
+          else f"Check-in undone for {party.name}.")
+    return redirect(attendees_url(slug, _list_params(values), rsvp_id))
+
+
+@requires("event")
+def force_confirm(request: Request, form: FormData | None) -> Response:
+    """Move a waitlisted party to confirmed; over capacity only after an explicit override."""
+    values = form_strings(form) if form else {}
+    event, party = _event_and_rsvp(request)
+    back = attendees_url(event.slug, _list_params(values), party.id)
+    if party.status != RsvpStatus.WAITLISTED:
+        flash(request, f"{party.name} is not on the waitlist.", "warn")
+        return redirect(back)
+    with read_session() as session:
+        seats = rsvp.seat_counts(session, event)
+    would_overfill = seats.capacity is not None and seats.confirmed + party.seats > \
+        seats.capacity
+    if would_overfill and values.get("override") != "1":
+        return page(request, "organizer/force_confirm.html", {
+            "event": event, "party": party, "seats": seats, "params": _list_params(values),
+        })
+    try:
+        over = rsvp.force_confirm(party.id or 0)
+    except rsvp.RsvpError as exc:
+        flash(request, exc.message, "error")
+        return redirect(back)
+    with write_session() as session:
+        audit.record(session, organizer_of(request), "rsvp.force_confirm", party,
+                     f"{party.name}, {party.seats} seat(s)" + (", over capacity" if over else ""))
+    message = f"{party.name} is confirmed and was e-mailed."
+    if over:
+        message += " The event is now over its capacity."
+    flash(request, message, "warn" if over else "ok")
+    return redirect(back)
+
+
+@requires("event")
+def remove(request: Request, form: FormData | None) -> Response:
+    """Cancel someone's RSVP (after a confirmation step); the waitlist moves up."""
+    values = form_strings(form) if form else {}
+    event, party = _event_and_rsvp(request)
+    back = attendees_url(event.slug, _list_params(values), party.id)
+    if party.status == RsvpStatus.CANCELLED:
+        flash(request, f"{party.name}'s RSVP is already cancelled.", "warn")
+        return redirect(back)
+    if values.get("confirm") != "1":
+        return page(request, "organizer/remove.html", {
+            "event": event, "party": party, "params": _list_params(values),
+        })
+    notify = values.get("notify") == "1"
+    try:
+        promoted = rsvp.remove_rsvp(party.id or 0, notify=notify)
+    except rsvp.RsvpError as exc:
+        flash(request, exc.message, "error")
+        return redirect(back)
+    with write_session() as session:
+        detail = f"{party.name} ({party.status}); e-mailed: {'yes' if notify else 'no'}"
+        if promoted:
+            detail += "; confirmed from the waitlist: " + ", ".join(p.name for p in promoted)
+        audit.record(session, organizer_of(request), "rsvp.remove", party, detail)
+    message = f"{party.name}'s RSVP was cancelled."
+    if promoted:
+        message += " Confirmed from the waitlist (and e-mailed): " + \
+            ", ".join(p.name for p in promoted) + "."
+    flash(request, message)
+    return redirect(attendees_url(event.slug, _list_params(values)))
+
+
+Subject = text(150, required=True)
+Body = text(10_000, required=True, multiline=True)
+
+
+class AttendeeMessage(Form):
+    subject: Subject = None
+    body: Body = None
+
+
+@requires("event")
+def email_attendees(request: Request, form: FormData | None) -> Response:
+    """Write to every confirmed attendee (queued in the outbox, one e-mail each)."""
+    values = form_strings(form) if form else {}
+    errors: dict[str, str] = {}
+    if form is not None:
+        try:
+            message = parse_form(AttendeeMessage, values)
+            with write_session() as session:
+                event = event_or_404(session, request)
+                sent = rsvp.email_attendees(session, event, message.subject, message.body)
+                audit.record(session, organizer_of(request), "event.email_attendees", event,
+                             f"{sent} recipient(s): {message.subject}")
+        except FormError as exc:
+            errors = exc.errors
+        except rsvp.RsvpError as exc:
+            errors = {exc.field or "body": exc.message}
+        else:
+            flash(request, f"Your message is on its way to {sent} confirmed "
+                           f"attendee{'' if sent == 1 else 's'}." if sent else
+                  "There are no confirmed attendees to write to yet.", "ok" if sent else "warn")
+            return redirect(attendees_url(event.slug))
+    with read_session() as session:
+        event = event_or_404(session, request)
+        counts = attendees.counts(session, event)
+    return page(request, "organizer/email.html",
+                {"event": event, "counts": counts, "values": values, "errors": errors},
+                status_code=422 if errors else 200)
+
+
+@requires("event")
+def export_csv(request: Request, form: FormData | None) -> Response:
+    with write_session() as session:
+        event = event_or_404(session, request)
+        body = attendees.export_csv(session, event)
+        # Reading the whole list is worth a line in the trail: it holds personal data.
+        audit.record(session, organizer_of(request), "event.export_csv", event)
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{attendees.csv_filename(event)}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+_A = "/organizer/events/{slug:str}/attendees"
+routes: list[Any] = [
+    Route(_A, attendee_list, name="organizer_attendees"),
+    Route("/organizer/events/{slug:str}/attendees.csv", export_csv, name="organizer_csv"),
+    Route(f"{_A}/{{rsvp_id:int}}/check-in", check_in, methods=["POST"],
+          name="organizer_check_in"),
+    Route(f"{_A}/{{rsvp_id:int}}/confirm", force_confirm, methods=["POST"],
+          name="organizer_force_confirm"),
+    Route(f"{_A}/{{rsvp_id:int}}/remove", remove, methods=["POST"], name="organizer_remove_rsvp"),
+    Route("/organizer/events/{slug:str}/email", email_attendees, methods=["GET", "POST"],
+          name="organizer_email_attendees"),
+]

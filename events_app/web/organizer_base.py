@@ -1,0 +1,75 @@
+"""Helpers shared by the organizer route modules: rendering, event lookup, form input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from events_app.models import Event
+from events_app.services import access
+from events_app.web.auth import organizer_of, pop_flashes
+from events_app.web.resources import render
+
+NOT_FOUND = "We could not find that event among the events you manage."
+
+
+def page(request: Request, template: str, context: dict[str, Any] | None = None,
+         status_code: int = 200) -> Response:
+    """Render an organizer page with the signed-in account and pending flash messages."""
+    me = organizer_of(request)
+    ctx = {"me": me, "is_admin": access.is_admin(me), "flashes": pop_flashes(request),
+           **(context or {})}
+    response = render(request, template, ctx, status_code=status_code)
+    # Attendee data must not linger in shared or browser caches.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def event_or_404(session: Session, request: Request, for_update: bool = False) -> Event:
+    """The event named in the URL, if the signed-in organizer may manage it; else 404."""
+    event = access.get_event(session, organizer_of(request), request.path_params["slug"],
+                             for_update=for_update)
+    if event is None:
+        raise HTTPException(404, NOT_FOUND)
+    return event
+
+
+def form_strings(form: FormData) -> dict[str, str]:
+    """Text fields of a posted form (the last value wins for repeated names)."""
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def wants_json(request: Request) -> bool:
+    """The small check-in script asks for JSON; plain form posts get a redirect."""
+    return "application/json" in request.headers.get("accept", "")
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def json_error(message: str, status_code: int) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": message}, status_code=status_code)
+
+
+def int_param(request: Request, name: str, default: int = 1) -> int:
+    raw = request.query_params.get(name, str(default))
+    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+        raise HTTPException(400, f"'{name}' must be a whole number from 1.")
+    return int(raw)
+
+
+MAX_DB_ID = 2**31 - 1  # PostgreSQL INTEGER; a larger id in a URL must be a 404, not a 500
+
+
+def path_id(request: Request, name: str) -> int:
+    """A numeric id from the URL that can exist in the database, else 404."""
+    value = request.path_params[name]
+    if not 0 < value <= MAX_DB_ID:
+        raise HTTPException(404, "There is nothing at this address.")
+    return int(value)

@@ -1,0 +1,87 @@
+"""Helpers for organizer tests: accounts, signing in through the real login form, RSVP rows.
+
+Import the `cheap_passwords` fixture into a test module to make argon2 fast there: the
+production parameters cost ~100 ms per hash, which would dominate a suite that signs in
+hundreds of times. Verification reads the parameters from each hash, so nothing else changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+
+from events_app.db import write_session
+from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
+from events_app.services import auth, organizers
+
+PASSWORD = "correct horse battery staple"
+_CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def cheap_passwords() -> Iterator[None]:
+    previous = auth.use_hasher(PasswordHasher.from_parameters(CHEAPEST))
+    yield
+    auth.use_hasher(previous)
+
+
+def make_organizer(email: str, name: str | None = None, admin: bool = False,
+                   password: str = PASSWORD) -> Organizer:
+    with write_session() as session:
+        return organizers.create_organizer(session, email=email, name=name or email.split("@")[0],
+                                           password=password, admin=admin)
+
+
+def csrf_token(client: Any, path: str = "/organizer/login") -> str:
+    """The hidden CSRF field of a page (fetching it also sets the csrftoken cookie)."""
+    r = client.get(path)
+    match = _CSRF_RE.search(r.text)
+    assert match, f"no CSRF field on {path} ({r.status_code})"
+    return match.group(1)
+
+
+def login(client: Any, email: str, password: str = PASSWORD, next_url: str = "") -> Any:
+    token = csrf_token(client)
+    data = {"csrf_token": token, "email": email, "password": password}
+    if next_url:
+        data["next"] = next_url
+    return client.post("/organizer/login", data=data, follow_redirects=False)
+
+
+def post(client: Any, path: str, data: dict[str, Any] | None = None, token: str | None = None,
+         **kwargs: Any) -> Any:
+    """POST a form with a valid CSRF token (taken from the login page unless given)."""
+    token = token or csrf_token(client)
+    kwargs.setdefault("follow_redirects", False)
+    return client.post(path, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+def make_rsvp(event: Event, name: str, email: str, guests: int = 0,
+              status: str = RsvpStatus.CONFIRMED.value, **fields: Any) -> Rsvp:
+    """Store an RSVP row directly (the public RSVP form is tested in its own module)."""
+    now = utcnow()
+    fields.setdefault("waitlisted_at", now if status == RsvpStatus.WAITLISTED.value else None)
+    fields.setdefault("cancelled_at", now if status == RsvpStatus.CANCELLED.value else None)
+    with write_session() as session:
+        row = Rsvp(event_id=event.id, name=name, email=email.lower(), guests=guests,
+                   status=status, **fields)
+        session.add(row)
+        session.flush()
+        session.refresh(row)
+    return row
+
+
+def field_error(html: str, field: str) -> str | None:
+    """The message shown next to a form field, if any."""
+    match = re.search(rf'<p class="field-error" id="f-{field}-error">([^<]*)</p>', html)
+    return match.group(1) if match else None
+
+
+def input_value(html: str, field: str) -> str | None:
+    match = re.search(rf'<input id="f-{field}" name="{field}" type="[^"]+" value="([^"]*)"', html)
+    return match.group(1) if match else None

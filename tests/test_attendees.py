@@ -1,0 +1,386 @@
+"""Attendee lists: counts, search and sort, door check-in, and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from events_app.db import read_session, write_session
+from events_app.models import AuditLog, Event, Organizer, Outbox, Rsvp, utcnow
+from events_app.services import attendees
+from tests.factories import make_event
+from tests.organizer_support import (
+    cheap_passwords,  # noqa: F401 - fixture
+    csrf_token,
+    field_error,
+    login,
+    make_organizer,
+    make_rsvp,
+    post,
+)
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+
+
+@pytest.fixture
+def owner(db_url: str) -> Organizer:
+    return make_organizer("owner@example.org", "Olga Owner")
+
+
+@pytest.fixture
+def event(owner: Organizer) -> Event:
+    return make_event(owner_id=owner.id, capacity=10, title="Budget town hall")
+
+
+def _names(rows: list[attendees.AttendeeRow]) -> list[str]:
+    return [r.rsvp.name for r in rows]
+
+
+def _list(event: Event, **query: object) -> list[str]:
+    with read_session() as s:
+        return _names(attendees.list_attendees(s, event, attendees.AttendeeQuery(**query)))
+
+
+# --- list, counts, search, sort --------------------------------------------------------------
+
+def test_counts_search_sort_and_filters(event: Event) -> None:
+    now = utcnow()
+    make_rsvp(event, "Zoe Zhang", "zoe@example.org", guests=2, phone="+1 555 0100",
+              created_at=now - timedelta(hours=3))
+    make_rsvp(event, "adam Abbott", "adam@example.org", created_at=now - timedelta(hours=1))
+    make_rsvp(event, "Wendy Wait", "wendy@example.org", guests=1, status="waitlisted",
+              created_at=now - timedelta(minutes=30))
+    make_rsvp(event, "Walt Wait", "walt@example.org", status="waitlisted",
+              created_at=now - timedelta(minutes=20))
+    make_rsvp(event, "Carl Cancel", "carl@example.org", status="cancelled")
+    make_rsvp(event, "Hana 100%_match", "hana@example.org", checked_in_at=now)
+
+    with read_session() as s:
+        c = attendees.counts(s, event)
+        rows = attendees.list_attendees(s, event, attendees.AttendeeQuery(sort="status"))
+    assert (c.confirmed_parties, c.confirmed_seats) == (3, 5)
+    assert (c.waitlisted_parties, c.waitlisted_seats) == (2, 3)
+    assert (c.cancelled_parties, c.checked_in_parties, c.checked_in_seats) == (1, 1, 1)
+    assert _names(rows) == ["adam Abbott", "Hana 100%_match", "Zoe Zhang", "Wendy Wait",
+                            "Walt Wait", "Carl Cancel"]
+    assert [r.waitlist_position for r in rows] == [None, None, None, 1, 2, None]
+
+    assert _list(event) == ["adam Abbott", "Carl Cancel", "Hana 100%_match", "Walt Wait",
+                            "Wendy Wait", "Zoe Zhang"]  # by name, case-insensitive
+    assert _list(event, sort="name", descending=True)[0] == "Zoe Zhang"
+    assert _list(event, sort="rsvp")[:3] == ["Zoe Zhang", "adam Abbott", "Wendy Wait"]
+    assert _list(event, sort="guests", descending=True)[:2] == ["Zoe Zhang", "Wendy Wait"]
+    assert _list(event, sort="checked_in")[-1] == "Hana 100%_match"
+    assert _list(event, q="WAIT") == ["Walt Wait", "Wendy Wait"]
+    assert _list(event, q="555 0100") == ["Zoe Zhang"]  # phone
+    assert _list(event, q="adam@") == ["adam Abbott"]  # e-mail
+    assert _list(event, q="%") == ["Hana 100%_match"]  # wildcards are literal
+    assert _list(event, q="_") == ["Hana 100%_match"]
+    assert _list(event, status="waitlisted") == ["Walt Wait", "Wendy Wait"]
+    assert _list(event, status="here") == ["Hana 100%_match"]
+    assert _list(event, status="not_here") == ["adam Abbott", "Zoe Zhang"]
+
+
+def test_attendee_page_shows_contacts_counts_and_rejects_bad_sort(client, event: Event) -> None:
+    make_rsvp(event, "Ann <b>Bold</b>", "ann@example.org", guests=1, phone="555-0101",
+              comment="Wheelchair access please")
+    make_rsvp(event, "Walt", "walt@example.org", status="waitlisted")
+    login(client, "owner@example.org")
+    page = client.get(f"/organizer/events/{event.slug}/attendees")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "ann@example.org" in page.text and "555-0101" in page.text
+    assert "Ann &lt;b&gt;Bold&lt;/b&gt;" in page.text  # autoescaped
+    assert "Wheelchair access please" in page.text
+    assert re.search(r'data-count="confirmed_seats">2<', page.text)
+    assert re.search(r'data-count="waitlisted_parties">1<', page.text)
+    found = client.get(f"/organizer/events/{event.slug}/attendees?q=walt&status=waitlisted")
+    assert "walt@example.org" in found.text and "ann@example.org" not in found.text
+    assert client.get(f"/organizer/events/{event.slug}/attendees?sort=email").status_code == 400
+    assert client.get(f"/organizer/events/{event.slug}/attendees?status=vip").status_code == 400
+    assert client.get(f"/organizer/events/{event.slug}/attendees?q={'x' * 201}").status_code \
+        == 400
+
+
+def test_attendee_emails_never_reach_public_pages(client, event: Event) -> None:
+    make_rsvp(event, "Private Person", "private.person@example.org", phone="555-0199")
+    html = client.get(f"/events/{event.slug}").text + client.get("/events").text
+    assert "private.person@example.org" not in html and "555-0199" not in html
+
+
+# --- check-in --------------------------------------------------------------------------------
+
+def test_check_in_and_undo_with_plain_forms(client, event: Event) -> None:
+    ann = make_rsvp(event, "Ann", "ann@example.org", guests=2)
+    login(client, "owner@example.org")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/attendees")
+    url = f"/organizer/events/{event.slug}/attendees/{ann.id}/check-in"
+    r = post(client, url, {"here": "1", "q": "an", "sort": "status"}, token)
+    assert r.status_code == 303
+    assert r.headers["location"] == \
+        f"/organizer/events/{event.slug}/attendees?q=an&sort=status#rsvp-{ann.id}"
+    page = client.get(r.headers["location"])
+    assert "Ann is checked in." in page.text
+    assert re.search(r'data-count="checked_in_seats">3<', page.text)
+    assert "Undo check-in" in page.text
+    with read_session() as s:
+        first_time = s.get(Rsvp, ann.id).checked_in_at
+    assert first_time is not None
+
+    # A second tap (another phone at the door) keeps the first arrival time.
+    post(client, url, {"here": "1"}, token)
+    with read_session() as s:
+        assert s.get(Rsvp, ann.id).checked_in_at == first_time
+
+    post(client, url, {"here": "0"}, token)
+    with read_session() as s:
+        assert s.get(Rsvp, ann.id).checked_in_at is None
+        actions = s.exec(select(AuditLog.action).where(AuditLog.entity_type == "rsvp")
+                         .order_by(AuditLog.id)).all()
+    assert actions == ["rsvp.check_in", "rsvp.undo_check_in"]
+
+
+def test_check_in_answers_json_for_the_script(client, event: Event) -> None:
+    ann = make_rsvp(event, "Ann", "ann@example.org", guests=1)
+    make_rsvp(event, "Ben", "ben@example.org")
+    walt = make_rsvp(event, "Walt", "walt@example.org", status="waitlisted")
+    login(client, "owner@example.org")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/attendees")
+    base = f"/organizer/events/{event.slug}/attendees"
+    r = post(client, f"{base}/{ann.id}/check-in", {"here": "1"}, token,
+             headers={"accept": "application/json"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["ok"] and body["here"] and re.fullmatch(r"\d\d:\d\d", body["checked_in_at"])
+    assert body["counts"]["checked_in_seats"] == 2
+    assert body["counts"]["checked_in_parties"] == 1
+    assert body["counts"]["confirmed_seats"] == 3
+
+    refused = post(client, f"{base}/{walt.id}/check-in", {"here": "1"}, token,
+                   headers={"accept": "application/json"})
+    assert refused.status_code == 409
+    assert "waitlisted, not confirmed" in refused.json()["error"]
+    with read_session() as s:
+        assert s.get(Rsvp, walt.id).checked_in_at is None
+    missing = post(client, f"{base}/999999/check-in", {"here": "1"}, token,
+                   headers={"accept": "application/json"})
+    assert missing.status_code == 404
+
+
+def test_door_page_has_one_button_per_confirmed_party(client, event: Event) -> None:
+    make_rsvp(event, "Ann", "ann@example.org")
+    make_rsvp(event, "Walt", "walt@example.org", status="waitlisted")
+    make_rsvp(event, "Carl", "carl@example.org", status="cancelled")
+    login(client, "owner@example.org")
+    html = client.get(f"/organizer/events/{event.slug}/attendees").text
+    assert html.count('aria-label="Check in ') == 1
+    assert 'aria-label="Check in Ann"' in html
+    assert "organizer.js" in html  # the optional enhancement
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+HOSTILE = [
+    ('Ann "The Hammer" O\'Neil', "ann@example.org", "", ""),
+    ("Smith, John", "john@example.org", "", "Line one\nLine two, with comma"),
+    ("=HYPERLINK(\"http://evil.example\",\"click\")", "evil1@example.org", "", ""),
+    ("+1+2", "evil2@example.org", "+1 555 0100", ""),
+    ("-2+3", "evil3@example.org", "", "@SUM(A1:A9)"),
+    ("@cmd", "evil4@example.org", "", ""),
+    ("\t=1+1", "evil5@example.org", "", ""),
+    ("\r=1+1", "evil6@example.org", "", ""),
+    ("李小龍", "li@example.org", "", "素食"),
+    ("محمد الأحمد", "mohammed@example.org", "", ""),
+    ("Zoë Ørsted 🎉", "zoe@example.org", "", "emoji ✊🏽"),
+]
+
+
+def _parse_csv(raw: bytes) -> list[dict[str, str]]:
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 BOM for spreadsheet apps"
+    text = raw.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def test_csv_round_trips_hostile_values_and_neutralises_formulas(client, event: Event) -> None:
+    for name, email, phone, comment in HOSTILE:
+        make_rsvp(event, name, email, phone=phone, comment=comment)
+    make_rsvp(event, "Walt", "walt@example.org", status="waitlisted", guests=2)
+    login(client, "owner@example.org")
+    r = client.get(f"/organizer/events/{event.slug}/attendees.csv")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"].startswith(
+        f'attachment; filename="{event.slug}-attendees-')
+    assert r.headers["cache-control"] == "no-store"
+    rows = _parse_csv(r.content)
+    assert list(rows[0].keys()) == attendees.CSV_HEADER
+    by_email = {row["Email"]: row for row in rows}
+    assert len(rows) == len(HOSTILE) + 1
+
+    for name, email, phone, comment in HOSTILE:
+        row = by_email[email]
+        dangerous = name[:1] in "=+-@\t\r"
+        assert row["Name"] == ("'" + name if dangerous else name), name
+        assert row["Phone"] == ("'" + phone if phone.startswith("+") else phone)
+        assert row["Comment"] == ("'" + comment if comment.startswith("@") else comment)
+        assert row["Status"] == "confirmed" and row["Guests"] == "0" and row["Party size"] == "1"
+    # No cell a spreadsheet would evaluate.
+    for row in rows:
+        for value in row.values():
+            assert value[:1] not in ("=", "+", "-", "@", "\t", "\r"), value
+    walt = by_email["walt@example.org"]
+    assert (walt["Status"], walt["Waitlist position"], walt["Party size"]) == \
+        ("waitlisted", "1", "3")
+    with read_session() as s:
+        assert s.exec(select(AuditLog.action).where(AuditLog.entity_type == "event",
+                                                    AuditLog.entity_id == event.id)).all() == \
+            ["event.export_csv"]
+
+
+def test_csv_times_are_in_the_event_timezone(owner: Organizer) -> None:
+    event = make_event(owner_id=owner.id, timezone="Asia/Tokyo")
+    arrived = utcnow().replace(hour=1, minute=5, second=0, microsecond=0)
+    make_rsvp(event, "Ken", "ken@example.org", created_at=arrived, checked_in_at=arrived)
+    with read_session() as s:
+        rows = _parse_csv(attendees.export_csv(s, event).encode("utf-8"))
+    assert rows[0]["Checked in"] == arrived.astimezone(event.tz).strftime("%Y-%m-%d %H:%M")
+    assert rows[0]["Checked in"].endswith("10:05")  # UTC+9
+
+
+def test_safe_cell_only_touches_dangerous_prefixes() -> None:
+    assert attendees.safe_cell("=1") == "'=1"
+    assert attendees.safe_cell("a=1") == "a=1"
+    assert attendees.safe_cell(None) == ""
+    assert attendees.safe_cell(3) == "3"
+    assert attendees.safe_cell("-") == "'-"
+    assert attendees.safe_cell("") == ""
+
+
+def test_empty_event_exports_just_the_header(client, event: Event) -> None:
+    login(client, "owner@example.org")
+    rows = _parse_csv(client.get(f"/organizer/events/{event.slug}/attendees.csv").content)
+    assert rows == []
+
+
+def test_check_in_needs_the_event_in_the_url_to_match(db_url: str, event: Event) -> None:
+    other = make_event(title="Other")
+    stranger = make_rsvp(other, "Stranger", "stranger@example.org")
+    with write_session() as s:
+        actor = s.exec(select(Organizer)).first()
+        assert attendees.set_checked_in(s, actor, event, stranger.id, True) is None
+
+
+# --- moving, removing, e-mailing -------------------------------------------------------------
+
+def _statuses(event: Event) -> dict[str, str]:
+    with read_session() as s:
+        return dict(s.exec(select(Rsvp.name, Rsvp.status).where(Rsvp.event_id == event.id))
+                    .all())
+
+
+def _mail_to(kind: str | None = None) -> list[str]:
+    with read_session() as s:
+        stmt = select(Outbox.to_addr).order_by(Outbox.id)
+        if kind:
+            stmt = stmt.where(Outbox.kind == kind)
+        return list(s.exec(stmt).all())
+
+
+def test_move_waitlisted_to_confirmed_warns_before_overfilling(client, owner) -> None:
+    event = make_event(owner_id=owner.id, capacity=3)
+    make_rsvp(event, "Ann", "ann@example.org", guests=1)
+    wes = make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
+    xia = make_rsvp(event, "Xia", "xia@example.org", guests=1, status="waitlisted")
+    login(client, "owner@example.org")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/attendees")
+    base = f"/organizer/events/{event.slug}/attendees"
+
+    r = post(client, f"{base}/{wes.id}/confirm", {"q": "w"}, token)  # fits: no question
+    assert r.status_code == 303 and r.headers["location"] == f"{base}?q=w#rsvp-{wes.id}"
+    assert "Wes is confirmed and was e-mailed." in client.get(r.headers["location"]).text
+    assert _statuses(event)["Wes"] == "confirmed"
+
+    warn = post(client, f"{base}/{xia.id}/confirm", {}, token)  # 3 + 2 > 3
+    assert warn.status_code == 200
+    assert "This goes over capacity." in warn.text and "which makes 5" in warn.text
+    assert _statuses(event)["Xia"] == "waitlisted"
+    r = post(client, f"{base}/{xia.id}/confirm", {"override": "1"}, token)
+    assert "now over its capacity" in client.get(r.headers["location"]).text
+    assert _statuses(event)["Xia"] == "confirmed"
+    assert _mail_to() == ["wes@example.org", "xia@example.org"]
+
+    again = post(client, f"{base}/{xia.id}/confirm", {"override": "1"}, token)
+    assert "Xia is not on the waitlist." in client.get(again.headers["location"]).text
+    with read_session() as s:
+        assert s.exec(select(AuditLog.detail).where(AuditLog.action == "rsvp.force_confirm")
+                      .order_by(AuditLog.id)).all() == ["Wes, 1 seat(s)",
+                                                         "Xia, 2 seat(s), over capacity"]
+
+
+def test_remove_asks_first_then_promotes_the_waitlist(client, owner) -> None:
+    event = make_event(owner_id=owner.id, capacity=2)
+    ann = make_rsvp(event, "Ann", "ann@example.org", guests=1)
+    make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
+    ben = make_rsvp(event, "Ben", "ben@example.org", status="waitlisted")
+    login(client, "owner@example.org")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/attendees")
+    base = f"/organizer/events/{event.slug}/attendees"
+
+    ask = post(client, f"{base}/{ann.id}/remove", {}, token)
+    assert ask.status_code == 200 and "Remove Ann's RSVP?" in ask.text
+    assert _statuses(event)["Ann"] == "confirmed"
+
+    r = post(client, f"{base}/{ann.id}/remove", {"confirm": "1", "notify": "1"}, token)
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "Ann&#39;s RSVP was cancelled." in page and "Wes, Ben" in page
+    assert _statuses(event) == {"Ann": "cancelled", "Wes": "confirmed", "Ben": "confirmed"}
+    assert "ann@example.org" in _mail_to()
+    assert {"wes@example.org", "ben@example.org"} <= set(_mail_to())
+
+    before = _mail_to()
+    post(client, f"{base}/{ben.id}/remove", {"confirm": "1"}, token)  # without an e-mail
+    assert _statuses(event)["Ben"] == "cancelled"
+    assert _mail_to() == before
+    with read_session() as s:
+        details = s.exec(select(AuditLog.detail).where(AuditLog.action == "rsvp.remove")
+                         .order_by(AuditLog.id)).all()
+    assert details[0] == ("Ann (confirmed); e-mailed: yes; confirmed from the waitlist: "
+                          "Wes, Ben")
+    assert details[1] == "Ben (confirmed); e-mailed: no"
+
+
+def test_email_confirmed_attendees(client, owner) -> None:
+    event = make_event(owner_id=owner.id, title="Budget hearing")
+    make_rsvp(event, "Ann", "ann@example.org")
+    make_rsvp(event, "Bob", "bob@example.org", guests=2)
+    make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
+    make_rsvp(event, "Cat", "cat@example.org", status="cancelled")
+    login(client, "owner@example.org")
+    url = f"/organizer/events/{event.slug}/email"
+    form = client.get(url)
+    assert "Goes to the 2 confirmed RSVPs" in form.text
+    token = csrf_token(client, url)
+
+    bad = post(client, url, {"subject": "", "body": "Bring ID <please>"}, token)
+    assert bad.status_code == 422
+    assert field_error(bad.text, "subject") == "This field is required."
+    assert "Bring ID &lt;please&gt;</textarea>" in bad.text
+    assert _mail_to() == []
+
+    r = post(client, url, {"subject": "Room change", "body": "We moved to Room 4B."}, token)
+    assert r.status_code == 303
+    assert "on its way to 2 confirmed attendees" in client.get(r.headers["location"]).text
+    with read_session() as s:
+        mails = s.exec(select(Outbox).order_by(Outbox.to_addr)).all()
+    assert [m.to_addr for m in mails] == ["ann@example.org", "bob@example.org"]
+    assert all(m.subject == "Room change" and "We moved to Room 4B." in m.body_text
+               for m in mails)
+    with read_session() as s:
+        assert s.exec(select(AuditLog.detail).where(
+            AuditLog.action == "event.email_attendees")).one() == "2 recipient(s): Room change"

@@ -1,0 +1,318 @@
+"""Organizer sign-in: hashing, the session cookie, throttling, no enumeration, redirects, CLI."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from starlette.testclient import TestClient
+
+from events_app import cli, settings
+from events_app.db import read_session, write_session
+from events_app.models import Organizer, ThrottleHit
+from events_app.services import auth
+from events_app.web.app import create_app
+from events_app.web.auth import safe_next
+from tests.organizer_support import (
+    PASSWORD,
+    cheap_passwords,  # noqa: F401 - fixture
+    csrf_token,
+    login,
+    make_organizer,
+    post,
+)
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+
+
+def _error_banner(html: str) -> str:
+    start = html.index('id="login-error">') + len('id="login-error">')
+    return html[start:html.index("</div>", start)]
+
+
+# --- hashing ---------------------------------------------------------------------------------
+
+def test_production_hasher_is_argon2id_with_rfc9106_parameters() -> None:
+    cheap = auth.use_hasher(auth.PasswordHasher())  # the module default, restored below
+    try:
+        stored = auth.hash_password(PASSWORD)
+    finally:
+        auth.use_hasher(cheap)
+    assert stored.startswith("$argon2id$")
+    assert "m=65536,t=3,p=4" in stored
+    assert PASSWORD not in stored
+    assert auth.verify_password(stored, PASSWORD)
+    assert not auth.verify_password(stored, PASSWORD + "x")
+    assert not auth.verify_password("not-a-hash", PASSWORD)
+
+
+def test_weak_parameters_are_upgraded_on_next_login(db_url: str) -> None:
+    make_organizer("ada@example.org")  # hashed with the cheap test profile
+    strong = auth.PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1)
+    previous = auth.use_hasher(strong)
+    try:
+        with write_session() as s:
+            result = auth.authenticate(s, "ada@example.org", PASSWORD, "10.0.0.1")
+        assert result.outcome == auth.LoginOutcome.OK
+        with read_session() as s:
+            stored = s.exec(auth.select(Organizer)).one().password_hash
+        assert "m=1024,t=2,p=1" in stored
+        assert auth.verify_password(stored, PASSWORD)
+    finally:
+        auth.use_hasher(previous)
+
+
+# --- logging in ------------------------------------------------------------------------------
+
+def test_login_sets_a_signed_httponly_lax_cookie_and_redirects_back(client) -> None:
+    make_organizer("ada@example.org")
+    assert client.get("/organizer/", follow_redirects=False).headers["location"] == \
+        "/organizer/login?next=%2Forganizer%2F"
+    r = login(client, "ADA@example.org ", next_url="/organizer/account")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/organizer/account"
+    cookie = next(c for c in r.headers.get_list("set-cookie")
+                  if c.startswith("organizer_session="))
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert "secure" not in cookie.lower()  # BASE_URL is http in tests
+    assert f"Max-Age={settings.SESSION_MAX_AGE}" in cookie
+    assert PASSWORD not in cookie and "ada@example.org" not in cookie
+    page = client.get("/organizer/account")
+    assert page.status_code == 200 and "ada@example.org" in page.text
+    with read_session() as s:
+        assert s.exec(auth.select(Organizer)).one().last_login_at is not None
+
+
+def test_cookie_is_secure_when_the_site_is_https(db_url: str, monkeypatch) -> None:
+    monkeypatch.setattr(settings, "HTTPS", True)
+    make_organizer("ada@example.org")
+    with TestClient(create_app(), base_url="https://testserver") as c:
+        r = login(c, "ada@example.org")
+    cookie = next(c for c in r.headers.get_list("set-cookie")
+                  if c.startswith("organizer_session="))
+    assert "secure" in cookie.lower()
+
+
+def test_forged_cookie_is_not_a_session(client) -> None:
+    """The cookie is readable base64 JSON, but changing it breaks the signature."""
+    make_organizer("ada@example.org")
+    make_organizer("boss@example.org", admin=True)
+    login(client, "ada@example.org")
+    payload, _, signature = client.cookies.get("organizer_session").partition(".")
+    data = json.loads(base64.b64decode(payload))
+    assert data["organizer"]["id"] == 1
+    data["organizer"]["id"] = 2  # try to become the admin
+    forged = base64.b64encode(json.dumps(data).encode()).decode() + "." + signature
+    client.cookies.clear()
+    client.cookies.set("organizer_session", forged)
+    r = client.get("/organizer/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/organizer/login")
+
+
+def test_login_requires_csrf_token(client) -> None:
+    make_organizer("ada@example.org")
+    client.get("/organizer/login")
+    r = client.post("/organizer/login", data={"email": "ada@example.org", "password": PASSWORD},
+                    follow_redirects=False)
+    assert r.status_code == 403
+    assert "organizer_session" not in client.cookies
+
+
+def test_empty_fields_are_a_form_error(client) -> None:
+    r = post(client, "/organizer/login", {"email": "", "password": ""})
+    assert r.status_code == 422
+    assert "Enter your e-mail and password." in r.text
+
+
+def test_already_signed_in_visitor_skips_the_login_form(client) -> None:
+    make_organizer("ada@example.org")
+    login(client, "ada@example.org")
+    r = client.get("/organizer/login?next=/organizer/account", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/organizer/account"
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
+    "http:/evil.example", "/organizer/\nSet-Cookie: x", " /organizer/", "",
+])
+def test_next_must_be_a_local_path(target: str) -> None:
+    assert safe_next(target) == "/organizer/"
+
+
+def test_next_keeps_local_paths_with_queries() -> None:
+    path = "/organizer/events/town-hall/attendees?q=ann&sort=status"
+    assert safe_next(path) == path
+
+
+def test_open_redirect_through_login_is_refused(client) -> None:
+    make_organizer("ada@example.org")
+    r = login(client, "ada@example.org", next_url="//evil.example/phish")
+    assert r.status_code == 303 and r.headers["location"] == "/organizer/"
+
+
+# --- no enumeration --------------------------------------------------------------------------
+
+def test_unknown_email_and_wrong_password_look_the_same(client, monkeypatch) -> None:
+    make_organizer("ada@example.org")
+    make_organizer("gone@example.org")
+    with write_session() as s:
+        s.exec(update(Organizer).where(Organizer.email == "gone@example.org")
+               .values(is_active=False))
+    verifications: list[str] = []
+    real_verify = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password",
+                        lambda h, p: verifications.append(h) or real_verify(h, p))
+
+    answers = []
+    for email, password in [("ada@example.org", "wrong password!"),
+                            ("nobody@example.org", "wrong password!"),
+                            ("gone@example.org", PASSWORD)]:
+        verifications.clear()
+        r = login(client, email, password)
+        answers.append((r.status_code, _error_banner(r.text)))
+        # Same work in every case: exactly one argon2 verification.
+        assert len(verifications) == 1, email
+        assert verifications[0].startswith("$argon2id$")
+        assert f'value="{email}"' in r.text  # the e-mail is kept
+        assert password not in r.text  # the password never is
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0] == (422, auth.LOGIN_FAILED_MESSAGE)
+
+
+# --- throttling ------------------------------------------------------------------------------
+
+def test_login_is_throttled_after_repeated_failures(client) -> None:
+    make_organizer("ada@example.org")
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        assert login(client, "ada@example.org", "guess guess guess").status_code == 422
+    # Now even the right password is refused, with a clear message.
+    r = login(client, "ada@example.org")
+    assert r.status_code == 429
+    assert "Too many failed sign-in attempts" in r.text
+    assert "organizer_session" not in client.cookies
+    # An unknown e-mail is throttled the same way: the limit does not reveal accounts.
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        login(client, "nobody@example.org", "guess guess guess")
+    assert login(client, "nobody@example.org", "x").status_code == 429
+
+    # Once the window has passed the account can sign in again.
+    with write_session() as s:
+        s.exec(update(ThrottleHit).values(at=ThrottleHit.at - timedelta(minutes=16)))
+    r = login(client, "ada@example.org")
+    assert r.status_code == 303
+
+
+def test_success_resets_the_account_counter(db_url: str) -> None:
+    make_organizer("ada@example.org")
+    with write_session() as s:
+        for _ in range(settings.LOGIN_MAX_FAILURES - 1):
+            auth.authenticate(s, "ada@example.org", "nope nope nope", "10.0.0.1")
+    with write_session() as s:
+        assert auth.authenticate(s, "ada@example.org", PASSWORD, "10.0.0.1").organizer
+    with write_session() as s:
+        for _ in range(settings.LOGIN_MAX_FAILURES - 1):
+            auth.authenticate(s, "ada@example.org", "nope nope nope", "10.0.0.2")
+        result = auth.authenticate(s, "ada@example.org", PASSWORD, "10.0.0.2")
+    assert result.outcome == auth.LoginOutcome.OK
+
+
+def test_one_ip_guessing_many_accounts_is_throttled(db_url: str) -> None:
+    make_organizer("ada@example.org")
+    limit = settings.LOGIN_MAX_FAILURES * auth.IP_FAILURE_FACTOR
+    with write_session() as s:
+        for i in range(limit):
+            r = auth.authenticate(s, f"user{i}@example.org", "guess guess", "203.0.113.9")
+            assert r.outcome == auth.LoginOutcome.FAILED
+        blocked = auth.authenticate(s, "ada@example.org", PASSWORD, "203.0.113.9")
+        other_ip = auth.authenticate(s, "ada@example.org", PASSWORD, "198.51.100.7")
+    assert blocked.outcome == auth.LoginOutcome.THROTTLED
+    assert other_ip.outcome == auth.LoginOutcome.OK
+
+
+# --- sessions end when they should ------------------------------------------------------------
+
+def test_logout_needs_post_with_csrf_and_ends_the_session(client) -> None:
+    make_organizer("ada@example.org")
+    login(client, "ada@example.org")
+    assert client.get("/organizer/logout").status_code == 405
+    assert client.post("/organizer/logout", follow_redirects=False).status_code == 403
+    assert client.get("/organizer/", follow_redirects=False).status_code == 200
+    token = csrf_token(client, "/organizer/")
+    r = post(client, "/organizer/logout", token=token)
+    assert r.status_code == 303
+    assert client.get("/organizer/", follow_redirects=False).status_code == 303
+
+
+def test_deactivating_an_account_ends_its_sessions(client) -> None:
+    make_organizer("ada@example.org")
+    login(client, "ada@example.org")
+    assert client.get("/organizer/", follow_redirects=False).status_code == 200
+    with write_session() as s:
+        s.exec(update(Organizer).values(is_active=False))
+    assert client.get("/organizer/", follow_redirects=False).status_code == 303
+
+
+def test_changing_the_password_signs_out_other_devices(db_url: str) -> None:
+    make_organizer("ada@example.org")
+    with TestClient(create_app()) as laptop, TestClient(create_app()) as phone:
+        login(laptop, "ada@example.org")
+        login(phone, "ada@example.org")
+        token = csrf_token(laptop, "/organizer/account")
+        bad = post(laptop, "/organizer/account", {
+            "current_password": "not it at all", "new_password": "short",
+            "confirm_password": "short"}, token)
+        assert bad.status_code == 422
+        assert "That is not your current password." in bad.text
+        assert "Use at least 10 characters." in bad.text
+        new = "a much longer new passphrase"
+        r = post(laptop, "/organizer/account", {
+            "current_password": PASSWORD, "new_password": new, "confirm_password": new}, token)
+        assert r.status_code == 303
+        assert laptop.get("/organizer/", follow_redirects=False).status_code == 200
+        assert phone.get("/organizer/", follow_redirects=False).status_code == 303
+        assert login(phone, "ada@example.org").status_code == 422
+        assert login(phone, "ada@example.org", new).status_code == 303
+
+
+# --- command line ----------------------------------------------------------------------------
+
+def test_cli_creates_an_admin_from_stdin(db_url: str, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    code = cli.main(["create-organizer", "--email", "Boss@Example.org", "--name", "Boss",
+                     "--admin", "--password-stdin"])
+    assert code == 0
+    assert "Created admin boss@example.org" in capsys.readouterr().out
+    with write_session() as s:
+        result = auth.authenticate(s, "boss@example.org", "a long enough password", "1.1.1.1")
+    assert result.organizer is not None and result.organizer.role == "admin"
+
+
+def test_cli_prompts_twice_and_refuses_mismatch(db_url: str, monkeypatch, capsys) -> None:
+    answers = iter(["first password 1", "second password 2"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert cli.main(["create-organizer", "--email", "a@example.org", "--name", "A"]) == 1
+    assert "not the same" in capsys.readouterr().err
+    answers = iter(["same password 123", "same password 123"])
+    assert cli.main(["create-organizer", "--email", "a@example.org", "--name", "A"]) == 0
+    with read_session() as s:
+        assert s.exec(auth.select(Organizer)).one().role == "organizer"
+
+
+def test_cli_reports_bad_input(db_url: str, monkeypatch, capsys) -> None:
+    make_organizer("taken@example.org")
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert cli.main(["create-organizer", "--email", "new@example.org", "--name", "N",
+                     "--password-stdin"]) == 1
+    assert "password: Use at least 10 characters." in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("long enough password\n"))
+    assert cli.main(["create-organizer", "--email", "taken@example.org", "--name", "N",
+                     "--password-stdin"]) == 1
+    assert "already an organizer" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("long enough password\n"))
+    assert cli.main(["create-organizer", "--email", "not-an-email", "--name", "N",
+                     "--password-stdin"]) == 1
+    assert "email: Enter an e-mail address" in capsys.readouterr().err

@@ -1,0 +1,411 @@
+"""Creating and editing events: validation, SEQUENCE bumps, capacity, duplicate, cancel, audit."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from events_app.db import read_session, write_session
+from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox, Rsvp, utcnow
+from events_app.services import event_admin
+from events_app.services.event_form import form_values, parse_event_form
+from events_app.services.forms import FormError
+from tests.factories import make_event
+from tests.organizer_support import (
+    cheap_passwords,  # noqa: F401 - fixture
+    csrf_token,
+    field_error,
+    input_value,
+    login,
+    make_organizer,
+    make_rsvp,
+    post,
+)
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+
+
+def _form(**overrides: str) -> dict[str, str]:
+    values = {
+        "title": "Airport protest", "summary": "Stand with travellers", "description": "",
+        "category": "protest", "timezone": "America/Chicago",
+        "start_date": "2031-06-14", "start_time": "18:00",
+        "end_date": "2031-06-14", "end_time": "20:30",
+        "venue_name": "O'Hare Terminal 5", "city": "Chicago", "capacity": "",
+        "max_guests": "4", "waitlist_enabled": "on",
+    }
+    values.update(overrides)
+    return values
+
+
+def _load(event_id: int | None) -> Event:
+    with read_session() as s:
+        event = s.get(Event, event_id)
+        assert event is not None
+        return event
+
+
+def _edit(actor: Organizer, event: Event, **changes: Any) -> dict[str, Any]:
+    """Submit the edit form with the event's current values plus `changes`."""
+    with read_session() as s:
+        values = form_values(s.get(Event, event.id), event_admin.cohost_emails(s, event))
+    values.update(changes)
+    with write_session() as s:
+        locked = s.get(Event, event.id, with_for_update=True)
+        return event_admin.update_event(s, actor, locked, parse_event_form(values))
+
+
+@pytest.fixture
+def owner(db_url: str) -> Organizer:
+    return make_organizer("owner@example.org", "Olga Owner")
+
+
+# --- the form --------------------------------------------------------------------------------
+
+def test_wall_clock_times_are_stored_as_utc_across_dst() -> None:
+    summer = parse_event_form(_form())
+    assert summer.starts_at == datetime(2031, 6, 14, 23, 0, tzinfo=UTC)  # CDT = UTC-5
+    winter = parse_event_form(_form(start_date="2031-12-14", end_date="2031-12-14"))
+    assert winter.starts_at == datetime(2031, 12, 15, 0, 0, tzinfo=UTC)  # CST = UTC-6
+    assert winter.ends_at - winter.starts_at == timedelta(hours=2, minutes=30)
+
+
+def test_all_day_events_end_at_the_exclusive_next_midnight() -> None:
+    data = parse_event_form(_form(all_day="on", start_time="", end_time="",
+                                  start_date="2031-03-07", end_date="2031-03-09",
+                                  timezone="Europe/Berlin"))
+    assert data.all_day
+    assert data.starts_at == datetime(2031, 3, 6, 23, 0, tzinfo=UTC)
+    assert data.ends_at == datetime(2031, 3, 9, 23, 0, tzinfo=UTC)
+
+
+def test_times_skipped_by_dst_are_refused() -> None:
+    with pytest.raises(FormError) as exc:
+        parse_event_form(_form(start_date="2031-03-09", start_time="02:30",
+                               end_date="2031-03-09", end_time="04:00"))
+    assert "does not exist" in exc.value.errors["start_time"]
+
+
+@pytest.mark.parametrize("overrides,field,message", [
+    ({"end_time": "17:00"}, "end_time", "must end after it starts"),
+    ({"end_date": "2031-06-13", "end_time": "23:00"}, "end_date", "must end after it starts"),
+    ({"timezone": "Mars/Olympus_Mons"}, "timezone", "Choose a timezone"),
+    ({"timezone": "chicago"}, "timezone", "Choose a timezone"),
+    ({"online_url": "javascript:alert(1)"}, "online_url", "https://"),
+    ({"online_url": "www.example.org"}, "online_url", "https://"),
+    ({"latitude": "91", "longitude": "0"}, "latitude", "between -90 and 90"),
+    ({"latitude": "10", "longitude": "-180.5"}, "longitude", "between -180 and 180"),
+    ({"latitude": "41.97"}, "longitude", "both latitude and longitude"),
+    ({"latitude": "north", "longitude": "1"}, "latitude", "decimal number"),
+    ({"capacity": "ten"}, "capacity", "whole number"),
+    ({"capacity": "0"}, "capacity", "from 1 to"),
+    ({"max_guests": "-1"}, "max_guests", "from 0 to 50"),
+    ({"title": "   "}, "title", "required"),
+    ({"title": "x" * 201}, "title", "200 characters"),
+    ({"title": "Two\nlines"}, "title", "one line"),
+    ({"start_date": "2031-02-30"}, "start_date", "does not exist"),
+    ({"start_time": "25:00"}, "start_time", "between 00:00 and 23:59"),
+    ({"start_time": ""}, "start_time", "start time"),
+    ({"category": "party"}, "category", "Choose a category"),
+    ({"cohosts": "friend@example.org, not an address"}, "cohosts", "Not an e-mail"),
+    ({"rsvp_deadline": "2031-06-15T09:00"}, "rsvp_deadline", "before the event ends"),
+    ({"description": "bad \x00 byte"}, "description", "not allowed"),
+])
+def test_form_validation_messages(overrides: dict[str, str], field: str, message: str) -> None:
+    with pytest.raises(FormError) as exc:
+        parse_event_form(_form(**overrides))
+    assert field in exc.value.errors, exc.value.errors
+    assert message in exc.value.errors[field]
+
+
+def test_valid_optional_values_are_parsed() -> None:
+    data = parse_event_form(_form(latitude="41.9773", longitude="-87.9048", capacity="120",
+                                  online_url="https://stream.example.org/live?x=1",
+                                  rsvp_deadline="2031-06-14T12:00", waitlist_enabled=""))
+    assert (data.latitude, data.longitude, data.capacity) == (41.9773, -87.9048, 120)
+    assert data.rsvp_deadline == datetime(2031, 6, 14, 17, 0, tzinfo=UTC)
+    assert data.waitlist_enabled is False
+
+
+# --- slugs -----------------------------------------------------------------------------------
+
+def test_slugs_are_readable_and_unique(owner: Organizer) -> None:
+    assert event_admin.slugify("Café Town-Hall: Budget 2031!") == "cafe-town-hall-budget-2031"
+    assert event_admin.slugify("Митинг у мэрии") == "event"
+    assert len(event_admin.slugify("word " * 50)) <= event_admin.SLUG_MAX
+    slugs = []
+    for _ in range(3):
+        with write_session() as s:
+            slugs.append(event_admin.create_event(s, owner, parse_event_form(_form())).slug)
+    assert slugs == ["airport-protest", "airport-protest-2", "airport-protest-3"]
+
+
+# --- SEQUENCE and updated_at -----------------------------------------------------------------
+
+def test_time_place_and_status_edits_bump_sequence(owner: Organizer) -> None:
+    with write_session() as s:
+        event = event_admin.create_event(s, owner, parse_event_form(_form()))
+    assert event.sequence == 0
+
+    def check(bumped: bool, **changes: Any) -> None:
+        before = _load(event.id)
+        assert _edit(owner, before, **changes)
+        after = _load(event.id)
+        assert after.sequence == before.sequence + (1 if bumped else 0), changes
+        assert after.updated_at > before.updated_at
+
+    check(True, start_time="17:30")
+    check(True, end_date="2031-06-15", end_time="01:00")
+    check(True, timezone="America/New_York")
+    check(True, venue_name="City Hall")
+    check(True, street_address="121 N LaSalle St")
+    check(True, latitude="41.88", longitude="-87.63")
+    check(True, online_url="https://example.org/live")
+    check(False, description="Bring signs.\n\nWear comfortable shoes.")
+    check(False, title="Airport protest (updated)")
+    check(False, capacity="200")
+
+    seq = _load(event.id).sequence
+    for action in (event_admin.publish, event_admin.unpublish, event_admin.publish):
+        with write_session() as s:
+            action(s, owner, s.get(Event, event.id))
+        seq += 1
+        assert _load(event.id).sequence == seq
+    with write_session() as s:
+        event_admin.cancel(s, owner, s.get(Event, event.id), "")
+    assert _load(event.id).sequence == seq + 1
+
+
+def test_saving_without_changes_changes_nothing(owner: Organizer) -> None:
+    with write_session() as s:
+        event = event_admin.create_event(s, owner, parse_event_form(_form()))
+    # Stored with seconds (e.g. seeded): the form shows minutes, which is not a move.
+    odd = make_event(owner_id=owner.id, starts_at=datetime(2031, 5, 1, 12, 0, 42, tzinfo=UTC))
+    for stored in (event, odd):
+        before = _load(stored.id)
+        assert _edit(owner, before) == {}
+        after = _load(stored.id)
+        assert (after.sequence, after.updated_at) == (before.sequence, before.updated_at)
+
+
+# --- capacity --------------------------------------------------------------------------------
+
+def test_capacity_cannot_go_below_confirmed_seats(owner: Organizer) -> None:
+    event = make_event(owner_id=owner.id, capacity=20)
+    make_rsvp(event, "Ann", "ann@example.org", guests=3)  # 4 seats
+    make_rsvp(event, "Ben", "ben@example.org", guests=1)  # 2 seats
+    make_rsvp(event, "Cat", "cat@example.org", guests=4, status="waitlisted")
+    make_rsvp(event, "Dan", "dan@example.org", guests=4, status="cancelled")
+    with pytest.raises(FormError) as exc:
+        _edit(owner, event, capacity="5")
+    assert "6 spots are already confirmed" in exc.value.errors["capacity"]
+    assert _load(event.id).capacity == 20
+    assert _edit(owner, event, capacity="6")["capacity"] == (20, 6)
+    assert _load(event.id).capacity == 6
+
+
+def test_raising_capacity_confirms_the_waitlist_in_order(owner: Organizer) -> None:
+    event = make_event(owner_id=owner.id, capacity=2)
+    make_rsvp(event, "Ann", "ann@example.org", guests=1)
+    now = utcnow()
+    make_rsvp(event, "Wes", "wes@example.org", status="waitlisted", waitlisted_at=now)
+    make_rsvp(event, "Xia", "xia@example.org", guests=2, status="waitlisted",
+              waitlisted_at=now + timedelta(seconds=1))
+    changes = _edit(owner, event, capacity="4")  # room for Wes (1), not for Xia (3)
+    assert changes["confirmed from the waitlist"] == ("", "Wes")
+    with read_session() as s:
+        statuses = dict(s.exec(select(Rsvp.name, Rsvp.status)).all())
+        mails = s.exec(select(Outbox.to_addr)).all()
+    assert statuses == {"Ann": "confirmed", "Wes": "confirmed", "Xia": "waitlisted"}
+    assert mails == ["wes@example.org"]
+    _edit(owner, event, capacity="")  # unlimited: everyone fits
+    with read_session() as s:
+        assert s.exec(select(Rsvp.status).where(Rsvp.name == "Xia")).one() == "confirmed"
+
+
+# --- duplicate, publish, cancel --------------------------------------------------------------
+
+def test_duplicate_is_a_fresh_draft_with_the_same_details(owner: Organizer) -> None:
+    cohost = make_organizer("co@example.org")
+    admin = make_organizer("admin@example.org", admin=True)
+    event = make_event(owner_id=owner.id, capacity=30, description="Details", sequence=4)
+    with write_session() as s:
+        s.add(EventHost(event_id=event.id, organizer_id=cohost.id))
+    make_rsvp(event, "Ann", "ann@example.org")
+    with write_session() as s:
+        copy = event_admin.duplicate_event(s, admin, s.get(Event, event.id))
+    assert copy.slug != event.slug and copy.uid != event.uid
+    assert (copy.title, copy.description, copy.capacity, copy.starts_at) == \
+        (event.title, "Details", 30, event.starts_at)
+    assert copy.status == "draft" and copy.sequence == 0
+    assert copy.owner_id == admin.id
+    with read_session() as s:
+        assert set(event_admin.cohost_emails(s, copy)) == {"co@example.org", "owner@example.org"}
+        from events_app.services import attendees
+        assert attendees.list_attendees(s, copy) == []
+
+
+def test_publishing_a_cancelled_event_is_refused(owner: Organizer) -> None:
+    event = make_event(owner_id=owner.id)
+    with write_session() as s:
+        event_admin.cancel(s, owner, s.get(Event, event.id), "")
+    for action in (event_admin.publish, event_admin.unpublish):
+        with pytest.raises(event_admin.EventStateError), write_session() as s:
+            action(s, owner, s.get(Event, event.id))
+    with pytest.raises(event_admin.EventStateError), write_session() as s:
+        event_admin.cancel(s, owner, s.get(Event, event.id), "again")
+
+
+def test_cancel_emails_everyone_holding_a_place(owner: Organizer) -> None:
+    event = make_event(owner_id=owner.id, title="Budget town hall")
+    make_rsvp(event, "Ann", "ann@example.org")
+    make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
+    make_rsvp(event, "Gone", "gone@example.org", status="cancelled")
+    with write_session() as s:
+        n = event_admin.cancel(s, owner, s.get(Event, event.id), "The hall flooded. Sorry!")
+    assert n == 2
+    stored = _load(event.id)
+    assert stored.status == "cancelled" and stored.cancel_message == "The hall flooded. Sorry!"
+    assert stored.cancelled_at is not None
+    with read_session() as s:
+        mails = s.exec(select(Outbox).order_by(Outbox.to_addr)).all()
+    assert [m.to_addr for m in mails] == ["ann@example.org", "wes@example.org"]
+    assert all(m.subject == "Cancelled: Budget town hall" for m in mails)
+    assert all("The hall flooded. Sorry!" in m.body_text for m in mails)
+    assert all(f"/events/{event.slug}" in m.body_text for m in mails)
+
+
+# --- co-hosts --------------------------------------------------------------------------------
+
+def test_cohosts_must_be_existing_organizers(owner: Organizer) -> None:
+    make_organizer("co@example.org")
+    event = make_event(owner_id=owner.id)
+    with pytest.raises(FormError) as exc:
+        _edit(owner, event, cohosts="nobody@example.org")
+    assert "No active organizer account for nobody@example.org" in exc.value.errors["cohosts"]
+    changes = _edit(owner, event, cohosts="CO@example.org, owner@example.org")
+    assert changes["co-hosts"] == ("", "co@example.org")  # the owner is not a co-host
+    assert _load(event.id).sequence == event.sequence  # not a time/place change
+    assert _edit(owner, event, cohosts="")["co-hosts"] == ("co@example.org", "")
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+def test_changes_are_audited_with_actor_and_details(owner: Organizer) -> None:
+    with write_session() as s:
+        event = event_admin.create_event(s, owner, parse_event_form(_form()))
+    _edit(owner, event, title="Airport rally", venue_name="Terminal 1")
+    with read_session() as s:
+        entries = s.exec(select(AuditLog).where(AuditLog.entity_type == "event")
+                         .order_by(AuditLog.id)).all()
+    assert [e.action for e in entries] == ["event.create", "event.update"]
+    assert all(e.actor_id == owner.id and e.entity_id == event.id for e in entries)
+    assert "title: Airport protest -> Airport rally" in entries[1].detail
+    assert "venue_name: O'Hare Terminal 5 -> Terminal 1" in entries[1].detail
+
+
+# --- through the web -------------------------------------------------------------------------
+
+def test_create_publish_and_see_it_public(client, owner: Organizer) -> None:
+    login(client, "owner@example.org")
+    token = csrf_token(client, "/organizer/events/new")
+    r = post(client, "/organizer/events/new", {**_form(), "then": "publish"}, token)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/organizer/events/airport-protest/edit"
+    public = client.get("/events/airport-protest")
+    assert public.status_code == 200 and "Airport protest" in public.text
+    draft = post(client, "/organizer/events/new", {**_form(title="Quiet draft"),
+                                                   "then": "draft"}, token)
+    assert draft.status_code == 303
+    assert client.get("/events/quiet-draft").status_code == 404
+
+
+def test_invalid_form_is_rerendered_with_messages_and_input(client, owner: Organizer) -> None:
+    login(client, "owner@example.org")
+    token = csrf_token(client, "/organizer/events/new")
+    r = post(client, "/organizer/events/new",
+             _form(title='Town <hall> & "more"', end_time="17:00", online_url="ftp://x",
+                   capacity="lots"), token)
+    assert r.status_code == 422
+    assert field_error(r.text, "end_time") == "The event must end after it starts."
+    # Every problem at once: field formats and the end-after-start check.
+    assert "https://" in (field_error(r.text, "online_url") or "")
+    assert "whole number" in (field_error(r.text, "capacity") or "")
+    assert 'aria-describedby="f-capacity-hint f-capacity-error" aria-invalid="true"' in r.text
+    assert input_value(r.text, "title") == "Town &lt;hall&gt; &amp; &#34;more&#34;"
+    assert input_value(r.text, "capacity") == "lots"
+    with read_session() as s:
+        assert s.exec(select(Event)).all() == []
+
+
+def test_web_edit_refuses_capacity_below_confirmed(client, owner: Organizer) -> None:
+    event = make_event(owner_id=owner.id, capacity=10, title="Full house")
+    make_rsvp(event, "Ann", "ann@example.org", guests=4)
+    login(client, "owner@example.org")
+    page = client.get(f"/organizer/events/{event.slug}/edit")
+    assert "5 seats are confirmed now." in page.text
+    with read_session() as s:
+        values = form_values(s.get(Event, event.id))
+    values.update(capacity="3", summary="New summary")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/edit")
+    r = post(client, f"/organizer/events/{event.slug}/edit", values, token)
+    assert r.status_code == 422
+    assert "5 spots are already confirmed" in field_error(r.text, "capacity")
+    assert input_value(r.text, "summary") == "New summary"
+    stored = _load(event.id)
+    assert (stored.capacity, stored.summary) == (10, "A test event")  # nothing half-saved
+
+
+def test_web_description_edit_keeps_sequence_time_edit_bumps(client, owner: Organizer) -> None:
+    event = make_event(owner_id=owner.id)
+    login(client, "owner@example.org")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/edit")
+    with read_session() as s:
+        values = form_values(s.get(Event, event.id))
+    r = post(client, f"/organizer/events/{event.slug}/edit", {**values, "description": "New"},
+             token)
+    assert r.status_code == 303
+    assert _load(event.id).sequence == 0
+    moved = {**values, "description": "New", "start_time": "07:00", "end_time": "08:00"}
+    r = post(client, f"/organizer/events/{event.slug}/edit", moved, token)
+    assert r.status_code == 303
+    assert _load(event.id).sequence == 1
+    page = client.get(r.headers["location"])
+    assert "subscribed calendars" in page.text
+
+
+def test_web_duplicate_publish_unpublish_cancel(client, owner: Organizer) -> None:
+    event = make_event(owner_id=owner.id, status="draft", title="Training night")
+    make_rsvp(event, "Ann", "ann@example.org")
+    login(client, "owner@example.org")
+    token = csrf_token(client, "/organizer/")
+    base = f"/organizer/events/{event.slug}"
+    assert post(client, f"{base}/publish", token=token).status_code == 303
+    assert _load(event.id).status == "published"
+    assert post(client, f"{base}/unpublish", token=token).status_code == 303
+    assert _load(event.id).status == "draft"
+    r = post(client, f"{base}/duplicate", token=token)
+    copy_slug = re.match(r"/organizer/events/([^/]+)/edit", r.headers["location"]).group(1)
+    assert copy_slug == "training-night"  # the factory's slug differs from the title's
+    cancel_page = client.get(f"{base}/cancel")
+    assert "1 confirmed seat" in cancel_page.text
+    r = post(client, f"{base}/cancel", {"message": "m" * 2001}, token)
+    assert r.status_code == 422 and "2000 characters" in r.text
+    r = post(client, f"{base}/cancel", {"message": "Snow day"}, token)
+    assert r.status_code == 303
+    flashed = client.get(r.headers["location"]).text
+    assert "1 person was e-mailed" in flashed
+    r = post(client, f"{base}/publish", token=token)
+    assert "cannot be published again" in client.get(r.headers["location"]).text
+
+
+def test_timezone_field_is_searchable_without_js(client, owner: Organizer) -> None:
+    login(client, "owner@example.org")
+    html = client.get("/organizer/events/new").text
+    assert 'list="timezones"' in html
+    assert '<option value="America/Chicago">' in html
+    assert html.count("<option value=\"") > 400  # pytz.common_timezones

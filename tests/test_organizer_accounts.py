@@ -1,0 +1,130 @@
+"""Admin pages: creating and managing organizer accounts, and reading the audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from events_app.db import read_session, write_session
+from events_app.models import Organizer
+from events_app.services import auth
+from events_app.web.app import create_app
+from tests.factories import make_event
+from tests.organizer_support import (
+    PASSWORD,
+    cheap_passwords,  # noqa: F401 - fixture
+    csrf_token,
+    field_error,
+    input_value,
+    login,
+    make_organizer,
+    make_rsvp,
+    post,
+)
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+
+
+@pytest.fixture
+def admin(db_url: str) -> Organizer:
+    return make_organizer("admin@example.org", "Ada Admin", admin=True)
+
+
+def _account(email: str) -> Organizer:
+    with read_session() as s:
+        return s.exec(select(Organizer).where(Organizer.email == email)).one()
+
+
+def test_admin_creates_an_organizer_who_can_then_sign_in(client, admin: Organizer) -> None:
+    login(client, "admin@example.org")
+    token = csrf_token(client, "/organizer/organizers")
+    bad = post(client, "/organizer/organizers",
+               {"name": "", "email": "not-an-email", "password": "short"}, token)
+    assert bad.status_code == 422
+    assert field_error(bad.text, "name") == "This field is required."
+    assert "e-mail address like" in field_error(bad.text, "email")
+    assert input_value(bad.text, "email") == "not-an-email"
+    assert 'value="short"' not in bad.text  # passwords are never echoed
+
+    r = post(client, "/organizer/organizers", {"name": "Nia New", "email": "Nia@Example.org",
+                                               "password": "first password 1"}, token)
+    assert r.status_code == 303
+    assert "Account created for Nia New" in client.get("/organizer/organizers").text
+    nia = _account("nia@example.org")
+    assert nia.role == "organizer" and nia.is_active
+
+    dup = post(client, "/organizer/organizers", {"name": "Again", "email": "nia@example.org",
+                                                 "password": "first password 1"}, token)
+    assert dup.status_code == 422
+    assert field_error(dup.text, "email") == "There is already an organizer with this e-mail."
+    with TestClient(create_app()) as nia_client:
+        assert login(nia_client, "nia@example.org", "first password 1").status_code == 303
+        assert nia_client.get("/organizer/organizers").status_code == 403
+
+
+def test_roles_activation_and_password_reset(client, admin: Organizer) -> None:
+    bob = make_organizer("bob@example.org", "Bob")
+    login(client, "admin@example.org")
+    token = csrf_token(client, "/organizer/organizers")
+    url = f"/organizer/organizers/{bob.id}"
+
+    assert post(client, url, {"action": "make_admin"}, token).status_code == 303
+    assert _account("bob@example.org").role == "admin"
+    assert post(client, url, {"action": "make_organizer"}, token).status_code == 303
+    assert _account("bob@example.org").role == "organizer"
+
+    post(client, url, {"action": "deactivate"}, token)
+    assert not _account("bob@example.org").is_active
+    with write_session() as s:
+        assert auth.authenticate(s, "bob@example.org", PASSWORD, "1.2.3.4").organizer is None
+    post(client, url, {"action": "activate"}, token)
+    assert _account("bob@example.org").is_active
+
+    short = post(client, url, {"action": "reset_password", "password": "short"}, token)
+    assert "Use at least 10 characters." in client.get(short.headers["location"]).text
+    post(client, url, {"action": "reset_password", "password": "brand new secret"}, token)
+    with write_session() as s:
+        assert auth.authenticate(s, "bob@example.org", "brand new secret", "1.2.3.4").organizer
+
+    assert post(client, url, {"action": "explode"}, token).status_code == 400
+    assert post(client, "/organizer/organizers/99999", {"action": "activate"},
+                token).status_code == 404
+
+
+def test_the_last_admin_cannot_be_removed_or_deactivate_themselves(client, admin) -> None:
+    login(client, "admin@example.org")
+    token = csrf_token(client, "/organizer/organizers")
+    r = post(client, f"/organizer/organizers/{admin.id}", {"action": "make_organizer"}, token)
+    assert "at least one active admin" in client.get(r.headers["location"]).text
+    assert _account("admin@example.org").role == "admin"
+    r = post(client, f"/organizer/organizers/{admin.id}", {"action": "deactivate"}, token)
+    assert "cannot deactivate your own account" in client.get(r.headers["location"]).text
+    assert _account("admin@example.org").is_active
+
+
+def test_audit_page_lists_who_changed_what(client, admin: Organizer) -> None:
+    owner = make_organizer("owner@example.org", "Olga Owner")
+    event = make_event(owner_id=owner.id, title="Budget hearing")
+    ann = make_rsvp(event, "Ann Attendee", "ann@example.org")
+    other = make_event(owner_id=owner.id, title="Unrelated")
+    with TestClient(create_app()) as olga:
+        login(olga, "owner@example.org")
+        token = csrf_token(olga, "/organizer/")
+        post(olga, f"/organizer/events/{event.slug}/attendees/{ann.id}/check-in",
+             {"here": "1"}, token)
+        post(olga, f"/organizer/events/{other.slug}/publish", token=token)
+        post(olga, f"/organizer/events/{event.slug}/cancel", {"message": "Moved online"}, token)
+        assert olga.get("/organizer/audit").status_code == 403
+
+    login(client, "admin@example.org")
+    page = client.get("/organizer/audit")
+    assert page.status_code == 200
+    for text in ("Olga Owner", "rsvp.check_in", "Ann Attendee (Budget hearing)", "event.cancel",
+                 "status: published -&gt; cancelled"):
+        assert text in page.text, text
+    only = client.get(f"/organizer/audit?event={event.slug}")
+    assert "rsvp.check_in" in only.text and "event.cancel" in only.text
+    assert "Unrelated" not in only.text.split("</h1>", 1)[1]
+    assert client.get("/organizer/audit?event=nope").status_code == 404
+    assert client.get("/organizer/audit?page=0").status_code == 400
