@@ -23,16 +23,6 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def has_nul(*values: str) -> bool:
-    """True if any value holds a NUL character.
-
-    PostgreSQL refuses NUL in a text parameter (the query fails; SQLite accepts it), and no
-    stored text can contain one. So visitor input with NUL is answered as "not found" or a
-    400 before it reaches a query, instead of failing only on PostgreSQL.
-    """
-    return any("\x00" in v for v in values)
-
-
 def make_engine(url: str) -> Engine:
     """Build an engine with the pragmas and pool each backend needs."""
     if is_sqlite(url):

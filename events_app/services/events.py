@@ -16,8 +16,8 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from events_app import settings
-from events_app.db import has_nul
 from events_app.models import Event, EventStatus, utcnow
+from events_app.services.forms import has_control_chars
 
 VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
 MAX_PAGE = 10_000
@@ -44,7 +44,7 @@ class EventQuery:
             raise QueryError("the 'from' date is after the 'to' date")
         if len(self.q) > 200:
             raise QueryError("the search text is too long (200 characters at most)")
-        if has_nul(self.q, *self.categories, *self.cities):
+        if any(map(has_control_chars, (self.q, *self.categories, *self.cities))):
             raise QueryError("the filters contain a character we could not read")
 
 
@@ -131,8 +131,8 @@ def list_events(
 
 def get_public_event(session: Session, slug: str) -> Event | None:
     """An event a visitor may see: drafts are invisible to the public."""
-    if has_nul(slug):
-        return None  # no stored slug holds one, and PostgreSQL would refuse the query
+    if has_control_chars(slug):
+        return None  # cannot be a stored slug (and PostgreSQL refuses NUL in a query)
     return session.exec(
         select(Event).where(Event.slug == slug, col(Event.status).in_(VISIBLE_STATUSES))
     ).first()
