@@ -6,6 +6,7 @@ its UTC instants and its IANA `timezone`, so DST changes never shift a stored ev
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -23,6 +24,18 @@ def utcnow() -> datetime:
 def new_token() -> str:
     """256 random bits: manage links must not be guessable or derived from ids/e-mails."""
     return secrets.token_urlsafe(32)
+
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_token_shaped(value: str) -> bool:
+    """Whether `value` could be a token from new_token() (URL-safe base64, within the column).
+
+    Anything else matches no stored token, so lookups answer "not found" without a query,
+    which also keeps NUL and other bytes PostgreSQL refuses away from the database.
+    """
+    return _TOKEN_RE.fullmatch(value) is not None
 
 
 def new_uid() -> str:

@@ -163,3 +163,15 @@ def test_list_page_is_reused_until_an_event_changes(client) -> None:
     assert titles(client.get("/events").text) == ["Edited title"]
     make_event(title="Brand new", starts_at=utcnow() + timedelta(days=30))
     assert titles(client.get("/events").text) == ["Edited title", "Brand new"]
+
+
+def test_several_categories_stay_selected(client) -> None:
+    """A feed-style URL with two categories keeps both when the visitor filters again."""
+    make_event(title="Protest", category="protest")
+    make_event(title="Rally", category="rally")
+    body = client.get("/events?category=protest&category=rally").text
+    assert re.search(r'<select id="f-category" name="category" multiple', body)
+    assert '<option value="protest" selected>' in body
+    assert '<option value="rally" selected>' in body
+    single = client.get("/events?category=protest").text
+    assert '<select id="f-category" name="category">' in single

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import Event, EventStatus, utcnow
+from events_app.services.forms import has_control_chars
 
 VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
 MAX_PAGE = 10_000
@@ -43,6 +44,8 @@ class EventQuery:
             raise QueryError("the 'from' date is after the 'to' date")
         if len(self.q) > 200:
             raise QueryError("the search text is too long (200 characters at most)")
+        if any(map(has_control_chars, (self.q, *self.categories, *self.cities))):
+            raise QueryError("the filters contain a character we could not read")
 
 
 @dataclass
@@ -128,6 +131,8 @@ def list_events(
 
 def get_public_event(session: Session, slug: str) -> Event | None:
     """An event a visitor may see: drafts are invisible to the public."""
+    if has_control_chars(slug):
+        return None  # cannot be a stored slug (and PostgreSQL refuses NUL in a query)
     return session.exec(
         select(Event).where(Event.slug == slug, col(Event.status).in_(VISIBLE_STATUSES))
     ).first()

@@ -15,7 +15,14 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from events_app import settings
-from events_app.models import Event, EventStatus, Rsvp, RsvpStatus, category_label
+from events_app.models import (
+    Event,
+    EventStatus,
+    Rsvp,
+    RsvpStatus,
+    category_label,
+    is_token_shaped,
+)
 from events_app.services.feeds import FeedEntry, render_calendar
 
 PAST_DAYS = 30
@@ -100,7 +107,7 @@ def render_public_feed(session: Session, flt: FeedFilter, now: datetime) -> byte
 
 def rsvp_email_for_token(session: Session, token: str) -> str | None:
     """The e-mail behind a manage token: the token is the only key to a personal feed."""
-    if not token or len(token) > 64:
+    if not is_token_shaped(token):
         return None
     return session.exec(select(Rsvp.email).where(Rsvp.token == token)).first()
 

@@ -32,7 +32,16 @@ from sqlmodel import Session, col, select
 
 from events_app import timefmt
 from events_app.db import read_session, write_session
-from events_app.models import Event, EventStatus, Organizer, Rsvp, RsvpStatus, new_token, utcnow
+from events_app.models import (
+    Event,
+    EventStatus,
+    Organizer,
+    Rsvp,
+    RsvpStatus,
+    is_token_shaped,
+    new_token,
+    utcnow,
+)
 from events_app.services import audit, mail, messages, throttle
 from events_app.services.rsvp_input import RsvpRequest
 
@@ -408,7 +417,7 @@ def get_manage_view(token: str, now: datetime | None = None) -> ManageView | Non
 
 
 def _by_token(session: Session, token: str) -> Rsvp | None:
-    if not token or len(token) > 64:
+    if not is_token_shaped(token):
         return None
     return session.exec(select(Rsvp).where(Rsvp.token == token)).first()
 

@@ -49,7 +49,7 @@ def event_json(event: Event, seats: rsvp_service.SeatCounts | None = None) -> di
     return data
 
 
-async def api_events(request: Request) -> JSONResponse:
+def api_events(request: Request) -> JSONResponse:
     query = parse_event_query(request)
     with read_session() as session:
         page = event_service.list_events(session, query)
@@ -63,7 +63,7 @@ async def api_events(request: Request) -> JSONResponse:
     })
 
 
-async def api_event(request: Request) -> JSONResponse:
+def api_event(request: Request) -> JSONResponse:
     with read_session() as session:
         event = event_service.get_public_event(session, request.path_params["slug"])
         if event is None:

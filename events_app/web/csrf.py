@@ -24,6 +24,9 @@ COOKIE_NAME = "csrftoken"
 FIELD_NAME = "csrf_token"
 HEADER_NAME = "x-csrf-token"
 MAX_FORM_FIELDS = 200
+# Far above any form here (the RSVP form is a few KiB at most), far below a memory problem.
+MAX_BODY_BYTES = 1024 * 1024
+TOO_LARGE = "That form sent far more data than it can hold. Please shorten what you typed."
 
 
 def _sign(nonce: str) -> str:
@@ -94,10 +97,32 @@ def check(request: Request, submitted: str | None) -> None:
         )
 
 
+async def _bounded(request: Request) -> Request:
+    """The same request with its body read into memory, refusing one over MAX_BODY_BYTES.
+
+    Starlette caps each multipart part but not a url-encoded body, so without this a single
+    POST could make the server buffer (and echo back into the re-rendered form) any amount.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPException(status_code=413, detail=TOO_LARGE)
+    body = bytearray()
+    async for chunk in request.stream():  # also bounds bodies sent without a length
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise HTTPException(status_code=413, detail=TOO_LARGE)
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    return Request(request.scope, replay)
+
+
 async def read_form(request: Request) -> FormData:
     """Parse a POST body and verify its CSRF token; the only way handlers read forms."""
+    bounded = await _bounded(request)
     try:
-        form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+        form = await bounded.form(max_fields=MAX_FORM_FIELDS, max_files=0)
     except Exception as exc:  # malformed multipart, too many fields, bad encoding
         raise HTTPException(status_code=400, detail="The form data could not be read.") from exc
     submitted = form.get(FIELD_NAME) or request.headers.get(HEADER_NAME)

@@ -19,6 +19,7 @@ from events_app.db import read_session
 from events_app.services import events as event_service
 from events_app.services import feed_cache, feed_queries, feeds
 from events_app.services.feed_cache import RenderedFeed
+from events_app.services.forms import has_control_chars
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 PUBLIC_CACHE = "public, max-age=300"
@@ -76,6 +77,8 @@ def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
             raise HTTPException(400, f"At most {MAX_FILTER_VALUES} '{label}' filters per feed.")
         if any(len(v) > MAX_FILTER_LENGTH for v in values):
             raise HTTPException(400, f"A '{label}' filter is too long.")
+        if any(map(has_control_chars, values)):
+            raise HTTPException(400, f"A '{label}' filter has a character we could not read.")
     return feed_queries.FeedFilter.of(categories, cities)
 
 

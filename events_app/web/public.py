@@ -71,7 +71,9 @@ def _filter_params(query: event_service.EventQuery) -> dict[str, Any]:
     }
 
 
-async def event_list(request: Request) -> Response:
+# Page handlers are plain functions: Starlette runs them in its thread pool, so a slow query
+# or a lock wait never stalls the event loop that serves everyone else.
+def event_list(request: Request) -> Response:
     query = parse_event_query(request)
     cache_key = (request.headers.get("host", ""), request.url.path, query)
     with read_session() as session:
@@ -106,7 +108,7 @@ async def event_list(request: Request) -> Response:
     return response
 
 
-async def event_detail(request: Request) -> Response:
+def event_detail(request: Request) -> Response:
     slug = request.path_params["slug"]
     with read_session() as session:
         event = event_service.get_public_event(session, slug)
