@@ -8,6 +8,7 @@ insert" is atomic across threads, worker processes and hosts.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -55,12 +56,21 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 _engine: Engine | None = None
+_engine_lock = threading.Lock()
 
 
 def get_engine() -> Engine:
+    """The process's one engine, created on first use.
+
+    Handlers run in a thread pool, so a fresh worker's first burst of requests reaches this
+    from many threads at once; without the lock each could build its own engine and pool, and
+    a few workers would exhaust PostgreSQL's connection limit ("too many clients").
+    """
     global _engine
     if _engine is None:
-        _engine = make_engine(settings.DATABASE_URL)
+        with _engine_lock:
+            if _engine is None:
+                _engine = make_engine(settings.DATABASE_URL)
     return _engine
 
 

@@ -1,0 +1,37 @@
+"""The engine: one per process, however many threads ask for it first."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from events_app import db
+
+
+def test_first_use_from_many_threads_builds_one_engine(monkeypatch, tmp_path) -> None:
+    """Handlers run in a thread pool; a new worker's first burst of requests must share one
+    engine (one connection pool), not build one each."""
+    real_make = db.make_engine
+    built = []
+
+    def slow_make(url: str):
+        time.sleep(0.05)  # building an engine takes a moment: the window the race needs
+        engine = real_make(url)
+        built.append(engine)
+        return engine
+
+    monkeypatch.setattr(db, "make_engine", slow_make)
+    monkeypatch.setattr(db.settings, "DATABASE_URL", f"sqlite:///{tmp_path / 'one.db'}")
+    monkeypatch.setattr(db, "_engine", None)
+    start = threading.Barrier(16)
+
+    def first_use(_: int):
+        start.wait()
+        return db.get_engine()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        engines = list(pool.map(first_use, range(16)))
+    assert len(built) == 1
+    assert all(e is built[0] for e in engines)
+    built[0].dispose()
