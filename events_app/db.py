@@ -30,7 +30,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=settings.DB_POOL_SIZE,
+                         max_overflow=settings.DB_MAX_OVERFLOW, pool_pre_ping=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:
