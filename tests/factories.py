@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from events_app.db import write_session
-from events_app.models import Event, EventStatus, utcnow
+from events_app.models import Event, EventStatus, Rsvp, RsvpStatus, utcnow
 
 _counter = itertools.count(1)
 
@@ -36,3 +36,20 @@ def make_event(**overrides: Any) -> Event:
         session.flush()
         session.refresh(event)
     return event
+
+
+def make_rsvp(event: Event, name: str = "Pat Member", email: str = "pat@example.org",
+              guests: int = 0, status: str = RsvpStatus.CONFIRMED.value,
+              **fields: Any) -> Rsvp:
+    """Store an RSVP row directly, as the RSVP flow would have (the public RSVP form is tested
+    in its own module); for tests of what reads RSVPs: feeds, attendee lists, exports."""
+    now = utcnow()
+    fields.setdefault("waitlisted_at", now if status == RsvpStatus.WAITLISTED.value else None)
+    fields.setdefault("cancelled_at", now if status == RsvpStatus.CANCELLED.value else None)
+    with write_session() as session:
+        row = Rsvp(event_id=event.id, name=name, email=email.lower(), guests=guests,
+                   status=status, **fields)
+        session.add(row)
+        session.flush()
+        session.refresh(row)
+    return row

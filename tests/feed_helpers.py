@@ -19,7 +19,7 @@ from ical.calendar_stream import IcsCalendarStream
 from ical.timezone import IcsTimezoneInfo
 
 from events_app.db import write_session
-from events_app.models import Event, Rsvp, utcnow
+from events_app.models import Event, utcnow
 
 
 @dataclass
@@ -95,14 +95,3 @@ def organizer_edit(event_id: int, *, bump: bool = True, **changes) -> Event:
             event.sequence += 1
         session.add(event)
     return event
-
-
-def add_rsvp(event: Event, email: str, status: str = "confirmed", **fields) -> Rsvp:
-    """An RSVP row as the RSVP flow stores it (the feeds only ever read these)."""
-    with write_session() as session:
-        rsvp = Rsvp(event_id=event.id, name=fields.pop("name", "Pat Member"), email=email,
-                    status=status, **fields)
-        session.add(rsvp)
-        session.flush()
-        session.refresh(rsvp)
-    return rsvp

@@ -16,11 +16,11 @@ from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 
 from events_app.db import write_session
-from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
+from events_app.models import Organizer
 from events_app.services import auth, organizers
+from tests.rsvp_helpers import csrf_from
 
 PASSWORD = "correct horse battery staple"
-_CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -39,10 +39,7 @@ def make_organizer(email: str, name: str | None = None, admin: bool = False,
 
 def csrf_token(client: Any, path: str = "/organizer/login") -> str:
     """The hidden CSRF field of a page (fetching it also sets the csrftoken cookie)."""
-    r = client.get(path)
-    match = _CSRF_RE.search(r.text)
-    assert match, f"no CSRF field on {path} ({r.status_code})"
-    return match.group(1)
+    return csrf_from(client.get(path).text)
 
 
 def login(client: Any, email: str, password: str = PASSWORD, next_url: str = "") -> Any:
@@ -59,21 +56,6 @@ def post(client: Any, path: str, data: dict[str, Any] | None = None, token: str 
     token = token or csrf_token(client)
     kwargs.setdefault("follow_redirects", False)
     return client.post(path, data={"csrf_token": token, **(data or {})}, **kwargs)
-
-
-def make_rsvp(event: Event, name: str, email: str, guests: int = 0,
-              status: str = RsvpStatus.CONFIRMED.value, **fields: Any) -> Rsvp:
-    """Store an RSVP row directly (the public RSVP form is tested in its own module)."""
-    now = utcnow()
-    fields.setdefault("waitlisted_at", now if status == RsvpStatus.WAITLISTED.value else None)
-    fields.setdefault("cancelled_at", now if status == RsvpStatus.CANCELLED.value else None)
-    with write_session() as session:
-        row = Rsvp(event_id=event.id, name=name, email=email.lower(), guests=guests,
-                   status=status, **fields)
-        session.add(row)
-        session.flush()
-        session.refresh(row)
-    return row
 
 
 def field_error(html: str, field: str) -> str | None:

@@ -13,14 +13,13 @@ from sqlmodel import select
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, Organizer, Outbox, Rsvp, utcnow
 from events_app.services import attendees, audit, paging, rsvp
-from tests.factories import make_event
+from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
     field_error,
     login,
     make_organizer,
-    make_rsvp,
     post,
 )
 

@@ -15,13 +15,12 @@ from events_app.db import get_engine, read_session, write_session
 from events_app.models import EventHost
 from events_app.services import dashboard
 from events_app.web.app import create_app
-from tests.factories import make_event
+from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     PASSWORD,
     cheap_passwords,  # noqa: F401 - fixture
     login,
     make_organizer,
-    make_rsvp,
 )
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")

@@ -14,7 +14,7 @@ from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox, Rsv
 from events_app.services import event_admin
 from events_app.services.event_form import form_values, parse_event_form
 from events_app.services.forms import FormError
-from tests.factories import make_event
+from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
@@ -22,7 +22,6 @@ from tests.organizer_support import (
     input_value,
     login,
     make_organizer,
-    make_rsvp,
     post,
 )
 

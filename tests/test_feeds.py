@@ -17,8 +17,8 @@ from events_app.models import Event
 from events_app.services import feed_cache, feed_queries, feeds
 from events_app.services.feed_queries import FeedFilter
 from events_app.services.feeds import event_ics
-from tests.factories import make_event
-from tests.feed_helpers import Parsed, add_rsvp, organizer_edit, parse, utc, vtimezone_utc
+from tests.factories import make_event, make_rsvp
+from tests.feed_helpers import Parsed, organizer_edit, parse, utc, vtimezone_utc
 
 NOW = datetime(2031, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -291,9 +291,9 @@ def test_filter_canonical_form() -> None:
 def test_no_attendee_data_in_any_feed(db_url) -> None:
     event = make_event(title="Packed meeting", starts_at=NOW + timedelta(days=3))
     secrets_ = ["alice.private@example.org", "+1 555 0100", "Alice Secretname", "comment-xyz"]
-    add_rsvp(event, "alice.private@example.org", phone="+1 555 0100", name="Alice Secretname",
-             comment="comment-xyz")
-    waiting = add_rsvp(event, "bob.hidden@example.net", status="waitlisted",
+    make_rsvp(event, email="alice.private@example.org", phone="+1 555 0100",
+              name="Alice Secretname", comment="comment-xyz")
+    waiting = make_rsvp(event, email="bob.hidden@example.net", status="waitlisted",
                        phone="+44 20 7946 0000", name="Bob Hiddenname")
     secrets_ += ["bob.hidden@example.net", "+44 20 7946 0000", "Bob Hiddenname"]
     raws = [public_feed().raw, event_ics(event), personal_feed(waiting.email).raw]
@@ -312,11 +312,11 @@ def test_personal_feed_covers_all_rsvps_of_that_email(db_url) -> None:
     someone_else = make_event(title="Not mine", starts_at=NOW + timedelta(days=6))
     gone = make_event(title="Cancelled event", starts_at=NOW + timedelta(days=7))
     me = "me@example.org"
-    add_rsvp(confirmed, me)
-    add_rsvp(waitlisted, me, status="waitlisted")
-    add_rsvp(cancelled_rsvp, me, status="cancelled")
-    add_rsvp(someone_else, "other@example.org")
-    add_rsvp(gone, me)
+    make_rsvp(confirmed, email=me)
+    make_rsvp(waitlisted, email=me, status="waitlisted")
+    make_rsvp(cancelled_rsvp, email=me, status="cancelled")
+    make_rsvp(someone_else, email="other@example.org")
+    make_rsvp(gone, email=me)
     organizer_edit(gone.id, status="cancelled", cancelled_at=NOW - timedelta(days=1))
 
     p = personal_feed(me)
@@ -331,7 +331,7 @@ def test_personal_feed_covers_all_rsvps_of_that_email(db_url) -> None:
 
 def test_unknown_token_has_no_email(db_url) -> None:
     event = make_event()
-    rsvp = add_rsvp(event, "x@example.org")
+    rsvp = make_rsvp(event, email="x@example.org")
     with read_session() as session:
         assert feed_queries.rsvp_email_for_token(session, rsvp.token) == "x@example.org"
         assert feed_queries.rsvp_email_for_token(session, "nope") is None

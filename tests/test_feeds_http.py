@@ -17,8 +17,8 @@ from events_app.db import write_session
 from events_app.models import Rsvp, utcnow
 from events_app.services import feed_cache
 from tests.conftest import start_server
-from tests.factories import make_event
-from tests.feed_helpers import add_rsvp, organizer_edit, parse
+from tests.factories import make_event, make_rsvp
+from tests.feed_helpers import organizer_edit, parse
 
 
 @pytest.fixture(autouse=True)
@@ -166,9 +166,9 @@ def test_personal_feed_by_token(client) -> None:
     mine = make_event(title="Mine")
     waiting = make_event(title="Waiting")
     theirs = make_event(title="Theirs")
-    first = add_rsvp(mine, "me@example.org", phone="+1 555 0199")
-    add_rsvp(waiting, "me@example.org", status="waitlisted")
-    add_rsvp(theirs, "them@example.org", phone="+1 555 0123")
+    first = make_rsvp(mine, email="me@example.org", phone="+1 555 0199")
+    make_rsvp(waiting, email="me@example.org", status="waitlisted")
+    make_rsvp(theirs, email="them@example.org", phone="+1 555 0123")
 
     r = client.get(f"/rsvp/{first.token}/calendar.ics")
     assert r.status_code == 200
@@ -197,7 +197,7 @@ def test_personal_feed_by_token(client) -> None:
 
 def test_no_attendee_data_in_public_feeds(client) -> None:
     event = make_event()
-    add_rsvp(event, "private.person@example.org", name="Private Person", phone="+1 555 0142")
+    make_rsvp(event, email="private.person@example.org", name="Private Person", phone="+1 555 0142")
     for url in ("/calendar.ics", f"/events/{event.slug}.ics"):
         body = client.get(url).content
         for secret in (b"private.person@example.org", b"Private Person", b"555 0142",

@@ -24,13 +24,12 @@ from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox, Rsv
 from events_app.services.event_form import form_values
 from events_app.web import organizer
 from events_app.web.app import create_app
-from tests.factories import make_event
+from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
     login,
     make_organizer,
-    make_rsvp,
 )
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")

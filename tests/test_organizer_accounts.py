@@ -12,7 +12,7 @@ from events_app.db import read_session, write_session
 from events_app.models import Organizer
 from events_app.services import audit, auth
 from events_app.web.app import create_app
-from tests.factories import make_event
+from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     PASSWORD,
     cheap_passwords,  # noqa: F401 - fixture
@@ -21,7 +21,6 @@ from tests.organizer_support import (
     input_value,
     login,
     make_organizer,
-    make_rsvp,
     post,
 )
 

@@ -17,12 +17,11 @@ from sqlmodel import select
 
 from events_app.db import read_session
 from events_app.models import Rsvp, utcnow
-from tests.factories import make_event
+from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     PASSWORD,
     cheap_passwords,  # noqa: F401 - fixture
     make_organizer,
-    make_rsvp,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("cheap_passwords")]

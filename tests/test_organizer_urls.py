@@ -17,13 +17,12 @@ from events_app.db import write_session
 from events_app.models import EventHost
 from events_app.web import organizer
 from events_app.web.app import create_app
-from tests.factories import make_event
+from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
     login,
     make_organizer,
-    make_rsvp,
     post,
 )
 
