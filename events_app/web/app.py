@@ -12,6 +12,7 @@ from events_app import settings
 from events_app.web import api, feeds, organizer, public, rsvp
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
+from events_app.web.security_headers import SecurityHeadersMiddleware
 
 
 def create_app() -> Starlette:
@@ -27,6 +28,7 @@ def create_app() -> Starlette:
         debug=settings.DEBUG,
         routes=routes,
         middleware=[
+            Middleware(SecurityHeadersMiddleware),
             Middleware(CSRFMiddleware),
             # Organizer sign-in: signed (not readable-and-forgeable), HttpOnly, SameSite=Lax.
             Middleware(SessionMiddleware, secret_key=settings.SECRET_KEY,
