@@ -148,9 +148,14 @@ class Event(SQLModel, table=True):
 
     @property
     def address_line(self) -> str:
-        region = " ".join(p for p in (self.region, self.postal_code) if p)
-        parts = [self.street_address, self.city, region]
-        return ", ".join(p for p in parts if p)
+        return address_line(self.street_address, self.city, self.region, self.postal_code)
+
+
+def address_line(street_address: str, city: str, region: str, postal_code: str) -> str:
+    """'12 Main St, St. Louis, MO 63101'; also used for an event's previous address, which
+    the change e-mail shows next to the new one."""
+    region_postal = " ".join(p for p in (region, postal_code) if p)
+    return ", ".join(p for p in (street_address, city, region_postal) if p)
 
 
 class EventHost(SQLModel, table=True):

@@ -15,9 +15,10 @@ import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 
-from events_app.db import write_session
-from events_app.models import Organizer
-from events_app.services import auth, organizers
+from events_app.db import read_session, write_session
+from events_app.models import Event, Organizer
+from events_app.services import auth, event_admin, organizers
+from events_app.services.event_form import form_values, parse_event_form
 from tests.rsvp_helpers import csrf_from
 
 PASSWORD = "correct horse battery staple"
@@ -35,6 +36,18 @@ def make_organizer(email: str, name: str | None = None, admin: bool = False,
     with write_session() as session:
         return organizers.create_organizer(session, email=email, name=name or email.split("@")[0],
                                            password=password, admin=admin)
+
+
+def edit_event(actor: Organizer, event: Event, notify: bool = False,
+               **changes: Any) -> event_admin.EventChanges:
+    """Submit the edit form (service level) with the event's current values plus `changes`."""
+    with read_session() as s:
+        values = form_values(s.get(Event, event.id), event_admin.cohost_emails(s, event))
+    values.update(changes)
+    with write_session() as s:
+        locked = s.get(Event, event.id, with_for_update=True)
+        return event_admin.update_event(s, actor, locked, parse_event_form(values),
+                                        notify_attendees=notify)
 
 
 def csrf_token(client: Any, path: str = "/organizer/login") -> str:

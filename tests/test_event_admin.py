@@ -18,6 +18,7 @@ from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
+    edit_event,
     field_error,
     input_value,
     login,
@@ -46,16 +47,6 @@ def _load(event_id: int | None) -> Event:
         event = s.get(Event, event_id)
         assert event is not None
         return event
-
-
-def _edit(actor: Organizer, event: Event, **changes: Any) -> dict[str, Any]:
-    """Submit the edit form with the event's current values plus `changes`."""
-    with read_session() as s:
-        values = form_values(s.get(Event, event.id), event_admin.cohost_emails(s, event))
-    values.update(changes)
-    with write_session() as s:
-        locked = s.get(Event, event.id, with_for_update=True)
-        return event_admin.update_event(s, actor, locked, parse_event_form(values))
 
 
 @pytest.fixture
@@ -152,7 +143,7 @@ def test_time_place_and_status_edits_bump_sequence(owner: Organizer) -> None:
 
     def check(bumped: bool, **changes: Any) -> None:
         before = _load(event.id)
-        assert _edit(owner, before, **changes)
+        assert edit_event(owner, before, **changes)
         after = _load(event.id)
         assert after.sequence == before.sequence + (1 if bumped else 0), changes
         assert after.updated_at > before.updated_at
@@ -186,7 +177,7 @@ def test_saving_without_changes_changes_nothing(owner: Organizer) -> None:
     odd = make_event(owner_id=owner.id, starts_at=datetime(2031, 5, 1, 12, 0, 42, tzinfo=UTC))
     for stored in (event, odd):
         before = _load(stored.id)
-        assert _edit(owner, before) == {}
+        assert edit_event(owner, before) == {}
         after = _load(stored.id)
         assert (after.sequence, after.updated_at) == (before.sequence, before.updated_at)
 
@@ -200,10 +191,10 @@ def test_capacity_cannot_go_below_confirmed_seats(owner: Organizer) -> None:
     make_rsvp(event, "Cat", "cat@example.org", guests=4, status="waitlisted")
     make_rsvp(event, "Dan", "dan@example.org", guests=4, status="cancelled")
     with pytest.raises(FormError) as exc:
-        _edit(owner, event, capacity="5")
+        edit_event(owner, event, capacity="5")
     assert "6 spots are already confirmed" in exc.value.errors["capacity"]
     assert _load(event.id).capacity == 20
-    assert _edit(owner, event, capacity="6")["capacity"] == (20, 6)
+    assert edit_event(owner, event, capacity="6")["capacity"] == (20, 6)
     assert _load(event.id).capacity == 6
 
 
@@ -214,14 +205,14 @@ def test_raising_capacity_confirms_the_waitlist_in_order(owner: Organizer) -> No
     make_rsvp(event, "Wes", "wes@example.org", status="waitlisted", waitlisted_at=now)
     make_rsvp(event, "Xia", "xia@example.org", guests=2, status="waitlisted",
               waitlisted_at=now + timedelta(seconds=1))
-    changes = _edit(owner, event, capacity="4")  # room for Wes (1), not for Xia (3)
+    changes = edit_event(owner, event, capacity="4")  # room for Wes (1), not for Xia (3)
     assert changes["confirmed from the waitlist"] == ("", "Wes")
     with read_session() as s:
         statuses = dict(s.exec(select(Rsvp.name, Rsvp.status)).all())
         mails = s.exec(select(Outbox.to_addr)).all()
     assert statuses == {"Ann": "confirmed", "Wes": "confirmed", "Xia": "waitlisted"}
     assert mails == ["wes@example.org"]
-    _edit(owner, event, capacity="")  # unlimited: everyone fits
+    edit_event(owner, event, capacity="")  # unlimited: everyone fits
     with read_session() as s:
         assert s.exec(select(Rsvp.status).where(Rsvp.name == "Xia")).one() == "confirmed"
 
@@ -284,12 +275,12 @@ def test_cohosts_must_be_existing_organizers(owner: Organizer) -> None:
     make_organizer("co@example.org")
     event = make_event(owner_id=owner.id)
     with pytest.raises(FormError) as exc:
-        _edit(owner, event, cohosts="nobody@example.org")
+        edit_event(owner, event, cohosts="nobody@example.org")
     assert "No active organizer account for nobody@example.org" in exc.value.errors["cohosts"]
-    changes = _edit(owner, event, cohosts="CO@example.org, owner@example.org")
+    changes = edit_event(owner, event, cohosts="CO@example.org, owner@example.org")
     assert changes["co-hosts"] == ("", "co@example.org")  # the owner is not a co-host
     assert _load(event.id).sequence == event.sequence  # not a time/place change
-    assert _edit(owner, event, cohosts="")["co-hosts"] == ("co@example.org", "")
+    assert edit_event(owner, event, cohosts="")["co-hosts"] == ("co@example.org", "")
 
 
 # --- audit -----------------------------------------------------------------------------------
@@ -297,7 +288,7 @@ def test_cohosts_must_be_existing_organizers(owner: Organizer) -> None:
 def test_changes_are_audited_with_actor_and_details(owner: Organizer) -> None:
     with write_session() as s:
         event = event_admin.create_event(s, owner, parse_event_form(_form()))
-    _edit(owner, event, title="Airport rally", venue_name="Terminal 1")
+    edit_event(owner, event, title="Airport rally", venue_name="Terminal 1")
     with read_session() as s:
         entries = s.exec(select(AuditLog).where(AuditLog.entity_type == "event")
                          .order_by(AuditLog.id)).all()

@@ -25,12 +25,9 @@ from events_app.models import (
     utcnow,
 )
 from events_app.services import audit, organizers, rsvp
-from events_app.services.event_form import EVENT_COLUMNS, EventData
+from events_app.services.event_form import EVENT_COLUMNS, PLACE_FIELDS, TIME_FIELDS, EventData
 from events_app.services.forms import Form, FormError, parse_form, text
 
-TIME_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "all_day"})
-PLACE_FIELDS = frozenset({"venue_name", "street_address", "city", "region", "postal_code",
-                          "latitude", "longitude", "online_url"})
 SLUG_MAX = 80
 CancelMessage = text(2000, multiline=True)
 
@@ -134,22 +131,32 @@ def create_event(session: Session, actor: Organizer, data: EventData,
     return event
 
 
-def update_event(session: Session, actor: Organizer, event: Event, data: EventData) -> \
-        dict[str, tuple[Any, Any]]:
-    """Apply an edit; returns what changed (empty when nothing did).
+class EventChanges(dict[str, tuple[Any, Any]]):
+    """What an edit changed ({field: (old, new)}, empty when nothing did), and how many
+    attendees were e-mailed about it."""
+
+    notified: int = 0
+
+
+def update_event(session: Session, actor: Organizer, event: Event, data: EventData,
+                 notify_attendees: bool = False) -> EventChanges:
+    """Apply an edit; returns what changed.
+
+    With `notify_attendees`, a new time or place of a published upcoming event is e-mailed to
+    everyone who RSVP'd, in this transaction (see rsvp.notify_event_changed).
 
     The capacity rules are the RSVP service's: it refuses a capacity below the confirmed
     seats (locking the event row, so no RSVP is booked between the check and the commit) and
     confirms waitlisted parties that fit after a raise.
     """
     new_values = data.column_values()
-    changes = {k: (getattr(event, k), v) for k, v in new_values.items()
-               if not _same(getattr(event, k), v)}
+    changes = EventChanges({k: (getattr(event, k), v) for k, v in new_values.items()
+                            if not _same(getattr(event, k), v)})
     host_change = _set_cohosts(session, event, data.cohosts)
     if host_change:
         changes["co-hosts"] = (", ".join(host_change[0]), ", ".join(host_change[1]))
     if not changes:
-        return {}
+        return changes
     for k in changes.keys() & set(EVENT_COLUMNS) - {"capacity"}:
         setattr(event, k, new_values[k])
     _bump(event, significant=bool(changes.keys() & (TIME_FIELDS | PLACE_FIELDS)))
@@ -163,9 +170,14 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
             promoted = []
     except rsvp.RsvpError as exc:
         raise FormError({exc.field or "capacity": exc.message}) from None
+    if notify_attendees:
+        changes.notified = rsvp.notify_event_changed(session, event, changes)
     if promoted:
         changes["confirmed from the waitlist"] = ("", ", ".join(p.name for p in promoted))
-    audit.record(session, actor, "event.update", event, audit.describe_changes(changes))
+    detail = audit.describe_changes(changes)
+    if changes.notified:
+        detail += f"\nattendees e-mailed about the change: {changes.notified}"
+    audit.record(session, actor, "event.update", event, detail)
     return changes
 
 

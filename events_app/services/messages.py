@@ -12,7 +12,8 @@ from typing import Any
 import jinja2
 
 from events_app import settings, timefmt
-from events_app.models import Event, Rsvp
+from events_app.models import Event, Rsvp, RsvpStatus, address_line
+from events_app.services.event_form import PLACE_FIELDS, TIME_FIELDS
 
 SUBJECT_MAX = 300
 
@@ -33,6 +34,38 @@ class MailContent:
     text: str
     html: str
     ics: str = ""
+
+
+@dataclass(frozen=True)
+class EventChange:
+    """What attendees are told about an edit: the (was, now) texts of the time and the place,
+    each None when its text reads the same (e.g. only the map pin moved, which the feeds carry
+    but is not worth an e-mail)."""
+
+    time: tuple[str, str] | None
+    place: tuple[str, str] | None
+
+    def __bool__(self) -> bool:
+        return bool(self.time or self.place)
+
+
+def _when(v: dict[str, Any]) -> str:
+    return timefmt.format_range(v["starts_at"], v["ends_at"], v["timezone"], v["all_day"])
+
+
+def _where(v: dict[str, Any]) -> str:
+    address = address_line(v["street_address"], v["city"], v["region"], v["postal_code"])
+    return ", ".join(p for p in (v["venue_name"], address, v["online_url"]) if p) or "not set"
+
+
+def event_change(event: Event, changes: dict[str, tuple[Any, Any]]) -> EventChange:
+    """Describe an edit already applied to `event`, from `changes` ({field: (old, new)})."""
+    now = {k: getattr(event, k) for k in TIME_FIELDS | PLACE_FIELDS}
+    was = {**now, **{k: old for k, (old, _) in changes.items() if k in now}}
+    time = (_when(was), _when(now))
+    place = (_where(was), _where(now))
+    return EventChange(time=time if time[0] != time[1] else None,
+                       place=place if place[0] != place[1] else None)
 
 
 def clean_subject(subject: str) -> str:
@@ -110,6 +143,16 @@ def promoted(event: Event, rsvp: Rsvp) -> MailContent:
 def cancelled(event: Event, rsvp: Rsvp, by_organizer: bool = False) -> MailContent:
     return _render("cancelled", f"RSVP cancelled: {event.title}",
                    {"event": event, "rsvp": rsvp, "by_organizer": by_organizer})
+
+
+def event_changed(event: Event, rsvp: Rsvp, change: EventChange) -> MailContent:
+    """The updated .ics goes to confirmed people only: its SEQUENCE makes their calendar move
+    the entry they added from the confirmation; a waitlisted person has no seat to put there."""
+    what = " and ".join(w for w, c in (("time", change.time), ("place", change.place)) if c)
+    confirmed = rsvp.status == RsvpStatus.CONFIRMED
+    return _render("event_changed", f"{what.capitalize()} changed: {event.title}",
+                   {"event": event, "rsvp": rsvp, "change": change, "confirmed": confirmed},
+                   ics=_event_ics(event) if confirmed else "")
 
 
 def reminder(event: Event, rsvp: Rsvp) -> MailContent:

@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
@@ -605,6 +605,44 @@ def notify_event_cancelled(session: Session, event: Event, message: str) -> int:
     for rsvp in people:
         content = messages.event_cancelled(event, rsvp, message)
         _queue(session, rsvp, content, "event_cancelled", [])
+    return len(people)
+
+
+def _takes_change_mail(event: Event, now: datetime | None) -> bool:
+    return event.status == EventStatus.PUBLISHED and (now or utcnow()) < event.starts_at
+
+
+def change_recipients(session: Session, event: Event, now: datetime | None = None) -> int:
+    """How many people `notify_event_changed` would e-mail about a time or place change now:
+    the organizer's form offers the e-mail only when this is above zero."""
+    if not _takes_change_mail(event, now):
+        return 0
+    return int(session.exec(
+        select(func.count()).select_from(Rsvp).where(
+            Rsvp.event_id == event.id,
+            col(Rsvp.status).in_([RsvpStatus.CONFIRMED.value, RsvpStatus.WAITLISTED.value]))
+    ).one())
+
+
+def notify_event_changed(session: Session, event: Event, changes: dict[str, tuple[Any, Any]],
+                         now: datetime | None = None) -> int:
+    """Queue "the time/place changed" to every confirmed and waitlisted attendee, in the
+    caller's transaction (the one that saves the edit, so a refused edit mails no one).
+
+    `changes` is the edit's {field: (old, new)}. Their calendar entry came from the .ics in
+    their confirmation e-mail, which no feed refreshes, so this mail is how it moves. Only a
+    published event that has not started yet, and only when the time or place reads
+    differently; cancelling has its own e-mail. Returns how many were queued.
+    """
+    if not _takes_change_mail(event, now):
+        return 0
+    change = messages.event_change(event, changes)
+    if not change:
+        return 0
+    _lock_event_row(session, event)
+    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED))
+    for rsvp in people:
+        _queue(session, rsvp, messages.event_changed(event, rsvp, change), "event_changed", [])
     return len(people)
 
 

@@ -30,6 +30,7 @@ from events_app.web.organizer_base import (
 from events_app.web.organizer_urls import redirect_to
 
 TIMEZONE_CHOICES = tuple(pytz.common_timezones)
+NOTIFY_FIELD = "notify_attendees"  # the edit form's "e-mail the people who RSVP'd" box
 
 
 def _to_edit(request: Request, slug: str) -> Response:
@@ -47,10 +48,10 @@ def dashboard_page(request: Request, form: FormData | None) -> Response:
 
 def _form_page(request: Request, *, event: Event | None, values: dict[str, str],
                errors: dict[str, str] | None = None, seats: Any = None,
-               status_code: int = 200) -> Response:
+               recipients: int = 0, status_code: int = 200) -> Response:
     return page(request, "organizer/event_form.html", {
         "event": event, "values": values, "errors": errors or {}, "seats": seats,
-        "categories": CATEGORIES, "timezones": TIMEZONE_CHOICES,
+        "recipients": recipients, "categories": CATEGORIES, "timezones": TIMEZONE_CHOICES,
     }, status_code=422 if errors else status_code)
 
 
@@ -77,25 +78,33 @@ def edit_event(request: Request, form: FormData | None) -> Response:
         with read_session() as session:
             event = event_or_404(session, request)
             values = form_values(event, event_admin.cohost_emails(session, event))
+            values[NOTIFY_FIELD] = "on"  # telling attendees is the default
             seats = rsvp.seat_counts(session, event)
-        return _form_page(request, event=event, values=values, seats=seats)
+            recipients = rsvp.change_recipients(session, event)
+        return _form_page(request, event=event, values=values, seats=seats,
+                          recipients=recipients)
 
     values = form_strings(form)
     try:
         with write_session() as session:
             event = event_or_404(session, request, for_update=True)
             data = parse_event_form(values)
-            changes = event_admin.update_event(session, organizer_of(request), event, data)
+            changes = event_admin.update_event(session, organizer_of(request), event, data,
+                                               notify_attendees=bool(values.get(NOTIFY_FIELD)))
     except FormError as exc:
         with read_session() as session:
             event = event_or_404(session, request)
             seats = rsvp.seat_counts(session, event)
-        return _form_page(request, event=event, values=values, errors=exc.errors, seats=seats)
+            recipients = rsvp.change_recipients(session, event)
+        return _form_page(request, event=event, values=values, errors=exc.errors, seats=seats,
+                          recipients=recipients)
     if not changes:
         flash(request, "Nothing was changed.", "warn")
     elif changes.keys() & (event_admin.TIME_FIELDS | event_admin.PLACE_FIELDS):
+        told = (f" {changes.notified} {'person was' if changes.notified == 1 else 'people were'}"
+                " e-mailed about it." if changes.notified else "")
         flash(request, "Saved. The new time or place will reach subscribed calendars "
-                       "when they next refresh.")
+                       f"when they next refresh.{told}")
     else:
         flash(request, "Saved.")
     return _to_edit(request, event.slug)
