@@ -16,10 +16,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events_app.db import read_session
-from events_app.services import events as event_service
 from events_app.services import feed_cache, feed_queries, feeds
 from events_app.services.feed_cache import RenderedFeed
 from events_app.services.forms import has_control_chars
+from events_app.web.public import public_event_or_404
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 PUBLIC_CACHE = "public, max-age=300"
@@ -90,11 +90,8 @@ def calendar_feed(request: Request) -> Response:
 
 
 def event_feed(request: Request) -> Response:
-    slug = request.path_params["slug"]
     with read_session() as session:
-        event = event_service.get_public_event(session, slug)
-        if event is None:
-            raise HTTPException(404, "We could not find that event. It may have been removed.")
+        event = public_event_or_404(session, request.path_params["slug"])
         feed = feed_cache.single_event(feeds.event_ics(event), event.updated_at)
     disposition = f'attachment; filename="{feeds.ics_filename(event)}"'
     return ics_response(request, feed, PUBLIC_CACHE, {"Content-Disposition": disposition})

@@ -7,13 +7,14 @@ from datetime import date
 from itertools import groupby
 from typing import Any
 
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from events_app.db import read_session
-from events_app.models import CATEGORIES
+from events_app.models import CATEGORIES, Event
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
 from events_app.web.page_cache import PageCache
@@ -108,12 +109,18 @@ def event_list(request: Request) -> Response:
     return response
 
 
+def public_event_or_404(session: Session, slug: str) -> Event:
+    """The one lookup (and not-found answer) for every public page, download and form that
+    names an event by slug; drafts are as absent as unknown slugs."""
+    event = event_service.get_public_event(session, slug)
+    if event is None:
+        raise HTTPException(404, "We could not find that event. It may have been removed.")
+    return event
+
+
 def event_detail(request: Request) -> Response:
-    slug = request.path_params["slug"]
     with read_session() as session:
-        event = event_service.get_public_event(session, slug)
-        if event is None:
-            raise HTTPException(404, "We could not find that event. It may have been removed.")
+        event = public_event_or_404(session, request.path_params["slug"])
         seats = rsvp_service.seat_counts(session, event)
     return render(request, "events/detail.html", {"event": event, "seats": seats})
 

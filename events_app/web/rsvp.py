@@ -21,11 +21,11 @@ from starlette.routing import Route
 from events_app import settings
 from events_app.db import read_session
 from events_app.models import Event
-from events_app.services import events as event_service
 from events_app.services import mail
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
 from events_app.web.csrf import read_form
+from events_app.web.public import public_event_or_404
 from events_app.web.resources import render
 
 # The manage page is reachable by anyone holding its link: keep it out of caches, search
@@ -45,11 +45,9 @@ def _client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _load_event(slug: str) -> tuple[Event, rsvp_service.SeatCounts] | None:
+def _load_event(slug: str) -> tuple[Event, rsvp_service.SeatCounts]:
     with read_session() as session:
-        event = event_service.get_public_event(session, slug)
-        if event is None:
-            return None
+        event = public_event_or_404(session, slug)
         return event, rsvp_service.seat_counts(session, event)
 
 
@@ -67,10 +65,7 @@ def _manage_path(request: Request, token: str, notice: str) -> str:
 def _form_page(request: Request, slug: str, values: dict[str, str], errors: dict[str, str],
                form_error: str | None, status_code: int) -> Response:
     """The event page again, with the visitor's input and a message next to each field."""
-    loaded = _load_event(slug)
-    if loaded is None:
-        raise HTTPException(404, "We could not find that event. It may have been removed.")
-    event, seats = loaded
+    event, seats = _load_event(slug)
     return render(request, "events/detail.html",
                   {"event": event, "seats": seats, "form": values, "errors": errors,
                    "form_error": form_error}, status_code=status_code)
@@ -83,10 +78,7 @@ async def rsvp_submit(request: Request) -> Response:
                                       settings.RSVP_RATE_LIMIT)
     if not allowed:
         raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": "60"})
-    loaded = await run_in_threadpool(_load_event, slug)
-    if loaded is None:
-        raise HTTPException(404, "We could not find that event. It may have been removed.")
-    event = loaded[0]
+    event, _ = await run_in_threadpool(_load_event, slug)
     parsed = parse_rsvp_form(form, event.max_guests)
     if parsed.is_bot:
         # Look exactly like a successful update, so the bot learns nothing; store nothing.
