@@ -252,3 +252,21 @@ def new_page(browser, request: pytest.FixtureRequest) -> Iterator:
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+# The family static/fonts/noto-sans/wght.css declares; app.css sets every page in it.
+SHIPPED_FONT = "Noto Sans Variable"
+
+
+def shipped_font_loaded(page) -> bool:
+    """Wait for the page's web fonts; whether the shipped font is loaded and in use.
+
+    Layout assertions (lines, widths) are made after this, in the font the site ships, so they
+    hold whichever fonts the machine has installed.
+    """
+    return page.evaluate("""async (family) => {
+      await document.fonts.ready;
+      const used = getComputedStyle(document.body).fontFamily.split(",")[0].replace(/"/g, "");
+      return used === family && [...document.fonts].some(
+        (f) => f.family.replace(/"/g, "") === family && f.status === "loaded");
+    }""", SHIPPED_FONT)
