@@ -43,7 +43,7 @@ pytestmark = pytest.mark.usefixtures("cheap_passwords")
 ADMIN = "ada@example.org"
 
 # How a GET route's path parameters are filled, by parameter name (values from `Site`). A route
-# with a parameter not named here fails test_every_get_route_is_reachable: add it here.
+# with a parameter not named here fails test_every_get_route_can_be_requested: add it here.
 PARAMS = {
     "slug": lambda site: site.slug,
     "token": lambda site: site.token,
@@ -68,8 +68,8 @@ class Site:
     pages: dict[str, httpx2.Response] = field(default_factory=dict)
 
 
-def get_routes(routes: list[BaseRoute] | None = None, prefix: str = "") -> Iterator[tuple[str,
-                                                                                          Route]]:
+def get_routes(routes: list[BaseRoute] | None = None,
+               prefix: str = "") -> Iterator[tuple[str, Route]]:
     """(name for url_path_for, route) for every GET route, inside Mounts too."""
     for route in routes if routes is not None else create_app().routes:
         if isinstance(route, Mount):
@@ -108,12 +108,13 @@ def _event_form(**changes: str) -> dict[str, str]:
     return values
 
 
-def _expect(site: Site, name: str, response: httpx2.Response, status: int = 200) -> None:
+def _expect(site: Site, name: str, response: httpx2.Response, status: int = 200,
+            hint: str = "") -> None:
     problems = re.findall(r'class="(?:field-error|banner banner-error)"[^>]*>([^<]*)<',
                           response.text)
     assert response.status_code == status, \
         f"{name}: {response.request.method} {response.url} answered {response.status_code}, " \
-        f"expected {status}; messages on the page: {problems}"
+        f"expected {status}; messages on the page: {problems}. {hint}"
     site.pages[name] = response
 
 
@@ -188,7 +189,8 @@ def _visit(site: Site) -> None:
             params = {p: PARAMS[p](site) for p in route.param_convertors}
             path = app.url_path_for(name, **params)
             client = admin if path.startswith("/organizer") else visitor
-            _expect(site, f"route-{name}", client.get(path))
+            _expect(site, f"route-{name}", client.get(path),
+                    hint="Every GET route is opened with the PARAMS values: make them fit it.")
 
         for name, path in {
             "events-past": "/events?when=past",
