@@ -3,7 +3,8 @@
 The pages come from a real uvicorn server, as a visitor and a signed-in admin see them: each
 GET route of the app's route table (so a page added later is checked without anyone listing
 it here), plus the states only a form or a failure reaches: forms re-rendered with errors,
-confirmation steps, 404/405/500. All of them go to the checker in one run.
+confirmation steps, 400/404/405/500, and the HTML part of every kind of e-mail attendees get.
+All of them go to the checker in one run.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import pytest
 from sqlmodel import select
 from starlette.routing import BaseRoute, Mount, Route
 
+from events_app import settings
 from events_app.db import read_session, write_session
-from events_app.models import Event, EventStatus, RsvpStatus, utcnow
+from events_app.models import Event, EventStatus, Outbox, Rsvp, RsvpStatus, utcnow
+from events_app.services.reminders import queue_reminders
 from events_app.services.seed import seed
 from events_app.web.app import create_app
 from tests import nu_checker
@@ -102,19 +105,21 @@ def _event_form(**changes: str) -> dict[str, str]:
         "street_address": "12 Main St", "city": "St. Louis", "region": "MO",
         "postal_code": "63101", "latitude": "38.6270", "longitude": "-90.1994",
         "online_url": "https://example.org/stream", "capacity": "3", "max_guests": "2",
-        "rsvp_deadline": "", "cohosts": "olga@example.org", "then": "publish",
+        "rsvp_deadline": "", "waitlist_enabled": "on", "cohosts": "olga@example.org",
+        "then": "publish",
     }
     values.update(changes)
     return values
 
 
 def _expect(site: Site, name: str, response: httpx2.Response, status: int = 200,
-            hint: str = "") -> None:
+            hint: str = "", contains: str = "") -> None:
     problems = re.findall(r'class="(?:field-error|banner banner-error)"[^>]*>([^<]*)<',
                           response.text)
     assert response.status_code == status, \
         f"{name}: {response.request.method} {response.url} answered {response.status_code}, " \
         f"expected {status}; messages on the page: {problems}. {hint}"
+    assert contains in response.text, f"{name}: {response.url} does not show {contains!r}"
     site.pages[name] = response
 
 
@@ -165,19 +170,23 @@ def _build(site: Site) -> None:
         _expect(site, "rsvp-manage-new", going)
         site.token = str(going.url.path).rsplit("/", 1)[-1]
         _expect(site, "rsvp-received", _form(bob, rsvp, {
-            "name": "Ann", "email": "ann@example.org", "guests": "0", "phone": "",
-            "comment": "", "website": ""}, event_page))
+            "name": "Ann", "email": "ann@example.org", "guests": "1", "phone": "",
+            "comment": "", "website": ""}, event_page), contains="Check your e-mail")
         manage = f"/rsvp/{site.token}"
         _expect(site, "rsvp-manage-errors", _form(ann, manage, {
             "action": "guests", "guests": "lots"}, manage), 422)
 
+        with read_session() as s:
+            event = s.exec(select(Event).where(Event.slug == site.slug)).one()
+        site.event_id = event.id or 0
+        make_rsvp(event, "Cy Checked-In", "cy@example.org", checked_in_at=utcnow())  # full
+        make_rsvp(event, "Dee Cancelled", "dee@example.org", status=RsvpStatus.CANCELLED.value)
+        waiting = _form(bob, rsvp, {"name": "Bob Waiting", "email": "bob@example.org",
+                                    "guests": "0", "phone": "", "comment": "", "website": ""},
+                        event_page)
+        _expect(site, "rsvp-manage-waitlisted", waiting, contains="on the waitlist")
     with read_session() as s:
-        event = s.exec(select(Event).where(Event.slug == site.slug)).one()
-    site.event_id = event.id or 0
-    make_rsvp(event, "Cy Checked-In", "cy@example.org", checked_in_at=utcnow())
-    make_rsvp(event, "Dee Cancelled", "dee@example.org", status=RsvpStatus.CANCELLED.value)
-    site.waitlisted_id = make_rsvp(event, "Bob Waiting", "bob@example.org",
-                                   status=RsvpStatus.WAITLISTED.value).id or 0
+        site.waitlisted_id = s.exec(select(Rsvp.id).where(Rsvp.email == "bob@example.org")).one()
 
 
 def _visit(site: Site) -> None:
@@ -222,8 +231,9 @@ def _visit(site: Site) -> None:
             _expect(site, name, admin.get(path))
         party = f"{attendees}/{site.waitlisted_id}"
         _expect(site, "force-confirm-over-capacity", _form(admin, f"{party}/confirm", {},
-                                                           attendees))
-        _expect(site, "remove-confirmation", _form(admin, f"{party}/remove", {}, attendees))
+                                                           attendees), contains="anyway?")
+        _expect(site, "remove-confirmation", _form(admin, f"{party}/remove", {}, attendees),
+                contains="RSVP?</h1>")
         _expect(site, "email-errors", _form(admin, f"{base}/email", {
             "subject": "", "body": ""}, f"{base}/email"), 422)
         _expect(site, "organizers-errors", _form(admin, "/organizer/organizers", {
@@ -232,6 +242,35 @@ def _visit(site: Site) -> None:
         _expect(site, "account-errors", _form(admin, "/organizer/account", {
             "current_password": PASSWORD, "new_password": "a long new password",
             "confirm_password": "something else"}, "/organizer/account"), 422)
+
+
+def _send_every_email(site: Site) -> None:
+    """The actions that e-mail attendees; last, as they change the event the pages show."""
+    base = f"/organizer/events/{site.slug}"
+    attendees = f"{base}/attendees"
+    with read_session() as s:
+        ann = s.exec(select(Rsvp).where(Rsvp.token == site.token)).one()
+    with _client(site) as admin:
+        assert login(admin, ADMIN).status_code == 303
+        for name, path, data, form_page in [
+            ("attendees-emailed", f"{base}/email",
+             {"subject": "Bring water", "body": "It will be hot.\n\nSee you."}, f"{base}/email"),
+            ("event-moved", f"{base}/edit",
+             _event_form(start_time="18:30", notify_attendees="on"), f"{base}/edit"),
+            ("attendee-removed", f"{attendees}/{ann.id}/remove",
+             {"confirm": "1", "notify": "1"}, attendees),
+        ]:
+            _expect(site, name, _form(admin, path, data, form_page))
+        assert queue_reminders(lead=timedelta(days=365)) > 0
+        _expect(site, "event-cancelled-by-organizer", _form(admin, f"{base}/cancel", {
+            "message": "The hall flooded; a new date follows."}, f"{base}/cancel"))
+
+
+def _emails() -> dict[str, str]:
+    """file name -> the HTML part of every e-mail queued, one per kind of message."""
+    with read_session() as s:
+        rows = s.exec(select(Outbox).where(Outbox.body_html != "").order_by(Outbox.id)).all()
+    return {f"mail-{row.kind}.html": row.body_html for row in rows}
 
 
 def _stylesheets(site: Site) -> set[str]:
@@ -245,6 +284,7 @@ def test_every_page_is_valid_html_and_every_stylesheet_valid_css(site: Site,
                                                                  tmp_path: Path) -> None:
     _build(site)
     _visit(site)
+    _send_every_email(site)
     out = tmp_path / "checked"
     out.mkdir()
     files = []
@@ -253,6 +293,13 @@ def test_every_page_is_valid_html_and_every_stylesheet_valid_css(site: Site,
             files.append(out / f"{name}.html")
             files[-1].write_bytes(response.content)
     assert len(files) >= 30, sorted(site.pages)
+    emails = _emails()
+    templates = {p.stem for p in (settings.TEMPLATES_DIR / "mail").glob("[!_]*.html")}
+    assert {name[len("mail-"):-len(".html")] for name in emails} == templates, \
+        "every HTML e-mail template is rendered (an e-mail kind without an action here?)"
+    for name, html in emails.items():
+        files.append(out / name)
+        files[-1].write_text(html)
     sheets = _stylesheets(site)
     assert sheets, "no stylesheet linked from any page"
     with httpx2.Client(base_url=site.server.url) as c:
