@@ -47,7 +47,7 @@ def java_command() -> list[str]:
     if not VNU_JAR.exists():
         missing.append(f"the npm package vnu-jar ({VNU_JAR.relative_to(ROOT)})")
     if missing:
-        reason = f"Nu HTML checker unavailable: no {' and no '.join(missing)}; {INSTALL_HINT}"
+        reason = f"Nu HTML checker unavailable, missing {' and '.join(missing)}: {INSTALL_HINT}"
         if IN_CI:
             pytest.fail(f"{reason} (CI=true: .ci/run installs them)")
         pytest.skip(reason)

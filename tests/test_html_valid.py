@@ -125,6 +125,7 @@ def _expect(site: Site, name: str, response: httpx2.Response, status: int = 200,
 
 @pytest.fixture
 def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
+    nu_checker.java_command()  # skip (or fail in CI) before any work if the checker cannot run
     with write_session() as session:
         seed(session)
     make_organizer(ADMIN, "Ada Admin", admin=True)
