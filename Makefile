@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean fonts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,24 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
+# The npm tools the tests run (the Nu HTML checker, vnu-jar, on Java): installed when npm is
+# there, otherwise tests/test_html_valid.py is skipped with the reason (CI installs npm).
+# --ignore-scripts: vnu-jar's install script would try to download a Java; Debian's is used.
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	    npm ci --prefix tools --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the HTML validity test will be skipped (apt-get install npm)"; fi
+
+# The font the pages use, Noto Sans (variable weight, normal style), with its licence: copied
+# from the npm package into static/ and committed, so pages look the same everywhere and
+# layout tests do not depend on the machine's fonts. Run after changing its version in tools/.
+FONT_PKG := tools/node_modules/@fontsource-variable/noto-sans
+FONT_DIR := static/fonts/noto-sans
+fonts: tools/node_modules/.installed
+	rm -rf $(FONT_DIR) && mkdir -p $(FONT_DIR)/files
+	cp $(FONT_PKG)/LICENSE $(FONT_PKG)/wght.css $(FONT_DIR)/
+	cp $(FONT_PKG)/files/*-wght-normal.woff2 $(FONT_DIR)/files/
+
 ## Install, migrate, load the demo data when the database is empty, serve on :8000 (SQLite).
 run: $(VENV)/.installed
 	$(BIN)/events-app migrate
@@ -24,7 +42,7 @@ run: $(VENV)/.installed
 	$(BIN)/events-app serve --host 127.0.0.1 --port 8000
 
 ## Install the test extras, lint, and run the whole suite (SQLite and PostgreSQL).
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test tools/node_modules/.installed
 	$(BIN)/ruff check events_app tests bench
 	$(BIN)/python -m pytest
 

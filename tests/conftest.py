@@ -38,7 +38,8 @@ PG_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -163,14 +164,17 @@ class LiveServer:
 
 
 def start_server(db_url: str, tmp_path: Path, workers: int = 1,
-                 extra_env: dict[str, str] | None = None) -> LiveServer:
-    """Run `uvicorn events_app.web.app:app` in its own process(es) against db_url."""
+                 extra_env: dict[str, str] | None = None,
+                 app: str = "events_app.web.app:app") -> LiveServer:
+    """Run `uvicorn <app>` (the real app unless told) in its own process(es) against db_url."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url, "BASE_URL": f"http://127.0.0.1:{port}",
            **(extra_env or {})}
+    # Lets the server import a test-only app module (tests.*) whatever the working directory.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     log = tmp_path / f"server-{port}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "events_app.web.app:app", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
         env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
@@ -248,3 +252,21 @@ def new_page(browser, request: pytest.FixtureRequest) -> Iterator:
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+# The family static/fonts/noto-sans/wght.css declares; app.css sets every page in it.
+SHIPPED_FONT = "Noto Sans Variable"
+
+
+def shipped_font_loaded(page) -> bool:
+    """Wait for the page's web fonts; whether the shipped font is loaded and in use.
+
+    Layout assertions (lines, widths) are made after this, in the font the site ships, so they
+    hold whichever fonts the machine has installed.
+    """
+    return page.evaluate("""async (family) => {
+      await document.fonts.ready;
+      const used = getComputedStyle(document.body).fontFamily.split(",")[0].replace(/"/g, "");
+      return used === family && [...document.fonts].some(
+        (f) => f.family.replace(/"/g, "") === family && f.status === "loaded");
+    }""", SHIPPED_FONT)

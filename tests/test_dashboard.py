@@ -15,6 +15,7 @@ from events_app.db import get_engine, read_session, write_session
 from events_app.models import EventHost
 from events_app.services import dashboard
 from events_app.web.app import create_app
+from tests.conftest import shipped_font_loaded
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     PASSWORD,
@@ -169,6 +170,7 @@ def test_dashboard_is_readable_on_a_laptop_and_cards_on_a_phone(db_url, live_ser
 
     laptop = new_page(viewport={"width": 1280, "height": 800})
     _sign_in(laptop, live_server.url, "olga@example.org")
+    assert shipped_font_loaded(laptop)  # lines are counted in the font every visitor gets
     # The table fits its container: no sideways scrolling on a laptop.
     assert laptop.evaluate(
         "(() => { const s = document.querySelector('.table-scroll');"
@@ -181,6 +183,7 @@ def test_dashboard_is_readable_on_a_laptop_and_cards_on_a_phone(db_url, live_ser
 
     phone = new_page(viewport={"width": 390, "height": 844})
     _sign_in(phone, live_server.url, "olga@example.org")
+    assert shipped_font_loaded(phone)
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert phone.evaluate(f"getComputedStyle(document.querySelector('{row}')).display") == \
         "block"  # a card, not a squeezed table row

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from events_app.models import utcnow
+from tests.conftest import shipped_font_loaded
 from tests.factories import make_event
 
 pytestmark = pytest.mark.browser
@@ -43,3 +44,21 @@ def test_browse_filter_and_open_event(db_url, live_server, new_page, viewport) -
     # Nothing overflows sideways on a phone.
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert overflow is False
+
+
+def test_pages_are_set_in_the_shipped_font_under_the_strict_csp(db_url, live_server,
+                                                                 new_page) -> None:
+    """The font in static/fonts/ loads under the pages' own Content-Security-Policy, so every
+    visitor (and every layout test) gets the same letters, whatever fonts a machine has."""
+    make_event(slug="marcha", title="Marcha por los derechos de los inmigrantes: ¡únete!")
+    page = new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    for path in ("/events", "/events/marcha", "/organizer/login"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None and "content-security-policy" in response.headers, path
+        assert shipped_font_loaded(page), path
+    assert failed == [] and refused == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from events_app import timefmt
 
@@ -50,3 +51,11 @@ def test_range_same_day_and_all_day() -> None:
     assert timefmt.format_range(day_start, two_days_end, "America/Chicago", True) == (
         "Sat 14 Mar – Sun 15 Mar 2026, all day"
     )
+
+
+def test_utc_iso_is_a_valid_html_datetime_in_whole_seconds() -> None:
+    # HTML's <time datetime> allows at most three fraction digits; stored times have six.
+    stored = datetime(2026, 11, 25, 17, 39, 59, 764193, tzinfo=UTC)
+    assert timefmt.utc_iso(stored) == "2026-11-25T17:39:59Z"
+    assert timefmt.utc_iso(stored.astimezone(ZoneInfo("Pacific/Auckland"))) == \
+        "2026-11-25T17:39:59Z"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -13,6 +12,7 @@ from starlette.templating import Jinja2Templates
 from events_app import settings, timefmt
 from events_app.models import Event, category_label
 from events_app.web.csrf import csrf_token
+from events_app.web.input_types import input_type
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(settings.TEMPLATES_DIR)),
@@ -34,10 +34,6 @@ def _event_start(event: Event) -> str:
     return timefmt.format_start(event.starts_at, event.timezone)
 
 
-def _iso(dt: datetime) -> str:
-    return dt.isoformat()
-
-
 def _query(params: dict[str, Any]) -> str:
     """Build a query string from a dict, dropping empty values; lists repeat the key."""
     pairs: list[tuple[str, str]] = []
@@ -50,10 +46,11 @@ def _query(params: dict[str, Any]) -> str:
 _env.filters.update(
     event_when=_event_when,
     event_start=_event_start,
-    iso=_iso,
+    iso=timefmt.utc_iso,  # <time datetime>: whole seconds (HTML allows at most 3 digits)
     category_label=category_label,
     query=_query,
     urlquote=quote_plus,
+    input_type=input_type,
 )
 _env.globals.update(
     site_name=settings.SITE_NAME,
