@@ -64,6 +64,7 @@ def test_full_event_puts_people_on_the_waitlist_and_shows_their_place(client) ->
     ({"email": "ann@"}, "email", "doesn&#39;t look like an e-mail address"),
     ({"email": "ann lee@example.org"}, "email", "doesn&#39;t look like an e-mail address"),
     ({"email": "ann@example"}, "email", "doesn&#39;t look like an e-mail address"),
+    ({"email": "all-staff,attacker@evil.org"}, "email", "just one e-mail address"),
     ({"email": ""}, "email", "Please enter your e-mail address"),
     ({"guests": "5"}, "guests", "at most 4 guests"),
     ({"guests": "-1"}, "guests", "a whole number"),
