@@ -16,6 +16,8 @@ _commands: dict[str, Command] = {}
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from events_app.web.access_log import log_config
+
     uvicorn.run(
         "events_app.web.app:app",
         host=args.host,
@@ -24,6 +26,9 @@ def _serve(args: argparse.Namespace) -> int:
         reload=args.reload,
         proxy_headers=True,
         log_level="info",
+        # Manage links and personal-feed tokens are written as /rsvp/[redacted] and
+        # /my/[redacted] in the access log (every worker configures logging from this).
+        log_config=log_config(),
     )
     return 0
 
