@@ -50,13 +50,15 @@ def rotate(session: Session, email: str) -> PersonalFeed:
     return feed
 
 
-def forget(session: Session, email: str) -> None:
+def forget(session: Session, email: str) -> int:
     """Drop the address's feed (its last RSVP was erased): nothing left to show, and the
-    row itself is personal data."""
+    row itself is personal data. Returns 1 if there was one."""
     feed = session.exec(select(PersonalFeed).where(PersonalFeed.email == email)).first()
-    if feed is not None:
-        session.delete(feed)
-        session.flush()
+    if feed is None:
+        return 0
+    session.delete(feed)
+    session.flush()
+    return 1
 
 
 def page_url(token: str) -> str:

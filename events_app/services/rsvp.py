@@ -42,7 +42,7 @@ from events_app.models import (
     new_token,
     utcnow,
 )
-from events_app.services import audit, mail, messages, personal_feeds, throttle
+from events_app.services import audit, mail, messages, personal_feeds, retention, throttle
 from events_app.services.rsvp_input import RsvpRequest
 
 T = TypeVar("T")
@@ -565,6 +565,28 @@ def cancel_rsvp(token: str, now: datetime | None = None) -> RsvpResult:
             raise RsvpClosed("This event is over, so its RSVPs can't be changed.")
         mail_ids: list[int] = []
         promoted = _cancel(session, event, rsvp, at, False, True, mail_ids)
+        return RsvpResult(rsvp, event, created=False, position=None, promoted=promoted,
+                          mail_ids=mail_ids)
+
+    return _with_retry(work)
+
+
+def erase_my_rsvp(token: str, now: datetime | None = None) -> RsvpResult:
+    """Erase the person's own data from the manage page (own transaction).
+
+    An RSVP still live for an event that has not ended is cancelled first, exactly as the
+    cancel button does (its seats go to the waitlist), but without the "cancelled" e-mail:
+    it would keep the address we were asked to forget. Past RSVPs keep their status and
+    check-in time for the statistics. The manage link stops working.
+    """
+    def work(session: Session) -> RsvpResult:
+        at = now or utcnow()
+        event, rsvp = _locked_by_token(session, token)
+        mail_ids: list[int] = []
+        promoted: list[Rsvp] = []
+        if rsvp.status != RsvpStatus.CANCELLED and at < event.ends_at:
+            promoted = _cancel(session, event, rsvp, at, False, False, mail_ids)
+        retention.erase(session, [rsvp], at)
         return RsvpResult(rsvp, event, created=False, position=None, promoted=promoted,
                           mail_ids=mail_ids)
 

@@ -34,6 +34,11 @@ def _event_start(event: Event) -> str:
     return timefmt.format_start(event.starts_at, event.timezone)
 
 
+def _local_day(dt: datetime, tz_name: str) -> str:
+    """'Saturday 14 March 2026', the day `dt` falls on in the event's timezone."""
+    return timefmt.format_day_heading(timefmt.local(dt, tz_name).date())
+
+
 def _iso(dt: datetime) -> str:
     return dt.isoformat()
 
@@ -51,6 +56,7 @@ _env.filters.update(
     event_when=_event_when,
     event_start=_event_start,
     iso=_iso,
+    local_day=_local_day,
     category_label=category_label,
     query=_query,
     urlquote=quote_plus,
@@ -60,6 +66,7 @@ _env.globals.update(
     site_description=settings.SITE_DESCRIPTION,
     base_url=settings.BASE_URL,
     csrf_token=csrf_token,
+    retention_days=settings.PERSONAL_DATA_RETENTION_DAYS,
 )
 
 templates = Jinja2Templates(env=_env)

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from events_app import settings
 from events_app.db import read_session
 from events_app.models import Event, utcnow
-from events_app.services import feed_queries, mail, personal_feeds
+from events_app.services import feed_queries, mail, personal_feeds, retention
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
 from events_app.web.csrf import read_form
@@ -113,9 +113,11 @@ def _received(request: Request, event: Event, email: str) -> Response:
 
 def _manage_page(request: Request, view: rsvp_service.ManageView, *, notice: str | None = None,
                  errors: dict[str, str] | None = None, form_error: str | None = None,
-                 guests_value: str | None = None, status_code: int = 200) -> Response:
+                 guests_value: str | None = None, status_code: int = 200,
+                 confirm_erase: bool = False) -> Response:
     context: dict[str, Any] = {
         "view": view, "rsvp": view.rsvp, "event": view.event, "notice": notice,
+        "confirm_erase": confirm_erase, "erase_after": retention.erase_after(view.event),
         "errors": errors or {}, "form_error": form_error,
         "guests_value": guests_value if guests_value is not None else str(view.rsvp.guests),
     }
@@ -153,6 +155,15 @@ async def manage_post(request: Request) -> Response:
         if action == "cancel":
             result = await run_in_threadpool(rsvp_service.cancel_rsvp, token)
             notice = "cancelled"
+        elif action == "erase":
+            # The confirmation step: the same page with the question, nothing changed yet.
+            return _manage_page(request, view, confirm_erase=True)
+        elif action == "erase_confirmed":
+            result = await run_in_threadpool(rsvp_service.erase_my_rsvp, token)
+            response = render(request, "rsvp/erased.html", {"event": result.event},
+                              headers=PRIVATE_HEADERS)
+            response.background = _deliver_soon(result.mail_ids)
+            return response
         elif action == "calendar":
             result = await run_in_threadpool(rsvp_service.rotate_calendar, token)
             notice = "calendar"
