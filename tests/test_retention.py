@@ -175,3 +175,21 @@ def test_organizers_see_when_the_data_will_be_erased(client) -> None:
     assert "Erased" in past.text and "ann@example.org" not in past.text
     csv_text = client.get(f"/organizer/events/{old.slug}/attendees.csv").text
     assert "ann@example.org" not in csv_text and "erased-" not in csv_text
+
+
+def test_no_mail_ever_goes_to_an_erased_rsvp(db_url) -> None:
+    """Even if an organizer later moves a purged event into the future."""
+    from events_app.services import reminders
+
+    ev = _ended(DAYS + 1, capacity=5)
+    make_rsvp(ev, "Ann Lee", "ann@example.org")
+    retention.purge()
+    soon = utcnow() + timedelta(hours=3)
+    with write_session() as s:
+        event = s.get(Event, ev.id)
+        event.starts_at, event.ends_at = soon, soon + timedelta(hours=1)
+    assert reminders.queue_reminders() == 0
+    with write_session() as s:
+        event = s.get(Event, ev.id)
+        assert svc.email_attendees(s, event, "Hello", "Body") == 0  # no one to write to
+    assert outbox() == []

@@ -697,9 +697,11 @@ def promote_waitlist(session: Session, event: Event, now: datetime | None = None
 
 
 def _live_rsvps(session: Session, event: Event, statuses: tuple[RsvpStatus, ...]) -> list[Rsvp]:
+    """The event's RSVPs in these statuses that still have someone to write to."""
     return list(session.exec(
         select(Rsvp)
-        .where(Rsvp.event_id == event.id, col(Rsvp.status).in_([s.value for s in statuses]))
+        .where(Rsvp.event_id == event.id, col(Rsvp.status).in_([s.value for s in statuses]),
+               col(Rsvp.erased_at).is_(None))
         .order_by(col(Rsvp.id))
     ).all())
 
