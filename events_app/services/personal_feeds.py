@@ -16,6 +16,9 @@ from sqlmodel import Session, select
 from events_app import settings
 from events_app.models import PersonalFeed, is_token_shaped, new_token, utcnow
 
+NOT_FOUND = ("This calendar link is not valid (it may have been replaced by a newer one). "
+             "Use the link in your latest RSVP e-mail.")
+
 
 def feed_for(session: Session, email: str) -> PersonalFeed:
     """The address's feed row, created on first use (caller's transaction).

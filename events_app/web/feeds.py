@@ -102,9 +102,7 @@ def personal_feed(request: Request) -> Response:
     with read_session() as session:
         email = personal_feeds.email_for_token(session, token)
         if email is None:
-            raise HTTPException(404, "This calendar link is not valid (it may have been "
-                                     "replaced by a newer one). Use the link in your latest "
-                                     "RSVP e-mail.")
+            raise HTTPException(404, personal_feeds.NOT_FOUND)
         feed = feed_cache.personal_feed(session, email)
     # The token is the only key: keep it out of search engines and Referer headers.
     private = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
