@@ -193,3 +193,30 @@ def test_no_mail_ever_goes_to_an_erased_rsvp(db_url) -> None:
         event = s.get(Event, ev.id)
         assert svc.email_attendees(s, event, "Hello", "Body") == 0  # no one to write to
     assert outbox() == []
+
+
+def test_overlapping_purges_erase_each_rsvp_once(db_url) -> None:
+    import threading
+
+    old = _ended(DAYS + 1, capacity=None)
+    for i in range(40):
+        make_rsvp(old, f"Person {i}", f"p{i}@example.org")
+    barrier = threading.Barrier(3)
+    reports: list[retention.PurgeReport] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            reports.append(retention.purge())
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sum(r.rsvps for r in reports) == 40
+    assert all(r.is_erased for r in rsvps(old.id).values())

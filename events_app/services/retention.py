@@ -112,6 +112,9 @@ def purge(now: datetime | None = None) -> PurgeReport:
                 select(Rsvp).join(Event, col(Event.id) == Rsvp.event_id)
                 .where(col(Event.ends_at) < cutoff, col(Rsvp.erased_at).is_(None))
                 .order_by(col(Rsvp.id)).limit(BATCH)
+                # Overlapping runs (cron, or an operator by hand) share the work on PostgreSQL
+                # instead of erasing the same rows twice; SQLite runs them one at a time.
+                .with_for_update(of=Rsvp, skip_locked=True)
             ).all())
             erase(session, batch, now, report)
         if len(batch) < BATCH:
