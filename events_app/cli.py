@@ -16,6 +16,8 @@ _commands: dict[str, Command] = {}
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from events_app.web.access_log import log_config
+
     uvicorn.run(
         "events_app.web.app:app",
         host=args.host,
@@ -24,6 +26,9 @@ def _serve(args: argparse.Namespace) -> int:
         reload=args.reload,
         proxy_headers=True,
         log_level="info",
+        # Manage links and personal-feed tokens are written as /rsvp/[redacted] and
+        # /my/[redacted] in the access log (every worker configures logging from this).
+        log_config=log_config(),
     )
     return 0
 
@@ -108,6 +113,18 @@ def _send_reminders(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _purge_personal_data(args: argparse.Namespace) -> int:
+    from events_app.services import retention
+
+    report = retention.purge()
+    print(f"Erased the personal data of {report.rsvps} RSVP(s) of events that ended more than "
+          f"{settings.PERSONAL_DATA_RETENTION_DAYS} days ago; deleted {report.emails} kept "
+          f"e-mail(s), scrubbed {report.audit_entries} audit entr"
+          f"{'y' if report.audit_entries == 1 else 'ies'}, dropped {report.feeds} unused "
+          "calendar link(s).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="events-app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("send-reminders",
                        help="e-mail confirmed attendees before their event, once each (cron)")
     _commands["send-reminders"] = _send_reminders
+
+    p = sub.add_parser("purge-personal-data",
+                       help="erase attendees' names, e-mails, phones and comments "
+                            "PERSONAL_DATA_RETENTION_DAYS after their event (cron: daily)")
+    _commands["purge-personal-data"] = _purge_personal_data
 
     return parser
 

@@ -189,10 +189,36 @@ class Rsvp(SQLModel, table=True):
     cancelled_at: datetime | None = None
     checked_in_at: datetime | None = None
     reminder_sent_at: datetime | None = None
+    # When the manage link, which only ever travels by e-mail, was first opened: proof that
+    # the address's inbox got it. Only such RSVPs appear in that address's personal feed, so
+    # typing someone else's address into a form never adds to (or reveals) their calendar.
+    verified_at: datetime | None = None
+    # When name, e-mail, phone and comment were erased (retention, or the person asked); the
+    # row stays, with its status, party size and check-in time, for counts and statistics.
+    erased_at: datetime | None = None
 
     @property
     def seats(self) -> int:
         return 1 + self.guests
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+
+class PersonalFeed(SQLModel, table=True):
+    """The private "my events" calendar link of one e-mail address.
+
+    Its token is separate from every manage link and read-only: it can show the address's
+    verified RSVPs and nothing else, and it is only ever sent to that address by e-mail.
+    Rotating it (from any manage page of the address) replaces the token.
+    """
+
+    __tablename__ = "personal_feed"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)  # in forms.normalize_email's form
+    token: str = Field(default_factory=new_token, max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Outbox(SQLModel, table=True):

@@ -48,11 +48,18 @@ MAIL_FROM: str = config("MAIL_FROM", default="events@localhost")
 # `send-reminders` e-mails confirmed attendees once an event is this close (cron runs it).
 REMINDER_LEAD_HOURS: int = config("REMINDER_LEAD_HOURS", cast=int, default=24)
 
+# Attendees' name, e-mail, phone and comment are erased this many days after their event
+# ends (`events-app purge-personal-data`, run daily by cron); counts and check-ins stay.
+PERSONAL_DATA_RETENTION_DAYS: int = config("PERSONAL_DATA_RETENTION_DAYS", cast=int, default=90)
+
 # Abuse limits; tests lower or raise them through the environment.
 RSVP_RATE_LIMIT: int = config("RSVP_RATE_LIMIT", cast=int, default=10)  # posts per minute per IP
 LOGIN_MAX_FAILURES: int = config("LOGIN_MAX_FAILURES", cast=int, default=5)  # per 15 minutes
 # Organizer sign-in lasts this long (seconds); a working day at the door plus some margin.
 SESSION_MAX_AGE: int = config("SESSION_MAX_AGE", cast=int, default=12 * 3600)
+
+if PERSONAL_DATA_RETENTION_DAYS < 0:
+    raise ValueError("PERSONAL_DATA_RETENTION_DAYS must be 0 or more")
 
 if DEFAULT_TIMEZONE not in pytz.all_timezones_set:
     raise ValueError(f"DEFAULT_TIMEZONE={DEFAULT_TIMEZONE!r} is not an IANA timezone name")

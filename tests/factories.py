@@ -42,8 +42,10 @@ def make_rsvp(event: Event, name: str = "Pat Member", email: str = "pat@example.
               guests: int = 0, status: str = RsvpStatus.CONFIRMED.value,
               **fields: Any) -> Rsvp:
     """Store an RSVP row directly, as the RSVP flow would have (the public RSVP form is tested
-    in its own module); for tests of what reads RSVPs: feeds, attendee lists, exports."""
+    in its own module); for tests of what reads RSVPs: feeds, attendee lists, exports.
+    Verified (its e-mailed link opened) unless told `verified_at=None`."""
     now = utcnow()
+    fields.setdefault("verified_at", now)
     fields.setdefault("waitlisted_at", now if status == RsvpStatus.WAITLISTED.value else None)
     fields.setdefault("cancelled_at", now if status == RsvpStatus.CANCELLED.value else None)
     with write_session() as session:

@@ -8,11 +8,12 @@ from typing import Any
 from sqlmodel import col, select
 
 from events_app.db import read_session
-from events_app.models import Outbox, Rsvp
+from events_app.models import Outbox, PersonalFeed, Rsvp
 from events_app.services.rsvp_input import RsvpRequest
 from events_app.web import csrf
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+MANAGE_RE = re.compile(r"https?://[^/\s]+(/rsvp/[A-Za-z0-9_-]{43})\b")
 
 
 def req(email: str, guests: int = 0, name: str | None = None, **kw: Any) -> RsvpRequest:
@@ -36,6 +37,22 @@ def outbox(kind: str | None = None) -> list[Outbox]:
         if kind:
             q = q.where(Outbox.kind == kind)
         return list(s.exec(q))
+
+
+def feed_token(email: str) -> str:
+    """The personal-feed token of an address (only ever sent to it by e-mail)."""
+    with read_session() as s:
+        return s.exec(select(PersonalFeed.token).where(PersonalFeed.email == email)).one()
+
+
+def manage_link(email: str, kind: str | None = None) -> str:
+    """The manage path from the latest e-mail to `email` (of `kind`), as its owner would
+    find it: the page answering the form never shows it."""
+    mails = [m for m in outbox(kind) if m.to_addr == email]
+    assert mails, f"no e-mail to {email}"
+    m = MANAGE_RE.search(mails[-1].body_text)
+    assert m, mails[-1].body_text
+    return m.group(1)
 
 
 def csrf_from(html: str) -> str:

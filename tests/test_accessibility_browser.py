@@ -34,7 +34,7 @@ from events_app.services import rsvp as rsvp_service
 from events_app.services.seed import seed
 from tests.conftest import start_server
 from tests.organizer_support import PASSWORD, make_organizer
-from tests.rsvp_helpers import req
+from tests.rsvp_helpers import feed_token, req
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +68,7 @@ AXE = Axe()
 class Site:
     url: str
     manage_token: str
+    feed_token: str
     organizer_state: Any = None  # the browser storage of a signed-in organizer
 
 
@@ -103,7 +104,7 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory,
             auth.use_hasher(previous)
         server = start_server(url, tmp)
         try:
-            site = Site(server.url, result.rsvp.token)
+            site = Site(server.url, result.rsvp.token, feed_token("ann@example.org"))
             context = browser.new_context()
             _sign_in(context.new_page(), site)
             site.organizer_state = context.storage_state()
@@ -135,7 +136,7 @@ def _event_with_errors(page, site: Site) -> None:
 
 
 def _received(page, site: Site) -> None:
-    # The same address again: the "check your e-mail" page (the RSVP is updated in place).
+    # The same address again: the "check your e-mail" page (the RSVP stays as it was).
     _open(page, site, f"/events/{WITH_GUESTS}")
     page.get_by_label("Your name").fill("Ann")
     page.get_by_label("E-mail", exact=True).fill("ann@example.org")
@@ -143,6 +144,14 @@ def _received(page, site: Site) -> None:
     page.get_by_role("button", name="RSVP", exact=True).click()
     page.wait_for_load_state()
     assert "Check your e-mail" in page.get_by_role("heading", level=1).inner_text()
+
+
+def _erase_question(page, site: Site) -> None:
+    # The confirmation step only: the site is shared by every page of this module.
+    _open(page, site, f"/rsvp/{site.manage_token}")
+    page.get_by_role("button", name="Erase my data…").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("button", name="Yes, erase my data").is_visible()
 
 
 PAGES: dict[str, Callable[..., None]] = {
@@ -155,6 +164,8 @@ PAGES: dict[str, Callable[..., None]] = {
     "event-cancelled": lambda page, site: _open(page, site, f"/events/{CANCELLED}"),
     "rsvp-manage": lambda page, site: _open(page, site, f"/rsvp/{site.manage_token}?m=new"),
     "rsvp-received": _received,
+    "rsvp-erase-confirm": _erase_question,
+    "my-events": lambda page, site: _open(page, site, f"/my/{site.feed_token}"),
     "not-found": lambda page, site: _open(page, site, "/no/such/page"),
 }
 

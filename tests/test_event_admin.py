@@ -101,7 +101,9 @@ def test_times_skipped_by_dst_are_refused() -> None:
     ({"start_time": "25:00"}, "start_time", "between 00:00 and 23:59"),
     ({"start_time": ""}, "start_time", "start time"),
     ({"category": "party"}, "category", "Choose a category"),
-    ({"cohosts": "friend@example.org, not an address"}, "cohosts", "Not an e-mail"),
+    ({"cohosts": "friend@example.org, not an address"}, "cohosts",
+     "not: This doesn't look like an e-mail address"),
+    ({"cohosts": "all-staff,x@example.org"}, "cohosts", "all-staff: This doesn"),
     ({"rsvp_deadline": "2031-06-15T09:00"}, "rsvp_deadline", "before the event ends"),
     ({"description": "bad \x00 byte"}, "description", "not allowed"),
 ])

@@ -14,7 +14,7 @@ import pytest
 from events_app import settings
 from events_app.db import read_session, write_session
 from events_app.models import Event
-from events_app.services import feed_cache, feed_queries, feeds
+from events_app.services import feed_cache, feed_queries, feeds, personal_feeds
 from events_app.services.feed_queries import FeedFilter
 from events_app.services.feeds import event_ics
 from tests.factories import make_event, make_rsvp
@@ -311,7 +311,9 @@ def test_personal_feed_covers_all_rsvps_of_that_email(db_url) -> None:
     cancelled_rsvp = make_event(title="Changed my mind", starts_at=NOW + timedelta(days=5))
     someone_else = make_event(title="Not mine", starts_at=NOW + timedelta(days=6))
     gone = make_event(title="Cancelled event", starts_at=NOW + timedelta(days=7))
+    typed_by_someone = make_event(title="Link never opened", starts_at=NOW + timedelta(days=8))
     me = "me@example.org"
+    make_rsvp(typed_by_someone, email=me, verified_at=None)
     make_rsvp(confirmed, email=me)
     make_rsvp(waitlisted, email=me, status="waitlisted")
     make_rsvp(cancelled_rsvp, email=me, status="cancelled")
@@ -329,13 +331,21 @@ def test_personal_feed_covers_all_rsvps_of_that_email(db_url) -> None:
     assert str(p.lib["METHOD"]) == "PUBLISH"
 
 
-def test_unknown_token_has_no_email(db_url) -> None:
+def test_only_a_feed_token_has_an_email_never_a_manage_token(db_url) -> None:
     event = make_event()
     rsvp = make_rsvp(event, email="x@example.org")
+    with write_session() as session:
+        feed = personal_feeds.feed_for(session, "x@example.org")
+        assert personal_feeds.feed_for(session, "x@example.org").id == feed.id  # one per address
     with read_session() as session:
-        assert feed_queries.rsvp_email_for_token(session, rsvp.token) == "x@example.org"
-        assert feed_queries.rsvp_email_for_token(session, "nope") is None
-        assert feed_queries.rsvp_email_for_token(session, "") is None
+        assert personal_feeds.email_for_token(session, feed.token) == "x@example.org"
+        for token in (rsvp.token, "nope", "", "x" * 200, "a\x00b"):
+            assert personal_feeds.email_for_token(session, token) is None
+    with write_session() as session:
+        new = personal_feeds.rotate(session, "x@example.org")
+    with read_session() as session:
+        assert personal_feeds.email_for_token(session, feed.token) is None
+        assert personal_feeds.email_for_token(session, new.token) == "x@example.org"
 
 
 def test_feed_cache_reuses_render_until_data_or_day_changes(db_url) -> None:

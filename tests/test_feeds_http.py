@@ -15,7 +15,7 @@ from sqlmodel import select
 from events_app import settings
 from events_app.db import write_session
 from events_app.models import Rsvp, utcnow
-from events_app.services import feed_cache
+from events_app.services import feed_cache, personal_feeds
 from tests.conftest import start_server
 from tests.factories import make_event, make_rsvp
 from tests.feed_helpers import organizer_edit, parse
@@ -169,8 +169,11 @@ def test_personal_feed_by_token(client) -> None:
     first = make_rsvp(mine, email="me@example.org", phone="+1 555 0199")
     make_rsvp(waiting, email="me@example.org", status="waitlisted")
     make_rsvp(theirs, email="them@example.org", phone="+1 555 0123")
+    with write_session() as session:
+        token = personal_feeds.feed_for(session, "me@example.org").token
 
-    r = client.get(f"/rsvp/{first.token}/calendar.ics")
+    assert client.get(f"/rsvp/{first.token}/calendar.ics").status_code == 404  # manage token
+    r = client.get(f"/my/{token}/calendar.ics")
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/calendar; charset=utf-8"
     assert r.headers["cache-control"].startswith("private")
@@ -180,19 +183,19 @@ def test_personal_feed_by_token(client) -> None:
     assert p.strict_event(waiting.uid).status.value == "TENTATIVE"
     for secret in ("me@example.org", "them@example.org", "555 01", "ATTENDEE"):
         assert secret.encode() not in r.content
-    assert client.get(f"/rsvp/{first.token}/calendar.ics", headers={
+    assert client.get(f"/my/{token}/calendar.ics", headers={
         "If-None-Match": r.headers["etag"]}).status_code == 304
 
     # Promotion from the waitlist changes no event row, but the feed follows it.
     with write_session() as session:
         rsvp = session.exec(select(Rsvp).where(Rsvp.event_id == waiting.id)).one()
         rsvp.status, rsvp.updated_at = "confirmed", utcnow()
-    again = client.get(f"/rsvp/{first.token}/calendar.ics")
+    again = client.get(f"/my/{token}/calendar.ics")
     assert again.headers["etag"] != r.headers["etag"]
     assert parse(again.content).strict_event(waiting.uid).status.value == "CONFIRMED"
 
-    assert client.get("/rsvp/not-a-real-token/calendar.ics").status_code == 404
-    assert client.get(f"/rsvp/{'x' * 200}/calendar.ics").status_code == 404
+    assert client.get("/my/not-a-real-token/calendar.ics").status_code == 404
+    assert client.get(f"/my/{'x' * 200}/calendar.ics").status_code == 404
 
 
 def test_no_attendee_data_in_public_feeds(client) -> None:

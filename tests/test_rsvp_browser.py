@@ -33,17 +33,20 @@ def test_rsvp_manage_cancel_and_promotion_on_a_phone(db_url, live_server, new_pa
     assert ann.locator(".spots").inner_text().strip() == "1 of 1 spots left"
     assert _fits_the_screen(ann)
     _fill_and_send(ann, "Ann Lee", "ann@example.org", "RSVP")
-    ann.wait_for_url(re.compile(r"/rsvp/[\w-]+\?m=new"))
-    assert "You're going!" in ann.get_by_role("status").inner_text()
-    assert ann.locator(".rsvp-status").get_attribute("data-status") == "confirmed"
+    ann.wait_for_url(re.compile(r"/events/town-hall/rsvp"))
+    assert "Check your e-mail" in ann.get_by_role("status").inner_text()
+    assert "/rsvp/" not in ann.content()  # the manage link goes by e-mail only
     assert _fits_the_screen(ann)
 
     bob = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
     bob.goto(f"{live_server.url}/events/town-hall")
     assert "This event is full" in bob.locator("#rsvp").inner_text()
     _fill_and_send(bob, "Bob Ray", "bob@example.org", "Join the waitlist")
-    bob.wait_for_url(re.compile(r"/rsvp/[\w-]+\?m=new"))
-    assert "you're on the waitlist" in bob.get_by_role("status").inner_text()
+    bob.wait_for_url(re.compile(r"/events/town-hall/rsvp"))
+    assert "Check your e-mail" in bob.get_by_role("status").inner_text()
+    # Bob opens the link in his waitlist e-mail.
+    (waitlisted,) = outbox("waitlisted")
+    bob.goto(re.search(r"http://\S+/rsvp/[\w-]+", waitlisted.body_text).group(0))
     assert bob.locator(".waitlist-position").inner_text() == "number 1"
 
     # Ann opens the private link from her confirmation e-mail, on a fresh phone, and cancels.

@@ -240,7 +240,7 @@ def export_csv(session: Session, event: Event) -> str:
     for row in rows:
         r = row.rsvp
         writer.writerow([safe_cell(v) for v in (
-            r.name, r.email, r.phone, r.guests, r.seats, r.status,
+            r.name, "" if r.is_erased else r.email, r.phone, r.guests, r.seats, r.status,
             row.waitlist_position or "", _local(r.created_at, event),
             _local(r.checked_in_at, event), r.comment,
         )])

@@ -21,7 +21,6 @@ from events_app.models import (
     Rsvp,
     RsvpStatus,
     category_label,
-    is_token_shaped,
 )
 from events_app.services.feeds import FeedEntry, render_calendar
 
@@ -105,20 +104,16 @@ def render_public_feed(session: Session, flt: FeedFilter, now: datetime) -> byte
 
 # --- The personal feed -----------------------------------------------------------------------
 
-def rsvp_email_for_token(session: Session, token: str) -> str | None:
-    """The e-mail behind a manage token: the token is the only key to a personal feed."""
-    if not is_token_shaped(token):
-        return None
-    return session.exec(select(Rsvp.email).where(Rsvp.token == token)).first()
-
-
 def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEntry]:
-    """Events this person is confirmed or waitlisted for, across all their RSVPs."""
+    """Events this person is confirmed or waitlisted for, across the RSVPs verified through
+    their inbox (Rsvp.verified_at): one that someone else typed their address into, and that
+    they never opened, stays out. The key is the address's feed token (personal_feeds)."""
     stmt = (
         select(Event, Rsvp.status)
         .join(Rsvp, col(Rsvp.event_id) == col(Event.id))
         .where(
             Rsvp.email == email,
+            col(Rsvp.verified_at).is_not(None),
             col(Rsvp.status).in_((RsvpStatus.CONFIRMED.value, RsvpStatus.WAITLISTED.value)),
             *_visible_conditions(now),
         )

@@ -14,14 +14,13 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
 M = TypeVar("M", bound=BaseModel)
 
-# Deliberately loose: one "@", a dot in the domain, no spaces. Deliverability is proven by
-# mail actually arriving, not by a regex.
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_MAX = 254  # RFC 5321's limit on a forward path, and the width of every e-mail column
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -29,6 +28,35 @@ def has_control_chars(value: str) -> bool:
     """NUL and other control characters: PostgreSQL refuses NUL in text, and none of them
     belong in a name, a search or a URL (tabs and line breaks are handled by each field)."""
     return bool(_CONTROL_RE.search(value))
+
+
+class EmailError(ValueError):
+    """An address we cannot accept; the message is written for the person who typed it."""
+
+
+def normalize_email(raw: str) -> str:
+    """The one e-mail rule (RSVP form, organizer accounts, co-hosts): exactly one mailbox,
+    returned in the one form it is stored and compared in.
+
+    email-validator checks the syntax (no lists, display names, quoted local parts or
+    special-use domains such as .invalid), so a value like "all-staff,x@evil.org" can never
+    reach smtplib as two recipients. It does no DNS lookup: deliverability is proven by mail
+    arriving, and a lookup would make the form slow and flaky. Normal form: the domain in its
+    ASCII (IDNA) spelling when the whole address can be ASCII, and everything lower-cased,
+    since one person is one RSVP per event whatever case they type.
+    """
+    s = raw.strip()
+    if len(s) > EMAIL_MAX:
+        raise EmailError(f"An e-mail address can't be longer than {EMAIL_MAX} characters.")
+    if s.count("@") > 1 or any(sep in s for sep in ",;"):
+        raise EmailError("Enter just one e-mail address, like name@example.org.")
+    try:
+        valid = validate_email(s, check_deliverability=False)
+    except EmailNotValidError as exc:
+        reason = str(exc).replace("email address", "e-mail address")
+        raise EmailError("This doesn't look like an e-mail address (like name@example.org). "
+                         + reason) from None
+    return (valid.ascii_email or valid.normalized).lower()
 
 
 class FormError(ValueError):
@@ -74,14 +102,15 @@ def text(max_length: int, *, required: bool = False, multiline: bool = False) ->
 
 def email(*, required: bool = True) -> Any:
     def check(value: Any) -> str:
-        s = _as_text(value).lower()
+        s = _as_text(value)
         if not s:
             if required:
                 raise fail("Enter an e-mail address.")
             return ""
-        if len(s) > 254 or not EMAIL_RE.match(s):
-            raise fail("Enter an e-mail address like name@example.org.")
-        return s
+        try:
+            return normalize_email(s)
+        except EmailError as exc:
+            raise fail(str(exc)) from None
 
     return Annotated[str, PlainValidator(check)]
 
@@ -185,10 +214,13 @@ def email_list(maximum: int) -> Any:
 
     def check(value: Any) -> tuple[str, ...]:
         s = value if isinstance(value, str) else ""
-        found = [p.strip().lower() for p in re.split(r"[\s,;]+", s) if p.strip()]
-        bad = [p for p in found if len(p) > 254 or not EMAIL_RE.match(p)]
-        if bad:
-            raise fail(f"Not an e-mail address: {bad[0]}")
+        found: list[str] = []
+        for part in re.split(r"[\s,;]+", s):
+            if part:
+                try:
+                    found.append(normalize_email(part))
+                except EmailError as exc:
+                    raise fail(f"{part[:EMAIL_MAX]}: {exc}") from None
         unique = tuple(dict.fromkeys(found))
         if len(unique) > maximum:
             raise fail(f"At most {maximum} addresses.")

@@ -77,11 +77,6 @@ def manage_url(rsvp: Rsvp) -> str:
     return f"{settings.BASE_URL}/rsvp/{rsvp.token}"
 
 
-def calendar_url(rsvp: Rsvp) -> str:
-    """The private feed of every event this person RSVPed to (served by web/feeds.py)."""
-    return f"{manage_url(rsvp)}/calendar.ics"
-
-
 def event_url(event: Event) -> str:
     return f"{settings.BASE_URL}/events/{event.slug}"
 
@@ -113,7 +108,9 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
     }
     if "rsvp" in ctx:
         full.setdefault("manage_url", manage_url(ctx["rsvp"]))
-        full.setdefault("calendar_url", calendar_url(ctx["rsvp"]))
+        # The "my events" page (personal_feeds.page_url); only the messages that confirm a
+        # place carry it, and only to the address itself.
+        full.setdefault("calendar_page", "")
         full.setdefault("party", party_label(ctx["rsvp"].guests))
     return MailContent(
         subject=full["subject"],
@@ -123,21 +120,41 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
     )
 
 
-def confirmation(event: Event, rsvp: Rsvp, updated: bool = False) -> MailContent:
+def confirmation(event: Event, rsvp: Rsvp, updated: bool = False,
+                 calendar_page: str = "") -> MailContent:
     prefix = "Your RSVP was updated" if updated else "You're going"
     return _render("confirmation", f"{prefix}: {event.title}",
-                   {"event": event, "rsvp": rsvp, "updated": updated}, ics=_event_ics(event))
+                   {"event": event, "rsvp": rsvp, "updated": updated,
+                    "calendar_page": calendar_page}, ics=_event_ics(event))
 
 
-def waitlisted(event: Event, rsvp: Rsvp, position: int, updated: bool = False) -> MailContent:
+def waitlisted(event: Event, rsvp: Rsvp, position: int, updated: bool = False,
+               calendar_page: str = "") -> MailContent:
     prefix = "Your RSVP was updated" if updated else "You're on the waitlist"
     return _render("waitlisted", f"{prefix}: {event.title}",
-                   {"event": event, "rsvp": rsvp, "position": position, "updated": updated})
+                   {"event": event, "rsvp": rsvp, "position": position, "updated": updated,
+                    "calendar_page": calendar_page})
 
 
-def promoted(event: Event, rsvp: Rsvp) -> MailContent:
+def promoted(event: Event, rsvp: Rsvp, calendar_page: str = "") -> MailContent:
     return _render("promoted", f"A spot opened up, you're going: {event.title}",
-                   {"event": event, "rsvp": rsvp}, ics=_event_ics(event))
+                   {"event": event, "rsvp": rsvp, "calendar_page": calendar_page},
+                   ics=_event_ics(event))
+
+
+def already_rsvped(event: Event, rsvp: Rsvp, position: int | None) -> MailContent:
+    """Someone sent the form again with this address: nothing changed, here is the link.
+
+    Goes to the address, never to the page: whoever typed it learns nothing about the RSVP.
+    """
+    return _render("already", f"You already RSVP'd: {event.title}",
+                   {"event": event, "rsvp": rsvp, "position": position})
+
+
+def calendar_link(event: Event, rsvp: Rsvp, calendar_page: str) -> MailContent:
+    """A new "my events" link, asked for from the manage page of `rsvp`."""
+    return _render("calendar_link", f"Your new calendar link · {settings.SITE_NAME}",
+                   {"event": event, "rsvp": rsvp, "calendar_page": calendar_page})
 
 
 def cancelled(event: Event, rsvp: Rsvp, by_organizer: bool = False) -> MailContent:

@@ -39,6 +39,7 @@ def queue_reminders(now: datetime | None = None, lead: timedelta | None = None) 
                 col(Event.starts_at) > now,
                 col(Event.starts_at) <= now + lead,
                 Rsvp.status == RsvpStatus.CONFIRMED.value,
+                col(Rsvp.erased_at).is_(None),  # no address left (retention.erase)
             )
             .order_by(col(Event.starts_at), col(Rsvp.id))
         ).all()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -42,11 +42,14 @@ from events_app.models import (
     new_token,
     utcnow,
 )
-from events_app.services import audit, mail, messages, throttle
+from events_app.services import audit, mail, messages, personal_feeds, retention, throttle
 from events_app.services.rsvp_input import RsvpRequest
 
 T = TypeVar("T")
 RATE_WINDOW = timedelta(minutes=1)
+# "You already RSVP'd" goes out at most once per RSVP in this window, so re-sending the form
+# (by the person, or by someone pestering them) cannot flood an inbox.
+ALREADY_MAIL_WINDOW = timedelta(minutes=10)
 
 
 # --- Errors -------------------------------------------------------------------------------
@@ -208,12 +211,37 @@ def _load_rsvp(session: Session, rsvp: Rsvp) -> Rsvp:
 
 
 def _queue(session: Session, rsvp: Rsvp, content: messages.MailContent, kind: str,
-           mail_ids: list[int]) -> None:
+           mail_ids: list[int], dedupe_key: str | None = None) -> None:
+    if rsvp.is_erased:
+        return  # no address left to write to
     msg = mail.enqueue(session, kind=kind, to_addr=rsvp.email, subject=content.subject,
                        body_text=content.text, body_html=content.html, ics=content.ics,
-                       rsvp_id=rsvp.id)
+                       rsvp_id=rsvp.id, dedupe_key=dedupe_key)
     if msg is not None and msg.id is not None:
         mail_ids.append(msg.id)
+
+
+def _calendar_page(session: Session, rsvp: Rsvp) -> str:
+    """The address's "my events" page, for the e-mails that confirm a place (which go to the
+    address itself, the only place the feed token is ever sent)."""
+    return personal_feeds.page_url(personal_feeds.feed_for(session, rsvp.email).token)
+
+
+def _waitlist_stamp(session: Session, event: Event, now: datetime) -> datetime:
+    """The waitlisted_at for a party joining the end of the line now (event row locked).
+
+    Strictly after everyone already waiting, whatever the clocks say: `now` is read after
+    the lock, but several hosts' clocks (or a returning party whose old id sorts early) could
+    still put a newcomer ahead of someone who locked before them, and the "You are number N"
+    already e-mailed to everyone behind would be wrong.
+    """
+    last = session.exec(
+        select(func.max(Rsvp.waitlisted_at)).where(
+            Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.WAITLISTED.value)
+    ).one()
+    if last is None or now > last:
+        return now
+    return last + timedelta(microseconds=1)
 
 
 def _check_party_size(event: Event, guests: int) -> None:
@@ -246,7 +274,8 @@ def _promote(session: Session, event: Event, now: datetime, mail_ids: list[int])
         promoted.append(rsvp)
     session.flush()
     for rsvp in promoted:
-        _queue(session, rsvp, messages.promoted(event, rsvp), "promoted", mail_ids)
+        content = messages.promoted(event, rsvp, _calendar_page(session, rsvp))
+        _queue(session, rsvp, content, "promoted", mail_ids)
     return promoted
 
 
@@ -292,30 +321,43 @@ def allow_rsvp_post(client_key: str, limit: int) -> bool:
 
 def submit_rsvp(event_id: int, req: RsvpRequest, now: datetime | None = None) -> RsvpResult:
     """RSVP to an event from the public form (own transaction). `req` comes from
-    `rsvp_input.parse_rsvp_form`, so it is well-formed and its e-mail lower-cased.
+    `rsvp_input.parse_rsvp_form`, so it is well-formed and its e-mail normalised.
 
-    A new e-mail gets a confirmed seat if its party fits, else a waitlist place (or EventFull
-    without a waitlist). The same e-mail again updates its RSVP: details always, the party
-    size only if the new size fits. Raises RsvpError subclasses with a message to show.
+    The form is answered the same way whether or not the address already has an RSVP here,
+    and what the answer reveals is about the event only (closed, full, party too big): anyone
+    can type anyone's address, so the address's own RSVPs are only ever described in e-mails
+    to it. Hence:
+
+    - A new address (or one whose RSVP was cancelled) gets a confirmed seat if its party fits,
+      else a waitlist place (or EventFull without a waitlist), decided now, under the event
+      lock, exactly as before. The seat is held from this moment, because deciding later (at
+      the click of the e-mailed link) would let the link's timing reorder seats and the
+      waitlist; an RSVP typed with someone else's address holds a seat just as an RSVP from
+      a person who never comes would, and the organizers see it in their list.
+    - An address that already holds a live RSVP changes nothing: it is sent its existing
+      manage link ("you already RSVP'd"), at most once per ALREADY_MAIL_WINDOW. The event-level
+      checks run first and identically, so "full" or "closed" never tells the two apart.
+
+    What the RSVP does not get until its e-mailed link is opened (`verify_link`) is a place
+    in the address's personal feed: that is the proof the inbox got it.
+    Raises RsvpError subclasses with a message to show.
     """
-    return _with_retry(lambda session: _submit(session, event_id, req, now or utcnow()))
+    return _with_retry(lambda session: _submit(session, event_id, req, now))
 
 
-def _submit(session: Session, event_id: int, req: RsvpRequest, now: datetime) -> RsvpResult:
+def _submit(session: Session, event_id: int, req: RsvpRequest,
+            now: datetime | None) -> RsvpResult:
     event = _lock_event(session, event_id)
-    reason = closed_reason(event, now)
+    # Read the clock only now that the event row is ours: the order of waitlisted_at is then
+    # the order in which RSVPs took the lock, so positions e-mailed below are final.
+    at = now or utcnow()
+    reason = closed_reason(event, at)
     if reason:
         raise RsvpClosed(reason)
     _check_party_size(event, req.guests)
     mail_ids: list[int] = []
-    promoted = _promote(session, event, now, mail_ids)  # the waitlist comes before newcomers
-    existing = session.exec(
-        select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.email == req.email)
-    ).first()
-    if existing is not None and existing.status != RsvpStatus.CANCELLED:
-        return _update_existing(session, event, existing, req, now, promoted, mail_ids)
-
-    counts = seat_counts(session, event, now)
+    promoted = _promote(session, event, at, mail_ids)  # the waitlist comes before newcomers
+    counts = seat_counts(session, event, at)
     fits = event.capacity is None or counts.confirmed + req.guests + 1 <= event.capacity
     if not fits and not event.waitlist_enabled:
         left = counts.remaining or 0
@@ -323,27 +365,46 @@ def _submit(session: Session, event_id: int, req: RsvpRequest, now: datetime) ->
             "Sorry, this event is full." if left == 0 else
             f"Sorry, only {left} spot{'s' if left != 1 else ''} left, not enough for a party "
             f"of {req.guests + 1}.", field=None if left == 0 else "guests")
+    existing = session.exec(
+        select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.email == req.email)
+    ).first()
+    if existing is not None and existing.status != RsvpStatus.CANCELLED:
+        return _remind_existing(session, event, existing, at, promoted, mail_ids)
+
     rsvp = existing or Rsvp(event_id=event_id, email=req.email)
     if existing is not None:
         # Coming back after cancelling: a fresh party, with a fresh link (the old one may
-        # have been shared or forwarded when it was cancelled).
+        # have been shared or forwarded when it was cancelled), verified afresh.
         rsvp.token = new_token()
-        rsvp.created_at = now
+        rsvp.created_at = at
         rsvp.cancelled_at = rsvp.promoted_at = rsvp.checked_in_at = None
-        rsvp.reminder_sent_at = None
+        rsvp.reminder_sent_at = rsvp.verified_at = None
     rsvp.name, rsvp.phone, rsvp.comment, rsvp.guests = req.name, req.phone, req.comment, req.guests
-    rsvp.updated_at = now
+    rsvp.updated_at = at
     rsvp.status = (RsvpStatus.CONFIRMED if fits else RsvpStatus.WAITLISTED).value
-    rsvp.waitlisted_at = None if fits else now
+    rsvp.waitlisted_at = None if fits else _waitlist_stamp(session, event, at)
     session.add(rsvp)
     session.flush()
     position = waitlist_position(session, rsvp)
+    calendar = _calendar_page(session, rsvp)
     if fits:
-        _queue(session, rsvp, messages.confirmation(event, rsvp), "confirmation", mail_ids)
+        content = messages.confirmation(event, rsvp, calendar_page=calendar)
+        _queue(session, rsvp, content, "confirmation", mail_ids)
     else:
-        _queue(session, rsvp, messages.waitlisted(event, rsvp, position or 0), "waitlisted",
-               mail_ids)
+        content = messages.waitlisted(event, rsvp, position or 0, calendar_page=calendar)
+        _queue(session, rsvp, content, "waitlisted", mail_ids)
     return RsvpResult(rsvp, event, created=True, position=position, promoted=promoted,
+                      mail_ids=mail_ids)
+
+
+def _remind_existing(session: Session, event: Event, rsvp: Rsvp, now: datetime,
+                     promoted: list[Rsvp], mail_ids: list[int]) -> RsvpResult:
+    """The address already has a live RSVP: leave it as it is and e-mail its link."""
+    position = waitlist_position(session, rsvp)
+    window = int(now.timestamp() // ALREADY_MAIL_WINDOW.total_seconds())
+    _queue(session, rsvp, messages.already_rsvped(event, rsvp, position), "already", mail_ids,
+           dedupe_key=f"already:{rsvp.id}:{window}")
+    return RsvpResult(rsvp, event, created=False, position=position, promoted=promoted,
                       mail_ids=mail_ids)
 
 
@@ -366,22 +427,6 @@ def _resize(session: Session, event: Event, rsvp: Rsvp, guests: int, now: dateti
     if guests < old or rsvp.status == RsvpStatus.WAITLISTED:
         return _promote(session, event, now, mail_ids)
     return []
-
-
-def _update_existing(session: Session, event: Event, rsvp: Rsvp, req: RsvpRequest,
-                     now: datetime, promoted: list[Rsvp], mail_ids: list[int]) -> RsvpResult:
-    rsvp.name, rsvp.phone, rsvp.comment = req.name, req.phone, req.comment
-    promoted = promoted + _resize(session, event, rsvp, req.guests, now, mail_ids)
-    position = waitlist_position(session, rsvp)
-    if rsvp.status == RsvpStatus.CONFIRMED and rsvp.id not in {r.id for r in promoted}:
-        # (a promoted person already got the "you're in" e-mail with the same link)
-        content = messages.confirmation(event, rsvp, updated=True)
-        _queue(session, rsvp, content, "confirmation", mail_ids)
-    elif rsvp.status == RsvpStatus.WAITLISTED:
-        content = messages.waitlisted(event, rsvp, position or 0, updated=True)
-        _queue(session, rsvp, content, "waitlisted", mail_ids)
-    return RsvpResult(rsvp, event, created=False, position=position, promoted=promoted,
-                      mail_ids=mail_ids)
 
 
 # --- The manage link ---------------------------------------------------------------------------
@@ -414,6 +459,45 @@ def get_manage_view(token: str, now: datetime | None = None) -> ManageView | Non
             can_change_guests=live and event.status == EventStatus.PUBLISHED
             and now < event.starts_at,
         )
+
+
+def verify_link(token: str, now: datetime | None = None) -> bool:
+    """Record that this RSVP's manage link was opened (own short transaction).
+
+    The link is only ever sent by e-mail, so opening it proves the address's inbox got it:
+    from now on the RSVP shows in that address's personal feed. A conditional UPDATE, so
+    only the first opening writes and two at once cannot disagree. True if it was the first.
+    """
+    if not is_token_shaped(token):
+        return False
+    at = now or utcnow()
+    with write_session() as session:
+        result = session.exec(  # type: ignore[call-overload]
+            update(Rsvp)
+            .where(col(Rsvp.token) == token, col(Rsvp.verified_at).is_(None),
+                   col(Rsvp.erased_at).is_(None))
+            .values(verified_at=at, updated_at=at)
+        )
+        return bool(result.rowcount)
+
+
+def rotate_calendar(token: str) -> RsvpResult:
+    """Replace the personal-feed token of this RSVP's address and e-mail the new link to the
+    address (own transaction). The holder of the manage link never sees it: a forwarded
+    manage link must not open its owner's calendar of every event."""
+    def work(session: Session) -> RsvpResult:
+        found = _by_token(session, token)
+        if found is None or found.is_erased:
+            raise RsvpNotFound("This RSVP link is not valid. Check that you copied all of it.")
+        event = session.get(Event, found.event_id)
+        assert event is not None
+        feed = personal_feeds.rotate(session, found.email)
+        mail_ids: list[int] = []
+        content = messages.calendar_link(event, found, personal_feeds.page_url(feed.token))
+        _queue(session, found, content, "calendar_link", mail_ids)
+        return RsvpResult(found, event, created=False, position=None, mail_ids=mail_ids)
+
+    return _with_retry(work)
 
 
 def _by_token(session: Session, token: str) -> Rsvp | None:
@@ -487,6 +571,28 @@ def cancel_rsvp(token: str, now: datetime | None = None) -> RsvpResult:
     return _with_retry(work)
 
 
+def erase_my_rsvp(token: str, now: datetime | None = None) -> RsvpResult:
+    """Erase the person's own data from the manage page (own transaction).
+
+    An RSVP still live for an event that has not ended is cancelled first, exactly as the
+    cancel button does (its seats go to the waitlist), but without the "cancelled" e-mail:
+    it would keep the address we were asked to forget. Past RSVPs keep their status and
+    check-in time for the statistics. The manage link stops working.
+    """
+    def work(session: Session) -> RsvpResult:
+        at = now or utcnow()
+        event, rsvp = _locked_by_token(session, token)
+        mail_ids: list[int] = []
+        promoted: list[Rsvp] = []
+        if rsvp.status != RsvpStatus.CANCELLED and at < event.ends_at:
+            promoted = _cancel(session, event, rsvp, at, False, False, mail_ids)
+        retention.erase(session, [rsvp], at)
+        return RsvpResult(rsvp, event, created=False, position=None, promoted=promoted,
+                          mail_ids=mail_ids)
+
+    return _with_retry(work)
+
+
 # --- For organizers ---------------------------------------------------------------------------
 
 def _locked_by_id(session: Session, rsvp_id: int) -> tuple[Event, Rsvp]:
@@ -515,7 +621,8 @@ def force_confirm(rsvp_id: int, now: datetime | None = None, *,
         rsvp.status = RsvpStatus.CONFIRMED.value
         rsvp.promoted_at = rsvp.updated_at = at
         session.flush()
-        _queue(session, rsvp, messages.promoted(event, rsvp), "promoted", [])
+        content = messages.promoted(event, rsvp, _calendar_page(session, rsvp))
+        _queue(session, rsvp, content, "promoted", [])
         confirmed = seat_counts(session, event, at).confirmed
         over = event.capacity is not None and confirmed > event.capacity
         if actor is not None:
@@ -590,9 +697,11 @@ def promote_waitlist(session: Session, event: Event, now: datetime | None = None
 
 
 def _live_rsvps(session: Session, event: Event, statuses: tuple[RsvpStatus, ...]) -> list[Rsvp]:
+    """The event's RSVPs in these statuses that still have someone to write to."""
     return list(session.exec(
         select(Rsvp)
-        .where(Rsvp.event_id == event.id, col(Rsvp.status).in_([s.value for s in statuses]))
+        .where(Rsvp.event_id == event.id, col(Rsvp.status).in_([s.value for s in statuses]),
+               col(Rsvp.erased_at).is_(None))
         .order_by(col(Rsvp.id))
     ).all())
 

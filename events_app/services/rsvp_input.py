@@ -12,23 +12,20 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from events_app.services.forms import EmailError, normalize_email
+
 NAME_MAX = 120
-EMAIL_MAX = 254
 PHONE_MAX = 40
 COMMENT_MAX = 1000
 HONEYPOT_FIELD = "website"
 FIELDS = ("name", "email", "phone", "guests", "comment")
 
-# Deliberately permissive (internationalised local parts and domains are fine); it rejects
-# what certainly cannot be delivered: spaces, missing or doubled @, no dot in the domain.
-_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
-_DOMAIN_LABEL_RE = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
 _PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{5,}$")
 
 
 @dataclass(frozen=True)
 class RsvpRequest:
-    """A well-formed RSVP; `email` is trimmed and lower-cased (one RSVP per address)."""
+    """A well-formed RSVP; `email` is in forms.normalize_email's form (one RSVP per address)."""
 
     name: str
     email: str
@@ -54,13 +51,6 @@ def unreadable(text: str) -> bool:
     if "\ufffd" in text:
         return True
     return any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in text)
-
-
-def valid_email(email: str) -> bool:
-    if len(email) > EMAIL_MAX or not _EMAIL_RE.match(email):
-        return False
-    domain = email.rpartition("@")[2]
-    return all(_DOMAIN_LABEL_RE.match(label) for label in domain.split("."))
 
 
 def parse_guests(raw: str, max_guests: int, errors: dict[str, str]) -> int:
@@ -101,12 +91,15 @@ def parse_rsvp_form(data: Mapping[str, object], max_guests: int) -> ParsedForm:
         elif len(name) > NAME_MAX:
             errors["name"] = f"Please keep your name under {NAME_MAX} characters."
 
-    email = values["email"].strip().lower()
+    email = ""
     if "email" not in errors:
-        if not email:
+        if not values["email"].strip():
             errors["email"] = "Please enter your e-mail address, so we can confirm your spot."
-        elif not valid_email(email):
-            errors["email"] = "This doesn't look like an e-mail address (like name@example.org)."
+        else:
+            try:
+                email = normalize_email(values["email"])
+            except EmailError as exc:
+                errors["email"] = str(exc)
 
     phone = values["phone"].strip()
     if "phone" not in errors and phone:

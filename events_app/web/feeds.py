@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events_app.db import read_session
-from events_app.services import feed_cache, feed_queries, feeds
+from events_app.services import feed_cache, feed_queries, feeds, personal_feeds
 from events_app.services.feed_cache import RenderedFeed
 from events_app.services.forms import has_control_chars
 from events_app.web.public import public_event_or_404
@@ -98,12 +98,11 @@ def event_feed(request: Request) -> Response:
 
 
 def personal_feed(request: Request) -> Response:
-    token = request.path_params["token"]
+    token = request.path_params["feed_token"]
     with read_session() as session:
-        email = feed_queries.rsvp_email_for_token(session, token)
+        email = personal_feeds.email_for_token(session, token)
         if email is None:
-            raise HTTPException(404, "This calendar link is not valid. Check the link in your "
-                                     "RSVP confirmation e-mail.")
+            raise HTTPException(404, personal_feeds.NOT_FOUND)
         feed = feed_cache.personal_feed(session, email)
     # The token is the only key: keep it out of search engines and Referer headers.
     private = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
@@ -114,5 +113,6 @@ def personal_feed(request: Request) -> Response:
 routes = [
     Route("/calendar.ics", calendar_feed, name="calendar_feed"),
     Route("/events/{slug}.ics", event_feed, name="event_ics"),
-    Route("/rsvp/{token}/calendar.ics", personal_feed, name="personal_feed"),
+    # The feed token, never a manage token: see services/personal_feeds.py.
+    Route("/my/{feed_token}/calendar.ics", personal_feed, name="personal_feed"),
 ]

@@ -16,8 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from events_app.db import read_session, write_session
-from events_app.models import Event, Rsvp, RsvpStatus
-from events_app.services import attendees, audit, rsvp
+from events_app.models import Event, Rsvp, RsvpStatus, utcnow
+from events_app.services import attendees, audit, retention, rsvp
 from events_app.services.forms import Form, FormError, parse_form, text
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer_base import (
@@ -92,6 +92,8 @@ def attendee_list(request: Request, form: FormData | None) -> Response:
         "event": event, "rows": result.rows, "window": result.window, "counts": counts,
         "query": query, "filters": filters, "params": params,
         "sort_keys": attendees.SORT_KEYS, "status_filters": attendees.STATUS_FILTERS,
+        "erase_after": retention.erase_after(event),
+        "data_erased": retention.erase_after(event) <= utcnow(),
     })
 
 

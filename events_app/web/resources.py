@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -34,6 +35,11 @@ def _event_start(event: Event) -> str:
     return timefmt.format_start(event.starts_at, event.timezone)
 
 
+def _local_day(dt: datetime, tz_name: str) -> str:
+    """'Saturday 14 March 2026', the day `dt` falls on in the event's timezone."""
+    return timefmt.format_day_heading(timefmt.local(dt, tz_name).date())
+
+
 def _query(params: dict[str, Any]) -> str:
     """Build a query string from a dict, dropping empty values; lists repeat the key."""
     pairs: list[tuple[str, str]] = []
@@ -47,6 +53,7 @@ _env.filters.update(
     event_when=_event_when,
     event_start=_event_start,
     iso=timefmt.utc_iso,  # <time datetime>: whole seconds (HTML allows at most 3 digits)
+    local_day=_local_day,
     category_label=category_label,
     query=_query,
     urlquote=quote_plus,
@@ -57,6 +64,7 @@ _env.globals.update(
     site_description=settings.SITE_DESCRIPTION,
     base_url=settings.BASE_URL,
     csrf_token=csrf_token,
+    retention_days=settings.PERSONAL_DATA_RETENTION_DAYS,
 )
 
 templates = Jinja2Templates(env=_env)

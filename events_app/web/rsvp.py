@@ -1,4 +1,8 @@
-"""RSVP routes: the form on the event page, and the private manage page behind a token.
+"""RSVP routes: the form on the event page, the private manage page behind a token, and the
+"my events" page behind a personal-feed token.
+
+The form's answer never depends on the address typed (see rsvp.submit_rsvp): valid input
+always gets the same "check your e-mail" page, and links only ever travel by e-mail.
 
 Thin on purpose: parse and check the form, call services/rsvp.py (which decides everything
 about seats), then redirect (Post/Redirect/Get) or re-render the form with messages. Database
@@ -20,8 +24,8 @@ from starlette.routing import Route
 
 from events_app import settings
 from events_app.db import read_session
-from events_app.models import Event
-from events_app.services import mail
+from events_app.models import Event, utcnow
+from events_app.services import feed_queries, mail, personal_feeds, retention
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
 from events_app.web.csrf import read_form
@@ -35,7 +39,7 @@ PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
 }
-NOTICES = ("new", "updated", "cancelled")
+NOTICES = ("updated", "cancelled", "calendar")
 RATE_LIMITED = ("You have sent a lot of RSVPs in a short time. Please wait a minute and try "
                 "again.")
 
@@ -81,9 +85,8 @@ async def rsvp_submit(request: Request) -> Response:
     event, _ = await run_in_threadpool(_load_event, slug)
     parsed = parse_rsvp_form(form, event.max_guests)
     if parsed.is_bot:
-        # Look exactly like a successful update, so the bot learns nothing; store nothing.
-        return render(request, "rsvp/received.html",
-                      {"event": event, "email": parsed.values["email"].strip()})
+        # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
+        return _received(request, event, parsed.values["email"].strip())
     if parsed.request is None:
         return await run_in_threadpool(_form_page, request, slug, parsed.values, parsed.errors,
                                        None, 422)
@@ -96,23 +99,25 @@ async def rsvp_submit(request: Request) -> Response:
         status = 422 if isinstance(exc, rsvp_service.NotEnoughSeats) else 409
         return await run_in_threadpool(_form_page, request, slug, parsed.values, errors,
                                        None if exc.field else exc.message, status)
-    background = _deliver_soon(result.mail_ids)
-    if result.created:
-        return RedirectResponse(_manage_path(request, result.rsvp.token, "new"), status_code=303,
-                                background=background)
-    # An existing RSVP was updated by someone who only showed its e-mail address: they get
-    # no link here; the address's owner gets it by e-mail.
-    response = render(request, "rsvp/received.html",
-                      {"event": event, "email": result.rsvp.email})
-    response.background = background
+    # New RSVP or an address that already had one: the same page, status and headers; the
+    # manage link (and whether anything changed) goes to the address only.
+    response = _received(request, event, parsed.request.email)
+    response.background = _deliver_soon(result.mail_ids)
     return response
+
+
+def _received(request: Request, event: Event, email: str) -> Response:
+    return render(request, "rsvp/received.html", {"event": event, "email": email},
+                  headers={"Cache-Control": "no-store"})
 
 
 def _manage_page(request: Request, view: rsvp_service.ManageView, *, notice: str | None = None,
                  errors: dict[str, str] | None = None, form_error: str | None = None,
-                 guests_value: str | None = None, status_code: int = 200) -> Response:
+                 guests_value: str | None = None, status_code: int = 200,
+                 confirm_erase: bool = False) -> Response:
     context: dict[str, Any] = {
         "view": view, "rsvp": view.rsvp, "event": view.event, "notice": notice,
+        "confirm_erase": confirm_erase, "erase_after": retention.erase_after(view.event),
         "errors": errors or {}, "form_error": form_error,
         "guests_value": guests_value if guests_value is not None else str(view.rsvp.guests),
     }
@@ -130,7 +135,11 @@ async def _view_or_404(token: str) -> rsvp_service.ManageView:
 
 
 async def manage(request: Request) -> Response:
-    view = await _view_or_404(request.path_params["token"])
+    token = request.path_params["token"]
+    view = await _view_or_404(token)
+    if view.rsvp.verified_at is None:
+        # The link came from the e-mail: the RSVP may now join the address's personal feed.
+        await run_in_threadpool(rsvp_service.verify_link, token)
     notice = request.query_params.get("m")
     return _manage_page(request, view, notice=notice if notice in NOTICES else None)
 
@@ -146,6 +155,18 @@ async def manage_post(request: Request) -> Response:
         if action == "cancel":
             result = await run_in_threadpool(rsvp_service.cancel_rsvp, token)
             notice = "cancelled"
+        elif action == "erase":
+            # The confirmation step: the same page with the question, nothing changed yet.
+            return _manage_page(request, view, confirm_erase=True)
+        elif action == "erase_confirmed":
+            result = await run_in_threadpool(rsvp_service.erase_my_rsvp, token)
+            response = render(request, "rsvp/erased.html", {"event": result.event},
+                              headers=PRIVATE_HEADERS)
+            response.background = _deliver_soon(result.mail_ids)
+            return response
+        elif action == "calendar":
+            result = await run_in_threadpool(rsvp_service.rotate_calendar, token)
+            notice = "calendar"
         elif action == "guests":
             errors: dict[str, str] = {}
             guests = parse_guests(raw_guests, view.event.max_guests, errors)
@@ -155,7 +176,8 @@ async def manage_post(request: Request) -> Response:
             result = await run_in_threadpool(rsvp_service.change_guests, token, guests)
             notice = "updated"
         else:
-            raise HTTPException(400, "Choose whether to change your guests or cancel.")
+            raise HTTPException(400, "Choose whether to change your guests, cancel, or get a "
+                                     "new calendar link.")
     except rsvp_service.RsvpNotFound as exc:
         raise HTTPException(404, exc.message) from None
     except rsvp_service.RsvpError as exc:
@@ -168,8 +190,34 @@ async def manage_post(request: Request) -> Response:
                             background=_deliver_soon(result.mail_ids))
 
 
+def _my_events(token: str) -> tuple[str, list[Event]] | None:
+    with read_session() as session:
+        email = personal_feeds.email_for_token(session, token)
+        if email is None:
+            return None
+        entries = feed_queries.personal_entries(session, email, utcnow())
+        return email, [e.event for e in entries if not e.event.is_cancelled]
+
+
+async def my_events(request: Request) -> Response:
+    """The page the e-mails link to: subscribe buttons for the personal feed and what is in it.
+
+    Reached with the feed token only (read-only); it offers no way to change anything.
+    """
+    token = request.path_params["feed_token"]
+    found = await run_in_threadpool(_my_events, token)
+    if found is None:
+        raise HTTPException(404, personal_feeds.NOT_FOUND)
+    email, events = found
+    return render(request, "rsvp/my_events.html",
+                  {"email": email, "events": events, "token": token,
+                   "subscribe_url": personal_feeds.feed_url(token)},
+                  headers=PRIVATE_HEADERS)
+
+
 routes = [
     Route("/events/{slug:str}/rsvp", rsvp_submit, methods=["POST"], name="rsvp_submit"),
     Route("/rsvp/{token:str}", manage, methods=["GET"], name="rsvp_manage"),
     Route("/rsvp/{token:str}", manage_post, methods=["POST"], name="rsvp_manage_post"),
+    Route("/my/{feed_token:str}", my_events, methods=["GET"], name="my_events"),
 ]

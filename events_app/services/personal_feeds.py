@@ -1,0 +1,73 @@
+"""The "my events" calendar link of an e-mail address: create, look up, rotate.
+
+One read-only token per address, separate from manage links: a manage link can be forwarded
+to a friend to change one RSVP without handing over the list of every event its owner goes
+to. The token is only ever sent by e-mail to its address, so only someone who reads that inbox
+holds it; and the feed lists only RSVPs verified through that inbox (Rsvp.verified_at), so
+typing someone else's address into the RSVP form neither reveals nor changes their calendar.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from events_app import settings
+from events_app.models import PersonalFeed, is_token_shaped, new_token, utcnow
+
+NOT_FOUND = ("This calendar link is not valid (it may have been replaced by a newer one). "
+             "Use the link in your latest RSVP e-mail.")
+
+
+def feed_for(session: Session, email: str) -> PersonalFeed:
+    """The address's feed row, created on first use (caller's transaction).
+
+    INSERT ... ON CONFLICT DO NOTHING, then read: two transactions creating the same
+    address's row at once (RSVPs to two events lock different event rows) both end with the
+    one row, and neither fails, so an organizer's edit that promotes people never errors here.
+    """
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    session.exec(  # type: ignore[call-overload]
+        insert(PersonalFeed.__table__)  # type: ignore[arg-type]
+        .values(email=email, token=new_token(), created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
+    return session.exec(select(PersonalFeed).where(PersonalFeed.email == email)).one()
+
+
+def email_for_token(session: Session, token: str) -> str | None:
+    """The address behind a feed token; None for anything that is not a current token."""
+    if not is_token_shaped(token):
+        return None
+    return session.exec(select(PersonalFeed.email).where(PersonalFeed.token == token)).first()
+
+
+def rotate(session: Session, email: str) -> PersonalFeed:
+    """Give the address a new token; the old link stops working at once (caller's
+    transaction, which also queues the e-mail carrying the new one)."""
+    feed = feed_for(session, email)
+    feed.token = new_token()
+    session.add(feed)
+    session.flush()
+    return feed
+
+
+def forget(session: Session, email: str) -> int:
+    """Drop the address's feed (its last RSVP was erased): nothing left to show, and the
+    row itself is personal data. Returns 1 if there was one."""
+    feed = session.exec(select(PersonalFeed).where(PersonalFeed.email == email)).first()
+    if feed is None:
+        return 0
+    session.delete(feed)
+    session.flush()
+    return 1
+
+
+def page_url(token: str) -> str:
+    """The page with the subscribe buttons; the e-mails link here."""
+    return f"{settings.BASE_URL}/my/{token}"
+
+
+def feed_url(token: str) -> str:
+    return f"{page_url(token)}/calendar.ics"
