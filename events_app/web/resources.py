@@ -38,7 +38,7 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat()
 
 
-def _query(params: dict[str, Any]) -> str:
+def query_string(params: dict[str, Any]) -> str:
     """Build a query string from a dict, dropping empty values; lists repeat the key."""
     pairs: list[tuple[str, str]] = []
     for key, value in params.items():
@@ -52,7 +52,7 @@ _env.filters.update(
     event_start=_event_start,
     iso=_iso,
     category_label=category_label,
-    query=_query,
+    query=query_string,
     urlquote=quote_plus,
 )
 _env.globals.update(
