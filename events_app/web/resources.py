@@ -12,6 +12,8 @@ from starlette.templating import Jinja2Templates
 
 from events_app import settings, timefmt
 from events_app.models import Event, category_label
+from events_app.services.structured_data import event_jsonld
+from events_app.web import share
 from events_app.web.csrf import csrf_token
 
 _env = jinja2.Environment(
@@ -60,6 +62,9 @@ _env.globals.update(
     site_description=settings.SITE_DESCRIPTION,
     base_url=settings.BASE_URL,
     csrf_token=csrf_token,
+    event_jsonld=event_jsonld,
+    share_links=share.share_links,
+    share_text=share.share_text,
 )
 
 templates = Jinja2Templates(env=_env)
