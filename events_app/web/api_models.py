@@ -37,10 +37,12 @@ class EventFilters(_Model):
     q: _FilterText = Field(
         default="", max_length=MAX_SEARCH_LENGTH,
         description="Words in the title, summary, description, venue, city or host.")
-    from_: date | None = Field(
+    # Empty means "no filter", as the list page's form sends it.
+    from_: date | Literal[""] | None = Field(
         default=None, alias="from",
         description="Events starting on or after this day (site timezone), e.g. 2026-03-14.")
-    to: date | None = Field(default=None, description="Events starting on or before this day.")
+    to: date | Literal[""] | None = Field(
+        default=None, description="Events starting on or before this day.")
     when: Literal["upcoming", "past"] = Field(
         default="upcoming", description="Upcoming (not yet over) or past events.")
     page: int = Field(default=1, ge=1, le=MAX_PAGE, description="Page number, from 1.")

@@ -40,8 +40,10 @@ def _query_parameters(model: type[m.BaseModel]) -> list[dict[str, Any]]:
         prop = dict(prop)
         # An optional query parameter is absent, never null: keep the non-null branch.
         branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
-        if branches:
+        if len(branches) == 1:
             prop.update(branches[0])
+        elif branches:
+            prop["anyOf"] = branches
         if prop.get("default", 0) is None:
             del prop["default"]
         description = prop.pop("description", "")
