@@ -16,7 +16,6 @@ from events_app.services import listing_cache
 from events_app.web.app import create_app
 from tests.factories import make_event, make_rsvp
 
-
 # Loaded once from the app itself (the document needs no database); each test then points the
 # app at its own database through the db_url fixture. (schemathesis.pytest.from_fixture would
 # be the natural fit, but does not run under pytest 9.)
