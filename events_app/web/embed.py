@@ -8,6 +8,8 @@ events come from the list page's filter and query (parse_event_query -> list_eve
 
 from __future__ import annotations
 
+import html
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -68,6 +70,18 @@ def loader_script(request: Request) -> Response:
                         headers={"Cache-Control": "public, max-age=3600"})
 
 
+def snippet_templates() -> dict[str, str]:
+    """The two snippets, written once, with __QS__ standing for the query string (HTML-escaped
+    when filled in); the builder page's script only swaps in a new query string."""
+    base, title = settings.BASE_URL, html.escape(f"Upcoming events from {settings.SITE_NAME}")
+    return {
+        "iframe": f'<iframe src="{base}/embed/upcoming?__QS__" title="{title}" width="100%" '
+                  'height="420" style="border:0;min-width:280px" loading="lazy"></iframe>',
+        "script": f'<div data-events-embed="__QS__" data-title="{title}"></div>\n'
+                  f'<script src="{base}/embed.js" async></script>',
+    }
+
+
 def builder(request: Request) -> Response:
     """The snippet builder; a plain GET form, so it works without JavaScript too."""
     query = parse_event_query(request)
@@ -76,9 +90,12 @@ def builder(request: Request) -> Response:
         cities = event_service.known_cities(session)
     chosen = {"category": list(query.categories)[:1], "city": list(query.cities)[:1],
               "limit": limit, "theme": theme if theme != "light" else ""}
+    embed_query = query_string(chosen)
+    snippets = {name: (tpl, tpl.replace("__QS__", html.escape(embed_query)))
+                for name, tpl in snippet_templates().items()}
     return render(request, "embed/builder.html", {
-        "categories": CATEGORIES, "cities": cities, "chosen": chosen,
-        "embed_query": query_string(chosen), "limits": range(MIN_LIMIT, MAX_LIMIT + 1),
+        "categories": CATEGORIES, "cities": cities, "chosen": chosen, "snippets": snippets,
+        "embed_query": embed_query, "limits": range(MIN_LIMIT, MAX_LIMIT + 1),
     })
 
 
