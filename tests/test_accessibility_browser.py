@@ -156,6 +156,10 @@ PAGES: dict[str, Callable[..., None]] = {
     "rsvp-manage": lambda page, site: _open(page, site, f"/rsvp/{site.manage_token}?m=new"),
     "rsvp-received": _received,
     "not-found": lambda page, site: _open(page, site, "/no/such/page"),
+    "embed-builder": lambda page, site: _open(page, site, "/embed?theme=dark&limit=3"),
+    "embed-box": lambda page, site: _open(page, site, "/embed/upcoming"),
+    "embed-box-dark": lambda page, site: _open(page, site, "/embed/upcoming?theme=dark"),
+    "api-reference": lambda page, site: _open(page, site, "/api"),
 }
 
 
