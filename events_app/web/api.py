@@ -43,10 +43,9 @@ def _url(path: str, params: dict[str, Any] | None = None) -> str:
     return f"{settings.BASE_URL}{path}" + (f"?{qs}" if qs else "")
 
 
-def event_model(event: Event, seats: rsvp_service.SeatCounts, detail: bool = False
-                ) -> m.EventSummary:
+def _event_fields(event: Event, seats: rsvp_service.SeatCounts) -> dict[str, Any]:
     page = _url(f"/events/{event.slug}")
-    fields: dict[str, Any] = dict(
+    return dict(
         slug=event.slug,
         uid=event.uid,
         title=event.title,
@@ -74,10 +73,15 @@ def event_model(event: Event, seats: rsvp_service.SeatCounts, detail: bool = Fal
         urls=m.EventUrls(page=page, ics=_url(f"/events/{event.slug}.ics"), rsvp=f"{page}#rsvp",
                          api=_url(f"{V1}/events/{event.slug}")),
     )
-    if detail:
-        return m.EventDetail(**fields, description=event.description,
-                             cancel_message=event.cancel_message or None)
-    return m.EventSummary(**fields)
+
+
+def event_summary(event: Event, seats: rsvp_service.SeatCounts) -> m.EventSummary:
+    return m.EventSummary(**_event_fields(event, seats))
+
+
+def event_detail(event: Event, seats: rsvp_service.SeatCounts) -> m.EventDetail:
+    return m.EventDetail(**_event_fields(event, seats), description=event.description,
+                         cancel_message=event.cancel_message or None)
 
 
 def _json_response(request: Request, session: Session, key: str,
@@ -96,7 +100,7 @@ def list_events(request: Request) -> Response:
         seats = rsvp_service.seat_counts_for(session, page.items)
         params = filter_params(query)
         return m.EventList(
-            events=[event_model(e, seats[e.id]) for e in page.items if e.id is not None],
+            events=[event_summary(e, seats[e.id]) for e in page.items if e.id is not None],
             page=page.page, pages=page.pages, total=page.total,
             next=_url(f"{V1}/events", {**params, "page": page.page + 1}) if page.has_next
             else None,
@@ -114,8 +118,7 @@ def get_event(request: Request) -> Response:
         event = public_event_or_404(session, slug)
 
         def build() -> m.EventDetail:
-            seats = rsvp_service.seat_counts(session, event)
-            return event_model(event, seats, detail=True)  # type: ignore[return-value]
+            return event_detail(event, rsvp_service.seat_counts(session, event))
 
         return _json_response(request, session, f"api:event:{event.id}", build)
 
