@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from events_app.models import EventStatus, utcnow
 from events_app.services import listing_cache
@@ -39,9 +40,11 @@ def calendar(db_url):
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, derandomize=True,
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 def test_api_matches_its_openapi_document(case, calendar) -> None:
-    response = case.call_and_validate()
+    # Every check but "schema-valid requests are accepted": a 'from' after 'to' is refused with
+    # 400, a rule across two parameters that OpenAPI cannot state.
+    response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
     assert response.status_code < 500
     assert "someone@example.org" not in response.text

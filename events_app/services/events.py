@@ -22,7 +22,8 @@ from events_app.services.forms import has_control_chars
 VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
 MAX_PAGE = 10_000
 MAX_SEARCH_LENGTH = 200
-# Date filters outside these bounds match nothing we hold and would overflow the arithmetic.
+# Date filters beyond these bounds mean "no bound" (from=0001-01-01 is "since ever"); clamped
+# so that the day arithmetic never overflows.
 MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2999, 12, 31)
 
 
@@ -43,9 +44,6 @@ class EventQuery:
     def __post_init__(self) -> None:
         if self.page < 1 or self.page > MAX_PAGE:
             raise QueryError("page must be a whole number from 1")
-        for d in (self.date_from, self.date_to):
-            if d is not None and not MIN_DATE <= d <= MAX_DATE:
-                raise QueryError(f"dates must be between {MIN_DATE} and {MAX_DATE}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryError("the 'from' date is after the 'to' date")
         if len(self.q) > MAX_SEARCH_LENGTH:
@@ -109,9 +107,10 @@ def list_events(
     if query.cities:
         conds.append(func.lower(Event.city).in_([c.lower() for c in query.cities]))
     if query.date_from:
-        conds.append(col(Event.starts_at) >= _day_start_utc(query.date_from))
+        conds.append(col(Event.starts_at) >= _day_start_utc(max(query.date_from, MIN_DATE)))
     if query.date_to:
-        conds.append(col(Event.starts_at) < _day_start_utc(query.date_to + timedelta(days=1)))
+        day_after = min(query.date_to, MAX_DATE) + timedelta(days=1)
+        conds.append(col(Event.starts_at) < _day_start_utc(day_after))
     if query.q.strip():
         pattern = f"%{_escape_like(query.q.strip().lower())}%"
         conds.append(
