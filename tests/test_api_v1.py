@@ -162,6 +162,9 @@ def test_etag_304_and_change(client) -> None:
         etag = first.headers["etag"]
         again = client.get(path, headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.content == b"", path
+    head = client.head("/api/v1/events/a")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == client.get("/api/v1/events/a").headers["etag"]
     etag = client.get("/api/v1/events/a").headers["etag"]
     make_rsvp(e, email="x@example.org")  # spots left change: a new representation
     changed = client.get("/api/v1/events/a", headers={"If-None-Match": etag})

@@ -31,6 +31,8 @@ def test_box_lists_the_next_events_with_local_times(client) -> None:
         "Event 1", "Event 3", "Event 5"]
     assert _titles(client.get("/embed/upcoming?city=denver&limit=20").text) == [
         "Event 3", "Event 4", "Event 5", "Event 6"]
+    # Always what's next, whatever else the query string says.
+    assert _titles(client.get("/embed/upcoming?when=past&page=3&limit=1").text) == ["Event 0"]
     # Links open in the parent window, with absolute URLs (the box lives on other sites).
     assert f'href="{settings.BASE_URL}/events/e0" target="_top"' in r.text
     assert re.search(rf'href="{settings.BASE_URL}/events" target="_top">View all events \(7\)',

@@ -9,6 +9,7 @@ events come from the list page's filter and query (parse_event_query -> list_eve
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -46,7 +47,8 @@ def _theme(request: Request) -> str:
 
 
 def upcoming(request: Request) -> Response:
-    query = parse_event_query(request)
+    # The box is "what's next": the list's filters, but always upcoming and from the start.
+    query = replace(parse_event_query(request), when="upcoming", page=1)
     limit, theme = _limit(request), _theme(request)
 
     def render_box() -> bytes:
