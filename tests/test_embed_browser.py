@@ -104,3 +104,28 @@ def test_embed_on_another_origin(db_url, live_server, host_site, new_page) -> No
         titles.first.click()
     assert page.url == f"{live_server.url}/events/ohare"
     assert page.locator("#event-title").inner_text() == "O'Hare travel ban protest"
+
+
+def test_builder_updates_preview_and_snippets_live(db_url, live_server, new_page) -> None:
+    now = utcnow()
+    make_event(slug="p", title="Chicago protest", category="protest", city="Chicago",
+               starts_at=now + timedelta(days=1))
+    make_event(slug="t", title="Denver training", category="training", city="Denver",
+               starts_at=now + timedelta(days=2))
+    page = new_page(viewport={"width": 1000, "height": 900})
+    page.goto(f"{live_server.url}/embed")
+    preview = page.frame_locator("#embed-preview")
+    assert preview.locator(".embed-title").all_inner_texts() == ["Chicago protest",
+                                                                 "Denver training"]
+    page.get_by_label("Category").select_option("training")
+    page.get_by_label("Colours").select_option("dark")
+    page.wait_for_function(
+        "() => document.getElementById('embed-preview').src.includes('theme=dark')")
+    assert preview.locator(".embed-title").all_inner_texts() == ["Denver training"]
+    assert preview.locator("body.theme-dark").count() == 1
+    iframe_snippet = page.locator("#snippet-iframe").input_value()
+    script_snippet = page.locator("#snippet-script").input_value()
+    assert (f'src="{live_server.url}/embed/upcoming?category=training&amp;limit=5&amp;'
+            f'theme=dark"') in iframe_snippet
+    assert 'data-events-embed="category=training&amp;limit=5&amp;theme=dark"' in script_snippet
+    assert page.url == f"{live_server.url}/embed"  # updated in place, no reload
