@@ -30,10 +30,12 @@ class EventFilters(_Model):
     web.public.parse_event_query, shared with the list page and the Atom feed)."""
 
     category: list[_FilterText] = Field(
-        default=[], max_length=20,
-        description="Category slug (see /api/v1/categories); repeat for several.")
+        default=[],
+        description="Category slug (see /api/v1/categories); repeat for several (the first "
+                    "20 count).")
     city: list[_FilterText] = Field(
-        default=[], max_length=20, description="City name, any case; repeat for several.")
+        default=[],
+        description="City name, any case; repeat for several (the first 20 count).")
     q: _FilterText = Field(
         default="", max_length=MAX_SEARCH_LENGTH,
         description="Words in the title, summary, description, venue, city or host.")
