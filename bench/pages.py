@@ -68,7 +68,9 @@ def main() -> int:
             print(f"one uvicorn worker, SQLite, demo data; {args.threads} client threads, "
                   f"{args.seconds:.0f}s per page")
             for path in ("/events", "/events?category=meeting", "/events?when=past",
-                         "/events/daca-letter-signing-call", "/static/app.css"):
+                         "/events/daca-letter-signing-call", "/api/v1/events",
+                         "/api/v1/events?category=meeting", "/events.atom",
+                         "/embed/upcoming", "/static/app.css"):
                 load(port, path, 0.5, args.threads)  # warm-up
                 ok, bad = load(port, path, args.seconds, args.threads)
                 print(f"{path:45s} {ok / args.seconds:8.0f} req/s  ({bad} non-200)")

@@ -134,10 +134,12 @@ def engine(db_url: str) -> Engine:
 def client(db_url: str) -> Iterator:
     from starlette.testclient import TestClient
 
+    from events_app.services import listing_cache
     from events_app.web.app import create_app
     from events_app.web.public import list_cache
 
     list_cache.clear()  # rendered pages of another test's database must not leak in
+    listing_cache.cache.clear()
     with TestClient(create_app()) as c:
         yield c
 

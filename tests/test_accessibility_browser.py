@@ -167,6 +167,10 @@ PAGES: dict[str, Callable[..., None]] = {
     "rsvp-erase-confirm": _erase_question,
     "my-events": lambda page, site: _open(page, site, f"/my/{site.feed_token}"),
     "not-found": lambda page, site: _open(page, site, "/no/such/page"),
+    "embed-builder": lambda page, site: _open(page, site, "/embed?theme=dark&limit=3"),
+    "embed-box": lambda page, site: _open(page, site, "/embed/upcoming"),
+    "embed-box-dark": lambda page, site: _open(page, site, "/embed/upcoming?theme=dark"),
+    "api-reference": lambda page, site: _open(page, site, "/api"),
 }
 
 

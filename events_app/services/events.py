@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 import pytz
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from events_app import settings
@@ -21,6 +21,10 @@ from events_app.services.forms import has_control_chars
 
 VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
 MAX_PAGE = 10_000
+MAX_SEARCH_LENGTH = 200
+# Date filters beyond these bounds mean "no bound" (from=0001-01-01 is "since ever"); clamped
+# so that the day arithmetic never overflows.
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class QueryError(ValueError):
@@ -42,8 +46,9 @@ class EventQuery:
             raise QueryError("page must be a whole number from 1")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryError("the 'from' date is after the 'to' date")
-        if len(self.q) > 200:
-            raise QueryError("the search text is too long (200 characters at most)")
+        if len(self.q) > MAX_SEARCH_LENGTH:
+            raise QueryError(
+                f"the search text is too long ({MAX_SEARCH_LENGTH} characters at most)")
         if any(map(has_control_chars, (self.q, *self.categories, *self.cities))):
             raise QueryError("the filters contain a character we could not read")
 
@@ -102,9 +107,10 @@ def list_events(
     if query.cities:
         conds.append(func.lower(Event.city).in_([c.lower() for c in query.cities]))
     if query.date_from:
-        conds.append(col(Event.starts_at) >= _day_start_utc(query.date_from))
+        conds.append(col(Event.starts_at) >= _day_start_utc(max(query.date_from, MIN_DATE)))
     if query.date_to:
-        conds.append(col(Event.starts_at) < _day_start_utc(query.date_to + timedelta(days=1)))
+        day_after = min(query.date_to, MAX_DATE) + timedelta(days=1)
+        conds.append(col(Event.starts_at) < _day_start_utc(day_after))
     if query.q.strip():
         pattern = f"%{_escape_like(query.q.strip().lower())}%"
         conds.append(
@@ -127,6 +133,13 @@ def list_events(
         ).all()
     )
     return EventPage(items=items, total=total, page=query.page, page_size=page_size)
+
+
+def attendance_mode(event: Event) -> Literal["online", "offline", "mixed"]:
+    """How people attend: in person, online only, or either (a venue plus a livestream)."""
+    if not event.online_url:
+        return "offline"
+    return "online" if event.is_online_only else "mixed"
 
 
 def get_public_event(session: Session, slug: str) -> Event | None:
@@ -157,6 +170,26 @@ def known_categories(session: Session) -> list[str]:
         .order_by(Event.category)
     ).all()
     return list(rows)
+
+
+def upcoming_counts(session: Session, column: str, now: datetime | None = None
+                    ) -> list[tuple[str, int]]:
+    """(value, number of upcoming events) for each category or city that has visible events,
+    counting exactly what the upcoming list filtered by that value holds (cities grouped
+    case-insensitively, as the filter matches them)."""
+    if column not in ("category", "city"):
+        raise ValueError(f"no counts by {column!r}")
+    now = now or utcnow()
+    attr = getattr(Event, column)
+    key = func.lower(attr) if column == "city" else attr
+    upcoming = func.sum(case((col(Event.ends_at) >= now, 1), else_=0))
+    rows = session.exec(
+        select(func.min(attr), upcoming)
+        .where(col(Event.status).in_(VISIBLE_STATUSES), attr != "")
+        .group_by(key)
+        .order_by(func.min(attr))
+    ).all()
+    return [(value, int(n or 0)) for value, n in rows]
 
 
 def data_version(session: Session) -> tuple[str, int]:

@@ -1,23 +1,204 @@
 """The public read-only JSON API: the same events and filters as the public pages.
 
-Never exposes attendee data; errors are JSON bodies with a 4xx status (see web/errors.py).
+v1 (/api/v1/...) answers through the pydantic models in web/api_models.py, whose JSON Schema
+is the OpenAPI document served at /api/v1/openapi.json and rendered at /api; its filters are
+the list page's (parse_event_query -> EventQuery -> list_events: one filter, one query, then
+the format). Answers are cached and validated like the feeds (ETag/304). Never exposes
+attendee data; errors are JSON bodies with a 4xx status (see web/errors.py). The original
+unversioned /api/events stays for existing clients, marked deprecated in its headers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from events_app import settings
 from events_app.db import read_session
-from events_app.models import Event
+from events_app.models import CATEGORIES, Event, category_label
 from events_app.services import events as event_service
+from events_app.services import listing_cache
 from events_app.services import rsvp as rsvp_service
-from events_app.web.public import parse_event_query
+from events_app.web import api_models as m
+from events_app.web import openapi
+from events_app.web.conditional import validated_response
+from events_app.web.public import filter_params, parse_event_query, public_event_or_404
+from events_app.web.resources import query_string, render
+
+JSON = "application/json"
+CACHE_CONTROL = "public, max-age=60"
+V1 = "/api/v1"
+
+
+def _url(path: str, params: dict[str, Any] | None = None) -> str:
+    qs = query_string(params or {})
+    return f"{settings.BASE_URL}{path}" + (f"?{qs}" if qs else "")
+
+
+def _event_fields(event: Event, seats: rsvp_service.SeatCounts) -> dict[str, Any]:
+    page = _url(f"/events/{event.slug}")
+    return dict(
+        slug=event.slug,
+        uid=event.uid,
+        title=event.title,
+        summary=event.summary,
+        category=event.category,
+        category_label=category_label(event.category),
+        status=event.status,
+        starts_at=event.local_start,
+        ends_at=event.local_end,
+        timezone=event.timezone,
+        all_day=event.all_day,
+        attendance_mode=event_service.attendance_mode(event),
+        venue_name=event.venue_name,
+        address=m.Address(street=event.street_address, city=event.city, region=event.region,
+                          postal_code=event.postal_code, formatted=event.address_line),
+        latitude=event.latitude,
+        longitude=event.longitude,
+        online_url=event.online_url or None,
+        host_name=event.host_name,
+        capacity=event.capacity,
+        spots_left=seats.remaining,
+        waitlist=event.waitlist_enabled,
+        rsvp_open=seats.accepting,
+        updated_at=event.updated_at,
+        urls=m.EventUrls(page=page, ics=_url(f"/events/{event.slug}.ics"), rsvp=f"{page}#rsvp",
+                         api=_url(f"{V1}/events/{event.slug}")),
+    )
+
+
+def event_summary(event: Event, seats: rsvp_service.SeatCounts) -> m.EventSummary:
+    return m.EventSummary(**_event_fields(event, seats))
+
+
+def event_detail(event: Event, seats: rsvp_service.SeatCounts) -> m.EventDetail:
+    return m.EventDetail(**_event_fields(event, seats), description=event.description,
+                         cancel_message=event.cancel_message or None)
+
+
+def _json_response(request: Request, session: Session, key: str,
+                   build: Callable[[], BaseModel]) -> Response:
+    feed = listing_cache.rendered(session, key, lambda: build().model_dump_json().encode())
+    return validated_response(request, feed, JSON, CACHE_CONTROL)
+
+
+def list_events(request: Request) -> Response:
+    query = parse_event_query(request)
+
+    def build() -> m.EventList:
+        page = event_service.list_events(session, query)
+        if query.page > page.pages:
+            raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
+        seats = rsvp_service.seat_counts_for(session, page.items)
+        params = filter_params(query)
+        return m.EventList(
+            events=[event_summary(e, seats[e.id]) for e in page.items if e.id is not None],
+            page=page.page, pages=page.pages, total=page.total,
+            next=_url(f"{V1}/events", {**params, "page": page.page + 1}) if page.has_next
+            else None,
+            prev=_url(f"{V1}/events", {**params, "page": page.page - 1}) if page.has_prev
+            else None,
+        )
+
+    with read_session() as session:
+        return _json_response(request, session, f"api:events:{query!r}", build)
+
+
+def get_event(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    with read_session() as session:
+        event = public_event_or_404(session, slug)
+
+        def build() -> m.EventDetail:
+            return event_detail(event, rsvp_service.seat_counts(session, event))
+
+        return _json_response(request, session, f"api:event:{event.id}", build)
+
+
+def list_categories(request: Request) -> Response:
+    def build() -> m.CategoryList:
+        counts = dict(event_service.upcoming_counts(session, "category"))
+        slugs = list(CATEGORIES) + sorted(set(counts) - set(CATEGORIES))
+        return m.CategoryList(categories=[
+            m.Category(slug=s, label=category_label(s), upcoming=counts.get(s, 0),
+                       events=_url(f"{V1}/events", {"category": s}))
+            for s in slugs
+        ])
+
+    with read_session() as session:
+        return _json_response(request, session, "api:categories", build)
+
+
+def list_cities(request: Request) -> Response:
+    def build() -> m.CityList:
+        return m.CityList(cities=[
+            m.City(name=name, upcoming=n, events=_url(f"{V1}/events", {"city": name}))
+            for name, n in event_service.upcoming_counts(session, "city")
+        ])
+
+    with read_session() as session:
+        return _json_response(request, session, "api:cities", build)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One v1 operation: its route and what the OpenAPI document says about it."""
+
+    path: str
+    handler: Callable[[Request], Response]
+    name: str
+    summary: str
+    description: str
+    response: type[BaseModel]
+    query: type[BaseModel] | None = None
+    path_params: tuple[tuple[str, str], ...] = ()
+    errors: tuple[int, ...] = ()
+
+
+ENDPOINTS = (
+    Endpoint(f"{V1}/events", list_events, "api_v1_events", "List events",
+             "Published and cancelled events, soonest first (latest first with when=past), "
+             f"{settings.PAGE_SIZE} a page, with the list page's filters. Follow `next` for "
+             "more.", m.EventList, query=m.EventFilters, errors=(400, 404)),
+    Endpoint(f"{V1}/events/{{slug}}", get_event, "api_v1_event", "One event",
+             "One published or cancelled event, with its description.", m.EventDetail,
+             path_params=(("slug", "The event's slug, as in its page URL."),),
+             errors=(404,)),
+    Endpoint(f"{V1}/categories", list_categories, "api_v1_categories", "Categories",
+             "Every category with its number of upcoming events.", m.CategoryList),
+    Endpoint(f"{V1}/cities", list_cities, "api_v1_cities", "Cities",
+             "Every city with visible events and its number of upcoming events.", m.CityList),
+)
+
+
+def openapi_json(request: Request) -> Response:
+    return validated_response(request, openapi.rendered(ENDPOINTS), JSON, CACHE_CONTROL)
+
+
+def reference(request: Request) -> Response:
+    with read_session() as session:
+        page = event_service.list_events(session, event_service.EventQuery(), page_size=1)
+    example = page.items[0].slug if page.items else None
+    return render(request, "api/reference.html", {
+        "doc": openapi.document(ENDPOINTS), "type_label": openapi.type_label,
+        "example_slug": example,
+    })
+
+
+# --- The original unversioned API, kept for existing clients ---------------------------------
+
+DEPRECATION = {
+    "Deprecation": "true",
+    "Link": f'<{settings.BASE_URL}{V1}/events>; rel="successor-version"',
+}
 
 
 def event_json(event: Event, seats: rsvp_service.SeatCounts | None = None) -> dict[str, Any]:
@@ -49,7 +230,7 @@ def event_json(event: Event, seats: rsvp_service.SeatCounts | None = None) -> di
     return data
 
 
-def api_events(request: Request) -> JSONResponse:
+def legacy_events(request: Request) -> JSONResponse:
     query = parse_event_query(request)
     with read_session() as session:
         page = event_service.list_events(session, query)
@@ -60,19 +241,23 @@ def api_events(request: Request) -> JSONResponse:
         "page": page.page,
         "pages": page.pages,
         "total": page.total,
-    })
+    }, headers=DEPRECATION)
 
 
-def api_event(request: Request) -> JSONResponse:
+def legacy_event(request: Request) -> JSONResponse:
     with read_session() as session:
         event = event_service.get_public_event(session, request.path_params["slug"])
         if event is None:
             raise HTTPException(404, "No such event.")
         seats = rsvp_service.seat_counts(session, event)
-    return JSONResponse(event_json(event, seats))
+    return JSONResponse(event_json(event, seats), headers=DEPRECATION)
 
 
 routes = [
-    Route("/api/events", api_events, name="api_events"),
-    Route("/api/events/{slug:str}", api_event, name="api_event"),
+    Route("/api", reference, name="api_reference"),
+    Route(f"{V1}/openapi.json", openapi_json, name="api_v1_openapi"),
+    *(Route(e.path.replace("{slug}", "{slug:str}"), e.handler, name=e.name)
+      for e in ENDPOINTS),
+    Route("/api/events", legacy_events, name="api_events"),
+    Route("/api/events/{slug:str}", legacy_event, name="api_event"),
 ]

@@ -9,15 +9,18 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from events_app import settings
-from events_app.web import api, feeds, organizer, public, rsvp
+from events_app.web import api, atom, embed, feeds, organizer, public, rsvp
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
+from events_app.web.public_cors import PublicCorsMiddleware
 from events_app.web.security_headers import SecurityHeadersMiddleware
 
 
 def create_app() -> Starlette:
     routes = [
         *feeds.routes,  # before public: /events/{slug}.ics must not match /events/{slug}
+        *atom.routes,
+        *embed.routes,
         *public.routes,
         *api.routes,
         *rsvp.routes,
@@ -29,6 +32,7 @@ def create_app() -> Starlette:
         routes=routes,
         middleware=[
             Middleware(SecurityHeadersMiddleware),
+            Middleware(PublicCorsMiddleware),
             Middleware(CSRFMiddleware),
             # Organizer sign-in: signed (not readable-and-forgeable), HttpOnly, SameSite=Lax.
             Middleware(SessionMiddleware, secret_key=settings.SECRET_KEY,

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app import settings
+from events_app.web.security_headers import FRAMEABLE_PATHS
 
 COOKIE_NAME = "csrftoken"
 FIELD_NAME = "csrf_token"
@@ -69,7 +70,9 @@ class CSRFMiddleware:
                 headers = MutableHeaders(scope=message)
                 # Only pages can hold forms. Feeds, JSON and static files stay cookie-free, so
                 # a shared cache never hands one visitor's token to another.
-                if not headers.get("content-type", "").startswith("text/html"):
+                # Nor does the embed, which other sites frame and which holds no form.
+                if (not headers.get("content-type", "").startswith("text/html")
+                        or scope["path"] in FRAMEABLE_PATHS):
                     await send(message)
                     return
                 secure = "; Secure" if settings.HTTPS else ""

@@ -7,9 +7,6 @@ a poller that already has the current version gets a body-less 304.
 
 from __future__ import annotations
 
-from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,6 +16,7 @@ from events_app.db import read_session
 from events_app.services import feed_cache, feed_queries, feeds, personal_feeds
 from events_app.services.feed_cache import RenderedFeed
 from events_app.services.forms import has_control_chars
+from events_app.web.conditional import validated_response
 from events_app.web.public import public_event_or_404
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -29,44 +27,9 @@ MAX_FILTER_VALUES = 20
 MAX_FILTER_LENGTH = 100
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    """Weak comparison (RFC 9110 13.1.2): W/"x" matches "x"; "*" matches anything."""
-    candidates = [t.strip() for t in header.split(",")]
-    return any(t == "*" or t.removeprefix("W/") == etag for t in candidates)
-
-
-def _not_modified(request: Request, feed: RenderedFeed) -> bool:
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        # When both are sent the ETag decides (RFC 9110 13.2.2): it is the precise validator.
-        return _etag_matches(if_none_match, feed.etag)
-    if_modified_since = request.headers.get("if-modified-since")
-    if if_modified_since:
-        try:
-            since: datetime = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
-            return False  # an unparseable date is ignored, as RFC 9110 asks
-        if since.tzinfo is None:
-            return False
-        return feed.last_modified <= since
-    return False
-
-
 def ics_response(request: Request, feed: RenderedFeed, cache_control: str,
                  extra_headers: dict[str, str] | None = None) -> Response:
-    headers = {
-        "ETag": feed.etag,
-        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
-        "Cache-Control": cache_control,
-        **(extra_headers or {}),
-    }
-    if _not_modified(request, feed):
-        return Response(status_code=304, headers=headers)
-    if request.method == "HEAD":
-        # Same headers as GET, including the length of the body a GET would get.
-        headers["Content-Length"] = str(len(feed.body))
-        return Response(b"", headers=headers, media_type=CONTENT_TYPE)
-    return Response(feed.body, headers=headers, media_type=CONTENT_TYPE)
+    return validated_response(request, feed, CONTENT_TYPE, cache_control, extra_headers)
 
 
 def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:

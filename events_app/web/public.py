@@ -61,7 +61,7 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
         raise HTTPException(400, str(exc)) from None
 
 
-def _filter_params(query: event_service.EventQuery) -> dict[str, Any]:
+def filter_params(query: event_service.EventQuery) -> dict[str, Any]:
     return {
         "when": query.when if query.when != "upcoming" else "",
         "category": list(query.categories),
@@ -90,7 +90,7 @@ def event_list(request: Request) -> Response:
         (day, list(items))
         for day, items in groupby(page.items, key=lambda e: e.local_start.date())
     ]
-    filters = _filter_params(query)
+    filters = filter_params(query)
     is_filtered = any(v for k, v in filters.items() if k != "when")
     response = render(
         request,

@@ -12,6 +12,8 @@ from starlette.templating import Jinja2Templates
 
 from events_app import settings, timefmt
 from events_app.models import Event, category_label
+from events_app.services.structured_data import event_jsonld
+from events_app.web import share
 from events_app.web.csrf import csrf_token
 from events_app.web.input_types import input_type
 
@@ -40,7 +42,7 @@ def _local_day(dt: datetime, tz_name: str) -> str:
     return timefmt.format_day_heading(timefmt.local(dt, tz_name).date())
 
 
-def _query(params: dict[str, Any]) -> str:
+def query_string(params: dict[str, Any]) -> str:
     """Build a query string from a dict, dropping empty values; lists repeat the key."""
     pairs: list[tuple[str, str]] = []
     for key, value in params.items():
@@ -55,7 +57,7 @@ _env.filters.update(
     iso=timefmt.utc_iso,  # <time datetime>: whole seconds (HTML allows at most 3 digits)
     local_day=_local_day,
     category_label=category_label,
-    query=_query,
+    query=query_string,
     urlquote=quote_plus,
     input_type=input_type,
 )
@@ -65,6 +67,9 @@ _env.globals.update(
     base_url=settings.BASE_URL,
     csrf_token=csrf_token,
     retention_days=settings.PERSONAL_DATA_RETENTION_DAYS,
+    event_jsonld=event_jsonld,
+    share_links=share.share_links,
+    share_text=share.share_text,
 )
 
 templates = Jinja2Templates(env=_env)

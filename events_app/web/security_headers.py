@@ -2,8 +2,9 @@
 
 Pages carry no inline script or style, so a strict Content-Security-Policy costs nothing and
 turns any HTML-injection bug that slipped past autoescaping into inert text. Framing is
-refused (clickjacking of the organizer's buttons). Handlers that set their own value for a
-header (e.g. the private RSVP page's `no-referrer`) keep it.
+refused (clickjacking of the organizer's buttons), except on FRAMEABLE_PATHS: the read-only
+embed that other sites put in an iframe, which has no form or button to hijack. Handlers
+that set their own value for a header (e.g. the private RSVP page's `no-referrer`) keep it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+# Pages any site may frame. Keep this to pages without forms or state-changing links.
+FRAMEABLE_PATHS = frozenset({"/embed/upcoming"})
+_FRAMEABLE = {
+    "content-security-policy": CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'none'", "frame-ancestors *"),
+}
 
 _ALWAYS = {
     "x-content-type-options": "nosniff",
@@ -40,7 +48,8 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 extra = dict(_ALWAYS)
                 if headers.get("content-type", "").startswith("text/html"):
-                    extra.update(_PAGES)
+                    extra.update(
+                        _FRAMEABLE if scope["path"] in FRAMEABLE_PATHS else _PAGES)
                 for name, value in extra.items():
                     if name not in headers:
                         headers[name] = value

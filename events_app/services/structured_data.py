@@ -1,0 +1,90 @@
+"""schema.org `Event` JSON-LD for event pages, so search engines can show them as events.
+
+Follows the properties search engines require (name, startDate, location) and recommend
+(endDate, description, eventStatus, eventAttendanceMode, organizer, offers); no queries, the
+caller passes the seat counts. Only public facts: never anything about who RSVP'd.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from events_app import settings
+from events_app.models import Event
+from events_app.services import events as event_service
+from events_app.services.rsvp import SeatCounts
+
+SCHEMA = "https://schema.org/"
+_MODES = {
+    "offline": "OfflineEventAttendanceMode",
+    "online": "OnlineEventAttendanceMode",
+    "mixed": "MixedEventAttendanceMode",
+}
+
+
+def _place(event: Event) -> dict[str, Any]:
+    address = {"@type": "PostalAddress", "streetAddress": event.street_address,
+               "addressLocality": event.city, "addressRegion": event.region,
+               "postalCode": event.postal_code}
+    place: dict[str, Any] = {
+        "@type": "Place",
+        "name": event.venue_name or event.address_line,
+        "address": {k: v for k, v in address.items() if v},
+    }
+    if event.latitude is not None and event.longitude is not None:
+        place["geo"] = {"@type": "GeoCoordinates", "latitude": event.latitude,
+                        "longitude": event.longitude}
+    return place
+
+
+def _date(event: Event, which: str) -> str:
+    """Local wall time with offset; an all-day event is given as dates (end inclusive)."""
+    local = event.local_start if which == "start" else event.local_end
+    if not event.all_day:
+        return local.isoformat()
+    if which == "end":
+        return (local - timedelta(days=1)).date().isoformat()
+    return local.date().isoformat()
+
+
+def event_jsonld(event: Event, seats: SeatCounts) -> dict[str, Any]:
+    page_url = f"{settings.BASE_URL}/events/{event.slug}"
+    mode = event_service.attendance_mode(event)
+    places: list[dict[str, Any]] = []
+    if mode != "online":
+        places.append(_place(event))
+    if mode != "offline":
+        places.append({"@type": "VirtualLocation", "url": event.online_url})
+    offer: dict[str, Any] = {
+        "@type": "Offer",
+        "url": f"{page_url}#rsvp",
+        # RSVPs are free; the currency is required next to a price, and the network is US-based.
+        "price": 0,
+        "priceCurrency": "USD",
+        "validFrom": event.created_at.isoformat(),
+    }
+    if event.capacity is not None:
+        offer["availability"] = SCHEMA + ("SoldOut" if seats.is_full else "InStock")
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "@id": page_url,
+        "name": event.title,
+        "description": event.summary or event.description or event.title,
+        "url": page_url,
+        "startDate": _date(event, "start"),
+        "endDate": _date(event, "end"),
+        "eventStatus": SCHEMA + ("EventCancelled" if event.is_cancelled else "EventScheduled"),
+        "eventAttendanceMode": SCHEMA + _MODES[mode],
+        "location": places[0] if len(places) == 1 else places,
+        "organizer": {"@type": "Organization", "name": event.host_name or settings.SITE_NAME,
+                      "url": settings.BASE_URL + "/"},
+        "isAccessibleForFree": True,
+        "offers": offer,
+    }
+    if event.capacity is not None:
+        data["maximumAttendeeCapacity"] = event.capacity
+        if seats.remaining is not None:
+            data["remainingAttendeeCapacity"] = seats.remaining
+    return data

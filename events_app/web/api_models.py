@@ -1,0 +1,135 @@
+"""The shapes of the public API v1, as pydantic models.
+
+They serialise every answer and their JSON Schema *is* the OpenAPI document's components
+(web/openapi.py), so the document cannot drift from what the API sends. Only public event
+facts have a field here: nothing about who RSVP'd can be serialised by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events_app.services.events import MAX_PAGE, MAX_SEARCH_LENGTH
+from events_app.services.forms import _CONTROL_RE
+
+# Text filters may hold anything a person types, but no control characters (refused with 400):
+# the same character class as forms.has_control_chars, negated.
+_READABLE = "^[^" + _CONTROL_RE.pattern.removeprefix("[").removesuffix("]") + "]*$"
+_FilterText = Annotated[str, Field(pattern=_READABLE)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventFilters(_Model):
+    """The list page's filters (documentation of the query string; parsing is
+    web.public.parse_event_query, shared with the list page and the Atom feed)."""
+
+    category: list[_FilterText] = Field(
+        default=[],
+        description="Category slug (see /api/v1/categories); repeat for several (the first "
+                    "20 count).")
+    city: list[_FilterText] = Field(
+        default=[],
+        description="City name, any case; repeat for several (the first 20 count).")
+    q: _FilterText = Field(
+        default="", max_length=MAX_SEARCH_LENGTH,
+        description="Words in the title, summary, description, venue, city or host.")
+    # Empty means "no filter", as the list page's form sends it.
+    from_: date | Literal[""] | None = Field(
+        default=None, alias="from",
+        description="Events starting on or after this day (site timezone), e.g. 2026-03-14.")
+    to: date | Literal[""] | None = Field(
+        default=None, description="Events starting on or before this day.")
+    when: Literal["upcoming", "past"] = Field(
+        default="upcoming", description="Upcoming (not yet over) or past events.")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+
+
+class Address(_Model):
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    formatted: str = Field(description="One line, e.g. '12 Main St, St. Louis, MO 63101'.")
+
+
+class EventUrls(_Model):
+    page: str = Field(description="The event's public page.")
+    ics: str = Field(description="The event as an iCalendar (.ics) download.")
+    rsvp: str = Field(description="The RSVP form (a section of the event page).")
+    api: str = Field(description="This event in the API.")
+
+
+class EventSummary(_Model):
+    slug: str = Field(description="Stable identifier used in URLs.")
+    uid: str = Field(description="The iCalendar UID; never changes, even when the slug does.")
+    title: str
+    summary: str
+    category: str
+    category_label: str
+    status: Literal["published", "cancelled"] = Field(
+        description="Cancelled events stay listed, marked as such.")
+    starts_at: datetime = Field(
+        description="ISO 8601 with the UTC offset in force at the event's place.")
+    ends_at: datetime = Field(
+        description="ISO 8601 with offset; for all-day events the midnight after the last day.")
+    timezone: str = Field(description="IANA timezone name of the event, e.g. America/Chicago.")
+    all_day: bool
+    attendance_mode: Literal["offline", "online", "mixed"]
+    venue_name: str
+    address: Address
+    latitude: float | None
+    longitude: float | None
+    online_url: str | None
+    host_name: str
+    capacity: int | None = Field(description="null: no limit.")
+    spots_left: int | None = Field(description="null when there is no capacity limit.")
+    waitlist: bool = Field(description="Whether people can join a waitlist once it is full.")
+    rsvp_open: bool = Field(description="Whether the RSVP form takes new RSVPs now.")
+    updated_at: datetime
+    urls: EventUrls
+
+
+class EventDetail(EventSummary):
+    description: str
+    cancel_message: str | None
+
+
+class EventList(_Model):
+    events: list[EventSummary]
+    page: int = Field(ge=1)
+    pages: int = Field(ge=1)
+    total: int = Field(ge=0)
+    next: str | None = Field(description="URL of the next page with the same filters.")
+    prev: str | None = Field(description="URL of the previous page with the same filters.")
+
+
+class Category(_Model):
+    slug: str
+    label: str
+    upcoming: int = Field(ge=0, description="Upcoming events in this category.")
+    events: str = Field(description="API URL of those events.")
+
+
+class CategoryList(_Model):
+    categories: list[Category]
+
+
+class City(_Model):
+    name: str
+    upcoming: int = Field(ge=0, description="Upcoming events in this city.")
+    events: str = Field(description="API URL of those events.")
+
+
+class CityList(_Model):
+    cities: list[City]
+
+
+class Error(_Model):
+    error: str = Field(description="What was wrong, in words a person can act on.")
+    status: int = Field(ge=400, le=599)

@@ -1,0 +1,76 @@
+"""/events.atom: the list page as an Atom 1.0 feed, for feed readers and news sites.
+
+The same filters as the list page and the API (parse_event_query -> EventQuery ->
+list_events), one entry per event whose <updated> moves whenever the event is edited, and
+the same validators and per-minute render cache as the API (services/listing_cache.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events_app import settings
+from events_app.db import read_session
+from events_app.models import Event
+from events_app.services import events as event_service
+from events_app.services import listing_cache
+from events_app.web.conditional import validated_response
+from events_app.web.public import filter_params, parse_event_query
+from events_app.web.resources import query_string, templates
+
+CONTENT_TYPE = "application/atom+xml; charset=utf-8"
+CACHE_CONTROL = "public, max-age=300"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def entry_id(event: Event) -> str:
+    """A permanent IRI from the event's iCal UID, which survives edits of title and slug."""
+    local = event.uid.split("@", 1)[0]
+    try:
+        return uuid.UUID(local).urn
+    except ValueError:
+        host = urlsplit(settings.BASE_URL).hostname or "localhost"
+        return f"tag:{host},2024:event:{quote(event.uid, safe='@.-_~')}"
+
+
+def _feed_url(params: dict, page: int | None = None) -> str:
+    qs = query_string({**params, "page": page if page and page > 1 else ""})
+    return f"{settings.BASE_URL}/events.atom" + (f"?{qs}" if qs else "")
+
+
+def atom_feed(request: Request) -> Response:
+    query = parse_event_query(request)
+
+    def render() -> bytes:
+        page = event_service.list_events(session, query)
+        if query.page > page.pages:
+            raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
+        params = filter_params(query)
+        latest = max((e.updated_at for e in page.items), default=None)
+        return templates.get_template("events/feed.atom.xml").render(
+            page=page,
+            query=query,
+            feed_id=_feed_url(params),
+            self_url=_feed_url(params, query.page),
+            next_url=_feed_url(params, page.page + 1) if page.has_next else None,
+            prev_url=_feed_url(params, page.page - 1) if page.has_prev else None,
+            html_url=f"{settings.BASE_URL}/events" + (
+                f"?{query_string(params)}" if query_string(params) else ""),
+            updated=(latest or EPOCH).astimezone(UTC),
+            entry_id=entry_id,
+            utc=lambda dt: dt.astimezone(UTC).isoformat(),
+        ).encode()
+
+    with read_session() as session:
+        feed = listing_cache.rendered(session, f"atom:{query!r}", render)
+    return validated_response(request, feed, CONTENT_TYPE, CACHE_CONTROL)
+
+
+routes = [Route("/events.atom", atom_feed, name="atom_feed")]

@@ -1,0 +1,108 @@
+"""The "Upcoming events" box for other sites: the framed list, its script and its builder.
+
+/embed/upcoming is the only page any site may frame (web/security_headers.FRAMEABLE_PATHS);
+it needs no JavaScript and sets no cookie. /embed.js is the optional loader that inserts the
+iframe and sizes it to its content through postMessage; /embed builds both snippets. The
+events come from the list page's filter and query (parse_event_query -> list_events).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import replace
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from events_app import settings
+from events_app.db import read_session
+from events_app.models import CATEGORIES
+from events_app.services import events as event_service
+from events_app.services import listing_cache
+from events_app.web.conditional import validated_response
+from events_app.web.public import filter_params, parse_event_query
+from events_app.web.resources import query_string, render, templates
+
+MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 20, 5
+THEMES = ("light", "dark")
+CACHE_CONTROL = "public, max-age=300"
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit", str(DEFAULT_LIMIT))
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 2
+            and MIN_LIMIT <= int(raw) <= MAX_LIMIT):
+        raise HTTPException(400, f"'limit' must be a whole number from {MIN_LIMIT} to "
+                                 f"{MAX_LIMIT}.")
+    return int(raw)
+
+
+def _theme(request: Request) -> str:
+    theme = request.query_params.get("theme", "light")
+    if theme not in THEMES:
+        raise HTTPException(400, "'theme' must be 'light' or 'dark'.")
+    return theme
+
+
+def upcoming(request: Request) -> Response:
+    # The box is "what's next": the list's filters, but always upcoming and from the start.
+    query = replace(parse_event_query(request), when="upcoming", page=1)
+    limit, theme = _limit(request), _theme(request)
+
+    def render_box() -> bytes:
+        page = event_service.list_events(session, query, page_size=limit)
+        params = filter_params(query)
+        return templates.get_template("embed/upcoming.html").render(
+            events=page.items, theme=theme, total=page.total,
+            all_url=f"{settings.BASE_URL}/events"
+            + (f"?{query_string(params)}" if query_string(params) else ""),
+            css_url=f"{settings.BASE_URL}/static/embed.css",
+            script_url=f"{settings.BASE_URL}/static/embed-frame.js",
+        ).encode()
+
+    with read_session() as session:
+        box = listing_cache.rendered(session, f"embed:{limit}:{theme}:{query!r}", render_box)
+    return validated_response(request, box, "text/html; charset=utf-8", CACHE_CONTROL)
+
+
+def loader_script(request: Request) -> Response:
+    return FileResponse(settings.STATIC_DIR / "embed.js", media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+
+def snippet_templates() -> dict[str, str]:
+    """The two snippets, written once, with __QS__ standing for the query string (HTML-escaped
+    when filled in); the builder page's script only swaps in a new query string."""
+    base, title = settings.BASE_URL, html.escape(f"Upcoming events from {settings.SITE_NAME}")
+    return {
+        "iframe": f'<iframe src="{base}/embed/upcoming?__QS__" title="{title}" width="100%" '
+                  'height="420" style="border:0;min-width:280px" loading="lazy"></iframe>',
+        "script": f'<div data-events-embed="__QS__" data-title="{title}"></div>\n'
+                  f'<script src="{base}/embed.js" async></script>',
+    }
+
+
+def builder(request: Request) -> Response:
+    """The snippet builder; a plain GET form, so it works without JavaScript too."""
+    query = parse_event_query(request)
+    limit, theme = _limit(request), _theme(request)
+    with read_session() as session:
+        cities = event_service.known_cities(session)
+    chosen = {"category": list(query.categories)[:1], "city": list(query.cities)[:1],
+              "limit": limit, "theme": theme if theme != "light" else ""}
+    embed_query = query_string(chosen)
+    snippets = {name: (tpl, tpl.replace("__QS__", html.escape(embed_query)))
+                for name, tpl in snippet_templates().items()}
+    return render(request, "embed/builder.html", {
+        "categories": CATEGORIES, "cities": cities, "chosen": chosen, "snippets": snippets,
+        "embed_query": embed_query, "limits": range(MIN_LIMIT, MAX_LIMIT + 1),
+    })
+
+
+routes = [
+    Route("/embed/upcoming", upcoming, name="embed_upcoming"),
+    Route("/embed.js", loader_script, name="embed_js"),
+    Route("/embed", builder, name="embed_builder"),
+]
