@@ -23,8 +23,12 @@ run: $(VENV)/.installed
 	$(BIN)/events-app seed --if-empty
 	$(BIN)/events-app serve --host 127.0.0.1 --port 8000
 
+# ical.js, one of the four iCalendar readers the feed tests use, from its lock file.
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	cd tests/js && npm ci --prefer-offline --no-audit --no-fund
+
 ## Install the test extras, lint, and run the whole suite (SQLite and PostgreSQL).
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test tests/js/node_modules/.package-lock.json
 	$(BIN)/ruff check events_app tests bench
 	$(BIN)/python -m pytest
 
@@ -36,4 +40,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/feeds.py
 
 clean:
-	rm -rf $(VENV) events.db events.db-wal events.db-shm test-artifacts
+	rm -rf $(VENV) events.db events.db-wal events.db-shm test-artifacts tests/js/node_modules

@@ -1,8 +1,10 @@
-"""Helpers shared by the feed tests: parsing every feed with two independent parsers, and
+"""Helpers shared by the feed tests: parsing every feed with four independent readers, and
 the row changes the organizer workspace and the RSVP flow would make.
 
 `icalendar` is the library that writes our feeds; `ical` is a separate, strict implementation,
-so a mistake icalendar makes symmetrically on write and read still shows up. Times are also
+so a mistake icalendar makes symmetrically on write and read still shows up; vobject and
+ical.js are the readers of Radicale, Thunderbird and Nextcloud (tests/ical_readers.py). Every
+parse checks that all four compute the same UTC start and end for every VEVENT. Times are also
 re-checked against the VTIMEZONE the feed itself carries (not the parser's own tz database),
 which is what a client without a tz database (or with an older one) uses.
 """
@@ -20,6 +22,7 @@ from ical.timezone import IcsTimezoneInfo
 
 from events_app.db import write_session
 from events_app.models import Event, utcnow
+from tests.ical_readers import assert_readers_agree
 
 
 @dataclass
@@ -39,8 +42,8 @@ class Parsed:
         return found[0]
 
     def x_text(self, name: str) -> str:
-        """An X- calendar property read as TEXT (icalendar leaves X- values escaped)."""
-        return unescape_text(str(self.lib[name]))
+        """An X- calendar property as icalendar shows it (TEXT, since it says VALUE=TEXT)."""
+        return str(self.lib[name])
 
     @property
     def uids(self) -> list[str]:
@@ -65,9 +68,11 @@ def check_wire_format(raw: bytes) -> None:
 
 
 def parse(raw: bytes) -> Parsed:
+    """Parse with every reader; fails unless all four agree on every VEVENT's start and end."""
     check_wire_format(raw)
     lib = icalendar.Calendar.from_ical(raw)
     strict = IcsCalendarStream.calendar_from_ics(raw.decode("utf-8"))
+    assert_readers_agree(raw)
     return Parsed(raw, lib, strict)
 
 

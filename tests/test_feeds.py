@@ -19,6 +19,7 @@ from events_app.services.feed_queries import FeedFilter
 from events_app.services.feeds import event_ics
 from tests.factories import make_event, make_rsvp
 from tests.feed_helpers import Parsed, organizer_edit, parse, utc, vtimezone_utc
+from tests.ical_readers import read_icaljs
 
 NOW = datetime(2031, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -217,7 +218,9 @@ def test_hostile_text_is_escaped_and_folded(db_url) -> None:
     p = parse(event_ics(row))
     assert p.x_text("X-WR-CALNAME") == "Name, with; \\ and\nnewline"
     assert p.strict.name == ["Name, with; \\ and\nnewline"]
-    assert b"X-WR-CALNAME:Name\\, with\\; \\\\ and\\nnewline" in p.raw
+    assert b"X-WR-CALNAME;VALUE=TEXT:Name\\, with\\; \\\\ and\\nnewline" in p.raw
+    assert read_icaljs(p.raw)["x_wr_calname"] == "Name, with; \\ and\nnewline"
+    assert read_icaljs(p.raw)["name"] == "Name, with; \\ and\nnewline"
 
 
 def test_uid_stable_and_sequence_increases_across_edits(db_url) -> None:
@@ -408,7 +411,7 @@ def test_vtimezone_matches_tz_database_every_hour(tzid: str) -> None:
     cal = icalendar.Calendar()
     cal.add("VERSION", "2.0")
     cal.add("PRODID", "test")
-    cal.add_component(vtimezone(tzid, 2030, 2033))
+    cal.add_component(vtimezone(tzid, frozenset(range(2030, 2033))))
     p = parse(cal.to_ical())
     tz = ZoneInfo(tzid)
     instant = datetime(2031, 1, 1, tzinfo=UTC)
@@ -422,18 +425,33 @@ def test_vtimezone_matches_tz_database_every_hour(tzid: str) -> None:
     assert checked > 17000
 
 
-def test_vtimezone_onsets_use_rfc_wall_time() -> None:
+def test_vtimezone_onsets_use_rfc_wall_time_one_rdate_per_line() -> None:
     """RFC 5545 3.6.5: onsets are wall-clock time in the offset in force before the change:
-    US DST starts at 02:00 and ends at 02:00; Sydney's ends at 03:00 (AEDT)."""
+    US DST starts at 02:00 and ends at 02:00; Sydney's ends at 03:00 (AEDT). Each onset is its
+    own RDATE line: ical.js and vobject read only the first value of a list."""
     from events_app.services.vtimezone import vtimezone
 
-    chicago = vtimezone("America/Chicago", 2030, 2033).to_ical()
-    assert b"RDATE:20300310T020000,20310309T020000,20320314T020000" in chicago
-    assert b"RDATE:20301103T020000,20311102T020000,20321107T020000" in chicago
-    sydney = vtimezone("Australia/Sydney", 2030, 2033).to_ical()
-    assert b"RDATE:20300407T030000,20310406T030000,20320404T030000" in sydney
-    dublin = icalendar.Timezone.from_ical(vtimezone("Europe/Dublin", 2030, 2033).to_ical())
+    years = frozenset(range(2030, 2033))
+    chicago = vtimezone("America/Chicago", years).to_ical()
+    for onset in (b"20300310T020000", b"20310309T020000", b"20320314T020000",
+                  b"20301103T020000", b"20311102T020000", b"20321107T020000"):
+        assert b"\r\nRDATE:" + onset + b"\r\n" in chicago
+    assert b"RDATE:20300310T020000," not in chicago
+    sydney = vtimezone("Australia/Sydney", years).to_ical()
+    for onset in (b"20300407T030000", b"20310406T030000", b"20320404T030000"):
+        assert b"\r\nRDATE:" + onset + b"\r\n" in sydney
+    dublin = icalendar.Timezone.from_ical(vtimezone("Europe/Dublin", years).to_ical())
     assert dublin.walk("DAYLIGHT") == []  # negative DST in tzdata is not "daylight" time
+
+
+def test_vtimezone_covers_only_the_years_used() -> None:
+    """Years far apart give separate runs of onsets, not everything in between."""
+    from events_app.services.vtimezone import vtimezone
+
+    vtz = vtimezone("America/Chicago", frozenset({2030, 2031, 2032, 2196, 2197, 2198}))
+    raw = vtz.to_ical()
+    assert b"RDATE:20310309T020000" in raw and b"RDATE:21970312T020000" in raw
+    assert b"RDATE:2100" not in raw and b"RDATE:2050" not in raw
 
 
 def test_spliced_feed_equals_full_serialisation(db_url) -> None:

@@ -28,12 +28,18 @@ def _fresh_caches():
     feed_cache.personal_cache.clear()
 
 
+def settled_event(**fields):
+    """An event last changed long enough ago for feeds to announce their Last-Modified."""
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+    return make_event(created_at=at, updated_at=at, **fields)
+
+
 
 
 
 
 def test_feed_headers_and_content(client) -> None:
-    event = make_event(title="Budget hearing")
+    event = settled_event(title="Budget hearing")
     r = client.get("/calendar.ics")
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/calendar; charset=utf-8"
@@ -46,7 +52,7 @@ def test_feed_headers_and_content(client) -> None:
 
 
 def test_if_none_match_answers_304(client) -> None:
-    make_event()
+    settled_event()
     first = client.get("/calendar.ics")
     etag = first.headers["etag"]
     for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
@@ -60,7 +66,7 @@ def test_if_none_match_answers_304(client) -> None:
 
 
 def test_if_modified_since_answers_304(client) -> None:
-    make_event()
+    settled_event()
     first = client.get("/calendar.ics")
     lm = parsedate_to_datetime(first.headers["last-modified"])
     assert client.get("/calendar.ics", headers={
@@ -77,7 +83,7 @@ def test_if_modified_since_answers_304(client) -> None:
 
 
 def test_head_has_get_headers_without_body(client) -> None:
-    event = make_event()
+    event = settled_event()
     for url in ("/calendar.ics", f"/events/{event.slug}.ics"):
         get = client.get(url)
         head = client.head(url)
@@ -125,7 +131,10 @@ def test_filtered_feed_urls(client) -> None:
     assert sorted(parse(a.content).uids) == sorted([protest.uid, briefing.uid])
     assert a.headers["etag"] == b.headers["etag"]  # same filter, whatever the order
     assert a.headers["etag"] != client.get("/calendar.ics").headers["etag"]
-    assert client.get("/calendar.ics?category=unknown").status_code == 200
+    unknown = client.get("/calendar.ics?category=unknown")
+    assert unknown.status_code == 404
+    assert "no category 'unknown'" in html.unescape(unknown.text)
+    assert client.get("/calendar.ics?city=Atlantis").status_code == 404
     too_many = "&".join(f"city=c{i}" for i in range(21))
     assert client.get(f"/calendar.ics?{too_many}").status_code == 400
     assert client.get("/calendar.ics?category=" + "x" * 101).status_code == 400

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events_app import settings
 from events_app.db import read_session
 from events_app.services import feed_cache, feed_queries, feeds
 from events_app.services.feed_cache import RenderedFeed
@@ -35,38 +36,46 @@ def _etag_matches(header: str, etag: str) -> bool:
     return any(t == "*" or t.removeprefix("W/") == etag for t in candidates)
 
 
-def _not_modified(request: Request, feed: RenderedFeed) -> bool:
+def _not_modified(request: Request, feed: RenderedFeed, last_modified: datetime | None) -> bool:
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         # When both are sent the ETag decides (RFC 9110 13.2.2): it is the precise validator.
         return _etag_matches(if_none_match, feed.etag)
     if_modified_since = request.headers.get("if-modified-since")
-    if if_modified_since:
+    if if_modified_since and last_modified is not None:
         try:
             since: datetime = parsedate_to_datetime(if_modified_since)
         except (TypeError, ValueError):
             return False  # an unparseable date is ignored, as RFC 9110 asks
         if since.tzinfo is None:
             return False
-        return feed.last_modified <= since
+        return last_modified <= since
     return False
 
 
 def ics_response(request: Request, feed: RenderedFeed, cache_control: str,
                  extra_headers: dict[str, str] | None = None) -> Response:
-    headers = {
-        "ETag": feed.etag,
-        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
-        "Cache-Control": cache_control,
-        **(extra_headers or {}),
-    }
-    if _not_modified(request, feed):
+    last_modified = feed_cache.settled_last_modified(feed)
+    headers = {"ETag": feed.etag, "Cache-Control": cache_control, **(extra_headers or {})}
+    if last_modified is not None:
+        headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
+    if _not_modified(request, feed, last_modified):
         return Response(status_code=304, headers=headers)
     if request.method == "HEAD":
         # Same headers as GET, including the length of the body a GET would get.
         headers["Content-Length"] = str(len(feed.body))
         return Response(b"", headers=headers, media_type=CONTENT_TYPE)
     return Response(feed.body, headers=headers, media_type=CONTENT_TYPE)
+
+
+def _parse_months(raw: str | None) -> int | None:
+    """?months=N narrows the horizon to N months ahead (never widens it)."""
+    if raw is None:
+        return None
+    limit = settings.FEED_MONTHS_AHEAD
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= limit):
+        raise HTTPException(400, f"'months' must be a whole number from 1 to {limit}.")
+    return int(raw)
 
 
 def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
@@ -79,13 +88,16 @@ def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
             raise HTTPException(400, f"A '{label}' filter is too long.")
         if any(map(has_control_chars, values)):
             raise HTTPException(400, f"A '{label}' filter has a character we could not read.")
-    return feed_queries.FeedFilter.of(categories, cities)
+    return feed_queries.FeedFilter.of(categories, cities, _parse_months(params.get("months")))
 
 
 def calendar_feed(request: Request) -> Response:
     flt = parse_feed_filter(request)
     with read_session() as session:
-        feed = feed_cache.public_feed(session, flt)
+        try:
+            feed = feed_cache.public_feed(session, flt)
+        except feed_queries.UnknownFilter as exc:
+            raise HTTPException(404, str(exc)) from None
     return ics_response(request, feed, PUBLIC_CACHE)
 
 
