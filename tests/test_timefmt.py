@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from events_app import timefmt
 
@@ -50,3 +50,15 @@ def test_range_same_day_and_all_day() -> None:
     assert timefmt.format_range(day_start, two_days_end, "America/Chicago", True) == (
         "Sat 14 Mar – Sun 15 Mar 2026, all day"
     )
+
+
+def test_range_across_the_fall_back_change_shows_both_offsets_and_duration() -> None:
+    """Two hours from 1:30 AM CDT on the night clocks go back end at 2:30 AM CST."""
+    start = datetime(2027, 11, 7, 6, 30, tzinfo=UTC)  # 1:30 AM CDT, the first 1:30
+    assert timefmt.format_range(start, start + timedelta(hours=2), "America/Chicago", False) \
+        == "Sun 7 Nov 2027, 1:30 AM CDT – 2:30 AM CST (2 hours)"
+    second = datetime(2027, 11, 7, 7, 30, tzinfo=UTC)  # 1:30 AM CST, the second one
+    assert timefmt.format_range(second, second + timedelta(minutes=90), "America/Chicago",
+                                False) == "Sun 7 Nov 2027, 1:30 AM – 3:00 AM CST"
+    assert timefmt.format_duration(timedelta(minutes=45)) == "45 minutes"
+    assert timefmt.format_duration(timedelta(minutes=61)) == "1 hour 1 minute"
