@@ -44,7 +44,7 @@ def test_feed_headers_and_content(client) -> None:
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/calendar; charset=utf-8"
     assert r.headers["cache-control"] == "public, max-age=300"
-    assert re.fullmatch(r'"[0-9a-f]{32}"', r.headers["etag"])
+    assert re.fullmatch(r'"[0-9a-f]{32}(-gzip)?"', r.headers["etag"])
     last_modified = parsedate_to_datetime(r.headers["last-modified"])
     assert last_modified >= event.updated_at.replace(microsecond=0)
     assert "content-disposition" not in r.headers
@@ -84,9 +84,10 @@ def test_if_modified_since_answers_304(client) -> None:
 
 def test_head_has_get_headers_without_body(client) -> None:
     event = settled_event()
+    plain = {"Accept-Encoding": "identity"}  # HEAD describes the uncompressed body
     for url in ("/calendar.ics", f"/events/{event.slug}.ics"):
-        get = client.get(url)
-        head = client.head(url)
+        get = client.get(url, headers=plain)
+        head = client.head(url, headers=plain)
         assert head.status_code == 200
         assert head.content == b""
         for name in ("content-type", "etag", "last-modified", "cache-control"):
@@ -237,7 +238,11 @@ def test_subscribe_block_on_event_list(client) -> None:
     outlook = urlsplit(a["Add to Outlook.com"])
     assert outlook.netloc == "outlook.live.com" and outlook.path.endswith("/addfromweb")
     assert parse_qs(outlook.query)["url"] == [feed]
+    office = urlsplit(a["Add to Outlook (Microsoft 365)"])
+    assert office.netloc == "outlook.office.com" and office.path == "/calendar/0/addfromweb"
+    assert parse_qs(office.query) == {"url": [feed], "name": [settings.SITE_NAME]}
     assert f'value="{feed}"' in page
+    assert 'data-copy="feed-url" hidden' in page  # shown by static/copy.js
     assert client.get(urlsplit(feed).path).status_code == 200
 
 
@@ -272,6 +277,26 @@ def test_add_to_calendar_links_on_event_page(client) -> None:
     assert o["subject"] == ["Teach-in, part 2"]
     assert o["startdt"] == [f"{event.starts_at:%Y-%m-%dT%H:%M:%SZ}"]
     assert o["allday"] == ["false"]
+    office = urlsplit(a["Outlook (Microsoft 365)"])
+    assert office.netloc == "outlook.office.com"
+    assert office.path == "/calendar/0/deeplink/compose"
+    assert parse_qs(office.query) == o
+
+
+def test_feed_buttons_macro_serves_any_feed() -> None:
+    """The same buttons for another feed (e.g. a person's own): every link carries its URL."""
+    from events_app.web.resources import templates
+
+    module = templates.env.get_template("events/_feed_buttons.html").module
+    url = "https://events.example.org/rsvp/tok123/calendar.ics"
+    out = str(module.feed_buttons(url, "My events", "my-feed", copy_label="Private address"))
+    a = links(out)
+    assert a["Subscribe"] == "webcal://events.example.org/rsvp/tok123/calendar.ics"
+    assert parse_qs(urlsplit(a["Add to Google Calendar"]).query)["cid"] == [a["Subscribe"]]
+    for label in ("Add to Outlook.com", "Add to Outlook (Microsoft 365)"):
+        assert parse_qs(urlsplit(a[label]).query) == {"url": [url], "name": ["My events"]}
+    assert f'id="my-feed" type="url" readonly value="{url}"' in out
+    assert 'data-copy="my-feed"' in out and "Private address" in out
 
 
 def test_add_to_calendar_for_all_day_and_cancelled_events(client) -> None:
@@ -313,3 +338,36 @@ def test_feeds_agree_across_worker_processes(db_url, tmp_path) -> None:
         assert parse(body).strict_event(event.uid).summary == "Shared, edited"
     finally:
         server.stop()
+
+
+def test_feeds_and_pages_are_gzipped_with_an_etag_per_encoding(client) -> None:
+    import gzip
+
+    for n in range(3):
+        settled_event(title=f"Compressed {n}", description="Long enough to compress. " * 20)
+    plain = client.get("/calendar.ics", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    zipped = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in zipped.headers["vary"].lower()
+    assert zipped.content == plain.content  # httpx decodes it; the same calendar
+    assert zipped.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    assert zipped.headers["last-modified"] == plain.headers["last-modified"]
+
+    # Each client revalidates with the tag it holds and gets a 304 carrying that tag.
+    again = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip",
+                                                 "If-None-Match": zipped.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == zipped.headers["etag"]
+    again = client.get("/calendar.ics", headers={"Accept-Encoding": "identity",
+                                                 "If-None-Match": plain.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == plain.headers["etag"]
+    stale = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip",
+                                                 "If-None-Match": '"stale-gzip"'})
+    assert stale.status_code == 200
+
+    page = client.get("/events", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip" and "Compressed 0" in page.text
+    # What went over the wire really is gzip.
+    with client.stream("GET", "/calendar.ics", headers={"Accept-Encoding": "gzip"}) as r:
+        raw = b"".join(r.iter_raw())
+    assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content)

@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from events_app import settings
 from events_app.web import api, feeds, organizer, public, rsvp
+from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
 from events_app.web.security_headers import SecurityHeadersMiddleware
@@ -28,6 +29,9 @@ def create_app() -> Starlette:
         debug=settings.DEBUG,
         routes=routes,
         middleware=[
+            # Outermost: compresses the final bytes (pages, feeds, JSON) for clients that
+            # accept gzip, with an ETag of its own per encoding.
+            Middleware(CompressionMiddleware),
             Middleware(SecurityHeadersMiddleware),
             Middleware(CSRFMiddleware),
             # Organizer sign-in: signed (not readable-and-forgeable), HttpOnly, SameSite=Lax.
