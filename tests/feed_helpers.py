@@ -67,12 +67,14 @@ def check_wire_format(raw: bytes) -> None:
         line.decode("utf-8")  # each physical line is valid UTF-8 on its own: folds are safe
 
 
-def parse(raw: bytes) -> Parsed:
-    """Parse with every reader; fails unless all four agree on every VEVENT's start and end."""
+def parse(raw: bytes, check_readers: bool = True) -> Parsed:
+    """Parse with every reader; fails unless all four agree on every VEVENT's start and end
+    (`check_readers=False` for a caller that has just compared them itself)."""
     check_wire_format(raw)
     lib = icalendar.Calendar.from_ical(raw)
     strict = IcsCalendarStream.calendar_from_ics(raw.decode("utf-8"))
-    assert_readers_agree(raw)
+    if check_readers:
+        assert_readers_agree(raw)
     return Parsed(raw, lib, strict)
 
 

@@ -100,13 +100,14 @@ def icaljs_spans(result: dict) -> dict[str, Span]:
     return {e["uid"]: (e["start"], e["end"]) for e in result["events"]}
 
 
-def instants(raw: bytes) -> dict[str, dict[str, Span]]:
-    """{reader: {uid: (start, end)}} for the four readers."""
+def instants(raw: bytes, icaljs: dict | None = None) -> dict[str, dict[str, Span]]:
+    """{reader: {uid: (start, end)}} for the four readers; `icaljs` is ical.js's reading
+    when the caller already has it (read_icaljs_many reads many files in one node run)."""
     return {
         "icalendar": read_icalendar(raw),
         "ical": read_strict(raw),
         "vobject": read_vobject(raw),
-        "ical.js": icaljs_spans(read_icaljs(raw)),
+        "ical.js": icaljs_spans(read_icaljs(raw) if icaljs is None else icaljs),
     }
 
 
