@@ -40,7 +40,7 @@ def _iso(value: datetime | date | None) -> str | None:
         return None
     if isinstance(value, datetime):
         assert value.tzinfo is not None, f"floating time {value}"
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
     return value.isoformat()
 
 

@@ -174,3 +174,53 @@ def test_email_attachments(stored) -> None:
         uids.append(event.uid)
     for raw, uid, js in zip(raws, uids, read_icaljs_many(raws), strict=True):
         _check(raw, stored, {uid}, icaljs=js)
+
+
+# --- Any stored date (issue 9 item 12): no 500, no slow feed ---------------------------------
+
+EXTREMES = [
+    # (label, timezone, starts_at, ends_at, all_day)
+    ("last day, Chicago", "America/Chicago", datetime(9999, 12, 31, 18, 0, tzinfo=UTC),
+     datetime(9999, 12, 31, 20, 0, tzinfo=UTC), False),
+    ("last moment, Berlin (local end is past 9999)", "Europe/Berlin",
+     datetime(9999, 12, 31, 22, 0, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+     False),
+    ("last day, all day", "America/Chicago", datetime(9999, 12, 31, 6, 0, tzinfo=UTC),
+     datetime(9999, 12, 31, 23, 0, tzinfo=UTC), True),
+    ("year 1, Tokyo (local start is before year 1 in UTC terms)", "Asia/Tokyo",
+     datetime(1, 1, 1, 0, 0, tzinfo=UTC), datetime(1, 1, 1, 2, 0, tzinfo=UTC), False),
+    ("year 1, all day", "America/New_York", datetime(1, 1, 1, 0, 0, tzinfo=UTC),
+     datetime(1, 1, 2, 0, 0, tzinfo=UTC), True),
+    ("year 9997", "America/Chicago", datetime(9997, 7, 1, 19, 0, tzinfo=UTC),
+     datetime(9997, 7, 1, 21, 0, tzinfo=UTC), False),
+]
+
+
+def test_any_stored_date_gives_a_feed_every_reader_reads(client) -> None:
+    me = "far@example.org"
+    made = []
+    normal = make_event(title="Next week", timezone="America/Chicago")
+    made.append(normal)
+    make_rsvp(normal, email=me)
+    for label, tzid, starts, ends, all_day in EXTREMES:
+        event = make_event(title=label, timezone=tzid, starts_at=starts, ends_at=ends,
+                           all_day=all_day)
+        made.append(event)
+        token = make_rsvp(event, email=me).token
+    for event in made:
+        r = client.get(f"/events/{event.slug}.ics")
+        assert r.status_code == 200, event.title
+        found = parse(r.content)  # four readers agree
+        if not event.all_day:
+            ev = found.strict_event(event.uid)
+            assert (ev.dtstart.astimezone(UTC), ev.dtend.astimezone(UTC)) == (
+                event.starts_at, event.ends_at)
+    r = client.get(f"/rsvp/{token}/calendar.ics")
+    assert r.status_code == 200
+    p = parse(r.content)
+    assert set(p.uids) == {e.uid for e in made if e.starts_at.year > 1}  # year 1 is past
+    # The year-9997 event is written in UTC, so Chicago's VTIMEZONE covers only the years of
+    # next week's event, not 8,000 years of onsets.
+    (chicago,) = [tz for tz in p.lib.walk("VTIMEZONE") if str(tz["TZID"]) == "America/Chicago"]
+    assert len(chicago.to_ical().split(b"RDATE")) < 12
+    assert client.get("/calendar.ics").status_code == 200

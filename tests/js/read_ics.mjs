@@ -4,10 +4,15 @@
 // the file carries and resolves TZIDs through them, not through a tz database of its own.
 import ICAL from "ical.js";
 
+const pad = (n, width) => String(n).padStart(width, "0");
+
 function instant(time) {
   if (time === null) return null;
-  if (time.isDate) return time.toString();  // all-day: the date itself, e.g. 2031-03-09
-  return new Date(time.toUnixTime() * 1000).toISOString().replace(".000Z", "Z");
+  const date = (t) => `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}`;
+  if (time.isDate) return date(time);  // all-day: the date itself, e.g. 2031-03-09
+  // ical.js's own conversion to UTC (not through a JS Date, which maps years 0-99 to 19xx).
+  const u = time.convertToZone(ICAL.Timezone.utcTimezone);
+  return `${date(u)}T${pad(u.hour, 2)}:${pad(u.minute, 2)}:${pad(u.second, 2)}Z`;
 }
 
 function read(text) {
