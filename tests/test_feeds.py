@@ -470,3 +470,107 @@ def test_spliced_feed_equals_full_serialisation(db_url) -> None:
     edited = organizer_edit(events[0].id, bump=False, host_name="New host")
     rendered = parse(render_calendar([edited, *events[1:]], "Name", "Desc"))
     assert rendered.strict_event(edited.uid).organizer.common_name == "New host"
+
+
+# --- Unpublishing, horizon, canonical filters, names, the waitlist (issue 8) ----------------
+
+def test_unpublished_event_stays_cancelled_for_30_days_unless_never_published(db_url) -> None:
+    from events_app.services import event_admin
+    from tests.organizer_support import make_organizer
+
+    actor = make_organizer("unpub@example.org")
+    shown = make_event(title="Was public")  # in a week: unpublishing happens now
+    never = make_event(title="Never public", status="draft")
+    me = "sub@example.org"
+    make_rsvp(shown, email=me)
+    with write_session() as session:
+        event_admin.unpublish(session, actor, session.get(Event, shown.id))
+        event_admin.unpublish(session, actor, session.get(Event, never.id))  # a no-op
+    with read_session() as session:
+        row = session.get(Event, shown.id)
+        assert row.status == "draft" and row.unpublished_at is not None
+        assert session.get(Event, never.id).unpublished_at is None
+    now = row.unpublished_at
+    for p in (public_feed(now=now), personal_feed(me, now=now)):
+        assert p.uids == [shown.uid]
+        ev = p.strict_event(shown.uid)
+        assert ev.status.value == "CANCELLED" and ev.sequence == 1
+        assert ev.summary == "Cancelled: Was public"
+        assert "no longer on the calendar" in ev.description
+    assert shown.uid in public_feed(now=now + timedelta(days=29)).uids
+    assert public_feed(now=now + timedelta(days=31)).uids == []
+
+    with write_session() as session:  # published again: back, with a higher SEQUENCE
+        event_admin.publish(session, actor, session.get(Event, shown.id))
+    ev = public_feed(now=now).strict_event(shown.uid)
+    assert ev.status.value == "CONFIRMED" and ev.sequence == 2
+    with read_session() as session:
+        assert session.get(Event, shown.id).unpublished_at is None
+
+
+def test_horizon_months_and_max_events(db_url, monkeypatch) -> None:
+    near = make_event(title="Next month", starts_at=NOW + timedelta(days=30))
+    eleven = make_event(title="In 11 months", starts_at=datetime(2031, 12, 1, tzinfo=UTC))
+    beyond = make_event(title="In 13 months", starts_at=datetime(2032, 2, 20, tzinfo=UTC))
+    assert public_feed().uids == [near.uid, eleven.uid]  # 12 months ahead by default
+    with read_session() as session:
+        three = FeedFilter.of([], [], months=3)
+        assert parse(feed_queries.render_public_feed(session, three, NOW)).uids == [near.uid]
+        wider = FeedFilter.of([], [], months=99)  # ?months= only narrows
+        assert wider.months_ahead == settings.FEED_MONTHS_AHEAD
+    monkeypatch.setattr(settings, "FEED_MONTHS_AHEAD", 24)
+    assert public_feed().uids == [near.uid, eleven.uid, beyond.uid]
+    monkeypatch.setattr(settings, "FEED_MAX_EVENTS", 2)
+    assert public_feed().uids == [near.uid, eleven.uid]  # the nearest ones
+    me = "far@example.org"
+    for event in (near, eleven, beyond):
+        make_rsvp(event, email=me)
+    assert personal_feed(me).uids == [near.uid, eleven.uid]
+
+
+def test_filters_take_the_stored_spelling(db_url) -> None:
+    dallas = make_event(city="Dallas", category="protest", starts_at=NOW + timedelta(days=2))
+    make_event(city="Houston", category="rally", starts_at=NOW + timedelta(days=3))
+    with read_session() as session:
+        shouted = feed_cache.public_feed(session, FeedFilter.of(["PROTEST"], ["dALLAS"]), NOW)
+        feed_cache.public_cache.clear()  # as in another worker process
+        proper = feed_cache.public_feed(session, FeedFilter.of(["protest"], ["Dallas"]), NOW)
+        canonical = feed_queries.canonical_filter(session, FeedFilter.of(["Protest"],
+                                                                         ["  dallas "]))
+    assert shouted.body == proper.body and shouted.etag == proper.etag
+    assert canonical == FeedFilter(("protest",), ("Dallas",))
+    p = parse(proper.body)
+    assert p.uids == [dallas.uid]
+    assert p.x_text("X-WR-CALNAME") == f"{settings.SITE_NAME} (Protest, Dallas)"
+    with read_session() as session:
+        with pytest.raises(feed_queries.UnknownFilter, match="no city 'Atlantis'"):
+            feed_queries.canonical_filter(session, FeedFilter.of([], ["Atlantis"]))
+        with pytest.raises(feed_queries.UnknownFilter, match="no category 'nonsense'"):
+            feed_queries.canonical_filter(session, FeedFilter.of(["nonsense"], []))
+        # A category offered in the forms is known before its first event: an empty feed.
+        webinars = feed_queries.canonical_filter(session, FeedFilter.of(["Webinar"], []))
+    assert webinars.categories == ("webinar",)
+
+
+def test_calendar_names_read_as_written_by_every_reader(db_url) -> None:
+    make_event(city="Montebello", category="meeting", starts_at=NOW + timedelta(days=2))
+    make_event(city="Chicago", category="meeting", starts_at=NOW + timedelta(days=2))
+    p = public_feed(categories=["meeting"], cities=["Chicago", "Montebello"])
+    name = f"{settings.SITE_NAME} (Meeting, Chicago, Montebello)"
+    js = read_icaljs(p.raw)
+    assert js["name"] == js["x_wr_calname"] == name
+    assert js["x_wr_caldesc"] == settings.SITE_DESCRIPTION
+    assert str(p.lib["X-WR-CALNAME"]) == str(p.lib["NAME"]) == name  # icalendar
+    assert p.strict.name == [name]
+    import vobject
+
+    assert vobject.readOne(p.raw.decode()).x_wr_calname.value == name
+
+
+def test_waitlisted_events_say_so_in_the_summary(db_url) -> None:
+    event = make_event(title="Training", starts_at=NOW + timedelta(days=4))
+    make_rsvp(event, email="wait@example.org", status="waitlisted")
+    ev = personal_feed("wait@example.org").strict_event(event.uid)
+    assert ev.summary == "Training (waitlist)"
+    assert ev.status.value == "TENTATIVE"
+    assert public_feed().strict_event(event.uid).summary == "Training"

@@ -136,6 +136,14 @@ def test_filtered_feed_urls(client) -> None:
     assert unknown.status_code == 404
     assert "no category 'unknown'" in html.unescape(unknown.text)
     assert client.get("/calendar.ics?city=Atlantis").status_code == 404
+    # Any spelling of a city gives the stored one's feed: same name, bytes and ETag.
+    lower = client.get("/calendar.ics?city=st.+PAUL")
+    stored = client.get("/calendar.ics?city=St.+Paul")
+    assert lower.content == stored.content and lower.headers["etag"] == stored.headers["etag"]
+    assert parse(lower.content).x_text("X-WR-CALNAME").endswith("(St. Paul)")
+    assert client.get("/calendar.ics?months=3").status_code == 200
+    for bad in ("0", "13", "x", "-1", "99999"):
+        assert client.get(f"/calendar.ics?months={bad}").status_code == 400, bad
     too_many = "&".join(f"city=c{i}" for i in range(21))
     assert client.get(f"/calendar.ics?{too_many}").status_code == 400
     assert client.get("/calendar.ics?category=" + "x" * 101).status_code == 400
@@ -371,3 +379,35 @@ def test_feeds_and_pages_are_gzipped_with_an_etag_per_encoding(client) -> None:
     with client.stream("GET", "/calendar.ics", headers={"Accept-Encoding": "gzip"}) as r:
         raw = b"".join(r.iter_raw())
     assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content)
+
+
+def test_last_modified_strictly_increases_with_every_change(client) -> None:
+    """Two edits within one second, a poll between them: revalidating with the date it got
+    must not answer 304 for the second edit. Last-Modified is announced only once a change has
+    settled, so no two versions of the bytes ever share one."""
+    event = settled_event(title="Version 0")
+    v0 = client.get("/calendar.ics")
+    lm0 = v0.headers["last-modified"]
+
+    organizer_edit(event.id, bump=False, title="Version 1")
+    v1 = client.get("/calendar.ics")  # polled between the two edits
+    assert "Version 1" in v1.text and v1.headers["etag"] != v0.headers["etag"]
+    assert "last-modified" not in v1.headers  # the change has not settled yet
+    organizer_edit(event.id, bump=False, title="Version 2")  # within the same second
+    since_v0 = client.get("/calendar.ics", headers={"If-Modified-Since": lm0})
+    assert since_v0.status_code == 200 and "Version 2" in since_v0.text
+    assert client.get("/calendar.ics", headers={
+        "If-None-Match": v1.headers["etag"]}).status_code == 200
+
+    # Once settled, the date is later than any earlier version's.
+    from events_app.db import read_session
+    from events_app.services.feed_queries import FeedFilter
+
+    with read_session() as session:
+        feed = feed_cache.public_feed(session, FeedFilter())
+        changed_at = session.get(type(event), event.id).updated_at
+    assert feed.body == since_v0.content
+    assert feed_cache.settled_last_modified(feed, changed_at) is None
+    assert feed_cache.settled_last_modified(feed, changed_at + timedelta(seconds=30)) is None
+    settled = feed_cache.settled_last_modified(feed, changed_at + timedelta(minutes=2))
+    assert settled == changed_at.replace(microsecond=0) > parsedate_to_datetime(lm0)
