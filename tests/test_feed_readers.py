@@ -224,3 +224,35 @@ def test_any_stored_date_gives_a_feed_every_reader_reads(client) -> None:
     (chicago,) = [tz for tz in p.lib.walk("VTIMEZONE") if str(tz["TZID"]) == "America/Chicago"]
     assert len(chicago.to_ical().split(b"RDATE")) < 12
     assert client.get("/calendar.ics").status_code == 200
+
+
+@pytest.mark.parametrize("tzid", ["America/Chicago", "Europe/London", "Australia/Sydney",
+                                  "America/St_Johns"])
+def test_every_half_hour_around_each_change_in_two_years(tzid: str) -> None:
+    """Around every DST change of 2031 and 2032 (northern and southern rules, a half-hour
+    offset), an event every half hour lands where the tz database says, for all four readers:
+    the VTIMEZONE's onsets mean the same thing to each of them."""
+    from events_app.services.feeds import render_calendar
+    from events_app.services.vtimezone import _transitions
+
+    zone = ZoneInfo(tzid)
+    changes = _transitions(zone, datetime(2031, 1, 1, tzinfo=UTC), datetime(2033, 1, 1, tzinfo=UTC))
+    assert len(changes) == 4
+    events, expected = [], {}
+    stamp = datetime(2030, 1, 1, tzinfo=UTC)
+    for change in changes:
+        instant = change - timedelta(hours=26)
+        while instant < change + timedelta(hours=26):
+            event = Event(id=len(events) + 1, slug=f"e{len(events)}", title="t",
+                          uid=f"{len(events)}@test", timezone=tzid, starts_at=instant,
+                          ends_at=instant + timedelta(minutes=90), status="published",
+                          created_at=stamp, updated_at=stamp)
+            events.append(event)
+            expected[event.uid] = (f"{instant:%Y-%m-%dT%H:%M:%SZ}",
+                                   f"{instant + timedelta(minutes=90):%Y-%m-%dT%H:%M:%SZ}")
+            instant += timedelta(minutes=30)
+    raw = render_calendar(events, "Around the changes", "test")
+    for reader, spans in instants(raw).items():
+        wrong = {uid: (got, expected[uid]) for uid, got in spans.items() if got != expected[uid]}
+        assert not wrong, f"{reader}: {len(wrong)} misplaced, e.g. {next(iter(wrong.items()))}"
+        assert set(spans) == set(expected)
