@@ -491,7 +491,11 @@ def test_unpublished_event_stays_cancelled_for_30_days_unless_never_published(db
         assert row.status == "draft" and row.unpublished_at is not None
         assert session.get(Event, never.id).unpublished_at is None
     now = row.unpublished_at
-    for p in (public_feed(now=now), personal_feed(me, now=now)):
+    with read_session() as session:  # its city's feed still answers, with the cancellation
+        city = feed_queries.canonical_filter(session, FeedFilter.of([], ["ST. LOUIS"]))
+    assert city.cities == ("St. Louis",)
+    for p in (public_feed(now=now), personal_feed(me, now=now),
+              public_feed(now=now, cities=["st. louis"])):
         assert p.uids == [shown.uid]
         ev = p.strict_event(shown.uid)
         assert ev.status.value == "CANCELLED" and ev.sequence == 1

@@ -83,10 +83,11 @@ class FeedFilter:
 
 
 def _stored_spellings(session: Session, column, wanted: tuple[str, ...]) -> dict[str, str]:
-    """lower-cased value -> the stored spelling among visible events (the smallest, when
-    rows differ only in case, so every worker picks the same one)."""
+    """lower-cased value -> the stored spelling among events that are or were public (the
+    smallest, when rows differ only in case, so every worker picks the same one)."""
     rows = session.exec(
-        select(column).where(col(Event.status).in_(VISIBLE_STATUSES),
+        select(column).where(or_(col(Event.status).in_(VISIBLE_STATUSES),
+                                 col(Event.unpublished_at).is_not(None)),
                              func.lower(column).in_([w.lower() for w in wanted]))
         .distinct()
     ).all()
@@ -98,8 +99,8 @@ def _stored_spellings(session: Session, column, wanted: tuple[str, ...]) -> dict
 
 def canonical_filter(session: Session, flt: FeedFilter) -> FeedFilter:
     """The filter with each value in its stored spelling; UnknownFilter for a category or
-    city that no published or cancelled event has (a category offered in the forms counts
-    as known even before its first event)."""
+    city that no published, cancelled or unpublished event has (a category offered in the
+    forms counts as known even before its first event)."""
     categories = {k: k for k in CATEGORIES}
     categories.update(_stored_spellings(session, Event.category, flt.categories))
     cities = _stored_spellings(session, Event.city, flt.cities)
