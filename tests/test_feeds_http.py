@@ -267,6 +267,12 @@ def test_subscribe_block_on_filtered_view_uses_filtered_feed(client) -> None:
     assert parse(r.content).uids == [protest.uid]
     outlook = parse_qs(urlsplit(a["Add to Outlook.com"]).query)
     assert outlook["name"] == [f"{settings.SITE_NAME} (Protest, St. Louis)"]
+    # Any spelling of the filter gives the feed's one URL and name; none for unknown ones.
+    shouted = links(client.get("/events?city=ST.+LOUIS&category=Protest").text)
+    assert shouted["Subscribe"] == a["Subscribe"]
+    assert parse_qs(urlsplit(shouted["Add to Outlook.com"]).query)["name"] == outlook["name"]
+    nowhere = client.get("/events?city=Atlantis")
+    assert nowhere.status_code == 200 and 'id="subscribe-heading"' not in nowhere.text
 
 
 def test_add_to_calendar_links_on_event_page(client) -> None:
