@@ -11,7 +11,6 @@ which is what a client without a tz database (or with an older one) uses.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -48,12 +47,6 @@ class Parsed:
     @property
     def uids(self) -> list[str]:
         return [str(e["UID"]) for e in self.lib.walk("VEVENT")]
-
-
-def unescape_text(value: str) -> str:
-    """RFC 5545 3.3.11 TEXT unescaping, written independently of both parsers."""
-    return re.sub(r"\\([\\;,nN])",
-                  lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
 def check_wire_format(raw: bytes) -> None:
