@@ -17,8 +17,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
 
-# The npm tools the tests run (the Nu HTML checker, vnu-jar, on Java): installed when npm is
-# there, otherwise tests/test_html_valid.py is skipped with the reason (CI installs npm).
+# The npm tools the tests run (the Nu HTML checker, vnu-jar, on Java; ical.js, one of the four
+# iCalendar readers of the feed tests): installed when npm is
+# there, otherwise those tests are skipped with the reason (CI installs npm).
 # --ignore-scripts: vnu-jar's install script would try to download a Java; Debian's is used.
 tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \

@@ -121,6 +121,9 @@ class Event(SQLModel, table=True):
     status: str = Field(default=EventStatus.DRAFT.value, max_length=20, index=True)
     cancel_message: str = Field(default="", max_length=2000)
     cancelled_at: datetime | None = None
+    # Set when a published event goes back to draft, cleared when it is published again:
+    # feeds keep such an event as cancelled for a while (never-published drafts: never).
+    unpublished_at: datetime | None = None
     owner_id: int | None = Field(default=None, foreign_key="organizer.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow, index=True)

@@ -37,6 +37,12 @@ DB_MAX_OVERFLOW: int = config("DB_MAX_OVERFLOW", cast=int, default=10)
 DEFAULT_TIMEZONE: str = config("DEFAULT_TIMEZONE", default="America/New_York")
 DEBUG: bool = config("DEBUG", cast=bool, default=False)
 PAGE_SIZE: int = config("PAGE_SIZE", cast=int, default=20)
+# The public feeds' horizon: events that ended up to this many days ago, events starting up
+# to this many months ahead, and at most this many events (the nearest first). Google and
+# Outlook give up on feeds much larger than a few thousand events.
+FEED_PAST_DAYS: int = config("FEED_PAST_DAYS", cast=int, default=30)
+FEED_MONTHS_AHEAD: int = config("FEED_MONTHS_AHEAD", cast=int, default=12)
+FEED_MAX_EVENTS: int = config("FEED_MAX_EVENTS", cast=int, default=2000)
 
 # Mail (issue 3): with no SMTP_HOST, messages stay in the outbox table and are logged.
 SMTP_HOST: str = config("SMTP_HOST", default="")

@@ -42,12 +42,26 @@ def format_range(starts_at: datetime, ends_at: datetime, tz_name: str, all_day: 
         if last <= start.date():
             return f"{_day(start)} {start.year}, all day"
         return f"{_day(start)} – {_day(last)} {last.year}, all day"
-    if start.date() == end.date():
+    if start.date() == end.date() and start.utcoffset() == end.utcoffset():
         return f"{_day(start)} {start.year}, {_clock(start)} – {_clock(end)} {end.tzname()}"
+    if start.date() == end.date():
+        # The clocks changed during the event (e.g. 1:30 AM CDT – 2:30 AM CST is two hours):
+        # both offsets, and the duration the wall-clock times no longer show.
+        return (f"{_day(start)} {start.year}, {_clock(start)} {start.tzname()} – "
+                f"{_clock(end)} {end.tzname()} ({format_duration(ends_at - starts_at)})")
     return (
         f"{_day(start)} {start.year}, {_clock(start)} {start.tzname()} – "
         f"{_day(end)} {end.year}, {_clock(end)} {end.tzname()}"
     )
+
+
+def format_duration(length: timedelta) -> str:
+    """'2 hours', '1 hour 30 minutes', '45 minutes'."""
+    hours, rest = divmod(int(length.total_seconds()) // 60, 60)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    if rest or not hours:
+        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+    return " ".join(parts)
 
 
 def format_day_heading(d: date) -> str:

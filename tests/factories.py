@@ -17,13 +17,14 @@ def make_event(**overrides: Any) -> Event:
     n = next(_counter)
     default_start = utcnow().replace(microsecond=0) + timedelta(days=7)
     start: datetime = overrides.pop("starts_at", default_start)
+    end: datetime = overrides.pop("ends_at", None) or start + timedelta(hours=2)
     fields: dict[str, Any] = {
         "slug": f"event-{n}",
         "title": f"Test event {n}",
         "summary": "A test event",
         "category": "meeting",
         "starts_at": start,
-        "ends_at": overrides.pop("ends_at", start + timedelta(hours=2)),
+        "ends_at": end,
         "timezone": "America/Chicago",
         "venue_name": "City Hall",
         "city": "St. Louis",

@@ -1,15 +1,16 @@
-"""Helpers shared by the feed tests: parsing every feed with two independent parsers, and
+"""Helpers shared by the feed tests: parsing every feed with four independent readers, and
 the row changes the organizer workspace and the RSVP flow would make.
 
 `icalendar` is the library that writes our feeds; `ical` is a separate, strict implementation,
-so a mistake icalendar makes symmetrically on write and read still shows up. Times are also
+so a mistake icalendar makes symmetrically on write and read still shows up; vobject and
+ical.js are the readers of Radicale, Thunderbird and Nextcloud (tests/ical_readers.py). Every
+parse checks that all four compute the same UTC start and end for every VEVENT. Times are also
 re-checked against the VTIMEZONE the feed itself carries (not the parser's own tz database),
 which is what a client without a tz database (or with an older one) uses.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -20,6 +21,7 @@ from ical.timezone import IcsTimezoneInfo
 
 from events_app.db import write_session
 from events_app.models import Event, utcnow
+from tests.ical_readers import assert_readers_agree
 
 
 @dataclass
@@ -39,18 +41,12 @@ class Parsed:
         return found[0]
 
     def x_text(self, name: str) -> str:
-        """An X- calendar property read as TEXT (icalendar leaves X- values escaped)."""
-        return unescape_text(str(self.lib[name]))
+        """An X- calendar property as icalendar shows it (TEXT, since it says VALUE=TEXT)."""
+        return str(self.lib[name])
 
     @property
     def uids(self) -> list[str]:
         return [str(e["UID"]) for e in self.lib.walk("VEVENT")]
-
-
-def unescape_text(value: str) -> str:
-    """RFC 5545 3.3.11 TEXT unescaping, written independently of both parsers."""
-    return re.sub(r"\\([\\;,nN])",
-                  lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
 def check_wire_format(raw: bytes) -> None:
@@ -64,10 +60,14 @@ def check_wire_format(raw: bytes) -> None:
         line.decode("utf-8")  # each physical line is valid UTF-8 on its own: folds are safe
 
 
-def parse(raw: bytes) -> Parsed:
+def parse(raw: bytes, check_readers: bool = True) -> Parsed:
+    """Parse with every reader; fails unless all four agree on every VEVENT's start and end
+    (`check_readers=False` for a caller that has just compared them itself)."""
     check_wire_format(raw)
     lib = icalendar.Calendar.from_ical(raw)
     strict = IcsCalendarStream.calendar_from_ics(raw.decode("utf-8"))
+    if check_readers:
+        assert_readers_agree(raw)
     return Parsed(raw, lib, strict)
 
 

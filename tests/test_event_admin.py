@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlmodel import select
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox, Rsvp, utcnow
 from events_app.services import event_admin
-from events_app.services.event_form import form_values, parse_event_form
+from events_app.services.event_form import form_values, occurrence_choices, parse_event_form
 from events_app.services.forms import FormError
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
@@ -78,6 +79,59 @@ def test_times_skipped_by_dst_are_refused() -> None:
         parse_event_form(_form(start_date="2031-03-09", start_time="02:30",
                                end_date="2031-03-09", end_time="04:00"))
     assert "does not exist" in exc.value.errors["start_time"]
+
+
+def test_repeated_hour_asks_which_one_and_keeps_the_answer(owner: Organizer) -> None:
+    """01:30 happens twice in Chicago on 2 Nov 2031: the form asks, then stores the chosen
+    instant, and shows the same choice when the event is edited again."""
+    night = {"start_date": "2031-11-02", "start_time": "01:30",
+             "end_date": "2031-11-02", "end_time": "03:30"}
+    with pytest.raises(FormError) as exc:
+        parse_event_form(_form(**night))
+    assert "happens twice" in exc.value.errors["start_occurrence"]
+    assert "end_occurrence" not in exc.value.errors  # 03:30 happens once
+    choices = occurrence_choices(_form(**night))
+    assert choices["start_occurrence"] == [
+        ("first", "The first time: 1:30 AM CDT"),
+        ("second", "The second time, an hour later: 1:30 AM CST")]
+    first = parse_event_form(_form(**night, start_occurrence="first"))
+    assert first.starts_at == datetime(2031, 11, 2, 6, 30, tzinfo=UTC)
+    assert first.ends_at - first.starts_at == timedelta(hours=3)
+    second = parse_event_form(_form(**night, start_occurrence="second"))
+    assert second.starts_at == datetime(2031, 11, 2, 7, 30, tzinfo=UTC)
+    with write_session() as s:
+        event = event_admin.create_event(s, owner, second)
+    values = form_values(_load(event.id))
+    assert (values["start_time"], values["start_occurrence"]) == ("01:30", "second")
+    assert values["end_occurrence"] == ""
+    assert edit_event(owner, _load(event.id)) == {}  # the choice round-trips
+    # Spring forward is still refused, whatever the answer.
+    with pytest.raises(FormError) as exc:
+        parse_event_form(_form(start_date="2031-03-09", start_time="02:30", end_date="2031-03-09",
+                               end_time="04:00", start_occurrence="second"))
+    assert "does not exist" in exc.value.errors["start_time"]
+
+
+def test_web_form_offers_the_choice_and_the_page_shows_both_offsets(client,
+                                                                    owner: Organizer) -> None:
+    login(client, "owner@example.org")
+    token = csrf_token(client, "/organizer/events/new")
+    night = _form(start_date="2031-11-02", start_time="01:30", end_date="2031-11-02",
+                  end_time="02:30", title="Night vigil")
+    r = post(client, "/organizer/events/new", {**night, "then": "publish"}, token)
+    assert r.status_code == 422
+    assert 'name="start_occurrence" type="radio" value="first" checked' in r.text
+    assert "1:30 AM CST" in r.text
+    assert "happens twice" in field_error(r.text, "start_occurrence")
+    assert input_value(r.text, "start_time") == "01:30"  # input kept
+    r = post(client, "/organizer/events/new",
+             {**night, "then": "publish", "start_occurrence": "first"}, token)
+    assert r.status_code == 303
+    with read_session() as s:
+        event = s.exec(select(Event).where(Event.title == "Night vigil")).one()
+    assert event.starts_at == datetime(2031, 11, 2, 6, 30, tzinfo=UTC)
+    page = client.get(f"/events/{event.slug}").text
+    assert "1:30 AM CDT – 2:30 AM CST (2 hours)" in page
 
 
 @pytest.mark.parametrize("overrides,field,message", [
@@ -182,6 +236,86 @@ def test_saving_without_changes_changes_nothing(owner: Organizer) -> None:
         assert edit_event(owner, before) == {}
         after = _load(stored.id)
         assert (after.sequence, after.updated_at) == (before.sequence, before.updated_at)
+
+
+class _EventFormFields(HTMLParser):
+    """What a browser would submit from the event form as rendered (inputs, checked boxes and
+    radios, textareas, selected options), to test the page-to-post round trip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._in_form = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and "event-form" in a.get("class", ""):
+            self._in_form = True
+        if not self._in_form or "name" not in a and tag != "option":
+            return
+        if tag == "input" and a.get("type") in ("checkbox", "radio"):
+            if "checked" in a:
+                self.values[a["name"]] = a.get("value", "on")
+        elif tag == "input" and a.get("type") not in ("submit", "button"):
+            self.values[a["name"]] = a.get("value", "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.values[a["name"]] = ""
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select] = a.get("value", "")
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._in_form = False
+
+
+def test_web_unchanged_save_changes_nothing(client, owner: Organizer) -> None:
+    """Saved from the edit page as rendered, unchanged, then with only a new description: the
+    map pin (6+ significant digits) and every other field read back exactly, so SEQUENCE, the
+    stored row and the audit log don't move, and the organizer is not told about calendars."""
+    event = make_event(owner_id=owner.id, latitude=32.71573, longitude=-117.1534,
+                       description="Bring water.", capacity=40, max_guests=2,
+                       rsvp_deadline=utcnow().replace(second=0, microsecond=0)
+                       + timedelta(days=6))
+    login(client, "owner@example.org")
+    with read_session() as s:
+        audit_before = s.exec(select(AuditLog)).all()
+    before = _load(event.id)
+    page = client.get(f"/organizer/events/{event.slug}/edit").text
+    fields = _EventFormFields()
+    fields.feed(page)
+    assert fields.values["longitude"] == "-117.1534" and fields.values["latitude"] == "32.71573"
+    token = csrf_token(client, f"/organizer/events/{event.slug}/edit")
+    r = post(client, f"/organizer/events/{event.slug}/edit", fields.values, token)
+    assert r.status_code == 303
+    after = _load(event.id)
+    assert after.model_dump() == before.model_dump()
+    with read_session() as s:
+        assert s.exec(select(AuditLog)).all() == audit_before
+
+    r = post(client, f"/organizer/events/{event.slug}/edit",
+             {**fields.values, "description": "Bring water and a hat."}, token)
+    assert r.status_code == 303
+    edited = _load(event.id)
+    assert edited.sequence == before.sequence
+    assert (edited.latitude, edited.longitude) == (32.71573, -117.1534)
+    with read_session() as s:
+        (entry,) = s.exec(select(AuditLog).where(AuditLog.action == "event.update")).all()
+    assert "description" in entry.detail
+    assert "latitude" not in entry.detail and "longitude" not in entry.detail
+    assert "subscribed calendars" not in client.get(r.headers["location"]).text
 
 
 # --- capacity --------------------------------------------------------------------------------

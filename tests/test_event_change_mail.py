@@ -14,6 +14,7 @@ from events_app.services import event_admin
 from events_app.services.event_form import form_values
 from events_app.services.forms import FormError
 from tests.factories import make_event, make_rsvp
+from tests.feed_helpers import parse
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
@@ -71,9 +72,15 @@ def test_time_change_mails_confirmed_and_waitlisted_with_the_new_local_time(owne
         assert "Place was" not in body
     assert "Time was: Sat 14 Jun 2031, 6:00 PM" in ann.body_text
     stored = _stored(event)
-    (vevent,) = icalendar.Calendar.from_ical(ann.ics).walk("VEVENT")
+    # An update of the invitation (METHOD:REQUEST, to this attendee), read alike by all four
+    # readers: clients move the entry with this UID when SEQUENCE is higher.
+    cal = parse(ann.ics.encode()).lib
+    assert str(cal["METHOD"]) == "REQUEST"
+    (vevent,) = cal.walk("VEVENT")
     assert int(vevent["SEQUENCE"]) == stored.sequence == 1
     assert vevent.decoded("DTSTART").astimezone(UTC) == START + timedelta(minutes=90)
+    assert str(vevent["ATTENDEE"]) == "mailto:ann@example.org"
+    assert str(vevent["ORGANIZER"]).startswith("mailto:")
     wes = mails["wes@example.org"]
     assert "still on the waitlist" in wes.body_text and wes.ics == ""
 

@@ -19,6 +19,7 @@ from events_app.services.feed_queries import FeedFilter
 from events_app.services.feeds import event_ics
 from tests.factories import make_event, make_rsvp
 from tests.feed_helpers import Parsed, organizer_edit, parse, utc, vtimezone_utc
+from tests.ical_readers import read_icaljs
 
 NOW = datetime(2031, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -217,7 +218,9 @@ def test_hostile_text_is_escaped_and_folded(db_url) -> None:
     p = parse(event_ics(row))
     assert p.x_text("X-WR-CALNAME") == "Name, with; \\ and\nnewline"
     assert p.strict.name == ["Name, with; \\ and\nnewline"]
-    assert b"X-WR-CALNAME:Name\\, with\\; \\\\ and\\nnewline" in p.raw
+    assert b"X-WR-CALNAME;VALUE=TEXT:Name\\, with\\; \\\\ and\\nnewline" in p.raw
+    assert read_icaljs(p.raw)["x_wr_calname"] == "Name, with; \\ and\nnewline"
+    assert read_icaljs(p.raw)["name"] == "Name, with; \\ and\nnewline"
 
 
 def test_uid_stable_and_sequence_increases_across_edits(db_url) -> None:
@@ -418,7 +421,7 @@ def test_vtimezone_matches_tz_database_every_hour(tzid: str) -> None:
     cal = icalendar.Calendar()
     cal.add("VERSION", "2.0")
     cal.add("PRODID", "test")
-    cal.add_component(vtimezone(tzid, 2030, 2033))
+    cal.add_component(vtimezone(tzid, frozenset(range(2030, 2033))))
     p = parse(cal.to_ical())
     tz = ZoneInfo(tzid)
     instant = datetime(2031, 1, 1, tzinfo=UTC)
@@ -432,18 +435,33 @@ def test_vtimezone_matches_tz_database_every_hour(tzid: str) -> None:
     assert checked > 17000
 
 
-def test_vtimezone_onsets_use_rfc_wall_time() -> None:
+def test_vtimezone_onsets_use_rfc_wall_time_one_rdate_per_line() -> None:
     """RFC 5545 3.6.5: onsets are wall-clock time in the offset in force before the change:
-    US DST starts at 02:00 and ends at 02:00; Sydney's ends at 03:00 (AEDT)."""
+    US DST starts at 02:00 and ends at 02:00; Sydney's ends at 03:00 (AEDT). Each onset is its
+    own RDATE line: ical.js and vobject read only the first value of a list."""
     from events_app.services.vtimezone import vtimezone
 
-    chicago = vtimezone("America/Chicago", 2030, 2033).to_ical()
-    assert b"RDATE:20300310T020000,20310309T020000,20320314T020000" in chicago
-    assert b"RDATE:20301103T020000,20311102T020000,20321107T020000" in chicago
-    sydney = vtimezone("Australia/Sydney", 2030, 2033).to_ical()
-    assert b"RDATE:20300407T030000,20310406T030000,20320404T030000" in sydney
-    dublin = icalendar.Timezone.from_ical(vtimezone("Europe/Dublin", 2030, 2033).to_ical())
+    years = frozenset(range(2030, 2033))
+    chicago = vtimezone("America/Chicago", years).to_ical()
+    for onset in (b"20300310T020000", b"20310309T020000", b"20320314T020000",
+                  b"20301103T020000", b"20311102T020000", b"20321107T020000"):
+        assert b"\r\nRDATE:" + onset + b"\r\n" in chicago
+    assert b"RDATE:20300310T020000," not in chicago
+    sydney = vtimezone("Australia/Sydney", years).to_ical()
+    for onset in (b"20300407T030000", b"20310406T030000", b"20320404T030000"):
+        assert b"\r\nRDATE:" + onset + b"\r\n" in sydney
+    dublin = icalendar.Timezone.from_ical(vtimezone("Europe/Dublin", years).to_ical())
     assert dublin.walk("DAYLIGHT") == []  # negative DST in tzdata is not "daylight" time
+
+
+def test_vtimezone_covers_only_the_years_used() -> None:
+    """Years far apart give separate runs of onsets, not everything in between."""
+    from events_app.services.vtimezone import vtimezone
+
+    vtz = vtimezone("America/Chicago", frozenset({2030, 2031, 2032, 2196, 2197, 2198}))
+    raw = vtz.to_ical()
+    assert b"RDATE:20310309T020000" in raw and b"RDATE:21970312T020000" in raw
+    assert b"RDATE:2100" not in raw and b"RDATE:2050" not in raw
 
 
 def test_spliced_feed_equals_full_serialisation(db_url) -> None:
@@ -462,3 +480,111 @@ def test_spliced_feed_equals_full_serialisation(db_url) -> None:
     edited = organizer_edit(events[0].id, bump=False, host_name="New host")
     rendered = parse(render_calendar([edited, *events[1:]], "Name", "Desc"))
     assert rendered.strict_event(edited.uid).organizer.common_name == "New host"
+
+
+# --- Unpublishing, horizon, canonical filters, names, the waitlist (issue 8) ----------------
+
+def test_unpublished_event_stays_cancelled_for_30_days_unless_never_published(db_url) -> None:
+    from events_app.services import event_admin
+    from tests.organizer_support import make_organizer
+
+    actor = make_organizer("unpub@example.org")
+    shown = make_event(title="Was public")  # in a week: unpublishing happens now
+    never = make_event(title="Never public", status="draft")
+    me = "sub@example.org"
+    make_rsvp(shown, email=me)
+    with write_session() as session:
+        event_admin.unpublish(session, actor, session.get(Event, shown.id))
+        event_admin.unpublish(session, actor, session.get(Event, never.id))  # a no-op
+    with read_session() as session:
+        row = session.get(Event, shown.id)
+        assert row.status == "draft" and row.unpublished_at is not None
+        assert session.get(Event, never.id).unpublished_at is None
+    now = row.unpublished_at
+    with read_session() as session:  # its city's feed still answers, with the cancellation
+        city = feed_queries.canonical_filter(session, FeedFilter.of([], ["ST. LOUIS"]))
+    assert city.cities == ("St. Louis",)
+    for p in (public_feed(now=now), personal_feed(me, now=now),
+              public_feed(now=now, cities=["st. louis"])):
+        assert p.uids == [shown.uid]
+        ev = p.strict_event(shown.uid)
+        assert ev.status.value == "CANCELLED" and ev.sequence == 1
+        assert ev.summary == "Cancelled: Was public"
+        assert "no longer on the calendar" in ev.description
+    assert shown.uid in public_feed(now=now + timedelta(days=29)).uids
+    assert public_feed(now=now + timedelta(days=31)).uids == []
+
+    with write_session() as session:  # published again: back, with a higher SEQUENCE
+        event_admin.publish(session, actor, session.get(Event, shown.id))
+    ev = public_feed(now=now).strict_event(shown.uid)
+    assert ev.status.value == "CONFIRMED" and ev.sequence == 2
+    with read_session() as session:
+        assert session.get(Event, shown.id).unpublished_at is None
+
+
+def test_horizon_months_and_max_events(db_url, monkeypatch) -> None:
+    near = make_event(title="Next month", starts_at=NOW + timedelta(days=30))
+    eleven = make_event(title="In 11 months", starts_at=datetime(2031, 12, 1, tzinfo=UTC))
+    beyond = make_event(title="In 13 months", starts_at=datetime(2032, 2, 20, tzinfo=UTC))
+    assert public_feed().uids == [near.uid, eleven.uid]  # 12 months ahead by default
+    with read_session() as session:
+        three = FeedFilter.of([], [], months=3)
+        assert parse(feed_queries.render_public_feed(session, three, NOW)).uids == [near.uid]
+        wider = FeedFilter.of([], [], months=99)  # ?months= only narrows
+        assert wider.months_ahead == settings.FEED_MONTHS_AHEAD
+    monkeypatch.setattr(settings, "FEED_MONTHS_AHEAD", 24)
+    assert public_feed().uids == [near.uid, eleven.uid, beyond.uid]
+    monkeypatch.setattr(settings, "FEED_MAX_EVENTS", 2)
+    assert public_feed().uids == [near.uid, eleven.uid]  # the nearest ones
+    me = "far@example.org"
+    for event in (near, eleven, beyond):
+        make_rsvp(event, email=me)
+    assert personal_feed(me).uids == [near.uid, eleven.uid]
+
+
+def test_filters_take_the_stored_spelling(db_url) -> None:
+    dallas = make_event(city="Dallas", category="protest", starts_at=NOW + timedelta(days=2))
+    make_event(city="Houston", category="rally", starts_at=NOW + timedelta(days=3))
+    with read_session() as session:
+        shouted = feed_cache.public_feed(session, FeedFilter.of(["PROTEST"], ["dALLAS"]), NOW)
+        feed_cache.public_cache.clear()  # as in another worker process
+        proper = feed_cache.public_feed(session, FeedFilter.of(["protest"], ["Dallas"]), NOW)
+        canonical = feed_queries.canonical_filter(session, FeedFilter.of(["Protest"],
+                                                                         ["  dallas "]))
+    assert shouted.body == proper.body and shouted.etag == proper.etag
+    assert canonical == FeedFilter(("protest",), ("Dallas",))
+    p = parse(proper.body)
+    assert p.uids == [dallas.uid]
+    assert p.x_text("X-WR-CALNAME") == f"{settings.SITE_NAME} (Protest, Dallas)"
+    with read_session() as session:
+        with pytest.raises(feed_queries.UnknownFilter, match="no city 'Atlantis'"):
+            feed_queries.canonical_filter(session, FeedFilter.of([], ["Atlantis"]))
+        with pytest.raises(feed_queries.UnknownFilter, match="no category 'nonsense'"):
+            feed_queries.canonical_filter(session, FeedFilter.of(["nonsense"], []))
+        # A category offered in the forms is known before its first event: an empty feed.
+        webinars = feed_queries.canonical_filter(session, FeedFilter.of(["Webinar"], []))
+    assert webinars.categories == ("webinar",)
+
+
+def test_calendar_names_read_as_written_by_every_reader(db_url) -> None:
+    make_event(city="Montebello", category="meeting", starts_at=NOW + timedelta(days=2))
+    make_event(city="Chicago", category="meeting", starts_at=NOW + timedelta(days=2))
+    p = public_feed(categories=["meeting"], cities=["Chicago", "Montebello"])
+    name = f"{settings.SITE_NAME} (Meeting, Chicago, Montebello)"
+    js = read_icaljs(p.raw)
+    assert js["name"] == js["x_wr_calname"] == name
+    assert js["x_wr_caldesc"] == settings.SITE_DESCRIPTION
+    assert str(p.lib["X-WR-CALNAME"]) == str(p.lib["NAME"]) == name  # icalendar
+    assert p.strict.name == [name]
+    import vobject
+
+    assert vobject.readOne(p.raw.decode()).x_wr_calname.value == name
+
+
+def test_waitlisted_events_say_so_in_the_summary(db_url) -> None:
+    event = make_event(title="Training", starts_at=NOW + timedelta(days=4))
+    make_rsvp(event, email="wait@example.org", status="waitlisted")
+    ev = personal_feed("wait@example.org").strict_event(event.uid)
+    assert ev.summary == "Training (waitlist)"
+    assert ev.status.value == "TENTATIVE"
+    assert public_feed().strict_event(event.uid).summary == "Training"

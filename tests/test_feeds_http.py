@@ -28,17 +28,23 @@ def _fresh_caches():
     feed_cache.personal_cache.clear()
 
 
+def settled_event(**fields):
+    """An event last changed long enough ago for feeds to announce their Last-Modified."""
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+    return make_event(created_at=at, updated_at=at, **fields)
+
+
 
 
 
 
 def test_feed_headers_and_content(client) -> None:
-    event = make_event(title="Budget hearing")
+    event = settled_event(title="Budget hearing")
     r = client.get("/calendar.ics")
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/calendar; charset=utf-8"
     assert r.headers["cache-control"] == "public, max-age=300"
-    assert re.fullmatch(r'"[0-9a-f]{32}"', r.headers["etag"])
+    assert re.fullmatch(r'"[0-9a-f]{32}(-gzip)?"', r.headers["etag"])
     last_modified = parsedate_to_datetime(r.headers["last-modified"])
     assert last_modified >= event.updated_at.replace(microsecond=0)
     assert "content-disposition" not in r.headers
@@ -46,7 +52,7 @@ def test_feed_headers_and_content(client) -> None:
 
 
 def test_if_none_match_answers_304(client) -> None:
-    make_event()
+    settled_event()
     first = client.get("/calendar.ics")
     etag = first.headers["etag"]
     for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
@@ -60,7 +66,7 @@ def test_if_none_match_answers_304(client) -> None:
 
 
 def test_if_modified_since_answers_304(client) -> None:
-    make_event()
+    settled_event()
     first = client.get("/calendar.ics")
     lm = parsedate_to_datetime(first.headers["last-modified"])
     assert client.get("/calendar.ics", headers={
@@ -77,10 +83,11 @@ def test_if_modified_since_answers_304(client) -> None:
 
 
 def test_head_has_get_headers_without_body(client) -> None:
-    event = make_event()
+    event = settled_event()
+    plain = {"Accept-Encoding": "identity"}  # HEAD describes the uncompressed body
     for url in ("/calendar.ics", f"/events/{event.slug}.ics"):
-        get = client.get(url)
-        head = client.head(url)
+        get = client.get(url, headers=plain)
+        head = client.head(url, headers=plain)
         assert head.status_code == 200
         assert head.content == b""
         for name in ("content-type", "etag", "last-modified", "cache-control"):
@@ -125,7 +132,18 @@ def test_filtered_feed_urls(client) -> None:
     assert sorted(parse(a.content).uids) == sorted([protest.uid, briefing.uid])
     assert a.headers["etag"] == b.headers["etag"]  # same filter, whatever the order
     assert a.headers["etag"] != client.get("/calendar.ics").headers["etag"]
-    assert client.get("/calendar.ics?category=unknown").status_code == 200
+    unknown = client.get("/calendar.ics?category=unknown")
+    assert unknown.status_code == 404
+    assert "no category 'unknown'" in html.unescape(unknown.text)
+    assert client.get("/calendar.ics?city=Atlantis").status_code == 404
+    # Any spelling of a city gives the stored one's feed: same name, bytes and ETag.
+    lower = client.get("/calendar.ics?city=st.+PAUL")
+    stored = client.get("/calendar.ics?city=St.+Paul")
+    assert lower.content == stored.content and lower.headers["etag"] == stored.headers["etag"]
+    assert parse(lower.content).x_text("X-WR-CALNAME").endswith("(St. Paul)")
+    assert client.get("/calendar.ics?months=3").status_code == 200
+    for bad in ("0", "13", "x", "-1", "99999"):
+        assert client.get(f"/calendar.ics?months={bad}").status_code == 400, bad
     too_many = "&".join(f"city=c{i}" for i in range(21))
     assert client.get(f"/calendar.ics?{too_many}").status_code == 400
     assert client.get("/calendar.ics?category=" + "x" * 101).status_code == 400
@@ -231,7 +249,11 @@ def test_subscribe_block_on_event_list(client) -> None:
     outlook = urlsplit(a["Add to Outlook.com"])
     assert outlook.netloc == "outlook.live.com" and outlook.path.endswith("/addfromweb")
     assert parse_qs(outlook.query)["url"] == [feed]
+    office = urlsplit(a["Add to Outlook (Microsoft 365)"])
+    assert office.netloc == "outlook.office.com" and office.path == "/calendar/0/addfromweb"
+    assert parse_qs(office.query) == {"url": [feed], "name": [settings.SITE_NAME]}
     assert f'value="{feed}"' in page
+    assert 'data-copy="feed-url" hidden' in page  # shown by static/copy.js
     assert client.get(urlsplit(feed).path).status_code == 200
 
 
@@ -248,6 +270,12 @@ def test_subscribe_block_on_filtered_view_uses_filtered_feed(client) -> None:
     assert parse(r.content).uids == [protest.uid]
     outlook = parse_qs(urlsplit(a["Add to Outlook.com"]).query)
     assert outlook["name"] == [f"{settings.SITE_NAME} (Protest, St. Louis)"]
+    # Any spelling of the filter gives the feed's one URL and name; none for unknown ones.
+    shouted = links(client.get("/events?city=ST.+LOUIS&category=Protest").text)
+    assert shouted["Subscribe"] == a["Subscribe"]
+    assert parse_qs(urlsplit(shouted["Add to Outlook.com"]).query)["name"] == outlook["name"]
+    nowhere = client.get("/events?city=Atlantis")
+    assert nowhere.status_code == 200 and 'id="subscribe-heading"' not in nowhere.text
 
 
 def test_add_to_calendar_links_on_event_page(client) -> None:
@@ -266,6 +294,26 @@ def test_add_to_calendar_links_on_event_page(client) -> None:
     assert o["subject"] == ["Teach-in, part 2"]
     assert o["startdt"] == [f"{event.starts_at:%Y-%m-%dT%H:%M:%SZ}"]
     assert o["allday"] == ["false"]
+    office = urlsplit(a["Outlook (Microsoft 365)"])
+    assert office.netloc == "outlook.office.com"
+    assert office.path == "/calendar/0/deeplink/compose"
+    assert parse_qs(office.query) == o
+
+
+def test_feed_buttons_macro_serves_any_feed() -> None:
+    """The same buttons for another feed (e.g. a person's own): every link carries its URL."""
+    from events_app.web.resources import templates
+
+    module = templates.env.get_template("events/_feed_buttons.html").module
+    url = "https://events.example.org/rsvp/tok123/calendar.ics"
+    out = str(module.feed_buttons(url, "My events", "my-feed", copy_label="Private address"))
+    a = links(out)
+    assert a["Subscribe"] == "webcal://events.example.org/rsvp/tok123/calendar.ics"
+    assert parse_qs(urlsplit(a["Add to Google Calendar"]).query)["cid"] == [a["Subscribe"]]
+    for label in ("Add to Outlook.com", "Add to Outlook (Microsoft 365)"):
+        assert parse_qs(urlsplit(a[label]).query) == {"url": [url], "name": ["My events"]}
+    assert f'id="my-feed" type="url" readonly value="{url}"' in out
+    assert 'data-copy="my-feed"' in out and "Private address" in out
 
 
 def test_add_to_calendar_for_all_day_and_cancelled_events(client) -> None:
@@ -307,3 +355,68 @@ def test_feeds_agree_across_worker_processes(db_url, tmp_path) -> None:
         assert parse(body).strict_event(event.uid).summary == "Shared, edited"
     finally:
         server.stop()
+
+
+def test_feeds_and_pages_are_gzipped_with_an_etag_per_encoding(client) -> None:
+    import gzip
+
+    for n in range(3):
+        settled_event(title=f"Compressed {n}", description="Long enough to compress. " * 20)
+    plain = client.get("/calendar.ics", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    zipped = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in zipped.headers["vary"].lower()
+    assert zipped.content == plain.content  # httpx decodes it; the same calendar
+    assert zipped.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    assert zipped.headers["last-modified"] == plain.headers["last-modified"]
+
+    # Each client revalidates with the tag it holds and gets a 304 carrying that tag.
+    again = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip",
+                                                 "If-None-Match": zipped.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == zipped.headers["etag"]
+    again = client.get("/calendar.ics", headers={"Accept-Encoding": "identity",
+                                                 "If-None-Match": plain.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == plain.headers["etag"]
+    stale = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip",
+                                                 "If-None-Match": '"stale-gzip"'})
+    assert stale.status_code == 200
+
+    page = client.get("/events", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip" and "Compressed 0" in page.text
+    # What went over the wire really is gzip.
+    with client.stream("GET", "/calendar.ics", headers={"Accept-Encoding": "gzip"}) as r:
+        raw = b"".join(r.iter_raw())
+    assert gzip.decompress(raw) == plain.content and len(raw) < len(plain.content)
+
+
+def test_last_modified_strictly_increases_with_every_change(client) -> None:
+    """Two edits within one second, a poll between them: revalidating with the date it got
+    must not answer 304 for the second edit. Last-Modified is announced only once a change has
+    settled, so no two versions of the bytes ever share one."""
+    event = settled_event(title="Version 0")
+    v0 = client.get("/calendar.ics")
+    lm0 = v0.headers["last-modified"]
+
+    organizer_edit(event.id, bump=False, title="Version 1")
+    v1 = client.get("/calendar.ics")  # polled between the two edits
+    assert "Version 1" in v1.text and v1.headers["etag"] != v0.headers["etag"]
+    assert "last-modified" not in v1.headers  # the change has not settled yet
+    organizer_edit(event.id, bump=False, title="Version 2")  # within the same second
+    since_v0 = client.get("/calendar.ics", headers={"If-Modified-Since": lm0})
+    assert since_v0.status_code == 200 and "Version 2" in since_v0.text
+    assert client.get("/calendar.ics", headers={
+        "If-None-Match": v1.headers["etag"]}).status_code == 200
+
+    # Once settled, the date is later than any earlier version's.
+    from events_app.db import read_session
+    from events_app.services.feed_queries import FeedFilter
+
+    with read_session() as session:
+        feed = feed_cache.public_feed(session, FeedFilter())
+        changed_at = session.get(type(event), event.id).updated_at
+    assert feed.body == since_v0.content
+    assert feed_cache.settled_last_modified(feed, changed_at) is None
+    assert feed_cache.settled_last_modified(feed, changed_at + timedelta(seconds=30)) is None
+    settled = feed_cache.settled_last_modified(feed, changed_at + timedelta(minutes=2))
+    assert settled == changed_at.replace(microsecond=0) > parsedate_to_datetime(lm0)

@@ -23,10 +23,13 @@ from sqlalchemy.engine import make_url
 
 from events_app import cli, settings
 from events_app.db import read_session, write_session
-from events_app.models import utcnow
-from events_app.services import mail, throttle
+from events_app.models import Event, utcnow
+from events_app.services import event_admin, mail, throttle
 from events_app.services import rsvp as svc
 from tests.factories import make_event
+from tests.feed_helpers import parse
+from tests.ical_readers import read_icaljs
+from tests.organizer_support import make_organizer
 from tests.rsvp_helpers import manage_link, outbox, post_rsvp, req
 
 
@@ -120,10 +123,68 @@ def test_each_kind_of_mail_reaches_its_person_with_both_parts(db_url, smtp) -> N
     for r in smtp.received:
         text, html, attachments = parts(r.message)
         assert text.strip() and "<html" in html
-        wants_ics = r.message["Subject"].startswith(("You're going", "A spot opened up"))
+        # a had a seat, so a's cancellation carries a METHOD:CANCEL for the calendar entry.
+        wants_ics = r.message["Subject"].startswith(("You're going", "A spot opened up",
+                                                      "RSVP cancelled"))
         assert bool(attachments) == wants_ics
     waitlisted = next(r for r in smtp.received if "waitlist" in r.message["Subject"])
     assert "number 1 on the waitlist" in parts(waitlisted.message)[0]
+
+
+def test_cancellation_ics_removes_the_calendar_entry(db_url, smtp) -> None:
+    """Apple Mail, Gmail and Outlook remove an entry for METHOD:CANCEL with the same UID, a
+    higher SEQUENCE, STATUS:CANCELLED, the ORGANIZER and the recipient as ATTENDEE, and (for
+    Outlook) the same method on the MIME part."""
+    ev = make_event(title="Vigil, downtown", capacity=1)
+    ann = svc.submit_rsvp(ev.id, req("ann@example.org", name="Ann Lee"))
+    svc.submit_rsvp(ev.id, req("bo@example.org"))  # waitlisted: never got an .ics
+    svc.cancel_rsvp(ann.rsvp.token)  # Ann cancels; Bo is promoted
+    mail.deliver_pending()
+    by_subject = {r.message["Subject"]: r for r in smtp.received}
+    got = by_subject["RSVP cancelled: Vigil, downtown"]
+    (attachment,) = parts(got.message)[2]
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "CANCEL"
+    raw = attachment.get_content().encode()
+    p = parse(raw)  # four readers agree on the times
+    assert str(p.lib["METHOD"]) == "CANCEL"
+    (vevent,) = p.lib.walk("VEVENT")
+    assert str(vevent["UID"]) == ev.uid
+    assert int(vevent["SEQUENCE"]) == ev.sequence + 1  # above the confirmation's
+    assert str(vevent["STATUS"]) == "CANCELLED"
+    assert str(vevent["ATTENDEE"]) == "mailto:ann@example.org"
+    assert str(vevent["ORGANIZER"]) == f"mailto:{settings.MAIL_FROM}"
+    assert b"bo@example.org" not in raw  # only the recipient's own address
+    strict = p.strict_event(ev.uid)
+    assert strict.status.value == "CANCELLED" and strict.sequence == ev.sequence + 1
+    assert read_icaljs(raw)["method"] == "CANCEL"
+
+    # The confirmation and the promotion stay METHOD:PUBLISH (the person adds the event).
+    promoted = by_subject["A spot opened up, you're going: Vigil, downtown"]
+    assert parts(promoted.message)[2][0].get_param("method") == "PUBLISH"
+
+
+def test_event_cancelled_mail_carries_a_cancel_for_confirmed_people(db_url, smtp) -> None:
+    ev = make_event(title="Town hall", capacity=1)
+    svc.submit_rsvp(ev.id, req("ann@example.org"))
+    svc.submit_rsvp(ev.id, req("bo@example.org"))  # waitlisted
+    before = ev.sequence
+    actor = make_organizer("org@example.org")
+    with write_session() as session:
+        row = session.get(Event, ev.id)
+        event_admin.cancel(session, actor, row, "The hall flooded.")
+    mail.deliver_pending()
+    cancelled = {r.rcpt_tos[0]: r for r in smtp.received
+                 if r.message["Subject"] == "Cancelled: Town hall"}
+    (attachment,) = parts(cancelled["ann@example.org"].message)[2]
+    assert attachment.get_param("method") == "CANCEL"
+    p = parse(attachment.get_content().encode())
+    (vevent,) = p.lib.walk("VEVENT")
+    assert str(p.lib["METHOD"]) == "CANCEL"
+    assert str(vevent["UID"]) == ev.uid and int(vevent["SEQUENCE"]) > before
+    assert str(vevent["STATUS"]) == "CANCELLED"
+    assert str(vevent["ATTENDEE"]) == "mailto:ann@example.org"
+    assert parts(cancelled["bo@example.org"].message)[2] == []
 
 
 def test_a_failed_send_stays_queued_and_is_retried_later(db_url, smtp, monkeypatch) -> None:

@@ -59,3 +59,17 @@ def test_seed_times_are_local_wall_clock_times(db_url: str) -> None:
                 assert local.strftime("%H:%M") == rec["start"], e.slug
             else:
                 assert local.strftime("%H:%M") == "00:00"
+
+
+def test_demo_always_has_an_upcoming_daylight_time_event() -> None:
+    """Whatever day the demo is loaded, some upcoming event falls in daylight-saving time, so
+    a subscriber sees DST handled (its two training events are half a year apart)."""
+    from datetime import timedelta
+
+    records = seed_service.load_records()
+    for month in range(1, 13):
+        today = date(2027, month, 15)
+        events = [seed_service._event_from_record(r, today) for r in records]
+        in_dst = [e.slug for e in events if e.starts_at.date() > today and not e.all_day
+                  and e.starts_at.astimezone(pytz.timezone(e.timezone)).dst() > timedelta(0)]
+        assert in_dst, today

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from events_app import timefmt
@@ -59,3 +59,15 @@ def test_utc_iso_is_a_valid_html_datetime_in_whole_seconds() -> None:
     assert timefmt.utc_iso(stored) == "2026-11-25T17:39:59Z"
     assert timefmt.utc_iso(stored.astimezone(ZoneInfo("Pacific/Auckland"))) == \
         "2026-11-25T17:39:59Z"
+
+
+def test_range_across_the_fall_back_change_shows_both_offsets_and_duration() -> None:
+    """Two hours from 1:30 AM CDT on the night clocks go back end at 2:30 AM CST."""
+    start = datetime(2027, 11, 7, 6, 30, tzinfo=UTC)  # 1:30 AM CDT, the first 1:30
+    assert timefmt.format_range(start, start + timedelta(hours=2), "America/Chicago", False) \
+        == "Sun 7 Nov 2027, 1:30 AM CDT – 2:30 AM CST (2 hours)"
+    second = datetime(2027, 11, 7, 7, 30, tzinfo=UTC)  # 1:30 AM CST, the second one
+    assert timefmt.format_range(second, second + timedelta(minutes=90), "America/Chicago",
+                                False) == "Sun 7 Nov 2027, 1:30 AM – 3:00 AM CST"
+    assert timefmt.format_duration(timedelta(minutes=45)) == "45 minutes"
+    assert timefmt.format_duration(timedelta(minutes=61)) == "1 hour 1 minute"

@@ -213,6 +213,7 @@ def publish(session: Session, actor: Organizer, event: Event) -> None:
     if event.status == EventStatus.CANCELLED:
         raise EventStateError("A cancelled event cannot be published again. "
                               "Duplicate it to schedule it anew.")
+    event.unpublished_at = None
     _set_status(session, actor, event, EventStatus.PUBLISHED, "event.publish")
 
 
@@ -222,6 +223,8 @@ def unpublish(session: Session, actor: Organizer, event: Event) -> None:
     if event.status == EventStatus.CANCELLED:
         raise EventStateError("This event is cancelled; it stays listed as cancelled so "
                               "attendees and calendars see that.")
+    # Subscribed calendars hold it already: feeds keep it as cancelled for a while.
+    event.unpublished_at = utcnow()
     _set_status(session, actor, event, EventStatus.DRAFT, "event.unpublish")
 
 

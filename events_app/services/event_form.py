@@ -9,8 +9,10 @@ live in `event_admin`, not here.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytz
 
@@ -55,6 +57,9 @@ Longitude = optional_float(-180, 180, "longitude")
 Capacity = optional_int(1, MAX_CAPACITY, 50)
 GuestLimit = optional_int(0, MAX_GUESTS, 4)
 CohostList = email_list(MAX_COHOSTS)
+# Which of the two 01:30s on the night clocks go back: "first" (still daylight time) or
+# "second" (an hour later, standard time); empty when the form did not ask.
+Occurrence = choice(lambda: ("", "first", "second"), "Choose the first or the second time.")
 
 
 class EventForm(Form):
@@ -66,8 +71,10 @@ class EventForm(Form):
     all_day: Checkbox = None
     start_date: DateField = None
     start_time: TimeField = None
+    start_occurrence: Occurrence = None
     end_date: DateField = None
     end_time: TimeField = None
+    end_occurrence: Occurrence = None
     venue_name: Line200 = None
     street_address: Line200 = None
     city: Line100 = None
@@ -124,19 +131,52 @@ _COPIED_FIELDS = tuple(f.name for f in fields(EventData)
                        if f.name not in ("starts_at", "ends_at", "max_guests", "rsvp_deadline"))
 
 
-def _to_utc(local: datetime, tz: pytz.BaseTzInfo) -> datetime:
-    """Wall-clock time in `tz` to UTC; a time skipped by a DST jump is an error.
+def _to_utc(local: datetime, tzid: str, second_pass: bool = False) -> datetime:
+    """Wall-clock time in tzid to UTC; a time skipped by a DST jump is an error.
 
-    A time that happens twice (clocks going back) means the first occurrence, which is what
-    people mean by "1:30 on the night the clocks change".
+    A time that happens twice (clocks going back) is its first occurrence unless
+    `second_pass`; the form asks which one the organizer means (see _ambiguous).
     """
-    try:
-        aware = tz.localize(local, is_dst=None)
-    except pytz.NonExistentTimeError:
-        raise ValueError("nonexistent") from None
-    except pytz.AmbiguousTimeError:
-        aware = tz.localize(local, is_dst=True)
-    return aware.astimezone(UTC)
+    zone = ZoneInfo(tzid)
+    instant = local.replace(tzinfo=zone, fold=int(second_pass)).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != local:
+        raise ValueError("nonexistent")
+    return instant
+
+
+def _ambiguous(local: datetime, tzid: str) -> bool:
+    """Whether this wall-clock time happens twice in tzid (the hour repeated when DST ends)."""
+    zone = ZoneInfo(tzid)
+    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    return (first.utcoffset() != second.utcoffset()
+            and first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == local)
+
+
+def _clock(d: datetime) -> str:
+    return f"{d.hour % 12 or 12}:{d:%M} {'AM' if d.hour < 12 else 'PM'} {d.tzname()}"
+
+
+def occurrence_choices(values: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """For the form page: {"start_occurrence"/"end_occurrence": [(value, label), ...]} for
+    each entered time that happens twice, so the organizer sees both and says which."""
+    choices: dict[str, list[tuple[str, str]]] = {}
+    tzid = values.get("timezone", "")
+    if values.get("all_day") or tzid not in pytz.all_timezones_set:
+        return choices
+    for prefix in ("start", "end"):
+        try:
+            local = datetime.combine(date.fromisoformat(values.get(f"{prefix}_date", "")),
+                                     time.fromisoformat(values.get(f"{prefix}_time", "")))
+        except ValueError:
+            continue
+        if _ambiguous(local, tzid):
+            zone = ZoneInfo(tzid)
+            first, second = local.replace(tzinfo=zone), local.replace(tzinfo=zone, fold=1)
+            choices[f"{prefix}_occurrence"] = [
+                ("first", f"The first time: {_clock(first)}"),
+                ("second", f"The second time, an hour later: {_clock(second)}"),
+            ]
+    return choices
 
 
 def parse_event_form(data: dict[str, Any]) -> EventData:
@@ -158,7 +198,6 @@ def parse_event_form(data: dict[str, Any]) -> EventData:
 
 def _build(form: EventForm) -> EventData:
     errors: dict[str, str] = {}
-    tz = pytz.timezone(form.timezone)
     if form.start_date is None:
         errors["start_date"] = "Enter the date the event starts."
     if form.end_date is None and not form.all_day:
@@ -187,13 +226,20 @@ def _build(form: EventForm) -> EventData:
         assert form.end_date and form.start_time and form.end_time
         local_start = datetime.combine(form.start_date, form.start_time)
         local_end = datetime.combine(form.end_date, form.end_time)
+    if not form.all_day:
+        for prefix, local, chosen in (("start", local_start, form.start_occurrence),
+                                      ("end", local_end, form.end_occurrence)):
+            if not chosen and _ambiguous(local, form.timezone):
+                errors[f"{prefix}_occurrence"] = (
+                    f"{local:%H:%M} happens twice on {local:%Y-%m-%d} in {form.timezone} (the "
+                    "clocks go back an hour). Choose which one you mean and save again.")
     try:
-        starts_at = _to_utc(local_start, tz)
+        starts_at = _to_utc(local_start, form.timezone, form.start_occurrence == "second")
     except ValueError:
         errors["start_time"] = (f"{local_start:%H:%M} does not exist on that day in "
                                 f"{form.timezone} (the clocks skip forward); pick another time.")
     try:
-        ends_at = _to_utc(local_end, tz)
+        ends_at = _to_utc(local_end, form.timezone, form.end_occurrence == "second")
     except ValueError:
         errors["end_time"] = (f"{local_end:%H:%M} does not exist on that day in "
                               f"{form.timezone} (the clocks skip forward); pick another time.")
@@ -206,7 +252,7 @@ def _build(form: EventForm) -> EventData:
     deadline = None
     if form.rsvp_deadline is not None:
         try:
-            deadline = _to_utc(form.rsvp_deadline, tz)
+            deadline = _to_utc(form.rsvp_deadline, form.timezone)
         except ValueError:
             raise FormError({"rsvp_deadline": "That time does not exist on that day in "
                              f"{form.timezone} (the clocks skip forward)."}) from None
@@ -224,7 +270,17 @@ def _build(form: EventForm) -> EventData:
 
 
 def _fmt_float(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    """The shortest decimal that reads back as exactly this float (never an exponent), so
+    saving the form unchanged never moves the map pin (and so never bumps SEQUENCE)."""
+    return "" if value is None else format(Decimal(repr(value)), "f")
+
+
+def _occurrence_of(instant: datetime, tzid: str) -> str:
+    """"first"/"second" for an instant in a repeated hour, else "" (nothing to ask)."""
+    local = instant.astimezone(ZoneInfo(tzid))
+    if not _ambiguous(local.replace(tzinfo=None), tzid):
+        return ""
+    return "second" if local.fold else "first"
 
 
 def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str]:
@@ -244,8 +300,11 @@ def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str
         "all_day": "on" if event.all_day else "",
         "start_date": start.date().isoformat(),
         "start_time": "" if event.all_day else start.strftime("%H:%M"),
+        "start_occurrence": "" if event.all_day else _occurrence_of(event.starts_at,
+                                                                    event.timezone),
         "end_date": end.date().isoformat(),
         "end_time": "" if event.all_day else end.strftime("%H:%M"),
+        "end_occurrence": "" if event.all_day else _occurrence_of(event.ends_at, event.timezone),
         "venue_name": event.venue_name,
         "street_address": event.street_address,
         "city": event.city,

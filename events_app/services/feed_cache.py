@@ -6,6 +6,13 @@ the database is unchanged: the events' data_version() (latest update and row cou
 feed's filter key and the day the date window starts. Every worker process computes the same
 validator from the same rows, so none of them serves a stale feed, and the rendered output is
 deterministic, so the ETag (a hash of the bytes) agrees across workers too.
+
+Last-Modified has one-second resolution, so two changes within a second would share one: a
+client that fetched between them and revalidates with If-Modified-Since would get a 304 and
+miss the second. So Last-Modified is only announced once the latest change has *settled*
+(LAST_MODIFIED_SETTLE old, a margin for the commit of a change stamped a little earlier);
+until then the ETag alone validates. Every Last-Modified a client sees therefore belongs to
+one version of the bytes, and a later version always has a later one.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from events_app.models import utcnow
 from events_app.services import events as event_service
 from events_app.services import feed_queries
 from events_app.services.lru import LruCache
+
+LAST_MODIFIED_SETTLE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,15 @@ class FeedCache:
             self.renders = 0
 
 
+def settled_last_modified(feed: RenderedFeed, now: datetime | None = None) -> datetime | None:
+    """The feed's Last-Modified when it may be announced (see the module docstring), else
+    None. The stored value is truncated to the second: the change happened before its end."""
+    now = now or utcnow()
+    if now < feed.last_modified + timedelta(seconds=1) + LAST_MODIFIED_SETTLE:
+        return None
+    return feed.last_modified
+
+
 def make_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
@@ -91,7 +109,9 @@ personal_cache = FeedCache(max_entries=512)
 
 def public_feed(session: Session, flt: feed_queries.FeedFilter, now: datetime | None = None
                 ) -> RenderedFeed:
+    """Raises feed_queries.UnknownFilter for a category or city the calendar doesn't have."""
     now = now or utcnow()
+    flt = feed_queries.canonical_filter(session, flt)
     version = event_service.data_version(session)
     window = feed_queries.window_start(now)
     return public_cache.get(

@@ -1,21 +1,28 @@
 """Which events a feed holds: the public feed (optionally filtered) and a person's own feed.
 
-Drafts never appear. Published events stay from PAST_DAYS ago onwards; cancelled ones stay
-CANCELLED_KEEP_DAYS after their cancellation, so subscribed calendars see STATUS:CANCELLED
-and drop or mark their copy rather than keep a stale one.
+Drafts never appear, except one unpublished after it was published: subscribed calendars
+already hold it, so it stays CANCELLED_KEEP_DAYS as cancelled (as cancelled events do after
+their cancellation) and clients drop or mark their copy rather than keep a stale one.
+
+The public feeds have a horizon (settings.FEED_PAST_DAYS back, FEED_MONTHS_AHEAD ahead, at
+most FEED_MAX_EVENTS, the nearest first): with tens of thousands of future events a feed of
+them all is tens of megabytes, which Google and Outlook give up on. A person's own feed holds
+the few events they RSVPed to, however far ahead, within the same count.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import (
+    CATEGORIES,
     Event,
     EventStatus,
     Rsvp,
@@ -24,35 +31,89 @@ from events_app.models import (
 )
 from events_app.services.feeds import FeedEntry, render_calendar
 
-PAST_DAYS = 30
+PAST_DAYS = settings.FEED_PAST_DAYS
 CANCELLED_KEEP_DAYS = 30
+VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
+
+
+class UnknownFilter(LookupError):
+    """A category or city no visible event has: answered with 404, not an empty calendar."""
+
+
+def _unique_casefold(values: Iterable[str]) -> tuple[str, ...]:
+    """Trimmed, one spelling per value ignoring case, sorted by the lower-cased form."""
+    by_lower: dict[str, str] = {}
+    for v in values:
+        v = v.strip()
+        if v:
+            by_lower.setdefault(v.lower(), v)
+    return tuple(by_lower[k] for k in sorted(by_lower))
 
 
 @dataclass(frozen=True)
 class FeedFilter:
-    """A public feed's filters in canonical form: sorted and de-duplicated, so each filtered
-    feed has one stable URL and one cache entry whatever order the parameters came in."""
+    """A public feed's filters in canonical form: sorted and de-duplicated ignoring case, so
+    each filtered feed has one stable URL and one cache entry whatever order the parameters
+    came in. `canonical_filter` then puts each value in its stored spelling, so the feed's
+    name and bytes never depend on how the first request happened to spell it."""
 
     categories: tuple[str, ...] = ()
     cities: tuple[str, ...] = ()
+    months: int | None = None  # a horizon nearer than settings.FEED_MONTHS_AHEAD
 
     @classmethod
-    def of(cls, categories: Iterable[str], cities: Iterable[str]) -> FeedFilter:
-        cats = sorted({c.strip() for c in categories if c.strip()})
-        # Cities match case-insensitively (as on the list page); keep one spelling per city.
-        by_lower: dict[str, str] = {}
-        for c in cities:
-            c = c.strip()
-            if c:
-                by_lower.setdefault(c.lower(), c)
-        return cls(tuple(cats), tuple(by_lower[k] for k in sorted(by_lower)))
+    def of(cls, categories: Iterable[str], cities: Iterable[str],
+           months: int | None = None) -> FeedFilter:
+        return cls(_unique_casefold(categories), _unique_casefold(cities), months)
 
     @property
     def is_empty(self) -> bool:
         return not (self.categories or self.cities)
 
+    @property
+    def months_ahead(self) -> int:
+        if self.months is None:
+            return settings.FEED_MONTHS_AHEAD
+        return min(self.months, settings.FEED_MONTHS_AHEAD)
+
     def key(self) -> str:
-        return "c=" + ",".join(self.categories) + ";t=" + ",".join(c.lower() for c in self.cities)
+        return (f"c={','.join(c.lower() for c in self.categories)};"
+                f"t={','.join(c.lower() for c in self.cities)};m={self.months_ahead}")
+
+
+def _stored_spellings(session: Session, column, wanted: tuple[str, ...]) -> dict[str, str]:
+    """lower-cased value -> the stored spelling among events that are or were public (the
+    smallest, when rows differ only in case, so every worker picks the same one)."""
+    rows = session.exec(
+        select(column).where(or_(col(Event.status).in_(VISIBLE_STATUSES),
+                                 col(Event.unpublished_at).is_not(None)),
+                             func.lower(column).in_([w.lower() for w in wanted]))
+        .distinct()
+    ).all()
+    found: dict[str, str] = {}
+    for value in sorted(rows):
+        found.setdefault(value.lower(), value)
+    return found
+
+
+def canonical_filter(session: Session, flt: FeedFilter) -> FeedFilter:
+    """The filter with each value in its stored spelling; UnknownFilter for a category or
+    city that no published, cancelled or unpublished event has (a category offered in the
+    forms counts as known even before its first event)."""
+    categories = {k: k for k in CATEGORIES}
+    categories.update(_stored_spellings(session, Event.category, flt.categories))
+    cities = _stored_spellings(session, Event.city, flt.cities)
+    for label, values, known in (("category", flt.categories, categories),
+                                 ("city", flt.cities, cities)):
+        missing = [v for v in values if v.lower() not in known]
+        if missing:
+            raise UnknownFilter(f"There is no {label} '{missing[0]}' in this calendar.")
+    return FeedFilter(tuple(categories[c.lower()] for c in flt.categories),
+                      tuple(cities[c.lower()] for c in flt.cities), flt.months)
+
+
+def _today(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
 
 
 def window_start(now: datetime) -> datetime:
@@ -62,8 +123,21 @@ def window_start(now: datetime) -> datetime:
     every request: events leave the feed between PAST_DAYS and PAST_DAYS + 1 days after they
     end, and cancelled events the same after their cancellation.
     """
-    today = datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
-    return today - timedelta(days=PAST_DAYS)
+    return _today(now) - timedelta(days=PAST_DAYS)
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month0 = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return day.replace(year=year, month=month0 + 1,
+                       day=min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def horizon_end(now: datetime, months: int) -> datetime:
+    """End of the public feeds' window: midnight UTC, `months` ahead (moves with the start,
+    once a day)."""
+    today = _today(now)
+    return datetime.combine(_add_months(today.date(), months), time.min, tzinfo=UTC)
 
 
 def _visible_conditions(now: datetime) -> list:
@@ -75,18 +149,23 @@ def _visible_conditions(now: datetime) -> list:
         or_(
             Event.status == EventStatus.PUBLISHED.value,
             (Event.status == EventStatus.CANCELLED.value) & (cancelled_since >= cancel_cutoff),
+            (Event.status == EventStatus.DRAFT.value)
+            & col(Event.unpublished_at).is_not(None)
+            & (col(Event.unpublished_at) >= cancel_cutoff),
         ),
     ]
 
 
 def feed_events(session: Session, flt: FeedFilter, now: datetime) -> list[Event]:
-    """Published events from the window start on, plus recently cancelled ones; never drafts."""
+    """The events of a public feed: the window, the filters, the nearest FEED_MAX_EVENTS."""
     conds = _visible_conditions(now)
+    conds.append(col(Event.starts_at) < horizon_end(now, flt.months_ahead))
     if flt.categories:
-        conds.append(col(Event.category).in_(flt.categories))
+        conds.append(func.lower(Event.category).in_([c.lower() for c in flt.categories]))
     if flt.cities:
         conds.append(func.lower(Event.city).in_([c.lower() for c in flt.cities]))
-    stmt = select(Event).where(*conds).order_by(col(Event.starts_at), col(Event.id))
+    stmt = (select(Event).where(*conds).order_by(col(Event.starts_at), col(Event.id))
+            .limit(settings.FEED_MAX_EVENTS))
     return list(session.exec(stmt).all())
 
 
@@ -118,12 +197,13 @@ def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEn
             *_visible_conditions(now),
         )
         .order_by(col(Event.starts_at), col(Event.id))
+        .limit(settings.FEED_MAX_EVENTS)
     )
     entries = []
     for event, status in session.exec(stmt).all():
         waitlisted = status == RsvpStatus.WAITLISTED.value
         note = "You are on the waitlist for this event." if waitlisted else ""
-        entries.append(FeedEntry(event, note=note, tentative=waitlisted))
+        entries.append(FeedEntry(event, note=note, waitlisted=waitlisted))
     return entries
 
 

@@ -16,6 +16,7 @@ message; a sender that dies mid-send leaves a lease that expires, so the message
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Iterable
@@ -89,11 +90,22 @@ def build_message(msg: Outbox) -> EmailMessage:
     if msg.body_html:
         em.add_alternative(msg.body_html, subtype="html")
     if msg.ics:
+        # Outlook acts on an update or cancellation only when the MIME method matches the
+        # file's METHOD.
         em.add_attachment(
             msg.ics.encode("utf-8"), maintype="text", subtype="calendar",
-            filename="event.ics", params={"method": "PUBLISH", "charset": "utf-8"},
+            filename="event.ics", params={"method": ics_method(msg.ics), "charset": "utf-8"},
         )
     return em
+
+
+_METHOD_RE = re.compile(r"^METHOD:([A-Z-]+)\r?$", re.MULTILINE)
+
+
+def ics_method(ics: str) -> str:
+    """The iTIP method of a calendar attachment (PUBLISH, REQUEST, CANCEL)."""
+    found = _METHOD_RE.search(ics)
+    return found.group(1) if found else "PUBLISH"
 
 
 @dataclass

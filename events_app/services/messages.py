@@ -95,6 +95,14 @@ def _event_ics(event: Event) -> str:
     return event_ics(event).decode("utf-8")
 
 
+def _update_ics(event: Event, rsvp: Rsvp, method: str, withdrawn: bool = False) -> str:
+    """An invitation update (REQUEST) or cancellation (CANCEL) for the entry this person
+    added from their confirmation's .ics."""
+    from events_app.services.feeds import attendee_ics
+
+    return attendee_ics(event, method, rsvp.email, rsvp.name, withdrawn).decode("utf-8")
+
+
 def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> MailContent:
     event: Event = ctx["event"]
     full = {
@@ -157,9 +165,13 @@ def calendar_link(event: Event, rsvp: Rsvp, calendar_page: str) -> MailContent:
                    {"event": event, "rsvp": rsvp, "calendar_page": calendar_page})
 
 
-def cancelled(event: Event, rsvp: Rsvp, by_organizer: bool = False) -> MailContent:
+def cancelled(event: Event, rsvp: Rsvp, by_organizer: bool = False,
+              had_seat: bool = False) -> MailContent:
+    """`had_seat`: the person was confirmed, so got an .ics to add; a METHOD:CANCEL one takes
+    that entry out of their calendar again."""
     return _render("cancelled", f"RSVP cancelled: {event.title}",
-                   {"event": event, "rsvp": rsvp, "by_organizer": by_organizer})
+                   {"event": event, "rsvp": rsvp, "by_organizer": by_organizer},
+                   ics=_update_ics(event, rsvp, "CANCEL", withdrawn=True) if had_seat else "")
 
 
 def event_changed(event: Event, rsvp: Rsvp, change: EventChange) -> MailContent:
@@ -169,7 +181,7 @@ def event_changed(event: Event, rsvp: Rsvp, change: EventChange) -> MailContent:
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
     return _render("event_changed", f"{what.capitalize()} changed: {event.title}",
                    {"event": event, "rsvp": rsvp, "change": change, "confirmed": confirmed},
-                   ics=_event_ics(event) if confirmed else "")
+                   ics=_update_ics(event, rsvp, "REQUEST") if confirmed else "")
 
 
 def reminder(event: Event, rsvp: Rsvp) -> MailContent:
@@ -179,8 +191,12 @@ def reminder(event: Event, rsvp: Rsvp) -> MailContent:
 
 
 def event_cancelled(event: Event, rsvp: Rsvp, message: str) -> MailContent:
+    """Confirmed people get a METHOD:CANCEL .ics (the cancellation already raised SEQUENCE),
+    so the entry they added from their confirmation goes; the waitlisted never had one."""
+    confirmed = rsvp.status == RsvpStatus.CONFIRMED
     return _render("event_cancelled", f"Cancelled: {event.title}",
-                   {"event": event, "rsvp": rsvp, "message": message.strip()})
+                   {"event": event, "rsvp": rsvp, "message": message.strip()},
+                   ics=_update_ics(event, rsvp, "CANCEL") if confirmed else "")
 
 
 def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str) -> MailContent:

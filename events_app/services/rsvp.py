@@ -554,7 +554,8 @@ def _cancel(session: Session, event: Event, rsvp: Rsvp, now: datetime, by_organi
     rsvp.cancelled_at = rsvp.updated_at = now
     session.flush()
     if notify:
-        content = messages.cancelled(event, rsvp, by_organizer=by_organizer)
+        content = messages.cancelled(event, rsvp, by_organizer=by_organizer,
+                                     had_seat=was_confirmed)
         _queue(session, rsvp, content, "cancelled", mail_ids)
     return _promote(session, event, now, mail_ids) if was_confirmed else []
 

@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from events_app import settings
 from events_app.web import api, atom, embed, feeds, organizer, public, rsvp
+from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
 from events_app.web.public_cors import PublicCorsMiddleware
@@ -31,6 +32,9 @@ def create_app() -> Starlette:
         debug=settings.DEBUG,
         routes=routes,
         middleware=[
+            # Outermost: compresses the final bytes (pages, feeds, JSON) for clients that
+            # accept gzip, with an ETag of its own per encoding.
+            Middleware(CompressionMiddleware),
             Middleware(SecurityHeadersMiddleware),
             Middleware(PublicCorsMiddleware),
             Middleware(CSRFMiddleware),

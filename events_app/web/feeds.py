@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events_app import settings
 from events_app.db import read_session
 from events_app.services import feed_cache, feed_queries, feeds, personal_feeds
 from events_app.services.feed_cache import RenderedFeed
@@ -32,6 +33,16 @@ def ics_response(request: Request, feed: RenderedFeed, cache_control: str,
     return validated_response(request, feed, CONTENT_TYPE, cache_control, extra_headers)
 
 
+def _parse_months(raw: str | None) -> int | None:
+    """?months=N narrows the horizon to N months ahead (never widens it)."""
+    if raw is None:
+        return None
+    limit = settings.FEED_MONTHS_AHEAD
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= limit):
+        raise HTTPException(400, f"'months' must be a whole number from 1 to {limit}.")
+    return int(raw)
+
+
 def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
     params = request.query_params
     categories, cities = params.getlist("category"), params.getlist("city")
@@ -42,13 +53,16 @@ def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
             raise HTTPException(400, f"A '{label}' filter is too long.")
         if any(map(has_control_chars, values)):
             raise HTTPException(400, f"A '{label}' filter has a character we could not read.")
-    return feed_queries.FeedFilter.of(categories, cities)
+    return feed_queries.FeedFilter.of(categories, cities, _parse_months(params.get("months")))
 
 
 def calendar_feed(request: Request) -> Response:
     flt = parse_feed_filter(request)
     with read_session() as session:
-        feed = feed_cache.public_feed(session, flt)
+        try:
+            feed = feed_cache.public_feed(session, flt)
+        except feed_queries.UnknownFilter as exc:
+            raise HTTPException(404, str(exc)) from None
     return ics_response(request, feed, PUBLIC_CACHE)
 
 

@@ -17,7 +17,12 @@ from starlette.routing import Route
 from events_app.db import read_session, write_session
 from events_app.models import CATEGORIES, Event
 from events_app.services import dashboard, event_admin, rsvp
-from events_app.services.event_form import blank_form_values, form_values, parse_event_form
+from events_app.services.event_form import (
+    blank_form_values,
+    form_values,
+    occurrence_choices,
+    parse_event_form,
+)
 from events_app.services.forms import FormError
 from events_app.web import auth, organizer_admin, organizer_attendees
 from events_app.web.auth import flash, organizer_of, requires
@@ -52,6 +57,7 @@ def _form_page(request: Request, *, event: Event | None, values: dict[str, str],
     return page(request, "organizer/event_form.html", {
         "event": event, "values": values, "errors": errors or {}, "seats": seats,
         "recipients": recipients, "categories": CATEGORIES, "timezones": TIMEZONE_CHOICES,
+        "occurrences": occurrence_choices(values),
     }, status_code=422 if errors else status_code)
 
 

@@ -17,6 +17,7 @@ from events_app.db import read_session
 from events_app.models import CATEGORIES, Event
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
+from events_app.services.feed_queries import FeedFilter, UnknownFilter, canonical_filter
 from events_app.web.page_cache import PageCache
 from events_app.web.resources import render
 
@@ -61,6 +62,15 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
         raise HTTPException(400, str(exc)) from None
 
 
+def _feed_filter(session: Session, query: event_service.EventQuery) -> FeedFilter | None:
+    """The feed of what is being viewed, in the stored spellings (one URL and name per feed);
+    None when the calendar has no such category or city, so no broken feed is offered."""
+    try:
+        return canonical_filter(session, FeedFilter.of(query.categories, query.cities))
+    except UnknownFilter:
+        return None
+
+
 def filter_params(query: event_service.EventQuery) -> dict[str, Any]:
     return {
         "when": query.when if query.when != "upcoming" else "",
@@ -86,6 +96,7 @@ def event_list(request: Request) -> Response:
         if query.page > page.pages:
             raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
         cities = event_service.known_cities(session)
+        feed_filter = _feed_filter(session, query)
     days = [
         (day, list(items))
         for day, items in groupby(page.items, key=lambda e: e.local_start.date())
@@ -103,6 +114,7 @@ def event_list(request: Request) -> Response:
             "is_filtered": is_filtered,
             "categories": CATEGORIES,
             "cities": cities,
+            "feed_filter": feed_filter,
         },
     )
     list_cache.put(cache_key, version, bytes(response.body))

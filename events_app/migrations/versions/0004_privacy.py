@@ -1,7 +1,7 @@
 """attendee privacy: verified RSVPs, erasure, personal feed tokens
 
 Revision ID: 0004_privacy
-Revises: 0002_rsvp
+Revises: 0003_feeds
 Create Date: 2026-11-25 17:30:00
 
 rsvp.verified_at: set when the e-mailed manage link is first opened; only verified RSVPs are
@@ -20,7 +20,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0004_privacy"
-down_revision: str | None = "0002_rsvp"
+down_revision: str | None = "0003_feeds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
