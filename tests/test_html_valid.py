@@ -39,7 +39,7 @@ from tests.organizer_support import (
     login,
     make_organizer,
 )
-from tests.rsvp_helpers import csrf_from
+from tests.rsvp_helpers import csrf_from, feed_token, manage_link
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
@@ -50,6 +50,7 @@ ADMIN = "ada@example.org"
 PARAMS = {
     "slug": lambda site: site.slug,
     "token": lambda site: site.token,
+    "feed_token": lambda site: site.feed_token,
     "rsvp_id": lambda site: site.waitlisted_id,
     "organizer_id": lambda site: site.organizer_id,
     "event_id": lambda site: site.event_id,
@@ -64,6 +65,7 @@ class Site:
     slug: str = ""
     event_id: int = 0
     token: str = ""
+    feed_token: str = ""
     waitlisted_id: int = 0
     organizer_id: int = 0
     cancelled_slug: str = ""
@@ -168,14 +170,20 @@ def _build(site: Site) -> None:
         going = _form(ann, rsvp, {"name": "Ann Lee", "email": "ann@example.org", "guests": "1",
                                   "phone": "", "comment": "Bringing my sister", "website": ""},
                       event_page)
-        _expect(site, "rsvp-manage-new", going)
-        site.token = str(going.url.path).rsplit("/", 1)[-1]
-        _expect(site, "rsvp-received", _form(bob, rsvp, {
+        _expect(site, "rsvp-received", going, contains="Check your e-mail")
+        # The manage link only travels by e-mail: open it as Ann would.
+        site.token = manage_link("ann@example.org").rsplit("/", 1)[-1]
+        _expect(site, "rsvp-manage-new", ann.get(f"/rsvp/{site.token}"))
+        _expect(site, "rsvp-received-again", _form(bob, rsvp, {
             "name": "Ann", "email": "ann@example.org", "guests": "1", "phone": "",
             "comment": "", "website": ""}, event_page), contains="Check your e-mail")
         manage = f"/rsvp/{site.token}"
         _expect(site, "rsvp-manage-errors", _form(ann, manage, {
             "action": "guests", "guests": "lots"}, manage), 422)
+        # A new personal-calendar link (e-mailed; the old one stops working).
+        _expect(site, "rsvp-calendar-rotated", _form(ann, manage, {"action": "calendar"},
+                                                     manage))
+        site.feed_token = feed_token("ann@example.org")
 
         with read_session() as s:
             event = s.exec(select(Event).where(Event.slug == site.slug)).one()
@@ -185,7 +193,9 @@ def _build(site: Site) -> None:
         waiting = _form(bob, rsvp, {"name": "Bob Waiting", "email": "bob@example.org",
                                     "guests": "0", "phone": "", "comment": "", "website": ""},
                         event_page)
-        _expect(site, "rsvp-manage-waitlisted", waiting, contains="on the waitlist")
+        _expect(site, "rsvp-waitlist-received", waiting, contains="Check your e-mail")
+        _expect(site, "rsvp-manage-waitlisted", bob.get(manage_link("bob@example.org")),
+                contains="on the waitlist")
     with read_session() as s:
         site.waitlisted_id = s.exec(select(Rsvp.id).where(Rsvp.email == "bob@example.org")).one()
 
