@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from events_app import settings
-from events_app.db import read_session
+from events_app.db import read_session, write_session
 from events_app.models import Event, RsvpStatus
-from events_app.services import feed_queries, messages
+from events_app.services import feed_queries, messages, personal_feeds
 from events_app.services.feed_queries import FeedFilter
 from events_app.services.feeds import event_ics
 from tests.factories import make_event, make_rsvp
@@ -206,7 +206,9 @@ def test_any_stored_date_gives_a_feed_every_reader_reads(client) -> None:
         event = make_event(title=label, timezone=tzid, starts_at=starts, ends_at=ends,
                            all_day=all_day)
         made.append(event)
-        token = make_rsvp(event, email=me).token
+        make_rsvp(event, email=me)
+    with write_session() as session:
+        token = personal_feeds.feed_for(session, me).token
     for event in made:
         r = client.get(f"/events/{event.slug}.ics")
         assert r.status_code == 200, event.title
@@ -215,7 +217,7 @@ def test_any_stored_date_gives_a_feed_every_reader_reads(client) -> None:
             ev = found.strict_event(event.uid)
             assert (ev.dtstart.astimezone(UTC), ev.dtend.astimezone(UTC)) == (
                 event.starts_at, event.ends_at)
-    r = client.get(f"/rsvp/{token}/calendar.ics")
+    r = client.get(f"/my/{token}/calendar.ics")
     assert r.status_code == 200
     p = parse(r.content)
     assert set(p.uids) == {e.uid for e in made if e.starts_at.year > 1}  # year 1 is past
