@@ -19,7 +19,7 @@ from events_app.models import CATEGORIES, Event
 from events_app.services import dashboard, event_admin, rsvp
 from events_app.services.event_form import blank_form_values, form_values, parse_event_form
 from events_app.services.forms import FormError
-from events_app.web import auth, organizer_admin, organizer_attendees
+from events_app.web import auth, organizer_admin, organizer_attendees, organizer_two_factor
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer_base import (
     event_or_404,
@@ -190,4 +190,5 @@ routes: list[Any] = [
     *_event_routes,
     *organizer_attendees.routes,
     *organizer_admin.routes,
+    *organizer_two_factor.routes,
 ]
