@@ -98,6 +98,12 @@ def touch(session: Session, row_id: str, now: datetime | None = None) -> None:
                  .values(last_seen_at=now or utcnow()))
 
 
+def end_token(session: Session, token: str) -> None:
+    """End the session a cookie names, live or expired (a sign-in replaces it)."""
+    if is_token_shaped(token):
+        end(session, _digest(token))
+
+
 def end(session: Session, row_id: str) -> None:
     session.exec(delete(OrganizerSession)  # type: ignore[call-overload]
                  .where(col(OrganizerSession.id) == row_id))

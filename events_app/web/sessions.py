@@ -77,10 +77,10 @@ def _cookie(name: str, value: str, max_age: int) -> str:
 
 def begin(request: Request, organizer: Organizer, stage: SessionStage) -> None:
     """Start a new session (a new id and CSRF secret) in place of the request's current one."""
-    old = current(request)
+    old = read_cookie(request.scope, COOKIE_NAME)
     with write_session() as session:
-        if old is not None:
-            login_sessions.end(session, old.row.id)
+        if old:
+            login_sessions.end_token(session, old)
         token, row = login_sessions.start(session, organizer, stage)
     request.state.login_session = login_sessions.Current(row, organizer)
     request.state.organizer = organizer if stage == SessionStage.SIGNED_IN else None
