@@ -76,6 +76,9 @@ def test_login_sets_a_signed_httponly_lax_cookie_and_redirects_back(client) -> N
                   if c.startswith(f"{COOKIE_NAME}="))
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     assert "Path=/organizer;" in cookie  # never sent with public pages, feeds or the API
+    device = next(c for c in r.headers.get_list("set-cookie")
+                  if c.startswith("organizer_device="))
+    assert "httponly" in device.lower() and "Path=/organizer;" in device
     assert "secure" not in cookie.lower()  # BASE_URL is http in tests
     assert f"Max-Age={settings.SESSION_MAX_AGE}" in cookie
     assert PASSWORD not in cookie and "ada@example.org" not in cookie
@@ -246,6 +249,19 @@ def test_success_resets_the_pair_counter(db_url: str) -> None:
         auth.authenticate("ada@example.org", "nope nope nope", "10.0.0.1")
     result = auth.authenticate("ada@example.org", PASSWORD, "10.0.0.1")
     assert result.outcome == auth.LoginOutcome.OK
+
+
+def test_the_browser_that_signed_in_before_gets_in_during_a_distributed_attack(
+        client, monkeypatch) -> None:
+    monkeypatch.setattr(settings, "LOGIN_ACCOUNT_CEILING", 3)
+    make_organizer("ada@example.org")
+    assert login(client, "ada@example.org").status_code == 303  # sets the device cookie
+    client.cookies.delete("organizer_sid")
+    for i in range(3):
+        auth.authenticate("ada@example.org", "guess guess", f"203.0.113.{i}")
+    with TestClient(create_app()) as stranger:
+        assert login(stranger, "ada@example.org").status_code == 429
+    assert login(client, "ada@example.org").status_code == 303
 
 
 def test_distributed_guessing_hits_the_account_ceiling_but_not_a_known_device(

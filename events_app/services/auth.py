@@ -151,6 +151,7 @@ class LoginResult:
 
 
 def _limits(email: str, client_ip: str, device: str | None) -> list[throttle.Limit]:
+    """The pair limit first, then (for unrecognised clients) the account and IP ceilings."""
     acct = hashlib.sha256(email.encode()).hexdigest()[:32]  # no raw e-mails in the table
     client = f"dev:{device}" if device else f"ip:{client_ip}"
     limit = settings.LOGIN_MAX_FAILURES
@@ -185,10 +186,14 @@ def authenticate(email: str, password: str, client_ip: str,
         return LoginResult(LoginOutcome.FAILED)
 
     with write_session() as session:
-        pair, *ceilings = limits
-        throttle.clear(session, pair.key)
-        for ceiling in ceilings:
-            throttle.refund(session, ceiling)
+        # The pair starts afresh; the ceilings only take this attempt back. Rows are touched
+        # in key order, as `throttle.take` locks them, so the two cannot deadlock.
+        pair = limits[0]
+        for lim in sorted(limits, key=lambda lim: lim.key):
+            if lim is pair:
+                throttle.clear(session, lim.key)
+            else:
+                throttle.refund(session, lim)
         fresh = session.get(Organizer, organizer.id, with_for_update=True)
         if fresh is None or not fresh.is_active:  # deactivated while we were hashing
             return LoginResult(LoginOutcome.FAILED)

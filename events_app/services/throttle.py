@@ -103,11 +103,6 @@ def refund(session: Session, limit: Limit) -> None:
     session.add(bucket)
 
 
-def is_blocked(session: Session, key: str, now: datetime | None = None) -> bool:
-    bucket = session.get(ThrottleBucket, key)
-    return bucket is not None and _blocked(bucket, now or utcnow())
-
-
 def clear(session: Session, key: str) -> None:
     session.exec(delete(ThrottleBucket).where(ThrottleBucket.key == key))  # type: ignore[call-overload]
 
