@@ -276,3 +276,26 @@ def test_service_refuses_codes_outside_the_window(db_url) -> None:
         assert two_factor.confirm_enrolment(s, row, _code(secret, -3)) is None
         assert two_factor.confirm_enrolment(s, row, "１２３４５６") is None  # not ASCII
         assert two_factor.confirm_enrolment(s, row, _code(secret)) is not None
+
+
+def test_one_recovery_code_used_in_parallel_signs_in_once(db_url) -> None:
+    """Spent by a conditional UPDATE: of ten simultaneous uses, exactly one wins."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    ada = make_organizer("ada@example.org")
+    with write_session() as s:
+        row = s.get(Organizer, ada.id)
+        secret = two_factor.begin_enrolment(row)
+        codes = two_factor.confirm_enrolment(s, row, _code(secret))
+    barrier = threading.Barrier(10)
+
+    def use(_: int) -> bool:
+        barrier.wait()
+        with write_session() as s:
+            me = s.get(Organizer, ada.id)
+            return two_factor.check_code(s, me, codes[0]).outcome == two_factor.CodeOutcome.OK
+
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(use, range(10)))
+    assert results.count(True) == 1
