@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,9 +29,10 @@ WRONG_PASSWORD = "That is not your password."  # noqa: S105
 
 def _page(request: Request, me: Organizer, *, errors: dict[str, str] | None = None,
           codes: list[str] | None = None, next_url: str = "") -> Response:
+    assert me.id is not None
     with read_session() as session:
         required = two_factor.is_required(session)
-        unused = two_factor.unused_recovery_codes(session, me.id) if me.id else 0  # type: ignore[arg-type]
+        unused = two_factor.unused_recovery_codes(session, me.id)
     context: dict[str, Any] = {
         "me": me, "errors": errors or {}, "codes": codes, "required": required,
         "unused_codes": unused,
@@ -45,7 +47,7 @@ def _page(request: Request, me: Organizer, *, errors: dict[str, str] | None = No
                 status_code=422 if errors else 200)
 
 
-def _locked_me(session: Any, request: Request) -> Organizer:
+def _locked_me(session: Session, request: Request) -> Organizer:
     """The signed-in account, locked, with a pending secret if two-factor is not on yet
     (kept across reloads until confirmed, so a scanned code stays valid)."""
     me = session.get(Organizer, organizer_of(request).id, with_for_update=True)
