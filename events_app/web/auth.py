@@ -159,14 +159,25 @@ def _gate(request: Request, enrolling: bool) -> Organizer | Response:
     organizer = current_organizer(request)
     if organizer is None:
         login = sessions.current(request)
-        if enrolling and login is not None and login.row.stage == SessionStage.ENROL:
-            request.state.organizer = login.organizer  # may finish setting up, nothing else
-            return login.organizer
+        stage = login.row.stage if login is not None else None
+        if stage == SessionStage.ENROL and login is not None:
+            if enrolling:
+                request.state.organizer = login.organizer  # may finish setting up, only
+                return login.organizer
+            return _resume(request, "organizer_two_factor")
+        if stage == SessionStage.TWO_FACTOR:
+            return _resume(request, "organizer_login_code")
         return login_redirect(request)
     if not enrolling and _must_enrol(organizer):
         return redirect_to(request, "organizer_two_factor",
                            query={"next": _next_or_dashboard(request, request.url.path)})
     return organizer
+
+
+def _resume(request: Request, step: str) -> Response:
+    """Back to the unfinished step of a sign-in, keeping where the visitor was going."""
+    target = request.url.path if request.method in ("GET", "HEAD") else ""
+    return redirect_to(request, step, query={"next": _next_or_dashboard(request, target)})
 
 
 def organizer_of(request: Request) -> Organizer:
