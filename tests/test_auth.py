@@ -381,3 +381,21 @@ def test_cli_reports_bad_input(db_url: str, monkeypatch, capsys) -> None:
     assert cli.main(["create-organizer", "--email", "not-an-email", "--name", "N",
                      "--password-stdin"]) == 1
     assert "email: Enter an e-mail address" in capsys.readouterr().err
+
+
+def test_re_typed_passwords_are_throttled_too(client) -> None:
+    """A stolen session must not become a way to guess the password: the forms that ask for
+    it again (password change, two-factor settings) share a back-off per account."""
+    make_organizer("ada@example.org")
+    login(client, "ada@example.org")
+    token = csrf_token(client, "/organizer/account")
+    new = "a much longer new passphrase"
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        r = post(client, "/organizer/account", {"current_password": "a guess at it",
+                 "new_password": new, "confirm_password": new}, token)
+        assert "That is not your current password." in r.text
+    r = post(client, "/organizer/account", {"current_password": PASSWORD,
+             "new_password": new, "confirm_password": new}, token)
+    assert r.status_code == 422 and "Too many wrong passwords" in r.text
+    assert auth.authenticate("ada@example.org", PASSWORD, "10.0.0.9").outcome == \
+        auth.LoginOutcome.OK  # the password did not change

@@ -204,12 +204,34 @@ def authenticate(email: str, password: str, client_ip: str,
     return LoginResult(LoginOutcome.OK, fresh)
 
 
+WRONG_CURRENT_PASSWORD = "That is not your current password."  # noqa: S105
+REAUTH_THROTTLED = "Too many wrong passwords. Wait a few minutes and try again."
+
+
+def current_password_problem(session: Session, organizer: Organizer, password: str) -> \
+        str | None:
+    """Check the password a signed-in organizer re-types to confirm a sensitive change.
+
+    Throttled like sign-in (the same back-off), per account: whoever holds a stolen session
+    must not be able to guess the password through these forms. Only a session holder can
+    trip it, so it locks no stranger's target out. Call in a write_session that commits.
+    """
+    limit = throttle.Limit(f"reauth:{organizer.id}", settings.LOGIN_MAX_FAILURES, PAIR_WINDOW,
+                           backoff=PAIR_BACKOFF, max_backoff=PAIR_MAX_BACKOFF)
+    if not throttle.take(session, [limit]):
+        return REAUTH_THROTTLED
+    if not verify_password(organizer.password_hash, password):
+        return WRONG_CURRENT_PASSWORD
+    throttle.clear(session, limit.key)
+    return None
+
+
 def change_password(session: Session, organizer: Organizer, current: str, new: str) -> \
         dict[str, str]:
     """Change one's own password; returns field errors (empty on success)."""
     errors: dict[str, str] = {}
-    if not verify_password(organizer.password_hash, current):
-        errors["current_password"] = "That is not your current password."  # noqa: S105
+    if problem := current_password_problem(session, organizer, current):
+        errors["current_password"] = problem
     if problem := password_problem(new):
         errors["new_password"] = problem
     if errors:

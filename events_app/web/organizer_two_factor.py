@@ -24,8 +24,6 @@ from events_app.web.auth import flash, organizer_of, requires, safe_next, sign_i
 from events_app.web.organizer_base import form_strings, page
 from events_app.web.organizer_urls import path_for, redirect_to
 
-WRONG_PASSWORD = "That is not your password."  # noqa: S105
-
 
 def _page(request: Request, me: Organizer, *, errors: dict[str, str] | None = None,
           codes: list[str] | None = None, next_url: str = "") -> Response:
@@ -90,8 +88,9 @@ def two_factor_page(request: Request, form: FormData | None) -> Response:
             me = _locked_me(session, request)
             if not me.has_two_factor:
                 return redirect_to(request, "organizer_two_factor")
-            if not auth_service.verify_password(me.password_hash, values.get(field, "")):
-                errors = {field: WRONG_PASSWORD}
+            if problem := auth_service.current_password_problem(session, me,
+                                                                values.get(field, "")):
+                errors = {field: problem}
             elif action == "disable" and two_factor.is_required(session):
                 errors = {field: "Two-factor sign-in is required on this site."}
             else:
