@@ -91,12 +91,13 @@ def _create_organizer(args: argparse.Namespace) -> int:
 
 def _send_outbox(args: argparse.Namespace) -> int:
     from events_app.db import write_session
-    from events_app.services import mail, throttle
+    from events_app.services import login_sessions, mail, throttle
 
-    # Housekeeping rides along with the job that cron runs most often: rate-limit records
-    # only matter for minutes, but every RSVP post and login attempt adds one.
+    # Housekeeping rides along with the job that cron runs most often: rate-limit counters
+    # and ended organizer sessions (refused anyway) only take space.
     with write_session() as session:
         throttle.prune(session)
+        login_sessions.purge_expired(session)
     report = mail.deliver_pending(limit=args.limit)
     print(f"Outbox: {report.sent} sent, {report.failed} failed (kept for retry), "
           f"{report.logged} logged (no SMTP_HOST).")

@@ -104,3 +104,12 @@ def write_session() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def dialect_insert(session: Session, model: Any) -> Any:
+    """An INSERT with the dialect's ON CONFLICT clauses (both SQLite and PostgreSQL have
+    them), for "create the row unless it exists" without a race between check and insert."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

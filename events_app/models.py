@@ -86,6 +86,64 @@ class Organizer(SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Two-factor sign-in (TOTP): a secret is set when enrolment starts and counts only once
+    # `totp_enabled_at` is set (after the organizer confirmed a code from their app).
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled_at: datetime | None = None
+    # The last accepted TOTP time step: a code seen once is never accepted again (replay).
+    totp_last_step: int | None = None
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
+
+
+class SessionStage(StrEnum):
+    """How far a sign-in has got. Only SIGNED_IN opens the workspace."""
+
+    TWO_FACTOR = "2fa"  # password right, the TOTP/recovery code still to come
+    ENROL = "enrol"  # password right, two-factor required by the site but not set up yet
+    SIGNED_IN = "ok"
+
+
+class OrganizerSession(SQLModel, table=True):
+    """A server-side organizer session: deleting the row ends it everywhere at once.
+
+    The browser holds a random token; only its SHA-256 is stored, so a copy of the table
+    (a backup, a read-only SQL injection) does not hand out live sessions.
+    """
+
+    __tablename__ = "organizer_session"
+    id: str = Field(primary_key=True, max_length=64)  # sha256(cookie token), hex
+    organizer_id: int = Field(foreign_key="organizer.id", index=True, ondelete="CASCADE")
+    stage: str = Field(default=SessionStage.SIGNED_IN.value, max_length=10)
+    # Forms of this session carry HMAC(SECRET_KEY, csrf_secret): a token fetched by anyone
+    # else (another session, or an anonymous visitor with a planted cookie) does not match.
+    csrf_secret: str = Field(default_factory=new_token, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)  # absolute end (SESSION_MAX_AGE after sign-in)
+    flashes: str = Field(default="", max_length=4000)  # JSON list of [kind, text]
+
+
+class RecoveryCode(SQLModel, table=True):
+    """Single-use codes for signing in without the authenticator app; only hashes are kept."""
+
+    __tablename__ = "recovery_code"
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True, ondelete="CASCADE")
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+
+
+class SiteSetting(SQLModel, table=True):
+    """Settings admins change from the workspace (not the environment), e.g. requiring
+    two-factor sign-in for every organizer."""
+
+    __tablename__ = "site_setting"
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = Field(default="", max_length=200)
 
 
 class Event(SQLModel, table=True):
@@ -258,12 +316,16 @@ class AuditLog(SQLModel, table=True):
     detail: str = Field(default="", max_length=4000)
 
 
-class ThrottleHit(SQLModel, table=True):
-    """One row per rate-limited action; counted in a time window. Kept in the database (not
-    process memory) so the limit holds across worker processes and hosts."""
+class ThrottleBucket(SQLModel, table=True):
+    """One counter row per rate-limited key (an IP, an account, an account+client pair).
 
-    __tablename__ = "throttle_hit"
-    __table_args__ = (Index("ix_throttle_key_at", "key", "at"),)
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=200)
-    at: datetime = Field(default_factory=utcnow)
+    Kept in the database (not process memory) so limits hold across worker processes and
+    hosts; `services.throttle` locks the row before deciding, so parallel requests queue up
+    on it instead of all reading the same old count.
+    """
+
+    __tablename__ = "throttle_bucket"
+    key: str = Field(primary_key=True, max_length=200)
+    count: int = Field(default=0)
+    window_start: datetime = Field(default_factory=utcnow)
+    blocked_until: datetime | None = Field(default=None, index=True)

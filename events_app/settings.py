@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytz
 from starlette.config import Config
-from starlette.datastructures import Secret
+from starlette.datastructures import CommaSeparatedStrings, Secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -60,9 +61,15 @@ PERSONAL_DATA_RETENTION_DAYS: int = config("PERSONAL_DATA_RETENTION_DAYS", cast=
 
 # Abuse limits; tests lower or raise them through the environment.
 RSVP_RATE_LIMIT: int = config("RSVP_RATE_LIMIT", cast=int, default=10)  # posts per minute per IP
-LOGIN_MAX_FAILURES: int = config("LOGIN_MAX_FAILURES", cast=int, default=5)  # per 15 minutes
-# Organizer sign-in lasts this long (seconds); a working day at the door plus some margin.
+# Wrong passwords from one client for one account before back-off starts (see services.auth).
+LOGIN_MAX_FAILURES: int = config("LOGIN_MAX_FAILURES", cast=int, default=5)
+# Wrong passwords per hour for one account from all devices it was never used on, together:
+# the ceiling for a guessing attack spread over many IPs.
+LOGIN_ACCOUNT_CEILING: int = config("LOGIN_ACCOUNT_CEILING", cast=int, default=100)
+# Organizer sign-in lasts at most this long (seconds); a working day at the door plus margin.
 SESSION_MAX_AGE: int = config("SESSION_MAX_AGE", cast=int, default=12 * 3600)
+# ...and ends sooner after this long without a request (a laptop left open somewhere).
+SESSION_IDLE_TIMEOUT: int = config("SESSION_IDLE_TIMEOUT", cast=int, default=2 * 3600)
 
 if PERSONAL_DATA_RETENTION_DAYS < 0:
     raise ValueError("PERSONAL_DATA_RETENTION_DAYS must be 0 or more")
@@ -103,3 +110,18 @@ def _load_secret_key() -> Secret:
 
 SECRET_KEY: Secret = _load_secret_key()
 HTTPS: bool = BASE_URL.startswith("https://")
+
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "testserver")
+
+
+def _default_allowed_hosts(base_url: str) -> list[str]:
+    """BASE_URL's host; a local BASE_URL (development, tests) also allows the other local
+    names, a public one nothing else, so a forged Host header never shapes a link."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return [host, *(h for h in _LOCAL_HOSTS if h != host)] if host in _LOCAL_HOSTS else [host]
+
+
+# Host headers the app answers (others get 400). Comma-separated; "*.example.org" allows
+# subdomains. Default: derived from BASE_URL.
+ALLOWED_HOSTS: list[str] = list(config("ALLOWED_HOSTS", cast=CommaSeparatedStrings,
+                                       default=",".join(_default_allowed_hosts(BASE_URL))))

@@ -199,6 +199,8 @@ ORGANIZER_PAGES: dict[str, Callable[..., None]] = {
     "organizer-accounts": lambda page, site: _open(page, site, "/organizer/organizers"),
     "organizer-audit": lambda page, site: _open(page, site, "/organizer/audit"),
     "organizer-account": lambda page, site: _open(page, site, "/organizer/account"),
+    "organizer-two-factor": lambda page, site: _open(page, site,
+                                                     "/organizer/account/two-factor"),
 }
 PAGES.update({
     "organizer-login": lambda page, site: _open(page, site, "/organizer/login"),

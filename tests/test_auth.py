@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import io
-import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
@@ -13,10 +10,11 @@ from starlette.testclient import TestClient
 
 from events_app import cli, settings
 from events_app.db import read_session, write_session
-from events_app.models import Organizer, ThrottleHit
+from events_app.models import Organizer, OrganizerSession, ThrottleBucket
 from events_app.services import auth
 from events_app.web.app import create_app
 from events_app.web.auth import safe_next
+from events_app.web.sessions import COOKIE_NAME
 from tests.organizer_support import (
     PASSWORD,
     cheap_passwords,  # noqa: F401 - fixture
@@ -55,8 +53,7 @@ def test_weak_parameters_are_upgraded_on_next_login(db_url: str) -> None:
     strong = auth.PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1)
     previous = auth.use_hasher(strong)
     try:
-        with write_session() as s:
-            result = auth.authenticate(s, "ada@example.org", PASSWORD, "10.0.0.1")
+        result = auth.authenticate("ada@example.org", PASSWORD, "10.0.0.1")
         assert result.outcome == auth.LoginOutcome.OK
         with read_session() as s:
             stored = s.exec(auth.select(Organizer)).one().password_hash
@@ -76,8 +73,12 @@ def test_login_sets_a_signed_httponly_lax_cookie_and_redirects_back(client) -> N
     assert r.status_code == 303
     assert r.headers["location"] == "/organizer/account"
     cookie = next(c for c in r.headers.get_list("set-cookie")
-                  if c.startswith("organizer_session="))
+                  if c.startswith(f"{COOKIE_NAME}="))
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert "Path=/organizer;" in cookie  # never sent with public pages, feeds or the API
+    device = next(c for c in r.headers.get_list("set-cookie")
+                  if c.startswith("organizer_device="))
+    assert "httponly" in device.lower() and "Path=/organizer;" in device
     assert "secure" not in cookie.lower()  # BASE_URL is http in tests
     assert f"Max-Age={settings.SESSION_MAX_AGE}" in cookie
     assert PASSWORD not in cookie and "ada@example.org" not in cookie
@@ -93,24 +94,24 @@ def test_cookie_is_secure_when_the_site_is_https(db_url: str, monkeypatch) -> No
     with TestClient(create_app(), base_url="https://testserver") as c:
         r = login(c, "ada@example.org")
     cookie = next(c for c in r.headers.get_list("set-cookie")
-                  if c.startswith("organizer_session="))
+                  if c.startswith(f"{COOKIE_NAME}="))
     assert "secure" in cookie.lower()
 
 
-def test_forged_cookie_is_not_a_session(client) -> None:
-    """The cookie is readable base64 JSON, but changing it breaks the signature."""
-    make_organizer("ada@example.org")
-    make_organizer("boss@example.org", admin=True)
+def test_made_up_or_stored_values_are_not_a_session(client) -> None:
+    """The cookie is a random token; the table keeps only its hash, so neither a guess nor
+    a copy of the table's ids signs anyone in."""
+    make_organizer("ada@example.org", admin=True)
     login(client, "ada@example.org")
-    payload, _, signature = client.cookies.get("organizer_session").partition(".")
-    data = json.loads(base64.b64decode(payload))
-    assert data["organizer"]["id"] == 1
-    data["organizer"]["id"] = 2  # try to become the admin
-    forged = base64.b64encode(json.dumps(data).encode()).decode() + "." + signature
-    client.cookies.clear()
-    client.cookies.set("organizer_session", forged)
-    r = client.get("/organizer/", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"].startswith("/organizer/login")
+    token = client.cookies.get(COOKIE_NAME)
+    with read_session() as s:
+        (row,) = s.exec(auth.select(OrganizerSession)).all()
+    assert row.id != token and len(row.id) == 64
+    for value in (row.id, "A" * 43, token[:-1] + ("A" if token[-1] != "A" else "B")):
+        with TestClient(create_app()) as other:
+            other.cookies.set(COOKIE_NAME, value, path="/organizer")
+            r = other.get("/organizer/", follow_redirects=False)
+            assert r.status_code == 303 and r.headers["location"].startswith("/organizer/login")
 
 
 def test_login_requires_csrf_token(client) -> None:
@@ -119,7 +120,7 @@ def test_login_requires_csrf_token(client) -> None:
     r = client.post("/organizer/login", data={"email": "ada@example.org", "password": PASSWORD},
                     follow_redirects=False)
     assert r.status_code == 403
-    assert "organizer_session" not in client.cookies
+    assert COOKIE_NAME not in client.cookies
 
 
 def test_empty_fields_are_a_form_error(client) -> None:
@@ -185,50 +186,115 @@ def test_unknown_email_and_wrong_password_look_the_same(client, monkeypatch) -> 
 
 # --- throttling ------------------------------------------------------------------------------
 
+def _expire_blocks() -> None:
+    with write_session() as s:
+        s.exec(update(ThrottleBucket).values(blocked_until=None))
+
+
 def test_login_is_throttled_after_repeated_failures(client) -> None:
     make_organizer("ada@example.org")
     for _ in range(settings.LOGIN_MAX_FAILURES):
         assert login(client, "ada@example.org", "guess guess guess").status_code == 422
-    # Now even the right password is refused, with a clear message.
+    # Now even the right password is refused from this client, with a clear message.
     r = login(client, "ada@example.org")
     assert r.status_code == 429
     assert "Too many failed sign-in attempts" in r.text
-    assert "organizer_session" not in client.cookies
+    assert COOKIE_NAME not in client.cookies
     # An unknown e-mail is throttled the same way: the limit does not reveal accounts.
     for _ in range(settings.LOGIN_MAX_FAILURES):
         login(client, "nobody@example.org", "guess guess guess")
     assert login(client, "nobody@example.org", "x").status_code == 429
 
-    # Once the window has passed the account can sign in again.
-    with write_session() as s:
-        s.exec(update(ThrottleHit).values(at=ThrottleHit.at - timedelta(minutes=16)))
+    # Once the back-off has passed the account can sign in again.
+    _expire_blocks()
     r = login(client, "ada@example.org")
     assert r.status_code == 303
 
 
-def test_success_resets_the_account_counter(db_url: str) -> None:
+def test_back_off_doubles_with_each_further_failure(db_url: str) -> None:
     make_organizer("ada@example.org")
-    with write_session() as s:
-        for _ in range(settings.LOGIN_MAX_FAILURES - 1):
-            auth.authenticate(s, "ada@example.org", "nope nope nope", "10.0.0.1")
-    with write_session() as s:
-        assert auth.authenticate(s, "ada@example.org", PASSWORD, "10.0.0.1").organizer
-    with write_session() as s:
-        for _ in range(settings.LOGIN_MAX_FAILURES - 1):
-            auth.authenticate(s, "ada@example.org", "nope nope nope", "10.0.0.2")
-        result = auth.authenticate(s, "ada@example.org", PASSWORD, "10.0.0.2")
+    waits = []
+    for _ in range(settings.LOGIN_MAX_FAILURES + 3):
+        _expire_blocks()
+        assert auth.authenticate("ada@example.org", "nope nope nope", "10.0.0.1").outcome \
+            == auth.LoginOutcome.FAILED
+        with read_session() as s:
+            pair = s.exec(auth.select(ThrottleBucket)
+                          .where(ThrottleBucket.key.startswith("login:pair:"))).one()
+            if pair.blocked_until is not None:
+                waits.append(round((pair.blocked_until - auth.utcnow()).total_seconds() / 60))
+    assert waits == [1, 2, 4, 8]
+    assert auth.authenticate("ada@example.org", PASSWORD, "10.0.0.1").outcome == \
+        auth.LoginOutcome.THROTTLED
+
+
+def test_an_attacker_elsewhere_cannot_lock_the_organizer_out(db_url: str) -> None:
+    """Item 7: failures count per (account, client): the attacker's IP is blocked, the
+    organizer's own is not."""
+    make_organizer("ada@example.org")
+    for _ in range(settings.LOGIN_MAX_FAILURES * 3):
+        auth.authenticate("ada@example.org", "guess guess guess", "203.0.113.9")
+    assert auth.authenticate("ada@example.org", PASSWORD, "203.0.113.9").outcome == \
+        auth.LoginOutcome.THROTTLED
+    assert auth.authenticate("ada@example.org", PASSWORD, "198.51.100.7").outcome == \
+        auth.LoginOutcome.OK
+
+
+def test_success_resets_the_pair_counter(db_url: str) -> None:
+    make_organizer("ada@example.org")
+    for _ in range(settings.LOGIN_MAX_FAILURES - 1):
+        auth.authenticate("ada@example.org", "nope nope nope", "10.0.0.1")
+    assert auth.authenticate("ada@example.org", PASSWORD, "10.0.0.1").organizer
+    for _ in range(settings.LOGIN_MAX_FAILURES - 1):
+        auth.authenticate("ada@example.org", "nope nope nope", "10.0.0.1")
+    result = auth.authenticate("ada@example.org", PASSWORD, "10.0.0.1")
     assert result.outcome == auth.LoginOutcome.OK
+
+
+def test_the_browser_that_signed_in_before_gets_in_during_a_distributed_attack(
+        client, monkeypatch) -> None:
+    monkeypatch.setattr(settings, "LOGIN_ACCOUNT_CEILING", 3)
+    make_organizer("ada@example.org")
+    assert login(client, "ada@example.org").status_code == 303  # sets the device cookie
+    client.cookies.delete("organizer_sid")
+    for i in range(3):
+        auth.authenticate("ada@example.org", "guess guess", f"203.0.113.{i}")
+    with TestClient(create_app()) as stranger:
+        assert login(stranger, "ada@example.org").status_code == 429
+    assert login(client, "ada@example.org").status_code == 303
+
+
+def test_distributed_guessing_hits_the_account_ceiling_but_not_a_known_device(
+        db_url: str, monkeypatch) -> None:
+    """Many IPs, each under its own pair limit, together reach the per-account ceiling; the
+    organizer's browser, which signed in before, still gets in."""
+    monkeypatch.setattr(settings, "LOGIN_ACCOUNT_CEILING", 12)
+    ada = make_organizer("ada@example.org")
+    device = auth.new_device_token(ada.id)
+    for i in range(12):
+        assert auth.authenticate("ada@example.org", "guess guess", f"203.0.113.{i}").outcome \
+            == auth.LoginOutcome.FAILED
+    fresh_ip = auth.authenticate("ada@example.org", PASSWORD, "198.51.100.7")
+    assert fresh_ip.outcome == auth.LoginOutcome.THROTTLED
+    known = auth.authenticate("ada@example.org", PASSWORD, "198.51.100.7", device)
+    assert known.outcome == auth.LoginOutcome.OK
+    # A device cookie is bound to its account and signed: a forged or borrowed one is not.
+    other = make_organizer("bob@example.org")
+    borrowed = auth.new_device_token(other.id)
+    forged = device[:-1] + ("0" if device[-1] != "0" else "1")
+    for token in (borrowed, forged):
+        assert auth.authenticate("ada@example.org", PASSWORD, "198.51.100.8", token).outcome \
+            == auth.LoginOutcome.THROTTLED
 
 
 def test_one_ip_guessing_many_accounts_is_throttled(db_url: str) -> None:
     make_organizer("ada@example.org")
     limit = settings.LOGIN_MAX_FAILURES * auth.IP_FAILURE_FACTOR
-    with write_session() as s:
-        for i in range(limit):
-            r = auth.authenticate(s, f"user{i}@example.org", "guess guess", "203.0.113.9")
-            assert r.outcome == auth.LoginOutcome.FAILED
-        blocked = auth.authenticate(s, "ada@example.org", PASSWORD, "203.0.113.9")
-        other_ip = auth.authenticate(s, "ada@example.org", PASSWORD, "198.51.100.7")
+    for i in range(limit):
+        r = auth.authenticate(f"user{i}@example.org", "guess guess", "203.0.113.9")
+        assert r.outcome == auth.LoginOutcome.FAILED
+    blocked = auth.authenticate("ada@example.org", PASSWORD, "203.0.113.9")
+    other_ip = auth.authenticate("ada@example.org", PASSWORD, "198.51.100.7")
     assert blocked.outcome == auth.LoginOutcome.THROTTLED
     assert other_ip.outcome == auth.LoginOutcome.OK
 
@@ -286,8 +352,7 @@ def test_cli_creates_an_admin_from_stdin(db_url: str, monkeypatch, capsys) -> No
                      "--admin", "--password-stdin"])
     assert code == 0
     assert "Created admin boss@example.org" in capsys.readouterr().out
-    with write_session() as s:
-        result = auth.authenticate(s, "boss@example.org", "a long enough password", "1.1.1.1")
+    result = auth.authenticate("boss@example.org", "a long enough password", "1.1.1.1")
     assert result.organizer is not None and result.organizer.role == "admin"
 
 
@@ -316,3 +381,21 @@ def test_cli_reports_bad_input(db_url: str, monkeypatch, capsys) -> None:
     assert cli.main(["create-organizer", "--email", "not-an-email", "--name", "N",
                      "--password-stdin"]) == 1
     assert "email: This doesn't look like an e-mail address" in capsys.readouterr().err
+
+
+def test_re_typed_passwords_are_throttled_too(client) -> None:
+    """A stolen session must not become a way to guess the password: the forms that ask for
+    it again (password change, two-factor settings) share a back-off per account."""
+    make_organizer("ada@example.org")
+    login(client, "ada@example.org")
+    token = csrf_token(client, "/organizer/account")
+    new = "a much longer new passphrase"
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        r = post(client, "/organizer/account", {"current_password": "a guess at it",
+                 "new_password": new, "confirm_password": new}, token)
+        assert "That is not your current password." in r.text
+    r = post(client, "/organizer/account", {"current_password": PASSWORD,
+             "new_password": new, "confirm_password": new}, token)
+    assert r.status_code == 422 and "Too many wrong passwords" in r.text
+    assert auth.authenticate("ada@example.org", PASSWORD, "10.0.0.9").outcome == \
+        auth.LoginOutcome.OK  # the password did not change

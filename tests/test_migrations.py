@@ -24,3 +24,19 @@ def test_query_indexes_exist(db_url: str) -> None:
     for cols in [("starts_at",), ("status",), ("category",), ("city",), ("status", "starts_at")]:
         assert cols in indexed, cols
     assert ("slug",) in indexed | uniques
+
+
+def test_auth_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    """0005_auth can be rolled back (e.g. to redeploy an older release) and re-applied."""
+    from events_app.migrate import downgrade, upgrade
+
+    try:
+        downgrade(db_url, "0002_rsvp")
+        tables = set(inspect(get_engine()).get_table_names())
+        assert "throttle_hit" in tables and "organizer_session" not in tables
+    finally:
+        upgrade(db_url)
+    tables = set(inspect(get_engine()).get_table_names())
+    assert {"organizer_session", "recovery_code", "site_setting", "throttle_bucket"} <= tables
+    assert "throttle_hit" not in tables
+    command.check(alembic_config(db_url))

@@ -35,7 +35,7 @@ from tests.organizer_support import (
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 ORGANIZER_ROUTES = [r for r in organizer.routes if isinstance(r, Route)]
-PUBLIC_ROUTES = {"organizer_login", "organizer_logout"}
+PUBLIC_ROUTES = {"organizer_login", "organizer_login_code", "organizer_logout"}
 
 
 def _cases() -> list[tuple[Route, str]]:
@@ -129,6 +129,7 @@ def _form(route: Route, world: World, event: Event) -> dict[str, str]:
         "organizer_account_update": {"action": "make_admin"},
         "organizer_account": {"current_password": "wrong", "new_password": "x",
                               "confirm_password": "x"},
+        "organizer_two_factor": {"action": "confirm", "code": "000000"},
     }
     return samples.get(route.name or "", {})
 

@@ -55,7 +55,7 @@ HOSTILE_HEADERS: list[dict[str, str]] = [
 WRONG_METHODS = ("PUT", "DELETE", "PATCH")
 # Rate-limit bookkeeping records every RSVP attempt, refused or not, on purpose: it is the
 # record of what was tried. Everything else must be untouched by a refused request.
-UNSTORED_TABLES = {"throttle_hit"}
+UNSTORED_TABLES = {"throttle_bucket"}
 
 
 @dataclass

@@ -35,3 +35,17 @@ def test_bad_default_timezone_is_refused(tmp_path: Path) -> None:
                          capture_output=True, text=True)
     assert out.returncode != 0
     assert "DEFAULT_TIMEZONE" in out.stderr
+
+
+def test_allowed_hosts_come_from_the_environment_or_base_url(tmp_path: Path) -> None:
+    snippet = "from events_app import settings; print(','.join(settings.ALLOWED_HOSTS))"
+
+    def hosts(**env: str) -> str:
+        full = {**{k: v for k, v in os.environ.items() if k != "ALLOWED_HOSTS"}, **env}
+        return subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, env=full,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    assert hosts(BASE_URL="https://events.example.org") == "events.example.org"
+    assert hosts(BASE_URL="https://events.example.org",
+                 ALLOWED_HOSTS="events.example.org, *.example.net") == \
+        "events.example.org,*.example.net"

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from events_app.models import Organizer, Role
-from events_app.services import audit, auth
+from events_app.services import audit, auth, login_sessions, two_factor
 from events_app.services.forms import Checkbox, Form, FormError, email, parse_form, text
 
 EmailField = email()
@@ -91,6 +91,8 @@ def update_account(session: Session, actor: Organizer, organizer_id: int, *,
     if active is not None and active != target.is_active:
         changes["active"] = (target.is_active, active)
         target.is_active = active
+        if not active:
+            login_sessions.end_all(session, organizer_id)
     if not changes:
         return target
     session.add(target)
@@ -111,5 +113,28 @@ def reset_password(session: Session, actor: Organizer, organizer_id: int,
         raise FormError({"password": problem})
     target.password_hash = auth.hash_password(password)
     session.add(target)
+    login_sessions.end_all(session, organizer_id)
     audit.record(session, actor, "organizer.reset_password", target)
+    return target
+
+
+def sign_out_everywhere(session: Session, actor: Organizer, organizer_id: int) -> Organizer:
+    """End every session of an account at once (a lost phone, a shared computer)."""
+    target = session.get(Organizer, organizer_id, with_for_update=True)
+    if target is None:
+        raise LookupError(organizer_id)
+    ended = login_sessions.end_all(session, organizer_id)
+    audit.record(session, actor, "organizer.sign_out_everywhere", target,
+                 f"{ended} session(s) ended")
+    return target
+
+
+def reset_two_factor(session: Session, actor: Organizer, organizer_id: int) -> Organizer:
+    """For someone who lost both their authenticator and their recovery codes: turn
+    two-factor off and sign them out; they set it up again after their password."""
+    target = session.get(Organizer, organizer_id, with_for_update=True)
+    if target is None:
+        raise LookupError(organizer_id)
+    two_factor.disable(session, actor, target)
+    login_sessions.end_all(session, organizer_id)
     return target

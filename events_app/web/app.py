@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -13,8 +12,10 @@ from events_app.web import api, atom, embed, feeds, organizer, public, rsvp
 from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
+from events_app.web.hosts import TrustedHosts
 from events_app.web.public_cors import PublicCorsMiddleware
 from events_app.web.security_headers import SecurityHeadersMiddleware
+from events_app.web.sessions import SessionCookieMiddleware
 
 
 def create_app() -> Starlette:
@@ -35,13 +36,14 @@ def create_app() -> Starlette:
             # Outermost: compresses the final bytes (pages, feeds, JSON) for clients that
             # accept gzip, with an ETag of its own per encoding.
             Middleware(CompressionMiddleware),
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(SecurityHeadersMiddleware, hsts=settings.HTTPS),
+            # A request for a Host we do not serve gets 400 before anything can build a link,
+            # a redirect or a cached page from that Host.
+            Middleware(TrustedHosts, allowed_hosts=settings.ALLOWED_HOSTS),
             Middleware(PublicCorsMiddleware),
             Middleware(CSRFMiddleware),
-            # Organizer sign-in: signed (not readable-and-forgeable), HttpOnly, SameSite=Lax.
-            Middleware(SessionMiddleware, secret_key=settings.SECRET_KEY,
-                       session_cookie="organizer_session", max_age=settings.SESSION_MAX_AGE,
-                       same_site="lax", https_only=settings.HTTPS),
+            # Organizer sessions live in the database; this only writes their cookie.
+            Middleware(SessionCookieMiddleware),
         ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
     )

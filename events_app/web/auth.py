@@ -1,8 +1,8 @@
-"""Organizer sign-in: the session cookie, the login/logout pages and the access decorator.
+"""Organizer sign-in: the login and two-factor pages, sign-out and the access decorator.
 
-The session cookie (Starlette's SessionMiddleware, signed with SECRET_KEY) holds only the
-organizer id and a tag derived from their password hash; the account is re-read on every
-request, so deactivating an account or changing its password takes effect immediately.
+Sessions are rows in the database (services.login_sessions, cookie handling in
+web.sessions); the account is re-read with the session on every request, so deactivating it,
+changing its password or "sign out everywhere" take effect immediately.
 """
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events_app.db import read_session, write_session
-from events_app.models import Organizer
-from events_app.services import access
+from events_app.models import Organizer, SessionStage
+from events_app.services import access, login_sessions, two_factor
 from events_app.services import auth as auth_service
+from events_app.web import sessions
 from events_app.web.csrf import read_form
 from events_app.web.organizer_urls import path_for, redirect_to
 from events_app.web.resources import render
-
-SESSION_KEY = "organizer"
-FLASH_KEY = "flash"
 
 Access = Literal["public", "login", "event", "admin"]
 Handler = Callable[[Request, FormData | None], Response]
@@ -39,42 +37,50 @@ _UNSET = object()
 # --- session ---------------------------------------------------------------------------------
 
 def current_organizer(request: Request) -> Organizer | None:
-    """The signed-in, still active organizer, or None (cached for the request)."""
+    """The signed-in (both steps done), still active organizer, or None."""
     cached = getattr(request.state, "organizer", _UNSET)
     if cached is not _UNSET:
         return cached  # type: ignore[no-any-return]
-    data = request.session.get(SESSION_KEY) if "session" in request.scope else None
-    organizer = None
-    if isinstance(data, dict):
-        with read_session() as session:
-            organizer = auth_service.load_session_organizer(session, data.get("id"),
-                                                            data.get("tag"))
+    login = sessions.current(request)
+    organizer = login.organizer if login is not None and login.signed_in else None
     request.state.organizer = organizer
     return organizer
 
 
+def _must_enrol(organizer: Organizer) -> bool:
+    """Signed in, but the site now requires two-factor and this account has none yet."""
+    if organizer.has_two_factor:
+        return False
+    with read_session() as session:
+        return two_factor.is_required(session)
+
+
 def sign_in(request: Request, organizer: Organizer) -> None:
-    # A fresh session on login: nothing from before (flashes, a previous user) carries over.
-    request.session.clear()
-    request.session[SESSION_KEY] = {"id": organizer.id,
-                                    "tag": auth_service.session_tag(organizer)}
-    request.state.organizer = organizer
+    """A fresh, fully signed-in session (new id, new CSRF secret); the old one ends."""
+    sessions.begin(request, organizer, SessionStage.SIGNED_IN)
+    assert organizer.id is not None
+    sessions.remember_device(request, auth_service.new_device_token(organizer.id))
 
 
 def sign_out(request: Request) -> None:
-    request.session.clear()
-    request.state.organizer = None
+    sessions.finish(request)
 
 
 def flash(request: Request, message: str, kind: Literal["ok", "error", "warn"] = "ok") -> None:
     """A message shown once, on the next organizer page (after a POST-redirect-GET)."""
-    messages = list(request.session.get(FLASH_KEY, []))[-4:]
-    messages.append([kind, message])
-    request.session[FLASH_KEY] = messages
+    login = sessions.current(request)
+    if login is None:
+        return
+    with write_session() as session:
+        login_sessions.push_flash(session, login.row.id, kind, message)
 
 
 def pop_flashes(request: Request) -> list[list[str]]:
-    return list(request.session.pop(FLASH_KEY, []))
+    login = sessions.current(request)
+    if login is None or not login.row.flashes:
+        return []
+    with write_session() as session:
+        return login_sessions.pop_flashes(session, login.row.id)
 
 
 # --- redirects -------------------------------------------------------------------------------
@@ -114,10 +120,12 @@ def login_redirect(request: Request) -> RedirectResponse:
 
 # --- access decorator ------------------------------------------------------------------------
 
-def requires(kind: Access) -> Callable[[Handler], Endpoint]:
+def requires(kind: Access, *, enrolling: bool = False) -> Callable[[Handler], Endpoint]:
     """Turn `handler(request, form)` into a route endpoint guarded for `kind` of visitor.
 
     - Login is checked before anything else (anonymous visitors go to the login page), then
+      two-factor enrolment when the site requires it (only `enrolling` pages, the setup
+      page itself, are open until then, also to a sign-in waiting for enrolment), then
       admin rights; "event" handlers look their event up through `services.access`, which
       answers 404 for events the organizer may not manage.
     - POST bodies are read (and their CSRF token verified) here, so no handler can forget.
@@ -129,9 +137,9 @@ def requires(kind: Access) -> Callable[[Handler], Endpoint]:
     def decorate(handler: Handler) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             if kind != "public":
-                organizer = await run_in_threadpool(current_organizer, request)
-                if organizer is None:
-                    return login_redirect(request)
+                organizer = await run_in_threadpool(_gate, request, enrolling)
+                if isinstance(organizer, Response):
+                    return organizer
                 if kind == "admin" and not access.is_admin(organizer):
                     raise HTTPException(403, "Only admins can open this page.")
             form = await read_form(request) if request.method == "POST" else None
@@ -144,6 +152,32 @@ def requires(kind: Access) -> Callable[[Handler], Endpoint]:
         return endpoint
 
     return decorate
+
+
+def _gate(request: Request, enrolling: bool) -> Organizer | Response:
+    """The organizer this page may serve, or where to send the visitor instead."""
+    organizer = current_organizer(request)
+    if organizer is None:
+        login = sessions.current(request)
+        stage = login.row.stage if login is not None else None
+        if stage == SessionStage.ENROL and login is not None:
+            if enrolling:
+                request.state.organizer = login.organizer  # may finish setting up, only
+                return login.organizer
+            return _resume(request, "organizer_two_factor")
+        if stage == SessionStage.TWO_FACTOR:
+            return _resume(request, "organizer_login_code")
+        return login_redirect(request)
+    if not enrolling and _must_enrol(organizer):
+        return redirect_to(request, "organizer_two_factor",
+                           query={"next": _next_or_dashboard(request, request.url.path)})
+    return organizer
+
+
+def _resume(request: Request, step: str) -> Response:
+    """Back to the unfinished step of a sign-in, keeping where the visitor was going."""
+    target = request.url.path if request.method in ("GET", "HEAD") else ""
+    return redirect_to(request, step, query={"next": _next_or_dashboard(request, target)})
 
 
 def organizer_of(request: Request) -> Organizer:
@@ -180,17 +214,68 @@ def login(request: Request, form: FormData | None) -> Response:
     if not email.strip() or not password:
         return _login_page(request, email=email, next_url=next_url, status_code=422,
                            error="Enter your e-mail and password.")
-    with write_session() as session:
-        result = auth_service.authenticate(session, email, password, _client_ip(request))
+    result = auth_service.authenticate(email, password, _client_ip(request),
+                                       sessions.device_token(request))
     if result.outcome == auth_service.LoginOutcome.THROTTLED:
         return _login_page(request, email=email, next_url=next_url, error=result.message,
                            status_code=429)
     if result.organizer is None:
         return _login_page(request, email=email, next_url=next_url, error=result.message,
                            status_code=422)
-    sign_in(request, result.organizer)
-    flash(request, f"Welcome back, {result.organizer.name}.")
+    return _after_password(request, result.organizer, next_url)
+
+
+def _after_password(request: Request, organizer: Organizer, next_url: str) -> Response:
+    """The password was right: sign in, or start the two-factor step (the session is not
+    signed in until that passes too), or, if the site requires two-factor and the account
+    has none, the enrolment page."""
+    if organizer.has_two_factor:
+        sessions.begin(request, organizer, SessionStage.TWO_FACTOR)
+        return redirect_to(request, "organizer_login_code", query={"next": next_url})
+    if _must_enrol(organizer):
+        sessions.begin(request, organizer, SessionStage.ENROL)
+        return redirect_to(request, "organizer_two_factor", query={"next": next_url})
+    return _welcome(request, organizer, next_url)
+
+
+def _welcome(request: Request, organizer: Organizer, next_url: str) -> Response:
+    sign_in(request, organizer)
+    flash(request, f"Welcome back, {organizer.name}.")
     return RedirectResponse(next_url, status_code=303)
+
+
+def _code_page(request: Request, next_url: str, error: str = "",
+               status_code: int = 200) -> Response:
+    return render(request, "organizer/login_code.html", {"next": next_url, "error": error},
+                  status_code=status_code)
+
+
+@requires("public")
+def login_code(request: Request, form: FormData | None) -> Response:
+    """The second step: a code from the authenticator app, or a recovery code."""
+    raw_next = str(form.get("next", "")) if form else request.query_params.get("next")
+    next_url = _next_or_dashboard(request, raw_next)
+    login_row = sessions.current(request)
+    if login_row is None or login_row.row.stage != SessionStage.TWO_FACTOR:
+        return redirect_to(request, "organizer_login", query={"next": next_url})
+    if form is None:
+        return _code_page(request, next_url)
+    code = str(form.get("code", ""))[:100]
+    with write_session() as session:
+        organizer = session.get(Organizer, login_row.organizer.id, with_for_update=True)
+        assert organizer is not None
+        check = two_factor.check_code(session, organizer, code)
+        left = two_factor.unused_recovery_codes(session, organizer.id) \
+            if check.used_recovery_code else None
+    if check.outcome == two_factor.CodeOutcome.THROTTLED:
+        return _code_page(request, next_url, check.message, status_code=429)
+    if check.outcome != two_factor.CodeOutcome.OK:
+        return _code_page(request, next_url, check.message, status_code=422)
+    response = _welcome(request, organizer, next_url)
+    if left is not None:
+        flash(request, f"You signed in with a recovery code; {left} left. Make new ones "
+                       "under “Account” if you are running low.", "warn")
+    return response
 
 
 @requires("public")
@@ -201,5 +286,7 @@ def logout(request: Request, form: FormData | None) -> Response:
 
 routes: list[Any] = [
     Route("/organizer/login", login, methods=["GET", "POST"], name="organizer_login"),
+    Route("/organizer/login/code", login_code, methods=["GET", "POST"],
+          name="organizer_login_code"),
     Route("/organizer/logout", logout, methods=["POST"], name="organizer_logout"),
 ]

@@ -1,9 +1,16 @@
-"""CSRF protection by signed double-submit token.
+"""CSRF protection: tokens bound to the organizer session, or signed double-submit for the
+public.
 
-Every visitor gets a random `csrftoken` cookie; forms carry HMAC(secret, cookie). A forged
-cross-site POST cannot read the cookie to copy it, and a cookie planted from a sibling
-subdomain is useless without the server's secret. Handlers read POST bodies only through
-`read_form`, which is where the check happens.
+- Signed-in organizers (and half-way sign-ins): forms carry HMAC(SECRET_KEY, the session's
+  own random CSRF secret), kept server-side in the session row. A token fetched by anyone
+  else, even with a `csrftoken` cookie they planted in the victim's browser, belongs to
+  another session (or none) and is refused. Each sign-in makes a new session, so tokens
+  from before it stop working (rotation).
+- Everyone else (the public RSVP forms, the login form) gets a random `csrftoken` cookie;
+  forms carry HMAC(SECRET_KEY, cookie). A cross-site POST cannot read the cookie, and a
+  planted one is useless without the server's secret. No JavaScript needed either way.
+Only HTML pages set the cookie, so feeds and JSON stay cacheable. Handlers read POST bodies
+only through `read_form`, which is where the check happens.
 """
 
 from __future__ import annotations
@@ -11,14 +18,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from http.cookies import SimpleCookie
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app import settings
+from events_app.web import sessions
 from events_app.web.security_headers import FRAMEABLE_PATHS
 
 COOKIE_NAME = "csrftoken"
@@ -36,17 +44,8 @@ def _sign(nonce: str) -> str:
 
 
 def _cookie_nonce(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header is just "no token"
-                return None
-            morsel = jar.get(COOKIE_NAME)
-            if morsel and 20 <= len(morsel.value) <= 100:
-                return morsel.value
-    return None
+    value = sessions.read_cookie(scope, COOKIE_NAME)
+    return value if value and 20 <= len(value) <= 100 else None
 
 
 class CSRFMiddleware:
@@ -85,13 +84,22 @@ class CSRFMiddleware:
         await self.app(scope, receive, send_with_cookie)
 
 
+def _session_secret(request: Request) -> str | None:
+    """The CSRF secret of the request's organizer session, if it has a live one (reads the
+    database once per request: call from the thread pool, or after `read_form` did)."""
+    login = sessions.current(request) if sessions.has_cookie(request) else None
+    return login.row.csrf_secret if login is not None else None
+
+
 def csrf_token(request: Request) -> str:
     """The value forms put in their hidden `csrf_token` field."""
-    return _sign(request.state.csrf_nonce)
+    secret = _session_secret(request)
+    return _sign(f"session:{secret}") if secret else _sign(request.state.csrf_nonce)
 
 
 def check(request: Request, submitted: str | None) -> None:
-    nonce = _cookie_nonce(request.scope)
+    secret = _session_secret(request)
+    nonce = f"session:{secret}" if secret else _cookie_nonce(request.scope)
     if not nonce or not submitted or not hmac.compare_digest(_sign(nonce), submitted):
         raise HTTPException(
             status_code=403,
@@ -129,5 +137,7 @@ async def read_form(request: Request) -> FormData:
     except Exception as exc:  # malformed multipart, too many fields, bad encoding
         raise HTTPException(status_code=400, detail="The form data could not be read.") from exc
     submitted = form.get(FIELD_NAME) or request.headers.get(HEADER_NAME)
+    if sessions.has_cookie(request):
+        await run_in_threadpool(sessions.current, request)  # the DB read, off the event loop
     check(request, submitted if isinstance(submitted, str) else None)
     return form

@@ -24,7 +24,7 @@ from events_app.services.event_form import (
     parse_event_form,
 )
 from events_app.services.forms import FormError
-from events_app.web import auth, organizer_admin, organizer_attendees
+from events_app.web import auth, organizer_admin, organizer_attendees, organizer_two_factor
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer_base import (
     event_or_404,
@@ -196,4 +196,5 @@ routes: list[Any] = [
     *_event_routes,
     *organizer_attendees.routes,
     *organizer_admin.routes,
+    *organizer_two_factor.routes,
 ]

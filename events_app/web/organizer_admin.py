@@ -13,9 +13,10 @@ from starlette.routing import Route
 
 from events_app.db import read_session, write_session
 from events_app.models import Event, Organizer, Role
-from events_app.services import audit, organizers
+from events_app.services import audit, organizers, two_factor
 from events_app.services import auth as auth_service
 from events_app.services.forms import FormError, has_control_chars
+from events_app.web import sessions
 from events_app.web.auth import flash, organizer_of, requires, sign_in
 from events_app.web.organizer_base import form_strings, int_param, page, path_id
 from events_app.web.organizer_urls import redirect_to
@@ -25,8 +26,10 @@ def _organizers_page(request: Request, values: dict[str, str] | None = None,
                      errors: dict[str, str] | None = None) -> Response:
     with read_session() as session:
         accounts = organizers.list_organizers(session)
+        required = two_factor.is_required(session)
     return page(request, "organizer/organizers.html", {
         "accounts": accounts, "values": values or {}, "errors": errors or {},
+        "two_factor_required": required,
         "min_password": auth_service.MIN_PASSWORD_LENGTH,
     }, status_code=422 if errors else 200)
 
@@ -71,6 +74,10 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
             elif action == "reset_password":
                 target = organizers.reset_password(session, me, target_id,
                                                    values.get("password", ""))
+            elif action == "sign_out_everywhere":
+                target = organizers.sign_out_everywhere(session, me, target_id)
+            elif action == "reset_two_factor":
+                target = organizers.reset_two_factor(session, me, target_id)
             else:
                 raise HTTPException(400, "Unknown action.")
     except LookupError:
@@ -84,13 +91,31 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
         "activate": f"{target.name} can sign in again.",
         "deactivate": f"{target.name} can no longer sign in.",
         "reset_password": f"New password set for {target.name}; they were signed out.",
+        "sign_out_everywhere": f"{target.name} was signed out on every device.",
+        "reset_two_factor": f"Two-factor sign-in is off for {target.name}, who was signed "
+                            "out; they can set it up again after signing in.",
     }
+    if target.id == me.id and action in ("sign_out_everywhere", "reset_two_factor"):
+        sessions.forget(request)  # this session ended with the others
+        return redirect_to(request, "organizer_login", query={"logged_out": "1"})
     flash(request, messages[action])
     if target.id == me.id and action == "reset_password":
         with read_session() as session:
             refreshed = session.get(Organizer, me.id)
             assert refreshed is not None
         sign_in(request, refreshed)  # stay signed in with one's own new password
+    return redirect_to(request, "organizer_accounts")
+
+
+@requires("admin")
+def site_security(request: Request, form: FormData | None) -> Response:
+    """Require (or stop requiring) two-factor sign-in for every organizer."""
+    required = bool(form and form.get("two_factor_required"))
+    with write_session() as session:
+        two_factor.set_required(session, organizer_of(request), required)
+    flash(request, "Every organizer now needs two-factor sign-in; those without it set it "
+                   "up at their next page." if required else
+          "Two-factor sign-in is now optional.")
     return redirect_to(request, "organizer_accounts")
 
 
@@ -129,9 +154,20 @@ def account(request: Request, form: FormData | None) -> Response:
         return page(request, "organizer/account.html",
                     {"errors": errors, "min_password": auth_service.MIN_PASSWORD_LENGTH},
                     status_code=422)
-    sign_in(request, me)  # the session tag follows the new password; other sessions end
+    sign_in(request, me)  # every session ended with the change; this one starts afresh
     flash(request, "Your password was changed. Other devices have been signed out.")
     return redirect_to(request, "organizer_dashboard")
+
+
+@requires("login")
+def sign_out_others(request: Request, form: FormData | None) -> Response:
+    """End every other session of one's own account (a computer left signed in somewhere)."""
+    me = organizer_of(request)
+    with write_session() as session:
+        organizers.sign_out_everywhere(session, me, me.id)  # type: ignore[arg-type]
+    sign_in(request, me)
+    flash(request, "You were signed out on every other device.")
+    return redirect_to(request, "organizer_account")
 
 
 routes: list[Any] = [
@@ -140,5 +176,9 @@ routes: list[Any] = [
     Route("/organizer/organizers/{organizer_id:int}", organizer_update, methods=["POST"],
           name="organizer_account_update"),
     Route("/organizer/audit", audit_log, name="organizer_audit"),
+    Route("/organizer/organizers/security", site_security, methods=["POST"],
+          name="organizer_site_security"),
     Route("/organizer/account", account, methods=["GET", "POST"], name="organizer_account"),
+    Route("/organizer/account/sign-out-others", sign_out_others, methods=["POST"],
+          name="organizer_sign_out_others"),
 ]

@@ -3,8 +3,11 @@
 Pages carry no inline script or style, so a strict Content-Security-Policy costs nothing and
 turns any HTML-injection bug that slipped past autoescaping into inert text. Framing is
 refused (clickjacking of the organizer's buttons), except on FRAMEABLE_PATHS: the read-only
-embed that other sites put in an iframe, which has no form or button to hijack. Handlers
-that set their own value for a header (e.g. the private RSVP page's `no-referrer`) keep it.
+embed that other sites put in an iframe, which has no form or button to hijack. When the site
+is served over HTTPS (BASE_URL starts with https://), Strict-Transport-Security tells browsers
+never to use plain HTTP for it again, so a network attacker cannot strip TLS on the next
+visit. Handlers that set their own value for a header (e.g. the private RSVP page's
+`no-referrer`) keep it.
 """
 
 from __future__ import annotations
@@ -34,9 +37,15 @@ _PAGES = {
 }
 
 
+# One year, the value browsers' preload lists expect; no includeSubDomains, since other
+# sites of the organisation may share the domain and not all may be on HTTPS.
+HSTS = "max-age=31536000"
+
+
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.always = {**_ALWAYS, **({"strict-transport-security": HSTS} if hsts else {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,7 +55,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                extra = dict(_ALWAYS)
+                extra = dict(self.always)
                 if headers.get("content-type", "").startswith("text/html"):
                     extra.update(
                         _FRAMEABLE if scope["path"] in FRAMEABLE_PATHS else _PAGES)

@@ -1,0 +1,219 @@
+"""Two-factor sign-in for organizers: TOTP codes from an authenticator app, recovery codes.
+
+- TOTP (RFC 6238) comes from `pyotp`; the enrolment QR code is drawn here with `segno` as
+  inline SVG, so the secret never leaves the server for a third-party QR service.
+- Enrolment only counts once the organizer has typed a code from their app: a secret that was
+  shown but never confirmed does not lock anyone out.
+- A code is accepted once: the accepted time step is stored and older or equal steps are
+  refused, so a code read over someone's shoulder cannot be replayed within its 30 seconds.
+- Recovery codes are 80 random bits each, stored as SHA-256 hashes (like session tokens:
+  with that much entropy a slow hash adds nothing) and spent by a conditional UPDATE, so
+  two parallel requests cannot both use one.
+- Guessing is throttled per account (5 wrong codes, then a doubling wait up to an hour):
+  only someone who already has the password reaches this step, so a per-account limit lets
+  no stranger lock the organizer out, and it caps a guesser at a few dozen tries a day
+  against a million possible codes.
+- Admins can require two-factor for every organizer (a site setting, changed in the
+  workspace); organizers without it are then sent to enrolment right after their password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import pyotp
+import segno
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from events_app import settings
+from events_app.models import Organizer, RecoveryCode, utcnow
+from events_app.services import audit, site_settings, throttle
+
+REQUIRED_SETTING = "two_factor_required"
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+_RECOVERY_LENGTH = 16  # 31**16 > 2**79
+GUESS_LIMIT = 5
+
+
+class CodeOutcome(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+
+
+WRONG_CODE_MESSAGE = "That code is not right. Check the time on your phone and try again."
+THROTTLED_MESSAGE = ("Too many wrong codes. Wait a few minutes and try again, or use one of "
+                     "your recovery codes later.")
+
+
+def is_required(session: Session) -> bool:
+    return site_settings.get_flag(session, REQUIRED_SETTING)
+
+
+def set_required(session: Session, actor: Organizer, required: bool) -> None:
+    site_settings.set_flag(session, REQUIRED_SETTING, required)
+    audit.record(session, actor, "site.two_factor_required", actor,
+                 "required for every organizer" if required else "optional")
+
+
+# --- TOTP ------------------------------------------------------------------------------------
+
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret)
+
+
+def begin_enrolment(organizer: Organizer) -> str:
+    """Give the account a fresh, not yet enabled secret (the caller stores the row)."""
+    if organizer.has_two_factor:
+        raise ValueError("two-factor sign-in is already on")
+    organizer.totp_secret = pyotp.random_base32()
+    return organizer.totp_secret
+
+
+def provisioning_uri(organizer: Organizer) -> str:
+    assert organizer.totp_secret
+    return _totp(organizer.totp_secret).provisioning_uri(name=organizer.email,
+                                                         issuer_name=settings.SITE_NAME)
+
+
+def qr_svg(uri: str) -> str:
+    """The QR code as an inline <svg> (no script, no style attribute: fine under our CSP)."""
+    return segno.make(uri, error="m").svg_inline(
+        scale=4, title="QR code for your authenticator app", svgclass="qr-code")
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step (now, or one either side for clock drift) whose code this is."""
+    totp = _totp(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _accept_totp(organizer: Organizer, code: str, now: datetime) -> bool:
+    if not organizer.totp_secret or not (len(code) == 6 and code.isascii() and code.isdigit()):
+        return False
+    step = _matching_step(organizer.totp_secret, code, now)
+    if step is None or (organizer.totp_last_step is not None
+                        and step <= organizer.totp_last_step):
+        return False
+    organizer.totp_last_step = step
+    return True
+
+
+def _normalise(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()[:64]
+
+
+# --- recovery codes --------------------------------------------------------------------------
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(_normalise(code).encode()).hexdigest()
+
+
+def _format(raw: str) -> str:
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+def new_recovery_codes(session: Session, organizer: Organizer) -> list[str]:
+    """Replace the account's recovery codes; returns the new ones (shown once, never kept)."""
+    assert organizer.id is not None
+    session.exec(delete(RecoveryCode)  # type: ignore[call-overload]
+                 .where(col(RecoveryCode.organizer_id) == organizer.id))
+    codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+             for _ in range(RECOVERY_CODES)]
+    for code in codes:
+        session.add(RecoveryCode(organizer_id=organizer.id, code_hash=_hash_code(code)))
+    return [_format(c) for c in codes]
+
+
+def unused_recovery_codes(session: Session, organizer_id: int) -> int:
+    return len(session.exec(select(RecoveryCode.id).where(
+        RecoveryCode.organizer_id == organizer_id, col(RecoveryCode.used_at).is_(None))).all())
+
+
+def _spend_recovery_code(session: Session, organizer: Organizer, code: str,
+                         now: datetime) -> bool:
+    result = session.exec(update(RecoveryCode)  # type: ignore[call-overload]
+                          .where(col(RecoveryCode.organizer_id) == organizer.id,
+                                 col(RecoveryCode.code_hash) == _hash_code(code),
+                                 col(RecoveryCode.used_at).is_(None))
+                          .values(used_at=now))
+    return bool(result.rowcount)
+
+
+# --- the account's life cycle ----------------------------------------------------------------
+
+def confirm_enrolment(session: Session, organizer: Organizer, code: str,
+                      now: datetime | None = None) -> list[str] | None:
+    """Turn two-factor on if `code` matches the pending secret; returns the recovery codes,
+    or None when the code is wrong. `organizer` must be locked (FOR UPDATE) by the caller."""
+    now = now or utcnow()
+    if organizer.has_two_factor or not _accept_totp(organizer, _normalise(code), now):
+        return None
+    organizer.totp_enabled_at = now
+    session.add(organizer)
+    audit.record(session, organizer, "organizer.two_factor_on", organizer)
+    return new_recovery_codes(session, organizer)
+
+
+def disable(session: Session, actor: Organizer, organizer: Organizer) -> None:
+    """Turn two-factor off (by the organizer, or an admin for someone who lost both their
+    phone and their recovery codes)."""
+    organizer.totp_secret = None
+    organizer.totp_enabled_at = None
+    organizer.totp_last_step = None
+    session.add(organizer)
+    session.exec(delete(RecoveryCode)  # type: ignore[call-overload]
+                 .where(col(RecoveryCode.organizer_id) == organizer.id))
+    audit.record(session, actor, "organizer.two_factor_off", organizer)
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    outcome: CodeOutcome
+    used_recovery_code: bool = False
+
+    @property
+    def message(self) -> str:
+        return THROTTLED_MESSAGE if self.outcome == CodeOutcome.THROTTLED else \
+            WRONG_CODE_MESSAGE
+
+
+def _guess_limit(organizer: Organizer) -> throttle.Limit:
+    return throttle.Limit(f"2fa:{organizer.id}", GUESS_LIMIT, timedelta(days=1),
+                          backoff=timedelta(minutes=1), max_backoff=timedelta(hours=1))
+
+
+def check_code(session: Session, organizer: Organizer, code: str,
+               now: datetime | None = None) -> CodeCheck:
+    """The sign-in's second step: a TOTP code or an unused recovery code.
+
+    Call in a write_session with `organizer` locked; a wrong code is counted (and the
+    transaction should commit) before the answer is known to the client.
+    """
+    now = now or utcnow()
+    limit = _guess_limit(organizer)
+    if not throttle.take(session, [limit], now):
+        return CodeCheck(CodeOutcome.THROTTLED)
+    code = _normalise(code)
+    ok = organizer.has_two_factor and _accept_totp(organizer, code, now)
+    recovery = False
+    if not ok and organizer.has_two_factor and len(code) == _RECOVERY_LENGTH:
+        ok = recovery = _spend_recovery_code(session, organizer, code, now)
+    if not ok:
+        return CodeCheck(CodeOutcome.WRONG)
+    throttle.clear(session, limit.key)
+    session.add(organizer)
+    if recovery:
+        audit.record(session, organizer, "organizer.recovery_code_used", organizer)
+    return CodeCheck(CodeOutcome.OK, used_recovery_code=recovery)

@@ -1,0 +1,137 @@
+"""The organizer session cookie: which row (services.login_sessions) a request belongs to.
+
+The cookie holds only a random token; everything else is in the database. It is scoped to
+/organizer, so public pages, feeds and the API never receive it (and stay cacheable, with
+no per-visitor state). Handlers start or end sessions through `begin`/`finish`; the
+middleware below writes the resulting Set-Cookie headers, so no handler builds one itself.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from events_app import settings
+from events_app.db import read_session, write_session
+from events_app.models import Organizer, SessionStage
+from events_app.services import login_sessions
+
+COOKIE_NAME = "organizer_sid"
+DEVICE_COOKIE = "organizer_device"
+COOKIE_PATH = "/organizer"
+DEVICE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
+_UNSET = object()
+_PENDING = "session_cookie_updates"  # scope["state"] key: Set-Cookie values to send
+
+
+def read_cookie(scope: Scope, name: str) -> str | None:
+    for header, value in scope.get("headers", []):
+        if header == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # noqa: BLE001 - a malformed cookie header is "no cookie"
+                return None
+            morsel = jar.get(name)
+            if morsel is not None:
+                return morsel.value
+    return None
+
+
+def has_cookie(request: Request) -> bool:
+    return read_cookie(request.scope, COOKIE_NAME) is not None
+
+
+def current(request: Request) -> login_sessions.Current | None:
+    """The request's live session (any stage), or None; read once per request.
+
+    Blocks on the database: call from the thread pool.
+    """
+    cached = getattr(request.state, "login_session", _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[no-any-return]
+    token = read_cookie(request.scope, COOKIE_NAME)
+    found = None
+    if token:
+        with read_session() as session:
+            found = login_sessions.load(session, token)
+        if found is not None and login_sessions.needs_touch(found.row):
+            with write_session() as session:
+                login_sessions.touch(session, found.row.id)
+    request.state.login_session = found
+    return found
+
+
+def _queue_cookie(request: Request, header: str) -> None:
+    pending = request.scope.setdefault("state", {}).setdefault(_PENDING, [])
+    pending.append(header)
+
+
+def _cookie(name: str, value: str, max_age: int) -> str:
+    secure = "; Secure" if settings.HTTPS else ""
+    return (f"{name}={value}; Path={COOKIE_PATH}; Max-Age={max_age}; HttpOnly; "
+            f"SameSite=Lax{secure}")
+
+
+def begin(request: Request, organizer: Organizer, stage: SessionStage) -> None:
+    """Start a new session (a new id and CSRF secret) in place of the request's current one."""
+    old = read_cookie(request.scope, COOKIE_NAME)
+    with write_session() as session:
+        if old:
+            login_sessions.end_token(session, old)
+        token, row = login_sessions.start(session, organizer, stage)
+    request.state.login_session = login_sessions.Current(row, organizer)
+    request.state.organizer = organizer if stage == SessionStage.SIGNED_IN else None
+    _queue_cookie(request, _cookie(COOKIE_NAME, token, settings.SESSION_MAX_AGE))
+
+
+def finish(request: Request) -> None:
+    """End the request's session (sign-out) and remove the cookie."""
+    old = current(request)
+    if old is not None:
+        with write_session() as session:
+            login_sessions.end(session, old.row.id)
+    request.state.login_session = None
+    request.state.organizer = None
+    _queue_cookie(request, _cookie(COOKIE_NAME, "", 0))
+
+
+def forget(request: Request) -> None:
+    """The session was ended elsewhere in this request's transaction (e.g. "sign out
+    everywhere" on one's own account): stop treating the request as signed in."""
+    request.state.login_session = None
+    request.state.organizer = None
+    _queue_cookie(request, _cookie(COOKIE_NAME, "", 0))
+
+
+def device_token(request: Request) -> str | None:
+    return read_cookie(request.scope, DEVICE_COOKIE)
+
+
+def remember_device(request: Request, token: str) -> None:
+    _queue_cookie(request, _cookie(DEVICE_COOKIE, token, DEVICE_MAX_AGE))
+
+
+class SessionCookieMiddleware:
+    """Sends the Set-Cookie headers queued by `begin`, `finish` and `remember_device`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                pending = scope.get("state", {}).get(_PENDING) or []
+                if pending:
+                    headers = list(message.get("headers", []))
+                    headers += [(b"set-cookie", h.encode("latin-1")) for h in pending]
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
