@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, date, datetime, time, timedelta
 from typing import Literal
 
 import pytz
@@ -69,9 +69,25 @@ class EventPage:
 
 
 def _day_start_utc(d: date) -> datetime:
-    """Date filters are calendar days in the site's default timezone."""
+    """Date filters are calendar days in the site's default timezone.
+
+    A filter may name any date a `date` can hold (a bookmarked `?to=9999-12-31` means "no end"):
+    where the instant falls outside what `datetime` can hold, it is clamped to the first or last
+    representable instant, which selects exactly the same events.
+    """
     tz = pytz.timezone(settings.DEFAULT_TIMEZONE)
-    return tz.localize(datetime.combine(d, time.min)).astimezone(pytz.utc)
+    try:
+        return tz.localize(datetime.combine(d, time.min)).astimezone(pytz.utc)
+    except OverflowError:
+        edge = datetime.max if d.year == MAXYEAR else datetime.min
+        return edge.replace(tzinfo=pytz.utc)
+
+
+def _day_end_utc(d: date) -> datetime:
+    """The start of the day after `d` (the exclusive end of a 'to' filter), clamped likewise."""
+    if d == date.max:
+        return datetime.max.replace(tzinfo=pytz.utc)
+    return _day_start_utc(d + timedelta(days=1))
 
 
 def _escape_like(text: str) -> str:
@@ -104,7 +120,7 @@ def list_events(
     if query.date_from:
         conds.append(col(Event.starts_at) >= _day_start_utc(query.date_from))
     if query.date_to:
-        conds.append(col(Event.starts_at) < _day_start_utc(query.date_to + timedelta(days=1)))
+        conds.append(col(Event.starts_at) < _day_end_utc(query.date_to))
     if query.q.strip():
         pattern = f"%{_escape_like(query.q.strip().lower())}%"
         conds.append(

@@ -8,6 +8,7 @@ subdomain is useless without the server's secret. Handlers read POST bodies only
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app import settings
+from events_app.util.numbers import NumberError, parse_whole
 
 COOKIE_NAME = "csrftoken"
 FIELD_NAME = "csrf_token"
@@ -103,9 +105,9 @@ async def _bounded(request: Request) -> Request:
     Starlette caps each multipart part but not a url-encoded body, so without this a single
     POST could make the server buffer (and echo back into the re-rendered form) any amount.
     """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise HTTPException(status_code=413, detail=TOO_LARGE)
+    with contextlib.suppress(NumberError):  # no usable length: the loop below still bounds it
+        if parse_whole(request.headers.get("content-length", ""), 0, 10**18) > MAX_BODY_BYTES:
+            raise HTTPException(status_code=413, detail=TOO_LARGE)
     body = bytearray()
     async for chunk in request.stream():  # also bounds bodies sent without a length
         body += chunk
