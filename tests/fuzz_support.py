@@ -88,6 +88,7 @@ class FormField:
     kind: str  # the input type, or "select" / "textarea" / "checkbox" / "submit"
     choices: list[str] = field(default_factory=list)  # values the page offers, default first
     sent_by_default: bool = True  # False for a checkbox that is not ticked
+    required: bool = False  # the page marks it required (so an empty value is refused)
 
 
 @dataclass
@@ -125,6 +126,7 @@ class _FormParser(HTMLParser):
         self._select: str | None = None
         self._option: dict[str, Any] | None = None
         self._textarea: tuple[str, list[str]] | None = None
+        self._required: set[str] = set()
 
     def handle_starttag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
         attrs = {k: v or "" for k, v in attr_list}
@@ -142,6 +144,8 @@ class _FormParser(HTMLParser):
         form, name = self._form, attrs.get("name")
         if form is None:
             return
+        if name and tag in ("input", "select", "textarea") and "required" in attrs:
+            self._required.add(name)
         if tag == "input" and name:
             kind = attrs.get("type", "text").lower()
             if kind in ("checkbox", "radio"):
@@ -186,8 +190,10 @@ class _FormParser(HTMLParser):
             name, text = self._textarea
             self._form.add(name, "textarea", "".join(text))
             self._textarea = None
-        elif tag == "form":
-            self._form = None
+        elif tag == "form" and self._form is not None:
+            for name in self._required & self._form.fields.keys():
+                self._form.fields[name].required = True
+            self._form, self._required = None, set()
 
 
 def parse_page(page_path: str, html: str) -> tuple[list[FormSpec], list[str]]:

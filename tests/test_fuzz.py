@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 from starlette.testclient import TestClient
@@ -39,6 +39,7 @@ from events_app.web.app import create_app
 from tests.factories import make_event, make_rsvp
 from tests.fuzz_support import (
     AppRoute,
+    FormField,
     FormSpec,
     RouteKey,
     StoredState,
@@ -62,16 +63,19 @@ PAGES_PER_ROUTE = 6  # enough to see an event in each state, few enough to stay 
 
 # Digits people do not type into a number field, though str.isdigit() or int() accept them.
 OTHER_DIGITS = st.characters(categories=("Nd", "No", "Nl"), exclude_characters=string.digits)
-EDGE_VALUES = [
-    "", " ", "0", "-1", "+1", "1.5", "1e309", "nan", "-inf", "0x10", "1_000", "9" * 20, "²",
-    "③", "٣", "３", "1²", "\u0661\u0662", "0001-01-01", "9999-12-31", "0000-00-00",
-    "1969-12-31", "2026-02-29", "2026-13-01", "9999-12-31T23:59", "0001-01-01T00:00", "24:00",
-    "23:59:60", "٢٠٢٦-٠١-٠١", "\x00", "a\x00b", "\r\n", "%ff", "\ufffd", "\u202eevil", "\ufeff",
+NUMBER_EDGES = ["0", "-1", "+1", "1.5", "1e309", "nan", "-inf", "0x10", "1_000", "9" * 20, "²",
+                "③", "٣", "３", "1²", "\u0661\u0662", "٣٨.٦", " 7 ", "-0", "2147483648"]
+DATE_EDGES = ["0001-01-01", "9999-12-31", "0000-00-00", "1969-12-31", "1970-01-01",
+              "2026-02-29", "2026-13-01", "٢٠٢٦-٠١-٠١", "10000-01-01", "9999-12-31T23:59",
+              "0001-01-01T00:00", "1969-12-31T23:59", "24:00", "23:59:60", "00:00", "23:59"]
+TEXT_EDGES = [
+    "", " ", "\x00", "a\x00b", "\r\n", "%ff", "\ufffd", "\u202eevil", "\ufeff",
     "<script>alert(1)</script>", "' OR 1=1 --", "{{7*7}}", "a@b", "ann@example.org, x@evil.org",
     "ann@example.org\r\nBcc: all@example.org", "https://", "javascript:alert(1)",
 ]
 texts = st.text(st.characters(codec="utf-8"), max_size=40)  # any Unicode that can be sent
 numbers = st.one_of(
+    st.sampled_from(NUMBER_EDGES),
     st.integers().map(str),
     st.integers(-3, 10**7).map(str),
     st.floats().map(str),
@@ -80,6 +84,7 @@ numbers = st.one_of(
         lambda t: f"{t[0]}{t[1]}"),
 )
 dates = st.one_of(
+    st.sampled_from(DATE_EDGES),
     st.dates().map(lambda d: d.isoformat()),
     st.datetimes().map(lambda d: d.isoformat(timespec="minutes")),
     st.times().map(lambda t: t.isoformat(timespec="minutes")),
@@ -91,11 +96,25 @@ def too_long(sizes: list[int]) -> st.SearchStrategy[str]:
         lambda n: st.sampled_from(["x", "é", "9", "😀"]).map(lambda ch: ch * n))
 
 
-hostile = st.one_of(st.sampled_from(EDGE_VALUES), texts, numbers, dates,
-                    too_long([201, 1001, 5000, 20_001]))
+anything = st.one_of(st.sampled_from(TEXT_EDGES), texts, numbers, dates,
+                     too_long([201, 1001, 5000, 20_001]))
 # A URL stays under what servers accept in a request line (uvicorn: 16 KiB of headers).
-hostile_in_url = st.one_of(st.sampled_from(EDGE_VALUES), texts, numbers, dates,
+hostile_in_url = st.one_of(st.sampled_from(TEXT_EDGES), texts, numbers, dates,
                            too_long([201, 1001]))
+DATE_KINDS = {"date", "time", "datetime-local", "month", "week"}
+
+
+def hostile(f: FormField, in_url: bool = False) -> st.SearchStrategy[str]:
+    """Anything at all, weighted towards what breaks the field's own kind of value: numbers
+    for a field the page fills with digits (page, guests, capacity), dates for a date field."""
+    rest = hostile_in_url if in_url else anything
+    offered = [c for c in f.choices if c]
+    if f.kind == "number" or (offered and all(c.isascii() and c.isdigit() for c in offered)):
+        return st.one_of(st.sampled_from(NUMBER_EDGES), numbers, rest)
+    if f.kind in DATE_KINDS:
+        return st.one_of(st.sampled_from(DATE_EDGES), dates, rest)
+    return rest
+
 
 # What a person would type into an empty field of each input type (so that the *other*
 # fields of a form are valid and the hostile one is what the handler has to deal with).
@@ -119,14 +138,18 @@ def valid_value(f: Any) -> st.SearchStrategy[str | None]:
         return st.sampled_from([*offered, None])
     if f.kind in ("select", "submit") and f.choices:
         return st.sampled_from(f.choices)
-    return st.sampled_from(offered or PLAUSIBLE.get(f.kind, ["Fuzz Tester"]))
+    if offered:
+        return st.sampled_from(offered)
+    typed = PLAUSIBLE.get(f.kind, ["Fuzz Tester"])
+    return st.sampled_from(typed if f.required else ["", *typed])
 
 
 @st.composite
 def form_body(draw: Any, form: FormSpec) -> list[tuple[str, str]]:
     """The form's fields: most as the page offers them, a few hostile, missing or repeated."""
     names = [n for n in form.fields if n != csrf.FIELD_NAME]
-    hit = draw(st.sets(st.sampled_from(names), max_size=min(3, len(names)))) if names else set()
+    hit = draw(st.sets(st.sampled_from(names), min_size=1, max_size=min(3, len(names)))) \
+        if names else set()
     pairs: list[tuple[str, str]] = []
     for name in names:
         f = form.fields[name]
@@ -135,14 +158,14 @@ def form_body(draw: Any, form: FormSpec) -> list[tuple[str, str]]:
             if value is not None:
                 pairs.append((name, value))
             continue
-        how = draw(st.sampled_from(["hostile", "hostile", "hostile", "missing", "twice"]))
+        how = draw(st.sampled_from(["hostile"] * 4 + ["missing", "twice"]))
         if how == "hostile":
-            pairs.append((name, draw(hostile)))
+            pairs.append((name, draw(hostile(f))))
         elif how == "twice":
-            pairs += [(name, draw(valid_value(f)) or ""), (name, draw(hostile))]
+            pairs += [(name, draw(valid_value(f)) or ""), (name, draw(hostile(f)))]
     if draw(st.integers(0, 9)) == 0:
         pairs.append((draw(st.text(st.characters(codec="utf-8"), min_size=1, max_size=12)),
-                      draw(hostile)))
+                      draw(anything)))
     return pairs
 
 
@@ -159,8 +182,12 @@ class Site:
     routes: list[AppRoute]
     forms: dict[RouteKey, list[FormSpec]] = field(default_factory=lambda: defaultdict(list))
     paths: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    query_values: dict[str, dict[str, set[str]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(set)))
+    # Query parameters each GET route is seen with (in links and GET forms), as fields.
+    query_fields: dict[str, dict[str, FormField]] = field(
+        default_factory=lambda: defaultdict(dict))
+
+    def query_field(self, route: AppRoute, name: str, kind: str = "text") -> FormField:
+        return self.query_fields[route.path].setdefault(name, FormField(name, kind))
     token: str = ""
     state: StoredState | None = None
     clean: dict | None = None
@@ -280,7 +307,8 @@ def discover(site: Site, anonymous: Any) -> None:
         if bare not in site.paths[route.path]:
             site.paths[route.path].append(bare)
         for name, value in query:
-            site.query_values[route.path][name].add(value)
+            known = site.query_field(route, name).choices
+            known += [value] if value not in known else []
         # The sign-in page is only shown to someone signed out.
         client = anonymous if route.path == "/organizer/login" else site.client
         response = client.get(path, follow_redirects=False)
@@ -299,7 +327,9 @@ def learn_page(site: Site, page_path: str, html: str) -> list[str]:
         route, _ = found
         if form.method == "GET":
             for name, f in form.fields.items():
-                site.query_values[route.path][name].update(f.choices)
+                known = site.query_field(route, name, f.kind)
+                known.kind = f.kind
+                known.choices += [c for c in f.choices if c not in known.choices]
             if form.action not in site.paths[route.path]:
                 site.paths[route.path].append(form.action)
             continue
@@ -371,33 +401,40 @@ def test_discovery_reaches_every_route_and_form(site: Site) -> None:
 
 
 def test_no_form_post_is_a_5xx_or_a_half_write(site: Site) -> None:
-    forms = [f for key in sorted(site.forms, key=str) for f in site.forms[key]
-             if key.method == "POST"]
+    # One Hypothesis run per route, so each gets the profile's examples (a busy route with many
+    # forms does not starve a small one), and more for forms with many fields.
+    for key in sorted((k for k in site.forms if k.method == "POST"), key=str):
+        forms = site.forms[key]
+        most_fields = max(len(f.fields) for f in forms)
 
-    @given(st.data())
-    def attack(data: st.DataObject) -> None:
-        form = data.draw(st.sampled_from(forms), label="form")
-        site.send("POST", form.action, data.draw(form_body(form), label="fields"))
+        @settings(max_examples=settings.default.max_examples * (1 + most_fields // 8))
+        @given(st.data())
+        def attack(data: st.DataObject) -> None:
+            form = data.draw(st.sampled_from(forms), label="form")
+            site.send("POST", form.action, data.draw(form_body(form), label="fields"))
 
-    attack()
+        attack()
 
 
 def test_no_query_string_is_a_5xx_or_a_write(site: Site) -> None:
-    get_routes = [r for r in site.routes if "GET" in r.methods]
-
-    @given(st.data())
-    def attack(data: st.DataObject) -> None:
-        route = data.draw(st.sampled_from(get_routes), label="route")
-        path = data.draw(st.sampled_from(site.paths[route.path]), label="path")
-        known = site.query_values[route.path]
+    for route in (r for r in site.routes if "GET" in r.methods):
+        paths = site.paths[route.path]
+        known = site.query_fields[route.path]
         names = sorted({*known, "page"})
-        chosen = data.draw(st.lists(st.sampled_from(names), max_size=4), label="names")
-        pairs = []
-        for name in chosen:
-            offered = sorted(v for v in known.get(name, ()) if v)
-            pick = st.sampled_from(offered) if offered else hostile_in_url
-            pairs.append((name, data.draw(st.one_of(hostile_in_url, pick), label=name)))
-        query = urlencode(pairs)
-        site.send("GET", f"{path}?{query}" if query else path)
 
-    attack()
+        @given(st.data())
+        def attack(data: st.DataObject) -> None:
+            path = data.draw(st.sampled_from(paths), label="path")
+            chosen = data.draw(st.lists(st.sampled_from(names), max_size=4), label="names")
+            pairs = []
+            for name in chosen:
+                f = known.get(name) or FormField(name, "number")  # ?page= on every route
+                offered = [c for c in f.choices if c]
+                value = hostile(f, in_url=True)
+                if offered:
+                    value = st.one_of(value, st.sampled_from(offered))
+                pairs.append((name, data.draw(value, label=name)))
+            query = urlencode(pairs)
+            site.send("GET", f"{path}?{query}" if query else path)
+
+        attack()
