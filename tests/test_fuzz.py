@@ -185,13 +185,12 @@ class Site:
     # Query parameters each GET route is seen with (in links and GET forms), as fields.
     query_fields: dict[str, dict[str, FormField]] = field(
         default_factory=lambda: defaultdict(dict))
+    token: str = ""  # the signed-in session's CSRF token
+    state: StoredState | None = None  # the seeded rows, to put back
+    clean: dict | None = None  # the rows as they are before the next request
 
     def query_field(self, route: AppRoute, name: str, kind: str = "text") -> FormField:
         return self.query_fields[route.path].setdefault(name, FormField(name, kind))
-    token: str = ""
-    state: StoredState | None = None
-    clean: dict | None = None
-    requests: int = 0
 
     def sign_in(self) -> None:
         """Sign the admin in; signing in is itself a write (last sign-in time), so the rows
@@ -219,7 +218,6 @@ class Site:
 
     def send(self, method: str, path: str, pairs: list[tuple[str, str]] | None = None) -> Any:
         """One request; raises Problem if it breaks a property; puts changed rows back."""
-        self.requests += 1
         kwargs: dict[str, Any] = {"follow_redirects": False}
         if method == "POST":
             # Always the session's valid token, so the body reaches the handler.
