@@ -27,6 +27,7 @@ os.environ.setdefault("RSVP_RATE_LIMIT", "1000")
 os.environ.setdefault("SMTP_HOST", "")
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
@@ -34,10 +35,23 @@ from sqlmodel import SQLModel  # noqa: E402
 from events_app import db as app_db  # noqa: E402
 from events_app.migrate import upgrade  # noqa: E402
 
+# Property-based tests (test_fuzz.py) send real requests against a real database, so one
+# example takes milliseconds, not microseconds: no per-example deadline, and an example budget
+# (per route, in test_fuzz.py) that keeps the suite within CI time. CI replays the same
+# examples every run (derandomized, no example database); locally Hypothesis explores new ones
+# and remembers failures in .hypothesis/; HYPOTHESIS_PROFILE=deep hunts for longer.
+_HYPOTHESIS = {"deadline": None, "print_blob": True,
+               "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+settings.register_profile("ci", max_examples=16, derandomize=True, database=None,
+                          **_HYPOTHESIS)
+settings.register_profile("dev", max_examples=16, **_HYPOTHESIS)
+settings.register_profile("deep", max_examples=300, **_HYPOTHESIS)
+
 PG_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 

@@ -38,3 +38,19 @@ def test_errors_are_json(client) -> None:
     assert bad.status_code == 400
     assert "date" in bad.json()["error"]
     assert client.get("/api/events?page=5").status_code == 404
+
+
+def test_unicode_page_numbers_are_a_json_400(client) -> None:
+    for page in ("²", "①", "٣"):
+        r = client.get("/api/events", params={"page": page})
+        assert r.status_code == 400
+        assert "whole number" in r.json()["error"]
+
+
+def test_dates_at_the_ends_of_the_calendar_filter_without_overflowing(client) -> None:
+    make_event(slug="soon")
+    for query, expected in [("to=9999-12-31", ["soon"]), ("from=0001-01-01", ["soon"]),
+                            ("from=9999-12-31", []), ("to=0001-01-01", [])]:
+        r = client.get(f"/api/events?{query}")
+        assert r.status_code == 200, query
+        assert [e["slug"] for e in r.json()["events"]] == expected, query

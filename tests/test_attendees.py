@@ -517,3 +517,48 @@ def test_email_confirmed_attendees(client, owner) -> None:
     with read_session() as s:
         assert s.exec(select(AuditLog.detail).where(
             AuditLog.action == "event.email_attendees")).one() == "2 recipient(s): Room change"
+
+
+# --- numbers from the organizer's requests ---------------------------------------------------
+
+@pytest.mark.parametrize("page_no", ["①", "²", "٣", "0", "-2", "x"])
+def test_a_bad_page_number_refuses_the_action_before_anything_is_saved(
+        client, event: Event, page_no: str) -> None:
+    """The check-in used to save, then answer 500 while building the way back to the list."""
+    ann = make_rsvp(event, "Ann", "ann@example.org")
+    walt = make_rsvp(event, "Walt", "walt@example.org", status="waitlisted")
+    login(client, "owner@example.org")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/attendees")
+    base = f"/organizer/events/{event.slug}/attendees"
+    for url, data in [(f"{base}/{ann.id}/check-in", {"here": "1"}),
+                      (f"{base}/{ann.id}/remove", {"confirm": "1"}),
+                      (f"{base}/{walt.id}/confirm", {"override": "1"})]:
+        r = post(client, url, {**data, "page": page_no}, token)
+        assert r.status_code == 400, url
+        assert "whole number" in r.text
+    with read_session() as s:
+        assert s.get(Rsvp, ann.id).checked_in_at is None
+        assert s.get(Rsvp, ann.id).status == "confirmed"
+        assert s.get(Rsvp, walt.id).status == "waitlisted"
+        assert s.exec(select(AuditLog).where(AuditLog.entity_type == "rsvp")).all() == []
+
+
+def test_a_good_page_number_is_carried_back_to_the_list(client, event: Event) -> None:
+    ann = make_rsvp(event, "Ann", "ann@example.org")
+    login(client, "owner@example.org")
+    token = csrf_token(client, f"/organizer/events/{event.slug}/attendees")
+    r = post(client, f"/organizer/events/{event.slug}/attendees/{ann.id}/check-in",
+             {"here": "1", "page": "3"}, token)
+    assert r.status_code == 303
+    assert r.headers["location"].endswith(f"/attendees?page=3#rsvp-{ann.id}")
+
+
+@pytest.mark.parametrize("path", ["/organizer/?page=²", "/organizer/?past_page=①",
+                                  "/organizer/events/{slug}/attendees?page=٣",
+                                  "/organizer/audit?page=²"])
+def test_organizer_page_numbers_in_other_digits_are_a_400(client, event, path) -> None:
+    make_organizer("admin@example.org", admin=True)  # the audit log is for admins
+    login(client, "admin@example.org")
+    r = client.get(path.format(slug=event.slug))
+    assert r.status_code == 400
+    assert "whole number" in r.text

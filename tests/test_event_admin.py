@@ -535,3 +535,91 @@ def test_timezone_field_is_searchable_without_js(client, owner: Organizer) -> No
     assert 'list="timezones"' in html
     assert '<option value="America/Chicago">' in html
     assert html.count("<option value=\"") > 400  # pytz.common_timezones
+
+
+# --- numbers and dates at the edges ----------------------------------------------------------
+
+@pytest.mark.parametrize("overrides,field,message", [
+    ({"capacity": "٣٠"}, "capacity", "digits 0-9"),  # int() would read it as 30
+    ({"capacity": "²"}, "capacity", "whole number"),
+    ({"max_guests": "①"}, "max_guests", "whole number"),
+    ({"latitude": "٣٨.٦", "longitude": "1"}, "latitude", "digits 0-9"),
+    ({"latitude": "nan", "longitude": "1"}, "latitude", "decimal number"),
+    ({"latitude": "1e1", "longitude": "1"}, "latitude", "decimal number"),
+    ({"start_date": "٢٠٣١-٠٦-١٤"}, "start_date", "Enter a date like"),
+    ({"start_time": "١٨:٠٠"}, "start_time", "Enter a time like"),
+])
+def test_numbers_and_dates_take_ascii_digits_only(overrides, field, message) -> None:
+    with pytest.raises(FormError) as exc:
+        parse_event_form(_form(**overrides))
+    assert message in exc.value.errors[field], exc.value.errors
+
+
+def _in_years(years: int) -> str:
+    today = datetime.now(UTC).date()
+    return today.replace(year=today.year + years, day=min(today.day, 28)).isoformat()
+
+
+@pytest.mark.parametrize("overrides,fields", [
+    ({"all_day": "on", "start_date": "2031-06-14", "end_date": "9999-12-31"}, {"end_date"}),
+    ({"start_date": "0001-01-01", "end_date": "0001-01-01"}, {"start_date", "end_date"}),
+    ({"start_date": "9999-12-31", "end_date": "9999-12-31"}, {"start_date", "end_date"}),
+    ({"start_date": "1969-12-31"}, {"start_date"}),
+    ({"rsvp_deadline": "0001-01-01T00:00"}, {"rsvp_deadline"}),
+    ({"rsvp_deadline": "9999-12-31T23:59"}, {"rsvp_deadline"}),
+    ({"start_date": _in_years(11), "end_date": _in_years(11)}, {"start_date", "end_date"}),
+])
+def test_event_dates_must_fall_between_1970_and_ten_years_ahead(overrides, fields) -> None:
+    with pytest.raises(FormError) as exc:
+        parse_event_form(_form(**overrides))
+    assert fields <= exc.value.errors.keys(), exc.value.errors
+    for field in fields:
+        assert "Choose a date from 1970-01-01 to" in exc.value.errors[field]
+
+
+def test_dates_inside_the_range_are_accepted_at_both_ends() -> None:
+    first = parse_event_form(_form(start_date="1970-01-01", end_date="1970-01-01",
+                                   timezone="UTC"))
+    assert first.starts_at == datetime(1970, 1, 1, 18, 0, tzinfo=UTC)
+    ahead = _in_years(9)
+    assert parse_event_form(_form(start_date=ahead, end_date=ahead)).starts_at.year == \
+        int(ahead[:4])
+
+
+def test_out_of_range_dates_are_a_form_error_on_the_web_and_store_nothing(
+        client, owner: Organizer) -> None:
+    login(client, "owner@example.org")
+    token = csrf_token(client, "/organizer/events/new")
+    for overrides in ({"all_day": "on", "end_date": "9999-12-31"},
+                      {"start_date": "0001-01-01", "end_date": "0001-01-01"},
+                      {"rsvp_deadline": "0001-01-01T00:00"}):
+        r = post(client, "/organizer/events/new", _form(**overrides), token)
+        assert r.status_code == 422, overrides
+        assert "Choose a date from 1970-01-01" in r.text
+        assert input_value(r.text, "title") == "Airport protest"
+    with read_session() as s:
+        assert s.exec(select(Event)).all() == []
+
+
+def test_an_event_stored_at_the_edge_of_time_still_opens_in_the_form(
+        client, owner: Organizer) -> None:
+    """Rows saved before dates were range-checked: the edit form opens (in UTC where the
+    event's timezone cannot show the instant) and asks for a sane date on save."""
+    edge = make_event(owner_id=owner.id, timezone="Asia/Tokyo", all_day=True,
+                      starts_at=datetime(9999, 12, 30, 15, 0, tzinfo=UTC),
+                      ends_at=datetime(9999, 12, 31, 15, 0, tzinfo=UTC),
+                      rsvp_deadline=datetime(1, 1, 1, 0, 0, tzinfo=UTC))
+    early = make_event(owner_id=owner.id, timezone="America/Chicago",
+                       starts_at=datetime(1, 1, 1, 0, 0, tzinfo=UTC),
+                       ends_at=datetime(1, 1, 1, 2, 0, tzinfo=UTC))
+    login(client, "owner@example.org")
+    for event in (edge, early):
+        page = client.get(f"/organizer/events/{event.slug}/edit")
+        assert page.status_code == 200
+        token = csrf_token(client, f"/organizer/events/{event.slug}/edit")
+        with read_session() as s:
+            values = form_values(s.get(Event, event.id))
+        r = post(client, f"/organizer/events/{event.slug}/edit", values, token)
+        assert r.status_code == 422
+        assert "Choose a date from 1970-01-01" in r.text
+    assert _load(edge.id).starts_at == datetime(9999, 12, 30, 15, 0, tzinfo=UTC)

@@ -175,3 +175,32 @@ def test_several_categories_stay_selected(client) -> None:
     assert '<option value="rally" selected>' in body
     single = client.get("/events?category=protest").text
     assert '<select id="f-category" name="category">' in single
+
+
+@pytest.mark.parametrize("page", ["²", "①", "٣", "３", "1²", "0", "-1", "1.0", "99999"])
+def test_page_numbers_must_be_ascii_digits_in_range(client, page: str) -> None:
+    make_event()
+    r = client.get("/events", params={"page": page})
+    assert r.status_code == 400
+    assert "Page number" in r.text and "whole number" in r.text
+
+
+@pytest.mark.parametrize("query", ["from=٢٠٢٦-٠٣-١٤", "to=２０２６-03-14", "from=2026-03-14%0A"])
+def test_dates_in_other_digits_are_a_400(client, query: str) -> None:
+    r = client.get(f"/events?{query}")
+    assert r.status_code == 400
+    assert "must look like 2026-03-14" in r.text
+
+
+def test_dates_at_the_ends_of_the_calendar_filter_without_overflowing(client) -> None:
+    """9999-12-31 and 0001-01-01 are real dates (a bookmarked "no end"): they filter as asked
+    instead of overflowing the timezone arithmetic into a 500."""
+    make_event(title="Soon")
+    everything = ["Soon"]
+    for query, expected in [("to=9999-12-31", everything), ("from=0001-01-01", everything),
+                            ("from=0001-01-01&to=9999-12-31", everything),
+                            ("from=9999-12-31", []), ("to=0001-01-01", []),
+                            ("when=past&to=9999-12-31", [])]:
+        r = client.get(f"/events?{query}")
+        assert r.status_code == 200, query
+        assert titles(r.text) == expected, query

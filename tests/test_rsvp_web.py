@@ -76,6 +76,8 @@ def test_full_event_puts_people_on_the_waitlist_and_tells_their_place_by_email(c
     ({"guests": "5"}, "guests", "at most 4 guests"),
     ({"guests": "-1"}, "guests", "a whole number"),
     ({"guests": "two"}, "guests", "a whole number"),
+    ({"guests": "³"}, "guests", "a whole number"),  # passes str.isdigit(), crashed int()
+    ({"guests": "٣"}, "guests", "digits 0-9"),  # int() would read it as 3
     ({"name": "x" * 121}, "name", "under 120 characters"),
     ({"comment": "y" * 1001}, "comment", "under 1000 characters"),
     ({"phone": "call me maybe"}, "phone", "Use digits"),
@@ -290,3 +292,16 @@ def test_manage_page_links_the_event_file_but_never_shows_the_personal_feed(clie
     assert feed not in page.text and "/my/" not in page.text
     assert client.get(f"{path}/calendar.ics").status_code == 404  # manage tokens open no feed
     assert f"{settings.BASE_URL}/my/{feed}" in outbox("confirmation")[0].body_text
+
+
+@pytest.mark.parametrize("guests", ["²", "①", "٢", "1.0"])
+def test_manage_refuses_unicode_guest_numbers_and_changes_nothing(client, guests) -> None:
+    ev = make_event(capacity=10)
+    post_rsvp(client, ev.slug, email="a@example.org", guests=1)
+    path = manage_link("a@example.org")
+    before = rsvps(ev.id)["a@example.org"]
+    r = manage_post(client, path, action="guests", guests=guests)
+    assert r.status_code == 422
+    assert "a whole number" in r.text and 'id="manage-guests-error"' in r.text
+    after = rsvps(ev.id)["a@example.org"]
+    assert after.guests == 1 and after.updated_at == before.updated_at

@@ -8,6 +8,7 @@ live in `event_admin`, not here.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -41,6 +42,10 @@ PLACE_FIELDS = frozenset({"venue_name", "street_address", "city", "region", "pos
 MAX_CAPACITY = 100_000
 MAX_GUESTS = 50
 MAX_COHOSTS = 20
+# Events (and RSVP deadlines) fall within these years: far enough for any real calendar, and
+# away from the edges where timezone and iCalendar arithmetic overflow (year 1, year 9999).
+EARLIEST_EVENT_YEAR = 1970
+MAX_YEARS_AHEAD = 10
 
 
 Title = text(200, required=True)
@@ -196,6 +201,27 @@ def parse_event_form(data: dict[str, Any]) -> EventData:
     return _build(form)
 
 
+def event_date_range(today: date | None = None) -> tuple[date, date]:
+    """The first and last day an event may start, end or close its RSVPs on."""
+    today = today or datetime.now(UTC).date()
+    try:
+        latest = today.replace(year=today.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February, ten years on, is usually not a day
+        latest = today.replace(year=today.year + MAX_YEARS_AHEAD, day=28)
+    return date(EARLIEST_EVENT_YEAR, 1, 1), latest
+
+
+def _out_of_range(form: EventForm) -> dict[str, str]:
+    """Each date field outside `event_date_range`, with the message shown next to it."""
+    first, last = event_date_range()
+    message = (f"Choose a date from {first.isoformat()} to {last.isoformat()} "
+               f"(up to {MAX_YEARS_AHEAD} years ahead).")
+    days = {"start_date": form.start_date, "end_date": form.end_date,
+            "rsvp_deadline": form.rsvp_deadline.date() if form.rsvp_deadline else None}
+    return {name: message for name, day in days.items()
+            if day is not None and not first <= day <= last}
+
+
 def _build(form: EventForm) -> EventData:
     errors: dict[str, str] = {}
     if form.start_date is None:
@@ -210,6 +236,7 @@ def _build(form: EventForm) -> EventData:
     if (form.latitude is None) != (form.longitude is None):
         key = "longitude" if form.longitude is None else "latitude"
         errors[key] = "Enter both latitude and longitude, or neither."
+    errors.update(_out_of_range(form))
     if errors:
         raise FormError(errors)
     assert form.start_date is not None
@@ -283,14 +310,25 @@ def _occurrence_of(instant: datetime, tzid: str) -> str:
     return "second" if local.fold else "first"
 
 
+def _wall_clock(instant: datetime, tz: pytz.BaseTzInfo) -> datetime:
+    """`instant` in the event's timezone; UTC where that would leave the years a datetime can
+    hold (an event stored before dates were range-checked), so its form still opens and the
+    date check then asks for a sane one."""
+    try:
+        return instant.astimezone(tz)
+    except OverflowError:
+        return instant.astimezone(UTC)
+
+
 def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str]:
     """An existing event as the strings the form shows (wall-clock times in its timezone)."""
     tz = pytz.timezone(event.timezone)
-    start = event.starts_at.astimezone(tz)
-    end = event.ends_at.astimezone(tz)
+    start = _wall_clock(event.starts_at, tz)
+    end = _wall_clock(event.ends_at, tz)
     if event.all_day:
-        end = end - timedelta(days=1)  # show the inclusive last day
-    deadline = event.rsvp_deadline.astimezone(tz) if event.rsvp_deadline else None
+        with contextlib.suppress(OverflowError):
+            end = end - timedelta(days=1)  # show the inclusive last day
+    deadline = _wall_clock(event.rsvp_deadline, tz) if event.rsvp_deadline else None
     return {
         "title": event.title,
         "summary": event.summary,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, date, datetime, time, timedelta
 from typing import Literal
 
 import pytz
@@ -22,9 +22,6 @@ from events_app.services.forms import has_control_chars
 VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
 MAX_PAGE = 10_000
 MAX_SEARCH_LENGTH = 200
-# Date filters beyond these bounds mean "no bound" (from=0001-01-01 is "since ever"); clamped
-# so that the day arithmetic never overflows.
-MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class QueryError(ValueError):
@@ -74,9 +71,25 @@ class EventPage:
 
 
 def _day_start_utc(d: date) -> datetime:
-    """Date filters are calendar days in the site's default timezone."""
+    """Date filters are calendar days in the site's default timezone.
+
+    A filter may name any date a `date` can hold (a bookmarked `?to=9999-12-31` means "no end"):
+    where the instant falls outside what `datetime` can hold, it is clamped to the first or last
+    representable instant, which selects exactly the same events.
+    """
     tz = pytz.timezone(settings.DEFAULT_TIMEZONE)
-    return tz.localize(datetime.combine(d, time.min)).astimezone(pytz.utc)
+    try:
+        return tz.localize(datetime.combine(d, time.min)).astimezone(pytz.utc)
+    except OverflowError:
+        edge = datetime.max if d.year == MAXYEAR else datetime.min
+        return edge.replace(tzinfo=pytz.utc)
+
+
+def _day_end_utc(d: date) -> datetime:
+    """The start of the day after `d` (the exclusive end of a 'to' filter), clamped likewise."""
+    if d == date.max:
+        return datetime.max.replace(tzinfo=pytz.utc)
+    return _day_start_utc(d + timedelta(days=1))
 
 
 def _escape_like(text: str) -> str:
@@ -107,10 +120,9 @@ def list_events(
     if query.cities:
         conds.append(func.lower(Event.city).in_([c.lower() for c in query.cities]))
     if query.date_from:
-        conds.append(col(Event.starts_at) >= _day_start_utc(max(query.date_from, MIN_DATE)))
+        conds.append(col(Event.starts_at) >= _day_start_utc(query.date_from))
     if query.date_to:
-        day_after = min(query.date_to, MAX_DATE) + timedelta(days=1)
-        conds.append(col(Event.starts_at) < _day_start_utc(day_after))
+        conds.append(col(Event.starts_at) < _day_end_utc(query.date_to))
     if query.q.strip():
         pattern = f"%{_escape_like(query.q.strip().lower())}%"
         conds.append(

@@ -8,6 +8,7 @@ them into a `{field: message}` dict the templates show next to each input.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
@@ -17,6 +18,8 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
+
+from events_app.util.numbers import MAX_DIGITS, NumberError, parse_decimal, parse_whole
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -122,9 +125,10 @@ def optional_int(minimum: int, maximum: int, example: int) -> Any:
         s = _as_text(value)
         if not s:
             return None
-        if not re.fullmatch(r"[+-]?\d{1,9}", s):
-            raise fail(f"Enter a whole number, like {example}.")
-        n = int(s)
+        try:
+            n = parse_whole(s, -10**MAX_DIGITS, 10**MAX_DIGITS, signed=True)
+        except NumberError:
+            raise fail(f"Enter a whole number, like {example} (digits 0-9).") from None
         if not minimum <= n <= maximum:
             raise fail(f"Enter a number from {minimum} to {maximum}.")
         return n
@@ -138,11 +142,10 @@ def optional_float(minimum: float, maximum: float, what: str) -> Any:
         if not s:
             return None
         try:
-            if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", s):
-                raise ValueError
-            f = float(s)
-        except ValueError:
-            raise fail(f"Enter the {what} as a decimal number, like 38.6270.") from None
+            f = parse_decimal(s, -math.inf, math.inf)
+        except NumberError:
+            raise fail(f"Enter the {what} as a decimal number, like 38.6270 "
+                       "(digits 0-9 and a dot).") from None
         if not minimum <= f <= maximum:
             raise fail(f"The {what} must be between {minimum:g} and {maximum:g}.")
         return f
@@ -155,7 +158,7 @@ def _check_local_datetime(value: Any) -> datetime | None:
     if not s:
         return None
     # <input type="datetime-local"> sends "2026-03-14T18:30" (seconds only if the page asks).
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?", s):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?", s):
         raise fail("Enter a date and time like 2026-03-14 18:30.")
     try:
         return datetime.fromisoformat(s.replace(" ", "T"))
@@ -185,7 +188,7 @@ def _check_date(value: Any) -> date | None:
     s = _as_text(value)
     if not s:
         return None
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", s):
         raise fail("Enter a date like 2026-03-14.")
     try:
         return date.fromisoformat(s)
@@ -197,7 +200,7 @@ def _check_time(value: Any) -> time | None:
     s = _as_text(value)
     if not s:
         return None
-    if not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", s):
+    if not re.fullmatch(r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?", s):
         raise fail("Enter a time like 18:30.")
     try:
         return time.fromisoformat(s.zfill(len(s) + 1) if s.index(":") == 1 else s)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from events_app.services.forms import EmailError, normalize_email
+from events_app.util.numbers import NumberError, parse_whole
 
 NAME_MAX = 120
 PHONE_MAX = 40
@@ -55,11 +56,12 @@ def unreadable(text: str) -> bool:
 
 def parse_guests(raw: str, max_guests: int, errors: dict[str, str]) -> int:
     """A whole number from 0 to the event's maximum; records a message in `errors` if not."""
-    raw = raw.strip() or "0"
-    if not raw.isdigit() or len(raw) > 4:
-        errors["guests"] = "Choose how many guests you are bringing (a whole number)."
+    try:
+        guests = parse_whole(raw.strip() or "0", 0, 9999)
+    except NumberError:
+        errors["guests"] = ("Choose how many guests you are bringing "
+                            "(a whole number, digits 0-9).")
         return 0
-    guests = int(raw)
     if guests > max_guests:
         errors["guests"] = (
             "This event allows no guests." if max_guests == 0

@@ -15,6 +15,7 @@ only through `read_form`, which is where the check happens.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app import settings
+from events_app.util.numbers import NumberError, parse_whole
 from events_app.web import sessions
 from events_app.web.security_headers import FRAMEABLE_PATHS
 
@@ -114,9 +116,9 @@ async def _bounded(request: Request) -> Request:
     Starlette caps each multipart part but not a url-encoded body, so without this a single
     POST could make the server buffer (and echo back into the re-rendered form) any amount.
     """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise HTTPException(status_code=413, detail=TOO_LARGE)
+    with contextlib.suppress(NumberError):  # no usable length: the loop below still bounds it
+        if parse_whole(request.headers.get("content-length", ""), 0, 10**18) > MAX_BODY_BYTES:
+            raise HTTPException(status_code=413, detail=TOO_LARGE)
     body = bytearray()
     async for chunk in request.stream():  # also bounds bodies sent without a length
         body += chunk

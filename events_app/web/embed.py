@@ -21,6 +21,7 @@ from events_app.db import read_session
 from events_app.models import CATEGORIES
 from events_app.services import events as event_service
 from events_app.services import listing_cache
+from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.conditional import validated_response
 from events_app.web.public import filter_params, parse_event_query
 from events_app.web.resources import query_string, render, templates
@@ -32,11 +33,10 @@ CACHE_CONTROL = "public, max-age=300"
 
 def _limit(request: Request) -> int:
     raw = request.query_params.get("limit", str(DEFAULT_LIMIT))
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 2
-            and MIN_LIMIT <= int(raw) <= MAX_LIMIT):
-        raise HTTPException(400, f"'limit' must be a whole number from {MIN_LIMIT} to "
-                                 f"{MAX_LIMIT}.")
-    return int(raw)
+    try:
+        return parse_whole(raw, MIN_LIMIT, MAX_LIMIT)
+    except NumberError as exc:
+        raise HTTPException(400, f"'limit': {exc}") from None
 
 
 def _theme(request: Request) -> str:

@@ -17,6 +17,7 @@ from events_app.db import read_session
 from events_app.services import feed_cache, feed_queries, feeds, personal_feeds
 from events_app.services.feed_cache import RenderedFeed
 from events_app.services.forms import has_control_chars
+from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.conditional import validated_response
 from events_app.web.public import public_event_or_404
 
@@ -37,10 +38,10 @@ def _parse_months(raw: str | None) -> int | None:
     """?months=N narrows the horizon to N months ahead (never widens it)."""
     if raw is None:
         return None
-    limit = settings.FEED_MONTHS_AHEAD
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= limit):
-        raise HTTPException(400, f"'months' must be a whole number from 1 to {limit}.")
-    return int(raw)
+    try:
+        return parse_whole(raw, 1, settings.FEED_MONTHS_AHEAD)
+    except NumberError as exc:
+        raise HTTPException(400, f"'months': {exc}") from None
 
 
 def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:

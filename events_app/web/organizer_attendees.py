@@ -26,6 +26,7 @@ from events_app.web.organizer_base import (
     int_param,
     json_error,
     page,
+    page_number,
     path_id,
     wants_json,
 )
@@ -48,12 +49,12 @@ def _filters(source: dict[str, str]) -> dict[str, str]:
 
 def _list_params(source: dict[str, str]) -> dict[str, str]:
     """The list's state (search, sort, page), carried through actions so the organizer lands
-    where they were. Page 1 is left out, so each page has one URL; a page number that is not
-    one is dropped (it only says where to return to)."""
+    where they were. Page 1 is left out, so each page has one URL. A page that is not a
+    number is refused (400); handlers call this before they change anything."""
     params = _filters(source)
-    page_no = source.get("page", "")
-    if page_no.isdigit() and len(page_no) <= 6 and int(page_no) > 1:
-        params["page"] = str(int(page_no))
+    page_no = page_number(source["page"]) if source.get("page") else 1
+    if page_no > 1:
+        params["page"] = str(page_no)
     return params
 
 
@@ -112,6 +113,7 @@ def _counts_json(counts: attendees.AttendeeCounts) -> dict[str, int]:
 def check_in(request: Request, form: FormData | None) -> Response:
     """One tap at the door: mark a party arrived (here=1) or undo (here=0)."""
     values = form_strings(form) if form else {}
+    params = _list_params(values)  # refuses a bad page number before anything is saved
     here = values.get("here") == "1"
     rsvp_id = path_id(request, "rsvp_id")
     slug = request.path_params["slug"]
@@ -127,7 +129,7 @@ def check_in(request: Request, form: FormData | None) -> Response:
         if wants_json(request):
             return json_error(str(exc), 409)
         flash(request, str(exc), "error")
-        return _to_list(request, slug, _list_params(values), rsvp_id)
+        return _to_list(request, slug, params, rsvp_id)
     if wants_json(request):
         at = party.checked_in_at
         return JSONResponse({
@@ -137,15 +139,16 @@ def check_in(request: Request, form: FormData | None) -> Response:
         }, headers={"Cache-Control": "no-store"})
     flash(request, f"{party.name} is checked in." if here
           else f"Check-in undone for {party.name}.")
-    return _to_list(request, slug, _list_params(values), rsvp_id)
+    return _to_list(request, slug, params, rsvp_id)
 
 
 @requires("event")
 def force_confirm(request: Request, form: FormData | None) -> Response:
     """Move a waitlisted party to confirmed; over capacity only after an explicit override."""
     values = form_strings(form) if form else {}
+    params = _list_params(values)
     event, party = _event_and_rsvp(request)
-    back = _to_list(request, event.slug, _list_params(values), party.id)
+    back = _to_list(request, event.slug, params, party.id)
     if party.status != RsvpStatus.WAITLISTED:
         flash(request, f"{party.name} is not on the waitlist.", "warn")
         return back
@@ -155,7 +158,7 @@ def force_confirm(request: Request, form: FormData | None) -> Response:
         seats.capacity
     if would_overfill and values.get("override") != "1":
         return page(request, "organizer/force_confirm.html", {
-            "event": event, "party": party, "seats": seats, "params": _list_params(values),
+            "event": event, "party": party, "seats": seats, "params": params,
         })
     try:
         over = rsvp.force_confirm(party.id or 0, actor=organizer_of(request))
@@ -173,14 +176,15 @@ def force_confirm(request: Request, form: FormData | None) -> Response:
 def remove(request: Request, form: FormData | None) -> Response:
     """Cancel someone's RSVP (after a confirmation step); the waitlist moves up."""
     values = form_strings(form) if form else {}
+    params = _list_params(values)
     event, party = _event_and_rsvp(request)
-    back = _to_list(request, event.slug, _list_params(values), party.id)
+    back = _to_list(request, event.slug, params, party.id)
     if party.status == RsvpStatus.CANCELLED:
         flash(request, f"{party.name}'s RSVP is already cancelled.", "warn")
         return back
     if values.get("confirm") != "1":
         return page(request, "organizer/remove.html", {
-            "event": event, "party": party, "params": _list_params(values),
+            "event": event, "party": party, "params": params,
         })
     notify = values.get("notify") == "1"
     try:
@@ -193,7 +197,7 @@ def remove(request: Request, form: FormData | None) -> Response:
         message += " Confirmed from the waitlist (and e-mailed): " + \
             ", ".join(p.name for p in promoted) + "."
     flash(request, message)
-    return _to_list(request, event.slug, _list_params(values))
+    return _to_list(request, event.slug, params)
 
 
 Subject = text(150, required=True)

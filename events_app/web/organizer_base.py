@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from events_app.models import Event
 from events_app.services import access
+from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.auth import organizer_of, pop_flashes
 from events_app.web.resources import render
 
@@ -53,11 +54,19 @@ def json_error(message: str, status_code: int) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message}, status_code=status_code)
 
 
+MAX_PAGE_PARAM = 999_999
+
+
+def page_number(raw: str, name: str = "page") -> int:
+    """A page number from a query string or a hidden field; anything else is a 400."""
+    try:
+        return parse_whole(raw, 1, MAX_PAGE_PARAM)
+    except NumberError as exc:
+        raise HTTPException(400, f"'{name}': {exc}") from None
+
+
 def int_param(request: Request, name: str, default: int = 1) -> int:
-    raw = request.query_params.get(name, str(default))
-    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
-        raise HTTPException(400, f"'{name}' must be a whole number from 1.")
-    return int(raw)
+    return page_number(request.query_params.get(name, str(default)), name)
 
 
 MAX_DB_ID = 2**31 - 1  # PostgreSQL INTEGER; a larger id in a URL must be a 404, not a 500

@@ -18,10 +18,11 @@ from events_app.models import CATEGORIES, Event
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
 from events_app.services.feed_queries import FeedFilter, UnknownFilter, canonical_filter
+from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.page_cache import PageCache
 from events_app.web.resources import render
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 # The list page carries no per-visitor data (its filter form is a GET), so its bytes can be
 # shared between visitors until the events change.
@@ -32,7 +33,7 @@ def _parse_date(raw: str | None, label: str) -> date | None:
     if not raw:
         return None
     try:
-        if not _DATE_RE.match(raw):
+        if not _DATE_RE.fullmatch(raw):
             raise ValueError
         return date.fromisoformat(raw)
     except ValueError:
@@ -45,9 +46,10 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
     when = params.get("when", "upcoming")
     if when not in ("upcoming", "past"):
         raise HTTPException(400, "'when' must be 'upcoming' or 'past'.")
-    raw_page = params.get("page", "1")
-    if not raw_page.isdigit() or len(raw_page) > 6:
-        raise HTTPException(400, "The page number must be a whole number from 1.")
+    try:
+        page = parse_whole(params.get("page", "1"), 1, event_service.MAX_PAGE)
+    except NumberError as exc:
+        raise HTTPException(400, f"Page number: {exc}") from None
     try:
         return event_service.EventQuery(
             when=when,  # type: ignore[arg-type]
@@ -56,7 +58,7 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
             q=params.get("q", "").strip(),
             date_from=_parse_date(params.get("from"), "'from'"),
             date_to=_parse_date(params.get("to"), "'to'"),
-            page=int(raw_page),
+            page=page,
         )
     except event_service.QueryError as exc:
         raise HTTPException(400, str(exc)) from None
