@@ -26,14 +26,15 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pyotp
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from events_app.db import read_session
-from events_app.models import Outbox, utcnow
+from events_app.db import read_session, write_session
+from events_app.models import Organizer, Outbox, utcnow
 from events_app.web import csrf
 from events_app.web.app import create_app
 from tests.factories import make_event, make_rsvp
@@ -262,6 +263,9 @@ def changed_rows(before: dict | None, after: dict) -> dict[str, Any]:
 # --- seeding and discovery -----------------------------------------------------------------------
 
 
+TWO_STEP_EMAIL = "fuzz-two-step@example.org"
+
+
 def seed(client: Any) -> None:
     """A fixed small world: two organizers, events in each state, RSVPs in each status."""
     admin = make_organizer(ADMIN_EMAIL, "Ada Admin", admin=True)
@@ -278,6 +282,11 @@ def seed(client: Any) -> None:
                starts_at=now - timedelta(days=30))
     make_event(slug="cancelled-march", title="March", status="cancelled", owner_id=admin.id,
                cancel_message="Rain", starts_at=now + timedelta(days=10))
+    # Two-factor sign-in on: the code step's form exists only between password and code.
+    two_step = make_organizer(TWO_STEP_EMAIL, "Tess Two-Step")
+    with write_session() as session:
+        row = session.get(Organizer, two_step.id)
+        row.totp_secret, row.totp_enabled_at = pyotp.random_base32(), now
     r = post_rsvp(client, "town-hall", name="Ann Lee", email="ann@example.org", guests="1")
     assert r.status_code in (200, 303), r.status_code
     make_rsvp(hall, "Walt Wait", "walt@example.org", status="waitlisted")
@@ -313,6 +322,11 @@ def discover(site: Site, anonymous: Any) -> None:
         if "text/html" not in response.headers.get("content-type", ""):
             continue
         queue += learn_page(site, bare, response.text)
+    with TestClient(create_app()) as second_step:
+        assert login(second_step, TWO_STEP_EMAIL).status_code == 303
+        page = second_step.get("/organizer/login/code", follow_redirects=False)
+        assert page.status_code == 200, "the two-factor code step did not open"
+        learn_page(site, "/organizer/login/code", page.text)
 
 
 def learn_page(site: Site, page_path: str, html: str) -> list[str]:

@@ -304,7 +304,10 @@ def _fmt_float(value: float | None) -> str:
 
 def _occurrence_of(instant: datetime, tzid: str) -> str:
     """"first"/"second" for an instant in a repeated hour, else "" (nothing to ask)."""
-    local = instant.astimezone(ZoneInfo(tzid))
+    try:
+        local = instant.astimezone(ZoneInfo(tzid))
+    except OverflowError:  # a row stored before dates were range-checked: nothing to ask
+        return ""
     if not _ambiguous(local.replace(tzinfo=None), tzid):
         return ""
     return "second" if local.fold else "first"

@@ -49,7 +49,7 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
     try:
         page = parse_whole(params.get("page", "1"), 1, event_service.MAX_PAGE)
     except NumberError as exc:
-        raise HTTPException(400, f"Page number: {exc}") from None
+        raise HTTPException(400, f"Page number ('page'): {exc}") from None
     try:
         return event_service.EventQuery(
             when=when,  # type: ignore[arg-type]
