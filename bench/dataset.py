@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / "data"
 # Bump when the generated rows change shape or meaning: cached datasets are then rebuilt.
 GENERATOR_VERSION = 2
+# Dates are relative to the day of generation: past this age, "upcoming" has thinned out.
+MAX_AGE_DAYS = 30
 DEFAULT_PG_URL = os.environ.get(
     "BENCH_PG_URL",
     os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
@@ -116,6 +118,18 @@ def _read_marker(engine: Engine) -> dict[str, str]:
         return {}
 
 
+def _reusable(engine: Engine, size: Size) -> bool:
+    """Complete, of this size and generator version, and generated recently enough."""
+    marker = _read_marker(engine)
+    engine.dispose()
+    generated_on = marker.pop("generated_on", "")
+    try:
+        age = (datetime.now(UTC).date() - date.fromisoformat(generated_on)).days
+    except ValueError:
+        return False
+    return marker == size.marker() and age <= MAX_AGE_DAYS
+
+
 def ensure(kind: str, size: Size, *, base_pg_url: str = DEFAULT_PG_URL,
            regenerate: bool = False, log: Any = print) -> Dataset:
     """The dataset of `size` on `kind` ("sqlite" or "postgresql"), built only when missing."""
@@ -125,29 +139,25 @@ def ensure(kind: str, size: Size, *, base_pg_url: str = DEFAULT_PG_URL,
     if kind == "sqlite":
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         path = Path(make_url(url).database or "")
-        if path.exists():
-            engine = create_engine(url)
-            current = _read_marker(engine)
-            engine.dispose()
-            if current == size.marker() and not regenerate:
-                upgrade(url)
-                return Dataset(url, size, reused=True, seconds=0.0)
+        if path.exists() and not regenerate and _reusable(create_engine(url), size):
+            upgrade(url)
+            return Dataset(url, size, reused=True, seconds=0.0)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
         admin = create_engine(base_pg_url, isolation_level="AUTOCOMMIT")
         name = make_url(url).database
-        with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": name}).first()
-        if exists and not regenerate:
-            engine = create_engine(url)
-            current = _read_marker(engine)
-            engine.dispose()
-            if current == size.marker():
-                admin.dispose()
-                upgrade(url)
-                return Dataset(url, size, reused=True, seconds=0.0)
+        try:
+            with admin.connect() as conn:
+                exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                      {"n": name}).first()
+        except Exception as exc:  # noqa: BLE001 - say what to do instead of a traceback
+            sys.exit(f"PostgreSQL unreachable at {make_url(base_pg_url)!r} ({exc}).\n"
+                     "Start it, point BENCH_PG_URL (or --pg-url) at one, or use --db sqlite.")
+        if exists and not regenerate and _reusable(create_engine(url), size):
+            admin.dispose()
+            upgrade(url)
+            return Dataset(url, size, reused=True, seconds=0.0)
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -373,8 +383,9 @@ def generate(url: str, size: Size) -> None:
                                   f"(SELECT max(id) FROM {table}))"))
         conn.execute(text("CREATE TABLE bench_dataset "
                           "(name VARCHAR(40) PRIMARY KEY, value VARCHAR(200) NOT NULL)"))
+        marker = {**size.marker(), "generated_on": today.isoformat()}
         conn.execute(text("INSERT INTO bench_dataset (name, value) VALUES (:n, :v)"),
-                      [{"n": k, "v": v} for k, v in size.marker().items()])
+                      [{"n": k, "v": v} for k, v in marker.items()])
     if engine.dialect.name == "postgresql":
         # What autovacuum would have done by the time a real calendar got this big.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
