@@ -82,12 +82,23 @@ PAGE_NAMES = [p.name for p in pages("x")]
 
 # --- preparing a database for one run -----------------------------------------------------------
 
-def prepare(url: str, worker_counts: list[int], capacity: int) -> dict[int, tuple[int, str]]:
+@dataclass(frozen=True)
+class RsvpTargets:
+    """The two events a run's RSVP posts alternate between: one with few seats, so posts
+    race for the last of them (the oversold check means something), and one without a
+    limit, so every post there is a confirmation (the rate means something)."""
+
+    contested_id: int
+    contested_slug: str
+    open_id: int
+    open_slug: str
+
+
+def prepare(url: str, worker_counts: list[int], capacity: int) -> dict[int, RsvpTargets]:
     """Forget what earlier runs wrote (RSVP-post events, outbox, throttle records), then add
-    one fresh RSVP-post event per worker count, so each run starts with its seats free.
+    fresh RSVP-post events for each worker count, so each run starts with its seats free.
 
     Done before any server starts: these writes change the data every cache is keyed on.
-    Returns worker count -> (event id, slug).
     """
     from sqlalchemy import text
     from sqlmodel import Session
@@ -108,15 +119,18 @@ def prepare(url: str, worker_counts: list[int], capacity: int) -> dict[int, tupl
     out = {}
     with Session(engine, expire_on_commit=False) as session:
         for workers in worker_counts:
-            event = Event(slug=f"{RSVP_SLUG_PREFIX}w{workers}-{stamp}",
-                          title=f"RSVP benchmark ({workers} worker{'s' * (workers > 1)})",
-                          starts_at=start, ends_at=start + timedelta(hours=2),
-                          timezone="America/Chicago", city="Chicago", venue_name="Union Hall",
-                          capacity=capacity, max_guests=2, waitlist_enabled=True,
-                          status=EventStatus.PUBLISHED.value)
-            session.add(event)
-            session.flush()
-            out[workers] = (int(event.id or 0), event.slug)
+            made = []
+            for kind, seats in (("contested", capacity), ("open", None)):
+                event = Event(slug=f"{RSVP_SLUG_PREFIX}{kind}-w{workers}-{stamp}",
+                              title=f"RSVP benchmark, {kind} ({workers} worker(s))",
+                              starts_at=start, ends_at=start + timedelta(hours=2),
+                              timezone="America/Chicago", city="Chicago",
+                              venue_name="Union Hall", capacity=seats, max_guests=2,
+                              waitlist_enabled=True, status=EventStatus.PUBLISHED.value)
+                session.add(event)
+                session.flush()
+                made.append((int(event.id or 0), event.slug))
+            out[workers] = RsvpTargets(made[0][0], made[0][1], made[1][0], made[1][1])
         session.commit()
     engine.dispose()
     return out
@@ -125,20 +139,20 @@ def prepare(url: str, worker_counts: list[int], capacity: int) -> dict[int, tupl
 @dataclass
 class RsvpFigures:
     capacity: int
-    confirmed: int
+    confirmed: int  # on the contested event
     waitlisted: int
     seats_confirmed: int
     oversold_seats: int
+    confirmed_total: int  # both events
     confirmed_per_s: float
 
 
-def rsvp_figures(url: str, event_id: int, capacity: int, wrk_started: float,
-                 wrk_seconds: float) -> RsvpFigures:
-    """Counted in the database after the posts: parties, seats, and whether any seat is sold
-    twice. Confirmed/s runs from wrk's start to the last confirmation (or the whole run when
-    seats never ran out)."""
+def rsvp_figures(url: str, targets: RsvpTargets, capacity: int, seconds: float) -> RsvpFigures:
+    """Counted in the database after the posts: parties and seats of the contested event
+    (any seat over its capacity is an oversold one), and confirmations per second of wrk's
+    run over both events."""
     from sqlalchemy import func
-    from sqlmodel import Session, select
+    from sqlmodel import Session, col, select
 
     from events_app.db import make_engine
     from events_app.models import Rsvp
@@ -146,18 +160,18 @@ def rsvp_figures(url: str, event_id: int, capacity: int, wrk_started: float,
     engine = make_engine(url)
     with Session(engine) as session:
         rows = session.exec(
-            select(Rsvp.status, func.count(), func.sum(1 + Rsvp.guests), func.max(Rsvp.created_at))
-            .where(Rsvp.event_id == event_id).group_by(Rsvp.status)).all()
+            select(Rsvp.event_id, Rsvp.status, func.count(), func.sum(1 + Rsvp.guests))
+            .where(col(Rsvp.event_id).in_([targets.contested_id, targets.open_id]))
+            .group_by(Rsvp.event_id, Rsvp.status)).all()
     engine.dispose()
-    by_status = {status: (int(n), int(seats or 0), last) for status, n, seats, last in rows}
-    confirmed, seats, last = by_status.get("confirmed", (0, 0, None))
-    waitlisted = by_status.get("waitlisted", (0, 0, None))[0]
-    span = wrk_seconds
-    if waitlisted and last is not None:  # seats ran out: count until the last one went
-        span = max(0.001, last.timestamp() - wrk_started)
+    found = {(event_id, status): (int(n), int(seats or 0)) for event_id, status, n, seats in rows}
+    confirmed, seats = found.get((targets.contested_id, "confirmed"), (0, 0))
+    waitlisted = found.get((targets.contested_id, "waitlisted"), (0, 0))[0]
+    total = confirmed + found.get((targets.open_id, "confirmed"), (0, 0))[0]
     return RsvpFigures(capacity=capacity, confirmed=confirmed, waitlisted=waitlisted,
                        seats_confirmed=seats, oversold_seats=max(0, seats - capacity),
-                       confirmed_per_s=round(confirmed / span, 1) if span else 0.0)
+                       confirmed_total=total,
+                       confirmed_per_s=round(total / seconds, 1) if seconds else 0.0)
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -250,8 +264,10 @@ class Bench:
                        headers=headers, script=script, args=post)
 
     def measure(self, kind: str, url: str, workers: int, page: Page, app: Server, base: Server,
-                visitor: Visitor, rsvp_event: tuple[int, str], etag: dict[str, str]) -> Row:
+                visitor: Visitor, targets: RsvpTargets, etag: dict[str, str]) -> Row:
         a = self.args
+        app.wait_idle()  # what the previous page left queued must not slow this one
+        base.wait_idle()
         key = f"{kind}-w{workers}-{page.name}"
         headers = {"Cookie": visitor.organizer_cookie if page.signed_in else visitor.cookie,
                    "X-Bench-Key": key, **page.headers}
@@ -260,18 +276,17 @@ class Bench:
         body: bytes | None = None
         post: tuple[str, ...] = ()
         if page.method == "POST":
-            event_page = fetch(app.port, "GET", f"/events/{rsvp_event[1]}",
+            event_page = fetch(app.port, "GET", f"/events/{targets.contested_slug}",
                                {"Cookie": visitor.cookie})
             token = _CSRF_FIELD.search(event_page.body.decode())
             if token is None:
-                raise RuntimeError(f"no RSVP form on /events/{rsvp_event[1]}")
+                raise RuntimeError(f"no RSVP form on /events/{targets.contested_slug}")
             nonce = secrets.token_hex(4)
-            post = (page.path, token.group(1), nonce)
+            post = (page.path, f"/events/{targets.open_slug}/rsvp", token.group(1), nonce)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             body = urlencode({"name": "First Bench Person",
                               "email": f"first-{nonce}@bench.example.org", "guests": "0",
                               "csrf_token": token.group(1), "website": ""}).encode()
-        app.wait_idle()
         first = fetch(app.port, page.method, page.path, headers, body)
         row = Row(db=kind, workers=workers, page=page.name, path=page.path, status=first.status,
                   bytes=len(first.body), cold_ms=round(first.ms, 1),
@@ -293,8 +308,7 @@ class Bench:
             round(res.p99_ms, 2)
         row.errors = res.error_count
         if page.method == "POST":
-            figures = rsvp_figures(url, rsvp_event[0], a.rsvp_capacity, res.started_at,
-                                   res.seconds)
+            figures = rsvp_figures(url, targets, a.rsvp_capacity, res.seconds)
             row.rsvp = asdict(figures)
         app.wait_idle()
         base_first = fetch(base.port, page.method, page.path, headers, body)
@@ -306,6 +320,7 @@ class Bench:
             warm_up(base.port, page.method, page.path, headers, measured_body, workers)
             if a.warmup > 0:
                 self.drive(base.port, page, headers, post, a.warmup)
+        app.wait_idle()
         base.wait_idle()
         bres = self.drive(base.port, page, headers, post, a.duration)
         row.base_rps, row.base_p50_ms, row.base_p99_ms = round(bres.rps, 1), \
@@ -341,7 +356,7 @@ class Bench:
             try:
                 app.start(self.workdir)
                 base.start(self.workdir)
-                for page in pages(rsvp_events[workers][1]):
+                for page in pages(rsvp_events[workers].contested_slug):
                     if page.name not in a.only:
                         continue
                     if page.signed_in and not visitor.organizer_cookie:
@@ -374,9 +389,10 @@ def format_row(r: Row) -> str:
     note = r.note
     if r.rsvp:
         f = r.rsvp
-        note = (f"{f['confirmed']} confirmed ({f['confirmed_per_s']}/s), {f['waitlisted']} "
-                f"waitlisted, {f['seats_confirmed']}/{f['capacity']} seats, "
-                f"oversold {f['oversold_seats']}") + (f"; {note}" if note else "")
+        note = (f"{f['confirmed_per_s']} confirmed/s; contested event: {f['confirmed']} "
+                f"confirmed, {f['waitlisted']} waitlisted, {f['seats_confirmed']}/"
+                f"{f['capacity']} seats, {f['oversold_seats']} oversold") + \
+            (f"; {note}" if note else "")
     return (f"{r.db:<10} {r.workers:>1} {r.page:<14} {r.status:>3} {r.bytes / 1024:>7.1f} "
             f"{r.rps:>8.0f} {r.base_rps:>8.0f} {r.ratio:>6.3f} {r.p50_ms:>7.1f} "
             f"{r.p99_ms:>7.1f} {r.base_p99_ms:>6.1f} {r.cold_ms:>8.1f} {r.base_cold_ms:>6.1f} "
@@ -397,7 +413,7 @@ def print_footer(bench: Bench) -> None:
 
 
 def git_commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+    out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
                          capture_output=True, text=True, check=False)
     return out.stdout.strip()
 
@@ -412,8 +428,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=1, help="seconds of wrk before measuring")
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
-    p.add_argument("--rsvp-capacity", type=int, default=2000,
-                   help="seats of the event the RSVP posts go to")
+    p.add_argument("--rsvp-capacity", type=int, default=100,
+                   help="seats of the contested event half the RSVP posts go to (the other "
+                   "half go to one without a limit)")
     p.add_argument("--only", default=",".join(PAGE_NAMES),
                    help=f"pages to measure, comma-separated, of: {','.join(PAGE_NAMES)}")
     p.add_argument("--pg-url", default=dataset.DEFAULT_PG_URL,
