@@ -44,6 +44,7 @@ RSVP_SLUG_PREFIX = "bench-rsvp-"
 _HOP_HEADERS = {"date", "server", "content-length", "transfer-encoding", "connection",
                 "keep-alive"}
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+WrkArgs = tuple[str, ...]  # what follows `--` on wrk's command line, for its Lua script
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,22 @@ def sign_in(port: int, visitor: Visitor) -> None:
     visitor.organizer_cookie = f"{visitor.cookie}; organizer_session={session}"
 
 
+def rsvp_posts(port: int, visitor: Visitor, targets: RsvpTargets) -> tuple[WrkArgs, bytes]:
+    """The wrk script's arguments, and the first (cold) post, with the CSRF token the event
+    page hands this visitor."""
+    event_page = fetch(port, "GET", f"/events/{targets.contested_slug}",
+                       {"Cookie": visitor.cookie})
+    found = _CSRF_FIELD.search(event_page.body.decode())
+    if found is None:
+        raise RuntimeError(f"no RSVP form on /events/{targets.contested_slug}")
+    token, nonce = found.group(1), secrets.token_hex(4)
+    args = (f"/events/{targets.contested_slug}/rsvp", f"/events/{targets.open_slug}/rsvp",
+            token, nonce)
+    body = urlencode({"name": "First Bench Person", "email": f"first-{nonce}@bench.example.org",
+                      "guests": "0", "csrf_token": token, "website": ""}).encode()
+    return args, body
+
+
 def record(reply: Reply, path: Path) -> None:
     """Save a response for the baseline. Only Set-Cookie ever repeats here; the last one is
     kept (Starlette's Response takes a mapping)."""
@@ -256,7 +273,7 @@ class Bench:
         self.servers: list[dict[str, Any]] = []
         self.checks: dict[str, Any] = {}
 
-    def drive(self, port: int, page: Page, headers: dict[str, str], post: tuple[str, ...],
+    def drive(self, port: int, page: Page, headers: dict[str, str], post: WrkArgs,
               seconds: float) -> Any:
         script = "rsvp.lua" if post else "report.lua"
         return run_wrk(self.wrk_path, f"http://127.0.0.1:{port}{page.path}", seconds=seconds,
@@ -272,21 +289,14 @@ class Bench:
         headers = {"Cookie": visitor.organizer_cookie if page.signed_in else visitor.cookie,
                    "X-Bench-Key": key, **page.headers}
         if page.name == "feed-304":
-            headers["If-None-Match"] = etag.get("feed", "")
+            if "feed" not in etag:  # measured without "feed": ask for the validator first
+                etag["feed"] = fetch(app.port, "GET", page.path, headers).header("etag")
+            headers["If-None-Match"] = etag["feed"]
         body: bytes | None = None
-        post: tuple[str, ...] = ()
+        post: WrkArgs = ()
         if page.method == "POST":
-            event_page = fetch(app.port, "GET", f"/events/{targets.contested_slug}",
-                               {"Cookie": visitor.cookie})
-            token = _CSRF_FIELD.search(event_page.body.decode())
-            if token is None:
-                raise RuntimeError(f"no RSVP form on /events/{targets.contested_slug}")
-            nonce = secrets.token_hex(4)
-            post = (page.path, f"/events/{targets.open_slug}/rsvp", token.group(1), nonce)
+            post, body = rsvp_posts(app.port, visitor, targets)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            body = urlencode({"name": "First Bench Person",
-                              "email": f"first-{nonce}@bench.example.org", "guests": "0",
-                              "csrf_token": token.group(1), "website": ""}).encode()
         first = fetch(app.port, page.method, page.path, headers, body)
         row = Row(db=kind, workers=workers, page=page.name, path=page.path, status=first.status,
                   bytes=len(first.body), cold_ms=round(first.ms, 1),
