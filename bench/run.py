@@ -448,6 +448,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--regenerate", action="store_true", help="rebuild the dataset(s)")
     p.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = p.parse_args(argv)
+    if bad := [d for d in args.db.split(",") if d not in ("sqlite", "postgresql")]:
+        p.error(f"unknown database(s): {', '.join(bad)} (sqlite, postgresql)")
     args.workers = [int(w) for w in args.workers.split(",") if w]
     args.only = [n for n in args.only.split(",") if n]
     unknown = [n for n in args.only if n not in PAGE_NAMES]
