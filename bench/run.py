@@ -397,6 +397,8 @@ HEADER = (f"{'db':<10} {'w':>1} {'page':<14} {'st':>3} {'KiB':>7} {'req/s':>8} {
 
 def format_row(r: Row) -> str:
     note = r.note
+    if not note and r.status and r.rps == 0:
+        note = "no response finished within the run: try a longer --duration"
     if r.rsvp:
         f = r.rsvp
         note = (f"{f['confirmed_per_s']} confirmed/s; contested event: {f['confirmed']} "
