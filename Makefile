@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean fonts
+.PHONY: run test lint bench bench-micro clean fonts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,9 +50,17 @@ test: $(VENV)/.installed-test tools/node_modules/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check events_app tests bench
 
+## The app under wrk on 100,000 events / 1,000,000 RSVPs (SQLite and PostgreSQL, 1 and 2
+## workers), each figure as a ratio to bare Starlette; the dataset is generated once and reused.
+## Quick run: make bench BENCH_ARGS="--events 2000 --duration 2"
+BENCH_ARGS ?=
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/pages.py
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## In-process figures: feed rendering (cold, after one edit, cached) and the door list.
+bench-micro: $(VENV)/.installed-test
 	$(BIN)/python bench/feeds.py
+	$(BIN)/python bench/attendees.py
 
 clean:
 	rm -rf $(VENV) events.db events.db-wal events.db-shm test-artifacts

@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed and saved, never asserted (speed is not a test)."""

@@ -1,0 +1,500 @@
+"""`make bench`: the app under wrk on a large calendar, every figure next to a bare baseline.
+
+For each database (SQLite, PostgreSQL) and each uvicorn worker count (1, 2) it starts the app
+and, beside it, bench/baseline_app.py (bare Starlette replaying the app's own bytes) with the
+same uvicorn settings, then for each page: times the first (cold) request, records the
+response for the baseline, warms up, and runs wrk against the app and then the baseline. RSVP
+posts go to a fresh event with a capacity; afterwards the benchmark counts seats in the
+database and reports any oversold event. One table is printed and saved as JSON under
+bench/results/. Figures only: nothing here asserts a speed.
+
+Usage: .venv/bin/python -m bench.run [--events 100000] [--db sqlite,postgresql]
+       [--workers 1,2] [--duration 5] [--connections 32] [--only list,detail,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+# The bench process itself imports the app's models to prepare the database.
+os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+
+from bench import dataset  # noqa: E402
+from bench.servers import ROOT, Reply, Server, fetch, run_wrk, wrk_binary  # noqa: E402
+
+RESULTS_DIR = ROOT / "bench" / "results"
+BENCH_SECRET = "bench-only-secret-" + "x" * 20
+RSVP_SLUG_PREFIX = "bench-rsvp-"
+# Response headers the server adds itself; everything else is replayed by the baseline.
+_HOP_HEADERS = {"date", "server", "content-length", "transfer-encoding", "connection",
+                "keep-alive"}
+_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+WrkArgs = tuple[str, ...]  # what follows `--` on wrk's command line, for its Lua script
+
+
+@dataclass(frozen=True)
+class Page:
+    """One thing measured: a request, and the status it must answer with."""
+
+    name: str
+    method: str
+    path: str
+    status: int
+    signed_in: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def pages(rsvp_slug: str) -> list[Page]:
+    door = dataset.DOOR_LIST_SLUG
+    return [
+        Page("list", "GET", "/events", 200),
+        Page("list-filtered", "GET", "/events?category=protest&city=Chicago", 200),
+        Page("search", "GET", f"/events?q={dataset.SEARCH_WORD}", 200),
+        Page("detail", "GET", f"/events/{dataset.DETAIL_SLUG}", 200),
+        Page("feed", "GET", "/calendar.ics", 200),
+        Page("feed-304", "GET", "/calendar.ics", 304),  # If-None-Match added from "feed"
+        Page("api-list", "GET", "/api/v1/events", 200),
+        Page("atom", "GET", "/events.atom", 200),
+        Page("embed", "GET", "/embed/upcoming", 200),
+        Page("dashboard", "GET", "/organizer/", 200, signed_in=True),
+        Page("attendees", "GET", f"/organizer/events/{door}/attendees", 200, signed_in=True),
+        Page("attendees-csv", "GET", f"/organizer/events/{door}/attendees.csv", 200,
+             signed_in=True),
+        # Last: every post changes the data the pages above are cached on.
+        Page("rsvp-post", "POST", f"/events/{rsvp_slug}/rsvp", 303),
+    ]
+
+
+PAGE_NAMES = [p.name for p in pages("x")]
+
+
+# --- preparing a database for one run -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class RsvpTargets:
+    """The two events a run's RSVP posts alternate between: one with few seats, so posts
+    race for the last of them (the oversold check means something), and one without a
+    limit, so every post there is a confirmation (the rate means something)."""
+
+    contested_id: int
+    contested_slug: str
+    open_id: int
+    open_slug: str
+
+
+def prepare(url: str, worker_counts: list[int], capacity: int) -> dict[int, RsvpTargets]:
+    """Forget what earlier runs wrote (RSVP-post events, outbox, throttle records), then add
+    fresh RSVP-post events for each worker count, so each run starts with its seats free.
+
+    Done before any server starts: these writes change the data every cache is keyed on.
+    """
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from events_app.db import make_engine
+    from events_app.models import Event, EventStatus, utcnow
+
+    engine = make_engine(url)
+    like = {"p": f"{RSVP_SLUG_PREFIX}%"}
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM outbox"))
+        conn.execute(text("DELETE FROM throttle_hit"))
+        conn.execute(text("DELETE FROM rsvp WHERE event_id IN "
+                          "(SELECT id FROM event WHERE slug LIKE :p)"), like)
+        conn.execute(text("DELETE FROM event WHERE slug LIKE :p"), like)
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    start = (utcnow() + timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    out = {}
+    with Session(engine, expire_on_commit=False) as session:
+        for workers in worker_counts:
+            made = []
+            for kind, seats in (("contested", capacity), ("open", None)):
+                event = Event(slug=f"{RSVP_SLUG_PREFIX}{kind}-w{workers}-{stamp}",
+                              title=f"RSVP benchmark, {kind} ({workers} worker(s))",
+                              starts_at=start, ends_at=start + timedelta(hours=2),
+                              timezone="America/Chicago", city="Chicago",
+                              venue_name="Union Hall", capacity=seats, max_guests=2,
+                              waitlist_enabled=True, status=EventStatus.PUBLISHED.value)
+                session.add(event)
+                session.flush()
+                made.append((int(event.id or 0), event.slug))
+            out[workers] = RsvpTargets(made[0][0], made[0][1], made[1][0], made[1][1])
+        session.commit()
+    engine.dispose()
+    return out
+
+
+@dataclass
+class RsvpFigures:
+    capacity: int
+    confirmed: int  # on the contested event
+    waitlisted: int
+    seats_confirmed: int
+    oversold_seats: int
+    confirmed_total: int  # both events
+    confirmed_per_s: float
+
+
+def rsvp_figures(url: str, targets: RsvpTargets, capacity: int, seconds: float) -> RsvpFigures:
+    """Counted in the database after the posts: parties and seats of the contested event
+    (any seat over its capacity is an oversold one), and confirmations per second of wrk's
+    run over both events."""
+    from sqlalchemy import func
+    from sqlmodel import Session, col, select
+
+    from events_app.db import make_engine
+    from events_app.models import Rsvp
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Rsvp.event_id, Rsvp.status, func.count(), func.sum(1 + Rsvp.guests))
+            .where(col(Rsvp.event_id).in_([targets.contested_id, targets.open_id]))
+            .group_by(Rsvp.event_id, Rsvp.status)).all()
+    engine.dispose()
+    found = {(event_id, status): (int(n), int(seats or 0)) for event_id, status, n, seats in rows}
+    confirmed, seats = found.get((targets.contested_id, "confirmed"), (0, 0))
+    waitlisted = found.get((targets.contested_id, "waitlisted"), (0, 0))[0]
+    total = confirmed + found.get((targets.open_id, "confirmed"), (0, 0))[0]
+    return RsvpFigures(capacity=capacity, confirmed=confirmed, waitlisted=waitlisted,
+                       seats_confirmed=seats, oversold_seats=max(0, seats - capacity),
+                       confirmed_total=total,
+                       confirmed_per_s=round(total / seconds, 1) if seconds else 0.0)
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+@dataclass
+class Visitor:
+    """Cookies and tokens a visitor (and, once signed in, the organizer) sends."""
+
+    csrf_nonce: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    organizer_cookie: str = ""
+
+    @property
+    def cookie(self) -> str:
+        return f"csrftoken={self.csrf_nonce}"
+
+
+def sign_in(port: int, visitor: Visitor) -> None:
+    """Log the bench organizer in the way a browser does: form, CSRF field, session cookie."""
+    login = fetch(port, "GET", "/organizer/login", {"Cookie": visitor.cookie})
+    token = _CSRF_FIELD.search(login.body.decode())
+    if login.status != 200 or token is None:
+        raise RuntimeError(f"login page: {login.status}")
+    form = urlencode({"email": dataset.ORGANIZER_EMAIL, "password": dataset.PASSWORD,
+                      "csrf_token": token.group(1), "next": "/organizer/"}).encode()
+    reply = fetch(port, "POST", "/organizer/login",
+                  {"Cookie": visitor.cookie,
+                   "Content-Type": "application/x-www-form-urlencoded"}, form)
+    session = reply.cookies().get("organizer_session")
+    if reply.status != 303 or not session:
+        raise RuntimeError(f"login failed: {reply.status} {reply.body[:300]!r}")
+    cookie = f"{visitor.cookie}; organizer_session={session}"
+    # The first page after login shows (and drops) the welcome message: keep the cookie
+    # without it, so every measured dashboard is the ordinary one.
+    after = fetch(port, "GET", "/organizer/", {"Cookie": cookie})
+    session = after.cookies().get("organizer_session", session)
+    visitor.organizer_cookie = f"{visitor.cookie}; organizer_session={session}"
+
+
+def rsvp_posts(port: int, visitor: Visitor, targets: RsvpTargets) -> tuple[WrkArgs, bytes]:
+    """The wrk script's arguments, and the first (cold) post, with the CSRF token the event
+    page hands this visitor."""
+    event_page = fetch(port, "GET", f"/events/{targets.contested_slug}",
+                       {"Cookie": visitor.cookie})
+    found = _CSRF_FIELD.search(event_page.body.decode())
+    if found is None:
+        raise RuntimeError(f"no RSVP form on /events/{targets.contested_slug}")
+    token, nonce = found.group(1), secrets.token_hex(4)
+    args = (f"/events/{targets.contested_slug}/rsvp", f"/events/{targets.open_slug}/rsvp",
+            token, nonce)
+    body = urlencode({"name": "First Bench Person", "email": f"first-{nonce}@bench.example.org",
+                      "guests": "0", "csrf_token": token, "website": ""}).encode()
+    return args, body
+
+
+def record(reply: Reply, path: Path) -> None:
+    """Save a response for the baseline. Only Set-Cookie ever repeats here; the last one is
+    kept (Starlette's Response takes a mapping)."""
+    headers = {k: v for k, v in reply.headers if k.lower() not in _HOP_HEADERS}
+    path.write_bytes(pickle.dumps({"status": reply.status, "headers": headers,
+                                   "body": reply.body}))
+
+
+def warm_up(port: int, method: str, path: str, headers: dict[str, str], body: bytes | None,
+            workers: int) -> None:
+    """A few concurrent requests, so every worker has served this page at least once
+    (a cold feed in the second worker would otherwise land in the measurement)."""
+    with ThreadPoolExecutor(max_workers=2 * workers) as pool:
+        list(pool.map(lambda _: fetch(port, method, path, headers, body), range(4 * workers)))
+
+
+@dataclass
+class Row:
+    db: str
+    workers: int
+    page: str
+    path: str
+    status: int
+    bytes: int
+    cold_ms: float
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    base_rps: float = 0.0
+    base_p50_ms: float = 0.0
+    base_p99_ms: float = 0.0
+    base_cold_ms: float = 0.0
+    ratio: float = 0.0
+    load1: float = 0.0
+    note: str = ""
+    rsvp: dict[str, Any] | None = None
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, wrk: str, workdir: Path) -> None:
+        self.args, self.wrk_path, self.workdir = args, wrk, workdir
+        self.rows: list[Row] = []
+        self.servers: list[dict[str, Any]] = []
+        self.checks: dict[str, Any] = {}
+
+    def drive(self, port: int, page: Page, headers: dict[str, str], post: WrkArgs,
+              seconds: float) -> Any:
+        script = "rsvp.lua" if post else "report.lua"
+        return run_wrk(self.wrk_path, f"http://127.0.0.1:{port}{page.path}", seconds=seconds,
+                       connections=self.args.connections, threads=self.args.threads,
+                       headers=headers, script=script, args=post)
+
+    def measure(self, kind: str, url: str, workers: int, page: Page, app: Server, base: Server,
+                visitor: Visitor, targets: RsvpTargets, etag: dict[str, str]) -> Row:
+        a = self.args
+        app.wait_idle()  # what the previous page left queued must not slow this one
+        base.wait_idle()
+        key = f"{kind}-w{workers}-{page.name}"
+        headers = {"Cookie": visitor.organizer_cookie if page.signed_in else visitor.cookie,
+                   "X-Bench-Key": key, **page.headers}
+        if page.name == "feed-304":
+            if "feed" not in etag:  # measured without "feed": ask for the validator first
+                etag["feed"] = fetch(app.port, "GET", page.path, headers).header("etag")
+            headers["If-None-Match"] = etag["feed"]
+        body: bytes | None = None
+        post: WrkArgs = ()
+        if page.method == "POST":
+            post, body = rsvp_posts(app.port, visitor, targets)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        first = fetch(app.port, page.method, page.path, headers, body)
+        row = Row(db=kind, workers=workers, page=page.name, path=page.path, status=first.status,
+                  bytes=len(first.body), cold_ms=round(first.ms, 1),
+                  load1=round(os.getloadavg()[0], 2))
+        if first.status != page.status:
+            row.note = f"expected {page.status}: {first.body[:120]!r}"
+            return row
+        if page.name == "feed":
+            etag["feed"] = first.header("etag")
+        record(first, self.workdir / f"{key}.pickle")
+        measured_body = None if post else body
+        if not post:
+            warm_up(app.port, page.method, page.path, headers, measured_body, workers)
+            if a.warmup > 0:
+                self.drive(app.port, page, headers, post, a.warmup)
+        app.wait_idle()
+        res = self.drive(app.port, page, headers, post, a.duration)
+        row.rps, row.p50_ms, row.p99_ms = round(res.rps, 1), round(res.p50_ms, 2), \
+            round(res.p99_ms, 2)
+        row.errors = res.error_count
+        if page.method == "POST":
+            figures = rsvp_figures(url, targets, a.rsvp_capacity, res.seconds)
+            row.rsvp = asdict(figures)
+        app.wait_idle()
+        base_first = fetch(base.port, page.method, page.path, headers, body)
+        row.base_cold_ms = round(base_first.ms, 1)
+        if base_first.status != first.status:
+            row.note = f"baseline answered {base_first.status}"
+            return row
+        if not post:
+            warm_up(base.port, page.method, page.path, headers, measured_body, workers)
+            if a.warmup > 0:
+                self.drive(base.port, page, headers, post, a.warmup)
+        app.wait_idle()
+        base.wait_idle()
+        bres = self.drive(base.port, page, headers, post, a.duration)
+        row.base_rps, row.base_p50_ms, row.base_p99_ms = round(bres.rps, 1), \
+            round(bres.p50_ms, 2), round(bres.p99_ms, 2)
+        row.ratio = round(row.rps / row.base_rps, 3) if row.base_rps else 0.0
+        return row
+
+    def dataset(self, kind: str) -> dataset.Dataset:
+        a = self.args
+        size = dataset.Size(a.events, a.rsvps if a.rsvps is not None else 10 * a.events)
+        ds = dataset.ensure(kind, size, base_pg_url=a.pg_url, regenerate=a.regenerate)
+        print(f"{kind}: {'reused' if ds.reused else 'generated'} dataset "
+              f"({size.events:,} events, {size.rsvps:,} RSVPs"
+              f"{'' if ds.reused else f', {ds.seconds:.1f} s'})", flush=True)
+        self.checks.setdefault("datasets", {})[kind] = {
+            "url": ds.url, "reused": ds.reused, "generate_s": round(ds.seconds, 1),
+            **asdict(size)}
+        return ds
+
+    def run_db(self, kind: str, ds: dataset.Dataset) -> None:
+        a = self.args
+        rsvp_events = prepare(ds.url, a.workers, a.rsvp_capacity)
+        env = {"DATABASE_URL": ds.url, "SECRET_KEY": BENCH_SECRET, "SMTP_HOST": "",
+               "RSVP_RATE_LIMIT": "1000000000", "LOGIN_MAX_FAILURES": "1000",
+               "BENCH_BASELINE_DIR": str(self.workdir)}
+        for workers in a.workers:
+            app = Server("events_app.web.app:app", workers, env,
+                         self.workdir / f"app-{kind}-{workers}.log")
+            base = Server("bench.baseline_app:app", workers, env,
+                          self.workdir / f"baseline-{kind}-{workers}.log")
+            visitor = Visitor()
+            etag: dict[str, str] = {}
+            try:
+                app.start(self.workdir)
+                base.start(self.workdir)
+                for page in pages(rsvp_events[workers].contested_slug):
+                    if page.name not in a.only:
+                        continue
+                    if page.signed_in and not visitor.organizer_cookie:
+                        sign_in(app.port, visitor)
+                    row = self.measure(kind, ds.url, workers, page, app, base, visitor,
+                                       rsvp_events[workers], etag)
+                    self.rows.append(row)
+                    print(format_row(row), flush=True)
+                self.servers.append({"db": kind, "workers": workers,
+                                     "app": app.memory_mb(), "baseline": base.memory_mb()})
+            finally:
+                app.stop()
+                base.stop()
+        report = dataset.check(ds.url)
+        self.checks.setdefault("consistency", {})[kind] = {
+            "events": report.events, "rsvps": report.rsvps,
+            "oversold_events": report.oversold_events}
+        if report.oversold_events:
+            print(f"{kind}: OVERSOLD events (id, capacity, seats): {report.oversold_events}")
+
+
+# --- output --------------------------------------------------------------------------------------
+
+HEADER = (f"{'db':<10} {'w':>1} {'page':<14} {'st':>3} {'KiB':>7} {'req/s':>8} {'base':>8} "
+          f"{'ratio':>6} {'p50ms':>7} {'p99ms':>7} {'b-p99':>6} {'coldms':>8} {'b-cold':>6} "
+          f"{'err':>4}  note")
+
+
+def format_row(r: Row) -> str:
+    note = r.note
+    if not note and r.status and r.rps == 0:
+        note = "no response finished within the run: try a longer --duration"
+    if r.rsvp:
+        f = r.rsvp
+        note = (f"{f['confirmed_per_s']} confirmed/s; contested event: {f['confirmed']} "
+                f"confirmed, {f['waitlisted']} waitlisted, {f['seats_confirmed']}/"
+                f"{f['capacity']} seats, {f['oversold_seats']} oversold") + \
+            (f"; {note}" if note else "")
+    return (f"{r.db:<10} {r.workers:>1} {r.page:<14} {r.status:>3} {r.bytes / 1024:>7.1f} "
+            f"{r.rps:>8.0f} {r.base_rps:>8.0f} {r.ratio:>6.3f} {r.p50_ms:>7.1f} "
+            f"{r.p99_ms:>7.1f} {r.base_p99_ms:>6.1f} {r.cold_ms:>8.1f} {r.base_cold_ms:>6.1f} "
+            f"{r.errors:>4}  {note}")
+
+
+def print_footer(bench: Bench) -> None:
+    """Below the table (whose rows were printed as they were measured)."""
+    print()
+    for srv in bench.servers:
+        peaks = ", ".join(f"{w['peak_mb']:.0f}" for w in srv["app"])
+        base = ", ".join(f"{w['peak_mb']:.0f}" for w in srv["baseline"])
+        print(f"peak RSS per worker, {srv['db']}, {srv['workers']} worker(s): app {peaks} MB "
+              f"(baseline {base} MB)")
+    for kind, c in bench.checks.get("consistency", {}).items():
+        print(f"{kind}: {len(c['oversold_events'])} oversold events after the run "
+              f"({c['events']:,} events, {c['rsvps']:,} RSVPs)")
+
+
+def git_commit() -> str:
+    out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
+                         capture_output=True, text=True, check=False)
+    return out.stdout.strip()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--events", type=int, default=100_000, help="events in the calendar")
+    p.add_argument("--rsvps", type=int, help="RSVPs (default: 10 per event)")
+    p.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
+    p.add_argument("--workers", default="1,2", help="uvicorn worker counts, comma-separated")
+    p.add_argument("--duration", type=float, default=5, help="seconds of wrk per measurement")
+    p.add_argument("--warmup", type=float, default=1, help="seconds of wrk before measuring")
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--threads", type=int, default=1, help="wrk threads")
+    p.add_argument("--rsvp-capacity", type=int, default=100,
+                   help="seats of the contested event half the RSVP posts go to (the other "
+                   "half go to one without a limit)")
+    p.add_argument("--only", default=",".join(PAGE_NAMES),
+                   help=f"pages to measure, comma-separated, of: {','.join(PAGE_NAMES)}")
+    p.add_argument("--pg-url", default=dataset.DEFAULT_PG_URL,
+                   help="PostgreSQL server (its database is only used to create the bench one)")
+    p.add_argument("--regenerate", action="store_true", help="rebuild the dataset(s)")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = p.parse_args(argv)
+    if bad := [d for d in args.db.split(",") if d not in ("sqlite", "postgresql")]:
+        p.error(f"unknown database(s): {', '.join(bad)} (sqlite, postgresql)")
+    args.workers = [int(w) for w in args.workers.split(",") if w]
+    args.only = [n for n in args.only.split(",") if n]
+    unknown = [n for n in args.only if n not in PAGE_NAMES]
+    if unknown:
+        p.error(f"unknown page(s): {', '.join(unknown)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    wrk = wrk_binary()
+    started = datetime.now(UTC)
+    meta = {"started": started.isoformat(timespec="seconds"), "commit": git_commit(),
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "load_at_start": os.getloadavg(),
+            "options": {k: (str(v) if isinstance(v, Path) else v)
+                        for k, v in vars(args).items()}}
+    print(f"bench: {args.events:,} events; {', '.join(args.db.split(','))}; workers "
+          f"{args.workers}; wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s; "
+          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    with tempfile.TemporaryDirectory(prefix="events-bench-") as tmp:
+        bench = Bench(args, wrk, Path(tmp))
+        try:
+            datasets = {kind: bench.dataset(kind) for kind in args.db.split(",")}
+            print(f"\n{HEADER}", flush=True)
+            for kind, ds in datasets.items():
+                bench.run_db(kind, ds)
+        finally:
+            meta["load_at_end"] = os.getloadavg()
+            meta["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+            print_footer(bench)
+            args.out.mkdir(parents=True, exist_ok=True)
+            out = args.out / f"bench-{started.strftime('%Y%m%d-%H%M%S')}.json"
+            out.write_text(json.dumps({"meta": meta, "rows": [asdict(r) for r in bench.rows],
+                                       "servers": bench.servers, **bench.checks},
+                                      indent=1, default=str))
+            print(f"\nwritten: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    oversold = any(c["oversold_events"] for c in bench.checks.get("consistency", {}).values())
+    oversold = oversold or any(r.rsvp and r.rsvp["oversold_seats"] for r in bench.rows)
+    return 1 if oversold else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Processes the benchmark drives: uvicorn servers (app and baseline) and wrk.
+
+Kept apart from bench/run.py so the measuring loop reads as the list of things measured.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK_DIR = Path(__file__).resolve().parent / "wrk"
+
+
+# --- uvicorn ---------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """`uvicorn <app> --workers N` in its own process group, on a free port."""
+
+    app: str
+    workers: int
+    env: dict[str, str]
+    log: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None  # type: ignore[type-arg]
+
+    def start(self, cwd: Path) -> Server:
+        env = {**os.environ, **self.env, "BASE_URL": f"http://127.0.0.1:{self.port}"}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        # Identical settings for the app and its baseline; no access log for either.
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", str(self.workers),
+             "--log-level", "warning", "--no-access-log"],
+            env=env, cwd=cwd, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.app} exited:\n{self.log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            except OSError:
+                if time.monotonic() > deadline:
+                    log = self.log.read_text()
+                    raise RuntimeError(f"{self.app} did not start:\n{log}") from None
+                time.sleep(0.1)
+                continue
+            if len(self.worker_pids()) >= self.workers:
+                return self
+            time.sleep(0.1)
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve requests: the server itself, or its spawned workers."""
+        assert self.proc is not None
+        if self.workers == 1:
+            return [self.proc.pid]
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            ppid = int(stat.rpartition(")")[2].split()[1])
+            if ppid == self.proc.pid and b"resource_tracker" not in cmdline:
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def wait_idle(self, timeout: float = 300) -> None:
+        """Until the workers stop using CPU: wrk stops sending when its time is up, but the
+        requests it left queued are still being served and would slow the next measurement."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            now = self.cpu_seconds()
+            if now - before < 0.01:
+                return
+            before = now
+
+    def memory_mb(self) -> list[dict[str, float]]:
+        """Peak (VmHWM) and current (VmRSS) resident memory of each worker, in MB."""
+        out = []
+        for pid in self.worker_pids():
+            fields: dict[str, float] = {}
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    name, _, value = line.partition(":")
+                    if name in ("VmHWM", "VmRSS"):
+                        fields[name] = int(value.split()[0]) / 1024
+            except OSError:
+                continue
+            out.append({"pid": pid, "peak_mb": round(fields.get("VmHWM", 0), 1),
+                        "rss_mb": round(fields.get("VmRSS", 0), 1)})
+        return out
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+# --- one HTTP request --------------------------------------------------------------------------
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    ms: float
+
+    def header(self, name: str) -> str:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), "")
+
+    def cookies(self) -> dict[str, str]:
+        jar = {}
+        for k, v in self.headers:
+            if k.lower() == "set-cookie":
+                name, _, rest = v.partition("=")
+                jar[name.strip()] = rest.split(";", 1)[0]
+        return jar
+
+
+def fetch(port: int, method: str, path: str, headers: dict[str, str],
+          body: bytes | None = None, timeout: float = 600) -> Reply:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        started = time.perf_counter()
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        ms = (time.perf_counter() - started) * 1000
+        return Reply(resp.status, resp.getheaders(), data, ms)
+    finally:
+        conn.close()
+
+
+# --- wrk ---------------------------------------------------------------------------------------
+
+def wrk_binary() -> str:
+    """Debian's wrk; installed with apt-get when missing and we are root, else explained."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk not found: installing Debian's package (apt-get install wrk) ...")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "wrk"]
+        if subprocess.run(cmd, env=env, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], env=env, check=False)
+            subprocess.run(cmd, env=env, check=False)
+        found = shutil.which("wrk")
+        if found:
+            return found
+    sys.exit("The benchmark drives the servers with wrk, which is not installed.\n"
+             "Install it with:  sudo apt-get install wrk   (Debian/Ubuntu), then run again.")
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: dict[str, int]
+    started_at: float  # time.time() when wrk started
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+def run_wrk(wrk: str, url: str, *, seconds: float, connections: int, threads: int,
+            headers: dict[str, str], script: str = "report.lua",
+            args: tuple[str, ...] = ()) -> WrkResult:
+    cmd = [wrk, "-t", str(threads), "-c", str(max(connections, threads)),
+           "-d", f"{max(seconds, 1):g}s", "--timeout", "30s", "-s", script]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    cmd.append(url)
+    if args:
+        cmd += ["--", *args]
+    started = time.time()
+    out = subprocess.run(cmd, cwd=WRK_DIR, capture_output=True, text=True, check=False)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
+    if out.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stdout}\n{out.stderr}")
+    data = json.loads(line.removeprefix("BENCH_JSON "))
+    secs = data["duration_us"] / 1e6
+    lat = data["latency_us"]
+    return WrkResult(requests=data["requests"], seconds=secs,
+                     rps=data["requests"] / secs if secs else 0.0,
+                     p50_ms=lat["p50"] / 1000, p90_ms=lat["p90"] / 1000,
+                     p99_ms=lat["p99"] / 1000, max_ms=lat["max"] / 1000,
+                     errors=data["errors"], started_at=started)
