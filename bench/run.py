@@ -36,6 +36,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 
 from bench import dataset  # noqa: E402
 from bench.servers import ROOT, Reply, Server, fetch, run_wrk, wrk_binary  # noqa: E402
+from events_app.web.sessions import COOKIE_NAME as SESSION_COOKIE  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 BENCH_SECRET = "bench-only-secret-" + "x" * 20
@@ -76,7 +77,7 @@ def pages(rsvp_slug: str) -> list[Page]:
         Page("attendees-csv", "GET", f"/organizer/events/{door}/attendees.csv", 200,
              signed_in=True),
         # Last: every post changes the data the pages above are cached on.
-        Page("rsvp-post", "POST", f"/events/{rsvp_slug}/rsvp", 303),
+        Page("rsvp-post", "POST", f"/events/{rsvp_slug}/rsvp", 200),  # "check your e-mail"
     ]
 
 
@@ -113,7 +114,7 @@ def prepare(url: str, worker_counts: list[int], capacity: int) -> dict[int, Rsvp
     like = {"p": f"{RSVP_SLUG_PREFIX}%"}
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM outbox"))
-        conn.execute(text("DELETE FROM throttle_hit"))
+        conn.execute(text("DELETE FROM throttle_bucket"))
         conn.execute(text("DELETE FROM rsvp WHERE event_id IN "
                           "(SELECT id FROM event WHERE slug LIKE :p)"), like)
         conn.execute(text("DELETE FROM event WHERE slug LIKE :p"), like)
@@ -202,15 +203,15 @@ def sign_in(port: int, visitor: Visitor) -> None:
     reply = fetch(port, "POST", "/organizer/login",
                   {"Cookie": visitor.cookie,
                    "Content-Type": "application/x-www-form-urlencoded"}, form)
-    session = reply.cookies().get("organizer_session")
+    session = reply.cookies().get(SESSION_COOKIE)
     if reply.status != 303 or not session:
         raise RuntimeError(f"login failed: {reply.status} {reply.body[:300]!r}")
-    cookie = f"{visitor.cookie}; organizer_session={session}"
+    cookie = f"{visitor.cookie}; {SESSION_COOKIE}={session}"
     # The first page after login shows (and drops) the welcome message: keep the cookie
     # without it, so every measured dashboard is the ordinary one.
     after = fetch(port, "GET", "/organizer/", {"Cookie": cookie})
-    session = after.cookies().get("organizer_session", session)
-    visitor.organizer_cookie = f"{visitor.cookie}; organizer_session={session}"
+    session = after.cookies().get(SESSION_COOKIE, session)
+    visitor.organizer_cookie = f"{visitor.cookie}; {SESSION_COOKIE}={session}"
 
 
 def rsvp_posts(port: int, visitor: Visitor, targets: RsvpTargets) -> tuple[WrkArgs, bytes]:
