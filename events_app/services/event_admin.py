@@ -22,10 +22,11 @@ from events_app.models import (
     EventHost,
     EventStatus,
     Organizer,
+    moves_calendar_entry,
     utcnow,
 )
-from events_app.services import audit, organizers, rsvp
-from events_app.services.event_form import EVENT_COLUMNS, PLACE_FIELDS, TIME_FIELDS, EventData
+from events_app.services import attendee_mail, audit, organizers, rsvp
+from events_app.services.event_form import EVENT_COLUMNS, EventData
 from events_app.services.forms import Form, FormError, parse_form, text
 
 SLUG_MAX = 80
@@ -137,13 +138,18 @@ class EventChanges(dict[str, tuple[Any, Any]]):
 
     notified: int = 0
 
+    @property
+    def moves_calendar_entry(self) -> bool:
+        """A new time or place: subscribers' calendars must update (models' SEQUENCE rule)."""
+        return moves_calendar_entry(self)
+
 
 def update_event(session: Session, actor: Organizer, event: Event, data: EventData,
                  notify_attendees: bool = False) -> EventChanges:
     """Apply an edit; returns what changed.
 
     With `notify_attendees`, a new time or place of a published upcoming event is e-mailed to
-    everyone who RSVP'd, in this transaction (see rsvp.notify_event_changed).
+    everyone who RSVP'd, in this transaction (see attendee_mail.notify_event_changed).
 
     The capacity rules are the RSVP service's: it refuses a capacity below the confirmed
     seats (locking the event row, so no RSVP is booked between the check and the commit) and
@@ -159,7 +165,7 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
         return changes
     for k in changes.keys() & set(EVENT_COLUMNS) - {"capacity"}:
         setattr(event, k, new_values[k])
-    _bump(event, significant=bool(changes.keys() & (TIME_FIELDS | PLACE_FIELDS)))
+    _bump(event, significant=moves_calendar_entry(changes))
     session.add(event)
     try:
         if "capacity" in changes:
@@ -171,7 +177,7 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
     except rsvp.RsvpError as exc:
         raise FormError({exc.field or "capacity": exc.message}) from None
     if notify_attendees:
-        changes.notified = rsvp.notify_event_changed(session, event, changes)
+        changes.notified = attendee_mail.notify_event_changed(session, event, changes)
     if promoted:
         changes["confirmed from the waitlist"] = ("", ", ".join(p.name for p in promoted))
     detail = audit.describe_changes(changes)
@@ -243,4 +249,4 @@ def cancel(session: Session, actor: Organizer, event: Event, message: str) -> in
     event.cancel_message = message
     event.cancelled_at = utcnow()
     _set_status(session, actor, event, EventStatus.CANCELLED, "event.cancel")
-    return rsvp.notify_event_cancelled(session, event, message)
+    return attendee_mail.notify_event_cancelled(session, event, message)

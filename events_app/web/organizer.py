@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from events_app.db import read_session, write_session
 from events_app.models import CATEGORIES, Event
-from events_app.services import dashboard, event_admin, rsvp
+from events_app.services import attendee_mail, dashboard, event_admin, rsvp
 from events_app.services.event_form import (
     blank_form_values,
     form_values,
@@ -86,7 +86,7 @@ def edit_event(request: Request, form: FormData | None) -> Response:
             values = form_values(event, event_admin.cohost_emails(session, event))
             values[NOTIFY_FIELD] = "on"  # telling attendees is the default
             seats = rsvp.seat_counts(session, event)
-            recipients = rsvp.change_recipients(session, event)
+            recipients = attendee_mail.change_recipients(session, event)
         return _form_page(request, event=event, values=values, seats=seats,
                           recipients=recipients)
 
@@ -101,12 +101,12 @@ def edit_event(request: Request, form: FormData | None) -> Response:
         with read_session() as session:
             event = event_or_404(session, request)
             seats = rsvp.seat_counts(session, event)
-            recipients = rsvp.change_recipients(session, event)
+            recipients = attendee_mail.change_recipients(session, event)
         return _form_page(request, event=event, values=values, errors=exc.errors, seats=seats,
                           recipients=recipients)
     if not changes:
         flash(request, "Nothing was changed.", "warn")
-    elif changes.keys() & (event_admin.TIME_FIELDS | event_admin.PLACE_FIELDS):
+    elif changes.moves_calendar_entry:
         told = (f" {changes.notified} {'person was' if changes.notified == 1 else 'people were'}"
                 " e-mailed about it." if changes.notified else "")
         flash(request, "Saved. The new time or place will reach subscribed calendars "
