@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from events_app.models import Event
-from events_app.services import access, locking
+from events_app.services import access
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.auth import organizer_of, pop_flashes
 from events_app.web.resources import render
@@ -31,14 +31,10 @@ def page(request: Request, template: str, context: dict[str, Any] | None = None,
     return response
 
 
-def event_or_404(session: Session, request: Request, for_update: bool = False) -> Event:
+def event_or_404(session: Session, request: Request) -> Event:
     """The event named in the URL, if the signed-in organizer may manage it; else 404.
-
-    `for_update` (in a write transaction) locks its row and re-reads it, so a change and the
-    checks it depends on (e.g. capacity vs. seats taken) cannot interleave with an RSVP."""
+    (Changes go through services that lock it: services/locking.py.)"""
     event = access.get_event(session, organizer_of(request), request.path_params["slug"])
-    if event is not None and for_update:
-        event = locking.lock_event(session, event.id or 0)
     if event is None:
         raise HTTPException(404, NOT_FOUND)
     return event
