@@ -366,3 +366,14 @@ def test_results_carry_the_queued_mail_ids(db_url) -> None:
     assert by_id[a.mail_ids[0]].kind == "confirmation"
     assert sorted(by_id[i].kind for i in cancelled.mail_ids) == ["cancelled", "promoted"]
     assert statuses(ev.id)["w@example.org"] == RsvpStatus.CONFIRMED
+
+
+def test_seat_counts_fits_is_the_one_party_rule() -> None:
+    counts = svc.SeatCounts(confirmed=8, waitlisted=5, capacity=10)
+    assert counts.fits(2) and not counts.fits(3)
+    assert counts.fits(0)  # a party shrinking or staying the same always fits
+    assert svc.SeatCounts(confirmed=12, waitlisted=0, capacity=10).fits(0) is False  # forced over
+    assert svc.SeatCounts(confirmed=10_000, waitlisted=0, capacity=None).fits(50)
+    after = counts.after_promoting(2)
+    assert (after.confirmed, after.waitlisted, after.is_full) == (10, 3, True)
+    assert not after.fits(1)

@@ -117,10 +117,11 @@ class SeatCounts:
         waitlisted party with its size when seats free up; no capacity means everyone fits."""
         return self.capacity is None or self.confirmed + seats <= self.capacity
 
-    def with_confirmed(self, seats: int) -> SeatCounts:
-        """The counts after `seats` more were confirmed in this transaction, so one decision
-        that confirms several parties counts the database once."""
-        return replace(self, confirmed=self.confirmed + seats)
+    def after_promoting(self, seats: int) -> SeatCounts:
+        """The counts after a waitlisted party of `seats` was confirmed in this transaction,
+        so one decision that moves several parties up counts the database once."""
+        return replace(self, confirmed=self.confirmed + seats,
+                       waitlisted=max(0, self.waitlisted - seats))
 
     @property
     def accepting(self) -> bool:
@@ -251,6 +252,9 @@ def _waitlist_stamp(session: Session, event: Event, now: datetime) -> datetime:
 
 
 def _check_party_size(event: Event, guests: int) -> None:
+    """Refuse a party no state of the event could seat (more guests than allowed, or more
+    people than the whole capacity), before seats are counted: waitlisting it would promise
+    a seat that can never come. Whether it fits *now* is SeatCounts.fits."""
     if guests < 0 or guests > event.max_guests:
         raise NotEnoughSeats(
             f"You can bring at most {event.max_guests} guest"
@@ -281,7 +285,7 @@ def _promote_counted(session: Session, event: Event, counts: SeatCounts, now: da
             continue  # keeps its place; a smaller party behind it may use the seats
         rsvp.status = RsvpStatus.CONFIRMED.value
         rsvp.promoted_at = rsvp.updated_at = now
-        counts = counts.with_confirmed(rsvp.seats)
+        counts = counts.after_promoting(rsvp.seats)
         promoted.append(rsvp)
     session.flush()
     for rsvp in promoted:
