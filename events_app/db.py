@@ -98,12 +98,22 @@ def write_session() -> Iterator[Session]:
     if is_sqlite(str(engine.url)):
         engine = engine.execution_options(write_lock=True)
     with Session(engine, expire_on_commit=False) as session:
+        session.info[_WRITE_TRANSACTION] = True
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+_WRITE_TRANSACTION = "events_app.write_transaction"
+
+
+def in_write_transaction(session: Session) -> bool:
+    """Whether `session` came from `write_session()`: only there do row locks (and SQLite's
+    up-front write lock) hold until a commit that also saves the decision they guard."""
+    return bool(session.info.get(_WRITE_TRANSACTION))
 
 
 def dialect_insert(session: Session, model: Any) -> Any:

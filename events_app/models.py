@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -144,6 +145,22 @@ class SiteSetting(SQLModel, table=True):
     __tablename__ = "site_setting"
     key: str = Field(primary_key=True, max_length=60)
     value: str = Field(default="", max_length=200)
+
+
+# The SEQUENCE rule. Calendar apps keep the copy of an event they already have unless its iCal
+# SEQUENCE goes up, and attendees hold it as a .ics no feed refreshes; so a change to these
+# fields (the ones that move the entry in someone's calendar) bumps `Event.sequence` and is
+# what attendees may be e-mailed about. Other edits (title, description, capacity) only bump
+# `updated_at`, which caches key on. Status changes bump SEQUENCE too (see event_admin).
+TIME_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "all_day"})
+PLACE_FIELDS = frozenset({"venue_name", "street_address", "city", "region", "postal_code",
+                          "latitude", "longitude", "online_url"})
+SEQUENCE_FIELDS = TIME_FIELDS | PLACE_FIELDS
+
+
+def moves_calendar_entry(changed: Iterable[str]) -> bool:
+    """Whether an edit of these fields must reach subscribers (bumps SEQUENCE)."""
+    return not SEQUENCE_FIELDS.isdisjoint(changed)
 
 
 class Event(SQLModel, table=True):

@@ -17,7 +17,7 @@ from argon2.profiles import CHEAPEST
 
 from events_app.db import read_session, write_session
 from events_app.models import Event, Organizer
-from events_app.services import auth, event_admin, organizers
+from events_app.services import auth, event_admin, locking, organizers
 from events_app.services.event_form import form_values, parse_event_form
 from tests.rsvp_helpers import csrf_from
 
@@ -45,7 +45,7 @@ def edit_event(actor: Organizer, event: Event, notify: bool = False,
         values = form_values(s.get(Event, event.id), event_admin.cohost_emails(s, event))
     values.update(changes)
     with write_session() as s:
-        locked = s.get(Event, event.id, with_for_update=True)
+        locked = locking.lock_event(s, event.id)
         return event_admin.update_event(s, actor, locked, parse_event_form(values),
                                         notify_attendees=notify)
 

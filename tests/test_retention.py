@@ -11,7 +11,7 @@ from sqlmodel import select
 from events_app import cli, settings
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, Organizer, Outbox, PersonalFeed, Rsvp, utcnow
-from events_app.services import attendees, audit, mail, personal_feeds, retention
+from events_app.services import attendee_mail, attendees, audit, mail, personal_feeds, retention
 from events_app.services import rsvp as svc
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
@@ -191,7 +191,7 @@ def test_no_mail_ever_goes_to_an_erased_rsvp(db_url) -> None:
     assert reminders.queue_reminders() == 0
     with write_session() as s:
         event = s.get(Event, ev.id)
-        assert svc.email_attendees(s, event, "Hello", "Body") == 0  # no one to write to
+        assert attendee_mail.email_attendees(s, event, "Hello", "Body") == 0  # no one to write to
     assert outbox() == []
 
 

@@ -357,39 +357,6 @@ def test_remove_rsvp_cancels_notifies_and_promotes(db_url) -> None:
         svc.remove_rsvp(424242)
 
 
-def test_notify_event_cancelled_reaches_confirmed_and_waitlisted_only(db_url) -> None:
-    ev = make_event(capacity=1)
-    svc.submit_rsvp(ev.id, req("a@example.org"))
-    svc.submit_rsvp(ev.id, req("w@example.org"))
-    gone = svc.submit_rsvp(ev.id, req("gone@example.org"))
-    svc.cancel_rsvp(gone.rsvp.token)
-    with write_session() as s:
-        event = s.get(Event, ev.id)
-        event.status = "cancelled"
-        assert svc.notify_event_cancelled(s, event, "Storm warning.\n\nSee you next month.") == 2
-    sent = outbox("event_cancelled")
-    assert sorted(m.to_addr for m in sent) == ["a@example.org", "w@example.org"]
-    assert "Storm warning." in sent[0].body_text and "See you next month." in sent[0].body_html
-
-
-def test_email_attendees_goes_to_confirmed_only(db_url) -> None:
-    ev = make_event(capacity=1)
-    svc.submit_rsvp(ev.id, req("a@example.org"))
-    svc.submit_rsvp(ev.id, req("w@example.org"))
-    with write_session() as s:
-        event = s.get(Event, ev.id)
-        n = svc.email_attendees(s, event, "Room change\r\nBcc: x@evil.test", "Now in room 2.")
-        with pytest.raises(svc.RsvpError, match="subject"):
-            svc.email_attendees(s, event, "  ", "body")
-        with pytest.raises(svc.RsvpError, match="message"):
-            svc.email_attendees(s, event, "Subject", "\n")
-    assert n == 1
-    (msg,) = outbox("organizer_message")
-    assert msg.to_addr == "a@example.org"
-    assert msg.subject == "Room change Bcc: x@evil.test"  # one line: no header injection
-    assert "Now in room 2." in msg.body_text
-
-
 def test_results_carry_the_queued_mail_ids(db_url) -> None:
     ev = make_event(capacity=1)
     a = svc.submit_rsvp(ev.id, req("a@example.org"))
@@ -399,3 +366,14 @@ def test_results_carry_the_queued_mail_ids(db_url) -> None:
     assert by_id[a.mail_ids[0]].kind == "confirmation"
     assert sorted(by_id[i].kind for i in cancelled.mail_ids) == ["cancelled", "promoted"]
     assert statuses(ev.id)["w@example.org"] == RsvpStatus.CONFIRMED
+
+
+def test_seat_counts_fits_is_the_one_party_rule() -> None:
+    counts = svc.SeatCounts(confirmed=8, waitlisted=5, capacity=10)
+    assert counts.fits(2) and not counts.fits(3)
+    assert counts.fits(0)  # a party shrinking or staying the same always fits
+    assert svc.SeatCounts(confirmed=12, waitlisted=0, capacity=10).fits(0) is False  # forced over
+    assert svc.SeatCounts(confirmed=10_000, waitlisted=0, capacity=None).fits(50)
+    after = counts.after_promoting(2)
+    assert (after.confirmed, after.waitlisted, after.is_full) == (10, 3, True)
+    assert not after.fits(1)

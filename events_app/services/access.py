@@ -27,18 +27,12 @@ def manageable(organizer: Organizer, stmt: SelectOfScalar[Event]) -> SelectOfSca
     return stmt.where(or_(Event.owner_id == organizer.id, cohost))
 
 
-def get_event(session: Session, organizer: Organizer, slug: str,
-              for_update: bool = False) -> Event | None:
-    """The event with this slug if `organizer` may manage it, else None.
-
-    `for_update` locks the row (PostgreSQL) so a change and the checks it depends on (e.g.
-    capacity vs. seats taken) cannot interleave with an RSVP being booked.
-    """
+def get_event(session: Session, organizer: Organizer, slug: str) -> Event | None:
+    """The event with this slug if `organizer` may manage it, else None (locking, when a
+    change needs it, is services/locking.py's)."""
     if len(slug) > 120 or has_control_chars(slug):
         return None  # cannot be a stored slug (and PostgreSQL refuses NUL in a query)
     stmt = manageable(organizer, select(Event).where(Event.slug == slug))
-    if for_update:
-        stmt = stmt.with_for_update(of=Event)  # type: ignore[arg-type]
     return session.exec(stmt).first()
 
 

@@ -17,8 +17,9 @@ from sqlalchemy import ColumnElement, case, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from events_app.db import write_session
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
-from events_app.services import audit, paging, rsvp
+from events_app.services import access, audit, locking, paging, rsvp
 from events_app.services.forms import has_control_chars
 
 SortKey = Literal["name", "rsvp", "status", "checked_in", "guests"]
@@ -180,13 +181,10 @@ def attendee_page(session: Session, event: Event, query: AttendeeQuery, page: in
     return AttendeePage(rows=_with_positions(session, event, rsvps), window=win)
 
 
-def get_rsvp(session: Session, event: Event, rsvp_id: int, for_update: bool = False) -> \
-        Rsvp | None:
+def get_rsvp(session: Session, event: Event, rsvp_id: int) -> Rsvp | None:
     """An RSVP of this event (never one of another event, whatever id the URL carries)."""
-    stmt = select(Rsvp).where(Rsvp.id == rsvp_id, Rsvp.event_id == event.id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).first()
+    return session.exec(
+        select(Rsvp).where(Rsvp.id == rsvp_id, Rsvp.event_id == event.id)).first()
 
 
 def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: int,
@@ -195,7 +193,7 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
 
     Idempotent: a second tap from another phone at the door keeps the first arrival time.
     """
-    party = get_rsvp(session, event, rsvp_id, for_update=True)
+    party = locking.lock_rsvp(session, rsvp_id, event_id=event.id)
     if party is None:
         return None
     if here and party.status != RsvpStatus.CONFIRMED:
@@ -209,6 +207,26 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
     audit.record(session, actor, "rsvp.check_in" if here else "rsvp.undo_check_in", party,
                  party.name)
     return party
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    event: Event
+    party: Rsvp
+    counts: AttendeeCounts  # after the change, for the door's live totals
+
+
+def check_in(actor: Organizer, slug: str, rsvp_id: int, here: bool) -> CheckIn | None:
+    """`set_checked_in` in its own write transaction (audit entry included) for an event
+    `actor` manages; None when the event or the RSVP is not theirs to see."""
+    with write_session() as session:
+        event = access.get_event(session, actor, slug)
+        if event is None:
+            return None
+        party = set_checked_in(session, actor, event, rsvp_id, here)
+        if party is None:
+            return None
+        return CheckIn(event, party, counts(session, event))
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -245,6 +263,20 @@ def export_csv(session: Session, event: Event) -> str:
             _local(r.checked_in_at, event), r.comment,
         )])
     return out.getvalue()
+
+
+def export_for(actor: Organizer, slug: str) -> tuple[Event, str] | None:
+    """The CSV of an event `actor` manages (own write transaction), None if it is not theirs.
+
+    Reading the whole list is worth a line in the audit trail, since it holds personal data;
+    the entry is written in the same transaction that reads the list."""
+    with write_session() as session:
+        event = access.get_event(session, actor, slug)
+        if event is None:
+            return None
+        body = export_csv(session, event)
+        audit.record(session, actor, "event.export_csv", event)
+        return event, body
 
 
 def csv_filename(event: Event) -> str:

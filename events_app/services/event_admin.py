@@ -1,9 +1,16 @@
 """Creating and changing events: the organizer-side rules.
 
 Subscribed calendars only refresh an event when its iCal SEQUENCE goes up, so every change to
-its time, place or status bumps `Event.sequence`; any change at all bumps `updated_at`, which
-feed and page caches key on. Every change is written to the audit trail in the same
-transaction.
+its time, place or status bumps `Event.sequence` (which fields count is the SEQUENCE rule in
+models.py); any change at all bumps `updated_at`, which feed and page caches key on. Every
+change is written to the audit trail in the same transaction.
+
+Who opens the write transaction: the services. The organizer pages call the functions that
+take the organizer and the event's slug (`new_event`, `edit`, `copy`, `set_published`,
+`cancel_event`); each opens one write transaction, finds the event among those the organizer
+may manage, locks its row (services/locking.py) and applies the change, its e-mails and its
+audit entry together, so a refused change leaves nothing half-written. The functions taking a
+`session` are the steps they are made of (and what tests and the seed data compose).
 """
 
 from __future__ import annotations
@@ -11,25 +18,47 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from events_app.db import write_session
 from events_app.models import (
     Event,
     EventHost,
     EventStatus,
     Organizer,
+    moves_calendar_entry,
     utcnow,
 )
-from events_app.services import audit, organizers, rsvp
-from events_app.services.event_form import EVENT_COLUMNS, PLACE_FIELDS, TIME_FIELDS, EventData
+from events_app.services import access, attendee_mail, audit, locking, organizers, rsvp
+from events_app.services.event_form import EVENT_COLUMNS, EventData
 from events_app.services.forms import Form, FormError, parse_form, text
 
 SLUG_MAX = 80
 CancelMessage = text(2000, multiline=True)
+
+
+T = TypeVar("T")
+
+
+class EventNotFound(LookupError):
+    """No event of that slug among those the organizer may manage (a 404 for them)."""
+
+
+def _on_managed_event(actor: Organizer, slug: str, work: Callable[[Session, Event], T]) -> T:
+    """Run `work` on the event in one write transaction, its row locked and freshly read so
+    the change and the checks it depends on (capacity vs. seats taken) see committed values
+    and no RSVP is booked in between."""
+    with write_session() as session:
+        found = access.get_event(session, actor, slug)
+        event = locking.lock_event(session, found.id or 0) if found is not None else None
+        if event is None:
+            raise EventNotFound(slug)
+        return work(session, event)
 
 
 class EventStateError(ValueError):
@@ -137,13 +166,18 @@ class EventChanges(dict[str, tuple[Any, Any]]):
 
     notified: int = 0
 
+    @property
+    def moves_calendar_entry(self) -> bool:
+        """A new time or place: subscribers' calendars must update (models' SEQUENCE rule)."""
+        return moves_calendar_entry(self)
+
 
 def update_event(session: Session, actor: Organizer, event: Event, data: EventData,
                  notify_attendees: bool = False) -> EventChanges:
     """Apply an edit; returns what changed.
 
     With `notify_attendees`, a new time or place of a published upcoming event is e-mailed to
-    everyone who RSVP'd, in this transaction (see rsvp.notify_event_changed).
+    everyone who RSVP'd, in this transaction (see attendee_mail.notify_event_changed).
 
     The capacity rules are the RSVP service's: it refuses a capacity below the confirmed
     seats (locking the event row, so no RSVP is booked between the check and the commit) and
@@ -159,7 +193,7 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
         return changes
     for k in changes.keys() & set(EVENT_COLUMNS) - {"capacity"}:
         setattr(event, k, new_values[k])
-    _bump(event, significant=bool(changes.keys() & (TIME_FIELDS | PLACE_FIELDS)))
+    _bump(event, significant=moves_calendar_entry(changes))
     session.add(event)
     try:
         if "capacity" in changes:
@@ -171,7 +205,7 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
     except rsvp.RsvpError as exc:
         raise FormError({exc.field or "capacity": exc.message}) from None
     if notify_attendees:
-        changes.notified = rsvp.notify_event_changed(session, event, changes)
+        changes.notified = attendee_mail.notify_event_changed(session, event, changes)
     if promoted:
         changes["confirmed from the waitlist"] = ("", ", ".join(p.name for p in promoted))
     detail = audit.describe_changes(changes)
@@ -243,4 +277,42 @@ def cancel(session: Session, actor: Organizer, event: Event, message: str) -> in
     event.cancel_message = message
     event.cancelled_at = utcnow()
     _set_status(session, actor, event, EventStatus.CANCELLED, "event.cancel")
-    return rsvp.notify_event_cancelled(session, event, message)
+    return attendee_mail.notify_event_cancelled(session, event, message)
+
+
+# --- Own transaction: what the organizer pages call -----------------------------------------
+
+def new_event(actor: Organizer, data: EventData, publish: bool = False) -> Event:
+    """`create_event` in its own write transaction."""
+    with write_session() as session:
+        return create_event(session, actor, data, publish=publish)
+
+
+def edit(actor: Organizer, slug: str, data: EventData,
+         notify_attendees: bool = False) -> tuple[Event, EventChanges]:
+    """`update_event` on a managed event in its own write transaction (EventNotFound)."""
+    return _on_managed_event(actor, slug, lambda session, event: (
+        event, update_event(session, actor, event, data, notify_attendees=notify_attendees)))
+
+
+def copy(actor: Organizer, slug: str) -> Event:
+    """`duplicate_event` of a managed event in its own write transaction (EventNotFound)."""
+    return _on_managed_event(actor, slug,
+                             lambda session, event: duplicate_event(session, actor, event))
+
+
+def set_published(actor: Organizer, slug: str, published: bool) -> Event:
+    """Publish or unpublish a managed event in its own write transaction (EventNotFound,
+    EventStateError)."""
+    def work(session: Session, event: Event) -> Event:
+        (publish if published else unpublish)(session, actor, event)
+        return event
+
+    return _on_managed_event(actor, slug, work)
+
+
+def cancel_event(actor: Organizer, slug: str, message: str) -> tuple[Event, int]:
+    """`cancel` a managed event in its own write transaction; returns it and how many
+    attendees were e-mailed (EventNotFound, EventStateError, FormError)."""
+    return _on_managed_event(actor, slug, lambda session, event: (
+        event, cancel(session, actor, event, message)))

@@ -35,10 +35,6 @@ from events_app.services.forms import (
     text,
 )
 
-# The fields whose change moves an attendee's calendar entry (and bumps its iCal SEQUENCE).
-TIME_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "all_day"})
-PLACE_FIELDS = frozenset({"venue_name", "street_address", "city", "region", "postal_code",
-                          "latitude", "longitude", "online_url"})
 MAX_CAPACITY = 100_000
 MAX_GUESTS = 50
 MAX_COHOSTS = 20

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +32,10 @@ from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.db import read_session, write_session
-from events_app.models import Outbox, utcnow
+from events_app.models import Outbox, Rsvp, utcnow
+
+if TYPE_CHECKING:
+    from events_app.services.messages import MailContent
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,20 @@ def enqueue(
     session.add(msg)
     session.flush()
     return msg
+
+
+def queue_to(session: Session, rsvp: Rsvp, content: MailContent, kind: str,
+             mail_ids: list[int], dedupe_key: str | None = None) -> None:
+    """Queue `content` to the person behind an RSVP (caller's transaction), noting the
+    outbox id in `mail_ids` so the request can deliver it right after commit. An erased RSVP
+    is skipped: there is no address left to write to, and that is the point of erasing."""
+    if rsvp.is_erased:
+        return
+    msg = enqueue(session, kind=kind, to_addr=rsvp.email, subject=content.subject,
+                  body_text=content.text, body_html=content.html, ics=content.ics,
+                  rsvp_id=rsvp.id, dedupe_key=dedupe_key)
+    if msg is not None and msg.id is not None:
+        mail_ids.append(msg.id)
 
 
 def build_message(msg: Outbox) -> EmailMessage:

@@ -12,8 +12,7 @@ from typing import Any
 import jinja2
 
 from events_app import settings, timefmt
-from events_app.models import Event, Rsvp, RsvpStatus, address_line
-from events_app.services.event_form import PLACE_FIELDS, TIME_FIELDS
+from events_app.models import SEQUENCE_FIELDS, Event, Rsvp, RsvpStatus, address_line
 
 SUBJECT_MAX = 300
 
@@ -60,7 +59,7 @@ def _where(v: dict[str, Any]) -> str:
 
 def event_change(event: Event, changes: dict[str, tuple[Any, Any]]) -> EventChange:
     """Describe an edit already applied to `event`, from `changes` ({field: (old, new)})."""
-    now = {k: getattr(event, k) for k in TIME_FIELDS | PLACE_FIELDS}
+    now = {k: getattr(event, k) for k in SEQUENCE_FIELDS}
     was = {**now, **{k: old for k, (old, _) in changes.items() if k in now}}
     time = (_when(was), _when(now))
     place = (_where(was), _where(now))

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from events_app.db import write_session
 from events_app.models import Organizer, Role
 from events_app.services import audit, auth, login_sessions, two_factor
 from events_app.services.forms import Checkbox, Form, FormError, email, parse_form, text
@@ -138,3 +139,55 @@ def reset_two_factor(session: Session, actor: Organizer, organizer_id: int) -> O
     two_factor.disable(session, actor, target)
     login_sessions.end_all(session, organizer_id)
     return target
+
+
+# --- Own transaction: what the account pages call ------------------------------------------
+# Services open the write transactions (as everywhere): each page action is one transaction
+# holding the change and its audit entry, so a refused change leaves no trace.
+
+ACCOUNT_ACTIONS = frozenset({"make_admin", "make_organizer", "activate", "deactivate",
+                             "reset_password", "sign_out_everywhere", "reset_two_factor"})
+
+
+def add_organizer(actor: Organizer, *, email: str, name: str, password: str,
+                  admin: bool = False) -> Organizer:
+    """`create_organizer` in its own write transaction (FormError)."""
+    with write_session() as session:
+        return create_organizer(session, email=email, name=name, password=password,
+                                admin=admin, actor=actor)
+
+
+def account_action(actor: Organizer, organizer_id: int, action: str,
+                   password: str = "") -> Organizer:
+    """One of ACCOUNT_ACTIONS on one account, in its own write transaction (LookupError for
+    no such account, FormError when refused, ValueError for an unknown action)."""
+    if action not in ACCOUNT_ACTIONS:
+        raise ValueError(action)
+    with write_session() as session:
+        if action in ("make_admin", "make_organizer"):
+            role = Role.ADMIN if action == "make_admin" else Role.ORGANIZER
+            return update_account(session, actor, organizer_id, role=role)
+        if action in ("activate", "deactivate"):
+            return update_account(session, actor, organizer_id, active=action == "activate")
+        if action == "reset_password":
+            return reset_password(session, actor, organizer_id, password)
+        if action == "sign_out_everywhere":
+            return sign_out_everywhere(session, actor, organizer_id)
+        return reset_two_factor(session, actor, organizer_id)
+
+
+def require_two_factor(actor: Organizer, required: bool) -> None:
+    """Require (or stop requiring) two-factor sign-in site-wide (own write transaction)."""
+    with write_session() as session:
+        two_factor.set_required(session, actor, required)
+
+
+def change_own_password(organizer_id: int, current: str, new: str) -> \
+        tuple[Organizer, dict[str, str]]:
+    """`auth.change_password` for the signed-in account, re-read in its own write
+    transaction; returns the account and the field errors (empty on success)."""
+    with write_session() as session:
+        me = session.get(Organizer, organizer_id, with_for_update=True)
+        if me is None:
+            raise LookupError(organizer_id)
+        return me, auth.change_password(session, me, current, new)

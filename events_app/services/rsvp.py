@@ -14,17 +14,18 @@ the head of the list cannot use would otherwise stay empty. Promotion runs befor
 party is admitted, so a newcomer only ever gets seats no waitlisted party could take.
 
 Functions named `..._rsvp(...)` / taking ids or tokens open their own write transaction;
-functions taking a `session` run in the caller's (which must come from `write_session()`).
-Every change an attendee should hear about queues its e-mail in the same transaction.
+functions taking a `session` run in the caller's (which must come from `write_session()`:
+services/locking.py refuses a lock anywhere else). Every change an attendee should hear about
+queues its e-mail in the same transaction. E-mail to all of an event's attendees (the event
+was cancelled or moved, a message from the organizers) is services/attendee_mail.py.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +43,15 @@ from events_app.models import (
     new_token,
     utcnow,
 )
-from events_app.services import audit, mail, messages, personal_feeds, retention, throttle
+from events_app.services import (
+    audit,
+    locking,
+    mail,
+    messages,
+    personal_feeds,
+    retention,
+    throttle,
+)
 from events_app.services.rsvp_input import RsvpRequest
 
 T = TypeVar("T")
@@ -101,6 +110,18 @@ class SeatCounts:
     @property
     def is_full(self) -> bool:
         return self.capacity is not None and self.confirmed >= self.capacity
+
+    def fits(self, seats: int) -> bool:
+        """Whether `seats` more confirmed seats stay within capacity: the one "does this party
+        fit" rule. A new party asks with its size, a growing party with the seats it adds, a
+        waitlisted party with its size when seats free up; no capacity means everyone fits."""
+        return self.capacity is None or self.confirmed + seats <= self.capacity
+
+    def after_promoting(self, seats: int) -> SeatCounts:
+        """The counts after a waitlisted party of `seats` was confirmed in this transaction,
+        so one decision that moves several parties up counts the database once."""
+        return replace(self, confirmed=self.confirmed + seats,
+                       waitlisted=max(0, self.waitlisted - seats))
 
     @property
     def accepting(self) -> bool:
@@ -192,41 +213,19 @@ def _waitlist(session: Session, event_id: int) -> list[Rsvp]:
 # --- Locking and shared steps -----------------------------------------------------------------
 
 def _lock_event(session: Session, event_id: int) -> Event:
-    """Load the event with its row locked for the rest of the transaction (fresh values)."""
-    event = session.exec(
-        select(Event).where(Event.id == event_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    event = locking.lock_event(session, event_id)
     if event is None:
         raise RsvpNotFound("We could not find that event. It may have been removed.")
     return event
 
 
-def _lock_event_row(session: Session, event: Event) -> None:
-    """Lock the row of an event the caller already holds, without reloading its object (which
-    may carry the caller's unsaved edits)."""
-    session.exec(select(Event.id).where(Event.id == event.id).with_for_update()).first()
-
-
-def _load_rsvp(session: Session, rsvp: Rsvp) -> Rsvp:
-    """Re-read an RSVP after its event is locked, so decisions use committed values."""
-    fresh = session.exec(
-        select(Rsvp).where(Rsvp.id == rsvp.id).execution_options(populate_existing=True)
-    ).first()
+def _lock_rsvp(session: Session, rsvp: Rsvp) -> Rsvp:
+    """Re-read (and lock) an RSVP after its event is locked, so decisions use committed
+    values."""
+    fresh = locking.lock_rsvp(session, rsvp.id or 0)
     if fresh is None:
         raise RsvpNotFound("We could not find that RSVP.")
     return fresh
-
-
-def _queue(session: Session, rsvp: Rsvp, content: messages.MailContent, kind: str,
-           mail_ids: list[int], dedupe_key: str | None = None) -> None:
-    if rsvp.is_erased:
-        return  # no address left to write to
-    msg = mail.enqueue(session, kind=kind, to_addr=rsvp.email, subject=content.subject,
-                       body_text=content.text, body_html=content.html, ics=content.ics,
-                       rsvp_id=rsvp.id, dedupe_key=dedupe_key)
-    if msg is not None and msg.id is not None:
-        mail_ids.append(msg.id)
 
 
 def _calendar_page(session: Session, rsvp: Rsvp) -> str:
@@ -253,6 +252,9 @@ def _waitlist_stamp(session: Session, event: Event, now: datetime) -> datetime:
 
 
 def _check_party_size(event: Event, guests: int) -> None:
+    """Refuse a party no state of the event could seat (more guests than allowed, or more
+    people than the whole capacity), before seats are counted: waitlisting it would promise
+    a seat that can never come. Whether it fits *now* is SeatCounts.fits."""
     if guests < 0 or guests > event.max_guests:
         raise NotEnoughSeats(
             f"You can bring at most {event.max_guests} guest"
@@ -266,25 +268,30 @@ def _check_party_size(event: Event, guests: int) -> None:
 
 def _promote(session: Session, event: Event, now: datetime, mail_ids: list[int]) -> list[Rsvp]:
     """Confirm waitlisted parties in order while seats allow (the event row must be locked)."""
+    return _promote_counted(session, event, seat_counts(session, event, now), now, mail_ids)[0]
+
+
+def _promote_counted(session: Session, event: Event, counts: SeatCounts, now: datetime,
+                     mail_ids: list[int]) -> tuple[list[Rsvp], SeatCounts]:
+    """`_promote` from seats already counted under the lock; returns the promoted parties and
+    the counts after them, so the caller decides on the same numbers without counting again."""
     if event.status != EventStatus.PUBLISHED or now >= event.starts_at:
-        return []  # no one is "moved up" into a cancelled or already started event
-    confirmed = seat_counts(session, event, now).confirmed
-    free = math.inf if event.capacity is None else event.capacity - confirmed
+        return [], counts  # no one is "moved up" into a cancelled or already started event
     promoted: list[Rsvp] = []
     for rsvp in _waitlist(session, event.id or 0):
-        if free <= 0:
+        if counts.is_full:
             break
-        if rsvp.seats > free:
+        if not counts.fits(rsvp.seats):
             continue  # keeps its place; a smaller party behind it may use the seats
         rsvp.status = RsvpStatus.CONFIRMED.value
         rsvp.promoted_at = rsvp.updated_at = now
-        free -= rsvp.seats
+        counts = counts.after_promoting(rsvp.seats)
         promoted.append(rsvp)
     session.flush()
     for rsvp in promoted:
         content = messages.promoted(event, rsvp, _calendar_page(session, rsvp))
-        _queue(session, rsvp, content, "promoted", mail_ids)
-    return promoted
+        mail.queue_to(session, rsvp, content, "promoted", mail_ids)
+    return promoted, counts
 
 
 def _with_retry(work: Callable[[Session], T]) -> T:
@@ -364,9 +371,10 @@ def _submit(session: Session, event_id: int, req: RsvpRequest,
         raise RsvpClosed(reason)
     _check_party_size(event, req.guests)
     mail_ids: list[int] = []
-    promoted = _promote(session, event, at, mail_ids)  # the waitlist comes before newcomers
-    counts = seat_counts(session, event, at)
-    fits = event.capacity is None or counts.confirmed + req.guests + 1 <= event.capacity
+    # The waitlist comes before newcomers; the newcomer is then judged on the same count.
+    promoted, counts = _promote_counted(session, event, seat_counts(session, event, at), at,
+                                        mail_ids)
+    fits = counts.fits(req.guests + 1)
     if not fits and not event.waitlist_enabled:
         left = counts.remaining or 0
         raise EventFull(
@@ -397,10 +405,10 @@ def _submit(session: Session, event_id: int, req: RsvpRequest,
     calendar = _calendar_page(session, rsvp)
     if fits:
         content = messages.confirmation(event, rsvp, calendar_page=calendar)
-        _queue(session, rsvp, content, "confirmation", mail_ids)
+        mail.queue_to(session, rsvp, content, "confirmation", mail_ids)
     else:
         content = messages.waitlisted(event, rsvp, position or 0, calendar_page=calendar)
-        _queue(session, rsvp, content, "waitlisted", mail_ids)
+        mail.queue_to(session, rsvp, content, "waitlisted", mail_ids)
     return RsvpResult(rsvp, event, created=True, position=position, promoted=promoted,
                       mail_ids=mail_ids)
 
@@ -410,8 +418,8 @@ def _remind_existing(session: Session, event: Event, rsvp: Rsvp, now: datetime,
     """The address already has a live RSVP: leave it as it is and e-mail its link."""
     position = waitlist_position(session, rsvp)
     window = int(now.timestamp() // ALREADY_MAIL_WINDOW.total_seconds())
-    _queue(session, rsvp, messages.already_rsvped(event, rsvp, position), "already", mail_ids,
-           dedupe_key=f"already:{rsvp.id}:{window}")
+    mail.queue_to(session, rsvp, messages.already_rsvped(event, rsvp, position), "already",
+                  mail_ids, dedupe_key=f"already:{rsvp.id}:{window}")
     return RsvpResult(rsvp, event, created=False, position=position, promoted=promoted,
                       mail_ids=mail_ids)
 
@@ -421,10 +429,10 @@ def _resize(session: Session, event: Event, rsvp: Rsvp, guests: int, now: dateti
     """Change a live party's size: growing must fit; shrinking lets the waitlist move up."""
     _check_party_size(event, guests)
     old = rsvp.guests
-    if guests > old and rsvp.status == RsvpStatus.CONFIRMED and event.capacity is not None:
-        others = seat_counts(session, event, now).confirmed - rsvp.seats
-        left = event.capacity - others - rsvp.seats
-        if others + guests + 1 > event.capacity:
+    if guests > old and rsvp.status == RsvpStatus.CONFIRMED:
+        counts = seat_counts(session, event, now)
+        if not counts.fits(guests - old):
+            left = counts.remaining or 0
             raise NotEnoughSeats(
                 f"Only {left} more spot{'s' if left != 1 else ''} left, so we couldn't add "
                 f"{guests - old} guest{'s' if guests - old != 1 else ''}. Your RSVP for "
@@ -502,7 +510,7 @@ def rotate_calendar(token: str) -> RsvpResult:
         feed = personal_feeds.rotate(session, found.email)
         mail_ids: list[int] = []
         content = messages.calendar_link(event, found, personal_feeds.page_url(feed.token))
-        _queue(session, found, content, "calendar_link", mail_ids)
+        mail.queue_to(session, found, content, "calendar_link", mail_ids)
         return RsvpResult(found, event, created=False, position=None, mail_ids=mail_ids)
 
     return _with_retry(work)
@@ -519,7 +527,7 @@ def _locked_by_token(session: Session, token: str) -> tuple[Event, Rsvp]:
     if found is None:
         raise RsvpNotFound("This RSVP link is not valid. Check that you copied all of it.")
     event = _lock_event(session, found.event_id)
-    return event, _load_rsvp(session, found)
+    return event, _lock_rsvp(session, found)
 
 
 def change_guests(token: str, guests: int, now: datetime | None = None) -> RsvpResult:
@@ -556,7 +564,7 @@ def _cancel(session: Session, event: Event, rsvp: Rsvp, now: datetime, by_organi
     if notify:
         content = messages.cancelled(event, rsvp, by_organizer=by_organizer,
                                      had_seat=was_confirmed)
-        _queue(session, rsvp, content, "cancelled", mail_ids)
+        mail.queue_to(session, rsvp, content, "cancelled", mail_ids)
     return _promote(session, event, now, mail_ids) if was_confirmed else []
 
 
@@ -609,7 +617,7 @@ def _locked_by_id(session: Session, rsvp_id: int) -> tuple[Event, Rsvp]:
     if found is None:
         raise RsvpNotFound("That RSVP does not exist (any more).")
     event = _lock_event(session, found.event_id)
-    return event, _load_rsvp(session, found)
+    return event, _lock_rsvp(session, found)
 
 
 def force_confirm(rsvp_id: int, now: datetime | None = None, *,
@@ -627,13 +635,12 @@ def force_confirm(rsvp_id: int, now: datetime | None = None, *,
             raise RsvpError("Only a waitlisted RSVP can be confirmed.")
         if event.status != EventStatus.PUBLISHED:
             raise RsvpClosed("RSVPs to a cancelled or unpublished event can't be confirmed.")
+        over = not seat_counts(session, event, at).fits(rsvp.seats)
         rsvp.status = RsvpStatus.CONFIRMED.value
         rsvp.promoted_at = rsvp.updated_at = at
         session.flush()
         content = messages.promoted(event, rsvp, _calendar_page(session, rsvp))
-        _queue(session, rsvp, content, "promoted", [])
-        confirmed = seat_counts(session, event, at).confirmed
-        over = event.capacity is not None and confirmed > event.capacity
+        mail.queue_to(session, rsvp, content, "promoted", [])
         if actor is not None:
             audit.record(session, actor, "rsvp.force_confirm", rsvp,
                          f"{rsvp.name}, {rsvp.seats} seat(s)" + (", over capacity" if over else ""))
@@ -677,7 +684,7 @@ def validate_capacity(session: Session, event: Event, new_capacity: int | None) 
     if new_capacity < 0:
         raise CapacityError("Capacity can't be negative. Leave it empty for no limit.",
                             field="capacity")
-    _lock_event_row(session, event)
+    locking.lock_event_row(session, event)
     confirmed = seat_counts(session, event).confirmed
     if new_capacity < confirmed:
         raise CapacityError(
@@ -701,80 +708,5 @@ def change_capacity(session: Session, event: Event, new_capacity: int | None,
 def promote_waitlist(session: Session, event: Event, now: datetime | None = None) -> list[Rsvp]:
     """Confirm waitlisted parties that fit now (caller's transaction), e.g. after an
     organizer raised capacity or turned the waitlist off; returns them."""
-    _lock_event_row(session, event)
+    locking.lock_event_row(session, event)
     return _promote(session, event, now or utcnow(), [])
-
-
-def _live_rsvps(session: Session, event: Event, statuses: tuple[RsvpStatus, ...]) -> list[Rsvp]:
-    """The event's RSVPs in these statuses that still have someone to write to."""
-    return list(session.exec(
-        select(Rsvp)
-        .where(Rsvp.event_id == event.id, col(Rsvp.status).in_([s.value for s in statuses]),
-               col(Rsvp.erased_at).is_(None))
-        .order_by(col(Rsvp.id))
-    ).all())
-
-
-def notify_event_cancelled(session: Session, event: Event, message: str) -> int:
-    """Queue the "event cancelled" e-mail to every confirmed and waitlisted attendee, in the
-    caller's transaction (the one that cancels the event). Returns how many were queued."""
-    _lock_event_row(session, event)
-    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED))
-    for rsvp in people:
-        content = messages.event_cancelled(event, rsvp, message)
-        _queue(session, rsvp, content, "event_cancelled", [])
-    return len(people)
-
-
-def _takes_change_mail(event: Event, now: datetime | None) -> bool:
-    return event.status == EventStatus.PUBLISHED and (now or utcnow()) < event.starts_at
-
-
-def change_recipients(session: Session, event: Event, now: datetime | None = None) -> int:
-    """How many people `notify_event_changed` would e-mail about a time or place change now:
-    the organizer's form offers the e-mail only when this is above zero."""
-    if not _takes_change_mail(event, now):
-        return 0
-    return int(session.exec(
-        select(func.count()).select_from(Rsvp).where(
-            Rsvp.event_id == event.id,
-            col(Rsvp.status).in_([RsvpStatus.CONFIRMED.value, RsvpStatus.WAITLISTED.value]))
-    ).one())
-
-
-def notify_event_changed(session: Session, event: Event, changes: dict[str, tuple[Any, Any]],
-                         now: datetime | None = None) -> int:
-    """Queue "the time/place changed" to every confirmed and waitlisted attendee, in the
-    caller's transaction (the one that saves the edit, so a refused edit mails no one).
-
-    `changes` is the edit's {field: (old, new)}. Their calendar entry came from the .ics in
-    their confirmation e-mail, which no feed refreshes, so this mail is how it moves. Only a
-    published event that has not started yet, and only when the time or place reads
-    differently; cancelling has its own e-mail. Returns how many were queued.
-    """
-    if not _takes_change_mail(event, now):
-        return 0
-    change = messages.event_change(event, changes)
-    if not change:
-        return 0
-    _lock_event_row(session, event)
-    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED))
-    for rsvp in people:
-        _queue(session, rsvp, messages.event_changed(event, rsvp, change), "event_changed", [])
-    return len(people)
-
-
-def email_attendees(session: Session, event: Event, subject: str, body: str) -> int:
-    """Queue an organizer's message to every confirmed attendee (caller's transaction).
-
-    Returns how many were queued. Raises RsvpError for an empty subject or body.
-    """
-    if not messages.clean_subject(subject):
-        raise RsvpError("Please write a subject.", field="subject")
-    if not body.strip():
-        raise RsvpError("Please write a message.", field="body")
-    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED,))
-    for rsvp in people:
-        content = messages.organizer_message(event, rsvp, subject, body)
-        _queue(session, rsvp, content, "organizer_message", [])
-    return len(people)

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytz
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events_app.db import read_session, write_session
+from events_app.db import read_session
 from events_app.models import CATEGORIES, Event
-from events_app.services import dashboard, event_admin, rsvp
+from events_app.services import attendee_mail, dashboard, event_admin, rsvp
 from events_app.services.event_form import (
     blank_form_values,
     form_values,
@@ -27,6 +28,7 @@ from events_app.services.forms import FormError
 from events_app.web import auth, organizer_admin, organizer_attendees, organizer_two_factor
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer_base import (
+    NOT_FOUND,
     event_or_404,
     form_strings,
     int_param,
@@ -68,9 +70,8 @@ def new_event(request: Request, form: FormData | None) -> Response:
     values = form_strings(form)
     try:
         data = parse_event_form(values)
-        with write_session() as session:
-            event = event_admin.create_event(session, organizer_of(request), data,
-                                             publish=values.get("then") == "publish")
+        event = event_admin.new_event(organizer_of(request), data,
+                                      publish=values.get("then") == "publish")
     except FormError as exc:
         return _form_page(request, event=None, values=values, errors=exc.errors)
     flash(request, f"“{event.title}” was created"
@@ -86,27 +87,27 @@ def edit_event(request: Request, form: FormData | None) -> Response:
             values = form_values(event, event_admin.cohost_emails(session, event))
             values[NOTIFY_FIELD] = "on"  # telling attendees is the default
             seats = rsvp.seat_counts(session, event)
-            recipients = rsvp.change_recipients(session, event)
+            recipients = attendee_mail.change_recipients(session, event)
         return _form_page(request, event=event, values=values, seats=seats,
                           recipients=recipients)
 
     values = form_strings(form)
     try:
-        with write_session() as session:
-            event = event_or_404(session, request, for_update=True)
-            data = parse_event_form(values)
-            changes = event_admin.update_event(session, organizer_of(request), event, data,
-                                               notify_attendees=bool(values.get(NOTIFY_FIELD)))
+        data = parse_event_form(values)
+        event, changes = event_admin.edit(organizer_of(request), request.path_params["slug"],
+                                          data, notify_attendees=bool(values.get(NOTIFY_FIELD)))
+    except event_admin.EventNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
     except FormError as exc:
         with read_session() as session:
             event = event_or_404(session, request)
             seats = rsvp.seat_counts(session, event)
-            recipients = rsvp.change_recipients(session, event)
+            recipients = attendee_mail.change_recipients(session, event)
         return _form_page(request, event=event, values=values, errors=exc.errors, seats=seats,
                           recipients=recipients)
     if not changes:
         flash(request, "Nothing was changed.", "warn")
-    elif changes.keys() & (event_admin.TIME_FIELDS | event_admin.PLACE_FIELDS):
+    elif changes.moves_calendar_entry:
         told = (f" {changes.notified} {'person was' if changes.notified == 1 else 'people were'}"
                 " e-mailed about it." if changes.notified else "")
         flash(request, "Saved. The new time or place will reach subscribed calendars "
@@ -118,21 +119,20 @@ def edit_event(request: Request, form: FormData | None) -> Response:
 
 @requires("event")
 def duplicate_event(request: Request, form: FormData | None) -> Response:
-    with write_session() as session:
-        event = event_or_404(session, request)
-        copy = event_admin.duplicate_event(session, organizer_of(request), event)
+    try:
+        copy = event_admin.copy(organizer_of(request), request.path_params["slug"])
+    except event_admin.EventNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
     flash(request, "This is a draft copy. Set its date and time, then publish it.")
     return _to_edit(request, copy.slug)
 
 
 def _change_status(request: Request, publish: bool) -> Response:
     try:
-        with write_session() as session:
-            event = event_or_404(session, request, for_update=True)
-            if publish:
-                event_admin.publish(session, organizer_of(request), event)
-            else:
-                event_admin.unpublish(session, organizer_of(request), event)
+        event = event_admin.set_published(organizer_of(request), request.path_params["slug"],
+                                          publish)
+    except event_admin.EventNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
     except event_admin.EventStateError as exc:
         flash(request, str(exc), "error")
         return _to_edit(request, request.path_params["slug"])
@@ -161,9 +161,10 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
                     {"event": event, "seats": seats, "message": "", "errors": {}})
     message = form_strings(form).get("message", "").strip()
     try:
-        with write_session() as session:
-            event = event_or_404(session, request, for_update=True)
-            notified = event_admin.cancel(session, organizer_of(request), event, message)
+        event, notified = event_admin.cancel_event(organizer_of(request),
+                                                   request.path_params["slug"], message)
+    except event_admin.EventNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
     except (FormError, event_admin.EventStateError) as exc:
         with read_session() as session:
             event = event_or_404(session, request)

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events_app.db import read_session, write_session
-from events_app.models import Event, Organizer, Role
+from events_app.db import read_session
+from events_app.models import Event, Organizer
 from events_app.services import audit, organizers, two_factor
 from events_app.services import auth as auth_service
 from events_app.services.forms import FormError, has_control_chars
@@ -40,12 +40,10 @@ def organizer_list(request: Request, form: FormData | None) -> Response:
         return _organizers_page(request)
     values = form_strings(form)
     try:
-        with write_session() as session:
-            created = organizers.create_organizer(
-                session, email=values.get("email", ""), name=values.get("name", ""),
-                password=values.get("password", ""), admin=bool(values.get("admin")),
-                actor=organizer_of(request),
-            )
+        created = organizers.add_organizer(
+            organizer_of(request), email=values.get("email", ""), name=values.get("name", ""),
+            password=values.get("password", ""), admin=bool(values.get("admin")),
+        )
     except FormError as exc:
         values.pop("password", None)  # never echo a password back into the page
         return _organizers_page(request, values, exc.errors)
@@ -61,25 +59,10 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
     me = organizer_of(request)
     target_id = path_id(request, "organizer_id")
     action = values.get("action", "")
+    if action not in organizers.ACCOUNT_ACTIONS:
+        raise HTTPException(400, "Unknown action.")
     try:
-        with write_session() as session:
-            if action == "make_admin":
-                target = organizers.update_account(session, me, target_id, role=Role.ADMIN)
-            elif action == "make_organizer":
-                target = organizers.update_account(session, me, target_id,
-                                                   role=Role.ORGANIZER)
-            elif action in ("activate", "deactivate"):
-                target = organizers.update_account(session, me, target_id,
-                                                   active=action == "activate")
-            elif action == "reset_password":
-                target = organizers.reset_password(session, me, target_id,
-                                                   values.get("password", ""))
-            elif action == "sign_out_everywhere":
-                target = organizers.sign_out_everywhere(session, me, target_id)
-            elif action == "reset_two_factor":
-                target = organizers.reset_two_factor(session, me, target_id)
-            else:
-                raise HTTPException(400, "Unknown action.")
+        target = organizers.account_action(me, target_id, action, values.get("password", ""))
     except LookupError:
         raise HTTPException(404, "There is no such organizer account.") from None
     except FormError as exc:
@@ -111,8 +94,7 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
 def site_security(request: Request, form: FormData | None) -> Response:
     """Require (or stop requiring) two-factor sign-in for every organizer."""
     required = bool(form and form.get("two_factor_required"))
-    with write_session() as session:
-        two_factor.set_required(session, organizer_of(request), required)
+    organizers.require_two_factor(organizer_of(request), required)
     flash(request, "Every organizer now needs two-factor sign-in; those without it set it "
                    "up at their next page." if required else
           "Two-factor sign-in is now optional.")
@@ -144,12 +126,9 @@ def account(request: Request, form: FormData | None) -> Response:
     if values.get("new_password", "") != values.get("confirm_password", ""):
         errors["confirm_password"] = "The two new passwords are not the same."  # noqa: S105
     if not errors:
-        with write_session() as session:
-            me = session.get(Organizer, organizer_of(request).id)
-            assert me is not None
-            errors = auth_service.change_password(session, me, values.get("current_password",
-                                                                          ""),
-                                                  values.get("new_password", ""))
+        me, errors = organizers.change_own_password(organizer_of(request).id or 0,
+                                                    values.get("current_password", ""),
+                                                    values.get("new_password", ""))
     if errors:
         return page(request, "organizer/account.html",
                     {"errors": errors, "min_password": auth_service.MIN_PASSWORD_LENGTH},
@@ -163,8 +142,7 @@ def account(request: Request, form: FormData | None) -> Response:
 def sign_out_others(request: Request, form: FormData | None) -> Response:
     """End every other session of one's own account (a computer left signed in somewhere)."""
     me = organizer_of(request)
-    with write_session() as session:
-        organizers.sign_out_everywhere(session, me, me.id)  # type: ignore[arg-type]
+    organizers.account_action(me, me.id or 0, "sign_out_everywhere")
     sign_in(request, me)
     flash(request, "You were signed out on every other device.")
     return redirect_to(request, "organizer_account")

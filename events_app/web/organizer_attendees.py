@@ -15,12 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from events_app.db import read_session, write_session
+from events_app.db import read_session
 from events_app.models import Event, Rsvp, RsvpStatus, utcnow
-from events_app.services import attendees, audit, retention, rsvp
+from events_app.services import attendee_mail, attendees, retention, rsvp
 from events_app.services.forms import Form, FormError, parse_form, text
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer_base import (
+    NOT_FOUND,
     event_or_404,
     form_strings,
     int_param,
@@ -118,18 +119,15 @@ def check_in(request: Request, form: FormData | None) -> Response:
     rsvp_id = path_id(request, "rsvp_id")
     slug = request.path_params["slug"]
     try:
-        with write_session() as session:
-            event = event_or_404(session, request)
-            party = attendees.set_checked_in(session, organizer_of(request), event, rsvp_id,
-                                             here)
-            if party is None:
-                raise HTTPException(404, "That RSVP is not on this event's list.")
-            counts = attendees.counts(session, event)
+        done = attendees.check_in(organizer_of(request), slug, rsvp_id, here)
     except attendees.CheckInError as exc:
         if wants_json(request):
             return json_error(str(exc), 409)
         flash(request, str(exc), "error")
         return _to_list(request, slug, params, rsvp_id)
+    if done is None:
+        raise HTTPException(404, "That RSVP is not on this event's list.")
+    event, party, counts = done.event, done.party, done.counts
     if wants_json(request):
         at = party.checked_in_at
         return JSONResponse({
@@ -154,9 +152,7 @@ def force_confirm(request: Request, form: FormData | None) -> Response:
         return back
     with read_session() as session:
         seats = rsvp.seat_counts(session, event)
-    would_overfill = seats.capacity is not None and seats.confirmed + party.seats > \
-        seats.capacity
-    if would_overfill and values.get("override") != "1":
+    if not seats.fits(party.seats) and values.get("override") != "1":
         return page(request, "organizer/force_confirm.html", {
             "event": event, "party": party, "seats": seats, "params": params,
         })
@@ -217,11 +213,12 @@ def email_attendees(request: Request, form: FormData | None) -> Response:
     if form is not None:
         try:
             message = parse_form(AttendeeMessage, values)
-            with write_session() as session:
-                event = event_or_404(session, request)
-                sent = rsvp.email_attendees(session, event, message.subject, message.body)
-                audit.record(session, organizer_of(request), "event.email_attendees", event,
-                             f"{sent} recipient(s): {message.subject}")
+            done = attendee_mail.message_attendees(organizer_of(request),
+                                                   request.path_params["slug"],
+                                                   message.subject, message.body)
+            if done is None:
+                raise HTTPException(404, NOT_FOUND)
+            event, sent = done
         except FormError as exc:
             errors = exc.errors
         except rsvp.RsvpError as exc:
@@ -241,11 +238,10 @@ def email_attendees(request: Request, form: FormData | None) -> Response:
 
 @requires("event")
 def export_csv(request: Request, form: FormData | None) -> Response:
-    with write_session() as session:
-        event = event_or_404(session, request)
-        body = attendees.export_csv(session, event)
-        # Reading the whole list is worth a line in the trail: it holds personal data.
-        audit.record(session, organizer_of(request), "event.export_csv", event)
+    done = attendees.export_for(organizer_of(request), request.path_params["slug"])
+    if done is None:
+        raise HTTPException(404, NOT_FOUND)
+    event, body = done
     return Response(
         body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",

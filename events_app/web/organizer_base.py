@@ -31,10 +31,10 @@ def page(request: Request, template: str, context: dict[str, Any] | None = None,
     return response
 
 
-def event_or_404(session: Session, request: Request, for_update: bool = False) -> Event:
-    """The event named in the URL, if the signed-in organizer may manage it; else 404."""
-    event = access.get_event(session, organizer_of(request), request.path_params["slug"],
-                             for_update=for_update)
+def event_or_404(session: Session, request: Request) -> Event:
+    """The event named in the URL, if the signed-in organizer may manage it; else 404.
+    (Changes go through services that lock it: services/locking.py.)"""
+    event = access.get_event(session, organizer_of(request), request.path_params["slug"])
     if event is None:
         raise HTTPException(404, NOT_FOUND)
     return event

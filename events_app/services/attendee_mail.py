@@ -1,0 +1,115 @@
+"""E-mail to everyone who RSVP'd to an event: it was cancelled, its time or place changed,
+or its organizers wrote to them.
+
+Each is queued in the caller's write transaction, the one that makes the change, so a change
+that is refused (or rolled back) e-mails no one and a saved one cannot lose its e-mail. The
+event row is locked first (services/locking.py), so no RSVP is booked between choosing the
+recipients and the commit: nobody who counts as coming misses the news. E-mails about one
+person's own seat (confirmed, waitlisted, moved up) belong to the seat decisions in
+services/rsvp.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from events_app.db import write_session
+from events_app.models import Event, EventStatus, Organizer, Rsvp, RsvpStatus, utcnow
+from events_app.services import access, audit, locking, mail, messages
+from events_app.services.rsvp import RsvpError
+
+
+def _live_rsvps(session: Session, event: Event, statuses: tuple[RsvpStatus, ...]) -> list[Rsvp]:
+    """The event's RSVPs in these statuses that still have someone to write to."""
+    return list(session.exec(
+        select(Rsvp)
+        .where(Rsvp.event_id == event.id, col(Rsvp.status).in_([s.value for s in statuses]),
+               col(Rsvp.erased_at).is_(None))
+        .order_by(col(Rsvp.id))
+    ).all())
+
+
+def notify_event_cancelled(session: Session, event: Event, message: str) -> int:
+    """Queue the "event cancelled" e-mail to every confirmed and waitlisted attendee, in the
+    caller's transaction (the one that cancels the event). Returns how many were queued."""
+    locking.lock_event_row(session, event)
+    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED))
+    for rsvp in people:
+        content = messages.event_cancelled(event, rsvp, message)
+        mail.queue_to(session, rsvp, content, "event_cancelled", [])
+    return len(people)
+
+
+def _takes_change_mail(event: Event, now: datetime | None) -> bool:
+    return event.status == EventStatus.PUBLISHED and (now or utcnow()) < event.starts_at
+
+
+def change_recipients(session: Session, event: Event, now: datetime | None = None) -> int:
+    """How many people `notify_event_changed` would e-mail about a time or place change now:
+    the organizer's form offers the e-mail only when this is above zero."""
+    if not _takes_change_mail(event, now):
+        return 0
+    return int(session.exec(
+        select(func.count()).select_from(Rsvp).where(
+            Rsvp.event_id == event.id,
+            col(Rsvp.status).in_([RsvpStatus.CONFIRMED.value, RsvpStatus.WAITLISTED.value]))
+    ).one())
+
+
+def notify_event_changed(session: Session, event: Event, changes: dict[str, tuple[Any, Any]],
+                         now: datetime | None = None) -> int:
+    """Queue "the time/place changed" to every confirmed and waitlisted attendee, in the
+    caller's transaction (the one that saves the edit, so a refused edit mails no one).
+
+    `changes` is the edit's {field: (old, new)}. Their calendar entry came from the .ics in
+    their confirmation e-mail, which no feed refreshes, so this mail is how it moves. Only a
+    published event that has not started yet, and only when the time or place reads
+    differently; cancelling has its own e-mail. Returns how many were queued.
+    """
+    if not _takes_change_mail(event, now):
+        return 0
+    change = messages.event_change(event, changes)
+    if not change:
+        return 0
+    locking.lock_event_row(session, event)
+    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED))
+    for rsvp in people:
+        content = messages.event_changed(event, rsvp, change)
+        mail.queue_to(session, rsvp, content, "event_changed", [])
+    return len(people)
+
+
+def email_attendees(session: Session, event: Event, subject: str, body: str) -> int:
+    """Queue an organizer's message to every confirmed attendee (caller's transaction).
+
+    Returns how many were queued. Raises RsvpError for an empty subject or body.
+    """
+    if not messages.clean_subject(subject):
+        raise RsvpError("Please write a subject.", field="subject")
+    if not body.strip():
+        raise RsvpError("Please write a message.", field="body")
+    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED,))
+    for rsvp in people:
+        content = messages.organizer_message(event, rsvp, subject, body)
+        mail.queue_to(session, rsvp, content, "organizer_message", [])
+    return len(people)
+
+
+def message_attendees(actor: Organizer, slug: str, subject: str, body: str) -> \
+        tuple[Event, int] | None:
+    """An organizer's message to every confirmed attendee of an event they manage (own
+    transaction), with its audit entry in the same transaction, so the trail says who wrote
+    to the attendees exactly when the e-mails were queued. None when `actor` may not manage
+    an event of that slug; RsvpError for an empty subject or body (nothing queued)."""
+    with write_session() as session:
+        event = access.get_event(session, actor, slug)
+        if event is None:
+            return None
+        sent = email_attendees(session, event, subject, body)
+        audit.record(session, actor, "event.email_attendees", event,
+                     f"{sent} recipient(s): {subject}")
+        return event, sent
