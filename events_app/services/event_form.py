@@ -19,7 +19,7 @@ import pytz
 
 from events_app import settings
 from events_app.models import CATEGORIES, Event
-from events_app.services.forms import (
+from events_app.util.forms import (
     Checkbox,
     DateField,
     Form,

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import Event, EventStatus, utcnow
-from events_app.services.forms import has_control_chars
+from events_app.util.forms import has_control_chars
 
 VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
 MAX_PAGE = 10_000

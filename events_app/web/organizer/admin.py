@@ -15,7 +15,7 @@ from events_app.db import read_session, write_session
 from events_app.models import Event, Organizer, Role
 from events_app.services import audit, organizers, two_factor
 from events_app.services import auth as auth_service
-from events_app.services.forms import FormError, has_control_chars
+from events_app.util.forms import FormError, has_control_chars
 from events_app.web import sessions
 from events_app.web.auth import flash, organizer_of, requires, sign_in
 from events_app.web.organizer.base import form_strings, int_param, page, path_id

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from events_app.db import read_session, write_session
 from events_app.models import Event, Rsvp, RsvpStatus, utcnow
 from events_app.services import attendees, audit, retention, rsvp
-from events_app.services.forms import Form, FormError, parse_form, text
+from events_app.util.forms import Form, FormError, parse_form, text
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer.base import (
     event_or_404,

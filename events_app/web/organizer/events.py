@@ -23,7 +23,7 @@ from events_app.services.event_form import (
     occurrence_choices,
     parse_event_form,
 )
-from events_app.services.forms import FormError
+from events_app.util.forms import FormError
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer.base import (
     event_or_404,
