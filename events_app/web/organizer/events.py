@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytz
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,6 +23,7 @@ from events_app.services.event_form import (
     parse_event_form,
 )
 from events_app.util.forms import FormError
+from events_app.util.timezones import COMMON_TIMEZONES
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer.base import (
     event_or_404,
@@ -33,7 +33,7 @@ from events_app.web.organizer.base import (
 )
 from events_app.web.organizer.urls import redirect_to
 
-TIMEZONE_CHOICES = tuple(pytz.common_timezones)
+TIMEZONE_CHOICES = COMMON_TIMEZONES
 NOTIFY_FIELD = "notify_attendees"  # the edit form's "e-mail the people who RSVP'd" box
 
 
