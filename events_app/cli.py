@@ -72,7 +72,7 @@ def _read_password(args: argparse.Namespace) -> str | None:
 def _create_organizer(args: argparse.Namespace) -> int:
     from events_app.db import write_session
     from events_app.services import organizers
-    from events_app.services.forms import FormError
+    from events_app.util.forms import FormError
 
     password = _read_password(args)
     if password is None:

@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-import pytz
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -205,8 +205,8 @@ class Event(SQLModel, table=True):
     sequence: int = Field(default=0)  # iCal SEQUENCE, bumped on time/place/status edits
 
     @property
-    def tz(self) -> pytz.BaseTzInfo:
-        return pytz.timezone(self.timezone)
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def local_start(self) -> datetime:

@@ -12,9 +12,10 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytz
 from starlette.config import Config
 from starlette.datastructures import CommaSeparatedStrings, Secret
+
+from events_app.util.timezones import is_timezone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -74,7 +75,7 @@ SESSION_IDLE_TIMEOUT: int = config("SESSION_IDLE_TIMEOUT", cast=int, default=2 *
 if PERSONAL_DATA_RETENTION_DAYS < 0:
     raise ValueError("PERSONAL_DATA_RETENTION_DAYS must be 0 or more")
 
-if DEFAULT_TIMEZONE not in pytz.all_timezones_set:
+if not is_timezone(DEFAULT_TIMEZONE):
     raise ValueError(f"DEFAULT_TIMEZONE={DEFAULT_TIMEZONE!r} is not an IANA timezone name")
 
 SECRET_KEY_FILE = Path(config("SECRET_KEY_FILE", default=".secret_key"))

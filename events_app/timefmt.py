@@ -6,9 +6,8 @@ St. Louis, whatever the server's or reader's timezone and on either side of a DS
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
-import pytz
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 
 def _day(d: datetime | date) -> str:
@@ -21,7 +20,7 @@ def _clock(d: datetime) -> str:
 
 
 def local(dt: datetime, tz_name: str) -> datetime:
-    return dt.astimezone(pytz.timezone(tz_name))
+    return dt.astimezone(ZoneInfo(tz_name))
 
 
 def format_start(starts_at: datetime, tz_name: str) -> str:
@@ -70,4 +69,4 @@ def format_day_heading(d: date) -> str:
 
 
 def utc_iso(dt: datetime) -> str:
-    return dt.astimezone(pytz.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

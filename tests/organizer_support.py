@@ -14,14 +14,24 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
+from starlette.routing import Route
 
 from events_app.db import read_session, write_session
 from events_app.models import Event, Organizer
 from events_app.services import auth, event_admin, locking, organizers
 from events_app.services.event_form import form_values, parse_event_form
+from events_app.web.organizer.routes import mount
 from tests.rsvp_helpers import csrf_from
 
 PASSWORD = "correct horse battery staple"
+
+
+def organizer_routes() -> list[Route]:
+    """The organizer table as the app serves it: each Route under the Mount's path and name
+    (/organizer/..., organizer:<name>), so a test can match full request paths against it and
+    build URLs with `route.url_path_for(route.name)`."""
+    return [Route(mount.path + r.path, r.endpoint, methods=r.methods, name=f"{mount.name}:{r.name}")
+            for r in mount.routes if isinstance(r, Route)]
 
 
 @pytest.fixture

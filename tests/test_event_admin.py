@@ -14,7 +14,7 @@ from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox, Rsvp, utcnow
 from events_app.services import event_admin
 from events_app.services.event_form import form_values, occurrence_choices, parse_event_form
-from events_app.services.forms import FormError
+from events_app.util.forms import FormError
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture

@@ -12,7 +12,7 @@ from events_app.db import read_session
 from events_app.models import Event, Organizer, Outbox, utcnow
 from events_app.services import event_admin
 from events_app.services.event_form import form_values
-from events_app.services.forms import FormError
+from events_app.util.forms import FormError
 from tests.factories import make_event, make_rsvp
 from tests.feed_helpers import parse
 from tests.organizer_support import (

@@ -302,7 +302,7 @@ def test_add_to_calendar_links_on_event_page(client) -> None:
 
 def test_feed_buttons_macro_serves_any_feed() -> None:
     """The same buttons for another feed (e.g. a person's own): every link carries its URL."""
-    from events_app.web.resources import templates
+    from events_app.web.templating import templates
 
     module = templates.env.get_template("events/_feed_buttons.html").module
     url = "https://events.example.org/rsvp/tok123/calendar.ics"

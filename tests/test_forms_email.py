@@ -1,12 +1,12 @@
-"""The one e-mail rule (services/forms.normalize_email) and the forms that use it."""
+"""The one e-mail rule (util/forms.normalize_email) and the forms that use it."""
 
 from __future__ import annotations
 
 import pytest
 
-from events_app.services.forms import EmailError, Form, FormError, normalize_email, parse_form
 from events_app.services.organizers import EmailField
 from events_app.services.rsvp_input import parse_rsvp_form
+from events_app.util.forms import EmailError, Form, FormError, normalize_email, parse_form
 
 
 @pytest.mark.parametrize(("raw", "stored"), [

@@ -336,5 +336,5 @@ def test_every_get_route_can_be_requested() -> None:
     unknown = {name: params for name, params in unknown.items() if params}
     assert not unknown, f"routes with parameters PARAMS cannot fill: {unknown}"
     names = {name for name, _ in get_routes()}
-    assert {"home", "event_detail", "rsvp_manage", "organizer_dashboard",
-            "organizer_attendees"} <= names  # the walk reaches the app's pages
+    assert {"home", "event_detail", "rsvp_manage", "organizer:dashboard",
+            "organizer:attendees"} <= names  # the walk reaches the app's pages

@@ -22,20 +22,21 @@ from starlette.testclient import TestClient
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox, Rsvp
 from events_app.services.event_form import form_values
-from events_app.web import organizer
 from events_app.web.app import create_app
 from tests.factories import make_event, make_rsvp
+from tests.fuzz_support import app_routes
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
     login,
     make_organizer,
+    organizer_routes,
 )
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
-ORGANIZER_ROUTES = [r for r in organizer.routes if isinstance(r, Route)]
-PUBLIC_ROUTES = {"organizer_login", "organizer_login_code", "organizer_logout"}
+ORGANIZER_ROUTES = organizer_routes()
+PUBLIC_ROUTES = {"organizer:login", "organizer:login_code", "organizer:logout"}
 
 
 def _cases() -> list[tuple[Route, str]]:
@@ -53,8 +54,7 @@ CASES = _cases()
 
 def test_every_organizer_route_declares_who_may_use_it() -> None:
     app = create_app()
-    app_paths = {r.path for r in app.routes if isinstance(r, Route)
-                 and r.path.startswith("/organizer")}
+    app_paths = {r.path for r in app_routes(app.routes) if r.path.startswith("/organizer")}
     assert app_paths == {r.path for r in ORGANIZER_ROUTES}, "organizer route not in the table"
     for route in ORGANIZER_ROUTES:
         kind = getattr(route.endpoint, "access_kind", None)
@@ -120,16 +120,16 @@ def _form(route: Route, world: World, event: Event) -> dict[str, str]:
         assert current is not None
         values = form_values(current)
     samples = {
-        "organizer_edit_event": {**values, "summary": "Changed summary"},
-        "organizer_new_event": {**values, "title": "Brand new"},
-        "organizer_cancel_event": {"message": "Sorry, rained out."},
-        "organizer_check_in": {"here": "1"},
-        "organizer_accounts": {"name": "New Person", "email": "new.person@example.org",
+        "organizer:edit_event": {**values, "summary": "Changed summary"},
+        "organizer:new_event": {**values, "title": "Brand new"},
+        "organizer:cancel_event": {"message": "Sorry, rained out."},
+        "organizer:check_in": {"here": "1"},
+        "organizer:accounts": {"name": "New Person", "email": "new.person@example.org",
                                "password": "a good long password"},
-        "organizer_account_update": {"action": "make_admin"},
-        "organizer_account": {"current_password": "wrong", "new_password": "x",
+        "organizer:account_update": {"action": "make_admin"},
+        "organizer:account": {"current_password": "wrong", "new_password": "x",
                               "confirm_password": "x"},
-        "organizer_two_factor": {"action": "confirm", "code": "000000"},
+        "organizer:two_factor": {"action": "confirm", "code": "000000"},
     }
     return samples.get(route.name or "", {})
 

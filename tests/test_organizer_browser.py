@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-import pytz
 from sqlmodel import select
 
 from events_app.db import read_session
@@ -47,7 +47,7 @@ def test_create_publish_rsvp_check_in_and_export(db_url, live_server, new_page,
     assert "Welcome back, Olga Organizer." in page.locator(".banner-ok").inner_text()
 
     # Create and publish an event through the form.
-    day = (utcnow() + timedelta(days=3)).astimezone(pytz.timezone("America/Chicago")).date()
+    day = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo("America/Chicago")).date()
     page.get_by_role("link", name="New event").first.click()
     page.get_by_role("textbox", name="Title", exact=True).fill("Airport rally: Terminal 5")
     page.get_by_label("Summary").fill("Stand with arriving travellers")

@@ -9,13 +9,12 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
-from starlette.routing import Match, Route
+from starlette.routing import Match
 from starlette.testclient import TestClient
 
 from events_app import settings
 from events_app.db import write_session
 from events_app.models import EventHost
-from events_app.web import organizer
 from events_app.web.app import create_app
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
@@ -23,12 +22,13 @@ from tests.organizer_support import (
     csrf_token,
     login,
     make_organizer,
+    organizer_routes,
     post,
 )
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
-ROUTES = [r for r in organizer.routes if isinstance(r, Route)]
+ROUTES = organizer_routes()
 _LINK = re.compile(r'<a\b[^>]*\bhref="([^"]+)"')
 _FORM = re.compile(r'<form\b([^>]*)>')
 
@@ -109,7 +109,7 @@ def test_every_link_and_form_lands_on_a_route_that_takes_it(db_url: str) -> None
                 reached.add(name)
 
     # The crawl saw the whole table (signed-in pages never link to the sign-in pages).
-    assert {r.name for r in ROUTES} - reached <= {"organizer_login", "organizer_login_code"}, \
+    assert {r.name for r in ROUTES} - reached <= {"organizer:login", "organizer:login_code"}, \
         {r.name for r in ROUTES} - reached
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
-import pytz
 from sqlmodel import select
 
 from events_app.db import read_session, write_session
@@ -54,7 +54,7 @@ def test_seed_times_are_local_wall_clock_times(db_url: str) -> None:
     with read_session() as s:
         for e in s.exec(select(Event)):
             rec = records[e.slug]
-            local = e.starts_at.astimezone(pytz.timezone(e.timezone))
+            local = e.starts_at.astimezone(ZoneInfo(e.timezone))
             if not rec.get("all_day"):
                 assert local.strftime("%H:%M") == rec["start"], e.slug
             else:
@@ -71,5 +71,5 @@ def test_demo_always_has_an_upcoming_daylight_time_event() -> None:
         today = date(2027, month, 15)
         events = [seed_service._event_from_record(r, today) for r in records]
         in_dst = [e.slug for e in events if e.starts_at.date() > today and not e.all_day
-                  and e.starts_at.astimezone(pytz.timezone(e.timezone)).dst() > timedelta(0)]
+                  and e.starts_at.astimezone(ZoneInfo(e.timezone)).dst() > timedelta(0)]
         assert in_dst, today

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app.models import Event, EventHost, Organizer, Role
-from events_app.services.forms import has_control_chars
+from events_app.util.forms import has_control_chars
 
 
 def is_admin(organizer: Organizer) -> bool:

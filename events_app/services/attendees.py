@@ -20,7 +20,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from events_app.db import write_session
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
 from events_app.services import access, audit, locking, paging, rsvp
-from events_app.services.forms import has_control_chars
+from events_app.util.forms import has_control_chars
 
 SortKey = Literal["name", "rsvp", "status", "checked_in", "guests"]
 SORT_KEYS: dict[str, str] = {

@@ -46,7 +46,7 @@ from events_app import settings
 from events_app.db import write_session
 from events_app.models import Organizer, utcnow
 from events_app.services import login_sessions, throttle
-from events_app.services.forms import has_control_chars
+from events_app.util.forms import has_control_chars
 
 PAIR_WINDOW = timedelta(days=1)  # a pair's failures are forgotten a day after the first
 PAIR_BACKOFF = timedelta(minutes=1)

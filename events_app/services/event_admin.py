@@ -36,7 +36,7 @@ from events_app.models import (
 )
 from events_app.services import access, attendee_mail, audit, locking, organizers, rsvp
 from events_app.services.event_form import EVENT_COLUMNS, EventData
-from events_app.services.forms import Form, FormError, parse_form, text
+from events_app.util.forms import Form, FormError, parse_form, text
 
 SLUG_MAX = 80
 CancelMessage = text(2000, multiline=True)

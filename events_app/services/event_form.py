@@ -15,11 +15,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytz
-
 from events_app import settings
 from events_app.models import CATEGORIES, Event
-from events_app.services.forms import (
+from events_app.util.forms import (
     Checkbox,
     DateField,
     Form,
@@ -34,6 +32,7 @@ from events_app.services.forms import (
     parse_form,
     text,
 )
+from events_app.util.timezones import KNOWN_TIMEZONES, is_timezone
 
 MAX_CAPACITY = 100_000
 MAX_GUESTS = 50
@@ -48,7 +47,7 @@ Title = text(200, required=True)
 Summary = text(500)
 Description = text(20_000, multiline=True)
 Category = choice(lambda: CATEGORIES, "Choose a category from the list.")
-Timezone = choice(lambda: pytz.all_timezones_set,
+Timezone = choice(lambda: KNOWN_TIMEZONES,
                   "Choose a timezone from the list, like America/Chicago.")
 Line200 = text(200)
 Line100 = text(100)
@@ -162,7 +161,7 @@ def occurrence_choices(values: dict[str, str]) -> dict[str, list[tuple[str, str]
     each entered time that happens twice, so the organizer sees both and says which."""
     choices: dict[str, list[tuple[str, str]]] = {}
     tzid = values.get("timezone", "")
-    if values.get("all_day") or tzid not in pytz.all_timezones_set:
+    if values.get("all_day") or not is_timezone(tzid):
         return choices
     for prefix in ("start", "end"):
         try:
@@ -302,14 +301,15 @@ def _occurrence_of(instant: datetime, tzid: str) -> str:
     """"first"/"second" for an instant in a repeated hour, else "" (nothing to ask)."""
     try:
         local = instant.astimezone(ZoneInfo(tzid))
-    except OverflowError:  # a row stored before dates were range-checked: nothing to ask
+        ambiguous = _ambiguous(local.replace(tzinfo=None), tzid)
+    except OverflowError:  # stored at the edge of time (see _wall_clock): nothing to ask
         return ""
-    if not _ambiguous(local.replace(tzinfo=None), tzid):
+    if not ambiguous:
         return ""
     return "second" if local.fold else "first"
 
 
-def _wall_clock(instant: datetime, tz: pytz.BaseTzInfo) -> datetime:
+def _wall_clock(instant: datetime, tz: ZoneInfo) -> datetime:
     """`instant` in the event's timezone; UTC where that would leave the years a datetime can
     hold (an event stored before dates were range-checked), so its form still opens and the
     date check then asks for a sane one."""
@@ -321,7 +321,7 @@ def _wall_clock(instant: datetime, tz: pytz.BaseTzInfo) -> datetime:
 
 def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str]:
     """An existing event as the strings the form shows (wall-clock times in its timezone)."""
-    tz = pytz.timezone(event.timezone)
+    tz = ZoneInfo(event.timezone)
     start = _wall_clock(event.starts_at, tz)
     end = _wall_clock(event.ends_at, tz)
     if event.all_day:

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import MAXYEAR, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-import pytz
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import Event, EventStatus, utcnow
-from events_app.services.forms import has_control_chars
+from events_app.util.forms import has_control_chars
+from events_app.util.timezones import standard_wall_time
 
 VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
 MAX_PAGE = 10_000
@@ -77,18 +78,18 @@ def _day_start_utc(d: date) -> datetime:
     where the instant falls outside what `datetime` can hold, it is clamped to the first or last
     representable instant, which selects exactly the same events.
     """
-    tz = pytz.timezone(settings.DEFAULT_TIMEZONE)
+    tz = ZoneInfo(settings.DEFAULT_TIMEZONE)
     try:
-        return tz.localize(datetime.combine(d, time.min)).astimezone(pytz.utc)
+        return standard_wall_time(datetime.combine(d, time.min), tz).astimezone(UTC)
     except OverflowError:
         edge = datetime.max if d.year == MAXYEAR else datetime.min
-        return edge.replace(tzinfo=pytz.utc)
+        return edge.replace(tzinfo=UTC)
 
 
 def _day_end_utc(d: date) -> datetime:
     """The start of the day after `d` (the exclusive end of a 'to' filter), clamped likewise."""
     if d == date.max:
-        return datetime.max.replace(tzinfo=pytz.utc)
+        return datetime.max.replace(tzinfo=UTC)
     return _day_start_utc(d + timedelta(days=1))
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from events_app.db import write_session
 from events_app.models import Organizer, Role
 from events_app.services import audit, auth, login_sessions, two_factor
-from events_app.services.forms import Checkbox, Form, FormError, email, parse_form, text
+from events_app.util.forms import Checkbox, Form, FormError, email, parse_form, text
 
 EmailField = email()
 NameField = text(200, required=True)

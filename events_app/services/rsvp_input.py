@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from events_app.services.forms import EmailError, normalize_email
+from events_app.util.forms import EmailError, normalize_email
 from events_app.util.numbers import NumberError, parse_whole
 
 NAME_MAX = 120

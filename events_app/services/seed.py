@@ -8,30 +8,31 @@ organizer's edits to a demo event survive a re-seed.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import pytz
 from sqlmodel import Session, select
 
 from events_app import settings
 from events_app.models import Event, EventStatus, utcnow
+from events_app.util.timezones import standard_wall_time
 
 DEFAULT_SEED_FILE = settings.SEED_DIR / "events.json"
 
 
 def _event_from_record(rec: dict[str, Any], today: date) -> Event:
-    tz = pytz.timezone(rec["timezone"])
+    tz = ZoneInfo(rec["timezone"])
     day = today + timedelta(days=int(rec["day_offset"]))
     if rec.get("all_day"):
         # All-day events span whole local days; the stored end is the exclusive next midnight.
-        start_local = tz.localize(datetime.combine(day, time.min))
+        start_local = standard_wall_time(datetime.combine(day, time.min), tz)
         days = max(1, int(rec.get("duration_minutes", 1440)) // 1440)
-        end_local = tz.localize(datetime.combine(day + timedelta(days=days), time.min))
+        end_local = standard_wall_time(datetime.combine(day + timedelta(days=days), time.min), tz)
     else:
         hh, mm = (int(x) for x in rec["start"].split(":"))
-        start_local = tz.localize(datetime.combine(day, time(hh, mm)))
+        start_local = standard_wall_time(datetime.combine(day, time(hh, mm)), tz)
         # Add the duration in UTC so an event crossing a DST change keeps its real length.
         end_local = start_local + timedelta(minutes=int(rec["duration_minutes"]))
     status = rec.get("status", EventStatus.PUBLISHED.value)
@@ -42,8 +43,8 @@ def _event_from_record(rec: dict[str, Any], today: date) -> Event:
         summary=rec.get("summary", ""),
         description=rec.get("description", ""),
         category=rec.get("category", "meeting"),
-        starts_at=start_local.astimezone(pytz.utc),
-        ends_at=end_local.astimezone(pytz.utc),
+        starts_at=start_local.astimezone(UTC),
+        ends_at=end_local.astimezone(UTC),
         timezone=rec["timezone"],
         all_day=bool(rec.get("all_day", False)),
         venue_name=rec.get("venue_name", ""),
@@ -71,7 +72,7 @@ def load_records(path: Path = DEFAULT_SEED_FILE) -> list[dict[str, Any]]:
 
 def seed(session: Session, path: Path = DEFAULT_SEED_FILE, today: date | None = None) -> int:
     """Insert the demo events whose slugs are not stored yet; returns how many were added."""
-    today = today or datetime.now(pytz.timezone(settings.DEFAULT_TIMEZONE)).date()
+    today = today or datetime.now(ZoneInfo(settings.DEFAULT_TIMEZONE)).date()
     existing = set(session.exec(select(Event.slug)).all())
     added = 0
     for rec in load_records(path):

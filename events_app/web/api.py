@@ -31,7 +31,7 @@ from events_app.web import api_models as m
 from events_app.web import openapi
 from events_app.web.conditional import validated_response
 from events_app.web.public import filter_params, parse_event_query, public_event_or_404
-from events_app.web.resources import query_string, render
+from events_app.web.templating import query_string, render
 
 JSON = "application/json"
 CACHE_CONTROL = "public, max-age=60"

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from events_app.services.events import MAX_PAGE, MAX_SEARCH_LENGTH
-from events_app.services.forms import _CONTROL_RE
+from events_app.util.forms import _CONTROL_RE
 
 # Text filters may hold anything a person types, but no control characters (refused with 400):
 # the same character class as forms.has_control_chars, negated.

@@ -8,11 +8,12 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from events_app import settings
-from events_app.web import api, atom, embed, feeds, organizer, public, rsvp
+from events_app.web import api, atom, embed, feeds, public, rsvp
 from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
 from events_app.web.hosts import TrustedHosts
+from events_app.web.organizer import routes as organizer
 from events_app.web.public_cors import PublicCorsMiddleware
 from events_app.web.security_headers import SecurityHeadersMiddleware
 from events_app.web.sessions import SessionCookieMiddleware
@@ -26,7 +27,7 @@ def create_app() -> Starlette:
         *public.routes,
         *api.routes,
         *rsvp.routes,
-        *organizer.routes,
+        organizer.mount,  # /organizer/..., named organizer:<name>
         Mount("/static", app=StaticFiles(directory=str(settings.STATIC_DIR)), name="static"),
     ]
     return Starlette(

@@ -23,7 +23,7 @@ from events_app.services import events as event_service
 from events_app.services import listing_cache
 from events_app.web.conditional import validated_response
 from events_app.web.public import filter_params, parse_event_query
-from events_app.web.resources import query_string, templates
+from events_app.web.templating import query_string, templates
 
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 CACHE_CONTROL = "public, max-age=300"

@@ -25,8 +25,8 @@ from events_app.services import access, login_sessions, two_factor
 from events_app.services import auth as auth_service
 from events_app.web import sessions
 from events_app.web.csrf import read_form
-from events_app.web.organizer_urls import path_for, redirect_to
-from events_app.web.resources import render
+from events_app.web.organizer.urls import path_for, redirect_to
+from events_app.web.templating import render
 
 Access = Literal["public", "login", "event", "admin"]
 Handler = Callable[[Request, FormData | None], Response]
@@ -103,7 +103,7 @@ def safe_next(raw: str | None, fallback: str) -> str:
 
 
 def _next_or_dashboard(request: Request, raw: str | None) -> str:
-    return safe_next(raw, path_for(request, "organizer_dashboard"))
+    return safe_next(raw, path_for(request, "organizer:dashboard"))
 
 
 def login_redirect(request: Request) -> RedirectResponse:
@@ -114,7 +114,7 @@ def login_redirect(request: Request) -> RedirectResponse:
         referer = urlsplit(request.headers.get("referer", ""))
         same_host = referer.netloc == request.url.netloc
         target = referer.path if same_host and referer.path else ""
-    return redirect_to(request, "organizer_login",
+    return redirect_to(request, "organizer:login",
                        query={"next": _next_or_dashboard(request, target)})
 
 
@@ -164,12 +164,12 @@ def _gate(request: Request, enrolling: bool) -> Organizer | Response:
             if enrolling:
                 request.state.organizer = login.organizer  # may finish setting up, only
                 return login.organizer
-            return _resume(request, "organizer_two_factor")
+            return _resume(request, "organizer:two_factor")
         if stage == SessionStage.TWO_FACTOR:
-            return _resume(request, "organizer_login_code")
+            return _resume(request, "organizer:login_code")
         return login_redirect(request)
     if not enrolling and _must_enrol(organizer):
-        return redirect_to(request, "organizer_two_factor",
+        return redirect_to(request, "organizer:two_factor",
                            query={"next": _next_or_dashboard(request, request.url.path)})
     return organizer
 
@@ -231,10 +231,10 @@ def _after_password(request: Request, organizer: Organizer, next_url: str) -> Re
     has none, the enrolment page."""
     if organizer.has_two_factor:
         sessions.begin(request, organizer, SessionStage.TWO_FACTOR)
-        return redirect_to(request, "organizer_login_code", query={"next": next_url})
+        return redirect_to(request, "organizer:login_code", query={"next": next_url})
     if _must_enrol(organizer):
         sessions.begin(request, organizer, SessionStage.ENROL)
-        return redirect_to(request, "organizer_two_factor", query={"next": next_url})
+        return redirect_to(request, "organizer:two_factor", query={"next": next_url})
     return _welcome(request, organizer, next_url)
 
 
@@ -257,7 +257,7 @@ def login_code(request: Request, form: FormData | None) -> Response:
     next_url = _next_or_dashboard(request, raw_next)
     login_row = sessions.current(request)
     if login_row is None or login_row.row.stage != SessionStage.TWO_FACTOR:
-        return redirect_to(request, "organizer_login", query={"next": next_url})
+        return redirect_to(request, "organizer:login", query={"next": next_url})
     if form is None:
         return _code_page(request, next_url)
     code = str(form.get("code", ""))[:100]
@@ -281,12 +281,12 @@ def login_code(request: Request, form: FormData | None) -> Response:
 @requires("public")
 def logout(request: Request, form: FormData | None) -> Response:
     sign_out(request)
-    return redirect_to(request, "organizer_login", query={"logged_out": "1"})
+    return redirect_to(request, "organizer:login", query={"logged_out": "1"})
 
 
 routes: list[Any] = [
-    Route("/organizer/login", login, methods=["GET", "POST"], name="organizer_login"),
-    Route("/organizer/login/code", login_code, methods=["GET", "POST"],
-          name="organizer_login_code"),
-    Route("/organizer/logout", logout, methods=["POST"], name="organizer_logout"),
+    Route("/login", login, methods=["GET", "POST"], name="login"),
+    Route("/login/code", login_code, methods=["GET", "POST"],
+          name="login_code"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
 ]

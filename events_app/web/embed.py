@@ -24,7 +24,7 @@ from events_app.services import listing_cache
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.conditional import validated_response
 from events_app.web.public import filter_params, parse_event_query
-from events_app.web.resources import query_string, render, templates
+from events_app.web.templating import query_string, render, templates
 
 MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 20, 5
 THEMES = ("light", "dark")

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from events_app.web.resources import render
+from events_app.web.templating import render
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from events_app import settings
 from events_app.db import read_session
 from events_app.services import feed_cache, feed_queries, feeds, personal_feeds
 from events_app.services.feed_cache import RenderedFeed
-from events_app.services.forms import has_control_chars
+from events_app.util.forms import has_control_chars
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.conditional import validated_response
 from events_app.web.public import public_event_or_404

@@ -20,7 +20,7 @@ from events_app.services import rsvp as rsvp_service
 from events_app.services.feed_queries import FeedFilter, UnknownFilter, canonical_filter
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.page_cache import PageCache
-from events_app.web.resources import render
+from events_app.web.templating import render
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

@@ -30,7 +30,7 @@ from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
 from events_app.web.csrf import read_form
 from events_app.web.public import public_event_or_404
-from events_app.web.resources import render
+from events_app.web.templating import render
 
 # The manage page is reachable by anyone holding its link: keep it out of caches, search
 # engines and the Referer header of links followed from it.

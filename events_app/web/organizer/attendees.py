@@ -18,9 +18,9 @@ from starlette.routing import Route
 from events_app.db import read_session
 from events_app.models import Event, Rsvp, RsvpStatus, utcnow
 from events_app.services import attendee_mail, attendees, retention, rsvp
-from events_app.services.forms import Form, FormError, parse_form, text
+from events_app.util.forms import Form, FormError, parse_form, text
 from events_app.web.auth import flash, organizer_of, requires
-from events_app.web.organizer_base import (
+from events_app.web.organizer.base import (
     NOT_FOUND,
     event_or_404,
     form_strings,
@@ -31,7 +31,7 @@ from events_app.web.organizer_base import (
     path_id,
     wants_json,
 )
-from events_app.web.organizer_urls import redirect_to
+from events_app.web.organizer.urls import redirect_to
 
 _FILTER_PARAMS = ("q", "status", "sort", "dir")
 
@@ -39,7 +39,7 @@ _FILTER_PARAMS = ("q", "status", "sort", "dir")
 def _to_list(request: Request, slug: str, params: dict[str, str] | None = None,
              rsvp_id: int | None = None) -> Response:
     """Back to the attendee list as the organizer left it, scrolled to the row acted on."""
-    return redirect_to(request, "organizer_attendees", query=params,
+    return redirect_to(request, "organizer:attendees", query=params,
                        fragment=f"rsvp-{rsvp_id}" if rsvp_id else "", slug=slug)
 
 
@@ -253,15 +253,15 @@ def export_csv(request: Request, form: FormData | None) -> Response:
     )
 
 
-_A = "/organizer/events/{slug:str}/attendees"
+_A = "/events/{slug:str}/attendees"
 routes: list[Any] = [
-    Route(_A, attendee_list, name="organizer_attendees"),
-    Route("/organizer/events/{slug:str}/attendees.csv", export_csv, name="organizer_csv"),
+    Route(_A, attendee_list, name="attendees"),
+    Route("/events/{slug:str}/attendees.csv", export_csv, name="csv"),
     Route(f"{_A}/{{rsvp_id:int}}/check-in", check_in, methods=["POST"],
-          name="organizer_check_in"),
+          name="check_in"),
     Route(f"{_A}/{{rsvp_id:int}}/confirm", force_confirm, methods=["POST"],
-          name="organizer_force_confirm"),
-    Route(f"{_A}/{{rsvp_id:int}}/remove", remove, methods=["POST"], name="organizer_remove_rsvp"),
-    Route("/organizer/events/{slug:str}/email", email_attendees, methods=["GET", "POST"],
-          name="organizer_email_attendees"),
+          name="force_confirm"),
+    Route(f"{_A}/{{rsvp_id:int}}/remove", remove, methods=["POST"], name="remove_rsvp"),
+    Route("/events/{slug:str}/email", email_attendees, methods=["GET", "POST"],
+          name="email_attendees"),
 ]

@@ -15,11 +15,11 @@ from events_app.db import read_session
 from events_app.models import Event, Organizer
 from events_app.services import audit, organizers, two_factor
 from events_app.services import auth as auth_service
-from events_app.services.forms import FormError, has_control_chars
+from events_app.util.forms import FormError, has_control_chars
 from events_app.web import sessions
 from events_app.web.auth import flash, organizer_of, requires, sign_in
-from events_app.web.organizer_base import form_strings, int_param, page, path_id
-from events_app.web.organizer_urls import redirect_to
+from events_app.web.organizer.base import form_strings, int_param, page, path_id
+from events_app.web.organizer.urls import redirect_to
 
 
 def _organizers_page(request: Request, values: dict[str, str] | None = None,
@@ -49,7 +49,7 @@ def organizer_list(request: Request, form: FormData | None) -> Response:
         return _organizers_page(request, values, exc.errors)
     flash(request, f"Account created for {created.name} ({created.email}). Give them the "
                    "password you chose; they can change it under “Account”.")
-    return redirect_to(request, "organizer_accounts")
+    return redirect_to(request, "organizer:accounts")
 
 
 @requires("admin")
@@ -67,7 +67,7 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
         raise HTTPException(404, "There is no such organizer account.") from None
     except FormError as exc:
         flash(request, " ".join(exc.errors.values()), "error")
-        return redirect_to(request, "organizer_accounts")
+        return redirect_to(request, "organizer:accounts")
     messages = {
         "make_admin": f"{target.name} is now an admin.",
         "make_organizer": f"{target.name} is now an organizer (not an admin).",
@@ -80,14 +80,14 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
     }
     if target.id == me.id and action in ("sign_out_everywhere", "reset_two_factor"):
         sessions.forget(request)  # this session ended with the others
-        return redirect_to(request, "organizer_login", query={"logged_out": "1"})
+        return redirect_to(request, "organizer:login", query={"logged_out": "1"})
     flash(request, messages[action])
     if target.id == me.id and action == "reset_password":
         with read_session() as session:
             refreshed = session.get(Organizer, me.id)
             assert refreshed is not None
         sign_in(request, refreshed)  # stay signed in with one's own new password
-    return redirect_to(request, "organizer_accounts")
+    return redirect_to(request, "organizer:accounts")
 
 
 @requires("admin")
@@ -98,7 +98,7 @@ def site_security(request: Request, form: FormData | None) -> Response:
     flash(request, "Every organizer now needs two-factor sign-in; those without it set it "
                    "up at their next page." if required else
           "Two-factor sign-in is now optional.")
-    return redirect_to(request, "organizer_accounts")
+    return redirect_to(request, "organizer:accounts")
 
 
 @requires("admin")
@@ -135,7 +135,7 @@ def account(request: Request, form: FormData | None) -> Response:
                     status_code=422)
     sign_in(request, me)  # every session ended with the change; this one starts afresh
     flash(request, "Your password was changed. Other devices have been signed out.")
-    return redirect_to(request, "organizer_dashboard")
+    return redirect_to(request, "organizer:dashboard")
 
 
 @requires("login")
@@ -145,18 +145,18 @@ def sign_out_others(request: Request, form: FormData | None) -> Response:
     organizers.account_action(me, me.id or 0, "sign_out_everywhere")
     sign_in(request, me)
     flash(request, "You were signed out on every other device.")
-    return redirect_to(request, "organizer_account")
+    return redirect_to(request, "organizer:account")
 
 
 routes: list[Any] = [
-    Route("/organizer/organizers", organizer_list, methods=["GET", "POST"],
-          name="organizer_accounts"),
-    Route("/organizer/organizers/{organizer_id:int}", organizer_update, methods=["POST"],
-          name="organizer_account_update"),
-    Route("/organizer/audit", audit_log, name="organizer_audit"),
-    Route("/organizer/organizers/security", site_security, methods=["POST"],
-          name="organizer_site_security"),
-    Route("/organizer/account", account, methods=["GET", "POST"], name="organizer_account"),
-    Route("/organizer/account/sign-out-others", sign_out_others, methods=["POST"],
-          name="organizer_sign_out_others"),
+    Route("/organizers", organizer_list, methods=["GET", "POST"],
+          name="accounts"),
+    Route("/organizers/{organizer_id:int}", organizer_update, methods=["POST"],
+          name="account_update"),
+    Route("/audit", audit_log, name="audit"),
+    Route("/organizers/security", site_security, methods=["POST"],
+          name="site_security"),
+    Route("/account", account, methods=["GET", "POST"], name="account"),
+    Route("/account/sign-out-others", sign_out_others, methods=["POST"],
+          name="sign_out_others"),
 ]

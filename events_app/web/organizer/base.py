@@ -14,7 +14,7 @@ from events_app.models import Event
 from events_app.services import access
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.auth import organizer_of, pop_flashes
-from events_app.web.resources import render
+from events_app.web.templating import render
 
 NOT_FOUND = "We could not find that event among the events you manage."
 

@@ -21,8 +21,8 @@ from events_app.models import Organizer
 from events_app.services import auth as auth_service
 from events_app.services import two_factor
 from events_app.web.auth import flash, organizer_of, requires, safe_next, sign_in
-from events_app.web.organizer_base import form_strings, page
-from events_app.web.organizer_urls import path_for, redirect_to
+from events_app.web.organizer.base import form_strings, page
+from events_app.web.organizer.urls import path_for, redirect_to
 
 
 def _page(request: Request, me: Organizer, *, errors: dict[str, str] | None = None,
@@ -34,7 +34,7 @@ def _page(request: Request, me: Organizer, *, errors: dict[str, str] | None = No
     context: dict[str, Any] = {
         "me": me, "errors": errors or {}, "codes": codes, "required": required,
         "unused_codes": unused,
-        "next": next_url or path_for(request, "organizer_account"),
+        "next": next_url or path_for(request, "organizer:account"),
     }
     if not me.has_two_factor and not codes:
         assert me.totp_secret
@@ -60,7 +60,7 @@ def _locked_me(session: Session, request: Request) -> Organizer:
 def two_factor_page(request: Request, form: FormData | None) -> Response:
     values = form_strings(form) if form else {}
     raw_next = values.get("next") or request.query_params.get("next")
-    next_url = safe_next(raw_next, path_for(request, "organizer_dashboard")) if raw_next else ""
+    next_url = safe_next(raw_next, path_for(request, "organizer:dashboard")) if raw_next else ""
     if form is None:
         with write_session() as session:
             me = _locked_me(session, request)
@@ -71,7 +71,7 @@ def two_factor_page(request: Request, form: FormData | None) -> Response:
         with write_session() as session:
             me = _locked_me(session, request)
             if me.has_two_factor:
-                return redirect_to(request, "organizer_two_factor")
+                return redirect_to(request, "organizer:two_factor")
             codes = two_factor.confirm_enrolment(session, me, values.get("code", ""))
         if codes is None:
             return _page(request, me, next_url=next_url, errors={
@@ -79,7 +79,7 @@ def two_factor_page(request: Request, form: FormData | None) -> Response:
                         "and type the code the app shows now."})
         sign_in(request, me)  # a new session: also ends a waiting-for-enrolment one
         return _page(request, me, codes=codes,
-                     next_url=next_url or path_for(request, "organizer_dashboard"))
+                     next_url=next_url or path_for(request, "organizer:dashboard"))
 
     if action in ("recovery_codes", "disable"):
         field = "password" if action == "recovery_codes" else "off_password"
@@ -87,7 +87,7 @@ def two_factor_page(request: Request, form: FormData | None) -> Response:
         with write_session() as session:
             me = _locked_me(session, request)
             if not me.has_two_factor:
-                return redirect_to(request, "organizer_two_factor")
+                return redirect_to(request, "organizer:two_factor")
             if problem := auth_service.current_password_problem(session, me,
                                                                 values.get(field, "")):
                 errors = {field: problem}
@@ -104,12 +104,12 @@ def two_factor_page(request: Request, form: FormData | None) -> Response:
         if action == "disable":
             flash(request, "Two-factor sign-in is off. Your password alone signs you in now.",
                   "warn")
-            return redirect_to(request, "organizer_account")
+            return redirect_to(request, "organizer:account")
         return _page(request, me, codes=codes)
     raise HTTPException(400, "Unknown action.")
 
 
 routes: list[Any] = [
-    Route("/organizer/account/two-factor", two_factor_page, methods=["GET", "POST"],
-          name="organizer_two_factor"),
+    Route("/account/two-factor", two_factor_page, methods=["GET", "POST"],
+          name="two_factor"),
 ]

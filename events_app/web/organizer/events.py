@@ -1,14 +1,13 @@
 """Organizer workspace: dashboard and event editing (attendees and admin pages in siblings).
 
-Every route here is wrapped in `requires(...)`; `routes` at the bottom is the complete
-organizer route table (the access tests iterate over it).
+Every route here is wrapped in `requires(...)`; `organizer.routes` joins this module's table
+with its siblings' under one Mount.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytz
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,24 +23,24 @@ from events_app.services.event_form import (
     occurrence_choices,
     parse_event_form,
 )
-from events_app.services.forms import FormError
-from events_app.web import auth, organizer_admin, organizer_attendees, organizer_two_factor
+from events_app.util.forms import FormError
+from events_app.util.timezones import COMMON_TIMEZONES
 from events_app.web.auth import flash, organizer_of, requires
-from events_app.web.organizer_base import (
+from events_app.web.organizer.base import (
     NOT_FOUND,
     event_or_404,
     form_strings,
     int_param,
     page,
 )
-from events_app.web.organizer_urls import redirect_to
+from events_app.web.organizer.urls import redirect_to
 
-TIMEZONE_CHOICES = tuple(pytz.common_timezones)
+TIMEZONE_CHOICES = COMMON_TIMEZONES
 NOTIFY_FIELD = "notify_attendees"  # the edit form's "e-mail the people who RSVP'd" box
 
 
 def _to_edit(request: Request, slug: str) -> Response:
-    return redirect_to(request, "organizer_edit_event", slug=slug)
+    return redirect_to(request, "organizer:edit_event", slug=slug)
 
 
 @requires("login")
@@ -178,24 +177,16 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
     return _to_edit(request, event.slug)
 
 
-_S = "/organizer/events/{slug:str}"
-_event_routes = [
-    Route("/organizer/", dashboard_page, name="organizer_dashboard"),
-    Route("/organizer/events/new", new_event, methods=["GET", "POST"],
-          name="organizer_new_event"),
-    Route(f"{_S}/edit", edit_event, methods=["GET", "POST"], name="organizer_edit_event"),
-    Route(f"{_S}/duplicate", duplicate_event, methods=["POST"],
-          name="organizer_duplicate_event"),
-    Route(f"{_S}/publish", publish_event, methods=["POST"], name="organizer_publish_event"),
-    Route(f"{_S}/unpublish", unpublish_event, methods=["POST"],
-          name="organizer_unpublish_event"),
-    Route(f"{_S}/cancel", cancel_event, methods=["GET", "POST"], name="organizer_cancel_event"),
-]
-
+_S = "/events/{slug:str}"
 routes: list[Any] = [
-    *auth.routes,
-    *_event_routes,
-    *organizer_attendees.routes,
-    *organizer_admin.routes,
-    *organizer_two_factor.routes,
+    Route("/", dashboard_page, name="dashboard"),
+    Route("/events/new", new_event, methods=["GET", "POST"],
+          name="new_event"),
+    Route(f"{_S}/edit", edit_event, methods=["GET", "POST"], name="edit_event"),
+    Route(f"{_S}/duplicate", duplicate_event, methods=["POST"],
+          name="duplicate_event"),
+    Route(f"{_S}/publish", publish_event, methods=["POST"], name="publish_event"),
+    Route(f"{_S}/unpublish", unpublish_event, methods=["POST"],
+          name="unpublish_event"),
+    Route(f"{_S}/cancel", cancel_event, methods=["GET", "POST"], name="cancel_event"),
 ]
