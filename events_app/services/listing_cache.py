@@ -17,7 +17,7 @@ from sqlmodel import Session
 from events_app.models import utcnow
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
-from events_app.services.feed_cache import FeedCache, RenderedFeed
+from events_app.services.feeds import FeedCache, RenderedFeed
 
 cache = FeedCache(max_entries=256)
 

@@ -90,7 +90,7 @@ def party_label(guests: int) -> str:
 
 def _event_ics(event: Event) -> str:
     # Imported here: feeds owns the calendar format, and most messages carry no attachment.
-    from events_app.services.feeds import event_ics
+    from events_app.services.ical import event_ics
 
     return event_ics(event).decode("utf-8")
 
@@ -98,7 +98,7 @@ def _event_ics(event: Event) -> str:
 def _update_ics(event: Event, rsvp: Rsvp, method: str, withdrawn: bool = False) -> str:
     """An invitation update (REQUEST) or cancellation (CANCEL) for the entry this person
     added from their confirmation's .ics."""
-    from events_app.services.feeds import attendee_ics
+    from events_app.services.ical import attendee_ics
 
     return attendee_ics(event, method, rsvp.email, rsvp.name, withdrawn).decode("utf-8")
 

@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from events_app import settings
 from events_app.db import read_session
-from events_app.services import feed_cache, feed_queries, feeds, personal_feeds
-from events_app.services.feed_cache import RenderedFeed
+from events_app.services import feeds, ical, personal_feeds
+from events_app.services.feeds import RenderedFeed
 from events_app.services.forms import has_control_chars
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.conditional import validated_response
@@ -44,7 +44,7 @@ def _parse_months(raw: str | None) -> int | None:
         raise HTTPException(400, f"'months': {exc}") from None
 
 
-def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
+def parse_feed_filter(request: Request) -> feeds.FeedFilter:
     params = request.query_params
     categories, cities = params.getlist("category"), params.getlist("city")
     for label, values in (("category", categories), ("city", cities)):
@@ -54,15 +54,15 @@ def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
             raise HTTPException(400, f"A '{label}' filter is too long.")
         if any(map(has_control_chars, values)):
             raise HTTPException(400, f"A '{label}' filter has a character we could not read.")
-    return feed_queries.FeedFilter.of(categories, cities, _parse_months(params.get("months")))
+    return feeds.FeedFilter.of(categories, cities, _parse_months(params.get("months")))
 
 
 def calendar_feed(request: Request) -> Response:
     flt = parse_feed_filter(request)
     with read_session() as session:
         try:
-            feed = feed_cache.public_feed(session, flt)
-        except feed_queries.UnknownFilter as exc:
+            feed = feeds.public_feed(session, flt)
+        except feeds.UnknownFilter as exc:
             raise HTTPException(404, str(exc)) from None
     return ics_response(request, feed, PUBLIC_CACHE)
 
@@ -70,8 +70,8 @@ def calendar_feed(request: Request) -> Response:
 def event_feed(request: Request) -> Response:
     with read_session() as session:
         event = public_event_or_404(session, request.path_params["slug"])
-        feed = feed_cache.single_event(feeds.event_ics(event), event.updated_at)
-    disposition = f'attachment; filename="{feeds.ics_filename(event)}"'
+        feed = feeds.single_event(ical.event_ics(event), event.updated_at)
+    disposition = f'attachment; filename="{ical.ics_filename(event)}"'
     return ics_response(request, feed, PUBLIC_CACHE, {"Content-Disposition": disposition})
 
 
@@ -81,7 +81,7 @@ def personal_feed(request: Request) -> Response:
         email = personal_feeds.email_for_token(session, token)
         if email is None:
             raise HTTPException(404, personal_feeds.NOT_FOUND)
-        feed = feed_cache.personal_feed(session, email)
+        feed = feeds.personal_feed(session, email)
     # The token is the only key: keep it out of search engines and Referer headers.
     private = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
     return ics_response(request, feed, PRIVATE_CACHE, private)

@@ -14,7 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from events_app import settings
 from events_app.models import utcnow
-from events_app.services.feed_cache import RenderedFeed, make_etag
+from events_app.services.feeds import RenderedFeed, make_etag
 from events_app.web import api_models as m
 
 if TYPE_CHECKING:

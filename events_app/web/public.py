@@ -17,7 +17,7 @@ from events_app.db import read_session
 from events_app.models import CATEGORIES, Event
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
-from events_app.services.feed_queries import FeedFilter, UnknownFilter, canonical_filter
+from events_app.services.feeds import FeedFilter, UnknownFilter, canonical_filter
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.page_cache import PageCache
 from events_app.web.resources import render

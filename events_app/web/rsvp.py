@@ -25,7 +25,7 @@ from starlette.routing import Route
 from events_app import settings
 from events_app.db import read_session
 from events_app.models import Event, utcnow
-from events_app.services import feed_queries, mail, personal_feeds, retention
+from events_app.services import feeds, mail, personal_feeds, retention
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
 from events_app.web.csrf import read_form
@@ -195,7 +195,7 @@ def _my_events(token: str) -> tuple[str, list[Event]] | None:
         email = personal_feeds.email_for_token(session, token)
         if email is None:
             return None
-        entries = feed_queries.personal_entries(session, email, utcnow())
+        entries = feeds.personal_entries(session, email, utcnow())
         return email, [e.event for e in entries if not e.event.is_cancelled]
 
 
