@@ -71,14 +71,13 @@ def _unique_casefold(values: Iterable[str]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class FeedFilter:
-    """A public feed's filters in canonical form: sorted and de-duplicated ignoring case, so
-    each filtered feed has one stable URL and one cache entry whatever order the parameters
-    came in. `canonical_filter` then puts each value in its stored spelling, so the feed's
-    name and bytes never depend on how the first request happened to spell it."""
+class FeedFilter(event_service.PlaceFilter):
+    """A public feed's filters (event_service.PlaceFilter: the same limits, the same SQL) in
+    canonical form: sorted and de-duplicated ignoring case, so each filtered feed has one
+    stable URL and one cache entry whatever order the parameters came in.
+    `canonical_filter` then puts each value in its stored spelling, so the feed's name and
+    bytes never depend on how the first request happened to spell it."""
 
-    categories: tuple[str, ...] = ()
-    cities: tuple[str, ...] = ()
     months: int | None = None  # a horizon nearer than settings.FEED_MONTHS_AHEAD
 
     @classmethod
@@ -180,10 +179,7 @@ def feed_events(session: Session, flt: FeedFilter, now: datetime) -> list[Event]
     """The events of a public feed: the window, the filters, the nearest FEED_MAX_EVENTS."""
     conds = _visible_conditions(now)
     conds.append(col(Event.starts_at) < horizon_end(now, flt.months_ahead))
-    if flt.categories:
-        conds.append(func.lower(Event.category).in_([c.lower() for c in flt.categories]))
-    if flt.cities:
-        conds.append(func.lower(Event.city).in_([c.lower() for c in flt.cities]))
+    conds += flt.conditions()
     stmt = (select(Event).where(*conds).order_by(col(Event.starts_at), col(Event.id))
             .limit(settings.FEED_MAX_EVENTS))
     return list(session.exec(stmt).all())

@@ -53,8 +53,8 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
     try:
         return event_service.EventQuery(
             when=when,  # type: ignore[arg-type]
-            categories=tuple(c for c in params.getlist("category") if c)[:20],
-            cities=tuple(c for c in params.getlist("city") if c)[:20],
+            categories=tuple(c for c in params.getlist("category") if c),
+            cities=tuple(c for c in params.getlist("city") if c),
             q=params.get("q", "").strip(),
             date_from=_parse_date(params.get("from"), "'from'"),
             date_to=_parse_date(params.get("to"), "'to'"),
