@@ -18,12 +18,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.models import Event, EventStatus, category_label
 from events_app.services.lru import LruCache
 from events_app.services.vtimezone import add_timezones, wall_time
@@ -52,7 +51,7 @@ def parameter_text(text: str) -> str:
 
 
 def event_url(event: Event) -> str:
-    return f"{settings.BASE_URL}/events/{quote(event.slug)}"
+    return urls.event_url(event.slug)
 
 
 def rsvp_url(event: Event) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from events_app import settings, timefmt
+from events_app import settings, timefmt, urls
 from events_app.models import Event, Rsvp, RsvpStatus, address_line
 from events_app.services.event_form import PLACE_FIELDS, TIME_FIELDS
 
@@ -74,11 +74,11 @@ def clean_subject(subject: str) -> str:
 
 
 def manage_url(rsvp: Rsvp) -> str:
-    return f"{settings.BASE_URL}/rsvp/{rsvp.token}"
+    return urls.rsvp_manage_url(rsvp.token)
 
 
 def event_url(event: Event) -> str:
-    return f"{settings.BASE_URL}/events/{event.slug}"
+    return urls.event_url(event.slug)
 
 
 def party_label(guests: int) -> str:
@@ -107,7 +107,7 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
     event: Event = ctx["event"]
     full = {
         "site_name": settings.SITE_NAME,
-        "base_url": settings.BASE_URL,
+        "base_url": urls.absolute(""),
         "subject": clean_subject(subject),
         "when": timefmt.format_range(event.starts_at, event.ends_at, event.timezone,
                                      event.all_day),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.models import Event
 from events_app.services import events as event_service
 from events_app.services.rsvp import SeatCounts
@@ -49,7 +49,7 @@ def _date(event: Event, which: str) -> str:
 
 
 def event_jsonld(event: Event, seats: SeatCounts) -> dict[str, Any]:
-    page_url = f"{settings.BASE_URL}/events/{event.slug}"
+    page_url = urls.event_url(event.slug)
     mode = event_service.attendance_mode(event)
     places: list[dict[str, Any]] = []
     if mode != "online":
@@ -79,7 +79,7 @@ def event_jsonld(event: Event, seats: SeatCounts) -> dict[str, Any]:
         "eventAttendanceMode": SCHEMA + _MODES[mode],
         "location": places[0] if len(places) == 1 else places,
         "organizer": {"@type": "Organization", "name": event.host_name or settings.SITE_NAME,
-                      "url": settings.BASE_URL + "/"},
+                      "url": urls.home_url()},
         "isAccessibleForFree": True,
         "offers": offer,
     }

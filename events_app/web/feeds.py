@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.db import read_session
 from events_app.services import feeds, ical, personal_feeds
 from events_app.services.events import QueryError
@@ -83,8 +83,8 @@ def personal_feed(request: Request) -> Response:
 
 # Registered before the public pages, so /events/x.ics never reaches /events/{slug}.
 routes = [
-    Route("/calendar.ics", calendar_feed, name="calendar_feed"),
-    Route("/events/{slug}.ics", event_feed, name="event_ics"),
+    Route(urls.CALENDAR, calendar_feed, name="calendar_feed"),
+    Route(urls.EVENT_ICS, event_feed, name="event_ics"),
     # The feed token, never a manage token: see services/personal_feeds.py.
-    Route("/my/{feed_token}/calendar.ics", personal_feed, name="personal_feed"),
+    Route(urls.MY_FEED, personal_feed, name="personal_feed"),
 ]

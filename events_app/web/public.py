@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from events_app import urls
 from events_app.db import read_session
 from events_app.models import CATEGORIES, Event
 from events_app.services import events as event_service
@@ -140,7 +141,7 @@ def event_detail(request: Request) -> Response:
 
 
 routes = [
-    Route("/", event_list, name="home"),
-    Route("/events", event_list, name="event_list"),
-    Route("/events/{slug:str}", event_detail, name="event_detail"),
+    Route(urls.HOME, event_list, name="home"),
+    Route(urls.EVENTS, event_list, name="event_list"),
+    Route(urls.EVENT, event_detail, name="event_detail"),
 ]

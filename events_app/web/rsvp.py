@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.db import read_session
 from events_app.models import Event, utcnow
 from events_app.services import feeds, mail, personal_feeds, retention
@@ -216,8 +216,8 @@ async def my_events(request: Request) -> Response:
 
 
 routes = [
-    Route("/events/{slug:str}/rsvp", rsvp_submit, methods=["POST"], name="rsvp_submit"),
-    Route("/rsvp/{token:str}", manage, methods=["GET"], name="rsvp_manage"),
-    Route("/rsvp/{token:str}", manage_post, methods=["POST"], name="rsvp_manage_post"),
-    Route("/my/{feed_token:str}", my_events, methods=["GET"], name="my_events"),
+    Route(urls.RSVP_SUBMIT, rsvp_submit, methods=["POST"], name="rsvp_submit"),
+    Route(urls.RSVP_MANAGE, manage, methods=["GET"], name="rsvp_manage"),
+    Route(urls.RSVP_MANAGE, manage_post, methods=["POST"], name="rsvp_manage_post"),
+    Route(urls.MY_EVENTS, my_events, methods=["GET"], name="my_events"),
 ]
