@@ -24,6 +24,7 @@ import icalendar
 
 from events_app import settings, urls
 from events_app.models import Event, EventStatus, category_label
+from events_app.services.forms import strip_control_chars
 from events_app.services.lru import LruCache
 from events_app.services.vtimezone import add_timezones, wall_time
 
@@ -32,12 +33,12 @@ REFRESH = timedelta(hours=1)
 
 # RFC 5545 3.3.11: TEXT may not hold control characters other than HTAB (newlines are escaped
 # as \n by the serializer); a stray \r or \x00 from a pasted description would break parsers.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Line endings become \n first, then forms' one control-character rule drops the rest.
 
 
 def clean_text(text: str) -> str:
     """Normalise line endings to \\n and drop control characters a strict parser rejects."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return strip_control_chars(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def parameter_text(text: str) -> str:

@@ -12,6 +12,7 @@ loop that serves everyone else.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -83,7 +84,7 @@ async def rsvp_submit(request: Request) -> Response:
     if not allowed:
         raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": "60"})
     event, _ = await run_in_threadpool(_load_event, slug)
-    parsed = parse_rsvp_form(form, event.max_guests)
+    parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, event))
     if parsed.is_bot:
         # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
         return _received(request, event, parsed.values["email"].strip())
@@ -169,7 +170,7 @@ async def manage_post(request: Request) -> Response:
             notice = "calendar"
         elif action == "guests":
             errors: dict[str, str] = {}
-            guests = parse_guests(raw_guests, view.event.max_guests, errors)
+            guests = parse_guests(raw_guests, errors)
             if errors:
                 return _manage_page(request, view, errors=errors, guests_value=raw_guests,
                                     status_code=422)
