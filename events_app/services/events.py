@@ -13,7 +13,6 @@ ignoring letter case.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, date, datetime, time, timedelta
 from typing import Literal
@@ -24,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import Event, EventStatus, utcnow
+from events_app.services import paging
 from events_app.services.forms import has_control_chars
 from events_app.util.text_search import contains_text
 
@@ -94,7 +94,7 @@ class EventPage:
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pages = max(1, math.ceil(self.total / self.page_size))
+        self.pages = paging.page_count(self.total, self.page_size)
 
     @property
     def has_prev(self) -> bool:
@@ -160,7 +160,7 @@ def list_events(
             select(Event)
             .where(*conds)
             .order_by(*order)
-            .offset((query.page - 1) * page_size)
+            .offset(paging.offset(query.page, page_size))
             .limit(page_size)
         ).all()
     )
