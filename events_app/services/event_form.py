@@ -8,7 +8,6 @@ live in `event_admin`, not here.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -34,6 +33,7 @@ from events_app.services.forms import (
     parse_form,
     text,
 )
+from events_app.timefmt import all_day_last_day
 
 # The fields whose change moves an attendee's calendar entry (and bumps its iCal SEQUENCE).
 TIME_FIELDS = frozenset({"starts_at", "ends_at", "timezone", "all_day"})
@@ -325,9 +325,8 @@ def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str
     tz = pytz.timezone(event.timezone)
     start = _wall_clock(event.starts_at, tz)
     end = _wall_clock(event.ends_at, tz)
-    if event.all_day:
-        with contextlib.suppress(OverflowError):
-            end = end - timedelta(days=1)  # show the inclusive last day
+    # An all-day event shows its inclusive last day (the stored end is the midnight after).
+    end_date = all_day_last_day(start, end) if event.all_day else end.date()
     deadline = _wall_clock(event.rsvp_deadline, tz) if event.rsvp_deadline else None
     return {
         "title": event.title,
@@ -340,7 +339,7 @@ def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str
         "start_time": "" if event.all_day else start.strftime("%H:%M"),
         "start_occurrence": "" if event.all_day else _occurrence_of(event.starts_at,
                                                                     event.timezone),
-        "end_date": end.date().isoformat(),
+        "end_date": end_date.isoformat(),
         "end_time": "" if event.all_day else end.strftime("%H:%M"),
         "end_occurrence": "" if event.all_day else _occurrence_of(event.ends_at, event.timezone),
         "venue_name": event.venue_name,

@@ -17,7 +17,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -27,6 +27,7 @@ from events_app.models import Event, EventStatus, category_label
 from events_app.services.forms import strip_control_chars
 from events_app.services.lru import LruCache
 from events_app.services.vtimezone import add_timezones, wall_time
+from events_app.timefmt import all_day_last_day
 
 PRODID = "-//events_app//Events calendar//EN"
 REFRESH = timedelta(hours=1)
@@ -116,11 +117,7 @@ def _all_day_dates(event: Event) -> tuple[date, date | None]:
     """Local first day and exclusive end day; the end is at least one day after the start.
     None when that day would be past 9999-12-31 (no DTEND then means one day)."""
     start = _local_date(event.starts_at, event.timezone)
-    end = _local_date(event.ends_at, event.timezone)
-    last = end.date()
-    if end.time() == time.min and last > start.date():
-        last -= timedelta(days=1)  # the stored end is the midnight after the last day
-    last = max(last, start.date())
+    last = all_day_last_day(start, _local_date(event.ends_at, event.timezone))
     return start.date(), (last + timedelta(days=1) if last < date.max else None)
 
 
