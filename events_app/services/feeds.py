@@ -251,7 +251,10 @@ class RenderedFeed:
 
 
 class FeedCache:
-    """Rendered feeds by key, each valid for one validator; one render per (key, validator)
+    """The one cache of rendered output ("an LRU entry valid for one data version"): the
+    iCalendar feeds here, the list page, API, Atom and embed through listing_cache.
+
+    Rendered feeds by key, each valid for one validator; one render per (key, validator)
     even under concurrency: concurrent pollers of a feed that just changed wait for one render
     (striped locks, so unrelated feeds still render in parallel) instead of all rendering it.
     """

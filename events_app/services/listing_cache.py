@@ -1,4 +1,6 @@
-"""Rendered public listings (API JSON, Atom, the embed), reused until their data changes.
+"""Rendered public listings (the list page, API JSON, Atom, the embed), reused until their
+data changes: one feeds.FeedCache, "an LRU entry valid for one data version", as the iCalendar
+feeds use.
 
 These show spots left and drop events as they end, so besides the events' data_version the
 validator covers the RSVPs (seats_version) and the current minute: at most one render per

@@ -29,6 +29,7 @@ from events_app.models import Event, utcnow
 from events_app.services import feeds, mail, personal_feeds, retention
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
+from events_app.web.client import client_address
 from events_app.web.csrf import read_form
 from events_app.web.public import public_event_or_404
 from events_app.web.resources import render
@@ -43,11 +44,6 @@ PRIVATE_HEADERS = {
 NOTICES = ("updated", "cancelled", "calendar")
 RATE_LIMITED = ("You have sent a lot of RSVPs in a short time. Please wait a minute and try "
                 "again.")
-
-
-def _client_key(request: Request) -> str:
-    # uvicorn (run with proxy_headers) has already replaced this with the forwarded client.
-    return request.client.host if request.client else "unknown"
 
 
 def _load_event(slug: str) -> tuple[Event, rsvp_service.SeatCounts]:
@@ -79,7 +75,7 @@ def _form_page(request: Request, slug: str, values: dict[str, str], errors: dict
 async def rsvp_submit(request: Request) -> Response:
     slug = request.path_params["slug"]
     form = await read_form(request)
-    allowed = await run_in_threadpool(rsvp_service.allow_rsvp_post, _client_key(request),
+    allowed = await run_in_threadpool(rsvp_service.allow_rsvp_post, client_address(request),
                                       settings.RSVP_RATE_LIMIT)
     if not allowed:
         raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": "60"})
