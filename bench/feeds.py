@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from events_app import db  # noqa: E402
 from events_app.migrate import upgrade  # noqa: E402
 from events_app.models import CATEGORIES, Event, utcnow  # noqa: E402
-from events_app.services import feed_cache, feeds  # noqa: E402
-from events_app.services.feed_queries import FeedFilter  # noqa: E402
+from events_app.services import feeds, ical  # noqa: E402
+from events_app.services.feeds import FeedFilter  # noqa: E402
 
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
          "Europe/London", "Australia/Sydney"]
@@ -84,10 +84,10 @@ def main() -> None:
     flt = FeedFilter()
 
     def cold() -> bytes:
-        feed_cache.public_cache.clear()
-        feeds.clear_vevent_cache()
+        feeds.public_cache.clear()
+        ical.clear_vevent_cache()
         with db.read_session() as session:
-            return feed_cache.public_feed(session, flt).body
+            return feeds.public_feed(session, flt).body
 
     def after_one_edit() -> bytes:
         """An organizer edits one event: the feed renders again, reusing the other VEVENTs."""
@@ -96,11 +96,11 @@ def main() -> None:
             event.updated_at, event.sequence = utcnow(), event.sequence + 1
             session.add(event)
         with db.read_session() as session:
-            return feed_cache.public_feed(session, flt).body
+            return feeds.public_feed(session, flt).body
 
     def warm() -> bytes:
         with db.read_session() as session:
-            return feed_cache.public_feed(session, flt).body
+            return feeds.public_feed(session, flt).body
 
     body = cold()
     n_events = body.count(b"BEGIN:VEVENT")

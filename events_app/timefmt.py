@@ -23,6 +23,19 @@ def local(dt: datetime, tz_name: str) -> datetime:
     return dt.astimezone(ZoneInfo(tz_name))
 
 
+def all_day_last_day(local_start: datetime, local_end: datetime) -> date:
+    """The last day an all-day event covers, from its local wall-clock start and end.
+
+    All-day events store an exclusive end, the midnight after the last day (as iCalendar's
+    DTEND does); an end later in a day means that day is included. Never before the first
+    day. The one rule for feeds (ical.py), pages, e-mails, JSON-LD and the event form.
+    """
+    last = local_end.date()
+    if local_end.time() == datetime.min.time() and last > local_start.date():
+        last -= timedelta(days=1)
+    return max(last, local_start.date())
+
+
 def format_start(starts_at: datetime, tz_name: str) -> str:
     """'Sat 14 Mar, 2:00 PM CDT'."""
     loc = local(starts_at, tz_name)
@@ -32,12 +45,11 @@ def format_start(starts_at: datetime, tz_name: str) -> str:
 def format_range(starts_at: datetime, ends_at: datetime, tz_name: str, all_day: bool) -> str:
     """The full when-line of an event.
 
-    All-day events store an exclusive end (midnight after the last day), so the last day shown
-    is one day before it.
+    All-day events show their days (all_day_last_day: the stored end is exclusive).
     """
     start, end = local(starts_at, tz_name), local(ends_at, tz_name)
     if all_day:
-        last = (end - timedelta(days=1)).date() if end.time() == datetime.min.time() else end.date()
+        last = all_day_last_day(start, end)
         if last <= start.date():
             return f"{_day(start)} {start.year}, all day"
         return f"{_day(start)} – {_day(last)} {last.year}, all day"

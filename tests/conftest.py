@@ -150,10 +150,8 @@ def client(db_url: str) -> Iterator:
 
     from events_app.services import listing_cache
     from events_app.web.app import create_app
-    from events_app.web.public import list_cache
 
-    list_cache.clear()  # rendered pages of another test's database must not leak in
-    listing_cache.cache.clear()
+    listing_cache.cache.clear()  # rendered pages of another test's database must not leak in
     with TestClient(create_app()) as c:
         yield c
 

@@ -135,6 +135,8 @@ def test_categories_and_cities_count_what_the_list_holds(client) -> None:
     ("?q=" + "x" * 201, "too long"),
     ("?q=%00", "character"),
     ("?city=a%01b", "character"),
+    ("?" + "&".join(f"city=c{i}" for i in range(21)), "At most 20 'city'"),
+    ("?category=" + "x" * 101, "too long"),
 ])
 def test_bad_parameters_are_json_400(client, qs, fragment) -> None:
     r = client.get("/api/v1/events" + qs)

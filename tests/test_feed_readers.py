@@ -18,9 +18,9 @@ import pytest
 from events_app import settings
 from events_app.db import read_session, write_session
 from events_app.models import Event, RsvpStatus
-from events_app.services import feed_queries, messages, personal_feeds
-from events_app.services.feed_queries import FeedFilter
-from events_app.services.feeds import event_ics
+from events_app.services import feeds, messages, personal_feeds
+from events_app.services.feeds import FeedFilter
+from events_app.services.ical import event_ics
 from tests.factories import make_event, make_rsvp
 from tests.feed_helpers import parse, vtimezone_utc
 from tests.ical_readers import Span, instants, read_icaljs_many
@@ -124,15 +124,15 @@ def _check(raw: bytes, stored: dict[str, tuple[Case, Event]], uids: set[str] | N
 
 def test_public_and_filtered_feeds(stored) -> None:
     with read_session() as session:
-        everything = feed_queries.render_public_feed(session, FeedFilter(), NOW)
-        chicago = feed_queries.render_public_feed(session, FeedFilter.of([], ["chicago"]), NOW)
+        everything = feeds.render_public_feed(session, FeedFilter(), NOW)
+        chicago = feeds.render_public_feed(session, FeedFilter.of([], ["chicago"]), NOW)
     _check(everything, stored)
     _check(chicago, stored, {uid for uid, (_, e) in stored.items() if e.city == "Chicago"})
 
 
 def test_repeated_hour_is_written_in_utc_and_daylight_periods_one_rdate_a_line(stored) -> None:
     with read_session() as session:
-        raw = feed_queries.render_public_feed(session, FeedFilter(), NOW)
+        raw = feeds.render_public_feed(session, FeedFilter(), NOW)
     p = parse(raw)
     for uid, (case, _) in stored.items():
         if case.label.startswith("repeated hour") and case.tzid not in (
@@ -154,7 +154,7 @@ def test_personal_feed(stored) -> None:
         make_rsvp(event, email=me, status=RsvpStatus.WAITLISTED.value if i % 3 == 0
                   else RsvpStatus.CONFIRMED.value)
     with read_session() as session:
-        raw = feed_queries.render_personal_feed(session, me, NOW)
+        raw = feeds.render_personal_feed(session, me, NOW)
     _check(raw, stored)
 
 
@@ -234,7 +234,7 @@ def test_every_half_hour_around_each_change_in_two_years(tzid: str) -> None:
     """Around every DST change of 2031 and 2032 (northern and southern rules, a half-hour
     offset), an event every half hour lands where the tz database says, for all four readers:
     the VTIMEZONE's onsets mean the same thing to each of them."""
-    from events_app.services.feeds import render_calendar
+    from events_app.services.ical import render_calendar
     from events_app.services.vtimezone import _transitions
 
     zone = ZoneInfo(tzid)

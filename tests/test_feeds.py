@@ -1,4 +1,5 @@
-"""iCalendar output (services/feeds.py): content, times, escaping, visibility, no attendee data.
+"""Feeds: iCalendar output (services/ical.py) and what a feed holds (services/feeds.py):
+content, times, escaping, visibility, no attendee data.
 
 Feeds are rendered with a fixed `now` in 2031, so the DST dates below stay meaningful and the
 30-day windows are exact whatever day the suite runs.
@@ -14,9 +15,9 @@ import pytest
 from events_app import settings
 from events_app.db import read_session, write_session
 from events_app.models import Event
-from events_app.services import feed_cache, feed_queries, feeds, personal_feeds
-from events_app.services.feed_queries import FeedFilter
-from events_app.services.feeds import event_ics
+from events_app.services import feeds, ical, personal_feeds
+from events_app.services.feeds import FeedFilter
+from events_app.services.ical import event_ics
 from tests.factories import make_event, make_rsvp
 from tests.feed_helpers import Parsed, organizer_edit, parse, utc, vtimezone_utc
 from tests.ical_readers import read_icaljs
@@ -27,12 +28,12 @@ NOW = datetime(2031, 1, 15, 12, 0, tzinfo=UTC)
 def public_feed(now: datetime = NOW, categories=(), cities=()) -> Parsed:
     with read_session() as session:
         flt = FeedFilter.of(categories, cities)
-        return parse(feed_queries.render_public_feed(session, flt, now))
+        return parse(feeds.render_public_feed(session, flt, now))
 
 
 def personal_feed(email: str, now: datetime = NOW) -> Parsed:
     with read_session() as session:
-        return parse(feed_queries.render_personal_feed(session, email, now))
+        return parse(feeds.render_personal_feed(session, email, now))
 
 
 
@@ -78,7 +79,7 @@ def test_calendar_properties(db_url) -> None:
     make_event(starts_at=NOW + timedelta(days=3))
     p = public_feed()
     cal = p.lib
-    assert str(cal["PRODID"]) == feeds.PRODID
+    assert str(cal["PRODID"]) == ical.PRODID
     assert str(cal["CALSCALE"]) == "GREGORIAN"
     assert str(cal["METHOD"]) == "PUBLISH"
     assert p.x_text("X-WR-CALNAME") == settings.SITE_NAME
@@ -90,7 +91,7 @@ def test_calendar_properties(db_url) -> None:
     assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in p.raw
     assert b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in p.raw
     assert cal.get_missing_tzids() == set()
-    assert p.strict.prodid == feeds.PRODID
+    assert p.strict.prodid == ical.PRODID
 
 
 # (IANA zone, local wall-clock start) pairs chosen around DST changes in three hemispheres'
@@ -193,7 +194,7 @@ def test_hostile_text_is_escaped_and_folded(db_url) -> None:
         venue_name="Hall; East, \"Wing\"", city="Zürich", host_name="Ana; \"Org\",\n Inc.",
         category="town-hall", starts_at=NOW + timedelta(days=5),
     )
-    expected_description_part = feeds.clean_text(HOSTILE_TEXT)
+    expected_description_part = ical.clean_text(HOSTILE_TEXT)
     assert "\r" not in expected_description_part and "\x07" not in expected_description_part
     for raw in (public_feed().raw, event_ics(event)):
         p = parse(raw)  # also checks CRLF, 75-octet lines and UTF-8-safe folds
@@ -351,34 +352,34 @@ def test_only_a_feed_token_has_an_email_never_a_manage_token(db_url) -> None:
         assert personal_feeds.email_for_token(session, new.token) == "x@example.org"
 
 
-def test_feed_cache_reuses_render_until_data_or_day_changes(db_url) -> None:
-    feed_cache.public_cache.clear()
+def test_feeds_reuses_render_until_data_or_day_changes(db_url) -> None:
+    feeds.public_cache.clear()
     event = make_event(title="Cached", starts_at=NOW + timedelta(days=3))
     flt = FeedFilter()
     with read_session() as session:
-        first = feed_cache.public_feed(session, flt, NOW)
+        first = feeds.public_feed(session, flt, NOW)
     with read_session() as session:
-        again = feed_cache.public_feed(session, flt, NOW + timedelta(hours=1))
+        again = feeds.public_feed(session, flt, NOW + timedelta(hours=1))
     assert again is first
-    assert feed_cache.public_cache.renders == 1
+    assert feeds.public_cache.renders == 1
 
     organizer_edit(event.id, bump=False, title="Cached, renamed")
     with read_session() as session:
-        changed = feed_cache.public_feed(session, flt, NOW + timedelta(hours=1))
+        changed = feeds.public_feed(session, flt, NOW + timedelta(hours=1))
     assert changed.etag != first.etag
     assert b"Cached\\, renamed" in changed.body
     assert changed.last_modified >= first.last_modified
-    assert feed_cache.public_cache.renders == 2
+    assert feeds.public_cache.renders == 2
 
     with read_session() as session:  # the next day the window moves: render again
-        next_day = feed_cache.public_feed(session, flt, NOW + timedelta(days=1))
-    assert feed_cache.public_cache.renders == 3
+        next_day = feeds.public_feed(session, flt, NOW + timedelta(days=1))
+    assert feeds.public_cache.renders == 3
     assert next_day.body == changed.body  # same events, same bytes, same ETag
     assert next_day.etag == changed.etag
 
 
 def test_cache_is_bounded() -> None:
-    cache = feed_cache.FeedCache(max_entries=2)
+    cache = feeds.FeedCache(max_entries=2)
     now = datetime(2031, 1, 1, tzinfo=UTC)
     for key in ("a", "b", "c"):
         cache.get(key, 1, now, lambda k=key: k.encode())
@@ -389,7 +390,7 @@ def test_cache_is_bounded() -> None:
 @pytest.mark.parametrize("slug,name", [("plain-slug", "plain-slug.ics"),
                                        ('we"ird/..\\slug', "we-ird-..-slug.ics")])
 def test_ics_filename_is_header_safe(slug: str, name: str) -> None:
-    assert feeds.ics_filename(Event(slug=slug, title="t", starts_at=NOW, ends_at=NOW)) == name
+    assert ical.ics_filename(Event(slug=slug, title="t", starts_at=NOW, ends_at=NOW)) == name
 
 
 
@@ -467,7 +468,7 @@ def test_vtimezone_covers_only_the_years_used() -> None:
 def test_spliced_feed_equals_full_serialisation(db_url) -> None:
     """render_calendar splices cached VEVENT bytes; the result must be exactly what
     serialising the whole component tree gives, and follow every column edit."""
-    from events_app.services.feeds import build_vevent, calendar_shell, render_calendar
+    from events_app.services.ical import build_vevent, calendar_shell, render_calendar
 
     events = [make_event(starts_at=NOW + timedelta(days=i), timezone=tz)
               for i, tz in enumerate(["America/Chicago", "Europe/Berlin", "America/Chicago"])]
@@ -502,7 +503,7 @@ def test_unpublished_event_stays_cancelled_for_30_days_unless_never_published(db
         assert session.get(Event, never.id).unpublished_at is None
     now = row.unpublished_at
     with read_session() as session:  # its city's feed still answers, with the cancellation
-        city = feed_queries.canonical_filter(session, FeedFilter.of([], ["ST. LOUIS"]))
+        city = feeds.canonical_filter(session, FeedFilter.of([], ["ST. LOUIS"]))
     assert city.cities == ("St. Louis",)
     for p in (public_feed(now=now), personal_feed(me, now=now),
               public_feed(now=now, cities=["st. louis"])):
@@ -529,7 +530,7 @@ def test_horizon_months_and_max_events(db_url, monkeypatch) -> None:
     assert public_feed().uids == [near.uid, eleven.uid]  # 12 months ahead by default
     with read_session() as session:
         three = FeedFilter.of([], [], months=3)
-        assert parse(feed_queries.render_public_feed(session, three, NOW)).uids == [near.uid]
+        assert parse(feeds.render_public_feed(session, three, NOW)).uids == [near.uid]
         wider = FeedFilter.of([], [], months=99)  # ?months= only narrows
         assert wider.months_ahead == settings.FEED_MONTHS_AHEAD
     monkeypatch.setattr(settings, "FEED_MONTHS_AHEAD", 24)
@@ -546,10 +547,10 @@ def test_filters_take_the_stored_spelling(db_url) -> None:
     dallas = make_event(city="Dallas", category="protest", starts_at=NOW + timedelta(days=2))
     make_event(city="Houston", category="rally", starts_at=NOW + timedelta(days=3))
     with read_session() as session:
-        shouted = feed_cache.public_feed(session, FeedFilter.of(["PROTEST"], ["dALLAS"]), NOW)
-        feed_cache.public_cache.clear()  # as in another worker process
-        proper = feed_cache.public_feed(session, FeedFilter.of(["protest"], ["Dallas"]), NOW)
-        canonical = feed_queries.canonical_filter(session, FeedFilter.of(["Protest"],
+        shouted = feeds.public_feed(session, FeedFilter.of(["PROTEST"], ["dALLAS"]), NOW)
+        feeds.public_cache.clear()  # as in another worker process
+        proper = feeds.public_feed(session, FeedFilter.of(["protest"], ["Dallas"]), NOW)
+        canonical = feeds.canonical_filter(session, FeedFilter.of(["Protest"],
                                                                          ["  dallas "]))
     assert shouted.body == proper.body and shouted.etag == proper.etag
     assert canonical == FeedFilter(("protest",), ("Dallas",))
@@ -557,12 +558,12 @@ def test_filters_take_the_stored_spelling(db_url) -> None:
     assert p.uids == [dallas.uid]
     assert p.x_text("X-WR-CALNAME") == f"{settings.SITE_NAME} (Protest, Dallas)"
     with read_session() as session:
-        with pytest.raises(feed_queries.UnknownFilter, match="no city 'Atlantis'"):
-            feed_queries.canonical_filter(session, FeedFilter.of([], ["Atlantis"]))
-        with pytest.raises(feed_queries.UnknownFilter, match="no category 'nonsense'"):
-            feed_queries.canonical_filter(session, FeedFilter.of(["nonsense"], []))
+        with pytest.raises(feeds.UnknownFilter, match="no city 'Atlantis'"):
+            feeds.canonical_filter(session, FeedFilter.of([], ["Atlantis"]))
+        with pytest.raises(feeds.UnknownFilter, match="no category 'nonsense'"):
+            feeds.canonical_filter(session, FeedFilter.of(["nonsense"], []))
         # A category offered in the forms is known before its first event: an empty feed.
-        webinars = feed_queries.canonical_filter(session, FeedFilter.of(["Webinar"], []))
+        webinars = feeds.canonical_filter(session, FeedFilter.of(["Webinar"], []))
     assert webinars.categories == ("webinar",)
 
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 from events_app import settings
 from events_app.db import write_session
 from events_app.models import Rsvp, utcnow
-from events_app.services import feed_cache, personal_feeds
+from events_app.services import feeds, personal_feeds
 from tests.conftest import start_server
 from tests.factories import make_event, make_rsvp
 from tests.feed_helpers import organizer_edit, parse
@@ -24,8 +24,8 @@ from tests.feed_helpers import organizer_edit, parse
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """Each test starts cold, so one test's renders never answer another's requests."""
-    feed_cache.public_cache.clear()
-    feed_cache.personal_cache.clear()
+    feeds.public_cache.clear()
+    feeds.personal_cache.clear()
 
 
 def settled_event(**fields):
@@ -153,7 +153,7 @@ def test_change_invalidates_cached_feed(client) -> None:
     event = make_event(title="Before")
     first = client.get("/calendar.ics")
     assert client.get("/calendar.ics").headers["etag"] == first.headers["etag"]
-    assert feed_cache.public_cache.renders == 1  # the second request reused the render
+    assert feeds.public_cache.renders == 1  # the second request reused the render
 
     organizer_edit(event.id, title="After", starts_at=event.starts_at + timedelta(hours=1),
           ends_at=event.ends_at + timedelta(hours=1))
@@ -410,13 +410,13 @@ def test_last_modified_strictly_increases_with_every_change(client) -> None:
 
     # Once settled, the date is later than any earlier version's.
     from events_app.db import read_session
-    from events_app.services.feed_queries import FeedFilter
+    from events_app.services.feeds import FeedFilter
 
     with read_session() as session:
-        feed = feed_cache.public_feed(session, FeedFilter())
+        feed = feeds.public_feed(session, FeedFilter())
         changed_at = session.get(type(event), event.id).updated_at
     assert feed.body == since_v0.content
-    assert feed_cache.settled_last_modified(feed, changed_at) is None
-    assert feed_cache.settled_last_modified(feed, changed_at + timedelta(seconds=30)) is None
-    settled = feed_cache.settled_last_modified(feed, changed_at + timedelta(minutes=2))
+    assert feeds.settled_last_modified(feed, changed_at) is None
+    assert feeds.settled_last_modified(feed, changed_at + timedelta(seconds=30)) is None
+    settled = feeds.settled_last_modified(feed, changed_at + timedelta(minutes=2))
     assert settled == changed_at.replace(microsecond=0) > parsedate_to_datetime(lm0)

@@ -204,3 +204,19 @@ def test_dates_at_the_ends_of_the_calendar_filter_without_overflowing(client) ->
         r = client.get(f"/events?{query}")
         assert r.status_code == 200, query
         assert titles(r.text) == expected, query
+
+
+def test_place_filters_have_one_limit_on_every_public_view(client) -> None:
+    """The list page, Atom, the embed and the iCalendar feed answer 21 cities with the same
+    400 (events.PlaceFilter), where the list page once silently kept the first 20."""
+    too_many = "&".join(f"city=c{i}" for i in range(21))
+    for path in ("/events", "/events.atom", "/embed/upcoming", "/calendar.ics"):
+        r = client.get(f"{path}?{too_many}")
+        assert r.status_code == 400, path
+        assert "At most 20" in r.text and "city" in r.text, path
+    assert client.get("/events?" + too_many.replace("&city=c20", "")).status_code == 200
+
+
+def test_category_filter_ignores_letter_case_as_the_feed_does(client) -> None:
+    make_event(slug="march", title="March for dignity", category="protest")
+    assert "March for dignity" in client.get("/events?category=PROTEST").text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from events_app import timefmt
@@ -71,3 +71,12 @@ def test_range_across_the_fall_back_change_shows_both_offsets_and_duration() -> 
                                 False) == "Sun 7 Nov 2027, 1:30 AM – 3:00 AM CST"
     assert timefmt.format_duration(timedelta(minutes=45)) == "45 minutes"
     assert timefmt.format_duration(timedelta(minutes=61)) == "1 hour 1 minute"
+
+
+def test_all_day_last_day_reads_the_exclusive_end_once_for_everyone() -> None:
+    start = datetime(2031, 3, 14)
+    assert timefmt.all_day_last_day(start, datetime(2031, 3, 15)) == date(2031, 3, 14)  # one day
+    assert timefmt.all_day_last_day(start, datetime(2031, 3, 17)) == date(2031, 3, 16)  # three days
+    midday = datetime(2031, 3, 16, 12)
+    assert timefmt.all_day_last_day(start, midday) == date(2031, 3, 16)  # a later end counts
+    assert timefmt.all_day_last_day(start, start) == date(2031, 3, 14)  # never before the first day

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, case, func, or_
+from sqlalchemy import ColumnElement, case, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -21,6 +21,7 @@ from events_app.db import write_session
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
 from events_app.services import access, audit, locking, paging, rsvp
 from events_app.util.forms import has_control_chars
+from events_app.util.text_search import contains_text
 
 SortKey = Literal["name", "rsvp", "status", "checked_in", "guests"]
 SORT_KEYS: dict[str, str] = {
@@ -107,10 +108,6 @@ class AttendeeRow:
     waitlist_position: int | None
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _status_rank() -> ColumnElement[int]:
     return case(
         (Rsvp.status == RsvpStatus.CONFIRMED.value, 0),
@@ -124,9 +121,7 @@ def _filtered(event: Event, query: AttendeeQuery) -> SelectOfScalar[Rsvp]:
     id, so pages never overlap or skip a row)."""
     conds = [Rsvp.event_id == event.id]
     if query.q.strip():
-        pattern = f"%{_escape_like(query.q.strip().lower())}%"
-        conds.append(or_(*(func.lower(c).like(pattern, escape="\\")
-                           for c in (Rsvp.name, Rsvp.email, Rsvp.phone))))
+        conds.append(contains_text(query.q, Rsvp.name, Rsvp.email, Rsvp.phone))
     if query.status in ("confirmed", "waitlisted", "cancelled"):
         conds.append(Rsvp.status == query.status)
     elif query.status == "here":

@@ -8,7 +8,6 @@ live in `event_admin`, not here.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from events_app import settings
 from events_app.models import CATEGORIES, Event
+from events_app.timefmt import all_day_last_day
 from events_app.util.forms import (
     Checkbox,
     DateField,
@@ -324,9 +324,8 @@ def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str
     tz = ZoneInfo(event.timezone)
     start = _wall_clock(event.starts_at, tz)
     end = _wall_clock(event.ends_at, tz)
-    if event.all_day:
-        with contextlib.suppress(OverflowError):
-            end = end - timedelta(days=1)  # show the inclusive last day
+    # An all-day event shows its inclusive last day (the stored end is the midnight after).
+    end_date = all_day_last_day(start, end) if event.all_day else end.date()
     deadline = _wall_clock(event.rsvp_deadline, tz) if event.rsvp_deadline else None
     return {
         "title": event.title,
@@ -339,7 +338,7 @@ def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str
         "start_time": "" if event.all_day else start.strftime("%H:%M"),
         "start_occurrence": "" if event.all_day else _occurrence_of(event.starts_at,
                                                                     event.timezone),
-        "end_date": end.date().isoformat(),
+        "end_date": end_date.isoformat(),
         "end_time": "" if event.all_day else end.strftime("%H:%M"),
         "end_occurrence": "" if event.all_day else _occurrence_of(event.ends_at, event.timezone),
         "venue_name": event.venue_name,

@@ -2,27 +2,37 @@
 
 The list filters are parsed by the web layer into an `EventQuery`; everything that decides
 which events a visitor may see (drafts never, past vs upcoming) lives here.
+
+`PlaceFilter` (categories and cities) is the one filter every public view shares: the list
+page, the API v1, Atom, the embed (through EventQuery) and the iCalendar feeds (through
+feeds.FeedFilter). Its limits are one rule for all of them: at most MAX_FILTER_VALUES values
+of each kind, each at most MAX_FILTER_LENGTH characters and readable, else QueryError (a 400)
+— never silently dropped, so a link shows what it says or says why it can't. Values match
+ignoring letter case.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import Event, EventStatus, utcnow
+from events_app.services import paging
 from events_app.util.forms import has_control_chars
+from events_app.util.text_search import contains_text
 from events_app.util.timezones import standard_wall_time
 
 VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
 MAX_PAGE = 10_000
 MAX_SEARCH_LENGTH = 200
+MAX_FILTER_VALUES = 20
+MAX_FILTER_LENGTH = 100
 
 
 class QueryError(ValueError):
@@ -30,16 +40,41 @@ class QueryError(ValueError):
 
 
 @dataclass(frozen=True)
-class EventQuery:
-    when: Literal["upcoming", "past"] = "upcoming"
+class PlaceFilter:
+    """Categories and cities to keep (empty: all), checked against the limits above."""
+
     categories: tuple[str, ...] = ()
     cities: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for label, values in (("category", self.categories), ("city", self.cities)):
+            if len(values) > MAX_FILTER_VALUES:
+                raise QueryError(f"At most {MAX_FILTER_VALUES} '{label}' filters at once.")
+            if any(len(v) > MAX_FILTER_LENGTH for v in values):
+                raise QueryError(f"A '{label}' filter is too long.")
+            if any(map(has_control_chars, values)):
+                raise QueryError(f"A '{label}' filter has a character we could not read.")
+
+    def conditions(self) -> list:
+        """The SQL conditions of this filter (case-insensitive, as the feeds' URLs are)."""
+        conds = []
+        if self.categories:
+            conds.append(func.lower(Event.category).in_([c.lower() for c in self.categories]))
+        if self.cities:
+            conds.append(func.lower(Event.city).in_([c.lower() for c in self.cities]))
+        return conds
+
+
+@dataclass(frozen=True)
+class EventQuery(PlaceFilter):
+    when: Literal["upcoming", "past"] = "upcoming"
     q: str = ""
     date_from: date | None = None
     date_to: date | None = None
     page: int = 1
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.page < 1 or self.page > MAX_PAGE:
             raise QueryError("page must be a whole number from 1")
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -47,7 +82,7 @@ class EventQuery:
         if len(self.q) > MAX_SEARCH_LENGTH:
             raise QueryError(
                 f"the search text is too long ({MAX_SEARCH_LENGTH} characters at most)")
-        if any(map(has_control_chars, (self.q, *self.categories, *self.cities))):
+        if has_control_chars(self.q):
             raise QueryError("the filters contain a character we could not read")
 
 
@@ -60,7 +95,7 @@ class EventPage:
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pages = max(1, math.ceil(self.total / self.page_size))
+        self.pages = paging.page_count(self.total, self.page_size)
 
     @property
     def has_prev(self) -> bool:
@@ -93,10 +128,6 @@ def _day_end_utc(d: date) -> datetime:
     return _day_start_utc(d + timedelta(days=1))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_events(
     session: Session,
     query: EventQuery,
@@ -116,32 +147,21 @@ def list_events(
     else:
         conds.append(col(Event.ends_at) >= now)
         order = (col(Event.starts_at).asc(), col(Event.id).asc())
-    if query.categories:
-        conds.append(col(Event.category).in_(query.categories))
-    if query.cities:
-        conds.append(func.lower(Event.city).in_([c.lower() for c in query.cities]))
+    conds += query.conditions()
     if query.date_from:
         conds.append(col(Event.starts_at) >= _day_start_utc(query.date_from))
     if query.date_to:
         conds.append(col(Event.starts_at) < _day_end_utc(query.date_to))
     if query.q.strip():
-        pattern = f"%{_escape_like(query.q.strip().lower())}%"
-        conds.append(
-            or_(
-                *(
-                    func.lower(c).like(pattern, escape="\\")
-                    for c in (Event.title, Event.summary, Event.description, Event.venue_name,
-                              Event.city, Event.host_name)
-                )
-            )
-        )
+        conds.append(contains_text(query.q, Event.title, Event.summary, Event.description,
+                                   Event.venue_name, Event.city, Event.host_name))
     total = session.exec(select(func.count()).select_from(Event).where(*conds)).one()
     items = list(
         session.exec(
             select(Event)
             .where(*conds)
             .order_by(*order)
-            .offset((query.page - 1) * page_size)
+            .offset(paging.offset(query.page, page_size))
             .limit(page_size)
         ).all()
     )

@@ -1,293 +1,355 @@
-"""iCalendar (RFC 5545) rendering: one event for e-mail attachments and downloads, feeds.
+"""Which events a feed holds: the public feed (optionally filtered) and a person's own feed.
 
-Subscribed calendars (Google, Apple, Outlook, Thunderbird) only follow changes they can match:
-UID is the event's stored UID (never derived from title or slug), SEQUENCE is the counter the
-organizer workspace bumps on time/place/status edits, and cancelled events stay in the feed
-with STATUS:CANCELLED for a while so clients drop or mark their copy instead of keeping it.
+Drafts never appear, except one unpublished after it was published: subscribed calendars
+already hold it, so it stays CANCELLED_KEEP_DAYS as cancelled (as cancelled events do after
+their cancellation) and clients drop or mark their copy rather than keep a stale one.
 
-Output is deterministic for the same data (DTSTAMP comes from the row, not the clock), so every
-worker process renders byte-identical feeds and an ETag computed from the bytes agrees across
-processes. No attendee data is ever read here. Which events a feed holds is decided in
-feed_queries.py; VTIMEZONEs come from vtimezone.py.
+The public feeds have a horizon (settings.FEED_PAST_DAYS back, FEED_MONTHS_AHEAD ahead, at
+most FEED_MAX_EVENTS, the nearest first): with tens of thousands of future events a feed of
+them all is tens of megabytes, which Google and Outlook give up on. A person's own feed holds
+the few events they RSVPed to, however far ahead, within the same count.
+
+Rendered feeds are reused until the data behind them changes. Calendar apps poll feeds every
+few minutes and a 2,000-event feed costs about a second to render, so rendered bytes are kept
+per process and reused while a *validator* derived from the database is unchanged: the events'
+data_version() (latest update and row count), the feed's filter key and the day the date window
+starts. Every worker process computes the same validator from the same rows, so none of them
+serves a stale feed, and the rendered output is deterministic, so the ETag (a hash of the
+bytes) agrees across workers too.
+
+Last-Modified has one-second resolution, so two changes within a second would share one: a
+client that fetched between them and revalidates with If-Modified-Since would get a 304 and
+miss the second. So Last-Modified is only announced once the latest change has *settled*
+(LAST_MODIFIED_SETTLE old, a margin for the commit of a change stamped a little earlier);
+until then the ETag alone validates. Every Last-Modified a client sees therefore belongs to
+one version of the bytes, and a later version always has a later one.
 """
 
 from __future__ import annotations
 
+import calendar
 import hashlib
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+import threading
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-import icalendar
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
 
 from events_app import settings
-from events_app.models import Event, EventStatus, category_label
+from events_app.models import (
+    CATEGORIES,
+    Event,
+    EventStatus,
+    Rsvp,
+    RsvpStatus,
+    category_label,
+    utcnow,
+)
+from events_app.services import events as event_service
+from events_app.services.ical import FeedEntry, render_calendar
 from events_app.services.lru import LruCache
-from events_app.services.vtimezone import add_timezones, wall_time
 
-PRODID = "-//events_app//Events calendar//EN"
-REFRESH = timedelta(hours=1)
-
-# RFC 5545 3.3.11: TEXT may not hold control characters other than HTAB (newlines are escaped
-# as \n by the serializer); a stray \r or \x00 from a pasted description would break parsers.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+PAST_DAYS = settings.FEED_PAST_DAYS
+CANCELLED_KEEP_DAYS = 30
+VISIBLE_STATUSES = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value)
 
 
-def clean_text(text: str) -> str:
-    """Normalise line endings to \\n and drop control characters a strict parser rejects."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+class UnknownFilter(LookupError):
+    """A category or city no visible event has: answered with 404, not an empty calendar."""
 
 
-def parameter_text(text: str) -> str:
-    """Text for a parameter value such as CN: one line, no double quotes.
-
-    Parameter values cannot hold newlines or DQUOTE except through RFC 6868's ^n/^' codes,
-    which many clients show literally; a display name loses nothing by becoming one line
-    with ' for ".
-    """
-    return " ".join(clean_text(text).split()).replace('"', "'")
-
-
-def event_url(event: Event) -> str:
-    return f"{settings.BASE_URL}/events/{quote(event.slug)}"
-
-
-def rsvp_url(event: Event) -> str:
-    """The RSVP form lives on the event page; the fragment jumps to it."""
-    return f"{event_url(event)}#rsvp"
-
-
-def ics_filename(event: Event) -> str:
-    """A download name safe inside a quoted Content-Disposition header, whatever the slug."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", event.slug).strip("-.")[:80] + ".ics"
-
-
-def _organizer_address() -> str:
-    """ORGANIZER must be a cal-address (a URI), and RFC 5546 requires it with METHOD:PUBLISH.
-
-    The host is often a person, so their own e-mail never goes here: the site's sender address
-    (the one confirmation e-mails come from) is a role address that already is public.
-    """
-    return f"mailto:{settings.MAIL_FROM}"
-
-
-def _location(event: Event) -> str:
-    parts = [event.venue_name, event.address_line]
-    text = ", ".join(p for p in parts if p)
-    return text or event.online_url
-
-
-def _description(entry: FeedEntry) -> str:
-    event = entry.event
-    paragraphs: list[str] = []
-    if entry.note:
-        paragraphs.append(entry.note)
-    if event.is_cancelled:
-        paragraphs.append("This event has been cancelled." + (
-            f" {event.cancel_message}" if event.cancel_message else ""))
-    elif entry.withdrawn:
-        paragraphs.append("Your RSVP was cancelled, so this event is off your calendar.")
-    elif event.status == EventStatus.DRAFT:
-        paragraphs.append("This event is no longer on the calendar.")
-    if event.summary:
-        paragraphs.append(event.summary)
-    if event.description:
-        paragraphs.append(event.description)
-    if event.online_url:
-        paragraphs.append(f"Join online: {event.online_url}")
-    paragraphs.append(f"Event page: {event_url(event)}")
-    if not entry.is_cancelled:
-        paragraphs.append(f"RSVP: {rsvp_url(event)}")
-    return clean_text("\n\n".join(paragraphs))
-
-
-def _local_date(instant: datetime, tzid: str) -> datetime:
-    """Wall-clock time in tzid, or in UTC for an instant at the edge of datetime's range."""
-    try:
-        return instant.astimezone(ZoneInfo(tzid))
-    except (OverflowError, ValueError):
-        return instant.astimezone(UTC)
-
-
-def _all_day_dates(event: Event) -> tuple[date, date | None]:
-    """Local first day and exclusive end day; the end is at least one day after the start.
-    None when that day would be past 9999-12-31 (no DTEND then means one day)."""
-    start = _local_date(event.starts_at, event.timezone)
-    end = _local_date(event.ends_at, event.timezone)
-    last = end.date()
-    if end.time() == time.min and last > start.date():
-        last -= timedelta(days=1)  # the stored end is the midnight after the last day
-    last = max(last, start.date())
-    return start.date(), (last + timedelta(days=1) if last < date.max else None)
-
-
-def _zoned(instant: datetime, tzid: str) -> datetime:
-    """The instant as wall-clock time with TZID, or in UTC (the Z form) where wall-clock
-    time would not say it to every reader (see vtimezone.wall_time)."""
-    local = wall_time(instant, tzid)
-    return instant.astimezone(UTC) if local is None else local
+def _unique_casefold(values: Iterable[str]) -> tuple[str, ...]:
+    """Trimmed, one spelling per value ignoring case, sorted by the lower-cased form."""
+    by_lower: dict[str, str] = {}
+    for v in values:
+        v = v.strip()
+        if v:
+            by_lower.setdefault(v.lower(), v)
+    return tuple(by_lower[k] for k in sorted(by_lower))
 
 
 @dataclass(frozen=True)
-class FeedEntry:
-    """An event placed in a calendar, with what the personal feed and the e-mails add: the
-    reader's place (`note`, `waitlisted`), and for an e-mailed invitation update the
-    recipient (`attendee`, `attendee_name`), whether it is a cancellation for them alone
-    (`withdrawn`) and how far its SEQUENCE is above the event's (`sequence_bump`)."""
+class FeedFilter(event_service.PlaceFilter):
+    """A public feed's filters (event_service.PlaceFilter: the same limits, the same SQL) in
+    canonical form: sorted and de-duplicated ignoring case, so each filtered feed has one
+    stable URL and one cache entry whatever order the parameters came in.
+    `canonical_filter` then puts each value in its stored spelling, so the feed's name and
+    bytes never depend on how the first request happened to spell it."""
 
-    event: Event
-    note: str = ""
-    waitlisted: bool = False
-    attendee: str = ""
-    attendee_name: str = ""
-    withdrawn: bool = False
-    sequence_bump: int = 0
+    months: int | None = None  # a horizon nearer than settings.FEED_MONTHS_AHEAD
+
+    @classmethod
+    def of(cls, categories: Iterable[str], cities: Iterable[str],
+           months: int | None = None) -> FeedFilter:
+        return cls(_unique_casefold(categories), _unique_casefold(cities), months)
 
     @property
-    def is_cancelled(self) -> bool:
-        """Cancelled for this reader: a cancelled event; one unpublished after publication
-        (feeds keep it as cancelled so subscribed calendars drop it, see feed_queries); or a
-        cancellation sent to one attendee."""
-        return self.event.is_cancelled or self.withdrawn or (
-            self.event.status == EventStatus.DRAFT)
+    def is_empty(self) -> bool:
+        return not (self.categories or self.cities)
+
+    @property
+    def months_ahead(self) -> int:
+        if self.months is None:
+            return settings.FEED_MONTHS_AHEAD
+        return min(self.months, settings.FEED_MONTHS_AHEAD)
+
+    def key(self) -> str:
+        return (f"c={','.join(c.lower() for c in self.categories)};"
+                f"t={','.join(c.lower() for c in self.cities)};m={self.months_ahead}")
 
 
-def build_vevent(entry: FeedEntry | Event) -> icalendar.Event:
-    """One VEVENT."""
-    entry = entry if isinstance(entry, FeedEntry) else FeedEntry(entry)
-    event = entry.event
-    cancelled = entry.is_cancelled
-    ev = icalendar.Event()
-    ev.add("UID", event.uid)
-    ev.add("DTSTAMP", event.updated_at.astimezone(UTC))
-    ev.add("CREATED", event.created_at.astimezone(UTC))
-    ev.add("LAST-MODIFIED", event.updated_at.astimezone(UTC))
-    ev.add("SEQUENCE", event.sequence + entry.sequence_bump)
-    if event.all_day:
-        first, end = _all_day_dates(event)
-        ev.add("DTSTART", first)
-        if end is not None:
-            ev.add("DTEND", end)
-    else:
-        ev.add("DTSTART", _zoned(event.starts_at, event.timezone))
-        ev.add("DTEND", _zoned(event.ends_at, event.timezone))
-    title = clean_text(event.title)
-    if cancelled:
-        title = f"Cancelled: {title}"
-    elif entry.waitlisted:
-        title = f"{title} (waitlist)"  # most apps don't show STATUS:TENTATIVE at all
-    ev.add("SUMMARY", title)
-    ev.add("DESCRIPTION", _description(entry))
-    location = _location(event)
-    if location:
-        ev.add("LOCATION", clean_text(location))
-    if event.latitude is not None and event.longitude is not None:
-        ev.add("GEO", (event.latitude, event.longitude))
-    ev.add("URL", event_url(event))
-    ev.add("CATEGORIES", [clean_text(category_label(event.category))])
-    ev.add("ORGANIZER", _organizer_address(),
-           parameters={"CN": parameter_text(event.host_name or settings.SITE_NAME)})
-    if entry.attendee:
-        # RFC 5546 REQUEST and CANCEL name the attendees concerned; Outlook and Gmail match
-        # the update to the recipient's copy by UID and this address.
-        params = {"PARTSTAT": "DECLINED" if entry.withdrawn else "ACCEPTED",
-                  "RSVP": "FALSE", "ROLE": "REQ-PARTICIPANT"}
-        if entry.attendee_name:
-            params["CN"] = parameter_text(entry.attendee_name)
-        ev.add("ATTENDEE", f"mailto:{entry.attendee}", parameters=params)
-    ev.add("CLASS", "PUBLIC")
-    if cancelled:
-        ev.add("STATUS", "CANCELLED")
-    else:
-        ev.add("STATUS", "TENTATIVE" if entry.waitlisted else "CONFIRMED")
-    # All-day and cancelled events should not block the reader's free/busy time.
-    ev.add("TRANSP", "TRANSPARENT" if event.all_day or cancelled else "OPAQUE")
-    return ev
+def _stored_spellings(session: Session, column, wanted: tuple[str, ...]) -> dict[str, str]:
+    """lower-cased value -> the stored spelling among events that are or were public (the
+    smallest, when rows differ only in case, so every worker picks the same one)."""
+    rows = session.exec(
+        select(column).where(or_(col(Event.status).in_(VISIBLE_STATUSES),
+                                 col(Event.unpublished_at).is_not(None)),
+                             func.lower(column).in_([w.lower() for w in wanted]))
+        .distinct()
+    ).all()
+    found: dict[str, str] = {}
+    for value in sorted(rows):
+        found.setdefault(value.lower(), value)
+    return found
 
 
-# Rendered VEVENTs keyed by a digest of every column of the row plus the personal-feed
-# extras: an edit to any field makes a new key, so a feed re-rendered after one edit
-# re-serialises only that event (~0.5 ms an event; a 2,000-event feed would take a second).
-# The digest, not the values, is the key, so long descriptions are not held twice.
-_vevent_cache: LruCache[bytes, bytes] = LruCache(max_entries=10_000)
-_END = b"END:VCALENDAR\r\n"
+def canonical_filter(session: Session, flt: FeedFilter) -> FeedFilter:
+    """The filter with each value in its stored spelling; UnknownFilter for a category or
+    city that no published, cancelled or unpublished event has (a category offered in the
+    forms counts as known even before its first event)."""
+    categories = {k: k for k in CATEGORIES}
+    categories.update(_stored_spellings(session, Event.category, flt.categories))
+    cities = _stored_spellings(session, Event.city, flt.cities)
+    for label, values, known in (("category", flt.categories, categories),
+                                 ("city", flt.cities, cities)):
+        missing = [v for v in values if v.lower() not in known]
+        if missing:
+            raise UnknownFilter(f"There is no {label} '{missing[0]}' in this calendar.")
+    return FeedFilter(tuple(categories[c.lower()] for c in flt.categories),
+                      tuple(cities[c.lower()] for c in flt.cities), flt.months)
 
 
-def clear_vevent_cache() -> None:
-    """Forget rendered VEVENTs (benchmarks measure cold renders with it)."""
-    _vevent_cache.clear()
+def _today(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
 
 
-def _vevent_bytes(entry: FeedEntry) -> bytes:
-    extras = tuple(getattr(entry, f.name) for f in fields(entry) if f.name != "event")
-    values = (extras, tuple(entry.event.model_dump().values()))
-    key = hashlib.blake2b(repr(values).encode(), digest_size=20).digest()
-    cached = _vevent_cache.get(key)
-    if cached is None:
-        cached = build_vevent(entry).to_ical()
-        _vevent_cache.put(key, cached)
-    return cached
+def window_start(now: datetime) -> datetime:
+    """Start of the feed window: midnight UTC, PAST_DAYS ago.
 
-
-def calendar_shell(events: Sequence[Event], name: str, description: str,
-                   method: str = "PUBLISH") -> icalendar.Calendar:
-    """The VCALENDAR with its properties and the VTIMEZONEs these events need, no VEVENTs."""
-    cal = icalendar.Calendar()
-    cal.add("VERSION", "2.0")
-    cal.add("PRODID", PRODID)
-    cal.add("CALSCALE", "GREGORIAN")
-    cal.add("METHOD", method)
-    # RFC 7986 NAME/DESCRIPTION plus the X-WR- forms older clients read. All are TEXT, but
-    # icalendar has no registered type for NAME and X- properties and would write them
-    # unescaped (a newline even aborts serialisation): wrap them as vText explicitly. And
-    # say VALUE=TEXT: ical.js and icalendar leave an untyped X- or NAME value escaped, so a
-    # comma in a name would show as "\," there.
-    for prop, text in (("NAME", name), ("X-WR-CALNAME", name),
-                       ("DESCRIPTION", description), ("X-WR-CALDESC", description)):
-        params = {} if prop == "DESCRIPTION" else {"VALUE": "TEXT"}
-        cal.add(prop, icalendar.vText(clean_text(text)), parameters=params)
-    cal.add("X-WR-TIMEZONE", icalendar.vText(settings.DEFAULT_TIMEZONE),
-            parameters={"VALUE": "TEXT"})
-    cal.add("REFRESH-INTERVAL", icalendar.vDuration(REFRESH), parameters={"VALUE": "DURATION"})
-    cal.add("X-PUBLISHED-TTL", icalendar.vDuration(REFRESH))
-    add_timezones(cal, events)
-    return cal
-
-
-def render_calendar(entries: Iterable[FeedEntry | Event], name: str, description: str,
-                    method: str = "PUBLISH") -> bytes:
-    """The complete iCalendar text: the shell, then each VEVENT's (cached) serialisation.
-
-    A component serialises as its own lines followed by its subcomponents', so splicing the
-    VEVENT bytes before END:VCALENDAR gives exactly what serialising the full tree would.
+    Rounded to the day so the window (and so the cached feed) changes once a day, not on
+    every request: events leave the feed between PAST_DAYS and PAST_DAYS + 1 days after they
+    end, and cancelled events the same after their cancellation.
     """
-    items = [e if isinstance(e, FeedEntry) else FeedEntry(e) for e in entries]
-    shell = calendar_shell([i.event for i in items], name, description, method).to_ical()
-    assert shell.endswith(_END)
-    return b"".join([shell[: -len(_END)], *(_vevent_bytes(i) for i in items), _END])
+    return _today(now) - timedelta(days=PAST_DAYS)
 
 
-def event_ics(event: Event) -> bytes:
-    """A complete VCALENDAR for one event: the per-event download and the confirmation's
-    attachment (METHOD:PUBLISH: the reader adds it to their calendar as is)."""
-    return render_calendar([event], name=event.title,
-                           description=f"{event.title} ({settings.SITE_NAME})")
+def _add_months(day: date, months: int) -> date:
+    year, month0 = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return day.replace(year=year, month=month0 + 1,
+                       day=min(day.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
-def attendee_ics(event: Event, method: str, email: str, name: str = "",
-                 withdrawn: bool = False) -> bytes:
-    """The .ics an e-mail to one attendee carries to move or remove their calendar entry.
+def horizon_end(now: datetime, months: int) -> datetime:
+    """End of the public feeds' window: midnight UTC, `months` ahead (moves with the start,
+    once a day)."""
+    today = _today(now)
+    return datetime.combine(_add_months(today.date(), months), time.min, tzinfo=UTC)
 
-    RFC 5546 METHOD:REQUEST (an update: new time or place) or METHOD:CANCEL, with the
-    ORGANIZER and the recipient as ATTENDEE, which Apple Mail, Gmail and Outlook need before
-    they offer to update or remove the entry with that UID. The SEQUENCE must be above the one
-    the reader has: an event's own cancellation or edit already raised it; a cancellation of
-    one attendee's place (`withdrawn`) changes nothing for anyone else, so it is one above.
+
+def _visible_conditions(now: datetime) -> list:
+    cutoff = window_start(now)
+    cancel_cutoff = cutoff + timedelta(days=PAST_DAYS - CANCELLED_KEEP_DAYS)
+    cancelled_since = func.coalesce(Event.cancelled_at, Event.updated_at)
+    return [
+        col(Event.ends_at) >= cutoff,
+        or_(
+            Event.status == EventStatus.PUBLISHED.value,
+            (Event.status == EventStatus.CANCELLED.value) & (cancelled_since >= cancel_cutoff),
+            (Event.status == EventStatus.DRAFT.value)
+            & col(Event.unpublished_at).is_not(None)
+            & (col(Event.unpublished_at) >= cancel_cutoff),
+        ),
+    ]
+
+
+def feed_events(session: Session, flt: FeedFilter, now: datetime) -> list[Event]:
+    """The events of a public feed: the window, the filters, the nearest FEED_MAX_EVENTS."""
+    conds = _visible_conditions(now)
+    conds.append(col(Event.starts_at) < horizon_end(now, flt.months_ahead))
+    conds += flt.conditions()
+    stmt = (select(Event).where(*conds).order_by(col(Event.starts_at), col(Event.id))
+            .limit(settings.FEED_MAX_EVENTS))
+    return list(session.exec(stmt).all())
+
+
+def feed_title(flt: FeedFilter) -> tuple[str, str]:
+    """Calendar name and description; a filtered feed says what it is filtered to."""
+    scope = ", ".join([*(category_label(c) for c in flt.categories), *flt.cities])
+    name = f"{settings.SITE_NAME} ({scope})" if scope else settings.SITE_NAME
+    return name, settings.SITE_DESCRIPTION
+
+
+def render_public_feed(session: Session, flt: FeedFilter, now: datetime) -> bytes:
+    name, description = feed_title(flt)
+    return render_calendar(feed_events(session, flt, now), name, description)
+
+
+# --- The personal feed -----------------------------------------------------------------------
+
+def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEntry]:
+    """Events this person is confirmed or waitlisted for, across the RSVPs verified through
+    their inbox (Rsvp.verified_at): one that someone else typed their address into, and that
+    they never opened, stays out. The key is the address's feed token (personal_feeds)."""
+    stmt = (
+        select(Event, Rsvp.status)
+        .join(Rsvp, col(Rsvp.event_id) == col(Event.id))
+        .where(
+            Rsvp.email == email,
+            col(Rsvp.verified_at).is_not(None),
+            col(Rsvp.status).in_((RsvpStatus.CONFIRMED.value, RsvpStatus.WAITLISTED.value)),
+            *_visible_conditions(now),
+        )
+        .order_by(col(Event.starts_at), col(Event.id))
+        .limit(settings.FEED_MAX_EVENTS)
+    )
+    entries = []
+    for event, status in session.exec(stmt).all():
+        waitlisted = status == RsvpStatus.WAITLISTED.value
+        note = "You are on the waitlist for this event." if waitlisted else ""
+        entries.append(FeedEntry(event, note=note, waitlisted=waitlisted))
+    return entries
+
+
+def personal_version(session: Session, email: str) -> tuple[str, int]:
+    """A fingerprint of this person's RSVPs: a promotion from the waitlist or a cancellation
+    changes their feed without touching any event row."""
+    latest, count = session.exec(
+        select(func.max(Rsvp.updated_at), func.count(Rsvp.id)).where(Rsvp.email == email)
+    ).one()
+    return (latest.isoformat() if latest else "", int(count))
+
+
+def render_personal_feed(session: Session, email: str, now: datetime) -> bytes:
+    name = f"My events · {settings.SITE_NAME}"
+    description = "Events you have RSVPed to (confirmed or on the waitlist)."
+    return render_calendar(personal_entries(session, email, now), name, description)
+
+
+# --- Rendered feeds, reused until the data behind them changes ----------------------------
+
+LAST_MODIFIED_SETTLE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    etag: str  # a quoted strong entity tag
+    last_modified: datetime  # aware UTC, whole seconds
+
+
+class FeedCache:
+    """The one cache of rendered output ("an LRU entry valid for one data version"): the
+    iCalendar feeds here, the list page, API, Atom and embed through listing_cache.
+
+    Rendered feeds by key, each valid for one validator; one render per (key, validator)
+    even under concurrency: concurrent pollers of a feed that just changed wait for one render
+    (striped locks, so unrelated feeds still render in parallel) instead of all rendering it.
     """
-    entry = FeedEntry(event, attendee=email, attendee_name=name, withdrawn=withdrawn,
-                      sequence_bump=1 if withdrawn else 0)
-    return render_calendar([entry], name=event.title,
-                           description=f"{event.title} ({settings.SITE_NAME})", method=method)
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self._entries: LruCache[str, tuple[Hashable, RenderedFeed]] = LruCache(max_entries)
+        self._render_locks = [threading.Lock() for _ in range(16)]
+        self._count_lock = threading.Lock()
+        self.renders = 0
+
+    def _lookup(self, key: str, validator: Hashable) -> RenderedFeed | None:
+        found = self._entries.get(key)
+        return found[1] if found is not None and found[0] == validator else None
+
+    def get(self, key: str, validator: Hashable, last_modified: datetime,
+            render: Callable[[], bytes]) -> RenderedFeed:
+        hit = self._lookup(key, validator)
+        if hit is not None:
+            return hit
+        with self._render_locks[hash(key) % len(self._render_locks)]:
+            hit = self._lookup(key, validator)  # another thread may have just rendered it
+            if hit is not None:
+                return hit
+            body = render()
+            feed = RenderedFeed(body, make_etag(body), last_modified.replace(microsecond=0))
+            self._entries.put(key, (validator, feed))
+            with self._count_lock:
+                self.renders += 1
+            return feed
+
+    def clear(self) -> None:
+        self._entries.clear()
+        with self._count_lock:
+            self.renders = 0
+
+
+def settled_last_modified(feed: RenderedFeed, now: datetime | None = None) -> datetime | None:
+    """The feed's Last-Modified when it may be announced (see the module docstring), else
+    None. The stored value is truncated to the second: the change happened before its end."""
+    now = now or utcnow()
+    if now < feed.last_modified + timedelta(seconds=1) + LAST_MODIFIED_SETTLE:
+        return None
+    return feed.last_modified
+
+
+def make_etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _as_datetime(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(UTC) if iso else datetime.min.replace(tzinfo=UTC)
+
+
+def _last_modified(*isos: str, now: datetime) -> datetime:
+    """Latest change to anything in the feed, including the daily move of its date window
+    (which drops old events without touching any row)."""
+    window_moved = window_start(now) + timedelta(days=PAST_DAYS)
+    return max([window_moved, *(_as_datetime(i) for i in isos)])
+
+
+# Separate so that many people's small personal feeds never push the public feeds out.
+public_cache = FeedCache(max_entries=64)
+personal_cache = FeedCache(max_entries=512)
+
+
+def public_feed(session: Session, flt: FeedFilter, now: datetime | None = None
+                ) -> RenderedFeed:
+    """Raises UnknownFilter for a category or city the calendar doesn't have."""
+    now = now or utcnow()
+    flt = canonical_filter(session, flt)
+    version = event_service.data_version(session)
+    window = window_start(now)
+    return public_cache.get(
+        f"public:{flt.key()}",
+        (version, window),
+        _last_modified(version[0], now=now),
+        lambda: render_public_feed(session, flt, now),
+    )
+
+
+def personal_feed(session: Session, email: str, now: datetime | None = None) -> RenderedFeed:
+    """The personal feed also changes when the person's RSVPs change (e.g. a promotion from
+    the waitlist), which no event row records, so its validator covers both."""
+    now = now or utcnow()
+    version = event_service.data_version(session)
+    mine = personal_version(session, email)
+    window = window_start(now)
+    return personal_cache.get(
+        "personal:" + hashlib.sha256(email.encode()).hexdigest(),
+        (version, mine, window),
+        _last_modified(version[0], mine[0], now=now),
+        lambda: render_personal_feed(session, email, now),
+    )
+
+
+def single_event(event_ics: bytes, updated_at: datetime) -> RenderedFeed:
+    """One event renders in about a millisecond: no cache, just the validators."""
+    return RenderedFeed(event_ics, make_etag(event_ics), updated_at.replace(microsecond=0))

@@ -1,4 +1,6 @@
-"""Rendered public listings (API JSON, Atom, the embed), reused until their data changes.
+"""Rendered public listings (the list page, API JSON, Atom, the embed), reused until their
+data changes: one feeds.FeedCache, "an LRU entry valid for one data version", as the iCalendar
+feeds use.
 
 These show spots left and drop events as they end, so besides the events' data_version the
 validator covers the RSVPs (seats_version) and the current minute: at most one render per
@@ -17,7 +19,7 @@ from sqlmodel import Session
 from events_app.models import utcnow
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
-from events_app.services.feed_cache import FeedCache, RenderedFeed
+from events_app.services.feeds import FeedCache, RenderedFeed
 
 cache = FeedCache(max_entries=256)
 

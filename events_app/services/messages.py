@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from events_app import settings, timefmt
+from events_app import settings, timefmt, urls
 from events_app.models import SEQUENCE_FIELDS, Event, Rsvp, RsvpStatus, address_line
 
 SUBJECT_MAX = 300
@@ -73,11 +73,11 @@ def clean_subject(subject: str) -> str:
 
 
 def manage_url(rsvp: Rsvp) -> str:
-    return f"{settings.BASE_URL}/rsvp/{rsvp.token}"
+    return urls.rsvp_manage_url(rsvp.token)
 
 
 def event_url(event: Event) -> str:
-    return f"{settings.BASE_URL}/events/{event.slug}"
+    return urls.event_url(event.slug)
 
 
 def party_label(guests: int) -> str:
@@ -89,7 +89,7 @@ def party_label(guests: int) -> str:
 
 def _event_ics(event: Event) -> str:
     # Imported here: feeds owns the calendar format, and most messages carry no attachment.
-    from events_app.services.feeds import event_ics
+    from events_app.services.ical import event_ics
 
     return event_ics(event).decode("utf-8")
 
@@ -97,7 +97,7 @@ def _event_ics(event: Event) -> str:
 def _update_ics(event: Event, rsvp: Rsvp, method: str, withdrawn: bool = False) -> str:
     """An invitation update (REQUEST) or cancellation (CANCEL) for the entry this person
     added from their confirmation's .ics."""
-    from events_app.services.feeds import attendee_ics
+    from events_app.services.ical import attendee_ics
 
     return attendee_ics(event, method, rsvp.email, rsvp.name, withdrawn).decode("utf-8")
 
@@ -106,7 +106,7 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
     event: Event = ctx["event"]
     full = {
         "site_name": settings.SITE_NAME,
-        "base_url": settings.BASE_URL,
+        "base_url": urls.absolute(""),
         "subject": clean_subject(subject),
         "when": timefmt.format_range(event.starts_at, event.ends_at, event.timezone,
                                      event.all_day),

@@ -1,7 +1,10 @@
-"""Page arithmetic shared by the organizer's long lists (dashboard, attendees, audit trail).
+"""Page arithmetic, written once for every paged list: the public list, Atom, the embed and
+the API (events.EventPage), and the organizer's dashboard, attendees and audit trail.
 
-A page number past the end shows the last page rather than an empty one: a bookmarked or
-shared "page 3" stays useful after the list shrinks.
+In the organizer's lists a page number past the end shows the last page rather than an empty
+one (`window`): a bookmarked or shared "page 3" stays useful after the list shrinks. The
+public views answer 404 instead (a crawler must not index one page under many URLs), so they
+use `page_count` and `offset` on the page they were asked for.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ class Window:
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.size
+        return offset(self.page, self.size)
 
     @property
     def first(self) -> int:
@@ -31,6 +34,16 @@ class Window:
         return min(self.offset + self.size, self.total)
 
 
+def page_count(total: int, size: int) -> int:
+    """Pages needed for `total` rows; at least 1, so an empty list still has its page."""
+    return max(1, math.ceil(total / size))
+
+
+def offset(page: int, size: int) -> int:
+    """Rows before 1-based `page`."""
+    return (page - 1) * size
+
+
 def window(total: int, page: int, size: int) -> Window:
-    pages = max(1, math.ceil(total / size))
+    pages = page_count(total, size)
     return Window(page=min(max(1, page), pages), pages=pages, total=total, size=size)

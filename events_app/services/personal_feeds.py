@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from events_app import settings
+from events_app import urls
 from events_app.models import PersonalFeed, is_token_shaped, new_token, utcnow
 
 NOT_FOUND = ("This calendar link is not valid (it may have been replaced by a newer one). "
@@ -66,8 +66,8 @@ def forget(session: Session, email: str) -> int:
 
 def page_url(token: str) -> str:
     """The page with the subscribe buttons; the e-mails link here."""
-    return f"{settings.BASE_URL}/my/{token}"
+    return urls.my_events_url(token)
 
 
 def feed_url(token: str) -> str:
-    return f"{page_url(token)}/calendar.ics"
+    return urls.my_feed_url(token)

@@ -251,19 +251,26 @@ def _waitlist_stamp(session: Session, event: Event, now: datetime) -> datetime:
     return last + timedelta(microseconds=1)
 
 
-def _check_party_size(event: Event, guests: int) -> None:
-    """Refuse a party no state of the event could seat (more guests than allowed, or more
-    people than the whole capacity), before seats are counted: waitlisting it would promise
-    a seat that can never come. Whether it fits *now* is SeatCounts.fits."""
+def party_size_problem(event: Event, guests: int) -> str | None:
+    """The one rule for the size of a party (the event's guest limit, its total capacity):
+    enforced by _check_party_size under the lock, and asked by the RSVP form so it can report
+    it next to the other fields' problems. A party no state of the event could seat is refused
+    before seats are counted: waitlisting it would promise a seat that can never come. Whether
+    it fits *now* is SeatCounts.fits."""
     if guests < 0 or guests > event.max_guests:
-        raise NotEnoughSeats(
-            f"You can bring at most {event.max_guests} guest"
-            f"{'s' if event.max_guests != 1 else ''}.", field="guests")
+        return ("This event allows no guests." if event.max_guests == 0
+                else f"You can bring at most {event.max_guests} guest"
+                     f"{'s' if event.max_guests != 1 else ''}.")
     if event.capacity is not None and guests + 1 > event.capacity:
-        raise NotEnoughSeats(
-            f"This event has {event.capacity} spot{'s' if event.capacity != 1 else ''} in "
-            f"total, so a party of {guests + 1} can't fit. Please bring fewer guests.",
-            field="guests")
+        return (f"This event has {event.capacity} spot{'s' if event.capacity != 1 else ''} in "
+                f"total, so a party of {guests + 1} can't fit. Please bring fewer guests.")
+    return None
+
+
+def _check_party_size(event: Event, guests: int) -> None:
+    problem = party_size_problem(event, guests)
+    if problem:
+        raise NotEnoughSeats(problem, field="guests")
 
 
 def _promote(session: Session, event: Event, now: datetime, mail_ids: list[int]) -> list[Rsvp]:

@@ -3,16 +3,19 @@
 Kept apart from the seat rules (services/rsvp.py) because it answers a different question:
 "is this well-formed?" needs no database, while "is there a seat?" must be decided under a lock.
 Every problem is reported against its field so the form can show it next to the input.
+Each kind of value has one rule, shared with the organizer forms: e-mail addresses
+(forms.normalize_email), numbers (util/numbers.py), unreadable text (forms.unreadable). The
+event's guest limit is a seat rule: services/rsvp.py enforces it (party_size_problem) and the
+form only reports it, through the `party_problem` it is given.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from events_app.util.forms import EmailError, normalize_email
+from events_app.util.forms import EmailError, normalize_email, unreadable
 from events_app.util.numbers import NumberError, parse_whole
 
 NAME_MAX = 120
@@ -43,39 +46,26 @@ class ParsedForm:
     is_bot: bool = False  # the hidden honeypot field was filled in
 
 
-def unreadable(text: str) -> bool:
-    """True for text that did not arrive as valid UTF-8 or carries control characters.
-
-    The form parser turns undecodable bytes into U+FFFD; control characters (other than
-    line breaks and tabs) have no business in a name or comment and can break e-mail headers.
-    """
-    if "\ufffd" in text:
-        return True
-    return any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in text)
-
-
-def parse_guests(raw: str, max_guests: int, errors: dict[str, str]) -> int:
-    """A whole number from 0 to the event's maximum; records a message in `errors` if not."""
+def parse_guests(raw: str, errors: dict[str, str]) -> int:
+    """A whole number of guests (empty means none); records a message in `errors` if not.
+    Whether the event allows that many is the RSVP service's decision (NotEnoughSeats)."""
     try:
-        guests = parse_whole(raw.strip() or "0", 0, 9999)
+        return parse_whole(raw.strip() or "0", 0, 9999)
     except NumberError:
         errors["guests"] = ("Choose how many guests you are bringing "
                             "(a whole number, digits 0-9).")
         return 0
-    if guests > max_guests:
-        errors["guests"] = (
-            "This event allows no guests." if max_guests == 0
-            else f"You can bring at most {max_guests} guest{'s' if max_guests != 1 else ''}."
-        )
-    return guests
 
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def parse_rsvp_form(data: Mapping[str, object], max_guests: int) -> ParsedForm:
-    """Validate the RSVP form; the result carries either a request or per-field errors."""
+def parse_rsvp_form(data: Mapping[str, object],
+                    party_problem: Callable[[int], str | None] | None = None) -> ParsedForm:
+    """Validate the RSVP form; the result carries either a request or per-field errors.
+    `party_problem` (the RSVP service's rule for the event) reports a party that is too big
+    together with the other fields' problems."""
     values = {key: _text(data.get(key)) for key in FIELDS}
     parsed = ParsedForm(values=values)
     honeypot = data.get(HONEYPOT_FIELD, "")
@@ -112,7 +102,10 @@ def parse_rsvp_form(data: Mapping[str, object], max_guests: int) -> ParsedForm:
 
     guests = 0
     if "guests" not in errors:
-        guests = parse_guests(values["guests"], max_guests, errors)
+        guests = parse_guests(values["guests"], errors)
+        problem = None if "guests" in errors or party_problem is None else party_problem(guests)
+        if problem:
+            errors["guests"] = problem
 
     comment = values["comment"].strip()
     if "comment" not in errors and len(comment) > COMMENT_MAX:

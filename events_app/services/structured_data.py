@@ -7,13 +7,13 @@ caller passes the seat counts. Only public facts: never anything about who RSVP'
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.models import Event
 from events_app.services import events as event_service
 from events_app.services.rsvp import SeatCounts
+from events_app.timefmt import all_day_last_day
 
 SCHEMA = "https://schema.org/"
 _MODES = {
@@ -44,12 +44,12 @@ def _date(event: Event, which: str) -> str:
     if not event.all_day:
         return local.isoformat()
     if which == "end":
-        return (local - timedelta(days=1)).date().isoformat()
+        return all_day_last_day(event.local_start, local).isoformat()
     return local.date().isoformat()
 
 
 def event_jsonld(event: Event, seats: SeatCounts) -> dict[str, Any]:
-    page_url = f"{settings.BASE_URL}/events/{event.slug}"
+    page_url = urls.event_url(event.slug)
     mode = event_service.attendance_mode(event)
     places: list[dict[str, Any]] = []
     if mode != "online":
@@ -79,7 +79,7 @@ def event_jsonld(event: Event, seats: SeatCounts) -> dict[str, Any]:
         "eventAttendanceMode": SCHEMA + _MODES[mode],
         "location": places[0] if len(places) == 1 else places,
         "organizer": {"@type": "Organization", "name": event.host_name or settings.SITE_NAME,
-                      "url": settings.BASE_URL + "/"},
+                      "url": urls.home_url()},
         "isAccessibleForFree": True,
         "offers": offer,
     }

@@ -24,13 +24,27 @@ from events_app.util.numbers import MAX_DIGITS, NumberError, parse_decimal, pars
 M = TypeVar("M", bound=BaseModel)
 
 EMAIL_MAX = 254  # RFC 5321's limit on a forward path, and the width of every e-mail column
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The one control-character rule, for every input (organizer forms, the RSVP form, filters,
+# searches, slugs) and for the iCalendar output (ical.clean_text): the C0 controls other than
+# tab and line breaks, DEL, and the C1 controls.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def has_control_chars(value: str) -> bool:
     """NUL and other control characters: PostgreSQL refuses NUL in text, and none of them
     belong in a name, a search or a URL (tabs and line breaks are handled by each field)."""
     return bool(_CONTROL_RE.search(value))
+
+
+def strip_control_chars(value: str) -> str:
+    return _CONTROL_RE.sub("", value)
+
+
+def unreadable(text: str) -> bool:
+    """Text a person typed that did not arrive intact: control characters (they can break
+    e-mail headers and CSV), or U+FFFD, which the form parser puts for bytes that were not
+    valid UTF-8. Such a field is refused with "please retype it", never stored."""
+    return "\ufffd" in text or has_control_chars(text)
 
 
 class EmailError(ValueError):
@@ -80,7 +94,7 @@ def _as_text(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise fail("This field must be text.")
-    if _CONTROL_RE.search(value):
+    if unreadable(value):
         raise fail("This field contains characters that are not allowed.")
     return value.strip()
 

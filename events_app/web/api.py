@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.db import read_session
 from events_app.models import CATEGORIES, Event, category_label
 from events_app.services import events as event_service
@@ -35,16 +35,15 @@ from events_app.web.templating import query_string, render
 
 JSON = "application/json"
 CACHE_CONTROL = "public, max-age=60"
-V1 = "/api/v1"
+V1 = urls.API_V1
 
 
 def _url(path: str, params: dict[str, Any] | None = None) -> str:
-    qs = query_string(params or {})
-    return f"{settings.BASE_URL}{path}" + (f"?{qs}" if qs else "")
+    return urls.absolute(path, query_string(params or {}))
 
 
 def _event_fields(event: Event, seats: rsvp_service.SeatCounts) -> dict[str, Any]:
-    page = _url(f"/events/{event.slug}")
+    page = urls.event_url(event.slug)
     return dict(
         slug=event.slug,
         uid=event.uid,
@@ -71,7 +70,7 @@ def _event_fields(event: Event, seats: rsvp_service.SeatCounts) -> dict[str, Any
         rsvp_open=seats.accepting,
         updated_at=event.updated_at,
         urls=m.EventUrls(page=page, ics=_url(f"/events/{event.slug}.ics"), rsvp=f"{page}#rsvp",
-                         api=_url(f"{V1}/events/{event.slug}")),
+                         api=_url(urls.path(f"{V1}/events/{{slug}}", slug=event.slug))),
     )
 
 
@@ -197,7 +196,7 @@ def reference(request: Request) -> Response:
 
 DEPRECATION = {
     "Deprecation": "true",
-    "Link": f'<{settings.BASE_URL}{V1}/events>; rel="successor-version"',
+    "Link": f'<{urls.absolute(f"{V1}/events")}>; rel="successor-version"',
 }
 
 
@@ -221,7 +220,7 @@ def event_json(event: Event, seats: rsvp_service.SeatCounts | None = None) -> di
         "online_url": event.online_url or None,
         "host_name": event.host_name,
         "capacity": event.capacity,
-        "url": f"{settings.BASE_URL}/events/{event.slug}",
+        "url": urls.event_url(event.slug),
     }
     if seats is not None:
         data["description"] = event.description

@@ -12,13 +12,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events_app.services.events import MAX_PAGE, MAX_SEARCH_LENGTH
+from events_app.services.events import (
+    MAX_FILTER_LENGTH,
+    MAX_FILTER_VALUES,
+    MAX_PAGE,
+    MAX_SEARCH_LENGTH,
+)
 from events_app.util.forms import _CONTROL_RE
 
 # Text filters may hold anything a person types, but no control characters (refused with 400):
 # the same character class as forms.has_control_chars, negated.
 _READABLE = "^[^" + _CONTROL_RE.pattern.removeprefix("[").removesuffix("]") + "]*$"
 _FilterText = Annotated[str, Field(pattern=_READABLE)]
+_PlaceText = Annotated[str, Field(pattern=_READABLE, max_length=MAX_FILTER_LENGTH)]
 
 
 class _Model(BaseModel):
@@ -29,13 +35,17 @@ class EventFilters(_Model):
     """The list page's filters (documentation of the query string; parsing is
     web.public.parse_event_query, shared with the list page and the Atom feed)."""
 
-    category: list[_FilterText] = Field(
-        default=[],
-        description="Category slug (see /api/v1/categories); repeat for several (the first "
-                    "20 count).")
-    city: list[_FilterText] = Field(
-        default=[],
-        description="City name, any case; repeat for several (the first 20 count).")
+    # The same limits as the list page and the iCalendar feeds (events.PlaceFilter): more
+    # values, or a longer one, is answered with 400, never silently dropped.
+    category: list[_PlaceText] = Field(
+        default=[], max_length=MAX_FILTER_VALUES,
+        description=f"Category slug (see /api/v1/categories), any case; repeat for several "
+                    f"(at most {MAX_FILTER_VALUES}, each at most {MAX_FILTER_LENGTH} characters; "
+                    "more is answered with 400).")
+    city: list[_PlaceText] = Field(
+        default=[], max_length=MAX_FILTER_VALUES,
+        description=f"City name, any case; repeat for several (at most {MAX_FILTER_VALUES}, "
+                    f"each at most {MAX_FILTER_LENGTH} characters; more is answered with 400).")
     q: _FilterText = Field(
         default="", max_length=MAX_SEARCH_LENGTH,
         description="Words in the title, summary, description, venue, city or host.")

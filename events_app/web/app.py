@@ -7,7 +7,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.web import api, atom, embed, feeds, public, rsvp
 from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
@@ -28,7 +28,7 @@ def create_app() -> Starlette:
         *api.routes,
         *rsvp.routes,
         organizer.mount,  # /organizer/..., named organizer:<name>
-        Mount("/static", app=StaticFiles(directory=str(settings.STATIC_DIR)), name="static"),
+        Mount(urls.STATIC, app=StaticFiles(directory=str(settings.STATIC_DIR)), name="static"),
     ]
     return Starlette(
         debug=settings.DEBUG,

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.db import read_session
 from events_app.models import Event
 from events_app.services import events as event_service
@@ -42,7 +42,7 @@ def entry_id(event: Event) -> str:
 
 def _feed_url(params: dict, page: int | None = None) -> str:
     qs = query_string({**params, "page": page if page and page > 1 else ""})
-    return f"{settings.BASE_URL}/events.atom" + (f"?{qs}" if qs else "")
+    return urls.absolute(urls.ATOM, qs)
 
 
 def atom_feed(request: Request) -> Response:
@@ -61,8 +61,7 @@ def atom_feed(request: Request) -> Response:
             self_url=_feed_url(params, query.page),
             next_url=_feed_url(params, page.page + 1) if page.has_next else None,
             prev_url=_feed_url(params, page.page - 1) if page.has_prev else None,
-            html_url=f"{settings.BASE_URL}/events" + (
-                f"?{query_string(params)}" if query_string(params) else ""),
+            html_url=urls.absolute(urls.EVENTS, query_string(params)),
             updated=(latest or EPOCH).astimezone(UTC),
             entry_id=entry_id,
             utc=lambda dt: dt.astimezone(UTC).isoformat(),
@@ -73,4 +72,4 @@ def atom_feed(request: Request) -> Response:
     return validated_response(request, feed, CONTENT_TYPE, CACHE_CONTROL)
 
 
-routes = [Route("/events.atom", atom_feed, name="atom_feed")]
+routes = [Route(urls.ATOM, atom_feed, name="atom_feed")]

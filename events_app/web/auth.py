@@ -24,6 +24,7 @@ from events_app.models import Organizer, SessionStage
 from events_app.services import access, login_sessions, two_factor
 from events_app.services import auth as auth_service
 from events_app.web import sessions
+from events_app.web.client import client_address
 from events_app.web.csrf import read_form
 from events_app.web.organizer.urls import path_for, redirect_to
 from events_app.web.templating import render
@@ -189,10 +190,6 @@ def organizer_of(request: Request) -> Organizer:
 
 # --- pages -----------------------------------------------------------------------------------
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _login_page(request: Request, *, email: str = "", next_url: str, error: str = "",
                 status_code: int = 200) -> Response:
     return render(request, "organizer/login.html",
@@ -214,7 +211,7 @@ def login(request: Request, form: FormData | None) -> Response:
     if not email.strip() or not password:
         return _login_page(request, email=email, next_url=next_url, status_code=422,
                            error="Enter your e-mail and password.")
-    result = auth_service.authenticate(email, password, _client_ip(request),
+    result = auth_service.authenticate(email, password, client_address(request),
                                        sessions.device_token(request))
     if result.outcome == auth_service.LoginOutcome.THROTTLED:
         return _login_page(request, email=email, next_url=next_url, error=result.message,

@@ -2,7 +2,7 @@
 
 One rule for validators, so an iCal subscriber, a feed reader and an API client all get a
 body-less 304 on the same terms: the ETag decides when sent, else Last-Modified, which is only
-announced once it has settled (feed_cache.settled_last_modified), so two versions of a body
+announced once it has settled (feeds.settled_last_modified), so two versions of a body
 never share a date.
 """
 
@@ -14,7 +14,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from events_app.services.feed_cache import RenderedFeed, settled_last_modified
+from events_app.services.feeds import RenderedFeed, settled_last_modified
 
 
 def _etag_matches(header: str, etag: str) -> bool:

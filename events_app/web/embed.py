@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.db import read_session
 from events_app.models import CATEGORIES
 from events_app.services import events as event_service
@@ -56,10 +56,9 @@ def upcoming(request: Request) -> Response:
         params = filter_params(query)
         return templates.get_template("embed/upcoming.html").render(
             events=page.items, theme=theme, total=page.total,
-            all_url=f"{settings.BASE_URL}/events"
-            + (f"?{query_string(params)}" if query_string(params) else ""),
-            css_url=f"{settings.BASE_URL}/static/embed.css",
-            script_url=f"{settings.BASE_URL}/static/embed-frame.js",
+            all_url=urls.absolute(urls.EVENTS, query_string(params)),
+            css_url=urls.absolute(f"{urls.STATIC}/embed.css"),
+            script_url=urls.absolute(f"{urls.STATIC}/embed-frame.js"),
         ).encode()
 
     with read_session() as session:
@@ -75,12 +74,13 @@ def loader_script(request: Request) -> Response:
 def snippet_templates() -> dict[str, str]:
     """The two snippets, written once, with __QS__ standing for the query string (HTML-escaped
     when filled in); the builder page's script only swaps in a new query string."""
-    base, title = settings.BASE_URL, html.escape(f"Upcoming events from {settings.SITE_NAME}")
+    title = html.escape(f"Upcoming events from {settings.SITE_NAME}")
     return {
-        "iframe": f'<iframe src="{base}/embed/upcoming?__QS__" title="{title}" width="100%" '
+        "iframe": f'<iframe src="{urls.absolute(urls.EMBED_UPCOMING, "__QS__")}" '
+                  f'title="{title}" width="100%" '
                   'height="420" style="border:0;min-width:280px" loading="lazy"></iframe>',
         "script": f'<div data-events-embed="__QS__" data-title="{title}"></div>\n'
-                  f'<script src="{base}/embed.js" async></script>',
+                  f'<script src="{urls.absolute(urls.EMBED_JS)}" async></script>',
     }
 
 
@@ -102,7 +102,7 @@ def builder(request: Request) -> Response:
 
 
 routes = [
-    Route("/embed/upcoming", upcoming, name="embed_upcoming"),
-    Route("/embed.js", loader_script, name="embed_js"),
+    Route(urls.EMBED_UPCOMING, upcoming, name="embed_upcoming"),
+    Route(urls.EMBED_JS, loader_script, name="embed_js"),
     Route("/embed", builder, name="embed_builder"),
 ]

@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.db import read_session
-from events_app.services import feed_cache, feed_queries, feeds, personal_feeds
-from events_app.services.feed_cache import RenderedFeed
-from events_app.util.forms import has_control_chars
+from events_app.services import feeds, ical, personal_feeds
+from events_app.services.events import QueryError
+from events_app.services.feeds import RenderedFeed
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.conditional import validated_response
 from events_app.web.public import public_event_or_404
@@ -25,8 +25,6 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 PUBLIC_CACHE = "public, max-age=300"
 # Personal feeds name the events someone signed up for: never in a shared cache.
 PRIVATE_CACHE = "private, max-age=300"
-MAX_FILTER_VALUES = 20
-MAX_FILTER_LENGTH = 100
 
 
 def ics_response(request: Request, feed: RenderedFeed, cache_control: str,
@@ -44,25 +42,21 @@ def _parse_months(raw: str | None) -> int | None:
         raise HTTPException(400, f"'months': {exc}") from None
 
 
-def parse_feed_filter(request: Request) -> feed_queries.FeedFilter:
+def parse_feed_filter(request: Request) -> feeds.FeedFilter:
     params = request.query_params
-    categories, cities = params.getlist("category"), params.getlist("city")
-    for label, values in (("category", categories), ("city", cities)):
-        if len(values) > MAX_FILTER_VALUES:
-            raise HTTPException(400, f"At most {MAX_FILTER_VALUES} '{label}' filters per feed.")
-        if any(len(v) > MAX_FILTER_LENGTH for v in values):
-            raise HTTPException(400, f"A '{label}' filter is too long.")
-        if any(map(has_control_chars, values)):
-            raise HTTPException(400, f"A '{label}' filter has a character we could not read.")
-    return feed_queries.FeedFilter.of(categories, cities, _parse_months(params.get("months")))
+    months = _parse_months(params.get("months"))
+    try:
+        return feeds.FeedFilter.of(params.getlist("category"), params.getlist("city"), months)
+    except QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
 
 
 def calendar_feed(request: Request) -> Response:
     flt = parse_feed_filter(request)
     with read_session() as session:
         try:
-            feed = feed_cache.public_feed(session, flt)
-        except feed_queries.UnknownFilter as exc:
+            feed = feeds.public_feed(session, flt)
+        except feeds.UnknownFilter as exc:
             raise HTTPException(404, str(exc)) from None
     return ics_response(request, feed, PUBLIC_CACHE)
 
@@ -70,8 +64,8 @@ def calendar_feed(request: Request) -> Response:
 def event_feed(request: Request) -> Response:
     with read_session() as session:
         event = public_event_or_404(session, request.path_params["slug"])
-        feed = feed_cache.single_event(feeds.event_ics(event), event.updated_at)
-    disposition = f'attachment; filename="{feeds.ics_filename(event)}"'
+        feed = feeds.single_event(ical.event_ics(event), event.updated_at)
+    disposition = f'attachment; filename="{ical.ics_filename(event)}"'
     return ics_response(request, feed, PUBLIC_CACHE, {"Content-Disposition": disposition})
 
 
@@ -81,7 +75,7 @@ def personal_feed(request: Request) -> Response:
         email = personal_feeds.email_for_token(session, token)
         if email is None:
             raise HTTPException(404, personal_feeds.NOT_FOUND)
-        feed = feed_cache.personal_feed(session, email)
+        feed = feeds.personal_feed(session, email)
     # The token is the only key: keep it out of search engines and Referer headers.
     private = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
     return ics_response(request, feed, PRIVATE_CACHE, private)
@@ -89,8 +83,8 @@ def personal_feed(request: Request) -> Response:
 
 # Registered before the public pages, so /events/x.ics never reaches /events/{slug}.
 routes = [
-    Route("/calendar.ics", calendar_feed, name="calendar_feed"),
-    Route("/events/{slug}.ics", event_feed, name="event_ics"),
+    Route(urls.CALENDAR, calendar_feed, name="calendar_feed"),
+    Route(urls.EVENT_ICS, event_feed, name="event_ics"),
     # The feed token, never a manage token: see services/personal_feeds.py.
-    Route("/my/{feed_token}/calendar.ics", personal_feed, name="personal_feed"),
+    Route(urls.MY_FEED, personal_feed, name="personal_feed"),
 ]

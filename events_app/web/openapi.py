@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic.json_schema import models_json_schema
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.models import utcnow
-from events_app.services.feed_cache import RenderedFeed, make_etag
+from events_app.services.feeds import RenderedFeed, make_etag
 from events_app.web import api_models as m
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _document(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
                 "RSVP'd is ever part of it."
             ),
         },
-        "servers": [{"url": settings.BASE_URL}],
+        "servers": [{"url": urls.absolute("")}],
         "paths": {e.path: {"get": _operation(e)} for e in endpoints},
         "components": {"schemas": _components(endpoints)},
     }

@@ -13,20 +13,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from events_app import urls
 from events_app.db import read_session
 from events_app.models import CATEGORIES, Event
 from events_app.services import events as event_service
+from events_app.services import listing_cache
 from events_app.services import rsvp as rsvp_service
-from events_app.services.feed_queries import FeedFilter, UnknownFilter, canonical_filter
+from events_app.services.feeds import FeedFilter, UnknownFilter, canonical_filter
 from events_app.util.numbers import NumberError, parse_whole
-from events_app.web.page_cache import PageCache
 from events_app.web.templating import render
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-# The list page carries no per-visitor data (its filter form is a GET), so its bytes can be
-# shared between visitors until the events change.
-list_cache = PageCache()
 
 
 def _parse_date(raw: str | None, label: str) -> date | None:
@@ -53,8 +50,8 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
     try:
         return event_service.EventQuery(
             when=when,  # type: ignore[arg-type]
-            categories=tuple(c for c in params.getlist("category") if c)[:20],
-            cities=tuple(c for c in params.getlist("city") if c)[:20],
+            categories=tuple(c for c in params.getlist("category") if c),
+            cities=tuple(c for c in params.getlist("city") if c),
             q=params.get("q", "").strip(),
             date_from=_parse_date(params.get("from"), "'from'"),
             date_to=_parse_date(params.get("to"), "'to'"),
@@ -88,39 +85,39 @@ def filter_params(query: event_service.EventQuery) -> dict[str, Any]:
 # or a lock wait never stalls the event loop that serves everyone else.
 def event_list(request: Request) -> Response:
     query = parse_event_query(request)
-    cache_key = (request.headers.get("host", ""), request.url.path, query)
-    with read_session() as session:
-        version = event_service.data_version(session)
-        cached = list_cache.get(cache_key, version)
-        if cached is not None:
-            return HTMLResponse(cached)
+    # The list page carries no per-visitor data (its filter form is a GET), so its bytes are
+    # shared between visitors, like the API's and Atom's, until the events or seats change
+    # (services/listing_cache.py). Links are absolute from the Host header, hence the key.
+    cache_key = f"page:{request.headers.get('host', '')}:{request.url.path}:{query!r}"
+
+    def render_page() -> bytes:
         page = event_service.list_events(session, query)
         if query.page > page.pages:
             raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
-        cities = event_service.known_cities(session)
-        feed_filter = _feed_filter(session, query)
-    days = [
-        (day, list(items))
-        for day, items in groupby(page.items, key=lambda e: e.local_start.date())
-    ]
-    filters = filter_params(query)
-    is_filtered = any(v for k, v in filters.items() if k != "when")
-    response = render(
-        request,
-        "events/list.html",
-        {
-            "page": page,
-            "days": days,
-            "query": query,
-            "filters": filters,
-            "is_filtered": is_filtered,
-            "categories": CATEGORIES,
-            "cities": cities,
-            "feed_filter": feed_filter,
-        },
-    )
-    list_cache.put(cache_key, version, bytes(response.body))
-    return response
+        days = [
+            (day, list(items))
+            for day, items in groupby(page.items, key=lambda e: e.local_start.date())
+        ]
+        filters = filter_params(query)
+        response = render(
+            request,
+            "events/list.html",
+            {
+                "page": page,
+                "days": days,
+                "query": query,
+                "filters": filters,
+                "is_filtered": any(v for k, v in filters.items() if k != "when"),
+                "categories": CATEGORIES,
+                "cities": event_service.known_cities(session),
+                "feed_filter": _feed_filter(session, query),
+            },
+        )
+        return bytes(response.body)
+
+    with read_session() as session:
+        body = listing_cache.rendered(session, cache_key, render_page).body
+    return HTMLResponse(body)
 
 
 def public_event_or_404(session: Session, slug: str) -> Event:
@@ -140,7 +137,7 @@ def event_detail(request: Request) -> Response:
 
 
 routes = [
-    Route("/", event_list, name="home"),
-    Route("/events", event_list, name="event_list"),
-    Route("/events/{slug:str}", event_detail, name="event_detail"),
+    Route(urls.HOME, event_list, name="home"),
+    Route(urls.EVENTS, event_list, name="event_list"),
+    Route(urls.EVENT, event_detail, name="event_detail"),
 ]

@@ -12,6 +12,7 @@ loop that serves everyone else.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -22,12 +23,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from events_app import settings
+from events_app import settings, urls
 from events_app.db import read_session
 from events_app.models import Event, utcnow
-from events_app.services import feed_queries, mail, personal_feeds, retention
+from events_app.services import feeds, mail, personal_feeds, retention
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
+from events_app.web.client import client_address
 from events_app.web.csrf import read_form
 from events_app.web.public import public_event_or_404
 from events_app.web.templating import render
@@ -42,11 +44,6 @@ PRIVATE_HEADERS = {
 NOTICES = ("updated", "cancelled", "calendar")
 RATE_LIMITED = ("You have sent a lot of RSVPs in a short time. Please wait a minute and try "
                 "again.")
-
-
-def _client_key(request: Request) -> str:
-    # uvicorn (run with proxy_headers) has already replaced this with the forwarded client.
-    return request.client.host if request.client else "unknown"
 
 
 def _load_event(slug: str) -> tuple[Event, rsvp_service.SeatCounts]:
@@ -78,12 +75,12 @@ def _form_page(request: Request, slug: str, values: dict[str, str], errors: dict
 async def rsvp_submit(request: Request) -> Response:
     slug = request.path_params["slug"]
     form = await read_form(request)
-    allowed = await run_in_threadpool(rsvp_service.allow_rsvp_post, _client_key(request),
+    allowed = await run_in_threadpool(rsvp_service.allow_rsvp_post, client_address(request),
                                       settings.RSVP_RATE_LIMIT)
     if not allowed:
         raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": "60"})
     event, _ = await run_in_threadpool(_load_event, slug)
-    parsed = parse_rsvp_form(form, event.max_guests)
+    parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, event))
     if parsed.is_bot:
         # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
         return _received(request, event, parsed.values["email"].strip())
@@ -169,7 +166,7 @@ async def manage_post(request: Request) -> Response:
             notice = "calendar"
         elif action == "guests":
             errors: dict[str, str] = {}
-            guests = parse_guests(raw_guests, view.event.max_guests, errors)
+            guests = parse_guests(raw_guests, errors)
             if errors:
                 return _manage_page(request, view, errors=errors, guests_value=raw_guests,
                                     status_code=422)
@@ -195,7 +192,7 @@ def _my_events(token: str) -> tuple[str, list[Event]] | None:
         email = personal_feeds.email_for_token(session, token)
         if email is None:
             return None
-        entries = feed_queries.personal_entries(session, email, utcnow())
+        entries = feeds.personal_entries(session, email, utcnow())
         return email, [e.event for e in entries if not e.event.is_cancelled]
 
 
@@ -216,8 +213,8 @@ async def my_events(request: Request) -> Response:
 
 
 routes = [
-    Route("/events/{slug:str}/rsvp", rsvp_submit, methods=["POST"], name="rsvp_submit"),
-    Route("/rsvp/{token:str}", manage, methods=["GET"], name="rsvp_manage"),
-    Route("/rsvp/{token:str}", manage_post, methods=["POST"], name="rsvp_manage_post"),
-    Route("/my/{feed_token:str}", my_events, methods=["GET"], name="my_events"),
+    Route(urls.RSVP_SUBMIT, rsvp_submit, methods=["POST"], name="rsvp_submit"),
+    Route(urls.RSVP_MANAGE, manage, methods=["GET"], name="rsvp_manage"),
+    Route(urls.RSVP_MANAGE, manage_post, methods=["POST"], name="rsvp_manage_post"),
+    Route(urls.MY_EVENTS, my_events, methods=["GET"], name="my_events"),
 ]

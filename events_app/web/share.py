@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from events_app import settings, timefmt
+from events_app import timefmt, urls
 from events_app.models import Event
 
 
 def page_url(event: Event) -> str:
-    return f"{settings.BASE_URL}/events/{event.slug}"
+    return urls.event_url(event.slug)
 
 
 def share_text(event: Event) -> str:

@@ -10,7 +10,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
-from events_app import settings, timefmt
+from events_app import settings, timefmt, urls
 from events_app.models import Event, category_label
 from events_app.services.structured_data import event_jsonld
 from events_app.web import share
@@ -64,7 +64,7 @@ _env.filters.update(
 _env.globals.update(
     site_name=settings.SITE_NAME,
     site_description=settings.SITE_DESCRIPTION,
-    base_url=settings.BASE_URL,
+    urls=urls,  # absolute public links: urls.event_url(slug), urls.absolute(urls.ATOM, qs)
     csrf_token=csrf_token,
     retention_days=settings.PERSONAL_DATA_RETENTION_DAYS,
     event_jsonld=event_jsonld,

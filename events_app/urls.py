@@ -1,0 +1,67 @@
+"""One source of public URLs: the paths the route tables register and the absolute links that
+leave the site (feeds, e-mails, the API, Atom, JSON-LD, share links, personal feed links).
+
+Links that leave the site are built from settings.BASE_URL, never from the request's Host
+header (which a client controls), and every path parameter is quoted by one rule, so a slug
+reads the same in a feed, an e-mail and the API. Pages inside the site keep using Starlette's
+`url_for` on the route names; the route tables take their paths from here, so a path changes
+in one place.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from events_app import settings
+
+# Route paths (Starlette syntax). The converters (`:str`) are added where the routes register.
+HOME = "/"
+EVENTS = "/events"
+EVENT = "/events/{slug}"
+EVENT_ICS = "/events/{slug}.ics"
+RSVP_SUBMIT = "/events/{slug}/rsvp"
+RSVP_MANAGE = "/rsvp/{token}"
+CALENDAR = "/calendar.ics"
+ATOM = "/events.atom"
+MY_EVENTS = "/my/{feed_token}"
+MY_FEED = "/my/{feed_token}/calendar.ics"
+API_V1 = "/api/v1"
+EMBED_UPCOMING = "/embed/upcoming"
+EMBED_JS = "/embed.js"
+STATIC = "/static"
+
+
+def quote_segment(value: str) -> str:
+    """The one quoting rule for a value in a path: everything but unreserved characters is
+    percent-encoded, '/' included, so a value is always exactly one path segment."""
+    return quote(value, safe="")
+
+
+def path(template: str, **params: str) -> str:
+    """A route path with its parameters filled in and quoted."""
+    return template.format(**{k: quote_segment(v) for k, v in params.items()})
+
+
+def absolute(path_: str, query: str = "") -> str:
+    """The public absolute URL of a site path; `query` is an already-encoded query string."""
+    return f"{settings.BASE_URL}{path_}" + (f"?{query}" if query else "")
+
+
+def event_url(slug: str) -> str:
+    return absolute(path(EVENT, slug=slug))
+
+
+def rsvp_manage_url(token: str) -> str:
+    return absolute(path(RSVP_MANAGE, token=token))
+
+
+def my_events_url(feed_token: str) -> str:
+    return absolute(path(MY_EVENTS, feed_token=feed_token))
+
+
+def my_feed_url(feed_token: str) -> str:
+    return absolute(path(MY_FEED, feed_token=feed_token))
+
+
+def home_url() -> str:
+    return absolute(HOME)
