@@ -62,7 +62,8 @@ class _AccountForm(Form):  # an organizer form with the accounts' e-mail field
 def test_one_rule_for_unreadable_text_in_every_form_and_the_feeds() -> None:
     """forms.unreadable is the rule of the RSVP form and the organizer forms alike, and
     ical.clean_text drops the same control characters from feeds."""
-    from events_app.services import forms, ical
+    from events_app.services import ical
+    from events_app.util import forms
 
     for bad in ("a\x00b", "a\x1bb", "a\x85b", "a\x7fb", "caf\ufffd"):
         assert forms.unreadable(bad), repr(bad)
