@@ -23,6 +23,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col
 
 from events_app import settings
+from events_app.db import write_session
 from events_app.models import (
     Organizer,
     OrganizerSession,
@@ -98,6 +99,30 @@ def touch(session: Session, row_id: str, now: datetime | None = None) -> None:
                  .values(last_seen_at=now or utcnow()))
 
 
+def touch_if_due(row: OrganizerSession) -> None:
+    """Record that the session is in use, at most every TOUCH_EVERY: idle expiry needs
+    minutes, and a write per request would serialise every organizer page on SQLite."""
+    if needs_touch(row):
+        with write_session() as session:
+            touch(session, row.id)
+
+
+def replace(old_token: str | None, organizer: Organizer,
+            stage: SessionStage) -> tuple[str, OrganizerSession]:
+    """A new session in place of the one the cookie named, in one transaction, so a sign-in
+    never leaves the old (possibly planted) session alive beside the new one."""
+    with write_session() as session:
+        if old_token:
+            end_token(session, old_token)
+        return start(session, organizer, stage)
+
+
+def end_by_id(row_id: str) -> None:
+    """Sign-out: its own transaction, so the row is gone before the response is sent."""
+    with write_session() as session:
+        end(session, row_id)
+
+
 def end_token(session: Session, token: str) -> None:
     """End the session a cookie names, live or expired (a sign-in replaces it)."""
     if is_token_shaped(token):
@@ -129,7 +154,14 @@ def purge_expired(session: Session, now: datetime | None = None) -> int:
 
 # --- messages shown once, on the next page ---------------------------------------------------
 
-def push_flash(session: Session, row_id: str, kind: str, text: str) -> None:
+def push_flash(row_id: str, kind: str, text: str) -> None:
+    """Its own transaction with the row locked, so two requests of one session adding a
+    message at once do not overwrite each other's."""
+    with write_session() as session:
+        _push_flash(session, row_id, kind, text)
+
+
+def _push_flash(session: Session, row_id: str, kind: str, text: str) -> None:
     row = session.get(OrganizerSession, row_id, with_for_update=True)
     if row is None:
         return
@@ -139,7 +171,13 @@ def push_flash(session: Session, row_id: str, kind: str, text: str) -> None:
     session.add(row)
 
 
-def pop_flashes(session: Session, row_id: str) -> list[list[str]]:
+def pop_flashes(row_id: str) -> list[list[str]]:
+    """Read and clear in one locked transaction, so each message is shown exactly once."""
+    with write_session() as session:
+        return _pop_flashes(session, row_id)
+
+
+def _pop_flashes(session: Session, row_id: str) -> list[list[str]]:
     row = session.get(OrganizerSession, row_id, with_for_update=True)
     if row is None or not row.flashes:
         return []

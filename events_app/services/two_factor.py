@@ -25,6 +25,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 import pyotp
 import segno
@@ -32,8 +33,10 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from events_app import settings
+from events_app.db import write_session
 from events_app.models import Organizer, RecoveryCode, utcnow
 from events_app.services import audit, site_settings, throttle
+from events_app.services import auth as auth_service
 
 REQUIRED_SETTING = "two_factor_required"
 RECOVERY_CODES = 10
@@ -49,6 +52,9 @@ class CodeOutcome(StrEnum):
 
 
 WRONG_CODE_MESSAGE = "That code is not right. Check the time on your phone and try again."
+CONFIRM_MISMATCH_MESSAGE = ("That code does not match. Check that your phone's clock is "
+                            "right and type the code the app shows now.")
+REQUIRED_MESSAGE = "Two-factor sign-in is required on this site."
 THROTTLED_MESSAGE = ("Too many wrong codes. Wait a few minutes and try again, or use one of "
                      "your recovery codes later.")
 
@@ -217,3 +223,83 @@ def check_code(session: Session, organizer: Organizer, code: str,
     if recovery:
         audit.record(session, organizer, "organizer.recovery_code_used", organizer)
     return CodeCheck(CodeOutcome.OK, used_recovery_code=recovery)
+
+
+def check_login_code(organizer_id: int, code: str) -> tuple[CodeCheck, Organizer, int | None]:
+    """The second sign-in step in its own transaction: the account row is locked so two
+    parallel tries cannot both pass with one code (nor both spend one recovery code), and a
+    wrong code is counted and committed before the answer goes out. Returns the check, the
+    fresh account row and, after a recovery code, how many are left (for the warning)."""
+    with write_session() as session:
+        organizer = session.get(Organizer, organizer_id, with_for_update=True)
+        assert organizer is not None
+        check = check_code(session, organizer, code)
+        left = unused_recovery_codes(session, organizer_id) \
+            if check.used_recovery_code else None
+    return check, organizer, left
+
+
+# --- the account's own two-factor page -------------------------------------------------------
+
+@dataclass(frozen=True)
+class PageChange:
+    """What a POST on the two-factor page led to: an error for the form's field (nothing
+    changed), or new recovery codes to show once (empty when two-factor was turned off)."""
+
+    organizer: Organizer
+    error: str
+    codes: list[str]
+
+
+def _locked_account(session: Session, organizer_id: int) -> Organizer:
+    """The account, locked, with a pending secret if two-factor is not on yet (kept across
+    reloads until confirmed, so a scanned code stays valid)."""
+    me = session.get(Organizer, organizer_id, with_for_update=True)
+    assert me is not None
+    if not me.has_two_factor and not me.totp_secret:
+        begin_enrolment(me)
+        session.add(me)
+    return me
+
+
+def account_for_page(organizer_id: int) -> Organizer:
+    """The account as the page shows it; stores a pending secret the first time (its own
+    transaction, locked, so two tabs opened at once show the same QR code)."""
+    with write_session() as session:
+        return _locked_account(session, organizer_id)
+
+
+def confirm_own_enrolment(organizer_id: int, code: str) -> PageChange | None:
+    """Turn two-factor on from the page (locked, so a double submit enables it once);
+    None when it is on already (the page is simply shown afresh)."""
+    with write_session() as session:
+        me = _locked_account(session, organizer_id)
+        if me.has_two_factor:
+            return None
+        codes = confirm_enrolment(session, me, code)
+    if codes is None:
+        return PageChange(me, CONFIRM_MISMATCH_MESSAGE, [])
+    return PageChange(me, "", codes)
+
+
+def change_own(organizer_id: int, action: Literal["recovery_codes", "disable"],
+               password: str) -> PageChange | None:
+    """New recovery codes or two-factor off, after the current password, in one locked
+    transaction (a wrong password is counted and committed like any other); None when
+    two-factor is not on (the page is shown afresh)."""
+    codes: list[str] = []
+    with write_session() as session:
+        me = _locked_account(session, organizer_id)
+        if not me.has_two_factor:
+            return None
+        if problem := auth_service.current_password_problem(session, me, password):
+            error = problem
+        elif action == "disable" and is_required(session):
+            error = REQUIRED_MESSAGE
+        else:
+            error = ""
+            if action == "disable":
+                disable(session, me, me)
+            else:
+                codes = new_recovery_codes(session, me)
+    return PageChange(me, error, codes)

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from events_app.db import read_session, write_session
+from events_app.db import read_session
 from events_app.models import Organizer, SessionStage
 from events_app.services import access, login_sessions, two_factor
 from events_app.services import auth as auth_service
@@ -72,16 +72,14 @@ def flash(request: Request, message: str, kind: Literal["ok", "error", "warn"] =
     login = sessions.current(request)
     if login is None:
         return
-    with write_session() as session:
-        login_sessions.push_flash(session, login.row.id, kind, message)
+    login_sessions.push_flash(login.row.id, kind, message)
 
 
 def pop_flashes(request: Request) -> list[list[str]]:
     login = sessions.current(request)
     if login is None or not login.row.flashes:
         return []
-    with write_session() as session:
-        return login_sessions.pop_flashes(session, login.row.id)
+    return login_sessions.pop_flashes(login.row.id)
 
 
 # --- redirects -------------------------------------------------------------------------------
@@ -258,12 +256,8 @@ def login_code(request: Request, form: FormData | None) -> Response:
     if form is None:
         return _code_page(request, next_url)
     code = str(form.get("code", ""))[:100]
-    with write_session() as session:
-        organizer = session.get(Organizer, login_row.organizer.id, with_for_update=True)
-        assert organizer is not None
-        check = two_factor.check_code(session, organizer, code)
-        left = two_factor.unused_recovery_codes(session, organizer.id) \
-            if check.used_recovery_code else None
+    assert login_row.organizer.id is not None
+    check, organizer, left = two_factor.check_login_code(login_row.organizer.id, code)
     if check.outcome == two_factor.CodeOutcome.THROTTLED:
         return _code_page(request, next_url, check.message, status_code=429)
     if check.outcome != two_factor.CodeOutcome.OK:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app import settings
-from events_app.db import read_session, write_session
+from events_app.db import read_session
 from events_app.models import Organizer, SessionStage
 from events_app.services import login_sessions
 
@@ -57,9 +57,8 @@ def current(request: Request) -> login_sessions.Current | None:
     if token:
         with read_session() as session:
             found = login_sessions.load(session, token)
-        if found is not None and login_sessions.needs_touch(found.row):
-            with write_session() as session:
-                login_sessions.touch(session, found.row.id)
+        if found is not None:
+            login_sessions.touch_if_due(found.row)
     request.state.login_session = found
     return found
 
@@ -78,10 +77,7 @@ def _cookie(name: str, value: str, max_age: int) -> str:
 def begin(request: Request, organizer: Organizer, stage: SessionStage) -> None:
     """Start a new session (a new id and CSRF secret) in place of the request's current one."""
     old = read_cookie(request.scope, COOKIE_NAME)
-    with write_session() as session:
-        if old:
-            login_sessions.end_token(session, old)
-        token, row = login_sessions.start(session, organizer, stage)
+    token, row = login_sessions.replace(old, organizer, stage)
     request.state.login_session = login_sessions.Current(row, organizer)
     request.state.organizer = organizer if stage == SessionStage.SIGNED_IN else None
     _queue_cookie(request, _cookie(COOKIE_NAME, token, settings.SESSION_MAX_AGE))
@@ -91,8 +87,7 @@ def finish(request: Request) -> None:
     """End the request's session (sign-out) and remove the cookie."""
     old = current(request)
     if old is not None:
-        with write_session() as session:
-            login_sessions.end(session, old.row.id)
+        login_sessions.end_by_id(old.row.id)
     request.state.login_session = None
     request.state.organizer = None
     _queue_cookie(request, _cookie(COOKIE_NAME, "", 0))

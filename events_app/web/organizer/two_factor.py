@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events_app.db import read_session, write_session
+from events_app.db import read_session
 from events_app.models import Organizer
-from events_app.services import auth as auth_service
 from events_app.services import two_factor
 from events_app.web.auth import flash, organizer_of, requires, safe_next, sign_in
 from events_app.web.organizer.base import form_strings, page
@@ -45,67 +43,40 @@ def _page(request: Request, me: Organizer, *, errors: dict[str, str] | None = No
                 status_code=422 if errors else 200)
 
 
-def _locked_me(session: Session, request: Request) -> Organizer:
-    """The signed-in account, locked, with a pending secret if two-factor is not on yet
-    (kept across reloads until confirmed, so a scanned code stays valid)."""
-    me = session.get(Organizer, organizer_of(request).id, with_for_update=True)
-    assert me is not None
-    if not me.has_two_factor and not me.totp_secret:
-        two_factor.begin_enrolment(me)
-        session.add(me)
-    return me
-
-
 @requires("login", enrolling=True)
 def two_factor_page(request: Request, form: FormData | None) -> Response:
     values = form_strings(form) if form else {}
     raw_next = values.get("next") or request.query_params.get("next")
     next_url = safe_next(raw_next, path_for(request, "organizer:dashboard")) if raw_next else ""
+    me_id = organizer_of(request).id
+    assert me_id is not None
     if form is None:
-        with write_session() as session:
-            me = _locked_me(session, request)
-        return _page(request, me, next_url=next_url)
+        return _page(request, two_factor.account_for_page(me_id), next_url=next_url)
 
     action = values.get("action", "")
     if action == "confirm":
-        with write_session() as session:
-            me = _locked_me(session, request)
-            if me.has_two_factor:
-                return redirect_to(request, "organizer:two_factor")
-            codes = two_factor.confirm_enrolment(session, me, values.get("code", ""))
-        if codes is None:
-            return _page(request, me, next_url=next_url, errors={
-                "code": "That code does not match. Check that your phone's clock is right "
-                        "and type the code the app shows now."})
-        sign_in(request, me)  # a new session: also ends a waiting-for-enrolment one
-        return _page(request, me, codes=codes,
+        change = two_factor.confirm_own_enrolment(me_id, values.get("code", ""))
+        if change is None:
+            return redirect_to(request, "organizer:two_factor")
+        if change.error:
+            return _page(request, change.organizer, next_url=next_url,
+                         errors={"code": change.error})
+        sign_in(request, change.organizer)  # a new session: also ends a waiting-for-enrolment one
+        return _page(request, change.organizer, codes=change.codes,
                      next_url=next_url or path_for(request, "organizer:dashboard"))
 
-    if action in ("recovery_codes", "disable"):
+    if action == "recovery_codes" or action == "disable":
         field = "password" if action == "recovery_codes" else "off_password"
-        codes = []
-        with write_session() as session:
-            me = _locked_me(session, request)
-            if not me.has_two_factor:
-                return redirect_to(request, "organizer:two_factor")
-            if problem := auth_service.current_password_problem(session, me,
-                                                                values.get(field, "")):
-                errors = {field: problem}
-            elif action == "disable" and two_factor.is_required(session):
-                errors = {field: "Two-factor sign-in is required on this site."}
-            else:
-                errors = {}
-                if action == "disable":
-                    two_factor.disable(session, me, me)
-                else:
-                    codes = two_factor.new_recovery_codes(session, me)
-        if errors:
-            return _page(request, me, errors=errors)
+        change = two_factor.change_own(me_id, action, values.get(field, ""))
+        if change is None:
+            return redirect_to(request, "organizer:two_factor")
+        if change.error:
+            return _page(request, change.organizer, errors={field: change.error})
         if action == "disable":
             flash(request, "Two-factor sign-in is off. Your password alone signs you in now.",
                   "warn")
             return redirect_to(request, "organizer:account")
-        return _page(request, me, codes=codes)
+        return _page(request, change.organizer, codes=change.codes)
     raise HTTPException(400, "Unknown action.")
 
 
