@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, Organizer, Outbox, Rsvp, utcnow
-from events_app.services import attendees, audit, paging, rsvp
+from events_app.services import attendees, audit, rsvp
+from events_app.util import paging
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture

@@ -1,9 +1,9 @@
-"""services/paging.py: one page arithmetic for the public and the organizer lists."""
+"""util/paging.py: one page arithmetic for the public and the organizer lists."""
 
 from __future__ import annotations
 
-from events_app.services import paging
 from events_app.services.events import EventPage
+from events_app.util import paging
 
 
 def test_page_arithmetic_is_one_rule_for_public_and_organizer_lists() -> None:

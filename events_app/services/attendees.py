@@ -19,7 +19,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app.db import write_session
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
-from events_app.services import access, audit, locking, paging, rsvp
+from events_app.services import access, audit, locking, rsvp
+from events_app.util import paging
 from events_app.util.forms import has_control_chars
 from events_app.util.text_search import contains_text
 

@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from events_app.models import AuditLog, Event, Organizer, Rsvp
-from events_app.services import paging
+from events_app.util import paging
 
 MAX_DETAIL = 4000
 

@@ -10,7 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from events_app.models import Event, EventHost, Organizer, utcnow
-from events_app.services import access, paging, rsvp
+from events_app.services import access, rsvp
+from events_app.util import paging
 
 PAGE_SIZE = 25
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import Event, EventStatus, utcnow
-from events_app.services import paging
+from events_app.util import paging
 from events_app.util.forms import has_control_chars
 from events_app.util.text_search import contains_text
 from events_app.util.timezones import standard_wall_time

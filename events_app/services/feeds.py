@@ -49,7 +49,7 @@ from events_app.models import (
 )
 from events_app.services import events as event_service
 from events_app.services.ical import FeedEntry, render_calendar
-from events_app.services.lru import LruCache
+from events_app.util.lru import LruCache
 
 PAST_DAYS = settings.FEED_PAST_DAYS
 CANCELLED_KEEP_DAYS = 30

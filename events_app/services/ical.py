@@ -24,10 +24,10 @@ import icalendar
 
 from events_app import settings, urls
 from events_app.models import Event, EventStatus, category_label
-from events_app.services.lru import LruCache
 from events_app.services.vtimezone import add_timezones, wall_time
 from events_app.timefmt import all_day_last_day
 from events_app.util.forms import strip_control_chars
+from events_app.util.lru import LruCache
 
 PRODID = "-//events_app//Events calendar//EN"
 REFRESH = timedelta(hours=1)
