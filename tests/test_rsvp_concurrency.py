@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -184,21 +184,17 @@ def _a_waitlist_burst_is_told_distinct_correct_places(server: LiveServer) -> Non
     assert told == _positions_now(ev.id)
 
 
-def test_waitlist_positions_from_parallel_threads_are_distinct_and_final(db_url) -> None:
-    """Threads in one process, no HTTP: each result, e-mail and later view agree."""
-    ev = make_event(capacity=2)
-    svc.submit_rsvp(ev.id, req("in@example.org", guests=1))
-    n = 16
+def _at_once(n: int, work: Callable[[int], object]) -> list[BaseException]:
+    """Run work(0) .. work(n-1) in n threads released together (a barrier), so they really
+    contend for the event's lock; returns what they raised, for the caller to assert on."""
     barrier = threading.Barrier(n)
-    results: dict[str, int | None] = {}
     errors: list[BaseException] = []
 
     def go(i: int) -> None:
         barrier.wait()
         try:
-            r = svc.submit_rsvp(ev.id, req(f"w{i}@example.org"))
-            results[r.rsvp.email] = r.position
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            work(i)
+        except BaseException as exc:  # noqa: BLE001 - returned to the caller
             errors.append(exc)
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
@@ -206,7 +202,21 @@ def test_waitlist_positions_from_parallel_threads_are_distinct_and_final(db_url)
         t.start()
     for t in threads:
         t.join(60)
-    assert errors == []
+    return errors
+
+
+def test_waitlist_positions_from_parallel_threads_are_distinct_and_final(db_url) -> None:
+    """Threads in one process, no HTTP: each result, e-mail and later view agree."""
+    ev = make_event(capacity=2)
+    svc.submit_rsvp(ev.id, req("in@example.org", guests=1))
+    n = 16
+    results: dict[str, int | None] = {}
+
+    def go(i: int) -> None:
+        r = svc.submit_rsvp(ev.id, req(f"w{i}@example.org"))
+        results[r.rsvp.email] = r.position
+
+    assert _at_once(n, go) == []
     assert sorted(p or 0 for p in results.values()) == list(range(1, n + 1))
     assert results == _emailed_positions(ev.id) == _positions_now(ev.id)
 
@@ -232,21 +242,6 @@ def test_waitlist_stamps_follow_lock_order_even_when_clocks_disagree(db_url) -> 
 def test_same_email_race_in_the_service_layer(db_url) -> None:
     """Threads in one process, no HTTP: still one row and no IntegrityError escapes."""
     ev = make_event(capacity=3)
-    n = 8
-    barrier = threading.Barrier(n)
-    errors: list[BaseException] = []
-
-    def go(i: int) -> None:
-        barrier.wait()
-        try:
-            svc.submit_rsvp(ev.id, req("same@example.org", guests=i % 3))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    assert _at_once(8, lambda i: svc.submit_rsvp(ev.id, req("same@example.org",
+                                                            guests=i % 3))) == []
     assert list(rsvps(ev.id)) == ["same@example.org"]
