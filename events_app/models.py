@@ -346,3 +346,18 @@ class ThrottleBucket(SQLModel, table=True):
     count: int = Field(default=0)
     window_start: datetime = Field(default_factory=utcnow)
     blocked_until: datetime | None = Field(default=None, index=True)
+
+
+class DataVersion(SQLModel, table=True):
+    """What every process's caches of public output are valid for (services/data_version.py).
+
+    One row per (kind, stripe): a write bumps one random stripe of its kind with a fresh random
+    token in its own transaction, so concurrent writers rarely wait on the same row, and a
+    reader gets the version from a few primary-key rows, however many events there are.
+    """
+
+    __tablename__ = "data_version"
+    kind: str = Field(primary_key=True, max_length=16)
+    stripe: int = Field(primary_key=True)
+    token: str = Field(max_length=32)
+    changed_at: datetime = Field(default_factory=utcnow)

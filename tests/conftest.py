@@ -34,6 +34,7 @@ from sqlmodel import SQLModel  # noqa: E402
 
 from events_app import db as app_db  # noqa: E402
 from events_app.migrate import upgrade  # noqa: E402
+from events_app.services import data_version  # noqa: E402
 
 # Property-based tests (test_fuzz.py) send real requests against a real database, so one
 # example takes milliseconds, not microseconds: no per-example deadline, and an example budget
@@ -128,12 +129,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         engine = app_db.make_engine(url)
         app_db.set_engine(engine)
         yield url
+        data_version.forget(engine)
         app_db.set_engine(None)
         engine.dispose()
     else:
         pg_url = request.getfixturevalue("pg_database")
         engine = request.getfixturevalue("pg_engine")
         _truncate_all(engine)
+        data_version.forget(engine)  # emptied behind the process's back
         app_db.set_engine(engine)
         yield pg_url
         app_db.set_engine(None)
@@ -148,10 +151,13 @@ def engine(db_url: str) -> Engine:
 def client(db_url: str) -> Iterator:
     from starlette.testclient import TestClient
 
-    from events_app.services import listing_cache
+    from events_app.services import feeds, listing_cache
     from events_app.web.app import create_app
 
-    listing_cache.cache.clear()  # rendered pages of another test's database must not leak in
+    # Rendered pages of another test's database must not leak in (data versions never repeat
+    # across databases, see data_version._Known; this keeps render counts per test too).
+    for cache in (listing_cache.cache, feeds.public_cache, feeds.personal_cache):
+        cache.clear()
     with TestClient(create_app()) as c:
         yield c
 

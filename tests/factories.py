@@ -56,3 +56,17 @@ def make_rsvp(event: Event, name: str = "Pat Member", email: str = "pat@example.
         session.flush()
         session.refresh(row)
     return row
+
+
+def backdate_data_version(at: datetime) -> None:
+    """Pretend every write so far happened at `at` (as the rows' backdated stamps say), so
+    cached output announces a settled Last-Modified; the next write moves it to now again."""
+    from sqlalchemy import update
+
+    from events_app.db import get_engine
+    from events_app.models import DataVersion
+    from events_app.services import data_version
+
+    with write_session() as session:
+        session.execute(update(DataVersion).values(changed_at=at))
+    data_version.forget(get_engine())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import urllib.request
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -17,7 +18,7 @@ from events_app.db import write_session
 from events_app.models import Rsvp, utcnow
 from events_app.services import feeds, personal_feeds
 from tests.conftest import start_server
-from tests.factories import make_event, make_rsvp
+from tests.factories import backdate_data_version, make_event, make_rsvp
 from tests.feed_helpers import organizer_edit, parse
 
 
@@ -31,7 +32,9 @@ def _fresh_caches():
 def settled_event(**fields):
     """An event last changed long enough ago for feeds to announce their Last-Modified."""
     at = utcnow().replace(microsecond=0) - timedelta(minutes=5)
-    return make_event(created_at=at, updated_at=at, **fields)
+    event = make_event(created_at=at, updated_at=at, **fields)
+    backdate_data_version(at)
+    return event
 
 
 
@@ -337,7 +340,7 @@ def test_add_to_calendar_for_all_day_and_cancelled_events(client) -> None:
 
 def test_feeds_agree_across_worker_processes(db_url, tmp_path) -> None:
     """Two uvicorn workers, each with its own cache: both serve the same bytes and ETag, and
-    both notice an edit made behind their backs (directly in the database)."""
+    both serve an edit made in another process within the second data_version promises."""
     event = make_event(title="Shared")
     server = start_server(db_url, tmp_path, workers=2)
     try:
@@ -348,6 +351,7 @@ def test_feeds_agree_across_worker_processes(db_url, tmp_path) -> None:
         before = {fetch() for _ in range(12)}
         assert len(before) == 1
         organizer_edit(event.id, title="Shared, edited")
+        time.sleep(1)  # the promise: every worker serves a new version within a second
         after = {fetch() for _ in range(12)}
         assert len(after) == 1
         etag, body = after.pop()

@@ -223,13 +223,3 @@ def upcoming_counts(session: Session, column: str, now: datetime | None = None
         .order_by(func.min(attr))
     ).all()
     return [(value, int(n or 0)) for value, n in rows]
-
-
-def data_version(session: Session) -> tuple[str, int]:
-    """A cheap fingerprint of all events: (latest update, row count).
-
-    Derived from the data, not from process memory, so every worker process agrees on it;
-    caches of rendered pages and feeds key on it.
-    """
-    latest, count = session.exec(select(func.max(Event.updated_at), func.count(Event.id))).one()
-    return (latest.isoformat() if latest else "", int(count))

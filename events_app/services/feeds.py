@@ -11,11 +11,11 @@ the few events they RSVPed to, however far ahead, within the same count.
 
 Rendered feeds are reused until the data behind them changes. Calendar apps poll feeds every
 few minutes and a 2,000-event feed costs about a second to render, so rendered bytes are kept
-per process and reused while a *validator* derived from the database is unchanged: the events'
-data_version() (latest update and row count), the feed's filter key and the day the date window
-starts. Every worker process computes the same validator from the same rows, so none of them
-serves a stale feed, and the rendered output is deterministic, so the ETag (a hash of the
-bytes) agrees across workers too.
+per process and reused while a *validator* is unchanged: the events' data version
+(services/data_version.py: O(1) to read, bumped by every write of an event), the feed's filter
+key and the day the date window starts. Every worker process serves a new version within
+data_version.CHECK_INTERVAL, and the rendered output is deterministic, so the ETag (a hash of
+the bytes) agrees across workers too. A hit needs no database session (`cached_public_feed`).
 
 Last-Modified has one-second resolution, so two changes within a second would share one: a
 client that fetched between them and revalidates with If-Modified-Since would get a 304 and
@@ -47,7 +47,9 @@ from events_app.models import (
     category_label,
     utcnow,
 )
+from events_app.services import data_version
 from events_app.services import events as event_service
+from events_app.services.data_version import Version
 from events_app.services.ical import FeedEntry, render_calendar
 from events_app.util.lru import LruCache
 
@@ -259,23 +261,25 @@ class FeedCache:
     (striped locks, so unrelated feeds still render in parallel) instead of all rendering it.
     """
 
-    def __init__(self, max_entries: int = 64) -> None:
-        self._entries: LruCache[str, tuple[Hashable, RenderedFeed]] = LruCache(max_entries)
+    def __init__(self, max_entries: int = 64, max_bytes: int | None = None) -> None:
+        self._entries: LruCache[str, tuple[Hashable, RenderedFeed]] = LruCache(
+            max_entries, max_bytes, weigh=lambda entry: len(entry[1].body) + ENTRY_OVERHEAD)
         self._render_locks = [threading.Lock() for _ in range(16)]
         self._count_lock = threading.Lock()
         self.renders = 0
 
-    def _lookup(self, key: str, validator: Hashable) -> RenderedFeed | None:
+    def lookup(self, key: str, validator: Hashable) -> RenderedFeed | None:
+        """The stored render of `key` if it is valid for `validator` (no rendering)."""
         found = self._entries.get(key)
         return found[1] if found is not None and found[0] == validator else None
 
     def get(self, key: str, validator: Hashable, last_modified: datetime,
             render: Callable[[], bytes]) -> RenderedFeed:
-        hit = self._lookup(key, validator)
+        hit = self.lookup(key, validator)
         if hit is not None:
             return hit
         with self._render_locks[hash(key) % len(self._render_locks)]:
-            hit = self._lookup(key, validator)  # another thread may have just rendered it
+            hit = self.lookup(key, validator)  # another thread may have just rendered it
             if hit is not None:
                 return hit
             body = render()
@@ -289,6 +293,10 @@ class FeedCache:
         self._entries.clear()
         with self._count_lock:
             self.renders = 0
+
+    @property
+    def size_bytes(self) -> int:
+        return self._entries.weight
 
 
 def settled_last_modified(feed: RenderedFeed, now: datetime | None = None) -> datetime | None:
@@ -308,44 +316,61 @@ def _as_datetime(iso: str) -> datetime:
     return datetime.fromisoformat(iso).astimezone(UTC) if iso else datetime.min.replace(tzinfo=UTC)
 
 
-def _last_modified(*isos: str, now: datetime) -> datetime:
+def _last_modified(*changes: datetime, now: datetime) -> datetime:
     """Latest change to anything in the feed, including the daily move of its date window
     (which drops old events without touching any row)."""
     window_moved = window_start(now) + timedelta(days=PAST_DAYS)
-    return max([window_moved, *(_as_datetime(i) for i in isos)])
+    return max([window_moved, *changes])
 
 
-# Separate so that many people's small personal feeds never push the public feeds out.
-public_cache = FeedCache(max_entries=64)
-personal_cache = FeedCache(max_entries=512)
+# What a cached entry costs besides its body (key, validator, objects): a rough bound.
+ENTRY_OVERHEAD = 1024
+# Separate so that many people's small personal feeds never push the public feeds out;
+# bounded by bytes as well (a 2,000-event feed is a few MB).
+public_cache = FeedCache(max_entries=64, max_bytes=24 * 1024 * 1024)
+personal_cache = FeedCache(max_entries=512, max_bytes=8 * 1024 * 1024)
 
 
-def public_feed(session: Session, flt: FeedFilter, now: datetime | None = None
-                ) -> RenderedFeed:
-    """Raises UnknownFilter for a category or city the calendar doesn't have."""
+def _public_key(flt: FeedFilter) -> str:
+    """The same for a filter and its canonical form (the key ignores case), so a hit needs no
+    query for the stored spellings."""
+    return f"public:{flt.key()}"
+
+
+def cached_public_feed(flt: FeedFilter, version: Version, now: datetime | None = None
+                       ) -> RenderedFeed | None:
+    """The public feed if rendered for this version and day, without touching the database."""
+    return public_cache.lookup(_public_key(flt), (version.events, window_start(now or utcnow())))
+
+
+def public_feed(session: Session, flt: FeedFilter, now: datetime | None = None,
+                version: Version | None = None) -> RenderedFeed:
+    """Raises UnknownFilter for a category or city the calendar doesn't have. `version`: the
+    data version read before this call (read here when not given)."""
     now = now or utcnow()
+    version = version or data_version.current(session.get_bind())
     flt = canonical_filter(session, flt)
-    version = event_service.data_version(session)
-    window = window_start(now)
     return public_cache.get(
-        f"public:{flt.key()}",
-        (version, window),
-        _last_modified(version[0], now=now),
+        _public_key(flt),
+        (version.events, window_start(now)),
+        _last_modified(version.events_changed, now=now),
         lambda: render_public_feed(session, flt, now),
     )
 
 
-def personal_feed(session: Session, email: str, now: datetime | None = None) -> RenderedFeed:
+def personal_feed(session: Session, email: str, now: datetime | None = None,
+                  version: Version | None = None) -> RenderedFeed:
     """The personal feed also changes when the person's RSVPs change (e.g. a promotion from
-    the waitlist), which no event row records, so its validator covers both."""
+    the waitlist), which no event row records, so its validator covers both. `version`: as
+    for public_feed."""
     now = now or utcnow()
-    version = event_service.data_version(session)
+    version = version or data_version.current(session.get_bind())
     mine = personal_version(session, email)
     window = window_start(now)
     return personal_cache.get(
         "personal:" + hashlib.sha256(email.encode()).hexdigest(),
-        (version, mine, window),
-        _last_modified(version[0], mine[0], now=now),
+        (version.events, mine, window),
+        _last_modified(version.events_changed, _as_datetime(mine[0]), now=now),
         lambda: render_personal_feed(session, email, now),
     )
 

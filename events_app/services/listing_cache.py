@@ -1,38 +1,48 @@
-"""Rendered public listings (the list page, API JSON, Atom, the embed), reused until their
-data changes: one feeds.FeedCache, "an LRU entry valid for one data version", as the iCalendar
-feeds use.
+"""Rendered public listings and pages (the list, search and detail pages, API JSON, Atom, the
+embed), reused until their data changes: one feeds.FeedCache, "an LRU entry valid for one data
+version", as the iCalendar feeds use, bounded by bytes.
 
-These show spots left and drop events as they end, so besides the events' data_version the
-validator covers the RSVPs (seats_version) and the current minute: at most one render per
-listing and minute, one cheap fingerprint query pair per read, the same bound on staleness as
-the list page's cache. The ETag is a hash of the bytes, so a re-render that changes nothing
-keeps answering 304s; Last-Modified is conservative (never earlier than a real change).
+These show spots left and drop events as they end, so the validator is the events' and the
+seats' data versions (services/data_version.py, O(1) to read) and the current minute: at most
+one render per entry and minute, and none while nothing changes. The ETag is a hash of the
+bytes, so a re-render that changes nothing keeps answering 304s; Last-Modified is conservative
+(never earlier than a real change).
+
+A lookup needs no database session: callers read the version first (data_version.known() or
+refresh()), look up, and only on a miss open a session and render. Reading the version before
+the data keeps every render at least as new as the version it is stored under.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 
-from sqlmodel import Session
-
 from events_app.models import utcnow
-from events_app.services import events as event_service
-from events_app.services import rsvp as rsvp_service
+from events_app.services.data_version import Version, last_changed
 from events_app.services.feeds import FeedCache, RenderedFeed
 
-cache = FeedCache(max_entries=256)
+MAX_BYTES = 32 * 1024 * 1024
+cache = FeedCache(max_entries=4096, max_bytes=MAX_BYTES)
 
 
-def _as_datetime(iso: str) -> datetime:
-    return datetime.fromisoformat(iso).astimezone(UTC) if iso else datetime.min.replace(tzinfo=UTC)
+def _minute(now: datetime | None) -> datetime:
+    return (now or utcnow()).astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def rendered(session: Session, key: str, render: Callable[[], bytes],
+def _validator(version: Version, minute: datetime) -> Hashable:
+    return (version.events, version.seats, minute)
+
+
+def lookup(key: str, version: Version, now: datetime | None = None) -> RenderedFeed | None:
+    """The entry rendered for this version and minute, if any (no database)."""
+    return cache.lookup(key, _validator(version, _minute(now)))
+
+
+def rendered(key: str, version: Version, render: Callable[[], bytes],
              now: datetime | None = None) -> RenderedFeed:
-    now = (now or utcnow()).astimezone(UTC)
-    minute = now.replace(second=0, microsecond=0)
-    events_version = event_service.data_version(session)
-    seats_version = rsvp_service.seats_version(session)
-    last_modified = max(_as_datetime(events_version[0]), _as_datetime(seats_version[0]), minute)
-    return cache.get(key, (events_version, seats_version, minute), last_modified, render)
+    """The entry for this version and minute, rendered (once, whatever the concurrency) if
+    missing."""
+    minute = _minute(now)
+    return cache.get(key, _validator(version, minute), max(last_changed(version), minute),
+                     render)

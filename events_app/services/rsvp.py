@@ -136,14 +136,6 @@ def seat_counts(session: Session, event: Event, now: datetime | None = None) -> 
     return seat_counts_for(session, [event], now)[event.id]
 
 
-def seats_version(session: Session) -> tuple[str, int]:
-    """A cheap fingerprint of every RSVP (latest change, row count): with
-    events.data_version it validates anything cached that shows spots left. RSVPs are never
-    deleted, only cancelled, and every change of status or party size stamps updated_at."""
-    latest, count = session.exec(select(func.max(Rsvp.updated_at), func.count(Rsvp.id))).one()
-    return (latest.isoformat() if latest else "", int(count))
-
-
 def seat_counts_for(session: Session, events: Sequence[Event],
                     now: datetime | None = None) -> dict[int, SeatCounts]:
     """`seat_counts` for many events in one grouped query (lists, the organizer dashboard);

@@ -10,7 +10,7 @@ unversioned /api/events stays for existing clients, marked deprecated in its hea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +25,9 @@ from events_app import settings, urls
 from events_app.db import read_session
 from events_app.models import CATEGORIES, Event, category_label
 from events_app.services import events as event_service
-from events_app.services import listing_cache
 from events_app.services import rsvp as rsvp_service
 from events_app.web import api_models as m
-from events_app.web import openapi
+from events_app.web import cached, openapi
 from events_app.web.conditional import validated_response
 from events_app.web.public import filter_params, parse_event_query, public_event_or_404
 from events_app.web.templating import query_string, render
@@ -83,16 +82,18 @@ def event_detail(event: Event, seats: rsvp_service.SeatCounts) -> m.EventDetail:
                          cancel_message=event.cancel_message or None)
 
 
-def _json_response(request: Request, session: Session, key: str,
-                   build: Callable[[], BaseModel]) -> Response:
-    feed = listing_cache.rendered(session, key, lambda: build().model_dump_json().encode())
+async def _json_response(request: Request, key: str,
+                         build: Callable[[Session], BaseModel]) -> Response:
+    """Answered from the cache without a session while the data is unchanged (web/cached.py);
+    the JSON names absolute URLs from settings, so one entry serves every Host."""
+    feed = await cached.listing(key, lambda session: build(session).model_dump_json().encode())
     return validated_response(request, feed, JSON, CACHE_CONTROL)
 
 
-def list_events(request: Request) -> Response:
+async def list_events(request: Request) -> Response:
     query = parse_event_query(request)
 
-    def build() -> m.EventList:
+    def build(session: Session) -> m.EventList:
         page = event_service.list_events(session, query)
         if query.page > page.pages:
             raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
@@ -107,23 +108,21 @@ def list_events(request: Request) -> Response:
             else None,
         )
 
-    with read_session() as session:
-        return _json_response(request, session, f"api:events:{query!r}", build)
+    return await _json_response(request, f"api:events:{query!r}", build)
 
 
-def get_event(request: Request) -> Response:
+async def get_event(request: Request) -> Response:
     slug = request.path_params["slug"]
-    with read_session() as session:
+
+    def build(session: Session) -> m.EventDetail:
         event = public_event_or_404(session, slug)
+        return event_detail(event, rsvp_service.seat_counts(session, event))
 
-        def build() -> m.EventDetail:
-            return event_detail(event, rsvp_service.seat_counts(session, event))
-
-        return _json_response(request, session, f"api:event:{event.id}", build)
+    return await _json_response(request, f"api:event:{slug}", build)
 
 
-def list_categories(request: Request) -> Response:
-    def build() -> m.CategoryList:
+async def list_categories(request: Request) -> Response:
+    def build(session: Session) -> m.CategoryList:
         counts = dict(event_service.upcoming_counts(session, "category"))
         slugs = list(CATEGORIES) + sorted(set(counts) - set(CATEGORIES))
         return m.CategoryList(categories=[
@@ -132,19 +131,17 @@ def list_categories(request: Request) -> Response:
             for s in slugs
         ])
 
-    with read_session() as session:
-        return _json_response(request, session, "api:categories", build)
+    return await _json_response(request, "api:categories", build)
 
 
-def list_cities(request: Request) -> Response:
-    def build() -> m.CityList:
+async def list_cities(request: Request) -> Response:
+    def build(session: Session) -> m.CityList:
         return m.CityList(cities=[
             m.City(name=name, upcoming=n, events=_url(f"{V1}/events", {"city": name}))
             for name, n in event_service.upcoming_counts(session, "city")
         ])
 
-    with read_session() as session:
-        return _json_response(request, session, "api:cities", build)
+    return await _json_response(request, "api:cities", build)
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,7 @@ class Endpoint:
     """One v1 operation: its route and what the OpenAPI document says about it."""
 
     path: str
-    handler: Callable[[Request], Response]
+    handler: Callable[[Request], Awaitable[Response]]
     name: str
     summary: str
     description: str

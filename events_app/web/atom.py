@@ -2,7 +2,8 @@
 
 The same filters as the list page and the API (parse_event_query -> EventQuery ->
 list_events), one entry per event whose <updated> moves whenever the event is edited, and
-the same validators and per-minute render cache as the API (services/listing_cache.py).
+the same validators and per-minute render cache as the API (services/listing_cache.py,
+served through web/cached.py).
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from events_app import settings, urls
-from events_app.db import read_session
 from events_app.models import Event
 from events_app.services import events as event_service
-from events_app.services import listing_cache
+from events_app.web import cached
 from events_app.web.conditional import validated_response
 from events_app.web.public import filter_params, parse_event_query
 from events_app.web.templating import query_string, templates
@@ -45,10 +46,10 @@ def _feed_url(params: dict, page: int | None = None) -> str:
     return urls.absolute(urls.ATOM, qs)
 
 
-def atom_feed(request: Request) -> Response:
+async def atom_feed(request: Request) -> Response:
     query = parse_event_query(request)
 
-    def render() -> bytes:
+    def render(session: Session) -> bytes:
         page = event_service.list_events(session, query)
         if query.page > page.pages:
             raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
@@ -67,8 +68,7 @@ def atom_feed(request: Request) -> Response:
             utc=lambda dt: dt.astimezone(UTC).isoformat(),
         ).encode()
 
-    with read_session() as session:
-        feed = listing_cache.rendered(session, f"atom:{query!r}", render)
+    feed = await cached.listing(f"atom:{query!r}", render)
     return validated_response(request, feed, CONTENT_TYPE, CACHE_CONTROL)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -20,8 +21,8 @@ from events_app import settings, urls
 from events_app.db import read_session
 from events_app.models import CATEGORIES
 from events_app.services import events as event_service
-from events_app.services import listing_cache
 from events_app.util.numbers import NumberError, parse_whole
+from events_app.web import cached
 from events_app.web.conditional import validated_response
 from events_app.web.public import filter_params, parse_event_query
 from events_app.web.templating import query_string, render, templates
@@ -46,12 +47,12 @@ def _theme(request: Request) -> str:
     return theme
 
 
-def upcoming(request: Request) -> Response:
+async def upcoming(request: Request) -> Response:
     # The box is "what's next": the list's filters, but always upcoming and from the start.
     query = replace(parse_event_query(request), when="upcoming", page=1)
     limit, theme = _limit(request), _theme(request)
 
-    def render_box() -> bytes:
+    def render_box(session: Session) -> bytes:
         page = event_service.list_events(session, query, page_size=limit)
         params = filter_params(query)
         return templates.get_template("embed/upcoming.html").render(
@@ -61,8 +62,7 @@ def upcoming(request: Request) -> Response:
             script_url=urls.absolute(f"{urls.STATIC}/embed-frame.js"),
         ).encode()
 
-    with read_session() as session:
-        box = listing_cache.rendered(session, f"embed:{limit}:{theme}:{query!r}", render_box)
+    box = await cached.listing(f"embed:{limit}:{theme}:{query!r}", render_box)
     return validated_response(request, box, "text/html; charset=utf-8", CACHE_CONTROL)
 
 

@@ -1,12 +1,14 @@
 """iCal routes: the public feed (optionally filtered), one event's .ics, the personal feed.
 
-Handlers are plain functions, so Starlette runs them in its thread pool: a cold render of a
-large feed must not stall the event loop. Every response carries ETag and Last-Modified, and
-a poller that already has the current version gets a body-less 304.
+The public feed answers a poller from the cache on the event loop (no session, no thread hop:
+web/cached.py); a cold render of a large feed, and the per-event and personal feeds, run in the
+thread pool, so they never stall the event loop. Every response carries ETag and
+Last-Modified, and a poller that already has the current version gets a body-less 304.
 """
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,10 +16,12 @@ from starlette.routing import Route
 
 from events_app import settings, urls
 from events_app.db import read_session
-from events_app.services import feeds, ical, personal_feeds
+from events_app.services import data_version, feeds, ical, personal_feeds
+from events_app.services.data_version import Version
 from events_app.services.events import QueryError
 from events_app.services.feeds import RenderedFeed
 from events_app.util.numbers import NumberError, parse_whole
+from events_app.web import cached
 from events_app.web.conditional import validated_response
 from events_app.web.public import public_event_or_404
 
@@ -51,13 +55,20 @@ def parse_feed_filter(request: Request) -> feeds.FeedFilter:
         raise HTTPException(400, str(exc)) from None
 
 
-def calendar_feed(request: Request) -> Response:
-    flt = parse_feed_filter(request)
-    with read_session() as session:
+def _render_public_feed(flt: feeds.FeedFilter, version: Version) -> RenderedFeed:
+    with read_session() as session:  # opened after the version was read: never older data
         try:
-            feed = feeds.public_feed(session, flt)
+            return feeds.public_feed(session, flt, version=version)
         except feeds.UnknownFilter as exc:
             raise HTTPException(404, str(exc)) from None
+
+
+async def calendar_feed(request: Request) -> Response:
+    flt = parse_feed_filter(request)
+    version = await cached.version()
+    feed = feeds.cached_public_feed(flt, version)
+    if feed is None:
+        feed = await run_in_threadpool(_render_public_feed, flt, version)
     return ics_response(request, feed, PUBLIC_CACHE)
 
 
@@ -71,11 +82,12 @@ def event_feed(request: Request) -> Response:
 
 def personal_feed(request: Request) -> Response:
     token = request.path_params["feed_token"]
+    version = data_version.current()  # before the session's first read: never older data
     with read_session() as session:
         email = personal_feeds.email_for_token(session, token)
         if email is None:
             raise HTTPException(404, personal_feeds.NOT_FOUND)
-        feed = feeds.personal_feed(session, email)
+        feed = feeds.personal_feed(session, email, version=version)
     # The token is the only key: keep it out of search engines and Referer headers.
     private = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
     return ics_response(request, feed, PRIVATE_CACHE, private)

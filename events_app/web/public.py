@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import date
 from itertools import groupby
 from typing import Any
 
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -17,10 +19,11 @@ from events_app import urls
 from events_app.db import read_session
 from events_app.models import CATEGORIES, Event
 from events_app.services import events as event_service
-from events_app.services import listing_cache
 from events_app.services import rsvp as rsvp_service
 from events_app.services.feeds import FeedFilter, UnknownFilter, canonical_filter
 from events_app.util.numbers import NumberError, parse_whole
+from events_app.web import cached, sessions
+from events_app.web.csrf import csrf_token
 from events_app.web.templating import render
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -81,16 +84,20 @@ def filter_params(query: event_service.EventQuery) -> dict[str, Any]:
     }
 
 
-# Page handlers are plain functions: Starlette runs them in its thread pool, so a slow query
-# or a lock wait never stalls the event loop that serves everyone else.
-def event_list(request: Request) -> Response:
+def _page_key(request: Request, what: str) -> str:
+    """Pages carry no per-visitor data but links built from the request's scheme and Host."""
+    return f"{what}:{request.base_url}:{request.url.path}"
+
+
+# Handlers are coroutines that answer from the cache (services/listing_cache.py, through
+# web/cached.py) on the event loop; a miss renders in the thread pool, so a slow query or a
+# lock wait never stalls the event loop that serves everyone else.
+async def event_list(request: Request) -> Response:
     query = parse_event_query(request)
     # The list page carries no per-visitor data (its filter form is a GET), so its bytes are
-    # shared between visitors, like the API's and Atom's, until the events or seats change
-    # (services/listing_cache.py). Links are absolute from the Host header, hence the key.
-    cache_key = f"page:{request.headers.get('host', '')}:{request.url.path}:{query!r}"
+    # shared between visitors, like the API's and Atom's, until the events or seats change.
 
-    def render_page() -> bytes:
+    def render_page(session: Session) -> bytes:
         page = event_service.list_events(session, query)
         if query.page > page.pages:
             raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
@@ -115,9 +122,8 @@ def event_list(request: Request) -> Response:
         )
         return bytes(response.body)
 
-    with read_session() as session:
-        body = listing_cache.rendered(session, cache_key, render_page).body
-    return HTMLResponse(body)
+    page = await cached.listing(f"{_page_key(request, 'page')}:{query!r}", render_page)
+    return HTMLResponse(page.body)
 
 
 def public_event_or_404(session: Session, slug: str) -> Event:
@@ -129,11 +135,36 @@ def public_event_or_404(session: Session, slug: str) -> Event:
     return event
 
 
-def event_detail(request: Request) -> Response:
+# The RSVP form's CSRF token is the visitor's own: the cached page holds this stand-in, which
+# each response replaces with the visitor's token (a random value no event text can contain).
+_CSRF_STAND_IN = f"csrf-{secrets.token_hex(16)}"
+
+
+def _render_detail(request: Request, session: Session, slug: str, csrf: object) -> Response:
+    event = public_event_or_404(session, slug)
+    seats = rsvp_service.seat_counts(session, event)
+    return render(request, "events/detail.html",
+                  {"event": event, "seats": seats, "csrf_token": csrf})
+
+
+def _detail_for_organizer(request: Request, slug: str) -> Response:
+    """Not cached: an organizer session's cookie makes the CSRF token a database read."""
     with read_session() as session:
-        event = public_event_or_404(session, request.path_params["slug"])
-        seats = rsvp_service.seat_counts(session, event)
-    return render(request, "events/detail.html", {"event": event, "seats": seats})
+        return _render_detail(request, session, slug, csrf_token)
+
+
+async def event_detail(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if sessions.has_cookie(request):
+        return await run_in_threadpool(_detail_for_organizer, request, slug)
+
+    def render_page(session: Session) -> bytes:
+        return bytes(_render_detail(request, session, slug,
+                                    lambda _request: _CSRF_STAND_IN).body)
+
+    page = await cached.listing(f"{_page_key(request, 'detail')}", render_page)
+    token = csrf_token(request).encode()
+    return HTMLResponse(page.body.replace(_CSRF_STAND_IN.encode(), token))
 
 
 routes = [
