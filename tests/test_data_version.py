@@ -1,0 +1,164 @@
+"""The data version (services/data_version.py): every write that shows in public output bumps
+it in its own transaction, whichever way it reaches the database; nothing else does; a process
+sees its own commits at once and every worker serves another process's within a second."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text, update
+from sqlmodel import select
+
+from events_app.db import get_engine, read_session, write_session
+from events_app.models import DataVersion, Event, utcnow
+from events_app.services import data_version, event_admin, site_settings
+from events_app.services import rsvp as rsvp_service
+from tests.conftest import start_server
+from tests.factories import make_event, make_rsvp
+from tests.organizer_support import edit_event, make_organizer
+from tests.rsvp_helpers import req
+
+
+def stored() -> dict[str, frozenset[tuple[int, str]]]:
+    """The data_version rows as the database holds them, per kind."""
+    with read_session() as session:
+        rows = session.exec(select(DataVersion)).all()
+    return {kind: frozenset((r.stripe, r.token) for r in rows if r.kind == kind)
+            for kind in (data_version.EVENTS, data_version.SEATS)}
+
+
+class Watch:
+    """Which kinds changed in the database since the last call."""
+
+    def __init__(self) -> None:
+        self.last = stored()
+
+    def changed(self) -> set[str]:
+        now = stored()
+        kinds = {kind for kind in now if now[kind] != self.last[kind]}
+        self.last = now
+        return kinds
+
+
+def test_each_kind_of_public_write_bumps_its_version(db_url) -> None:
+    watch = Watch()
+    actor = make_organizer("owner@example.org", admin=True)
+    assert watch.changed() == set()  # an organizer row shows nowhere public
+
+    event = make_event(title="Council meeting", capacity=10)
+    assert watch.changed() == {"events"}
+    edit_event(actor, event, title="Council meeting, moved")
+    assert watch.changed() == {"events"}
+    event_admin.set_published(actor, event.slug, False)
+    assert watch.changed() == {"events"}
+    event_admin.set_published(actor, event.slug, True)
+    assert watch.changed() == {"events"}
+
+    result = rsvp_service.submit_rsvp(event.id, req("ana@example.org"))
+    assert "seats" in watch.changed()
+    rsvp_service.cancel_rsvp(result.rsvp.token)
+    assert "seats" in watch.changed()
+    make_rsvp(event, email="bo@example.org")
+    assert watch.changed() == {"seats"}
+
+    event_admin.cancel_event(actor, event.slug, "Postponed")
+    assert "events" in watch.changed()
+
+    with write_session() as session:  # a site setting (an upsert, not a flush)
+        site_settings.set_flag(session, "require_2fa", True)
+    assert watch.changed() == {"events"}
+
+
+def test_bulk_and_text_statements_and_deletes_bump_too(db_url) -> None:
+    event = make_event(title="Bulk")
+    watch = Watch()
+    with write_session() as session:  # a bulk UPDATE never passes through the flush
+        session.execute(update(Event).where(Event.id == event.id).values(title="Bulk, edited"))
+    assert watch.changed() == {"events"}
+    with write_session() as session:
+        session.execute(text("UPDATE event SET summary = 'by hand' WHERE id = :id"),
+                        {"id": event.id})
+    assert watch.changed() == {"events"}
+    with write_session() as session:
+        session.delete(session.get(Event, event.id))
+    assert watch.changed() == {"events"}
+
+
+def test_rolled_back_writes_and_reads_do_not_bump(db_url) -> None:
+    event = make_event(title="Stays")
+    watch = Watch()
+    with pytest.raises(RuntimeError), write_session() as session:
+        session.get(Event, event.id).title = "Never saved"
+        session.flush()
+        raise RuntimeError("abandoned")
+    with read_session() as session:
+        assert session.get(Event, event.id).title == "Stays"
+    with write_session() as session:  # loaded and saved unchanged
+        session.add(session.get(Event, event.id))
+    assert watch.changed() == set()
+
+
+def test_the_bump_is_in_the_writing_transaction(db_url) -> None:
+    """Until the write commits, nobody else sees the new version; after, both at once."""
+    event = make_event(title="Before")
+    before = stored()
+    with write_session() as session:
+        session.get(Event, event.id).title = "After"
+        session.flush()
+        assert stored() == before  # another connection sees neither yet
+        session.commit()  # commits the event and the version together
+        assert stored() != before
+    with read_session() as session:
+        assert session.get(Event, event.id).title == "After"
+
+
+def test_a_process_sees_its_own_commits_at_once(db_url) -> None:
+    first = data_version.refresh()
+    make_event(title="Mine")
+    second = data_version.known()  # no database read: the commit told this process
+    assert second is not None and second.events != first.events
+    assert second.seats == first.seats
+    assert second.events_changed >= first.events_changed
+    assert data_version.refresh() == second  # and it is what the database says
+
+
+def test_a_version_never_answers_for_another_database(db_url) -> None:
+    before = data_version.refresh()
+    data_version.forget(get_engine())  # as when a test empties the database behind our back
+    after = data_version.refresh()
+    assert before.events != after.events and before.seats != after.seats
+
+
+PAGES = ("/events", "/events/{slug}", "/api/v1/events", "/api/v1/events/{slug}",
+         "/events.atom", "/embed/upcoming", "/calendar.ics")
+
+
+def test_every_worker_serves_a_write_within_a_second(db_url, tmp_path) -> None:
+    """Several uvicorn workers, each with its own caches, warmed up; a write made elsewhere
+    (here: the test process) is on every page from every worker one second later."""
+    event = make_event(title="Town hall", capacity=40, starts_at=utcnow() + timedelta(days=2))
+    server = start_server(db_url, tmp_path, workers=2)
+
+    def fetch(path: str) -> str:
+        with urllib.request.urlopen(server.url + path.format(slug=event.slug),
+                                    timeout=30) as resp:
+            return resp.read().decode()
+
+    try:
+        for _ in range(6):  # fills every worker's caches (connections land on any worker)
+            for path in PAGES:
+                assert "Town hall" in fetch(path)
+        with write_session() as session:
+            session.get(Event, event.id).title = "Town hall, now at the library"
+        make_rsvp(event, email="early@example.org", guests=4)
+        time.sleep(1)
+        for _ in range(6):
+            for path in PAGES:
+                assert "now at the library" in fetch(path), path
+            assert "35 of 40 spots left" in fetch("/events/{slug}")
+            assert '"spots_left":35' in fetch("/api/v1/events/{slug}")
+    finally:
+        server.stop()
