@@ -62,9 +62,11 @@ class CSRFMiddleware:
             return
         nonce = _cookie_nonce(scope)
         is_new = nonce is None
-        if nonce is None:
-            nonce = secrets.token_urlsafe(32)
-        scope.setdefault("state", {})["csrf_nonce"] = nonce
+        state = scope.setdefault("state", {})
+        if nonce is not None:
+            state[_NONCE] = nonce
+        # A new visitor's nonce is drawn only if a page needs it (see _nonce): feeds, JSON and
+        # 304s never do, and skip the random draw.
 
         async def send_with_cookie(message: Message) -> None:
             if is_new and message["type"] == "http.response.start":
@@ -79,11 +81,23 @@ class CSRFMiddleware:
                 secure = "; Secure" if settings.HTTPS else ""
                 headers.append(
                     "set-cookie",
-                    f"{COOKIE_NAME}={nonce}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                    f"{COOKIE_NAME}={_nonce(state)}; Path=/; HttpOnly; SameSite=Lax{secure}",
                 )
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+_NONCE = "csrf_nonce"  # scope["state"] key
+
+
+def _nonce(state: dict) -> str:
+    """The visitor's cookie nonce, or the one drawn for a new visitor on first use (the same
+    for the whole request: the page's forms and its Set-Cookie agree)."""
+    nonce = state.get(_NONCE)
+    if nonce is None:
+        nonce = state[_NONCE] = secrets.token_urlsafe(32)
+    return nonce
 
 
 def _session_secret(request: Request) -> str | None:
@@ -96,7 +110,7 @@ def _session_secret(request: Request) -> str | None:
 def csrf_token(request: Request) -> str:
     """The value forms put in their hidden `csrf_token` field."""
     secret = _session_secret(request)
-    return _sign(f"session:{secret}") if secret else _sign(request.state.csrf_nonce)
+    return _sign(f"session:{secret}") if secret else _sign(_nonce(request.scope["state"]))
 
 
 def check(request: Request, submitted: str | None) -> None:
