@@ -138,7 +138,7 @@ class _Known:
         self._rows: dict[tuple[str, int], tuple[str, datetime, int]] = {}
         self._generation = 0  # counts local commits, so a slower read never undoes one
         self._checked_at: float | None = None  # time.monotonic() of the last read started
-        self._reading = False
+        self._claimed_at: float | None = None  # a read is due and one caller is doing it
         self._version: Version | None = None
         # Part of every token: a version never repeats across databases or forget() calls,
         # so no cache can answer for another database's rows.
@@ -158,18 +158,28 @@ class _Known:
             return None
         return self.version()
 
+    def claim_read(self) -> bool:
+        """True for one caller at a time once a read is due (the others keep the version they
+        have meanwhile); a claim whose read never ran (a cancelled request) lapses after
+        CHECK_INTERVAL."""
+        with self._lock:
+            now = time.monotonic()
+            if self._claimed_at is not None and now - self._claimed_at < CHECK_INTERVAL:
+                return False
+            self._claimed_at = now
+            return True
+
     def read(self, engine: Engine) -> Version:
         started = time.monotonic()
         with self._lock:
             generation = self._generation
-            self._reading = True
         try:
             with Session(engine) as session:
                 rows = session.exec(select(DataVersion.kind, DataVersion.stripe,
                                            DataVersion.token, DataVersion.changed_at)).all()
         finally:
             with self._lock:
-                self._reading = False
+                self._claimed_at = None
         with self._lock:
             fetched = {(kind, stripe): (token, changed_at, generation)
                        for kind, stripe, token, changed_at in rows}
@@ -179,10 +189,6 @@ class _Known:
             self._checked_at = started
             self._version = None
         return self.version()
-
-    @property
-    def reading(self) -> bool:
-        return self._reading
 
     @property
     def ever_read(self) -> bool:
@@ -227,10 +233,10 @@ def known(engine: Engine | None = None) -> Version | None:
 
 
 def read_due(engine: Engine | None = None) -> bool:
-    """Whether the caller should `refresh` now: no read yet, or the last one is stale and no
-    other thread is already reading (those others may use `stale()` meanwhile)."""
+    """Whether the caller should `refresh` now (when `known` gave None): nothing read yet, or
+    this caller is the one of many concurrent ones to read (the others use `stale()`)."""
     state = _state(engine or get_engine())
-    return not state.ever_read or not state.reading
+    return state.claim_read() or not state.ever_read
 
 
 def stale(engine: Engine | None = None) -> Version:
