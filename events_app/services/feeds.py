@@ -264,7 +264,7 @@ class FeedCache:
     def __init__(self, max_entries: int = 64, max_bytes: int | None = None) -> None:
         self._entries: LruCache[str, tuple[Hashable, RenderedFeed]] = LruCache(
             max_entries, max_bytes, weigh=lambda entry: len(entry[1].body) + ENTRY_OVERHEAD)
-        self._render_locks = [threading.Lock() for _ in range(16)]
+        self._render_locks = [threading.Lock() for _ in range(64)]
         self._count_lock = threading.Lock()
         self.renders = 0
 
@@ -274,11 +274,20 @@ class FeedCache:
         return found[1] if found is not None and found[0] == validator else None
 
     def get(self, key: str, validator: Hashable, last_modified: datetime,
-            render: Callable[[], bytes]) -> RenderedFeed:
-        hit = self.lookup(key, validator)
-        if hit is not None:
-            return hit
-        with self._render_locks[hash(key) % len(self._render_locks)]:
+            render: Callable[[], bytes],
+            reusable: Callable[[Hashable], bool] | None = None) -> RenderedFeed:
+        """`reusable(old_validator)`: whether the stored render may still be served while
+        another thread renders the new one (e.g. only the minute moved, not the data), so
+        that readers never queue behind a slow render for a change that is not a write."""
+        found = self._entries.get(key)
+        if found is not None and found[0] == validator:
+            return found[1]
+        lock = self._render_locks[hash(key) % len(self._render_locks)]
+        if found is not None and reusable is not None and reusable(found[0]):
+            if not lock.acquire(blocking=False):
+                return found[1]
+            lock.release()
+        with lock:
             hit = self.lookup(key, validator)  # another thread may have just rendered it
             if hit is not None:
                 return hit

@@ -42,7 +42,13 @@ def lookup(key: str, version: Version, now: datetime | None = None) -> RenderedF
 def rendered(key: str, version: Version, render: Callable[[], bytes],
              now: datetime | None = None) -> RenderedFeed:
     """The entry for this version and minute, rendered (once, whatever the concurrency) if
-    missing."""
+    missing. When only the minute moved, the previous minute's render is served to the others
+    while one thread renders: a render can take a while on a busy machine, and nobody should
+    queue behind it for a change of the clock alone (never for a write: those wait)."""
     minute = _minute(now)
+
+    def same_data(old: Hashable) -> bool:
+        return isinstance(old, tuple) and old[:2] == (version.events, version.seats)
+
     return cache.get(key, _validator(version, minute), max(last_changed(version), minute),
-                     render)
+                     render, reusable=same_data)
