@@ -9,6 +9,13 @@ import events_app.models  # noqa: F401  (registers the tables on SQLModel.metada
 from events_app.db import make_engine
 
 target_metadata = SQLModel.metadata
+# SQLite's full-text index of events (migration 0007) and its shadow tables: a virtual table
+# the models cannot describe, kept in step by triggers.
+UNMODELLED_TABLES = ("event_search",)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(UNMODELLED_TABLES))
 
 
 def run_migrations() -> None:
@@ -21,6 +28,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # ALTER TABLE on SQLite
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,0 +1,81 @@
+"""indexes for the public queries at 100,000 events (issue 11)
+
+Revision ID: 0007_query_indexes
+Revises: 0005_auth
+Create Date: 2026-11-25 20:30:00
+
+- ix_event_span: the longest event (ends_at - starts_at) in one index probe, so "not over
+  yet" (ends_at >= now) can also bound starts_at and walk the starts_at index from there
+  instead of from the oldest event (services/spans.py).
+- ix_event_city_lower_starts_at, ix_event_category_lower_starts_at: the list, API, Atom,
+  embed and feed filters match lower(city) / lower(category), which the plain column indexes
+  cannot serve; starts_at second gives the filtered list its order.
+- ix_event_city_status: the list's city choices (known_cities) read from the index alone.
+- Search (services/event_search.py): on PostgreSQL a pg_trgm GIN index on lower() of each
+  searched column, which serves the unchanged `lower(col) LIKE '%text%'`; on SQLite an FTS5
+  trigram table (event_search) kept in step by triggers, which narrows the rows the same LIKE
+  is then checked on.
+"""
+
+# ruff: noqa: S608 - the SQL is built from the column names above, never from input
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0007_query_indexes"
+down_revision: str | None = "0005_auth"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+SEARCHED = ("title", "summary", "description", "venue_name", "city", "host_name")
+_COLS = ", ".join(SEARCHED)
+_NEW = ", ".join(f"new.{c}" for c in SEARCHED)
+_OLD = ", ".join(f"old.{c}" for c in SEARCHED)
+
+
+def upgrade() -> None:
+    pg = op.get_bind().dialect.name == "postgresql"
+    span = "(ends_at - starts_at)" if pg else "(julianday(ends_at) - julianday(starts_at))"
+    op.execute(f"CREATE INDEX ix_event_span ON event ({span})")
+    op.execute("CREATE INDEX ix_event_city_lower_starts_at ON event (lower(city), starts_at)")
+    op.execute("CREATE INDEX ix_event_city_status ON event (city, status)")
+    op.execute("CREATE INDEX ix_event_category_lower_starts_at "
+               "ON event (lower(category), starts_at)")
+    if pg:
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for c in SEARCHED:
+            op.execute(f"CREATE INDEX ix_event_{c}_trgm ON event "
+                       f"USING gin (lower({c}) gin_trgm_ops)")
+        op.execute("ANALYZE event")
+        return
+    op.execute(f"CREATE VIRTUAL TABLE event_search USING fts5({_COLS}, content='', detail='none', "
+               "tokenize='trigram')")
+    op.execute(f"INSERT INTO event_search (rowid, {_COLS}) SELECT id, {_COLS} FROM event")
+    op.execute(f"""CREATE TRIGGER event_search_insert AFTER INSERT ON event BEGIN
+        INSERT INTO event_search (rowid, {_COLS}) VALUES (new.id, {_NEW}); END""")
+    op.execute(f"""CREATE TRIGGER event_search_delete AFTER DELETE ON event BEGIN
+        INSERT INTO event_search (event_search, rowid, {_COLS})
+        VALUES ('delete', old.id, {_OLD}); END""")
+    op.execute(f"""CREATE TRIGGER event_search_update AFTER UPDATE OF {_COLS} ON event BEGIN
+        INSERT INTO event_search (event_search, rowid, {_COLS})
+        VALUES ('delete', old.id, {_OLD});
+        INSERT INTO event_search (rowid, {_COLS}) VALUES (new.id, {_NEW}); END""")
+    op.execute("ANALYZE event")
+
+
+def downgrade() -> None:
+    pg = op.get_bind().dialect.name == "postgresql"
+    if pg:
+        for c in SEARCHED:
+            op.execute(f"DROP INDEX ix_event_{c}_trgm")
+    else:
+        for trigger in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER event_search_{trigger}")
+        op.execute("DROP TABLE event_search")
+    op.execute("DROP INDEX ix_event_category_lower_starts_at")
+    op.execute("DROP INDEX ix_event_city_status")
+    op.execute("DROP INDEX ix_event_city_lower_starts_at")
+    op.execute("DROP INDEX ix_event_span")
