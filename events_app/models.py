@@ -173,6 +173,7 @@ class Event(SQLModel, table=True):
         # outside the models (migrations/env.py leaves it out of the comparison).
         Index("ix_event_city_lower_starts_at", text("lower(city)"), "starts_at"),
         Index("ix_event_city_status", "city", "status"),
+        Index("ix_event_starts_at_id_status_ends_at", "starts_at", "id", "status", "ends_at"),
         Index("ix_event_category_lower_starts_at", text("lower(category)"), "starts_at"),
         Index("ix_event_span", text("(ends_at - starts_at)")).ddl_if(dialect="postgresql"),
         Index("ix_event_span", text("(julianday(ends_at) - julianday(starts_at))")

@@ -10,7 +10,9 @@ Create Date: 2026-11-25 20:30:00
 - ix_event_city_lower_starts_at, ix_event_category_lower_starts_at: the list, API, Atom,
   embed and feed filters match lower(city) / lower(category), which the plain column indexes
   cannot serve; starts_at second gives the filtered list its order.
-- ix_event_city_status: the list's city choices (known_cities) read from the index alone.
+- ix_event_city_status: the list's city choices (known_cities), one index probe per city.
+- ix_event_starts_at_id_status_ends_at: a list page's ids in order, index-only, so a deep
+  page's offset skips index entries rather than whole rows.
 - Search (services/event_search.py): on PostgreSQL a pg_trgm GIN index on lower() of each
   searched column, which serves the unchanged `lower(col) LIKE '%text%'`; on SQLite an FTS5
   trigram table (event_search) kept in step by triggers, which narrows the rows the same LIKE
@@ -42,6 +44,8 @@ def upgrade() -> None:
     op.execute(f"CREATE INDEX ix_event_span ON event ({span})")
     op.execute("CREATE INDEX ix_event_city_lower_starts_at ON event (lower(city), starts_at)")
     op.execute("CREATE INDEX ix_event_city_status ON event (city, status)")
+    op.execute("CREATE INDEX ix_event_starts_at_id_status_ends_at "
+               "ON event (starts_at, id, status, ends_at)")
     op.execute("CREATE INDEX ix_event_category_lower_starts_at "
                "ON event (lower(category), starts_at)")
     if pg:
@@ -76,6 +80,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER event_search_{trigger}")
         op.execute("DROP TABLE event_search")
     op.execute("DROP INDEX ix_event_category_lower_starts_at")
+    op.execute("DROP INDEX ix_event_starts_at_id_status_ends_at")
     op.execute("DROP INDEX ix_event_city_status")
     op.execute("DROP INDEX ix_event_city_lower_starts_at")
     op.execute("DROP INDEX ix_event_span")
