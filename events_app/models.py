@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -167,6 +167,20 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         Index("ix_event_status_starts_at", "status", "starts_at"),
         Index("ix_event_status_ends_at", "status", "ends_at"),
+        # Migration 0007: the filters match lower(city) / lower(category); the span (longest
+        # event, services/spans.py) differs per dialect; search (services/event_search.py)
+        # uses pg_trgm GIN indexes on PostgreSQL and, on SQLite, an FTS5 table that lives
+        # outside the models (migrations/env.py leaves it out of the comparison).
+        Index("ix_event_city_lower_starts_at", text("lower(city)"), "starts_at"),
+        Index("ix_event_city_status", "city", "status"),
+        Index("ix_event_starts_at_id_status_ends_at", "starts_at", "id", "status", "ends_at"),
+        Index("ix_event_category_lower_starts_at", text("lower(category)"), "starts_at"),
+        Index("ix_event_span", text("(ends_at - starts_at)")).ddl_if(dialect="postgresql"),
+        Index("ix_event_span", text("(julianday(ends_at) - julianday(starts_at))")
+              ).ddl_if(dialect="sqlite"),
+        *(Index(f"ix_event_{c}_trgm", text(f"lower({c}) gin_trgm_ops"),
+                postgresql_using="gin").ddl_if(dialect="postgresql")
+          for c in ("title", "summary", "description", "venue_name", "city", "host_name")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

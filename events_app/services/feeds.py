@@ -49,6 +49,7 @@ from events_app.models import (
 )
 from events_app.services import data_version
 from events_app.services import events as event_service
+from events_app.services import spans
 from events_app.services.data_version import Version
 from events_app.services.ical import FeedEntry, render_calendar
 from events_app.util.lru import LruCache
@@ -181,6 +182,8 @@ def feed_events(session: Session, flt: FeedFilter, now: datetime) -> list[Event]
     """The events of a public feed: the window, the filters, the nearest FEED_MAX_EVENTS."""
     conds = _visible_conditions(now)
     conds.append(col(Event.starts_at) < horizon_end(now, flt.months_ahead))
+    # Changes no result; lets the starts_at index walk from the window (services/spans.py).
+    conds.append(col(Event.starts_at) >= spans.earliest_start(session, window_start(now)))
     conds += flt.conditions()
     stmt = (select(Event).where(*conds).order_by(col(Event.starts_at), col(Event.id))
             .limit(settings.FEED_MAX_EVENTS))
