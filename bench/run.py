@@ -163,6 +163,25 @@ class RsvpFigures:
     confirmed_total: int  # all the run's events, while wrk ran
     confirmed_per_s: float
     events: int
+    # CPU time of the app's workers per RSVP stored: unlike the rates, it hardly depends on
+    # what else the machine is running (the database server's share is not in it).
+    app_cpu_ms_per_post: float = 0.0
+
+
+def rsvp_count(url: str, targets: RsvpTargets) -> int:
+    """RSVPs stored for the run's events (each post stores one)."""
+    from sqlalchemy import func
+    from sqlmodel import Session, col, select
+
+    from events_app.db import make_engine
+    from events_app.models import Rsvp
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        n = session.exec(select(func.count()).select_from(Rsvp)
+                         .where(col(Rsvp.event_id).in_(targets.ids))).one()
+    engine.dispose()
+    return int(n)
 
 
 def rsvp_figures(url: str, targets: RsvpTargets, capacity: int, started: float,
@@ -341,12 +360,17 @@ class Bench:
             if a.warmup > 0:
                 self.drive(app.port, page, headers, post, a.warmup)
         app.wait_idle()
+        cpu_before, posts_before = app.cpu_seconds(), rsvp_count(url, targets) if post else 0
         res = self.drive(app.port, page, headers, post, a.duration)
         row.rps, row.p50_ms, row.p99_ms = round(res.rps, 1), round(res.p50_ms, 2), \
             round(res.p99_ms, 2)
         row.errors = res.error_count
         if page.method == "POST":
+            app.wait_idle()  # the posts wrk left queued are answered (and counted) too
             figures = rsvp_figures(url, targets, a.rsvp_capacity, res.started_at, res.seconds)
+            posts = rsvp_count(url, targets) - posts_before
+            figures.app_cpu_ms_per_post = round(
+                1000 * (app.cpu_seconds() - cpu_before) / posts, 2) if posts else 0.0
             row.rsvp = asdict(figures)
         app.wait_idle()
         base_first = fetch(base.port, page.method, page.path, headers, body)
@@ -432,7 +456,8 @@ def format_row(r: Row) -> str:
         note = (f"{f['confirmed_per_s']} confirmed/s over {f['events']} events; contested "
                 f"event: {f['confirmed']} "
                 f"confirmed, {f['waitlisted']} waitlisted, {f['seats_confirmed']}/"
-                f"{f['capacity']} seats, {f['oversold_seats']} oversold") + \
+                f"{f['capacity']} seats, {f['oversold_seats']} oversold; app CPU "
+                f"{f['app_cpu_ms_per_post']} ms/post") + \
             (f"; {note}" if note else "")
     return (f"{r.db:<10} {r.workers:>1} {r.page:<14} {r.status:>3} {r.bytes / 1024:>7.1f} "
             f"{r.rps:>8.0f} {r.base_rps:>8.0f} {r.ratio:>6.3f} {r.p50_ms:>7.1f} "
