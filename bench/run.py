@@ -4,9 +4,10 @@ For each database (SQLite, PostgreSQL) and each uvicorn worker count (1, 2) it s
 and, beside it, bench/baseline_app.py (bare Starlette replaying the app's own bytes) with the
 same uvicorn settings, then for each page: times the first (cold) request, records the
 response for the baseline, warms up, and runs wrk against the app and then the baseline. RSVP
-posts go to a fresh event with a capacity; afterwards the benchmark counts seats in the
-database and reports any oversold event. One table is printed and saved as JSON under
-bench/results/. Figures only: nothing here asserts a speed.
+posts go to fresh events (one with few seats, the others without a limit), each from its own
+client address (X-Forwarded-For, as behind a proxy) under the real per-address throttle;
+afterwards the benchmark counts seats in the database and reports any oversold event. One
+table is printed and saved as JSON under bench/results/. Figures only: nothing here asserts a speed.
 
 Usage: .venv/bin/python -m bench.run [--events 100000] [--db sqlite,postgresql]
        [--workers 1,2] [--duration 5] [--connections 32] [--only list,detail,...]
@@ -44,6 +45,9 @@ RSVP_SLUG_PREFIX = "bench-rsvp-"
 # Response headers the server adds itself; everything else is replayed by the baseline.
 _HOP_HEADERS = {"date", "server", "content-length", "transfer-encoding", "connection",
                 "keep-alive"}
+# Posts the wrk script sends from each client address: below the app's default RSVP limit
+# (settings.RSVP_RATE_LIMIT, 10 a minute), which the benchmark leaves in force.
+POSTS_PER_CLIENT = 4
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 WrkArgs = tuple[str, ...]  # what follows `--` on wrk's command line, for its Lua script
 
@@ -88,17 +92,24 @@ PAGE_NAMES = [p.name for p in pages("x")]
 
 @dataclass(frozen=True)
 class RsvpTargets:
-    """The two events a run's RSVP posts alternate between: one with few seats, so posts
-    race for the last of them (the oversold check means something), and one without a
-    limit, so every post there is a confirmation (the rate means something)."""
+    """The events a run's RSVP posts go round: one with few seats, so posts race for the
+    last of them (the oversold check means something), and several without a limit, so
+    every post there is a confirmation (the rate means something). Several, because real
+    RSVP traffic is spread over many events; a single open event would measure how fast one
+    event's row lock can be passed on, not how many RSVPs the site can take."""
 
     contested_id: int
     contested_slug: str
-    open_id: int
-    open_slug: str
+    open_ids: tuple[int, ...]
+    open_slugs: tuple[str, ...]
+
+    @property
+    def ids(self) -> list[int]:
+        return [self.contested_id, *self.open_ids]
 
 
-def prepare(url: str, worker_counts: list[int], capacity: int) -> dict[int, RsvpTargets]:
+def prepare(url: str, worker_counts: list[int], capacity: int,
+            open_events: int = 7) -> dict[int, RsvpTargets]:
     """Forget what earlier runs wrote (RSVP-post events, outbox, throttle records), then add
     fresh RSVP-post events for each worker count, so each run starts with its seats free.
 
@@ -124,7 +135,8 @@ def prepare(url: str, worker_counts: list[int], capacity: int) -> dict[int, Rsvp
     with Session(engine, expire_on_commit=False) as session:
         for workers in worker_counts:
             made = []
-            for kind, seats in (("contested", capacity), ("open", None)):
+            kinds = [("contested", capacity)] + [(f"open{i}", None) for i in range(open_events)]
+            for kind, seats in kinds:
                 event = Event(slug=f"{RSVP_SLUG_PREFIX}{kind}-w{workers}-{stamp}",
                               title=f"RSVP benchmark, {kind} ({workers} worker(s))",
                               starts_at=start, ends_at=start + timedelta(hours=2),
@@ -134,7 +146,8 @@ def prepare(url: str, worker_counts: list[int], capacity: int) -> dict[int, Rsvp
                 session.add(event)
                 session.flush()
                 made.append((int(event.id or 0), event.slug))
-            out[workers] = RsvpTargets(made[0][0], made[0][1], made[1][0], made[1][1])
+            out[workers] = RsvpTargets(made[0][0], made[0][1],
+                                       tuple(i for i, _ in made[1:]), tuple(s for _, s in made[1:]))
         session.commit()
     engine.dispose()
     return out
@@ -147,14 +160,36 @@ class RsvpFigures:
     waitlisted: int
     seats_confirmed: int
     oversold_seats: int
-    confirmed_total: int  # both events
+    confirmed_total: int  # all the run's events, while wrk ran
     confirmed_per_s: float
+    events: int
+    # CPU time of the app's workers per RSVP stored: unlike the rates, it hardly depends on
+    # what else the machine is running (the database server's share is not in it).
+    app_cpu_ms_per_post: float = 0.0
 
 
-def rsvp_figures(url: str, targets: RsvpTargets, capacity: int, seconds: float) -> RsvpFigures:
+def rsvp_count(url: str, targets: RsvpTargets) -> int:
+    """RSVPs stored for the run's events (each post stores one)."""
+    from sqlalchemy import func
+    from sqlmodel import Session, col, select
+
+    from events_app.db import make_engine
+    from events_app.models import Rsvp
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        n = session.exec(select(func.count()).select_from(Rsvp)
+                         .where(col(Rsvp.event_id).in_(targets.ids))).one()
+    engine.dispose()
+    return int(n)
+
+
+def rsvp_figures(url: str, targets: RsvpTargets, capacity: int, started: float,
+                 seconds: float) -> RsvpFigures:
     """Counted in the database after the posts: parties and seats of the contested event
     (any seat over its capacity is an oversold one), and confirmations per second of wrk's
-    run over both events."""
+    run over all the run's events: only those made while wrk ran (the posts it left queued
+    are answered after it stopped, and the cold post before it started)."""
     from sqlalchemy import func
     from sqlmodel import Session, col, select
 
@@ -165,17 +200,24 @@ def rsvp_figures(url: str, targets: RsvpTargets, capacity: int, seconds: float) 
     with Session(engine) as session:
         rows = session.exec(
             select(Rsvp.event_id, Rsvp.status, func.count(), func.sum(1 + Rsvp.guests))
-            .where(col(Rsvp.event_id).in_([targets.contested_id, targets.open_id]))
+            .where(col(Rsvp.event_id).in_(targets.ids))
             .group_by(Rsvp.event_id, Rsvp.status)).all()
+        in_run = session.exec(
+            select(func.count()).select_from(Rsvp)
+            .where(col(Rsvp.event_id).in_(targets.ids), Rsvp.status == "confirmed",
+                   col(Rsvp.created_at) >= datetime.fromtimestamp(started, UTC),
+                   col(Rsvp.created_at) < datetime.fromtimestamp(started + seconds, UTC))
+        ).one()
     engine.dispose()
     found = {(event_id, status): (int(n), int(seats or 0)) for event_id, status, n, seats in rows}
     confirmed, seats = found.get((targets.contested_id, "confirmed"), (0, 0))
     waitlisted = found.get((targets.contested_id, "waitlisted"), (0, 0))[0]
-    total = confirmed + found.get((targets.open_id, "confirmed"), (0, 0))[0]
+    total = int(in_run)
     return RsvpFigures(capacity=capacity, confirmed=confirmed, waitlisted=waitlisted,
                        seats_confirmed=seats, oversold_seats=max(0, seats - capacity),
                        confirmed_total=total,
-                       confirmed_per_s=round(total / seconds, 1) if seconds else 0.0)
+                       confirmed_per_s=round(total / seconds, 1) if seconds else 0.0,
+                       events=len(targets.ids))
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -216,15 +258,17 @@ def sign_in(port: int, visitor: Visitor) -> None:
 
 def rsvp_posts(port: int, visitor: Visitor, targets: RsvpTargets) -> tuple[WrkArgs, bytes]:
     """The wrk script's arguments, and the first (cold) post, with the CSRF token the event
-    page hands this visitor."""
+    page hands this visitor. The script sends each post from a client address of its own
+    block (a few posts per address, below the RSVP throttle's limit), so the throttle does
+    its real work (a counter row per address) without refusing anyone."""
     event_page = fetch(port, "GET", f"/events/{targets.contested_slug}",
                        {"Cookie": visitor.cookie})
     found = _CSRF_FIELD.search(event_page.body.decode())
     if found is None:
         raise RuntimeError(f"no RSVP form on /events/{targets.contested_slug}")
     token, nonce = found.group(1), secrets.token_hex(4)
-    args = (f"/events/{targets.contested_slug}/rsvp", f"/events/{targets.open_slug}/rsvp",
-            token, nonce)
+    paths = [f"/events/{slug}/rsvp" for slug in (targets.contested_slug, *targets.open_slugs)]
+    args = (token, nonce, str(secrets.randbelow(250) + 1), str(POSTS_PER_CLIENT), *paths)
     body = urlencode({"name": "First Bench Person", "email": f"first-{nonce}@bench.example.org",
                       "guests": "0", "csrf_token": token, "website": ""}).encode()
     return args, body
@@ -316,12 +360,17 @@ class Bench:
             if a.warmup > 0:
                 self.drive(app.port, page, headers, post, a.warmup)
         app.wait_idle()
+        cpu_before, posts_before = app.cpu_seconds(), rsvp_count(url, targets) if post else 0
         res = self.drive(app.port, page, headers, post, a.duration)
         row.rps, row.p50_ms, row.p99_ms = round(res.rps, 1), round(res.p50_ms, 2), \
             round(res.p99_ms, 2)
         row.errors = res.error_count
         if page.method == "POST":
-            figures = rsvp_figures(url, targets, a.rsvp_capacity, res.seconds)
+            app.wait_idle()  # the posts wrk left queued are answered (and counted) too
+            figures = rsvp_figures(url, targets, a.rsvp_capacity, res.started_at, res.seconds)
+            posts = rsvp_count(url, targets) - posts_before
+            figures.app_cpu_ms_per_post = round(
+                1000 * (app.cpu_seconds() - cpu_before) / posts, 2) if posts else 0.0
             row.rsvp = asdict(figures)
         app.wait_idle()
         base_first = fetch(base.port, page.method, page.path, headers, body)
@@ -355,9 +404,9 @@ class Bench:
 
     def run_db(self, kind: str, ds: dataset.Dataset) -> None:
         a = self.args
-        rsvp_events = prepare(ds.url, a.workers, a.rsvp_capacity)
+        rsvp_events = prepare(ds.url, a.workers, a.rsvp_capacity, a.rsvp_events - 1)
         env = {"DATABASE_URL": ds.url, "SECRET_KEY": BENCH_SECRET, "SMTP_HOST": "",
-               "RSVP_RATE_LIMIT": "1000000000", "LOGIN_MAX_FAILURES": "1000",
+               "LOGIN_MAX_FAILURES": "1000",
                "BENCH_BASELINE_DIR": str(self.workdir)}
         for workers in a.workers:
             app = Server("events_app.web.app:app", workers, env,
@@ -404,9 +453,11 @@ def format_row(r: Row) -> str:
         note = "no response finished within the run: try a longer --duration"
     if r.rsvp:
         f = r.rsvp
-        note = (f"{f['confirmed_per_s']} confirmed/s; contested event: {f['confirmed']} "
+        note = (f"{f['confirmed_per_s']} confirmed/s over {f['events']} events; contested "
+                f"event: {f['confirmed']} "
                 f"confirmed, {f['waitlisted']} waitlisted, {f['seats_confirmed']}/"
-                f"{f['capacity']} seats, {f['oversold_seats']} oversold") + \
+                f"{f['capacity']} seats, {f['oversold_seats']} oversold; app CPU "
+                f"{f['app_cpu_ms_per_post']} ms/post") + \
             (f"; {note}" if note else "")
     return (f"{r.db:<10} {r.workers:>1} {r.page:<14} {r.status:>3} {r.bytes / 1024:>7.1f} "
             f"{r.rps:>8.0f} {r.base_rps:>8.0f} {r.ratio:>6.3f} {r.p50_ms:>7.1f} "
@@ -444,8 +495,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
     p.add_argument("--rsvp-capacity", type=int, default=100,
-                   help="seats of the contested event half the RSVP posts go to (the other "
-                   "half go to one without a limit)")
+                   help="seats of the contested event one in --rsvp-events RSVP posts go to "
+                   "(the others go to events without a limit)")
+    p.add_argument("--rsvp-events", type=int, default=8,
+                   help="events the RSVP posts go round: the contested one and the rest open")
     p.add_argument("--only", default=",".join(PAGE_NAMES),
                    help=f"pages to measure, comma-separated, of: {','.join(PAGE_NAMES)}")
     p.add_argument("--pg-url", default=dataset.DEFAULT_PG_URL,
@@ -457,6 +510,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"unknown database(s): {', '.join(bad)} (sqlite, postgresql)")
     args.workers = [int(w) for w in args.workers.split(",") if w]
     args.only = [n for n in args.only.split(",") if n]
+    if args.rsvp_events < 1:
+        p.error("--rsvp-events must be at least 1 (the contested event)")
     unknown = [n for n in args.only if n not in PAGE_NAMES]
     if unknown:
         p.error(f"unknown page(s): {', '.join(unknown)}")

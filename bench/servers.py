@@ -46,7 +46,10 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(self.workers),
-             "--log-level", "warning", "--no-access-log"],
+             "--log-level", "warning", "--no-access-log",
+             # As behind a proxy on this host: the RSVP posts' X-Forwarded-For is their
+             # client address (uvicorn's defaults, spelt out).
+             "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"],
             env=env, cwd=cwd, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:

@@ -33,9 +33,11 @@ SITE_DESCRIPTION: str = config(
     default="Protests, policy briefings, town halls and trainings across the network.",
 )
 # PostgreSQL connections per app process (pool + overflow). Keep workers x (both) below the
-# server's max_connections (100 by default), with room for cron jobs and psql.
-DB_POOL_SIZE: int = config("DB_POOL_SIZE", cast=int, default=5)
-DB_MAX_OVERFLOW: int = config("DB_MAX_OVERFLOW", cast=int, default=10)
+# server's max_connections (100 by default), with room for cron jobs and psql. Most of the 15
+# are kept open: an RSVP post takes a connection three times, and under load an overflow
+# connection is closed on return and opened again (a new server process) moments later.
+DB_POOL_SIZE: int = config("DB_POOL_SIZE", cast=int, default=10)
+DB_MAX_OVERFLOW: int = config("DB_MAX_OVERFLOW", cast=int, default=5)
 DEFAULT_TIMEZONE: str = config("DEFAULT_TIMEZONE", default="America/New_York")
 DEBUG: bool = config("DEBUG", cast=bool, default=False)
 PAGE_SIZE: int = config("PAGE_SIZE", cast=int, default=20)

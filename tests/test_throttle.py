@@ -85,3 +85,32 @@ def test_parallel_attempts_never_exceed_the_limit(db_url: str) -> None:
     assert results.count(True) == 10
     with read_session() as s:
         assert s.get(ThrottleBucket, "rsvp:203.0.113.5").count == 10
+
+
+def test_allow_decides_exactly_as_take_with_one_limit(db_url: str) -> None:
+    """`allow` (one statement) and `take` (locked row, Python rules) give the same answers and
+    leave the same row for the same attempts: limits of 1 and 3, attempts inside a window,
+    while blocked, just after a window ends, and long after."""
+    start = utcnow()
+    window = timedelta(minutes=1)
+    offsets = [0, 1, 2, 3, 30, 59, 60, 61, 62, 63, 64, 130, 131, 400]
+    for limit in (1, 3):
+        answers = {}
+        for how in ("allow", "take"):
+            key = f"{how}:{limit}"
+            got = []
+            for seconds in offsets:
+                with write_session() as s:
+                    now = start + timedelta(seconds=seconds)
+                    if how == "allow":
+                        got.append(throttle.allow(s, key, limit, window, now))
+                    else:
+                        got.append(throttle.take(s, [throttle.Limit(key, limit, window)], now))
+                with read_session() as s:
+                    row = s.get(ThrottleBucket, key)
+                    blocked = row.blocked_until if row.blocked_until and row.blocked_until > now \
+                        else None
+                    got.append((row.count, row.window_start, blocked))
+            answers[how] = got
+        assert answers["allow"] == answers["take"], limit
+        assert True in answers["allow"] and False in answers["allow"]

@@ -1,6 +1,10 @@
 -- RSVP posts with a distinct e-mail each, a party of 1 to 3, and the CSRF field the page gave,
--- alternating between two events (one with few seats, one without a limit).
--- Arguments (after --): path, other path, csrf token, run nonce. Cookie etc. come from -H.
+-- going round several events (the first with few seats, the others without a limit).
+-- Each client address (X-Forwarded-For, trusted from 127.0.0.1 as from a proxy) sends
+-- `per_client` posts, below the app's RSVP throttle limit: the throttle counts for real and
+-- refuses no one.
+-- Arguments (after --): csrf token, run nonce, address block (1-250), posts per client
+-- address, then the RSVP paths. Cookie etc. come from -H.
 dofile("report.lua")
 
 local counter = 0
@@ -12,8 +16,9 @@ function setup(thread)
 end
 
 function init(args)
-  paths = {args[1], args[2]}
-  csrf, nonce = args[3], args[4]
+  csrf, nonce, block, per_client = args[1], args[2], tonumber(args[3]), tonumber(args[4])
+  paths = {}
+  for i = 5, #args do table.insert(paths, args[i]) end
   tid = tid or 1
   -- wrk.format replaces wrk.headers (the -H ones) with what it is given: start from them.
   headers = {}
@@ -23,8 +28,11 @@ end
 
 function request()
   counter = counter + 1
+  local client = math.floor(counter / per_client)  -- LuaJIT: no // operator
+  headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", block,
+    (tid * 64 + math.floor(client / 256)) % 256, client % 256)
   local body = string.format(
     "name=Bench+Person+%d&email=r%s-%d-%d%%40bench.example.org&phone=&guests=%d" ..
     "&comment=&website=&csrf_token=%s", counter, nonce, tid, counter, counter % 3, csrf)
-  return wrk.format("POST", paths[counter % 2 + 1], headers, body)
+  return wrk.format("POST", paths[counter % #paths + 1], headers, body)
 end

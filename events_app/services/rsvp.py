@@ -276,6 +276,8 @@ def _promote_counted(session: Session, event: Event, counts: SeatCounts, now: da
     the counts after them, so the caller decides on the same numbers without counting again."""
     if event.status != EventStatus.PUBLISHED or now >= event.starts_at:
         return [], counts  # no one is "moved up" into a cancelled or already started event
+    if counts.waitlisted == 0 or counts.is_full:
+        return [], counts  # nobody waiting, or no seat to give: the list need not be read
     promoted: list[Rsvp] = []
     for rsvp in _waitlist(session, event.id or 0):
         if counts.is_full:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import case, delete, literal, or_, update
 from sqlmodel import Session, col, select
 
 from events_app.db import dialect_insert
@@ -87,8 +87,42 @@ def take(session: Session, limits: Sequence[Limit], now: datetime | None = None)
 
 def allow(session: Session, key: str, limit: int, window: timedelta,
           now: datetime | None = None) -> bool:
-    """Record one attempt for `key` and say whether it is within `limit` per `window`."""
-    return take(session, [Limit(key, limit, window)], now)
+    """Record one attempt for `key` and say whether it is within `limit` per `window`.
+
+    `take` for one limit without back-off, in one statement: an INSERT ... ON CONFLICT DO
+    UPDATE that counts the attempt only WHERE the key is not blocked, so the row is locked
+    (by the statement) and counted in the same round trip. RSVP posts take this for every
+    request, and everything between the row lock and the commit is time other requests from
+    that address (a whole office behind one NAT, or a flood) spend waiting with a pool
+    connection each. Same rules as `take`: a window that has passed starts afresh, reaching
+    the limit blocks the key until the window ends, refused attempts are not counted.
+    """
+    now = now or utcnow()
+    table = ThrottleBucket.__table__  # type: ignore[attr-defined]
+    c = table.c
+    at = literal(now, c.window_start.type)
+    passed = c.window_start <= literal(now - window, c.window_start.type)
+    first_blocked_until = now + window if limit <= 1 else None
+    stmt = dialect_insert(session, table).values(
+        key=key, count=1, window_start=now, blocked_until=first_blocked_until)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"count": case((passed, 1), else_=c.count + 1),
+              "window_start": case((passed, at), else_=c.window_start),
+              "blocked_until": case((passed, literal(first_blocked_until,
+                                                     c.blocked_until.type)),
+                                    else_=c.blocked_until)},
+        where=or_(c.blocked_until.is_(None), c.blocked_until <= at),
+    ).returning(c.count, c.window_start)
+    counted = session.execute(stmt).first()
+    if counted is None:
+        return False  # blocked: nothing was written
+    count, window_start = counted
+    if count >= limit and count > 1:
+        # Reached the limit inside a running window (the row is still ours until commit).
+        session.execute(update(table).where(c.key == key)
+                        .values(blocked_until=window_start + window))
+    return True
 
 
 def refund(session: Session, limit: Limit) -> None:

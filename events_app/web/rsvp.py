@@ -52,6 +52,13 @@ def _load_event(slug: str) -> tuple[Event, rsvp_service.SeatCounts]:
         return event, rsvp_service.seat_counts(session, event)
 
 
+def _load_event_only(slug: str) -> Event:
+    """The event a post is for, without its seat counts: the post only needs its rules (the
+    seats are counted under the lock), and a busy event's count is the costly part."""
+    with read_session() as session:
+        return public_event_or_404(session, slug)
+
+
 def _deliver_soon(mail_ids: list[int]) -> BackgroundTask | None:
     """Best effort: try the new messages right after the response; cron retries failures."""
     if not settings.SMTP_HOST or not mail_ids:
@@ -79,7 +86,7 @@ async def rsvp_submit(request: Request) -> Response:
                                       settings.RSVP_RATE_LIMIT)
     if not allowed:
         raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": "60"})
-    event, _ = await run_in_threadpool(_load_event, slug)
+    event = await run_in_threadpool(_load_event_only, slug)
     parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, event))
     if parsed.is_bot:
         # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
