@@ -167,6 +167,7 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         Index("ix_event_status_starts_at", "status", "starts_at"),
         Index("ix_event_status_ends_at", "status", "ends_at"),
+        Index("ix_event_owner_starts", "owner_id", "starts_at"),  # an organizer's dashboard
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -240,6 +241,8 @@ class EventHost(SQLModel, table=True):
     """Co-hosts: organizers other than the owner who may manage an event."""
 
     __tablename__ = "event_host"
+    # "Events I co-host" for the dashboard; the primary key starts with event_id.
+    __table_args__ = (Index("ix_event_host_organizer", "organizer_id", "event_id"),)
     event_id: int = Field(foreign_key="event.id", primary_key=True, ondelete="CASCADE")
     organizer_id: int = Field(foreign_key="organizer.id", primary_key=True, ondelete="CASCADE")
 
@@ -248,6 +251,9 @@ class Rsvp(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "email", name="uq_rsvp_event_email"),
         Index("ix_rsvp_event_status", "event_id", "status"),
+        # The door's "checked in" / "not yet" filters and sorts, and RSVP-time order.
+        Index("ix_rsvp_event_checked_in", "event_id", "checked_in_at"),
+        Index("ix_rsvp_event_created", "event_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -266,6 +272,9 @@ class Rsvp(SQLModel, table=True):
     promoted_at: datetime | None = None
     cancelled_at: datetime | None = None
     checked_in_at: datetime | None = None
+    # How many of the party arrived (1..seats) once checked in, 0 before: the door can check
+    # in two of a party of three and the third later. checked_in_at is the first arrival.
+    checked_in_seats: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     reminder_sent_at: datetime | None = None
     # When the manage link, which only ever travels by e-mail, was first opened: proof that
     # the address's inbox got it. Only such RSVPs appear in that address's personal feed, so
