@@ -168,6 +168,7 @@ class Event(SQLModel, table=True):
         Index("ix_event_status_starts_at", "status", "starts_at"),
         Index("ix_event_status_ends_at", "status", "ends_at"),
         Index("ix_event_owner_starts", "owner_id", "starts_at"),  # an organizer's dashboard
+        Index("ix_event_ends_starts", "ends_at", "starts_at"),  # "not over yet", counted
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -13,6 +13,8 @@ Create Date: 2026-11-25 20:30:00
 - ix_event_host_organizer (organizer_id, event_id): "events I co-host" (the dashboard of an
   organizer) without reading every co-host row; the primary key starts with event_id.
 - ix_event_owner_starts (owner_id, starts_at): an organizer's own events in date order.
+- ix_event_ends_starts (ends_at, starts_at): the dashboard's "not over yet" events counted,
+  and their earliest start found, from the index alone (an admin sees every event).
 """
 
 from __future__ import annotations
@@ -39,10 +41,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_event_host_organizer", ["organizer_id", "event_id"])
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.create_index("ix_event_owner_starts", ["owner_id", "starts_at"])
+        batch_op.create_index("ix_event_ends_starts", ["ends_at", "starts_at"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.drop_index("ix_event_ends_starts")
         batch_op.drop_index("ix_event_owner_starts")
     with op.batch_alter_table("event_host", schema=None) as batch_op:
         batch_op.drop_index("ix_event_host_organizer")
