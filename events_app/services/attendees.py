@@ -63,24 +63,25 @@ class AttendeeCounts:
 
 
 def counts(session: Session, event: Event) -> AttendeeCounts:
+    """The door's totals: seats from rsvp.seat_counts, parties and arrivals per status from
+    one more pass over the event's RSVPs (two queries, whatever the size of the event)."""
     seats = rsvp.seat_counts(session, event)
-    parties = dict(session.exec(
-        select(Rsvp.status, func.count()).where(Rsvp.event_id == event.id)
-        .group_by(Rsvp.status)
-    ).all())
-    here_parties, here_seats = session.exec(
-        select(func.count(), func.coalesce(func.sum(arrived_seats()), 0))
-        .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.CONFIRMED.value,
-               col(Rsvp.checked_in_at).is_not(None))
-    ).one()
+    here = col(Rsvp.checked_in_at).is_not(None)
+    per_status = {status: (int(parties), int(here_parties), int(here_seats))
+                  for status, parties, here_parties, here_seats in session.exec(
+        select(Rsvp.status, func.count(), func.count(Rsvp.checked_in_at),
+               func.coalesce(func.sum(case((here, arrived_seats()), else_=0)), 0))
+        .where(Rsvp.event_id == event.id).group_by(Rsvp.status)
+    ).all()}
+    confirmed = per_status.get(RsvpStatus.CONFIRMED.value, (0, 0, 0))
     return AttendeeCounts(
-        confirmed_parties=int(parties.get(RsvpStatus.CONFIRMED.value, 0)),
+        confirmed_parties=confirmed[0],
         confirmed_seats=seats.confirmed,
-        waitlisted_parties=int(parties.get(RsvpStatus.WAITLISTED.value, 0)),
+        waitlisted_parties=per_status.get(RsvpStatus.WAITLISTED.value, (0, 0, 0))[0],
         waitlisted_seats=seats.waitlisted,
-        cancelled_parties=int(parties.get(RsvpStatus.CANCELLED.value, 0)),
-        checked_in_parties=int(here_parties),
-        checked_in_seats=int(here_seats),
+        cancelled_parties=per_status.get(RsvpStatus.CANCELLED.value, (0, 0, 0))[0],
+        checked_in_parties=confirmed[1],
+        checked_in_seats=confirmed[2],
         capacity=event.capacity,
     )
 
