@@ -118,8 +118,10 @@ def today_bounds(now: datetime) -> tuple[datetime, datetime]:
 
 def today(session: Session, organizer: Organizer,
           now: datetime | None = None) -> list[TodayRow]:
-    """Published events of the organizer that take place today (in the site's timezone),
-    not over yet, soonest first, with how many people are checked in: the door's list."""
+    """Published events of the organizer that start today (in the site's timezone) or
+    started within the last day and are still on, not over yet, soonest first, with how many
+    people are checked in: the door's list. The one-day look-back keeps the query a range
+    of the starts_at index; a multi-day event is on the dashboard's Upcoming list anyway."""
     now = now or utcnow()
     start, end = today_bounds(now)
     events = list(session.exec(
