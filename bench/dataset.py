@@ -34,7 +34,7 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / "data"
 # Bump when the generated rows change shape or meaning: cached datasets are then rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 # Dates are relative to the day of generation: past this age, "upcoming" has thinned out.
 MAX_AGE_DAYS = 30
 DEFAULT_PG_URL = os.environ.get(
@@ -344,6 +344,9 @@ def _rsvps(size: Size, rng: random.Random, events: list[tuple[int, int | None, i
             "promoted_at": None,
             "cancelled_at": created if status == "cancelled" else None,
             "checked_in_at": starts if past and status == "confirmed" and i % 2 else None,
+            # The whole party, except every fifth checked-in party of three or more (v3).
+            "checked_in_seats": 0 if not (past and status == "confirmed" and i % 2) else
+            guests if guests >= 2 and i % 5 == 1 else guests + 1,
             "reminder_sent_at": starts - timedelta(hours=24) if past and status == "confirmed"
             else None,
         }

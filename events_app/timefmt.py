@@ -42,6 +42,12 @@ def format_start(starts_at: datetime, tz_name: str) -> str:
     return f"{_day(loc)}, {_clock(loc)} {loc.tzname()}"
 
 
+def format_clock(dt: datetime, tz_name: str) -> str:
+    """'7:05 PM CST': a time of day at the event (check-ins), with the zone's abbreviation."""
+    loc = local(dt, tz_name)
+    return f"{_clock(loc)} {loc.tzname()}"
+
+
 def format_range(starts_at: datetime, ends_at: datetime, tz_name: str, all_day: bool) -> str:
     """The full when-line of an event.
 

@@ -1,22 +1,21 @@
 // Door check-in without a page reload. The forms work without this script (POST + redirect);
-// with it, a tap sends the same form with fetch and updates the row and the counts in place.
+// with it, a tap sends the same form with fetch and updates the row and the counts in place
+// ("2 of 3 here" for a party that arrived in part).
 (function () {
   "use strict";
 
+  // Swap in the row as the server renders it now, and keep keyboard focus on its check-in
+  // controls (the button that was pressed is gone with the old row).
   function setRow(form, data) {
     var row = form.closest("tr");
-    var here = data.here;
-    var name = form.getAttribute("data-name") || "";
-    var button = form.querySelector("button");
-    form.querySelector('input[name="here"]').value = here ? "0" : "1";
-    button.textContent = here ? "Undo check-in" : "Check in";
-    button.setAttribute("aria-label", (here ? "Undo check-in for " : "Check in ") + name);
-    button.classList.toggle("secondary", here);
-    if (row) {
-      row.classList.toggle("is-here", here);
-      var cell = row.querySelector(".checked-in-at");
-      if (cell) { cell.textContent = data.checked_in_at || ""; }
-    }
+    if (!row || !data.row_html) { return; }
+    var holder = document.createElement("tbody");
+    holder.innerHTML = data.row_html.trim();
+    var fresh = holder.querySelector("tr");
+    if (!fresh) { return; }
+    row.parentNode.replaceChild(fresh, row);
+    var target = fresh.querySelector(data.here ? ".undo-button" : ".checkin-button");
+    if (target) { target.focus(); }
   }
 
   function setCounts(counts) {
@@ -56,8 +55,7 @@
         if (response.ok && data && data.ok) {
           setRow(form, data);
           setCounts(data.counts);
-          var name = form.getAttribute("data-name") || "";
-          announce(data.here ? name + " is checked in." : "Check-in undone for " + name + ".");
+          announce(data.message);
         } else if (data && data.error) {
           announce(data.error);
         } else {

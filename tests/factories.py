@@ -49,6 +49,8 @@ def make_rsvp(event: Event, name: str = "Pat Member", email: str = "pat@example.
     fields.setdefault("verified_at", now)
     fields.setdefault("waitlisted_at", now if status == RsvpStatus.WAITLISTED.value else None)
     fields.setdefault("cancelled_at", now if status == RsvpStatus.CANCELLED.value else None)
+    if fields.get("checked_in_at") is not None:  # the whole party arrived, unless told
+        fields.setdefault("checked_in_seats", 1 + guests)
     with write_session() as session:
         row = Rsvp(event_id=event.id, name=name, email=email.lower(), guests=guests,
                    status=status, **fields)

@@ -192,3 +192,62 @@ def test_dashboard_is_readable_on_a_laptop_and_cards_on_a_phone(db_url, live_ser
     attendees = card.get_by_role("link", name=f"Attendees of {LONG_TITLE}")
     box = attendees.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+# --- search, today, heading ------------------------------------------------------------------
+
+def test_search_finds_title_city_or_venue_among_manageable_events(cast: Cast) -> None:
+    make_event(owner_id=cast.owner.id, title="Budget hearing", city="Springfield")
+    make_event(owner_id=cast.admin.id, title="Springfield vigil")  # not the owner's
+    with TestClient(create_app()) as c:
+        login(c, "owner@example.org")
+        html = c.get("/organizer/", params={"q": "SPRINGFIELD"}).text
+        assert "Budget hearing" in html and "Springfield vigil" not in html
+        assert "1 event match “SPRINGFIELD”." in html
+        assert "Shared town hall" not in html
+        assert 'value="SPRINGFIELD"' in html
+        none = c.get("/organizer/", params={"q": "100%_"}).text  # LIKE characters are literal
+        assert "No upcoming events match this search." in none
+        assert c.get("/organizer/", params={"q": "x" * 201}).status_code == 400
+    with read_session() as s:
+        found = dashboard.section(s, cast.admin, "upcoming", q="springfield")
+    assert sorted(r.event.title for r in found.rows) == ["Budget hearing", "Springfield vigil"]
+
+
+def test_today_lists_todays_published_events_with_check_ins(db_url: str, monkeypatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from events_app import settings
+
+    monkeypatch.setattr(settings, "DEFAULT_TIMEZONE", "America/Chicago")
+    owner = make_organizer("owner@example.org", "Olga Owner")
+    now = datetime(2027, 3, 10, 18, 0, tzinfo=UTC)  # noon in Chicago
+    tonight = make_event(owner_id=owner.id, title="Tonight's vigil",
+                         starts_at=now + timedelta(hours=6), ends_at=now + timedelta(hours=8))
+    make_rsvp(tonight, "Ann", "ann@example.org", guests=2, checked_in_at=now,
+              checked_in_seats=2)
+    make_rsvp(tonight, "Ben", "ben@example.org")
+    make_event(owner_id=owner.id, title="This morning, over",
+               starts_at=now - timedelta(hours=4), ends_at=now - timedelta(hours=3))
+    make_event(owner_id=owner.id, title="Tomorrow",
+               starts_at=now + timedelta(hours=13), ends_at=now + timedelta(hours=14))
+    make_event(owner_id=owner.id, title="Draft tonight", status="draft",
+               starts_at=now + timedelta(hours=5), ends_at=now + timedelta(hours=6))
+    ongoing = make_event(owner_id=owner.id, title="Sit-in since yesterday",
+                         starts_at=now - timedelta(hours=20), ends_at=now + timedelta(hours=2))
+    make_event(title="Someone else's tonight", starts_at=now + timedelta(hours=6),
+               ends_at=now + timedelta(hours=7))
+    with read_session() as s:
+        rows = dashboard.today(s, owner, now)
+    assert [r.row.event.title for r in rows] == [ongoing.title, tonight.title]
+    assert (rows[1].checked_in_seats, rows[1].row.seats.confirmed) == (2, 4)
+
+
+def test_heading_matches_the_menu(cast: Cast) -> None:
+    admin_html = _dashboard_html("admin@example.org")
+    assert re.search(r"<h1>All events</h1>", admin_html)
+    assert re.search(r'aria-current="page">All events</a>', admin_html)
+    owner_html = _dashboard_html("owner@example.org")
+    assert re.search(r"<h1>My events</h1>", owner_html)
+    assert re.search(r'aria-current="page">My events</a>', owner_html)
+    assert "All events" not in owner_html

@@ -238,6 +238,8 @@ def _visit(site: Site) -> None:
             "cancel-cancelled-event": f"/organizer/events/{site.cancelled_slug}/cancel",
             "edit-cancelled-event": f"/organizer/events/{site.cancelled_slug}/edit",
             "dashboard-page-2": "/organizer/?page=2&past_page=2",
+            "dashboard-search": "/organizer/?q=rally",
+            "dashboard-search-nothing": "/organizer/?q=no+such+event",
         }.items():
             _expect(site, name, admin.get(path))
         party = f"{attendees}/{site.waitlisted_id}"

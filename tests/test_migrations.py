@@ -40,3 +40,27 @@ def test_auth_migration_downgrades_and_upgrades_again(db_url: str) -> None:
     assert {"organizer_session", "recovery_code", "site_setting", "throttle_bucket"} <= tables
     assert "throttle_hit" not in tables
     command.check(alembic_config(db_url))
+
+
+def test_door_migration_backfills_arrivals_and_downgrades(db_url: str) -> None:
+    """0010_door: parties checked in before it arrived whole; it can be rolled back."""
+    from sqlalchemy import text
+
+    from events_app.migrate import downgrade, upgrade
+    from tests.factories import make_event, make_rsvp
+
+    event = make_event()
+    make_rsvp(event, "Ann", "ann@example.org", guests=2)
+    try:
+        downgrade(db_url, "0005_auth")
+        assert "checked_in_seats" not in {c["name"] for c in inspect(get_engine())
+                                          .get_columns("rsvp")}
+        with get_engine().begin() as conn:
+            conn.execute(text("UPDATE rsvp SET checked_in_at = created_at"))
+    finally:
+        upgrade(db_url)
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT checked_in_seats FROM rsvp")).scalar_one() == 3
+    indexed = {ix["name"] for ix in inspect(get_engine()).get_indexes("rsvp")}
+    assert {"ix_rsvp_event_checked_in", "ix_rsvp_event_created"} <= indexed
+    command.check(alembic_config(db_url))

@@ -116,12 +116,12 @@ def test_create_publish_rsvp_check_in_and_export(db_url, live_server, new_page,
     path = tmp_path / "attendees.csv"
     download.save_as(path)
     raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert not raw.startswith(b"\xef\xbb\xbf")  # plain UTF-8; the Excel button adds a BOM
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
     assert len(rows) == 1
     assert rows[0]["Name"] == "Ann O'Neil, Jr."
-    assert rows[0]["Phone"] == "'+1 555 0100"  # neutralised, not a formula
-    assert rows[0]["Checked in"] != ""
+    assert rows[0]["Phone"] == "+1 555 0100"  # a phone number, not a formula: no apostrophe
+    assert rows[0]["Checked in"] == "yes" and rows[0]["Check-in time"].endswith(("CST", "CDT"))
 
 
 def test_door_check_in_on_a_phone_without_javascript(db_url, live_server, new_page) -> None:
@@ -148,3 +148,80 @@ def test_door_check_in_on_a_phone_without_javascript(db_url, live_server, new_pa
     page.get_by_role("searchbox", name="Search").fill("bea")
     page.get_by_role("button", name="Apply").click()
     assert page.locator("tbody tr").count() == 1
+
+
+LONG_EMAIL = "maria.fernanda.de.los.angeles.gutierrez-villanueva@sanctuary-coalition.example.org"
+
+
+def test_attendee_list_fits_a_laptop_and_checks_in_part_of_a_party(db_url, live_server,
+                                                                    new_page) -> None:
+    """No sideways scrolling at 1280 px, even with long names, addresses and comments; then
+    2 of a party of 3 arrive, the third later, and the check-in is undone (with JavaScript)."""
+    owner = make_organizer("olga@example.org", "Olga Organizer")
+    event = make_event(owner_id=owner.id, title="Vigil at the detention centre", capacity=80,
+                       timezone="America/Chicago")
+    cyrus = make_rsvp(event, "Cyrus Bahrami-Castellanos", "cyrus@example.org", guests=2,
+                      phone="+1 (312) 555-0199")
+    make_rsvp(event, "María Fernanda de los Ángeles Gutiérrez Villanueva", LONG_EMAIL,
+              guests=1, phone="+52 55 1234 5678",
+              comment="Bringing my mother; she uses a wheelchair, step-free entrance please")
+    make_rsvp(event, "Walt", "walt@example.org", status="waitlisted", guests=3)
+    make_rsvp(event, "Bea", "bea@example.org", checked_in_at=utcnow())
+    start = f"/organizer/events/{event.slug}/attendees"
+
+    laptop = new_page(viewport={"width": 1280, "height": 800})
+    _sign_in(laptop, live_server.url, "olga@example.org", start)
+    assert laptop.evaluate(
+        "document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
+    laptop.evaluate("window.__noReload = true")
+
+    # 2 of 3 arrive.
+    laptop.get_by_label("People of Cyrus Bahrami-Castellanos’s party who are here").fill("2")
+    laptop.get_by_role("button", name="Check in Cyrus Bahrami-Castellanos").click()
+    row = laptop.locator(f"#rsvp-{cyrus.id}")
+    undo = row.get_by_role("button", name="Undo check-in for Cyrus Bahrami-Castellanos")
+    undo.wait_for()
+    assert "2 of 3 here" in row.locator(".checked-in-at").inner_text()
+    assert row.locator(".checked-in-at").inner_text().split()[2] in ("CST", "CDT")
+    assert laptop.locator('[data-count="checked_in_seats"]').inner_text() == "3"  # Bea + 2
+    assert "Cyrus Bahrami-Castellanos: 2 of 3 checked in." in \
+        laptop.locator("#checkin-status").inner_text()
+    assert laptop.evaluate("document.activeElement.textContent.trim()") == "Undo check-in"
+
+    # The third one turns up.
+    row.get_by_label("People of Cyrus Bahrami-Castellanos’s party who are here").fill("3")
+    row.get_by_role("button", name="Update how many of Cyrus Bahrami-Castellanos’s party "
+                                   "are here").click()
+    laptop.locator(f"#rsvp-{cyrus.id} .arrived", has_text="3 of 3 here").wait_for()
+    assert laptop.locator('[data-count="checked_in_seats"]').inner_text() == "4"
+    with read_session() as s:
+        party = s.get(Rsvp, cyrus.id)
+        assert (party.checked_in_seats, party.checked_in_at is not None) == (3, True)
+
+    # Undo.
+    laptop.locator(f"#rsvp-{cyrus.id}").get_by_role(
+        "button", name="Undo check-in for Cyrus Bahrami-Castellanos").click()
+    laptop.locator(f"#rsvp-{cyrus.id}").get_by_role(
+        "button", name="Check in Cyrus Bahrami-Castellanos").wait_for()
+    assert laptop.locator('[data-count="checked_in_seats"]').inner_text() == "1"
+    assert laptop.evaluate("window.__noReload") is True
+    assert laptop.evaluate(
+        "document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth")
+    with read_session() as s:
+        party = s.get(Rsvp, cyrus.id)
+        assert (party.checked_in_seats, party.checked_in_at) == (0, None)
+
+
+def test_part_of_a_party_without_javascript(db_url, live_server, new_page) -> None:
+    owner = make_organizer("olga@example.org", "Olga Organizer")
+    event = make_event(owner_id=owner.id, title="Town hall", capacity=50)
+    cyrus = make_rsvp(event, "Cyrus", "cyrus@example.org", guests=2)
+    start = f"/organizer/events/{event.slug}/attendees"
+    page = new_page(viewport=PHONE, java_script_enabled=False)
+    _sign_in(page, live_server.url, "olga@example.org", start)
+    page.get_by_label("People of Cyrus’s party who are here").fill("2")
+    page.get_by_role("button", name="Check in Cyrus").click()
+    page.wait_for_url(f"**{start}#rsvp-{cyrus.id}")
+    assert "Cyrus: 2 of 3 checked in." in page.locator(".banner-ok").inner_text()
+    assert page.locator('[data-count="checked_in_seats"]').inner_text() == "2"
+    assert page.evaluate("document.documentElement.scrollWidth > window.innerWidth") is False

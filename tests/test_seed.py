@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -73,3 +73,40 @@ def test_demo_always_has_an_upcoming_daylight_time_event() -> None:
         in_dst = [e.slug for e in events if e.starts_at.date() > today and not e.all_day
                   and e.starts_at.astimezone(ZoneInfo(e.timezone)).dst() > timedelta(0)]
         assert in_dst, today
+
+
+def test_the_first_admin_takes_over_the_demo_events(db_url: str) -> None:
+    """Loaded before any account: the first admin created owns them; a later admin does not
+    take events away, and events loaded once an admin exists are that admin's."""
+    from tests.organizer_support import make_organizer
+
+    with write_session() as s:
+        seed_service.seed(s)
+    organizer = make_organizer("olga@example.org", "Olga Organizer")
+    with read_session() as s:
+        assert set(s.exec(select(Event.owner_id))) == {None}  # not an admin: nothing moves
+    ada = make_organizer("ada@example.org", "Ada Admin", admin=True)
+    make_organizer("bo@example.org", "Bo Admin", admin=True)
+    with read_session() as s:
+        assert set(s.exec(select(Event.owner_id))) == {ada.id}
+    with write_session() as s:
+        s.add(Event(slug="own-event", title="Olga's", starts_at=datetime.now(UTC),
+                    ends_at=datetime.now(UTC), owner_id=organizer.id))
+    other = tmp_seed_file()
+    with write_session() as s:
+        assert seed_service.seed(s, other) == 1
+    with read_session() as s:
+        assert s.exec(select(Event.owner_id).where(Event.slug == "extra-demo")).one() == ada.id
+        assert s.exec(select(Event.owner_id).where(Event.slug == "own-event")).one() == \
+            organizer.id
+
+
+def tmp_seed_file():
+    import json
+    import tempfile
+    from pathlib import Path
+
+    rec = {**seed_service.load_records()[0], "slug": "extra-demo"}
+    path = Path(tempfile.mkdtemp()) / "events.json"
+    path.write_text(json.dumps({"events": [rec]}), encoding="utf-8")
+    return path

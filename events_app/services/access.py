@@ -6,7 +6,7 @@ not manage is simply "not found" for them: pages, CSV exports and POST actions a
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_
+from sqlalchemy import union
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -22,9 +22,11 @@ def manageable(organizer: Organizer, stmt: SelectOfScalar[Event]) -> SelectOfSca
     """Restrict a select of events to those `organizer` may manage."""
     if is_admin(organizer):
         return stmt
-    cohost = exists().where(EventHost.event_id == Event.id,
-                            EventHost.organizer_id == organizer.id)
-    return stmt.where(or_(Event.owner_id == organizer.id, cohost))
+    # Ids from two index lookups (owner, co-host) rather than "owner OR EXISTS(co-host)",
+    # which no index answers: with 100,000 events the OR read every event row.
+    mine = union(select(Event.id).where(Event.owner_id == organizer.id),
+                 select(EventHost.event_id).where(EventHost.organizer_id == organizer.id))
+    return stmt.where(col(Event.id).in_(select(mine.subquery().c[0])))
 
 
 def get_event(session: Session, organizer: Organizer, slug: str) -> Event | None:

@@ -1,4 +1,5 @@
-"""Attendee lists for organizers: counts, search, sort, door check-in and CSV export.
+"""Attendee lists for organizers: counts, search, sort and door check-in (the CSV export is
+attendee_csv's).
 
 The seat totals come from `rsvp.seat_counts` (the one place seats are counted); this module
 only adds what the door needs on top: who is checked in, in which order to show people.
@@ -6,11 +7,8 @@ only adds what the door needs on top: who is checked in, in which order to show 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import ColumnElement, case, func
@@ -65,26 +63,34 @@ class AttendeeCounts:
 
 
 def counts(session: Session, event: Event) -> AttendeeCounts:
+    """The door's totals: seats from rsvp.seat_counts, parties and arrivals per status from
+    one more pass over the event's RSVPs (two queries, whatever the size of the event)."""
     seats = rsvp.seat_counts(session, event)
-    parties = dict(session.exec(
-        select(Rsvp.status, func.count()).where(Rsvp.event_id == event.id)
-        .group_by(Rsvp.status)
-    ).all())
-    here_parties, here_seats = session.exec(
-        select(func.count(), func.coalesce(func.sum(Rsvp.guests + 1), 0))
-        .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.CONFIRMED.value,
-               col(Rsvp.checked_in_at).is_not(None))
-    ).one()
+    here = col(Rsvp.checked_in_at).is_not(None)
+    per_status = {status: (int(parties), int(here_parties), int(here_seats))
+                  for status, parties, here_parties, here_seats in session.exec(
+        select(Rsvp.status, func.count(), func.count(Rsvp.checked_in_at),
+               func.coalesce(func.sum(case((here, arrived_seats()), else_=0)), 0))
+        .where(Rsvp.event_id == event.id).group_by(Rsvp.status)
+    ).all()}
+    confirmed = per_status.get(RsvpStatus.CONFIRMED.value, (0, 0, 0))
     return AttendeeCounts(
-        confirmed_parties=int(parties.get(RsvpStatus.CONFIRMED.value, 0)),
+        confirmed_parties=confirmed[0],
         confirmed_seats=seats.confirmed,
-        waitlisted_parties=int(parties.get(RsvpStatus.WAITLISTED.value, 0)),
+        waitlisted_parties=per_status.get(RsvpStatus.WAITLISTED.value, (0, 0, 0))[0],
         waitlisted_seats=seats.waitlisted,
-        cancelled_parties=int(parties.get(RsvpStatus.CANCELLED.value, 0)),
-        checked_in_parties=int(here_parties),
-        checked_in_seats=int(here_seats),
+        cancelled_parties=per_status.get(RsvpStatus.CANCELLED.value, (0, 0, 0))[0],
+        checked_in_parties=confirmed[1],
+        checked_in_seats=confirmed[2],
         capacity=event.capacity,
     )
+
+
+def arrived_seats() -> ColumnElement[int]:
+    """People of a checked-in party who arrived, never more than the party's size now (the
+    attendee may have made the party smaller after the door counted it)."""
+    return case((col(Rsvp.checked_in_seats) > Rsvp.guests + 1, Rsvp.guests + 1),
+                else_=col(Rsvp.checked_in_seats))
 
 
 @dataclass(frozen=True)
@@ -184,24 +190,43 @@ def get_rsvp(session: Session, event: Event, rsvp_id: int) -> Rsvp | None:
 
 
 def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: int,
-                   here: bool) -> Rsvp | None:
+                   here: bool, people: int | None = None) -> Rsvp | None:
     """Mark a confirmed party as arrived (or undo); None when the RSVP is not this event's.
 
-    Idempotent: a second tap from another phone at the door keeps the first arrival time.
+    `people` is how many of the party are here (default: all of them); checking in again
+    with another number corrects it (the rest of the party turned up) and keeps the first
+    arrival time. Idempotent: a second tap from another phone at the door changes nothing.
+    The RSVP's row is locked first, so two phones at the door never lose each other's count.
     """
     party = locking.lock_rsvp(session, rsvp_id, event_id=event.id)
     if party is None:
         return None
-    if here and party.status != RsvpStatus.CONFIRMED:
-        raise CheckInError(f"{party.name} is {party.status}, not confirmed; "
-                           "confirm them before checking them in.")
-    if here == (party.checked_in_at is not None):
-        return party
-    party.checked_in_at = utcnow() if here else None
+    if not here:
+        if party.checked_in_at is None:
+            return party
+        party.checked_in_at = None
+        party.checked_in_seats = 0
+        action = "rsvp.undo_check_in"
+        detail = party.name
+    else:
+        if party.status != RsvpStatus.CONFIRMED:
+            raise CheckInError(f"{party.name} is {party.status}, not confirmed; "
+                               "confirm them before checking them in.")
+        arrived = party.seats if people is None else people
+        if not 1 <= arrived <= party.seats:
+            raise CheckInError(f"{party.name}'s party is {party.seats} "
+                               f"{'person' if party.seats == 1 else 'people'}; check in "
+                               f"between 1 and {party.seats}.")
+        if party.checked_in_at is not None and party.checked_in_seats == arrived:
+            return party
+        if party.checked_in_at is None:
+            party.checked_in_at = utcnow()
+        party.checked_in_seats = arrived
+        action = "rsvp.check_in"
+        detail = f"{party.name} ({arrived} of {party.seats})"
     party.updated_at = utcnow()
     session.add(party)
-    audit.record(session, actor, "rsvp.check_in" if here else "rsvp.undo_check_in", party,
-                 party.name)
+    audit.record(session, actor, action, party, detail)
     return party
 
 
@@ -212,69 +237,15 @@ class CheckIn:
     counts: AttendeeCounts  # after the change, for the door's live totals
 
 
-def check_in(actor: Organizer, slug: str, rsvp_id: int, here: bool) -> CheckIn | None:
+def check_in(actor: Organizer, slug: str, rsvp_id: int, here: bool,
+             people: int | None = None) -> CheckIn | None:
     """`set_checked_in` in its own write transaction (audit entry included) for an event
     `actor` manages; None when the event or the RSVP is not theirs to see."""
     with write_session() as session:
         event = access.get_event(session, actor, slug)
         if event is None:
             return None
-        party = set_checked_in(session, actor, event, rsvp_id, here)
+        party = set_checked_in(session, actor, event, rsvp_id, here, people)
         if party is None:
             return None
         return CheckIn(event, party, counts(session, event))
-
-
-# --- CSV ------------------------------------------------------------------------------------
-
-CSV_HEADER = ["Name", "Email", "Phone", "Guests", "Party size", "Status", "Waitlist position",
-              "RSVP time", "Checked in", "Comment"]
-# A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets
-# (tab and carriage return too, as some importers strip them and then see the next one).
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """Text for one CSV cell that no spreadsheet will evaluate as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
-
-
-def _local(dt: datetime | None, event: Event) -> str:
-    return "" if dt is None else dt.astimezone(event.tz).strftime("%Y-%m-%d %H:%M")
-
-
-def export_csv(session: Session, event: Event) -> str:
-    """The whole attendee list as CSV text, starting with a BOM so Excel reads it as UTF-8."""
-    rows = list_attendees(session, event, AttendeeQuery(sort="status"))
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for row in rows:
-        r = row.rsvp
-        writer.writerow([safe_cell(v) for v in (
-            r.name, "" if r.is_erased else r.email, r.phone, r.guests, r.seats, r.status,
-            row.waitlist_position or "", _local(r.created_at, event),
-            _local(r.checked_in_at, event), r.comment,
-        )])
-    return out.getvalue()
-
-
-def export_for(actor: Organizer, slug: str) -> tuple[Event, str] | None:
-    """The CSV of an event `actor` manages (own write transaction), None if it is not theirs.
-
-    Reading the whole list is worth a line in the audit trail, since it holds personal data;
-    the entry is written in the same transaction that reads the list."""
-    with write_session() as session:
-        event = access.get_event(session, actor, slug)
-        if event is None:
-            return None
-        body = export_csv(session, event)
-        audit.record(session, actor, "event.export_csv", event)
-        return event, body
-
-
-def csv_filename(event: Event) -> str:
-    stamp = utcnow().astimezone(event.tz).strftime("%Y-%m-%d")
-    return f"{event.slug}-attendees-{stamp}.csv"

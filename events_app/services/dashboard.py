@@ -1,19 +1,31 @@
-"""The organizer's overview: their events, upcoming and past, with seats taken."""
+"""The organizer's overview: today's events for the door, their events upcoming and past
+with seats taken, and a search over them.
+
+Every query here is bounded (one page, or today's few events) and read through indexes:
+an admin's dashboard covers all 100,000 events of a big calendar, so nothing may scan them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from events_app.models import Event, EventHost, Organizer, utcnow
+from events_app import settings
+from events_app.models import Event, EventHost, EventStatus, Organizer, Rsvp, RsvpStatus, utcnow
 from events_app.services import access, rsvp
+from events_app.services.attendees import arrived_seats
 from events_app.util import paging
+from events_app.util.forms import has_control_chars
+from events_app.util.text_search import contains_text
 
 PAGE_SIZE = 25
+TODAY_LIMIT = 20  # a door-staff list, not an archive: more than this is a page of its own
+MAX_SEARCH = 200
 
 Relation = Literal["owner", "cohost", "other"]
 
@@ -35,32 +47,100 @@ class DashboardSection:
     total: int
 
 
+def clean_search(q: str) -> str:
+    """The dashboard's search text, trimmed; ValueError for what no title could contain."""
+    q = q.strip()
+    if len(q) > MAX_SEARCH or has_control_chars(q):
+        raise ValueError("search text too long or not text")
+    return q
+
+
 def section(session: Session, organizer: Organizer, when: Literal["upcoming", "past"],
-            page: int = 1, now: datetime | None = None) -> DashboardSection:
-    """One page of the organizer's events (drafts and cancelled ones included).
+            page: int = 1, now: datetime | None = None, q: str = "") -> DashboardSection:
+    """One page of the organizer's events (drafts and cancelled ones included), optionally
+    only those whose title, city or venue contains `q`.
 
     Upcoming means "not over yet", soonest first; past is most recent first.
     """
     now = now or utcnow()
     if when == "upcoming":
-        cond = col(Event.ends_at) >= now
+        # "ends_at >= now, by starts_at" has no index that gives both; but no event that is
+        # not over started before the earliest start among them, so that start bounds the
+        # range of the starts_at index to read. That start comes from ix_event_ends_starts
+        # alone; min() of a bare starts_at would tempt both planners to walk ix_event_starts_at
+        # from the oldest event, reading half the table (the coalesce stops that).
+        earliest = session.exec(
+            select(func.min(func.coalesce(Event.starts_at, Event.starts_at)))
+            .where(col(Event.ends_at) >= now)).one()
+        cond = [col(Event.ends_at) >= now, col(Event.starts_at) >= (earliest or now)]
         order = (col(Event.starts_at).asc(), col(Event.id).asc())
     else:
-        cond = col(Event.ends_at) < now
+        # Over means it also started before now: the starts_at index read backwards from now.
+        cond = [col(Event.ends_at) < now, col(Event.starts_at) < now]
         order = (col(Event.starts_at).desc(), col(Event.id).desc())
-    base = access.manageable(organizer, select(Event).where(cond))
+    if q:
+        cond.append(contains_text(q, Event.title, Event.city, Event.venue_name))
+    base = access.manageable(organizer, select(Event).where(*cond))
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     win = paging.window(total, page, PAGE_SIZE)
     events = list(session.exec(base.order_by(*order).offset(win.offset).limit(win.size)).all())
+    return DashboardSection(rows=_rows(session, organizer, events, now), page=win.page,
+                            pages=win.pages, total=total)
+
+
+def _rows(session: Session, organizer: Organizer, events: list[Event],
+          now: datetime) -> list[DashboardRow]:
+    """Rows for a page of events: a fixed number of queries, whatever the page size."""
     cohosted = _cohosted(session, organizer, events)
     owners = _owner_names(session, events)
     seats = rsvp.seat_counts_for(session, events, now)
-    rows = [DashboardRow(e, seats[e.id or 0],
+    return [DashboardRow(e, seats[e.id or 0],
                          "owner" if e.owner_id == organizer.id
                          else "cohost" if e.id in cohosted else "other",
                          owners.get(e.owner_id) if e.owner_id is not None else None)
             for e in events]
-    return DashboardSection(rows=rows, page=win.page, pages=win.pages, total=total)
+
+
+@dataclass(frozen=True)
+class TodayRow:
+    row: DashboardRow
+    checked_in_seats: int
+
+
+def today_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """Today in the site's timezone, as UTC instants [start, end)."""
+    tz = ZoneInfo(settings.DEFAULT_TIMEZONE)
+    day = now.astimezone(tz).date()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start.astimezone(now.tzinfo), end.astimezone(now.tzinfo)
+
+
+def today(session: Session, organizer: Organizer,
+          now: datetime | None = None) -> list[TodayRow]:
+    """Published events of the organizer that start today (in the site's timezone) or
+    started within the last day and are still on, not over yet, soonest first, with how many
+    people are checked in: the door's list. The one-day look-back keeps the query a range
+    of the starts_at index; a multi-day event is on the dashboard's Upcoming list anyway."""
+    now = now or utcnow()
+    start, end = today_bounds(now)
+    events = list(session.exec(
+        access.manageable(organizer, select(Event).where(
+            col(Event.starts_at) < end, col(Event.starts_at) >= start - timedelta(days=1),
+            col(Event.ends_at) > max(start, now),
+            Event.status == EventStatus.PUBLISHED.value))
+        .order_by(col(Event.starts_at), col(Event.id)).limit(TODAY_LIMIT)
+    ).all())
+    ids = [e.id for e in events if e.id is not None]
+    here: dict[int, int] = {}
+    if ids:
+        here = {event_id: int(n) for event_id, n in session.exec(
+            select(Rsvp.event_id, func.coalesce(func.sum(arrived_seats()), 0))
+            .where(col(Rsvp.event_id).in_(ids), Rsvp.status == RsvpStatus.CONFIRMED.value,
+                   col(Rsvp.checked_in_at).is_not(None))
+            .group_by(Rsvp.event_id)).all()}
+    return [TodayRow(r, here.get(r.event.id or 0, 0))
+            for r in _rows(session, organizer, events, now)]
 
 
 def _cohosted(session: Session, organizer: Organizer, events: list[Event]) -> set[int]:

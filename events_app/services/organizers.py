@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from events_app.db import write_session
 from events_app.models import Organizer, Role
-from events_app.services import audit, auth, login_sessions, two_factor
+from events_app.services import audit, auth, login_sessions, seed, two_factor
 from events_app.util.forms import Checkbox, Form, FormError, email, parse_form, text
 
 EmailField = email()
@@ -48,6 +48,8 @@ def create_organizer(session: Session, *, email: str, name: str, password: str,
         raise FormError({"email": "There is already an organizer with this e-mail."}) from None
     audit.record(session, actor, "organizer.create", organizer,
                  f"{organizer.email} as {organizer.role}")
+    if form.admin and seed.first_admin(session) is organizer:
+        seed.adopt_unowned_events(session, organizer)  # the demo events get an owner
     return organizer
 
 

@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from events_app import settings
-from events_app.models import Event, EventStatus, utcnow
+from events_app.models import Event, EventStatus, Organizer, Role, utcnow
 from events_app.util.timezones import standard_wall_time
 
 DEFAULT_SEED_FILE = settings.SEED_DIR / "events.json"
 
 
-def _event_from_record(rec: dict[str, Any], today: date) -> Event:
+def _event_from_record(rec: dict[str, Any], today: date, owner_id: int | None = None) -> Event:
     tz = ZoneInfo(rec["timezone"])
     day = today + timedelta(days=int(rec["day_offset"]))
     if rec.get("all_day"):
@@ -62,6 +63,7 @@ def _event_from_record(rec: dict[str, Any], today: date) -> Event:
         cancel_message=rec.get("cancel_message", ""),
         cancelled_at=now if status == EventStatus.CANCELLED.value else None,
         sequence=1 if status == EventStatus.CANCELLED.value else 0,
+        owner_id=owner_id,
     )
 
 
@@ -70,15 +72,34 @@ def load_records(path: Path = DEFAULT_SEED_FILE) -> list[dict[str, Any]]:
     return list(data["events"])
 
 
+def first_admin(session: Session) -> Organizer | None:
+    """The admin created first (the one `create-organizer --admin` made at set-up)."""
+    return session.exec(select(Organizer).where(Organizer.role == Role.ADMIN.value)
+                        .order_by(col(Organizer.id)).limit(1)).first()
+
+
+def adopt_unowned_events(session: Session, organizer: Organizer) -> int:
+    """Give `organizer` the events nobody owns (demo events loaded before any account
+    existed), so they show as theirs on the dashboard; returns how many."""
+    result = session.exec(update(Event).where(col(Event.owner_id).is_(None))  # type: ignore[call-overload]
+                          .values(owner_id=organizer.id))
+    return int(result.rowcount or 0)
+
+
 def seed(session: Session, path: Path = DEFAULT_SEED_FILE, today: date | None = None) -> int:
-    """Insert the demo events whose slugs are not stored yet; returns how many were added."""
+    """Insert the demo events whose slugs are not stored yet; returns how many were added.
+
+    They belong to the first admin when there is one; otherwise the first admin created
+    later takes them over (organizers.create_organizer), so no demo event stays unowned.
+    """
     today = today or datetime.now(ZoneInfo(settings.DEFAULT_TIMEZONE)).date()
+    admin = first_admin(session)
     existing = set(session.exec(select(Event.slug)).all())
     added = 0
     for rec in load_records(path):
         if rec["slug"] in existing:
             continue
-        session.add(_event_from_record(rec, today))
+        session.add(_event_from_record(rec, today, admin.id if admin else None))
         existing.add(rec["slug"])
         added += 1
     return added

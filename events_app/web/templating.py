@@ -58,6 +58,9 @@ _env.filters.update(
     event_start=_event_start,
     iso=timefmt.utc_iso,  # <time datetime>: whole seconds (HTML allows at most 3 digits)
     local_day=_local_day,
+    local_time=timefmt.format_start,  # 'Sat 14 Mar, 2:00 PM CDT' (dt | local_time(tz))
+    local_clock=timefmt.format_clock,  # '7:05 PM CST'
+
     category_label=category_label,
     query=query_string,
     urlquote=quote_plus,
@@ -109,3 +112,9 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     return templates.TemplateResponse(
         request, name, context or {}, status_code=status_code, headers=headers
     )
+
+
+def render_fragment(request: Request, name: str, context: dict[str, Any]) -> str:
+    """A template's HTML as text (a part of a page a script swaps in), with the same
+    globals as a page: url_for and csrf_token need the request."""
+    return _env.get_template(name).render({"request": request, **context})

@@ -12,13 +12,15 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from events_app.db import read_session
 from events_app.models import Event, Rsvp, RsvpStatus, utcnow
-from events_app.services import attendee_mail, attendees, retention, rsvp
+from events_app.services import attendee_csv, attendee_mail, attendees, retention, rsvp
+from events_app.timefmt import format_clock
 from events_app.util.forms import Form, FormError, parse_form, text
+from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer.base import (
     NOT_FOUND,
@@ -32,6 +34,7 @@ from events_app.web.organizer.base import (
     wants_json,
 )
 from events_app.web.organizer.urls import redirect_to
+from events_app.web.templating import render_fragment
 
 _FILTER_PARAMS = ("q", "status", "sort", "dir")
 
@@ -119,7 +122,8 @@ def check_in(request: Request, form: FormData | None) -> Response:
     rsvp_id = path_id(request, "rsvp_id")
     slug = request.path_params["slug"]
     try:
-        done = attendees.check_in(organizer_of(request), slug, rsvp_id, here)
+        people = _people(values) if here else None
+        done = attendees.check_in(organizer_of(request), slug, rsvp_id, here, people)
     except attendees.CheckInError as exc:
         if wants_json(request):
             return json_error(str(exc), 409)
@@ -132,12 +136,36 @@ def check_in(request: Request, form: FormData | None) -> Response:
         at = party.checked_in_at
         return JSONResponse({
             "ok": True, "id": party.id, "here": at is not None,
-            "checked_in_at": at.astimezone(event.tz).strftime("%H:%M") if at else "",
+            "checked_in_at": format_clock(at, event.timezone) if at else "",
+            "people": party.checked_in_seats, "seats": party.seats,
+            # The row as the page would show it now, so the script never re-implements it.
+            "row_html": render_fragment(request, "organizer/_attendee_row.html", {
+                "event": event, "row": attendees.AttendeeRow(party, None), "params": params}),
+            "message": _checked_in_message(party, here),
             "counts": _counts_json(counts),
         }, headers={"Cache-Control": "no-store"})
-    flash(request, f"{party.name} is checked in." if here
-          else f"Check-in undone for {party.name}.")
+    flash(request, _checked_in_message(party, here))
     return _to_list(request, slug, params, rsvp_id)
+
+
+def _people(values: dict[str, str]) -> int | None:
+    """How many of the party arrived, from the door's number field (absent: all of them)."""
+    raw = values.get("people", "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_whole(raw, 0, 10_000)  # 0 and too many: the service says the range
+    except NumberError:
+        raise attendees.CheckInError("Enter how many people of the party arrived, "
+                                     "as a whole number.") from None
+
+
+def _checked_in_message(party: Rsvp, here: bool) -> str:
+    if not here:
+        return f"Check-in undone for {party.name}."
+    if party.checked_in_seats < party.seats:
+        return f"{party.name}: {party.checked_in_seats} of {party.seats} checked in."
+    return f"{party.name} is checked in."
 
 
 @requires("event")
@@ -238,15 +266,22 @@ def email_attendees(request: Request, form: FormData | None) -> Response:
 
 @requires("event")
 def export_csv(request: Request, form: FormData | None) -> Response:
-    done = attendees.export_for(organizer_of(request), request.path_params["slug"])
+    """The attendee list as CSV, streamed; `?for=excel` adds the byte order mark Excel on
+    Windows needs to read UTF-8 (LibreOffice's default import reads either)."""
+    variant = request.query_params.get("for", "")
+    if variant not in ("", "excel"):
+        raise HTTPException(400, "That download option is not available.")
+    done = attendee_csv.export_for(organizer_of(request), request.path_params["slug"],
+                                   bom=variant == "excel")
     if done is None:
         raise HTTPException(404, NOT_FOUND)
-    event, body = done
-    return Response(
-        body.encode("utf-8"),
+    event, chunks = done
+    return StreamingResponse(
+        chunks,
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": f'attachment; filename="{attendees.csv_filename(event)}"',
+            "Content-Disposition":
+                f'attachment; filename="{attendee_csv.csv_filename(event)}"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },

@@ -46,10 +46,16 @@ def _to_edit(request: Request, slug: str) -> Response:
 @requires("login")
 def dashboard_page(request: Request, form: FormData | None) -> Response:
     me = organizer_of(request)
+    try:
+        q = dashboard.clean_search(request.query_params.get("q", ""))
+    except ValueError:
+        raise HTTPException(400, "That search is too long or not text.") from None
     with read_session() as session:
-        upcoming = dashboard.section(session, me, "upcoming", int_param(request, "page"))
-        past = dashboard.section(session, me, "past", int_param(request, "past_page"))
-    return page(request, "organizer/dashboard.html", {"upcoming": upcoming, "past": past})
+        today = [] if q else dashboard.today(session, me)
+        upcoming = dashboard.section(session, me, "upcoming", int_param(request, "page"), q=q)
+        past = dashboard.section(session, me, "past", int_param(request, "past_page"), q=q)
+    return page(request, "organizer/dashboard.html",
+                {"today": today, "upcoming": upcoming, "past": past, "q": q})
 
 
 def _form_page(request: Request, *, event: Event | None, values: dict[str, str],
