@@ -204,6 +204,9 @@ class Event(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     online_url: str = Field(default="", max_length=500)
+    # The organizer keeps the join link for confirmed attendees (their manage page, e-mails
+    # and personal feed): public pages, the API and public feeds only say "online".
+    join_link_private: bool = Field(default=False)
     host_name: str = Field(default="", max_length=200)
     capacity: int | None = None  # None: unlimited
     max_guests: int = Field(default=4)
@@ -239,6 +242,21 @@ class Event(SQLModel, table=True):
     @property
     def is_online_only(self) -> bool:
         return bool(self.online_url) and not (self.street_address or self.venue_name)
+
+    @property
+    def public_online_url(self) -> str:
+        """The join link as anyone may see it: empty when it is for confirmed attendees only."""
+        return "" if self.join_link_private else self.online_url
+
+    def join_url_for(self, confirmed: bool) -> str:
+        """The join link for a reader who is (or is not) a confirmed attendee."""
+        return self.online_url if confirmed else self.public_online_url
+
+    @property
+    def has_map(self) -> bool:
+        """Whether there is a place to show on a map (online-only events have none)."""
+        return not self.is_online_only and bool(
+            self.address_line or (self.latitude is not None and self.longitude is not None))
 
     @property
     def address_line(self) -> str:

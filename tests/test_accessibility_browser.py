@@ -45,6 +45,7 @@ NARROW_PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "h
 # Demo events (seed/events.json) with the features each page needs.
 WITH_GUESTS = "know-your-rights-training-council-staff-chicago"  # capacity, guests select
 CANCELLED = "pittsburgh-welcoming-city-briefing"
+FEW_LEFT = "miami-dade-rapid-response-training"  # capacity 8, one guest allowed
 ORGANIZER = "olga@example.org"
 
 AXE_OPTIONS = {
@@ -154,6 +155,28 @@ def _erase_question(page, site: Site) -> None:
     assert page.get_by_role("button", name="Yes, erase my data").is_visible()
 
 
+def _party_choice(page, site: Site) -> None:
+    # One spot left of 8 (the same seven addresses each time: RSVPing again changes nothing).
+    with read_session() as session:
+        event = session.exec(select(Event).where(Event.slug == FEW_LEFT)).one()
+    for i in range(7):
+        rsvp_service.submit_rsvp(event.id, req(f"fill{i}@example.org"))
+    _open(page, site, f"/events/{FEW_LEFT}")
+    page.get_by_label("Your name").fill("Cy Young")
+    page.get_by_label("E-mail", exact=True).fill("cy@example.org")
+    page.get_by_label("Guests you're bringing").select_option("1")
+    page.get_by_role("button", name="RSVP", exact=True).click()
+    page.wait_for_load_state()
+    assert page.locator("#rsvp-party").is_visible()
+
+
+def _cancel_question(page, site: Site) -> None:
+    _open(page, site, f"/rsvp/{site.manage_token}")
+    page.get_by_role("button", name="Cancel my RSVP…").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("button", name="Yes, cancel my RSVP").is_visible()
+
+
 PAGES: dict[str, Callable[..., None]] = {
     "list": lambda page, site: _open(page, site, "/events"),
     "list-filtered": lambda page, site: _open(
@@ -165,6 +188,8 @@ PAGES: dict[str, Callable[..., None]] = {
     "rsvp-manage": lambda page, site: _open(page, site, f"/rsvp/{site.manage_token}?m=new"),
     "rsvp-received": _received,
     "rsvp-erase-confirm": _erase_question,
+    "rsvp-party-choice": _party_choice,
+    "rsvp-cancel-confirm": _cancel_question,
     "my-events": lambda page, site: _open(page, site, f"/my/{site.feed_token}"),
     "not-found": lambda page, site: _open(page, site, "/no/such/page"),
     "embed-builder": lambda page, site: _open(page, site, "/embed?theme=dark&limit=3"),

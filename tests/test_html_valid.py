@@ -171,11 +171,15 @@ def _build(site: Site) -> None:
                                   "phone": "", "comment": "Bringing my sister", "website": ""},
                       event_page)
         _expect(site, "rsvp-received", going, contains="Check your e-mail")
+        # 1 spot left: a party of 2 is asked to come with fewer guests or wait whole.
+        _expect(site, "rsvp-party-choice", _form(bob, rsvp, {
+            "name": "Bo", "email": "bo@example.org", "guests": "1", "phone": "",
+            "comment": "", "website": ""}, event_page), 409, contains='name="party"')
         # The manage link only travels by e-mail: open it as Ann would.
         site.token = manage_link("ann@example.org").rsplit("/", 1)[-1]
         _expect(site, "rsvp-manage-new", ann.get(f"/rsvp/{site.token}"))
         _expect(site, "rsvp-received-again", _form(bob, rsvp, {
-            "name": "Ann", "email": "ann@example.org", "guests": "1", "phone": "",
+            "name": "Ann", "email": "ann@example.org", "guests": "0", "phone": "",
             "comment": "", "website": ""}, event_page), contains="Check your e-mail")
         manage = f"/rsvp/{site.token}"
         _expect(site, "rsvp-manage-errors", _form(ann, manage, {
@@ -194,8 +198,11 @@ def _build(site: Site) -> None:
                                     "guests": "0", "phone": "", "comment": "", "website": ""},
                         event_page)
         _expect(site, "rsvp-waitlist-received", waiting, contains="Check your e-mail")
-        _expect(site, "rsvp-manage-waitlisted", bob.get(manage_link("bob@example.org")),
+        bob_manage = manage_link("bob@example.org")
+        _expect(site, "rsvp-manage-waitlisted", bob.get(bob_manage),
                 contains="on the waitlist")
+        _expect(site, "rsvp-manage-cancel-confirm", _form(bob, bob_manage, {
+            "action": "cancel"}, bob_manage), contains="Cancel your RSVP?")
     with read_session() as s:
         site.waitlisted_id = s.exec(select(Rsvp.id).where(Rsvp.email == "bob@example.org")).one()
 

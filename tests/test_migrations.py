@@ -64,3 +64,19 @@ def test_door_migration_backfills_arrivals_and_downgrades(db_url: str) -> None:
     indexed = {ix["name"] for ix in inspect(get_engine()).get_indexes("rsvp")}
     assert {"ix_rsvp_event_checked_in", "ix_rsvp_event_created"} <= indexed
     command.check(alembic_config(db_url))
+
+
+def test_join_link_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    """0009_join_link adds event.join_link_private (false for existing events) and rolls back."""
+    from events_app.migrate import downgrade, upgrade
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(get_engine()).get_columns("event")}
+
+    try:
+        downgrade(db_url, "0005_auth")
+        assert "join_link_private" not in columns()
+    finally:
+        upgrade(db_url)
+    assert "join_link_private" in columns()
+    command.check(alembic_config(db_url))

@@ -35,12 +35,72 @@ def test_parties_are_confirmed_while_they_fit_then_waitlisted_with_positions(db_
     assert [m.to_addr for m in outbox("waitlisted")] == ["c@example.org", "d@example.org"]
 
 
-def test_a_party_that_does_not_fit_the_rest_is_waitlisted_but_a_smaller_one_gets_in(db_url):
+def test_a_party_that_does_not_fit_the_rest_is_asked_and_stores_nothing(db_url):
     ev = make_event(capacity=4)
     svc.submit_rsvp(ev.id, req("a@example.org", guests=2))  # 3 of 4
-    big = svc.submit_rsvp(ev.id, req("big@example.org", guests=1))  # needs 2, 1 left
+    with pytest.raises(svc.PartyDoesNotFit) as exc:
+        svc.submit_rsvp(ev.id, req("big@example.org", guests=1))  # needs 2, 1 left
+    assert (exc.value.left, exc.value.party, exc.value.waitlist) == (1, 2, True)
+    assert "Only 1 spot left, not enough for your party of 2" in exc.value.message
+    assert list(rsvps(ev.id)) == ["a@example.org"]
+    assert [m.to_addr for m in outbox()] == ["a@example.org"]  # the refusal mailed nothing
     small = svc.submit_rsvp(ev.id, req("small@example.org"))  # needs 1: fits
-    assert (big.rsvp.status, small.rsvp.status) == ("waitlisted", "confirmed")
+    assert small.rsvp.status == "confirmed"
+
+
+def test_a_party_that_does_not_fit_may_choose_the_waitlist_whole(db_url):
+    ev = make_event(capacity=4)
+    svc.submit_rsvp(ev.id, req("a@example.org", guests=2))
+    big = svc.submit_rsvp(ev.id, req("big@example.org", guests=1, choice="waitlist"))
+    assert big.rsvp.status == "waitlisted" and big.rsvp.guests == 1 and big.position == 1
+    assert [m.kind for m in outbox() if m.to_addr == "big@example.org"] == ["waitlisted"]
+
+
+def test_a_party_that_does_not_fit_may_come_with_fewer_guests(db_url):
+    ev = make_event(capacity=4)
+    svc.submit_rsvp(ev.id, req("a@example.org", guests=2))
+    fewer = svc.submit_rsvp(ev.id, req("big@example.org", guests=0, choice="fewer"))
+    assert fewer.rsvp.status == "confirmed" and fewer.rsvp.guests == 0
+
+
+def test_a_chosen_smaller_party_is_asked_again_when_the_spot_went_meanwhile(db_url):
+    """The choice is judged under the lock on the counts at submit time, not on the numbers
+    the person saw: a spot taken in between means a new question, never an oversold seat
+    and never a waitlist place the person did not choose."""
+    ev = make_event(capacity=4)
+    svc.submit_rsvp(ev.id, req("a@example.org", guests=2))
+    svc.submit_rsvp(ev.id, req("quick@example.org"))  # takes the last spot
+    with pytest.raises(svc.PartyDoesNotFit) as exc:
+        svc.submit_rsvp(ev.id, req("big@example.org", guests=0, choice="fewer"))
+    assert (exc.value.left, exc.value.waitlist) == (0, True)
+    assert "just taken" in exc.value.message
+    assert "big@example.org" not in rsvps(ev.id)
+    late = svc.submit_rsvp(ev.id, req("big@example.org", guests=0, choice="waitlist"))
+    assert late.rsvp.status == "waitlisted"
+
+
+def test_a_full_event_still_waitlists_a_first_post_without_asking(db_url):
+    """With no spot left there is nothing to choose between: the form said "full" and its
+    button "Join the waitlist"."""
+    ev = make_event(capacity=3)
+    svc.submit_rsvp(ev.id, req("a@example.org", guests=2))
+    w = svc.submit_rsvp(ev.id, req("w@example.org", guests=1))
+    assert w.rsvp.status == "waitlisted"
+
+
+def test_the_shortfall_answer_is_the_same_for_an_address_that_already_rsvpd(db_url):
+    """The question depends on the seats only: asking it for an address that already holds
+    an RSVP must not differ, or the form would tell who is coming."""
+    ev = make_event(capacity=3)
+    svc.submit_rsvp(ev.id, req("known@example.org"))  # 1 of 3
+    svc.submit_rsvp(ev.id, req("b@example.org"))  # 2 of 3
+    answers = []
+    for email in ("known@example.org", "new@example.org"):
+        with pytest.raises(svc.PartyDoesNotFit) as exc:
+            svc.submit_rsvp(ev.id, req(email, guests=2))
+        answers.append((exc.value.message, exc.value.left, exc.value.party))
+    assert answers[0] == answers[1]
+    assert [m.kind for m in outbox()] == ["confirmation", "confirmation"]
 
 
 def test_unlimited_capacity_confirms_everyone(db_url) -> None:
@@ -61,9 +121,13 @@ def test_full_event_without_waitlist_refuses_and_stores_nothing(db_url) -> None:
 def test_without_waitlist_a_party_too_big_for_the_rest_is_told_how_many_are_left(db_url):
     ev = make_event(capacity=3, waitlist_enabled=False)
     svc.submit_rsvp(ev.id, req("a@example.org"))
-    with pytest.raises(svc.EventFull) as exc:
+    with pytest.raises(svc.PartyDoesNotFit) as exc:
         svc.submit_rsvp(ev.id, req("b@example.org", guests=2))
-    assert exc.value.field == "guests" and "only 2 spots left" in exc.value.message
+    assert "Only 2 spots left" in exc.value.message and exc.value.waitlist is False
+    # Choosing the waitlist anyway cannot make one: the event has none.
+    with pytest.raises(svc.PartyDoesNotFit):
+        svc.submit_rsvp(ev.id, req("b@example.org", guests=2, choice="waitlist"))
+    assert list(rsvps(ev.id)) == ["a@example.org"]
 
 
 def test_party_size_limits(db_url) -> None:
@@ -185,7 +249,7 @@ def test_lowering_guests_promotes_and_waitlisted_people_keep_their_order(db_url)
 def test_a_waitlisted_party_that_shrinks_to_fit_is_confirmed(db_url) -> None:
     ev = make_event(capacity=3)
     svc.submit_rsvp(ev.id, req("a@example.org", guests=1))
-    w = svc.submit_rsvp(ev.id, req("w@example.org", guests=2))
+    w = svc.submit_rsvp(ev.id, req("w@example.org", guests=2, choice="waitlist"))
     assert w.position == 1
     result = svc.change_guests(w.rsvp.token, 0)
     assert result.rsvp.status == "confirmed" and result.position is None
@@ -324,8 +388,9 @@ def test_raising_capacity_promotes_the_waitlist(db_url) -> None:
 def test_force_confirm_may_go_over_capacity(db_url) -> None:
     ev = make_event(capacity=2)
     svc.submit_rsvp(ev.id, req("a@example.org"))
-    w1 = svc.submit_rsvp(ev.id, req("w1@example.org", guests=1))  # doesn't fit the 1 left
-    w2 = svc.submit_rsvp(ev.id, req("w2@example.org", guests=1))
+    # Neither fits the 1 left; both chose to wait whole.
+    w1 = svc.submit_rsvp(ev.id, req("w1@example.org", guests=1, choice="waitlist"))
+    w2 = svc.submit_rsvp(ev.id, req("w2@example.org", guests=1, choice="waitlist"))
     assert svc.force_confirm(w1.rsvp.id) is True  # 3 of 2
     assert statuses(ev.id)["w1@example.org"] == "confirmed"
     assert [m.to_addr for m in outbox("promoted")] == ["w1@example.org"]

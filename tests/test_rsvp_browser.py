@@ -56,8 +56,9 @@ def test_rsvp_manage_cancel_and_promotion_on_a_phone(db_url, live_server, new_pa
     ann2 = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
     ann2.goto(link)
     assert ann2.get_by_role("heading", name="You're going").is_visible()
-    ann2.get_by_role("button", name="Cancel my RSVP").click()
-    ann2.wait_for_url("**?m=cancelled")
+    ann2.get_by_role("button", name="Cancel my RSVP…").click()  # asks first
+    ann2.get_by_role("button", name="Yes, cancel my RSVP").click()
+    ann2.wait_for_url("**?m=cancelled-moved")
     assert "Your RSVP is cancelled." in ann2.get_by_role("status").inner_text()
     assert ann2.locator(".rsvp-status").get_attribute("data-status") == "cancelled"
     assert ann2.get_by_role("link", name="RSVP again").is_visible()

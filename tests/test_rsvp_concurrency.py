@@ -54,7 +54,8 @@ def _rsvp_over_http(base: str, slug: str, email: str, guests: int,
         barrier.wait()  # everyone posts at the same moment
         r = c.post(f"/events/{slug}/rsvp", data={
             "csrf_token": token, "name": f"Person {email}", "email": email,
-            "guests": str(guests), "website": ""})
+            # Chosen up front: the whole party waits if it does not fit (else it is asked).
+            "guests": str(guests), "party": "waitlist", "website": ""})
         return Answer(email, guests + 1, r.status_code, r.text[:2000])
 
 
@@ -132,7 +133,8 @@ def _sixty_simultaneous_rsvps_never_oversell(server: LiveServer) -> None:
         with httpx2.Client(base_url=server.url, timeout=60) as c:
             token = csrf_from(c.get(url).text)
             barrier.wait()
-            return c.post(url, data={"csrf_token": token, "action": "cancel"}).status_code
+            return c.post(url, data={"csrf_token": token,
+                                     "action": "cancel_confirmed"}).status_code
 
     with ThreadPoolExecutor(max_workers=len(leaving)) as pool:
         codes = list(pool.map(cancel, leaving))
@@ -242,6 +244,28 @@ def test_waitlist_stamps_follow_lock_order_even_when_clocks_disagree(db_url) -> 
 def test_same_email_race_in_the_service_layer(db_url) -> None:
     """Threads in one process, no HTTP: still one row and no IntegrityError escapes."""
     ev = make_event(capacity=3)
-    assert _at_once(8, lambda i: svc.submit_rsvp(ev.id, req("same@example.org",
-                                                            guests=i % 3))) == []
+    assert _at_once(8, lambda i: svc.submit_rsvp(ev.id, req("same@example.org", guests=i % 3,
+                                                            choice="waitlist"))) == []
     assert list(rsvps(ev.id)) == ["same@example.org"]
+
+
+def test_chosen_smaller_parties_racing_for_the_last_spots_never_oversell(db_url) -> None:
+    """Several people were told "only 2 spots left" and all chose to come alone at the same
+    moment: the choices are re-checked under the event lock, so two get in and the rest are
+    asked again (nothing stored for them), never confirmed over capacity."""
+    ev = make_event(capacity=4)
+    svc.submit_rsvp(ev.id, req("in@example.org", guests=1))  # 2 of 4
+    n = 6
+    asked: list[svc.PartyDoesNotFit] = []
+
+    def go(i: int) -> None:
+        try:
+            svc.submit_rsvp(ev.id, req(f"c{i}@example.org", choice="fewer"))
+        except svc.PartyDoesNotFit as exc:
+            asked.append(exc)
+
+    assert _at_once(n, go) == []
+    rows = rsvps(ev.id)
+    assert sorted(r.status for r in rows.values()) == ["confirmed"] * 3
+    assert sum(r.seats for r in rows.values()) == 4
+    assert len(asked) == n - 2 and all(e.left == 0 and e.waitlist for e in asked)

@@ -173,13 +173,73 @@ def test_full_event_without_waitlist_says_so(client) -> None:
     assert list(rsvps(ev.id)) == ["a@example.org"]
 
 
-def test_party_bigger_than_what_is_left_gets_a_guests_message(client) -> None:
+def _party_options(html: str) -> list[str]:
+    return re.findall(r'name="party" value="([^"]+)"', html)
+
+
+def test_party_bigger_than_what_is_left_without_waitlist_is_offered_fewer_guests(client):
     ev = make_event(capacity=3, waitlist_enabled=False)
     post_rsvp(client, ev.slug, email="a@example.org", guests=1)
     r = post_rsvp(client, ev.slug, email="b@example.org", guests=2, name="Bea")
     assert r.status_code == 409
-    assert 'id="rsvp-guests-error"' in r.text and "only 1 spot left" in r.text
-    assert 'value="Bea"' in r.text
+    assert "Only 1 spot left, not enough for your party of 3." in r.text
+    assert _party_options(r.text) == ["0"]  # no waitlist to offer
+    assert 'value="Bea"' in r.text and 'name="guests" value="2"' in r.text
+    assert list(rsvps(ev.id)) == ["a@example.org"]
+
+
+def test_party_bigger_than_what_is_left_chooses_fewer_guests_or_the_waitlist(client):
+    """No JavaScript: the refused form comes back with the input kept and radio buttons for
+    the parties that fit and for the waitlist; posting one of them decides."""
+    ev = make_event(capacity=4, max_guests=4)
+    post_rsvp(client, ev.slug, email="a@example.org", guests=1)  # 2 of 4
+    r = post_rsvp(client, ev.slug, email="b@example.org", guests=3, name="Bea",
+                  comment="Wheelchair")
+    assert r.status_code == 409
+    assert "Only 2 spots left, not enough for your party of 4." in r.text
+    assert _party_options(r.text) == ["0", "1", "waitlist"]
+    assert "Me and 1 guest (2 spots, confirmed now)" in r.text
+    assert "All 4 of us on the waitlist" in r.text
+    assert 'value="Bea"' in r.text and ">Wheelchair</textarea>" in r.text
+    assert list(rsvps(ev.id)) == ["a@example.org"] and len(outbox()) == 1
+
+    fewer = post_rsvp(client, ev.slug, email="b@example.org", guests=3, party=1)
+    assert fewer.status_code == 200 and "Check your e-mail" in fewer.text
+    assert (rsvps(ev.id)["b@example.org"].status, rsvps(ev.id)["b@example.org"].guests) == (
+        "confirmed", 1)
+
+    ev2 = make_event(capacity=3)
+    post_rsvp(client, ev2.slug, email="a@example.org")
+    whole = post_rsvp(client, ev2.slug, email="d@example.org", guests=2, party="waitlist")
+    assert whole.status_code == 200 and "Check your e-mail" in whole.text
+    assert (rsvps(ev2.id)["d@example.org"].status, rsvps(ev2.id)["d@example.org"].guests) == (
+        "waitlisted", 2)
+
+
+def test_a_bad_party_choice_is_a_guests_error_not_a_crash(client) -> None:
+    ev = make_event(capacity=4)
+    r = post_rsvp(client, ev.slug, guests=3, party="lots")
+    assert r.status_code == 422 and 'id="rsvp-guests-error"' in r.text
+    assert rsvps(ev.id) == {}
+
+
+def test_the_party_question_reads_the_same_for_an_address_that_already_rsvpd(client):
+    ev = make_event(capacity=3)
+    post_rsvp(client, ev.slug, email="known@example.org")
+    post_rsvp(client, ev.slug, email="b@example.org")
+    known = post_rsvp(client, ev.slug, email="known@example.org", guests=2)
+    new = post_rsvp(client, ev.slug, email="new@example.org", guests=2)
+    strip = re.compile(r'value="[^"]*"')  # the typed address and the CSRF token differ
+    assert known.status_code == new.status_code == 409
+    assert strip.sub("", known.text) == strip.sub("", new.text)
+
+
+def test_only_a_few_spots_left_is_said_next_to_the_guests_field(client) -> None:
+    ev = make_event(capacity=3, max_guests=4)
+    post_rsvp(client, ev.slug, email="a@example.org")
+    page = client.get(f"/events/{ev.slug}")
+    assert "Only 2 spots left, you included." in page.text
+    assert 'aria-describedby="rsvp-guests-hint"' in page.text
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
@@ -247,8 +307,12 @@ def test_manage_change_guests_and_cancel_promotes_the_waitlist(client) -> None:
     bad = manage_post(client, path, action="guests", guests=9)
     assert bad.status_code == 422 and "at most 4 guests" in bad.text
 
-    r = manage_post(client, path, action="cancel")
-    assert r.status_code == 303
+    ask = manage_post(client, path, action="cancel")  # one tap only asks
+    assert ask.status_code == 200 and "Cancel your RSVP?" in ask.text
+    assert 'value="cancel_confirmed"' in ask.text
+    assert statuses(ev.id)["a@example.org"] == "confirmed"
+    r = manage_post(client, path, action="cancel_confirmed")
+    assert r.status_code == 303 and r.headers["location"] == f"{path}?m=cancelled"
     page = client.get(r.headers["location"])
     assert "Your RSVP is cancelled." in page.text and 'data-status="cancelled"' in page.text
     assert "Cancel my RSVP" not in page.text and "RSVP again" in page.text

@@ -83,6 +83,7 @@ class EventForm(Form):
     latitude: Latitude = None
     longitude: Longitude = None
     online_url: HttpUrl = None
+    join_link_private: Checkbox = None
     host_name: Line200 = None
     capacity: Capacity = None
     max_guests: GuestLimit = None
@@ -117,6 +118,7 @@ class EventData:
     waitlist_enabled: bool
     rsvp_deadline: datetime | None
     cohosts: tuple[str, ...] = ()
+    join_link_private: bool = False
 
     def column_values(self) -> dict[str, Any]:
         """The values that map one-to-one onto Event columns."""
@@ -349,6 +351,7 @@ def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str
         "latitude": _fmt_float(event.latitude),
         "longitude": _fmt_float(event.longitude),
         "online_url": event.online_url,
+        "join_link_private": "on" if event.join_link_private else "",
         "host_name": event.host_name,
         "capacity": "" if event.capacity is None else str(event.capacity),
         "max_guests": str(event.max_guests),

@@ -224,7 +224,8 @@ def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEn
     for event, status in session.exec(stmt).all():
         waitlisted = status == RsvpStatus.WAITLISTED.value
         note = "You are on the waitlist for this event." if waitlisted else ""
-        entries.append(FeedEntry(event, note=note, waitlisted=waitlisted))
+        entries.append(FeedEntry(event, note=note, waitlisted=waitlisted,
+                                 confirmed_reader=not waitlisted))
     return entries
 
 

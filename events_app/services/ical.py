@@ -78,10 +78,11 @@ def _organizer_address() -> str:
     return f"mailto:{settings.MAIL_FROM}"
 
 
-def _location(event: Event) -> str:
+def _location(entry: FeedEntry) -> str:
+    event = entry.event
     parts = [event.venue_name, event.address_line]
     text = ", ".join(p for p in parts if p)
-    return text or event.online_url
+    return text or entry.join_url or ("Online" if event.online_url else "")
 
 
 def _description(entry: FeedEntry) -> str:
@@ -100,8 +101,10 @@ def _description(entry: FeedEntry) -> str:
         paragraphs.append(event.summary)
     if event.description:
         paragraphs.append(event.description)
-    if event.online_url:
-        paragraphs.append(f"Join online: {event.online_url}")
+    if entry.join_url:
+        paragraphs.append(f"Join online: {entry.join_url}")
+    elif event.online_url:
+        paragraphs.append("Online: the join link is sent to confirmed attendees.")
     paragraphs.append(f"Event page: {event_url(event)}")
     if not entry.is_cancelled:
         paragraphs.append(f"RSVP: {rsvp_url(event)}")
@@ -145,6 +148,11 @@ class FeedEntry:
     attendee_name: str = ""
     withdrawn: bool = False
     sequence_bump: int = 0
+    confirmed_reader: bool = False  # a confirmed attendee's copy: carries a private join link
+
+    @property
+    def join_url(self) -> str:
+        return self.event.join_url_for(self.confirmed_reader and not self.is_cancelled)
 
     @property
     def is_cancelled(self) -> bool:
@@ -181,7 +189,7 @@ def build_vevent(entry: FeedEntry | Event) -> icalendar.Event:
         title = f"{title} (waitlist)"  # most apps don't show STATUS:TENTATIVE at all
     ev.add("SUMMARY", title)
     ev.add("DESCRIPTION", _description(entry))
-    location = _location(event)
+    location = _location(entry)
     if location:
         ev.add("LOCATION", clean_text(location))
     if event.latitude is not None and event.longitude is not None:
@@ -384,10 +392,12 @@ def render_calendar(entries: Iterable[FeedEntry | Event], name: str, description
     return b"".join([shell[: -len(_END)], *(_vevent_bytes(i) for i in items), _END])
 
 
-def event_ics(event: Event) -> bytes:
+def event_ics(event: Event, confirmed_reader: bool = False) -> bytes:
     """A complete VCALENDAR for one event: the per-event download and the confirmation's
-    attachment (METHOD:PUBLISH: the reader adds it to their calendar as is)."""
-    return render_calendar([event], name=event.title,
+    attachment (METHOD:PUBLISH: the reader adds it to their calendar as is), which alone
+    (`confirmed_reader`) carries a join link kept for confirmed attendees."""
+    return render_calendar([FeedEntry(event, confirmed_reader=confirmed_reader)],
+                           name=event.title,
                            description=f"{event.title} ({settings.SITE_NAME})")
 
 
@@ -402,6 +412,6 @@ def attendee_ics(event: Event, method: str, email: str, name: str = "",
     one attendee's place (`withdrawn`) changes nothing for anyone else, so it is one above.
     """
     entry = FeedEntry(event, attendee=email, attendee_name=name, withdrawn=withdrawn,
-                      sequence_bump=1 if withdrawn else 0)
+                      sequence_bump=1 if withdrawn else 0, confirmed_reader=not withdrawn)
     return render_calendar([entry], name=event.title,
                            description=f"{event.title} ({settings.SITE_NAME})", method=method)

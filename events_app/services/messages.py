@@ -56,12 +56,14 @@ def _when(v: dict[str, Any]) -> str:
 
 def _where(v: dict[str, Any]) -> str:
     address = address_line(v["street_address"], v["city"], v["region"], v["postal_code"])
-    return ", ".join(p for p in (v["venue_name"], address, v["online_url"]) if p) or "not set"
+    # Told to waitlisted people too: a link kept for confirmed attendees is only "online".
+    online = "online" if v["online_url"] and v.get("join_link_private") else v["online_url"]
+    return ", ".join(p for p in (v["venue_name"], address, online) if p) or "not set"
 
 
 def event_change(event: Event, changes: dict[str, tuple[Any, Any]]) -> EventChange:
     """Describe an edit already applied to `event`, from `changes` ({field: (old, new)})."""
-    now = {k: getattr(event, k) for k in SEQUENCE_FIELDS}
+    now = {k: getattr(event, k) for k in SEQUENCE_FIELDS | {"join_link_private"}}
     was = {**now, **{k: old for k, (old, _) in changes.items() if k in now}}
     time = (_when(was), _when(now))
     place = (_where(was), _where(now))
@@ -98,6 +100,8 @@ _event_ics_cache: LruCache[bytes, str] = LruCache(max_entries=256)
 
 
 def _event_ics(event: Event) -> str:
+    """The attachment of the messages that confirm a seat (so it may carry a private join
+    link)."""
     # Imported here: feeds owns the calendar format, and most messages carry no attachment.
     from events_app.services.ical import event_ics
 
@@ -105,7 +109,7 @@ def _event_ics(event: Event) -> str:
     key = hashlib.blake2b(repr(values).encode(), digest_size=20).digest()
     cached = _event_ics_cache.get(key)
     if cached is None:
-        cached = event_ics(event).decode("utf-8")
+        cached = event_ics(event, confirmed_reader=True).decode("utf-8")
         _event_ics_cache.put(key, cached)
     return cached
 
@@ -129,6 +133,10 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
         "event_url": event_url(event),
         **ctx,
     }
+    # A join link kept for confirmed attendees goes only to an address holding a seat now.
+    rsvp_ctx = ctx.get("rsvp")
+    full.setdefault("join_url", event.join_url_for(
+        rsvp_ctx is not None and rsvp_ctx.status == RsvpStatus.CONFIRMED))
     if "rsvp" in ctx:
         full.setdefault("manage_url", manage_url(ctx["rsvp"]))
         # The "my events" page (personal_feeds.page_url); only the messages that confirm a

@@ -89,6 +89,20 @@ class NotEnoughSeats(RsvpError):
     """The party is too big for the seats left (or for the whole event)."""
 
 
+class PartyDoesNotFit(NotEnoughSeats):
+    """Fewer spots are left than the party needs: the person chooses (fewer guests, or the
+    waitlist with the whole party) instead of being waitlisted whole without being asked."""
+
+    def __init__(self, left: int, party: int, waitlist: bool) -> None:
+        spots = f"{left} spot{'s' if left != 1 else ''}"
+        super().__init__(
+            f"Only {spots} left, not enough for your party of {party}." if left else
+            f"The last spots were just taken, so your party of {party} no longer fits.")
+        self.left = left
+        self.party = party
+        self.waitlist = waitlist
+
+
 class CapacityError(RsvpError):
     """An organizer's capacity change the confirmed RSVPs don't allow."""
 
@@ -376,12 +390,8 @@ def _submit(session: Session, event_id: int, req: RsvpRequest,
     promoted, counts = _promote_counted(session, event, seat_counts(session, event, at), at,
                                         mail_ids)
     fits = counts.fits(req.guests + 1)
-    if not fits and not event.waitlist_enabled:
-        left = counts.remaining or 0
-        raise EventFull(
-            "Sorry, this event is full." if left == 0 else
-            f"Sorry, only {left} spot{'s' if left != 1 else ''} left, not enough for a party "
-            f"of {req.guests + 1}.", field=None if left == 0 else "guests")
+    if not fits:
+        _check_shortfall(event, counts, req)
     existing = session.exec(
         select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.email == req.email)
     ).first()
@@ -412,6 +422,21 @@ def _submit(session: Session, event_id: int, req: RsvpRequest,
         mail.queue_to(session, rsvp, content, "waitlisted", mail_ids)
     return RsvpResult(rsvp, event, created=True, position=position, promoted=promoted,
                       mail_ids=mail_ids)
+
+
+def _check_shortfall(event: Event, counts: SeatCounts, req: RsvpRequest) -> None:
+    """A party that does not fit now (event locked, counts fresh) is asked to choose rather
+    than waitlisted whole unasked, whenever some spots are left; a choice made on an earlier
+    answer is judged on today's counts, so a spot taken meanwhile means asking again. Returns
+    only when the whole party joins the waitlist. Depends on the event's counts and the form,
+    never on the address, so it cannot tell who already RSVP'd."""
+    left = counts.remaining or 0
+    if req.choice == "waitlist" and event.waitlist_enabled:
+        return
+    if left > 0 or (req.choice == "fewer" and event.waitlist_enabled):
+        raise PartyDoesNotFit(left, req.guests + 1, event.waitlist_enabled)
+    if not event.waitlist_enabled:
+        raise EventFull("Sorry, this event is full.")
 
 
 def _remind_existing(session: Session, event: Event, rsvp: Rsvp, now: datetime,
@@ -456,6 +481,12 @@ class ManageView:
     closed_reason: str | None  # set when the event no longer takes new RSVPs or guests
     can_cancel: bool
     can_change_guests: bool
+    others_waiting: bool = False  # someone else is on the waitlist: a freed spot goes to them
+
+    @property
+    def join_url(self) -> str:
+        """The online link as this person may see it (a private one once confirmed)."""
+        return self.event.join_url_for(self.rsvp.status == RsvpStatus.CONFIRMED)
 
 
 def get_manage_view(token: str, now: datetime | None = None) -> ManageView | None:
@@ -469,12 +500,15 @@ def get_manage_view(token: str, now: datetime | None = None) -> ManageView | Non
         assert event is not None  # the foreign key cascades deletes
         live = rsvp.status != RsvpStatus.CANCELLED
         reason = closed_reason(event, now)
+        waiting = seat_counts(session, event, now).waitlisted - (
+            rsvp.seats if rsvp.status == RsvpStatus.WAITLISTED else 0)
         return ManageView(
             rsvp=rsvp, event=event, position=waitlist_position(session, rsvp),
             closed_reason=reason,
             can_cancel=live and event.status == EventStatus.PUBLISHED and now < event.ends_at,
             can_change_guests=live and event.status == EventStatus.PUBLISHED
             and now < event.starts_at,
+            others_waiting=waiting > 0,
         )
 
 

@@ -22,7 +22,9 @@ NAME_MAX = 120
 PHONE_MAX = 40
 COMMENT_MAX = 1000
 HONEYPOT_FIELD = "website"
-FIELDS = ("name", "email", "phone", "guests", "comment")
+FIELDS = ("name", "email", "phone", "guests", "comment", "party")
+# The answer to "your party does not fit": guests as digits (come with fewer) or this word.
+WAITLIST_CHOICE = "waitlist"
 
 _PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{5,}$")
 
@@ -36,6 +38,9 @@ class RsvpRequest:
     phone: str = ""
     guests: int = 0
     comment: str = ""
+    # "" on a first post; after "only N spots left": "fewer" (came down to `guests`) or
+    # "waitlist" (the whole party joins the waitlist). See rsvp.submit_rsvp.
+    choice: str = ""
 
 
 @dataclass
@@ -100,6 +105,11 @@ def parse_rsvp_form(data: Mapping[str, object],
         elif not _PHONE_RE.match(phone) or sum(c.isdigit() for c in phone) < 5:
             errors["phone"] = "Use digits, spaces, + ( ) - only, like +1 314 555 0100."
 
+    party = values["party"].strip()
+    choice = "waitlist" if party == WAITLIST_CHOICE else ("fewer" if party else "")
+    if choice == "fewer" and "guests" not in errors:
+        values["guests"] = party  # the smaller party chosen replaces the one that did not fit
+
     guests = 0
     if "guests" not in errors:
         guests = parse_guests(values["guests"], errors)
@@ -113,5 +123,5 @@ def parse_rsvp_form(data: Mapping[str, object],
 
     if not errors:
         parsed.request = RsvpRequest(name=name, email=email, phone=phone, guests=guests,
-                                     comment=comment)
+                                     comment=comment, choice=choice)
     return parsed

@@ -55,7 +55,8 @@ def event_jsonld(event: Event, seats: SeatCounts) -> dict[str, Any]:
     if mode != "online":
         places.append(_place(event))
     if mode != "offline":
-        places.append({"@type": "VirtualLocation", "url": event.online_url})
+        # A link kept for confirmed attendees: the page where one RSVPs to get it stands in.
+        places.append({"@type": "VirtualLocation", "url": event.public_online_url or page_url})
     offer: dict[str, Any] = {
         "@type": "Offer",
         "url": f"{page_url}#rsvp",

@@ -95,7 +95,9 @@ class EventSummary(_Model):
     address: Address
     latitude: float | None
     longitude: float | None
-    online_url: str | None
+    online_url: str | None = Field(description=(
+        "The link to join online; null for in-person events and when the organizers give it "
+        "to confirmed attendees only (attendance_mode still says online or mixed)."))
     host_name: str
     capacity: int | None = Field(description="null: no limit.")
     spots_left: int | None = Field(description="null when there is no capacity limit.")

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from events_app import settings, urls
 from events_app.db import read_session
-from events_app.models import Event, utcnow
+from events_app.models import Event, RsvpStatus, utcnow
 from events_app.services import feeds, mail, personal_feeds, retention
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
@@ -41,7 +41,7 @@ PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
 }
-NOTICES = ("updated", "cancelled", "calendar")
+NOTICES = ("updated", "cancelled", "cancelled-moved", "left-waitlist", "calendar")
 RATE_LIMITED = ("You have sent a lot of RSVPs in a short time. Please wait a minute and try "
                 "again.")
 
@@ -71,12 +71,14 @@ def _manage_path(request: Request, token: str, notice: str) -> str:
 
 
 def _form_page(request: Request, slug: str, values: dict[str, str], errors: dict[str, str],
-               form_error: str | None, status_code: int) -> Response:
-    """The event page again, with the visitor's input and a message next to each field."""
+               form_error: str | None, status_code: int,
+               shortfall: rsvp_service.PartyDoesNotFit | None = None) -> Response:
+    """The event page again, with the visitor's input and a message next to each field;
+    with `shortfall`, the choice between fewer guests and the waitlist."""
     event, seats = _load_event(slug)
     return render(request, "events/detail.html",
                   {"event": event, "seats": seats, "form": values, "errors": errors,
-                   "form_error": form_error}, status_code=status_code)
+                   "form_error": form_error, "shortfall": shortfall}, status_code=status_code)
 
 
 async def rsvp_submit(request: Request) -> Response:
@@ -98,6 +100,9 @@ async def rsvp_submit(request: Request) -> Response:
         result = await run_in_threadpool(rsvp_service.submit_rsvp, event.id, parsed.request)
     except rsvp_service.RsvpNotFound as exc:
         raise HTTPException(404, exc.message) from None
+    except rsvp_service.PartyDoesNotFit as exc:
+        return await run_in_threadpool(_form_page, request, slug, parsed.values, {}, None, 409,
+                                       exc)
     except rsvp_service.RsvpError as exc:
         errors = {exc.field: exc.message} if exc.field else {}
         status = 422 if isinstance(exc, rsvp_service.NotEnoughSeats) else 409
@@ -118,10 +123,11 @@ def _received(request: Request, event: Event, email: str) -> Response:
 def _manage_page(request: Request, view: rsvp_service.ManageView, *, notice: str | None = None,
                  errors: dict[str, str] | None = None, form_error: str | None = None,
                  guests_value: str | None = None, status_code: int = 200,
-                 confirm_erase: bool = False) -> Response:
+                 confirm_erase: bool = False, confirm_cancel: bool = False) -> Response:
     context: dict[str, Any] = {
         "view": view, "rsvp": view.rsvp, "event": view.event, "notice": notice,
-        "confirm_erase": confirm_erase, "erase_after": retention.erase_after(view.event),
+        "confirm_erase": confirm_erase, "confirm_cancel": confirm_cancel,
+        "erase_after": retention.erase_after(view.event),
         "errors": errors or {}, "form_error": form_error,
         "guests_value": guests_value if guests_value is not None else str(view.rsvp.guests),
     }
@@ -157,8 +163,13 @@ async def manage_post(request: Request) -> Response:
     raw_guests = raw_guests if isinstance(raw_guests, str) else ""
     try:
         if action == "cancel":
+            # The confirmation step (one tap must not cancel): nothing changed yet.
+            return _manage_page(request, view, confirm_cancel=True)
+        elif action == "cancel_confirmed":
+            was_waitlisted = view.rsvp.status == RsvpStatus.WAITLISTED
             result = await run_in_threadpool(rsvp_service.cancel_rsvp, token)
-            notice = "cancelled"
+            notice = ("left-waitlist" if was_waitlisted else
+                      "cancelled-moved" if result.promoted else "cancelled")
         elif action == "erase":
             # The confirmation step: the same page with the question, nothing changed yet.
             return _manage_page(request, view, confirm_erase=True)

@@ -1,0 +1,33 @@
+"""join link only for confirmed attendees
+
+Revision ID: 0009_join_link
+Revises: 0005_auth
+Create Date: 2026-11-25 20:10:00
+
+event.join_link_private: when true, the event's online_url is shown only to confirmed
+attendees (manage page, confirmation/reminder e-mails, personal feed), never on public pages,
+the API or public feeds. Existing events keep their public links (false).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009_join_link"
+down_revision: str | None = "0005_auth"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("join_link_private", sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.drop_column("join_link_private")
