@@ -69,6 +69,7 @@ class PlaceFilter:
 class EventQuery(PlaceFilter):
     when: Literal["upcoming", "past"] = "upcoming"
     q: str = ""
+    online: bool = False  # only events people can join online (online-only and hybrid)
     date_from: date | None = None
     date_to: date | None = None
     page: int = 1
@@ -84,6 +85,17 @@ class EventQuery(PlaceFilter):
                 f"the search text is too long ({MAX_SEARCH_LENGTH} characters at most)")
         if has_control_chars(self.q):
             raise QueryError("the filters contain a character we could not read")
+
+    def conditions(self) -> list:
+        """The place filter's conditions plus the ones every view of a list shares, whatever
+        its time window: the list page, and the month view's days (services/calendar_month)."""
+        conds = super().conditions()
+        if self.online:
+            conds.append(Event.online_url != "")
+        if self.q.strip():
+            conds.append(contains_text(self.q, Event.title, Event.summary, Event.description,
+                                       Event.venue_name, Event.city, Event.host_name))
+        return conds
 
 
 @dataclass
@@ -152,9 +164,6 @@ def list_events(
         conds.append(col(Event.starts_at) >= _day_start_utc(query.date_from))
     if query.date_to:
         conds.append(col(Event.starts_at) < _day_end_utc(query.date_to))
-    if query.q.strip():
-        conds.append(contains_text(query.q, Event.title, Event.summary, Event.description,
-                                   Event.venue_name, Event.city, Event.host_name))
     total = session.exec(select(func.count()).select_from(Event).where(*conds)).one()
     items = list(
         session.exec(

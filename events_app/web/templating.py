@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus
 
 import jinja2
 from starlette.requests import Request
@@ -12,7 +12,9 @@ from starlette.templating import Jinja2Templates
 
 from events_app import settings, timefmt, urls
 from events_app.models import Event, category_label
+from events_app.services.events import attendance_mode
 from events_app.services.structured_data import event_jsonld
+from events_app.urls import query_string  # the one rule; atom, api and embed import it here
 from events_app.web import share
 from events_app.web.csrf import csrf_token
 from events_app.web.input_types import input_type
@@ -42,21 +44,14 @@ def _local_day(dt: datetime, tz_name: str) -> str:
     return timefmt.format_day_heading(timefmt.local(dt, tz_name).date())
 
 
-def query_string(params: dict[str, Any]) -> str:
-    """Build a query string from a dict, dropping empty values; lists repeat the key."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in params.items():
-        values = value if isinstance(value, list | tuple) else [value]
-        pairs.extend((key, str(v)) for v in values if v not in (None, ""))
-    return urlencode(pairs)
-
-
 _env.filters.update(
     event_when=_event_when,
     event_start=_event_start,
     iso=timefmt.utc_iso,  # <time datetime>: whole seconds (HTML allows at most 3 digits)
     local_day=_local_day,
+    clock=timefmt.format_clock,
     category_label=category_label,
+    attendance_mode=attendance_mode,  # "online" / "offline" / "mixed" (hybrid)
     query=query_string,
     urlquote=quote_plus,
     input_type=input_type,
