@@ -234,3 +234,21 @@ def test_day_list_shows_cards_of_every_event_on_the_day(client) -> None:
     assert "No events" not in body
     empty = client.get("/events/day/2027-03-20?category=rally").text
     assert "Nothing matches these filters on this day" in empty
+
+
+def test_a_busy_day_links_to_its_list_for_the_rest(client) -> None:
+    for hour in (9, 11, 13, 15, 17):
+        make_event(title=f"Session at {hour}", starts_at=ny(2027, 3, 9, hour))
+    body = client.get("/events/month/2027-03").text
+    assert "Session at 13" in body and "Session at 15" not in body  # three per cell
+    assert re.search(r'<a class="cal-more" href="/events/day/2027-03-09">2 more'
+                     r'<span class="visually-hidden"> on Tuesday 9 March 2027</span></a>', body)
+    day = client.get("/events/day/2027-03-09").text
+    assert all(f"Session at {hour}" in day for hour in (9, 11, 13, 15, 17))
+
+
+def test_the_cached_month_shows_a_new_event_at_once(client) -> None:
+    make_event(title="First", starts_at=ny(2027, 3, 9, 9))
+    assert "Second" not in client.get("/events/month/2027-03").text
+    make_event(title="Second", starts_at=ny(2027, 3, 10, 9))
+    assert "Second" in client.get("/events/month/2027-03").text
