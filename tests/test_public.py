@@ -274,6 +274,9 @@ def test_several_cities_are_one_filter(client) -> None:
     body = client.get("/events?city=Chicago&city=denver").text
     assert sorted(titles(body)) == ["In Chicago", "In Denver"]
     assert checked(body, "city") == ["Chicago", "Denver"]
+    # A value the form would not offer stays ticked, so it can be unticked.
+    body = client.get("/events?city=Nowhere&category=vigil").text
+    assert checked(body, "city") == ["Nowhere"] and checked(body, "category") == ["vigil"]
 
 
 @pytest.mark.parametrize(("query", "canonical"), [

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from events_app import urls
 from events_app.db import read_session
-from events_app.models import CATEGORIES, Event, utcnow
+from events_app.models import CATEGORIES, Event, category_label, utcnow
 from events_app.services import calendar_month, listing_cache
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
@@ -116,16 +116,20 @@ def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 def filter_choices(session: Session, query: event_service.EventQuery) -> dict[str, Any]:
     """What the filter form offers (templates/events/_filters.html): every category and known
-    city as a checkbox, checked as the query says (ignoring case, as the filter matches);
-    a city in the query that no event has stays listed, so it can be unticked."""
+    city as a checkbox, checked as the query says (ignoring case, as the filter matches); a
+    category or city in the query that the form would not offer stays listed, so it can be
+    unticked."""
     wanted = {c.lower() for c in query.cities}
     cities = event_service.known_cities(session)
     known = {c.lower() for c in cities}
     cities += [c for c in query.cities if c.lower() not in known]
     chosen_categories = {c.lower() for c in query.categories}
+    categories = [(value, label, value in chosen_categories)
+                  for value, label in CATEGORIES.items()]
+    categories += [(c, category_label(c), True) for c in query.categories
+                   if c.lower() not in CATEGORIES]
     return {
-        "category_choices": [(value, label, value in chosen_categories)
-                             for value, label in CATEGORIES.items()],
+        "category_choices": categories,
         "city_choices": [(c, c.lower() in wanted) for c in cities],
         "active_filters": (len(query.categories) + len(query.cities) + bool(query.online)
                            + bool(query.q)),
