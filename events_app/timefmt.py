@@ -19,6 +19,11 @@ def _clock(d: datetime) -> str:
     return f"{hour}:{d:%M} {'AM' if d.hour < 12 else 'PM'}"
 
 
+def format_wall_clock(d: datetime) -> str:
+    """'2:00 PM' (the wall-clock time of an aware datetime, as it is: no conversion)."""
+    return _clock(d)
+
+
 def local(dt: datetime, tz_name: str) -> datetime:
     return dt.astimezone(ZoneInfo(tz_name))
 

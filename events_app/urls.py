@@ -10,7 +10,10 @@ in one place.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from events_app import settings
 
@@ -18,6 +21,8 @@ from events_app import settings
 HOME = "/"
 EVENTS = "/events"
 EVENT = "/events/{slug}"
+EVENTS_MONTH = "/events/month/{month}"  # 2027-03: the month view
+EVENTS_DAY = "/events/day/{day}"  # 2027-03-14: the events on one calendar day
 EVENT_ICS = "/events/{slug}.ics"
 RSVP_SUBMIT = "/events/{slug}/rsvp"
 RSVP_MANAGE = "/rsvp/{token}"
@@ -40,6 +45,31 @@ def quote_segment(value: str) -> str:
 def path(template: str, **params: str) -> str:
     """A route path with its parameters filled in and quoted."""
     return template.format(**{k: quote_segment(v) for k, v in params.items()})
+
+
+def query_string(params: Mapping[str, Any]) -> str:
+    """A query string from a dict, dropping empty values (lists repeat the key): the one rule
+    that keeps `?city=&category=` out of every URL the site builds."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        pairs.extend((key, str(v)) for v in values if v not in (None, ""))
+    return urlencode(pairs)
+
+
+def with_query(path_: str, params: Mapping[str, Any] | None = None) -> str:
+    """`path_` with the non-empty `params` (no dangling '?' when there are none)."""
+    query = query_string(params or {})
+    return f"{path_}?{query}" if query else str(path_)
+
+
+def month_path(month: date, params: Mapping[str, Any] | None = None) -> str:
+    """The month view of the month `month` falls in, with the list's filters."""
+    return with_query(path(EVENTS_MONTH, month=f"{month.year:04d}-{month.month:02d}"), params)
+
+
+def day_path(day: date, params: Mapping[str, Any] | None = None) -> str:
+    return with_query(path(EVENTS_DAY, day=day.isoformat()), params)
 
 
 def absolute(path_: str, query: str = "") -> str:

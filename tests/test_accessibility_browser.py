@@ -29,7 +29,7 @@ from sqlmodel import select
 from events_app import db as app_db
 from events_app.db import read_session, write_session
 from events_app.models import Event
-from events_app.services import auth
+from events_app.services import auth, calendar_month
 from events_app.services import rsvp as rsvp_service
 from events_app.services.seed import seed
 from tests.conftest import start_server
@@ -130,6 +130,14 @@ def _open(page, site: Site, path: str) -> None:
     assert response is not None
 
 
+def _month(ahead: int) -> str:
+    """'2026-12': this month (ahead=0) or a later one, in the site's timezone."""
+    month = calendar_month.today().replace(day=1)
+    for _ in range(ahead):
+        month = calendar_month.next_month(month)
+    return f"{month:%Y-%m}"
+
+
 def _event_with_errors(page, site: Site) -> None:
     _open(page, site, f"/events/{WITH_GUESTS}")
     _send_rsvp(page, "cy@localhost")  # passes the browser's check, not ours
@@ -182,6 +190,11 @@ PAGES: dict[str, Callable[..., None]] = {
     "list-filtered": lambda page, site: _open(
         page, site, "/events?category=training&category=meeting&city=Chicago&q=rights"),
     "list-empty": lambda page, site: _open(page, site, "/events?q=nothing+matches+this"),
+    "list-empty-past-matches": lambda page, site: _open(page, site, "/events?q=Bergstrom"),
+    "month": lambda page, site: _open(page, site, f"/events/month/{_month(0)}"),
+    "month-next-filtered": lambda page, site: _open(
+        page, site, f"/events/month/{_month(1)}?category=training&city=Chicago&online=1"),
+    "day": lambda page, site: _open(page, site, f"/events/day/{calendar_month.today()}"),
     "event": lambda page, site: _open(page, site, f"/events/{WITH_GUESTS}"),
     "event-form-errors": _event_with_errors,
     "event-cancelled": lambda page, site: _open(page, site, f"/events/{CANCELLED}"),
@@ -399,7 +412,8 @@ def test_contrast_formula() -> None:
     assert round(contrast("rgb(118, 118, 118)", "rgb(255, 255, 255)"), 1) == 4.5
 
 
-@pytest.mark.parametrize("name", ["list-filtered", "event-form-errors", "organizer-edit-errors"])
+@pytest.mark.parametrize("name", ["list-filtered", "month", "event-form-errors",
+                                  "organizer-edit-errors"])
 def test_keyboard_focus_is_visible_everywhere(site, new_page, name) -> None:
     page = visit(new_page, site, name, DESKTOP)
     page.locator("body").focus()

@@ -28,7 +28,7 @@ def test_list_filters_match_the_list_page(client) -> None:
     make_event(slug="ohare", title="O'Hare protest", category="protest", city="Chicago",
                starts_at=now + timedelta(days=1))
     make_event(slug="brief", title="Janus briefing", category="briefing", city="Philadelphia",
-               starts_at=now + timedelta(days=2))
+               starts_at=now + timedelta(days=2), online_url="https://example.org/live")
     make_event(slug="old", title="Old town hall", category="town-hall", city="Chicago",
                starts_at=now - timedelta(days=5))
     make_event(slug="draft", title="Draft", status=EventStatus.DRAFT.value)
@@ -43,6 +43,8 @@ def test_list_filters_match_the_list_page(client) -> None:
     assert slugs("?city=chicago") == ["ohare"]
     assert slugs("?city=Chicago&when=past") == ["old"]
     assert slugs("?q=janus") == ["brief"]
+    assert slugs("?online=1") == ["brief"]  # online-only and hybrid events
+    assert client.get("/api/v1/events?online=yes").status_code == 400
     # Date filters are calendar days in the site's timezone, whatever the machine's is.
     day2 = (now + timedelta(days=2)).astimezone(ZoneInfo(settings.DEFAULT_TIMEZONE)).date()
     day2 = day2.isoformat()

@@ -41,5 +41,6 @@ def test_pages_have_landmarks_and_one_h1(client) -> None:
                    '<nav aria-label="Main">', 'class="skip-link"', 'name="viewport"'):
         assert marker in body
     assert body.count("<h1") == 1
-    for field in ("f-q", "f-category", "f-city", "f-from", "f-to"):
+    for field in ("f-q", "f-online", "f-category-1", "f-from", "f-to"):
         assert f'<label for="{field}">' in body and f'id="{field}"' in body
+    assert "<legend>Category</legend>" in body  # the checkboxes' group has its name

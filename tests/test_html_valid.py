@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from events_app import settings
 from events_app.db import read_session, write_session
 from events_app.models import Event, EventStatus, Outbox, Rsvp, RsvpStatus, utcnow
+from events_app.services import calendar_month
 from events_app.services.reminders import queue_reminders
 from events_app.services.seed import seed
 from events_app.web.app import create_app
@@ -54,6 +55,9 @@ PARAMS = {
     "rsvp_id": lambda site: site.waitlisted_id,
     "organizer_id": lambda site: site.organizer_id,
     "event_id": lambda site: site.event_id,
+    # The month view and day list of the event every page is about (ten days ahead).
+    "month": lambda site: f"{calendar_month.today() + timedelta(days=10):%Y-%m}",
+    "day": lambda site: (calendar_month.today() + timedelta(days=10)).isoformat(),
 }
 
 
@@ -222,6 +226,10 @@ def _visit(site: Site) -> None:
         for name, path in {
             "events-past": "/events?when=past",
             "events-none-found": "/events?q=no+such+event+anywhere",
+            "events-past-matches": "/events?q=Bergstrom",
+            "events-filtered": "/events?online=1&city=St.+Louis&category=town-hall",
+            "month-filtered": f"/events/month/{PARAMS['month'](site)}?category=town-hall",
+            "month-empty": "/events/month/1970-01",
             "event-cancelled": f"/events/{site.cancelled_slug}",
             "event-past": f"/events/{site.past_slug}",
             "event-full": f"/events/{site.slug}",

@@ -21,7 +21,7 @@ def test_document_lists_every_route_and_model(client) -> None:
     routed = {r.path for r in api.routes}
     assert all(p.replace("{slug}", "{slug:str}") in routed or p in routed for p in doc["paths"])
     params = {p["name"] for p in doc["paths"]["/api/v1/events"]["get"]["parameters"]}
-    assert params == {"category", "city", "q", "from", "to", "when", "page"}
+    assert params == {"category", "city", "q", "online", "from", "to", "when", "page"}
     schemas = doc["components"]["schemas"]
     assert {"EventList", "EventSummary", "EventDetail", "CategoryList", "CityList",
             "Error"} <= set(schemas)

@@ -165,15 +165,21 @@ def test_list_page_is_reused_until_an_event_changes(client) -> None:
 
 
 def test_several_categories_stay_selected(client) -> None:
-    """A feed-style URL with two categories keeps both when the visitor filters again."""
-    make_event(title="Protest", category="protest")
-    make_event(title="Rally", category="rally")
-    body = client.get("/events?category=protest&category=rally").text
-    assert re.search(r'<select id="f-category" name="category" multiple', body)
-    assert '<option value="protest" selected>' in body
-    assert '<option value="rally" selected>' in body
+    """A feed-style URL with two categories keeps both ticked when the visitor filters again;
+    the cities are ticked ignoring case, as the filter matches them."""
+    make_event(title="Protest", category="protest", city="Chicago")
+    make_event(title="Rally", category="rally", city="Denver")
+    body = client.get("/events?category=protest&category=rally&city=chicago").text
+    assert checked(body, "category") == ["protest", "rally"]
+    assert checked(body, "city") == ["Chicago"]
     single = client.get("/events?category=protest").text
-    assert '<select id="f-category" name="category">' in single
+    assert checked(single, "category") == ["protest"]
+    assert checked(single, "city") == []
+
+
+def checked(body: str, name: str) -> list[str]:
+    """The values of the ticked checkboxes called `name` in the filter form."""
+    return re.findall(rf'type="checkbox" name="{name}" value="([^"]*)" checked', body)
 
 
 @pytest.mark.parametrize("page", ["²", "①", "٣", "３", "1²", "0", "-1", "1.0", "99999"])
@@ -219,3 +225,87 @@ def test_place_filters_have_one_limit_on_every_public_view(client) -> None:
 def test_category_filter_ignores_letter_case_as_the_feed_does(client) -> None:
     make_event(slug="march", title="March for dignity", category="protest")
     assert "March for dignity" in client.get("/events?category=PROTEST").text
+
+
+# --- Issue 13 item 5: cards, the Online filter, several cities, clean URLs, past matches ----
+
+def test_cards_say_spots_left_full_waitlist_online_and_hybrid(client) -> None:
+    from tests.factories import make_rsvp
+
+    soon = utcnow() + timedelta(days=3)
+    make_event(title="Open hall", capacity=10, starts_at=soon)
+    full = make_event(title="Full, no waitlist", capacity=1, waitlist_enabled=False,
+                      starts_at=soon)
+    waiting = make_event(title="Full, waitlist", capacity=1, starts_at=soon)
+    make_event(title="Online call", venue_name="", street_address="", starts_at=soon,
+               online_url="https://example.org/call")
+    make_event(title="Hall and stream", starts_at=soon, online_url="https://example.org/live")
+    make_rsvp(full, email="a@example.org")
+    make_rsvp(waiting, email="b@example.org")
+    body = client.get("/events").text
+    cards = dict(re.findall(r'class="event-title">\s*<a [^>]*>([^<]+)</a>.*?'
+                            r'<p class="event-meta">(.*?)</p>', body, re.S))
+    badges = {title: re.findall(r'<span class="badge[^"]*">([^<]+)</span>', meta)
+              for title, meta in cards.items()}
+    assert badges["Open hall"] == ["Meeting", "10 spots left"]
+    assert badges["Full, no waitlist"] == ["Meeting", "Full"]
+    assert badges["Full, waitlist"] == ["Meeting", "Full · Waitlist open"]
+    assert badges["Online call"] == ["Meeting", "Online"]
+    assert badges["Hall and stream"] == ["Meeting", "Hybrid"]
+
+
+def test_online_filter_keeps_online_and_hybrid_events(client) -> None:
+    make_event(title="Online call", venue_name="", online_url="https://example.org/call")
+    make_event(title="Hall and stream", online_url="https://example.org/live")
+    make_event(title="Hall only")
+    assert sorted(titles(client.get("/events?online=1").text)) == ["Hall and stream",
+                                                                    "Online call"]
+    assert client.get("/events?online=yes").status_code == 400
+    body = client.get("/events?online=1&city=St.+Louis").text
+    assert 'name="online" value="1" checked' in body
+    assert checked(body, "city") == ["St. Louis"]
+
+
+def test_several_cities_are_one_filter(client) -> None:
+    make_event(title="In Chicago", city="Chicago")
+    make_event(title="In Denver", city="Denver")
+    make_event(title="In Miami", city="Miami")
+    body = client.get("/events?city=Chicago&city=denver").text
+    assert sorted(titles(body)) == ["In Chicago", "In Denver"]
+    assert checked(body, "city") == ["Chicago", "Denver"]
+    # A value the form would not offer stays ticked, so it can be unticked.
+    body = client.get("/events?city=Nowhere&category=vigil").text
+    assert checked(body, "city") == ["Nowhere"] and checked(body, "category") == ["vigil"]
+
+
+@pytest.mark.parametrize(("query", "canonical"), [
+    ("city=&category=&q=&from=&to=&online=", "/events"),
+    ("city=&category=rally&q=", "/events?category=rally"),
+    ("city=Chicago&city=&city=Denver&when=past&page=",
+     "/events?city=Chicago&city=Denver&when=past"),
+])
+def test_empty_parameters_redirect_to_the_canonical_url(client, query: str,
+                                                        canonical: str) -> None:
+    r = client.get(f"/events?{query}", follow_redirects=False)
+    assert r.status_code == 301
+    assert r.headers["location"] == canonical
+    assert client.get(f"/events?{query}").status_code == 200
+
+
+def test_links_the_list_builds_have_no_empty_parameters(client) -> None:
+    for i in range(25):
+        make_event(title=f"Rally {i}", category="rally", starts_at=utcnow() + timedelta(days=i + 1))
+    body = client.get("/events?category=rally&page=2").text
+    hrefs = re.findall(r'href="([^"]*)"', body)
+    assert any("/events?category=rally" in h for h in hrefs)  # page 1 and the month view
+    assert [h for h in hrefs if re.search(r"[?&][a-z_]+=(&|$)", h) or h.endswith("?")] == []
+
+
+def test_empty_state_points_to_matching_past_events(client) -> None:
+    make_event(title="Last year's rally", category="rally",
+               starts_at=utcnow() - timedelta(days=300))
+    body = client.get("/events?category=rally").text
+    assert "but 1 past event does" in body
+    assert 'href="/events?when=past&amp;category=rally">see the past event</a>' in body
+    none = client.get("/events?category=training").text
+    assert "past event" not in none and "Nothing matches these filters" in none

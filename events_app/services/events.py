@@ -69,6 +69,7 @@ class PlaceFilter:
 class EventQuery(PlaceFilter):
     when: Literal["upcoming", "past"] = "upcoming"
     q: str = ""
+    online: bool = False  # only events people can join online (online-only and hybrid)
     date_from: date | None = None
     date_to: date | None = None
     page: int = 1
@@ -84,6 +85,22 @@ class EventQuery(PlaceFilter):
                 f"the search text is too long ({MAX_SEARCH_LENGTH} characters at most)")
         if has_control_chars(self.q):
             raise QueryError("the filters contain a character we could not read")
+
+    def conditions(self) -> list:
+        """The place filter's conditions plus the online filter."""
+        conds = super().conditions()
+        if self.online:
+            conds.append(Event.online_url != "")
+        return conds
+
+    def view_conditions(self, session: Session) -> list:
+        """The conditions every view of a list shares, whatever its time window: the list
+        page, and the month view's days (services/calendar_month). The search needs the
+        session: how it runs depends on the database (services/event_search.py)."""
+        conds = self.conditions()
+        if self.q.strip():
+            conds += event_search.search_conditions(session, self.q)
+        return conds
 
 
 @dataclass
@@ -152,13 +169,11 @@ def list_events(
         conds.append(col(Event.ends_at) >= now)
         walk = col(Event.starts_at) >= spans.earliest_start(session, now)
         order = (col(Event.starts_at).asc(), col(Event.id).asc())
-    conds += query.conditions()
+    conds += query.view_conditions(session)
     if query.date_from:
         conds.append(col(Event.starts_at) >= _day_start_utc(query.date_from))
     if query.date_to:
         conds.append(col(Event.starts_at) < _day_end_utc(query.date_to))
-    if query.q.strip():
-        conds += event_search.search_conditions(session, query.q)
     total = session.exec(select(func.count()).select_from(Event).where(*conds)).one()
     # The page's ids first, then their rows: rows skipped by the offset are only ever read
     # from the index (ix_event_starts_at_id_status_ends_at), not fetched in full.

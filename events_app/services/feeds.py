@@ -47,9 +47,8 @@ from events_app.models import (
     category_label,
     utcnow,
 )
-from events_app.services import data_version
+from events_app.services import data_version, spans
 from events_app.services import events as event_service
-from events_app.services import spans
 from events_app.services.data_version import Version
 from events_app.services.ical import FeedEntry, render_calendar
 from events_app.util.lru import LruCache

@@ -55,6 +55,9 @@ class EventFilters(_Model):
         description="Events starting on or after this day (site timezone), e.g. 2026-03-14.")
     to: date | Literal[""] | None = Field(
         default=None, description="Events starting on or before this day.")
+    online: Literal["", "1"] = Field(
+        default="", description="1: only events people can join online (online-only or "
+                                "hybrid).")
     when: Literal["upcoming", "past"] = Field(
         default="upcoming", description="Upcoming (not yet over) or past events.")
     page: int = Field(default=1, ge=1, le=MAX_PAGE, description="Page number, from 1.")

@@ -8,7 +8,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from events_app import settings, urls
-from events_app.web import api, atom, embed, feeds, public, rsvp
+from events_app.web import api, atom, embed, feeds, month, public, rsvp
 from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
@@ -24,6 +24,7 @@ def create_app() -> Starlette:
         *feeds.routes,  # before public: /events/{slug}.ics must not match /events/{slug}
         *atom.routes,
         *embed.routes,
+        *month.routes,
         *public.routes,
         *api.routes,
         *rsvp.routes,

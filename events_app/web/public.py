@@ -1,9 +1,13 @@
-"""Public calendar pages: the event list and the event detail page."""
+"""Public calendar pages: the event list and the event detail page.
+
+The list's filters (parse_event_query, filter_params, the filter form's choices) are shared
+with the month view and day lists (web/month.py), Atom, the API and the embed."""
 
 from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import replace
 from datetime import date
 from itertools import groupby
 from typing import Any
@@ -12,12 +16,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from events_app import urls
 from events_app.db import read_session
-from events_app.models import CATEGORIES, Event
+from events_app.models import CATEGORIES, Event, category_label, utcnow
+from events_app.services import calendar_month
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
 from events_app.services.feeds import FeedFilter, UnknownFilter, canonical_filter
@@ -46,6 +51,9 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
     when = params.get("when", "upcoming")
     if when not in ("upcoming", "past"):
         raise HTTPException(400, "'when' must be 'upcoming' or 'past'.")
+    online = params.get("online", "")
+    if online not in ("", "1"):
+        raise HTTPException(400, "'online' must be 1 (online and hybrid events only) or empty.")
     try:
         page = parse_whole(params.get("page", "1"), 1, event_service.MAX_PAGE)
     except NumberError as exc:
@@ -56,6 +64,7 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
             categories=tuple(c for c in params.getlist("category") if c),
             cities=tuple(c for c in params.getlist("city") if c),
             q=params.get("q", "").strip(),
+            online=online == "1",
             date_from=_parse_date(params.get("from"), "'from'"),
             date_to=_parse_date(params.get("to"), "'to'"),
             page=page,
@@ -79,12 +88,59 @@ def filter_params(query: event_service.EventQuery) -> dict[str, Any]:
         "category": list(query.categories),
         "city": list(query.cities),
         "q": query.q,
+        "online": "1" if query.online else "",
         "from": query.date_from.isoformat() if query.date_from else "",
         "to": query.date_to.isoformat() if query.date_to else "",
     }
 
 
-def _page_key(request: Request, what: str) -> str:
+def place_params(query: event_service.EventQuery) -> dict[str, Any]:
+    """The filters that carry over between the list, the month view and the day lists (not
+    the list's time window: when, from, to, page)."""
+    params = filter_params(query)
+    return {k: params[k] for k in ("category", "city", "online", "q")}
+
+
+def without_empty_params(request: Request) -> Response | None:
+    """A redirect to the same page without its empty parameters (`?city=&q=`, as a GET form
+    submits its blank fields), so each filtered page has one URL; None when there are none."""
+    pairs = request.query_params.multi_items()
+    if all(value for _, value in pairs):
+        return None
+    kept = [(key, value) for key, value in pairs if value]
+    return RedirectResponse(urls.with_query(request.url.path, _grouped(kept)), 301)
+
+
+def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def filter_choices(session: Session, query: event_service.EventQuery) -> dict[str, Any]:
+    """What the filter form offers (templates/events/_filters.html): every category and known
+    city as a checkbox, checked as the query says (ignoring case, as the filter matches); a
+    category or city in the query that the form would not offer stays listed, so it can be
+    unticked."""
+    wanted = {c.lower() for c in query.cities}
+    cities = event_service.known_cities(session)
+    known = {c.lower() for c in cities}
+    cities += [c for c in query.cities if c.lower() not in known]
+    chosen_categories = {c.lower() for c in query.categories}
+    categories = [(value, label, value in chosen_categories)
+                  for value, label in CATEGORIES.items()]
+    categories += [(c, category_label(c), True) for c in query.categories
+                   if c.lower() not in CATEGORIES]
+    return {
+        "category_choices": categories,
+        "city_choices": [(c, c.lower() in wanted) for c in cities],
+        "active_filters": (len(query.categories) + len(query.cities) + bool(query.online)
+                           + bool(query.q)),
+    }
+
+
+def page_key(request: Request, what: str) -> str:
     """Pages carry no per-visitor data but links built from the request's scheme and Host."""
     return f"{what}:{request.base_url}:{request.url.path}"
 
@@ -93,6 +149,8 @@ def _page_key(request: Request, what: str) -> str:
 # web/cached.py) on the event loop; a miss renders in the thread pool, so a slow query or a
 # lock wait never stalls the event loop that serves everyone else.
 async def event_list(request: Request) -> Response:
+    if (redirect := without_empty_params(request)) is not None:
+        return redirect
     query = parse_event_query(request)
     # The list page carries no per-visitor data (its filter form is a GET), so its bytes are
     # shared between visitors, like the API's and Atom's, until the events or seats change.
@@ -106,6 +164,10 @@ async def event_list(request: Request) -> Response:
             for day, items in groupby(page.items, key=lambda e: e.local_start.date())
         ]
         filters = filter_params(query)
+        past_matches = 0
+        if not page.items and query.when == "upcoming":
+            past = replace(query, when="past", page=1)
+            past_matches = event_service.list_events(session, past, page_size=1).total
         response = render(
             request,
             "events/list.html",
@@ -115,14 +177,17 @@ async def event_list(request: Request) -> Response:
                 "query": query,
                 "filters": filters,
                 "is_filtered": any(v for k, v in filters.items() if k != "when"),
-                "categories": CATEGORIES,
-                "cities": event_service.known_cities(session),
+                **filter_choices(session, query),
+                "seats": rsvp_service.seat_counts_for(session, page.items),
+                "past_matches": past_matches,
+                "now": utcnow(),
+                "month_url": urls.month_path(calendar_month.today(), place_params(query)),
                 "feed_filter": _feed_filter(session, query),
             },
         )
         return bytes(response.body)
 
-    page = await cached.listing(f"{_page_key(request, 'page')}:{query!r}", render_page)
+    page = await cached.listing(f"{page_key(request, 'page')}:{query!r}", render_page)
     return HTMLResponse(page.body)
 
 
@@ -162,7 +227,7 @@ async def event_detail(request: Request) -> Response:
         return bytes(_render_detail(request, session, slug,
                                     lambda _request: _CSRF_STAND_IN).body)
 
-    page = await cached.listing(f"{_page_key(request, 'detail')}", render_page)
+    page = await cached.listing(f"{page_key(request, 'detail')}", render_page)
     token = csrf_token(request).encode()
     return HTMLResponse(page.body.replace(_CSRF_STAND_IN.encode(), token))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus
 
 import jinja2
 from starlette.datastructures import URL
@@ -13,7 +13,9 @@ from starlette.templating import Jinja2Templates
 
 from events_app import settings, timefmt, urls
 from events_app.models import Event, category_label
+from events_app.services.events import attendance_mode
 from events_app.services.structured_data import event_jsonld
+from events_app.urls import query_string  # the one rule; atom, api and embed import it here
 from events_app.util.lru import LruCache
 from events_app.web import share
 from events_app.web.csrf import csrf_token
@@ -44,15 +46,6 @@ def _local_day(dt: datetime, tz_name: str) -> str:
     return timefmt.format_day_heading(timefmt.local(dt, tz_name).date())
 
 
-def query_string(params: dict[str, Any]) -> str:
-    """Build a query string from a dict, dropping empty values; lists repeat the key."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in params.items():
-        values = value if isinstance(value, list | tuple) else [value]
-        pairs.extend((key, str(v)) for v in values if v not in (None, ""))
-    return urlencode(pairs)
-
-
 _env.filters.update(
     event_when=_event_when,
     event_start=_event_start,
@@ -60,8 +53,10 @@ _env.filters.update(
     local_day=_local_day,
     local_time=timefmt.format_start,  # 'Sat 14 Mar, 2:00 PM CDT' (dt | local_time(tz))
     local_clock=timefmt.format_clock,  # '7:05 PM CST'
+    clock=timefmt.format_wall_clock,  # '2:00 PM' (the wall clock of an aware datetime)
 
     category_label=category_label,
+    attendance_mode=attendance_mode,  # "online" / "offline" / "mixed" (hybrid)
     query=query_string,
     urlquote=quote_plus,
     input_type=input_type,
