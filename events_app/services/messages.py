@@ -13,6 +13,7 @@ import jinja2
 
 from events_app import settings, timefmt, urls
 from events_app.models import SEQUENCE_FIELDS, Event, Rsvp, RsvpStatus, address_line
+from events_app.services import rich_text
 
 SUBJECT_MAX = 300
 
@@ -25,6 +26,8 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+# Descriptions read as on the event page: sanitized HTML, readable text in the text part.
+_env.filters.update(rich_text=rich_text.to_html, plain_text=rich_text.to_text)
 
 
 @dataclass(frozen=True)
