@@ -201,6 +201,15 @@ def event_cancelled(event: Event, rsvp: Rsvp, message: str) -> MailContent:
                    ics=_update_ics(event, rsvp, "CANCEL") if confirmed else "")
 
 
+def event_uncancelled(event: Event, rsvp: Rsvp) -> MailContent:
+    """The cancellation is undone. Confirmed people get a REQUEST .ics whose raised SEQUENCE
+    puts back the entry the cancellation's .ics took out of their calendar."""
+    confirmed = rsvp.status == RsvpStatus.CONFIRMED
+    return _render("event_uncancelled", f"Back on: {event.title}",
+                   {"event": event, "rsvp": rsvp, "confirmed": confirmed},
+                   ics=_update_ics(event, rsvp, "REQUEST") if confirmed else "")
+
+
 def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str) -> MailContent:
     return _render("organizer_message", subject,
                    {"event": event, "rsvp": rsvp, "body": body.strip()})
