@@ -278,6 +278,9 @@ def _send_every_email(site: Site) -> None:
         assert queue_reminders(lead=timedelta(days=365)) > 0
         _expect(site, "event-cancelled-by-organizer", _form(admin, f"{base}/cancel", {
             "message": "The hall flooded; a new date follows."}, f"{base}/cancel"))
+        _expect(site, "event-cancelled-edit", admin.get(f"{base}/edit"))  # offers "Undo"
+        _expect(site, "event-uncancelled", _form(admin, f"{base}/uncancel", {}, f"{base}/edit"),
+                contains="is back on")
 
 
 def _emails() -> dict[str, str]:
