@@ -163,3 +163,10 @@ def test_only_absolute_links_of_known_schemes_become_links() -> None:
     assert "[a](/relative)" in html and "[b](#here)" in html and "[c](ftp://e.example)" in html
     assert '<a href="tel:+13125550199" rel="nofollow noopener">d</a>' in html
     assert html.count("<a ") == 1  # never an <a> without a working href
+
+
+def test_link_previews_and_search_data_get_plain_text(client) -> None:
+    make_event(slug="march", summary="", description="Bring **water**: [map](https://m.example)")
+    page = client.get("/events/march").text
+    assert 'content="' in page and "Bring water: map (https://m.example)" in page
+    assert "**water**" not in page.split("<body")[0]  # neither og: tags nor JSON-LD
