@@ -141,8 +141,8 @@ def duplicate_event(request: Request, form: FormData | None) -> Response:
     except event_admin.EventNotFound:
         raise HTTPException(404, NOT_FOUND) from None
     when = timefmt.format_range(copy.starts_at, copy.ends_at, copy.timezone, copy.all_day)
-    flash(request, f"This is a draft copy, proposed for {when}: the same weekday a week on. "
-                   "Check its date and time, then publish it.")
+    flash(request, f"This is a draft copy, proposed for {when}: the same weekday and time a "
+                   "week on (or the first such day still ahead). Check it, then publish.")
     return _to_edit(request, copy.slug)
 
 
