@@ -239,6 +239,10 @@ class Event(SQLModel, table=True):
     def is_cancelled(self) -> bool:
         return self.status == EventStatus.CANCELLED
 
+    def has_ended(self, now: datetime | None = None) -> bool:
+        """Over: the event page says so and offers no RSVP or calendar entry any more."""
+        return (now or utcnow()) >= self.ends_at
+
     @property
     def is_online_only(self) -> bool:
         return bool(self.online_url) and not (self.street_address or self.venue_name)

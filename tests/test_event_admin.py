@@ -365,8 +365,11 @@ def test_duplicate_is_a_fresh_draft_with_the_same_details(owner: Organizer) -> N
     with write_session() as s:
         copy = event_admin.duplicate_event(s, admin, s.get(Event, event.id))
     assert copy.slug != event.slug and copy.uid != event.uid
-    assert (copy.title, copy.description, copy.capacity, copy.starts_at) == \
-        (event.title, "Details", 30, event.starts_at)
+    assert (copy.title, copy.description, copy.capacity) == (event.title, "Details", 30)
+    # Proposed for the same weekday and wall-clock time one week later (issue 13 item 9).
+    week_later = event.local_start.replace(tzinfo=None) + timedelta(days=7)
+    assert copy.local_start.replace(tzinfo=None) == week_later
+    assert copy.ends_at - copy.starts_at == event.ends_at - event.starts_at
     assert copy.status == "draft" and copy.sequence == 0
     assert copy.owner_id == admin.id
     with read_session() as s:

@@ -104,7 +104,10 @@ def _event_form(**changes: str) -> dict[str, str]:
     day = (utcnow() + timedelta(days=10)).date().isoformat()
     values = {
         "title": "Town hall: airport detentions & your rights", "summary": "Questions answered",
-        "description": "What happened at the airport.\n\nWhat to do next.",
+        # Markdown (issue 13 item 7): the rendered paragraphs, list and links must be valid too.
+        "description": "What happened at the **airport**.\n\nWhat to do next:\n\n"
+                       "- read https://example.org/rights\n- call [the hotline](tel:1)\n"
+                       "- <b>stay</b> calm & share",
         "category": "town-hall", "host_name": "Councillor Ruiz",
         "timezone": "America/Chicago", "start_date": day, "start_time": "18:00",
         "end_date": day, "end_time": "20:00", "venue_name": "Union Hall",
@@ -292,6 +295,9 @@ def _send_every_email(site: Site) -> None:
         assert queue_reminders(lead=timedelta(days=365)) > 0
         _expect(site, "event-cancelled-by-organizer", _form(admin, f"{base}/cancel", {
             "message": "The hall flooded; a new date follows."}, f"{base}/cancel"))
+        _expect(site, "event-cancelled-edit", admin.get(f"{base}/edit"))  # offers "Undo"
+        _expect(site, "event-uncancelled", _form(admin, f"{base}/uncancel", {}, f"{base}/edit"),
+                contains="is back on")
 
 
 def _emails() -> dict[str, str]:

@@ -69,6 +69,7 @@ def test_every_link_and_form_lands_on_a_route_that_takes_it(db_url: str) -> None
     make_rsvp(event, "Ann", "ann@example.org", guests=1)
     waiting = make_rsvp(event, "Walt", "walt@example.org", status="waitlisted")
     make_event(owner_id=other.id, title="Draft briefing", status="draft")  # offers "Publish"
+    make_event(owner_id=other.id, title="Called off", status="cancelled")  # offers "Undo"
 
     reached: set[str] = set()
     with TestClient(create_app()) as c:

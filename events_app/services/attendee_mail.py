@@ -11,14 +11,14 @@ services/rsvp.py.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from events_app.db import write_session
-from events_app.models import Event, EventStatus, Organizer, Rsvp, RsvpStatus, utcnow
+from events_app.models import Event, EventStatus, Organizer, Outbox, Rsvp, RsvpStatus, utcnow
 from events_app.services import access, audit, locking, mail, messages
 from events_app.services.rsvp import RsvpError
 
@@ -41,6 +41,31 @@ def notify_event_cancelled(session: Session, event: Event, message: str) -> int:
     for rsvp in people:
         content = messages.event_cancelled(event, rsvp, message)
         mail.queue_to(session, rsvp, content, "event_cancelled", [])
+    return len(people)
+
+
+def notify_event_uncancelled(session: Session, event: Event,
+                             cancelled_at: datetime | None) -> int:
+    """Queue "it is back on" to each person who was e-mailed that the event was cancelled
+    (the outbox holds that e-mail since `cancelled_at`) and still holds a confirmed or
+    waitlisted RSVP, in the caller's transaction (the one that un-cancels). Nothing for an
+    event that has started: there is nothing left to come to. Returns how many were queued.
+    Confirmed people get a REQUEST .ics with the raised SEQUENCE, putting the entry their
+    calendar removed back."""
+    if utcnow() >= event.starts_at:
+        return 0
+    locking.lock_event_row(session, event)
+    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED))
+    told = select(Outbox.rsvp_id).where(
+        Outbox.kind == "event_cancelled",
+        col(Outbox.rsvp_id).in_([r.id for r in people]))
+    if cancelled_at is not None:  # told about this cancellation, not an earlier one
+        told = told.where(col(Outbox.created_at) >= cancelled_at - timedelta(seconds=1))
+    told_ids = set(session.exec(told).all())
+    people = [r for r in people if r.id in told_ids]
+    for rsvp in people:
+        mail.queue_to(session, rsvp, messages.event_uncancelled(event, rsvp),
+                      "event_uncancelled", [])
     return len(people)
 
 

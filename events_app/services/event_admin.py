@@ -19,8 +19,9 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -73,12 +74,14 @@ def slugify(title: str) -> str:
     return slug[:SLUG_MAX].rstrip("-") or "event"
 
 
-def unique_slug(session: Session, title: str) -> str:
-    """The title's slug, or the same with the lowest free numeric suffix."""
+def unique_slug(session: Session, title: str, own: Event | None = None) -> str:
+    """The title's slug, or the same with the lowest free numeric suffix (`own`: the event
+    being renamed, whose current slug does not count as taken)."""
     base = slugify(title)
-    taken = set(session.exec(
-        select(Event.slug).where((Event.slug == base) | col(Event.slug).startswith(f"{base}-"))
-    ).all())
+    query = select(Event.slug).where((Event.slug == base) | col(Event.slug).startswith(f"{base}-"))
+    if own is not None and own.id is not None:
+        query = query.where(Event.id != own.id)
+    taken = set(session.exec(query).all())
     if base not in taken:
         return base
     n = 2
@@ -160,6 +163,14 @@ def create_event(session: Session, actor: Organizer, data: EventData,
     return event
 
 
+def slug_follows_title(event: Event) -> bool:
+    """A draft never published has no public address anyone could have kept (link, feed,
+    e-mail), so its slug is renamed with its title; from the first publication on it is
+    stable. (Unpublishing sets `unpublished_at`, publishing clears it: a draft without it has
+    never been public.)"""
+    return event.status == EventStatus.DRAFT and event.unpublished_at is None
+
+
 class EventChanges(dict[str, tuple[Any, Any]]):
     """What an edit changed ({field: (old, new)}, empty when nothing did), and how many
     attendees were e-mailed about it."""
@@ -193,6 +204,11 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
         return changes
     for k in changes.keys() & set(EVENT_COLUMNS) - {"capacity"}:
         setattr(event, k, new_values[k])
+    if "title" in changes and slug_follows_title(event):
+        new_slug = unique_slug(session, event.title, own=event)
+        if new_slug != event.slug:
+            changes["slug"] = (event.slug, new_slug)
+            event.slug = new_slug
     _bump(event, significant=moves_calendar_entry(changes))
     session.add(event)
     try:
@@ -215,10 +231,35 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
     return changes
 
 
-def duplicate_event(session: Session, actor: Organizer, event: Event) -> Event:
-    """A draft copy for the next occurrence: same details, no RSVPs, fresh UID and slug."""
+def _weeks_later(instant: datetime, tzid: str, weeks: int) -> datetime:
+    """The same wall-clock time `weeks` weeks later in the event's zone (6 pm stays 6 pm
+    across a DST change); a time the clocks skip that day moves on by the jump."""
+    zone = ZoneInfo(tzid)
+    local = instant.astimezone(zone).replace(tzinfo=None) + timedelta(weeks=weeks)
+    return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+def next_week_slot(event: Event, now: datetime | None = None) -> int:
+    """How many weeks on a copy of `event` is proposed: one (the same weekday next week), or
+    as many as it takes to start in the future when the original is long past."""
+    now = now or utcnow()
+    weeks = 1
+    if event.starts_at + timedelta(weeks=1) <= now:
+        weeks = (now - event.starts_at).days // 7 + 1
+        while event.starts_at + timedelta(weeks=weeks) <= now:
+            weeks += 1
+    return weeks
+
+
+def duplicate_event(session: Session, actor: Organizer, event: Event,
+                    now: datetime | None = None) -> Event:
+    """A draft copy for the next occurrence: same details on the same weekday one week later
+    (or the first such day still ahead), no RSVPs, fresh UID and slug."""
     values = {k: getattr(event, k) for k in EVENT_COLUMNS}
-    values["title"] = event.title
+    weeks = next_week_slot(event, now)
+    for k in ("starts_at", "ends_at", "rsvp_deadline"):
+        if values[k] is not None:
+            values[k] = _weeks_later(values[k], event.timezone, weeks)
     copy = Event(**values, slug=unique_slug(session, event.title), owner_id=actor.id,
                  status=EventStatus.DRAFT.value)
     _insert_with_unique_slug(session, copy)
@@ -280,6 +321,27 @@ def cancel(session: Session, actor: Organizer, event: Event, message: str) -> in
     return attendee_mail.notify_event_cancelled(session, event, message)
 
 
+def uncancel(session: Session, actor: Organizer, event: Event) -> int:
+    """Undo a cancellation: the event is published again (SEQUENCE goes up, so subscribed
+    calendars show it confirmed again), and everyone who was e-mailed that it was cancelled
+    and still holds their RSVP is told it is back on. Returns how many were e-mailed."""
+    if event.status != EventStatus.CANCELLED:
+        raise EventStateError("This event is not cancelled.")
+    cancelled_at = event.cancelled_at
+    event.status = EventStatus.PUBLISHED.value
+    event.cancel_message = ""
+    event.cancelled_at = None
+    event.unpublished_at = None
+    _bump(event, significant=True)
+    session.add(event)
+    told = attendee_mail.notify_event_uncancelled(session, event, cancelled_at)
+    detail = f"status: {EventStatus.CANCELLED.value} -> {EventStatus.PUBLISHED.value}"
+    if told:
+        detail += f"\nattendees e-mailed that it is back on: {told}"
+    audit.record(session, actor, "event.uncancel", event, detail)
+    return told
+
+
 # --- Own transaction: what the organizer pages call -----------------------------------------
 
 def new_event(actor: Organizer, data: EventData, publish: bool = False) -> Event:
@@ -309,6 +371,13 @@ def set_published(actor: Organizer, slug: str, published: bool) -> Event:
         return event
 
     return _on_managed_event(actor, slug, work)
+
+
+def uncancel_event(actor: Organizer, slug: str) -> tuple[Event, int]:
+    """`uncancel` a managed event in its own write transaction; returns it and how many
+    attendees were e-mailed (EventNotFound, EventStateError)."""
+    return _on_managed_event(actor, slug, lambda session, event: (
+        event, uncancel(session, actor, event)))
 
 
 def cancel_event(actor: Organizer, slug: str, message: str) -> tuple[Event, int]:

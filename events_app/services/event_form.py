@@ -41,6 +41,8 @@ MAX_COHOSTS = 20
 # away from the edges where timezone and iCalendar arithmetic overflow (year 1, year 9999).
 EARLIEST_EVENT_YEAR = 1970
 MAX_YEARS_AHEAD = 10
+# An event whose end is left empty lasts this long (the form's script fills the same in).
+DEFAULT_LENGTH = timedelta(hours=1)
 
 
 Title = text(200, required=True)
@@ -219,17 +221,24 @@ def _out_of_range(form: EventForm) -> dict[str, str]:
             if day is not None and not first <= day <= last}
 
 
+def _end_defaults(form: EventForm) -> bool:
+    """Whether the end is left for us to fill: a timed event with no end time, ending (if a
+    day is given at all) on its first day. It then lasts DEFAULT_LENGTH."""
+    return (not form.all_day and form.end_time is None
+            and form.end_date in (None, form.start_date))
+
+
 def _build(form: EventForm) -> EventData:
     errors: dict[str, str] = {}
     if form.start_date is None:
         errors["start_date"] = "Enter the date the event starts."
-    if form.end_date is None and not form.all_day:
-        errors["end_date"] = "Enter the date the event ends."
+    default_end = _end_defaults(form)
     if not form.all_day:
         if form.start_time is None:
             errors["start_time"] = "Enter the start time (or tick 'All day')."
-        if form.end_time is None:
-            errors["end_time"] = "Enter the end time."
+        if form.end_time is None and not default_end:
+            errors["end_time"] = ("Enter the end time (or leave the end date and time empty: "
+                                  "the event then lasts an hour).")
     if (form.latitude is None) != (form.longitude is None):
         key = "longitude" if form.longitude is None else "latitude"
         errors[key] = "Enter both latitude and longitude, or neither."
@@ -247,12 +256,14 @@ def _build(form: EventForm) -> EventData:
         local_start = datetime.combine(form.start_date, time.min)
         local_end = datetime.combine(last_day + timedelta(days=1), time.min)
     else:
-        assert form.end_date and form.start_time and form.end_time
+        assert form.start_time
         local_start = datetime.combine(form.start_date, form.start_time)
-        local_end = datetime.combine(form.end_date, form.end_time)
+        # An end time without an end date ends on the first day.
+        local_end = datetime.combine(form.end_date or form.start_date,
+                                     form.end_time or form.start_time)
     if not form.all_day:
-        for prefix, local, chosen in (("start", local_start, form.start_occurrence),
-                                      ("end", local_end, form.end_occurrence)):
+        ends = (("end", local_end, form.end_occurrence),) if not default_end else ()
+        for prefix, local, chosen in (("start", local_start, form.start_occurrence), *ends):
             if not chosen and _ambiguous(local, form.timezone):
                 errors[f"{prefix}_occurrence"] = (
                     f"{local:%H:%M} happens twice on {local:%Y-%m-%d} in {form.timezone} (the "
@@ -262,13 +273,18 @@ def _build(form: EventForm) -> EventData:
     except ValueError:
         errors["start_time"] = (f"{local_start:%H:%M} does not exist on that day in "
                                 f"{form.timezone} (the clocks skip forward); pick another time.")
-    try:
-        ends_at = _to_utc(local_end, form.timezone, form.end_occurrence == "second")
-    except ValueError:
-        errors["end_time"] = (f"{local_end:%H:%M} does not exist on that day in "
-                              f"{form.timezone} (the clocks skip forward); pick another time.")
+    if default_end:
+        ends_at = (starts_at + DEFAULT_LENGTH) if "start_time" not in errors else None
+    else:
+        try:
+            ends_at = _to_utc(local_end, form.timezone, form.end_occurrence == "second")
+        except ValueError:
+            errors["end_time"] = (f"{local_end:%H:%M} does not exist on that day in "
+                                  f"{form.timezone} (the clocks skip forward); pick another "
+                                  "time.")
     if errors:
         raise FormError(errors)
+    assert ends_at is not None
     if ends_at <= starts_at:
         raise FormError({"end_time" if local_end.date() == local_start.date() else "end_date":
                          "The event must end after it starts."})
@@ -291,6 +307,18 @@ def _build(form: EventForm) -> EventData:
         max_guests=4 if form.max_guests is None else form.max_guests,
         rsvp_deadline=deadline,
     )
+
+
+def warnings(data: EventData, now: datetime | None = None) -> dict[str, str]:
+    """Things worth a second look that are not errors (the event is saved all the same):
+    {field: message}. A start in the past is allowed (recording an event after the fact),
+    but is more often a typo in the year or the month."""
+    found: dict[str, str] = {}
+    if data.starts_at < (now or datetime.now(UTC)):
+        found["start_date"] = ("The start is in the past: the event is listed under past "
+                               "events and takes no RSVPs. Change the date if that is a "
+                               "mistake.")
+    return found
 
 
 def _fmt_float(value: float | None) -> str:

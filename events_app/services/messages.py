@@ -14,6 +14,7 @@ import jinja2
 
 from events_app import settings, timefmt, urls
 from events_app.models import SEQUENCE_FIELDS, Event, Rsvp, RsvpStatus, address_line
+from events_app.services import rich_text
 from events_app.util.lru import LruCache
 
 SUBJECT_MAX = 300
@@ -27,6 +28,8 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+# Descriptions read as on the event page: sanitized HTML, readable text in the text part.
+_env.filters.update(rich_text=rich_text.to_html, plain_text=rich_text.to_text)
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,15 @@ def event_cancelled(event: Event, rsvp: Rsvp, message: str) -> MailContent:
     return _render("event_cancelled", f"Cancelled: {event.title}",
                    {"event": event, "rsvp": rsvp, "message": message.strip()},
                    ics=_update_ics(event, rsvp, "CANCEL") if confirmed else "")
+
+
+def event_uncancelled(event: Event, rsvp: Rsvp) -> MailContent:
+    """The cancellation is undone. Confirmed people get a REQUEST .ics whose raised SEQUENCE
+    puts back the entry the cancellation's .ics took out of their calendar."""
+    confirmed = rsvp.status == RsvpStatus.CONFIRMED
+    return _render("event_uncancelled", f"Back on: {event.title}",
+                   {"event": event, "rsvp": rsvp, "confirmed": confirmed},
+                   ics=_update_ics(event, rsvp, "REQUEST") if confirmed else "")
 
 
 def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str) -> MailContent:

@@ -12,6 +12,7 @@ from typing import Any
 from events_app import settings, urls
 from events_app.models import Event
 from events_app.services import events as event_service
+from events_app.services import rich_text
 from events_app.services.rsvp import SeatCounts
 from events_app.timefmt import all_day_last_day
 
@@ -72,7 +73,8 @@ def event_jsonld(event: Event, seats: SeatCounts) -> dict[str, Any]:
         "@type": "Event",
         "@id": page_url,
         "name": event.title,
-        "description": event.summary or event.description or event.title,
+        # Search engines read text: the description's Markdown as plain text.
+        "description": event.summary or rich_text.to_text(event.description) or event.title,
         "url": page_url,
         "startDate": _date(event, "start"),
         "endDate": _date(event, "end"),

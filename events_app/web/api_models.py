@@ -111,7 +111,11 @@ class EventSummary(_Model):
 
 
 class EventDetail(EventSummary):
-    description: str
+    description: str = Field(
+        description="The organizer's text as typed: Markdown source (paragraphs, lists, bold, "
+                    "links), readable as plain text. The event page shows it rendered, with raw "
+                    "HTML shown as text; render it the same way (with an HTML sanitizer) or show "
+                    "it as is.")
     cancel_message: str | None
 
 

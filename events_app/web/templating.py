@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from events_app import settings, timefmt, urls
 from events_app.models import Event, category_label
+from events_app.services import rich_text
 from events_app.services.events import attendance_mode
 from events_app.services.structured_data import event_jsonld
 from events_app.urls import query_string  # the one rule; atom, api and embed import it here
@@ -60,6 +61,8 @@ _env.filters.update(
     query=query_string,
     urlquote=quote_plus,
     input_type=input_type,
+    rich_text=rich_text.to_html,  # a description's Markdown as sanitized HTML
+    plain_text=rich_text.to_text,  # ... as readable text (link previews)
 )
 _env.globals.update(
     site_name=settings.SITE_NAME,

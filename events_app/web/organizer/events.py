@@ -14,15 +14,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events_app import timefmt
 from events_app.db import read_session
-from events_app.models import CATEGORIES, Event
+from events_app.models import CATEGORIES, Event, utcnow
 from events_app.services import attendee_mail, dashboard, event_admin, rsvp
 from events_app.services.event_form import (
+    EventData,
     blank_form_values,
     form_values,
     occurrence_choices,
     parse_event_form,
 )
+from events_app.services.event_form import warnings as form_warnings
 from events_app.util.forms import FormError
 from events_app.util.timezones import COMMON_TIMEZONES
 from events_app.web.auth import flash, organizer_of, requires
@@ -65,7 +68,15 @@ def _form_page(request: Request, *, event: Event | None, values: dict[str, str],
         "event": event, "values": values, "errors": errors or {}, "seats": seats,
         "recipients": recipients, "categories": CATEGORIES, "timezones": TIMEZONE_CHOICES,
         "occurrences": occurrence_choices(values),
+        "slug_follows_title": event is not None and event_admin.slug_follows_title(event),
+        "past_start": event is not None and not errors and event.starts_at < utcnow(),
     }, status_code=422 if errors else status_code)
+
+
+def _flash_warnings(request: Request, data: EventData) -> None:
+    """Saved, but worth a second look (a start in the past): said after the save."""
+    for message in form_warnings(data).values():
+        flash(request, message, "warn")
 
 
 @requires("login")
@@ -81,6 +92,7 @@ def new_event(request: Request, form: FormData | None) -> Response:
         return _form_page(request, event=None, values=values, errors=exc.errors)
     flash(request, f"“{event.title}” was created"
                    f"{' and published' if event.status == 'published' else ' as a draft'}.")
+    _flash_warnings(request, data)
     return _to_edit(request, event.slug)
 
 
@@ -112,13 +124,19 @@ def edit_event(request: Request, form: FormData | None) -> Response:
                           recipients=recipients)
     if not changes:
         flash(request, "Nothing was changed.", "warn")
-    elif changes.moves_calendar_entry:
+    elif changes.moves_calendar_entry and event.status != "draft":
         told = (f" {changes.notified} {'person was' if changes.notified == 1 else 'people were'}"
                 " e-mailed about it." if changes.notified else "")
         flash(request, "Saved. The new time or place will reach subscribed calendars "
                        f"when they next refresh.{told}")
+    elif event.status == "draft":
+        flash(request, "Saved. This is a draft: nobody sees it until you publish it.")
     else:
         flash(request, "Saved.")
+    if "slug" in changes:
+        flash(request, f"The draft's address follows its new title: /events/{event.slug}.")
+    if changes:
+        _flash_warnings(request, data)
     return _to_edit(request, event.slug)
 
 
@@ -128,7 +146,9 @@ def duplicate_event(request: Request, form: FormData | None) -> Response:
         copy = event_admin.copy(organizer_of(request), request.path_params["slug"])
     except event_admin.EventNotFound:
         raise HTTPException(404, NOT_FOUND) from None
-    flash(request, "This is a draft copy. Set its date and time, then publish it.")
+    when = timefmt.format_range(copy.starts_at, copy.ends_at, copy.timezone, copy.all_day)
+    flash(request, f"This is a draft copy, proposed for {when}: the same weekday and time a "
+                   "week on (or the first such day still ahead). Check it, then publish.")
     return _to_edit(request, copy.slug)
 
 
@@ -183,6 +203,23 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
     return _to_edit(request, event.slug)
 
 
+@requires("event")
+def uncancel_event(request: Request, form: FormData | None) -> Response:
+    try:
+        event, notified = event_admin.uncancel_event(organizer_of(request),
+                                                     request.path_params["slug"])
+    except event_admin.EventNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except event_admin.EventStateError as exc:
+        flash(request, str(exc), "error")
+        return _to_edit(request, request.path_params["slug"])
+    told = (f" {notified} {'person who was' if notified == 1 else 'people who were'} told it "
+            "was cancelled got an e-mail that it is back on." if notified else "")
+    flash(request, f"“{event.title}” is back on: published again, and subscribed calendars "
+                   f"show it as confirmed when they next refresh.{told}")
+    return _to_edit(request, event.slug)
+
+
 _S = "/events/{slug:str}"
 routes: list[Any] = [
     Route("/", dashboard_page, name="dashboard"),
@@ -195,4 +232,5 @@ routes: list[Any] = [
     Route(f"{_S}/unpublish", unpublish_event, methods=["POST"],
           name="unpublish_event"),
     Route(f"{_S}/cancel", cancel_event, methods=["GET", "POST"], name="cancel_event"),
+    Route(f"{_S}/uncancel", uncancel_event, methods=["POST"], name="uncancel_event"),
 ]
