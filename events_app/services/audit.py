@@ -8,6 +8,7 @@ their entry inside that transaction for the same reason.
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,10 +36,22 @@ def describe_changes(changes: dict[str, tuple[Any, Any]]) -> str:
     return "\n".join(f"{k}: {_show(old)} -> {_show(new)}" for k, (old, new) in changes.items())
 
 
+def command_line_actor() -> str:
+    """Who acts when no account does: the command line, named by the server user running it
+    (the person at the server's shell is the one accountable)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (some containers)
+        user = ""
+    return f"Command line ({user})" if user else "Command line"
+
+
 def record(session: Session, actor: Organizer | None, action: str, entity: Event | Rsvp |
            Organizer, detail: str = "") -> AuditLog:
+    """`actor` None means the command line (see `command_line_actor`)."""
     entry = AuditLog(
         actor_id=actor.id if actor else None,
+        actor_label="" if actor else command_line_actor()[:200],
         action=action,
         entity_type=type(entity).__name__.lower(),
         entity_id=entity.id,

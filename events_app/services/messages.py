@@ -7,6 +7,7 @@ Only wording lives here; which message goes to whom, and when, is decided by the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import jinja2
@@ -201,3 +202,32 @@ def event_cancelled(event: Event, rsvp: Rsvp, message: str) -> MailContent:
 def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str) -> MailContent:
     return _render("organizer_message", subject,
                    {"event": event, "rsvp": rsvp, "body": body.strip()})
+
+
+# --- Organizer accounts: one-time links (services/account_links.py) ---------------------------
+
+def _render_account(template: str, subject: str, ctx: dict[str, Any]) -> MailContent:
+    full = {"site_name": settings.SITE_NAME, "base_url": urls.absolute(""),
+            "subject": clean_subject(subject), **ctx}
+    return MailContent(
+        subject=full["subject"],
+        text=_env.get_template(f"{template}.txt").render(full),
+        html=_env.get_template(f"{template}.html").render(full),
+    )
+
+
+def _expires(at: datetime) -> str:
+    """'Wed 2 Dec, 8:15 PM EST' in the site's timezone (the recipient's is unknown)."""
+    return timefmt.format_start(at, settings.DEFAULT_TIMEZONE)
+
+
+def invitation(name: str, email: str, admin: bool, inviter: str, link: str,
+               expires_at: datetime) -> MailContent:
+    return _render_account("invitation", f"Your organizer account on {settings.SITE_NAME}",
+                           {"name": name, "email": email, "admin": admin, "inviter": inviter,
+                            "link": link, "expires": _expires(expires_at)})
+
+
+def password_reset(name: str, link: str, expires_at: datetime) -> MailContent:
+    return _render_account("password_reset", f"Reset your password · {settings.SITE_NAME}",
+                           {"name": name, "link": link, "expires": _expires(expires_at)})
