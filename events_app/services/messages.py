@@ -199,9 +199,24 @@ def event_cancelled(event: Event, rsvp: Rsvp, message: str) -> MailContent:
                    ics=_update_ics(event, rsvp, "CANCEL") if confirmed else "")
 
 
-def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str) -> MailContent:
-    return _render("organizer_message", subject,
-                   {"event": event, "rsvp": rsvp, "body": body.strip()})
+def organizer_subject(event: Event, subject: str) -> str:
+    """The subject names the event: 'Town hall: Bring water', unless it already does."""
+    subject = clean_subject(subject)
+    if event.title.casefold() in subject.casefold():
+        return subject
+    return clean_subject(f"{event.title}: {subject}")
+
+
+def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str, sender: str = "",
+                      manage_url: str | None = None) -> MailContent:
+    """An organizer's own message. The greeting rule: the message is the organizer's letter
+    as written, so it carries no "Hello <name>," of ours (which doubled theirs: "Hello Zoë,"
+    then "Hi all,"). `manage_url` replaces the recipient's private link (previews)."""
+    ctx: dict[str, Any] = {"event": event, "rsvp": rsvp, "body": body.strip(),
+                           "sender": sender}
+    if manage_url is not None:
+        ctx["manage_url"] = manage_url
+    return _render("organizer_message", organizer_subject(event, subject), ctx)
 
 
 # --- Organizer accounts: one-time links (services/account_links.py) ---------------------------
