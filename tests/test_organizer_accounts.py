@@ -135,11 +135,12 @@ def test_audit_page_lists_who_changed_what(client, admin: Organizer) -> None:
     login(client, "admin@example.org")
     page = client.get("/organizer/audit")
     assert page.status_code == 200
-    for text in ("Olga Owner", "rsvp.check_in", "Ann Attendee (Budget hearing)", "event.cancel",
-                 "status: published -&gt; cancelled"):
+    for text in ("Olga Owner", "Checked in Ann Attendee (Budget hearing)",
+                 "Cancelled the event “Budget hearing”", "status: published -&gt; cancelled"):
         assert text in page.text, text
     only = client.get(f"/organizer/audit?event={event.slug}")
-    assert "rsvp.check_in" in only.text and "event.cancel" in only.text
+    assert "Checked in Ann Attendee" in only.text
+    assert "Cancelled the event “Budget hearing”" in only.text
     assert "Unrelated" not in only.text.split("</h1>", 1)[1]
     assert client.get("/organizer/audit?event=nope").status_code == 404
     assert client.get("/organizer/audit?page=0").status_code == 400

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events_app import settings
 from events_app.db import read_session
 from events_app.models import Event
 from events_app.services import account_links, audit, organizers, two_factor
@@ -116,7 +117,8 @@ def audit_log(request: Request, form: FormData | None) -> Response:
                 raise HTTPException(404, "There is no event with that address.")
         entries = audit.list_entries(session, int_param(request, "page"),
                                      event_id=event.id if event else None)
-    return page(request, "organizer/audit.html", {"audit": entries, "event": event})
+    return page(request, "organizer/audit.html", {"audit": entries, "event": event,
+                                                  "site_timezone": settings.DEFAULT_TIMEZONE})
 
 
 @requires("login")
