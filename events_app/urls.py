@@ -32,8 +32,8 @@ STATIC = "/static"
 # One-time links e-mailed to organizers (services/account_links.py); the organizer routes
 # are mounted under ORGANIZER, so their table holds the part after it.
 ORGANIZER = "/organizer"
-ACCOUNT_WELCOME = "/welcome/{link_token}"
-ACCOUNT_RESET = "/reset/{link_token}"
+ACCOUNT_WELCOME = "/welcome/{invite_token}"
+ACCOUNT_RESET = "/reset/{reset_token}"
 
 
 def quote_segment(value: str) -> str:
@@ -74,5 +74,6 @@ def home_url() -> str:
 
 def account_link_url(purpose: str, link_token: str) -> str:
     """The e-mailed link of an invitation ("invite") or a password reset ("reset")."""
-    template = ACCOUNT_WELCOME if purpose == "invite" else ACCOUNT_RESET
-    return absolute(ORGANIZER + path(template, link_token=link_token))
+    if purpose == "invite":
+        return absolute(ORGANIZER + path(ACCOUNT_WELCOME, invite_token=link_token))
+    return absolute(ORGANIZER + path(ACCOUNT_RESET, reset_token=link_token))

@@ -63,8 +63,8 @@ def forgot_password(request: Request, form: FormData | None) -> Response:
 
 
 def _link_page(request: Request, purpose: AccountLinkPurpose, form: FormData | None) -> Response:
-    token = request.path_params["link_token"]
-    context: dict[str, Any] = {"purpose": purpose.value, "errors": {},
+    token = request.path_params[f"{purpose.value}_token"]
+    context: dict[str, Any] = {"purpose": purpose.value, "errors": {}, "token": token,
                                "min_password": auth_service.MIN_PASSWORD_LENGTH,
                                "signed_in": current_organizer(request) is not None}
     if form is None:
