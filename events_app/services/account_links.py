@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from events_app import urls
+from events_app import settings, timefmt, urls
 from events_app.db import read_session, write_session
 from events_app.models import (
     AccountLink,
@@ -90,7 +90,7 @@ def send_invitation(session: Session, organizer: Organizer, inviter: Organizer |
     msg = mail.enqueue(session, kind="invitation", to_addr=organizer.email,
                        subject=content.subject, body_text=content.text, body_html=content.html)
     audit.record(session, inviter, "organizer.invite", organizer,
-                 f"link valid until {expires.isoformat(timespec='minutes')}")
+                 f"link valid until {timefmt.format_instant(expires, settings.DEFAULT_TIMEZONE)}")
     return Sent(link, msg.id if msg else None)
 
 
