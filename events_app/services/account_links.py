@@ -139,6 +139,9 @@ def request_reset(email: str, client_ip: str, now: datetime | None = None) -> Fo
         organizer = session.exec(select(Organizer).where(Organizer.email == email)).first() \
             if plausible else None
         if organizer is None or not organizer.is_active:
+            # The same rendering work as a real reset e-mail, so the time taken says little.
+            messages.password_reset("", urls.account_link_url(
+                AccountLinkPurpose.RESET, secrets.token_urlsafe(32)), utcnow() + RESET_VALID)
             return ForgotResult()
         sent = send_reset(session, organizer, now)
         return ForgotResult(mail_ids=[sent.mail_id] if sent.mail_id else [])
