@@ -56,48 +56,43 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_password(args: argparse.Namespace) -> str | None:
-    """From stdin (scripts) or an interactive prompt, never from argv (visible in `ps`)."""
-    import getpass
-
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Password again: ") != first:
-        print("The two passwords are not the same.", file=sys.stderr)
-        return None
-    return first
-
-
 def _create_organizer(args: argparse.Namespace) -> int:
+    """Create an account and e-mail it an invitation to choose its own password. For the
+    first admin (no active admin yet, so no one could send it again from the web and the
+    mail server may not be set up) the link is also printed: whoever runs this command has
+    the server, and with it the account, anyway."""
     from events_app.db import write_session
-    from events_app.services import organizers
+    from events_app.services import account_links, organizers
     from events_app.util.forms import FormError
 
-    password = _read_password(args)
-    if password is None:
-        return 1
     try:
         with write_session() as session:
-            organizer = organizers.create_organizer(
-                session, email=args.email, name=args.name, password=password, admin=args.admin)
+            first_admin = args.admin and not organizers.has_active_admin(session)
+            organizer, sent = organizers.invite_organizer(
+                session, email=args.email, name=args.name, admin=args.admin)
     except FormError as exc:
         for field, message in exc.errors.items():
             print(f"{field}: {message}", file=sys.stderr)
         return 1
-    print(f"Created {organizer.role} {organizer.email} (id {organizer.id}).")
+    print(f"Created {organizer.role} {organizer.email} (id {organizer.id}); an invitation "
+          "e-mail to choose a password is in the outbox (`events-app send-outbox`).")
+    if first_admin:
+        print("As this is the first admin, here is the one-time link (valid "
+              f"{account_links.INVITE_VALID.days} days) to choose "
+              f"the password:\n{sent.link}")
     return 0
 
 
 def _send_outbox(args: argparse.Namespace) -> int:
     from events_app.db import write_session
-    from events_app.services import login_sessions, mail, throttle
+    from events_app.services import account_links, login_sessions, mail, throttle
 
-    # Housekeeping rides along with the job that cron runs most often: rate-limit counters
-    # and ended organizer sessions (refused anyway) only take space.
+    # Housekeeping rides along with the job that cron runs most often: rate-limit counters,
+    # ended organizer sessions and expired account links (refused anyway) only take space.
     with write_session() as session:
         throttle.prune(session)
         login_sessions.purge_expired(session)
+        account_links.purge_expired(session)
     report = mail.deliver_pending(limit=args.limit)
     print(f"Outbox: {report.sent} sent, {report.failed} failed (kept for retry), "
           f"{report.logged} logged (no SMTP_HOST).")
@@ -146,12 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="only when there are no events yet")
     _commands["seed"] = _seed
 
-    p = sub.add_parser("create-organizer", help="create an organizer account (first admin too)")
+    p = sub.add_parser("create-organizer", help="create an organizer account (first admin too) "
+                       "and e-mail it a link to choose its password (printed too for the "
+                       "first admin)")
     p.add_argument("--email", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--admin", action="store_true", help="may manage all events and accounts")
-    p.add_argument("--password-stdin", action="store_true",
-                   help="read the password from the first line of stdin instead of prompting")
     _commands["create-organizer"] = _create_organizer
 
     p = sub.add_parser("send-outbox", help="deliver queued e-mails, retrying failed ones, and "

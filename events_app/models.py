@@ -98,6 +98,11 @@ class Organizer(SQLModel, table=True):
     def has_two_factor(self) -> bool:
         return self.totp_enabled_at is not None and bool(self.totp_secret)
 
+    @property
+    def has_password(self) -> bool:
+        """False for an invited account whose owner has not yet set a password."""
+        return bool(self.password_hash)
+
 
 class SessionStage(StrEnum):
     """How far a sign-in has got. Only SIGNED_IN opens the workspace."""
@@ -135,6 +140,29 @@ class RecoveryCode(SQLModel, table=True):
     organizer_id: int = Field(foreign_key="organizer.id", index=True, ondelete="CASCADE")
     code_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+
+
+class AccountLinkPurpose(StrEnum):
+    INVITE = "invite"  # a new account: set your first password
+    RESET = "reset"  # "forgot password": set a new one
+
+
+class AccountLink(SQLModel, table=True):
+    """A one-time link e-mailed to an organizer to set a password (services/account_links.py).
+
+    Only the SHA-256 of the link's random token is stored, so a copy of the table hands out
+    no working links; a link is spent (`used_at`) when it sets a password, and a newer link
+    for the same account deletes the older ones.
+    """
+
+    __tablename__ = "account_link"
+    id: int | None = Field(default=None, primary_key=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True, ondelete="CASCADE")
+    purpose: str = Field(max_length=10)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
     used_at: datetime | None = None
 
 
@@ -359,6 +387,8 @@ class Outbox(SQLModel, table=True):
     body_text: str = Field(sa_column=Column(Text, nullable=False))
     body_html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     ics: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # An organizer's own message is answered to the organizer, not to the site's MAIL_FROM.
+    reply_to: str = Field(default="", max_length=320)
     # Unique when set: makes "exactly once" (e.g. one reminder per attendee) a DB guarantee.
     dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
     rsvp_id: int | None = Field(default=None, foreign_key="rsvp.id", ondelete="SET NULL")
@@ -376,6 +406,8 @@ class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     actor_id: int | None = Field(default=None, foreign_key="organizer.id", ondelete="SET NULL")
+    # Who acted when no account did: the command line records the server user running it.
+    actor_label: str = Field(default="", max_length=200)
     action: str = Field(max_length=60)
     entity_type: str = Field(max_length=30)
     entity_id: int | None = None

@@ -53,6 +53,15 @@ def format_clock(dt: datetime, tz_name: str) -> str:
     return f"{_clock(loc)} {loc.tzname()}"
 
 
+def format_instant(at: datetime, tz_name: str) -> str:
+    """'Wed 25 Nov 2026, 3:01:51 PM EST': a moment that happened (an audit entry), to the
+    second, with the zone's abbreviation."""
+    loc = local(at, tz_name)
+    hour = loc.hour % 12 or 12
+    return (f"{_day(loc)} {loc.year}, {hour}:{loc:%M:%S} {'AM' if loc.hour < 12 else 'PM'} "
+            f"{loc.tzname()}")
+
+
 def format_range(starts_at: datetime, ends_at: datetime, tz_name: str, all_day: bool) -> str:
     """The full when-line of an event.
 

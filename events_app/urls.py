@@ -34,6 +34,11 @@ API_V1 = "/api/v1"
 EMBED_UPCOMING = "/embed/upcoming"
 EMBED_JS = "/embed.js"
 STATIC = "/static"
+# One-time links e-mailed to organizers (services/account_links.py); the organizer routes
+# are mounted under ORGANIZER, so their table holds the part after it.
+ORGANIZER = "/organizer"
+ACCOUNT_WELCOME = "/welcome/{invite_token}"
+ACCOUNT_RESET = "/reset/{reset_token}"
 
 
 def quote_segment(value: str) -> str:
@@ -95,3 +100,10 @@ def my_feed_url(feed_token: str) -> str:
 
 def home_url() -> str:
     return absolute(HOME)
+
+
+def account_link_url(purpose: str, link_token: str) -> str:
+    """The e-mailed link of an invitation ("invite") or a password reset ("reset")."""
+    if purpose == "invite":
+        return absolute(ORGANIZER + path(ACCOUNT_WELCOME, invite_token=link_token))
+    return absolute(ORGANIZER + path(ACCOUNT_RESET, reset_token=link_token))

@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
+from sqlmodel import col, select
 from starlette.routing import Route
 
 from events_app.db import read_session, write_session
-from events_app.models import Event, Organizer
+from events_app.models import Event, Organizer, Outbox
 from events_app.services import auth, event_admin, locking, organizers
 from events_app.services.event_form import form_values, parse_event_form
 from events_app.web.organizer.routes import mount
@@ -58,6 +60,19 @@ def edit_event(actor: Organizer, event: Event, notify: bool = False,
         locked = locking.lock_event(s, event.id)
         return event_admin.update_event(s, actor, locked, parse_event_form(values),
                                         notify_attendees=notify)
+
+
+def mailed_link(email: str, kind: str) -> str:
+    """The site path of the one-time link in the newest `kind` e-mail ("invitation",
+    "password_reset") queued to `email`, as its owner would open it."""
+    with read_session() as s:
+        body = s.exec(select(Outbox.body_text)
+                      .where(Outbox.to_addr == email, Outbox.kind == kind)
+                      .order_by(col(Outbox.id).desc())).first()
+    assert body is not None, f"no {kind} e-mail to {email}"
+    found = re.search(r"https?://\S+/organizer/(?:welcome|reset)/[A-Za-z0-9_-]+", body)
+    assert found, body
+    return urlsplit(found.group(0)).path
 
 
 def csrf_token(client: Any, path: str = "/organizer/login") -> str:

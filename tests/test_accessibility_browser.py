@@ -29,11 +29,11 @@ from sqlmodel import select
 from events_app import db as app_db
 from events_app.db import read_session, write_session
 from events_app.models import Event
-from events_app.services import auth, calendar_month
+from events_app.services import auth, calendar_month, organizers
 from events_app.services import rsvp as rsvp_service
 from events_app.services.seed import seed
 from tests.conftest import start_server
-from tests.organizer_support import PASSWORD, make_organizer
+from tests.organizer_support import PASSWORD, mailed_link, make_organizer
 from tests.rsvp_helpers import feed_token, req
 
 pytestmark = pytest.mark.browser
@@ -71,6 +71,7 @@ class Site:
     manage_token: str
     feed_token: str
     organizer_state: Any = None  # the browser storage of a signed-in organizer
+    invite_path: str = ""  # an invitation link, as e-mailed
 
 
 def _sign_in(page, site: Site, password: str = PASSWORD) -> None:
@@ -101,11 +102,14 @@ def site(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory,
         previous = auth.use_hasher(PasswordHasher.from_parameters(CHEAPEST))
         try:
             make_organizer(ORGANIZER, "Olga Organizer", admin=True)
+            with write_session() as session:
+                organizers.invite_organizer(session, email="nia@example.org", name="Nia")
         finally:
             auth.use_hasher(previous)
         server = start_server(url, tmp)
         try:
-            site = Site(server.url, result.rsvp.token, feed_token("ann@example.org"))
+            site = Site(server.url, result.rsvp.token, feed_token("ann@example.org"),
+                        invite_path=mailed_link("nia@example.org", "invitation"))
             context = browser.new_context()
             _sign_in(context.new_page(), site)
             site.organizer_state = context.storage_state()
@@ -225,6 +229,32 @@ def _organizer_login_error(page, site: Site) -> None:
     assert page.locator(".banner-error, .field-error").count() >= 1
 
 
+def _email_preview(page, site: Site) -> None:
+    _open(page, site, f"/organizer/events/{WITH_GUESTS}/email")
+    page.get_by_label("Subject").fill("Doors open at 6")
+    page.get_by_label("Message").fill("Hi all,\n\nBring a photo ID.")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_load_state()
+    assert page.locator("#preview-text").count() == 1
+
+
+def _forgot_sent(page, site: Site) -> None:
+    _open(page, site, "/organizer/forgot-password")
+    page.get_by_label("E-mail").fill("someone@example.org")
+    page.get_by_role("button", name="Send me a link").click()
+    page.wait_for_load_state()
+    assert page.locator(".banner-ok").count() == 1
+
+
+def _invitation_errors(page, site: Site) -> None:
+    _open(page, site, site.invite_path)
+    page.locator("#f-new_password").fill("short")
+    page.locator("#f-confirm_password").fill("short")
+    page.get_by_role("button", name="Set my password and sign in").click()
+    page.wait_for_load_state()
+    assert page.locator(".banner-error").count() == 1
+
+
 _E = f"/organizer/events/{WITH_GUESTS}"
 # Pages of the organizer workspace, opened signed in (an admin, so every page is there).
 ORGANIZER_PAGES: dict[str, Callable[..., None]] = {
@@ -233,6 +263,7 @@ ORGANIZER_PAGES: dict[str, Callable[..., None]] = {
     "organizer-edit-errors": _organizer_event_with_errors,
     "organizer-attendees": lambda page, site: _open(page, site, f"{_E}/attendees"),
     "organizer-email": lambda page, site: _open(page, site, f"{_E}/email"),
+    "organizer-email-preview": _email_preview,
     "organizer-cancel": lambda page, site: _open(page, site, f"{_E}/cancel"),
     "organizer-accounts": lambda page, site: _open(page, site, "/organizer/organizers"),
     "organizer-audit": lambda page, site: _open(page, site, "/organizer/audit"),
@@ -243,6 +274,12 @@ ORGANIZER_PAGES: dict[str, Callable[..., None]] = {
 PAGES.update({
     "organizer-login": lambda page, site: _open(page, site, "/organizer/login"),
     "organizer-login-error": _organizer_login_error,
+    "organizer-forgot-password": lambda page, site: _open(page, site,
+                                                          "/organizer/forgot-password"),
+    "organizer-forgot-password-sent": _forgot_sent,
+    "organizer-invitation": lambda page, site: _open(page, site, site.invite_path),
+    "organizer-invitation-errors": _invitation_errors,
+    "organizer-link-expired": lambda page, site: _open(page, site, "/organizer/reset/old-link"),
     **ORGANIZER_PAGES,
 })
 

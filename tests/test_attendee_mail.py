@@ -43,5 +43,6 @@ def test_email_attendees_goes_to_confirmed_only(db_url) -> None:
     assert n == 1
     (msg,) = outbox("organizer_message")
     assert msg.to_addr == "a@example.org"
-    assert msg.subject == "Room change Bcc: x@evil.test"  # one line: no header injection
+    # One line (no header injection), naming the event.
+    assert msg.subject == f"{ev.title}: Room change Bcc: x@evil.test"
     assert "Now in room 2." in msg.body_text

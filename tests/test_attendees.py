@@ -18,7 +18,6 @@ from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
-    field_error,
     login,
     make_organizer,
     post,
@@ -500,37 +499,6 @@ def test_a_refused_confirm_from_the_page_writes_no_audit_entry(client, owner) ->
     assert "can&#39;t be confirmed" in client.get(r.headers["location"]).text
     assert _statuses(event) == {"Wes": "waitlisted"}
     assert _audit_rows() == []
-
-
-def test_email_confirmed_attendees(client, owner) -> None:
-    event = make_event(owner_id=owner.id, title="Budget hearing")
-    make_rsvp(event, "Ann", "ann@example.org")
-    make_rsvp(event, "Bob", "bob@example.org", guests=2)
-    make_rsvp(event, "Wes", "wes@example.org", status="waitlisted")
-    make_rsvp(event, "Cat", "cat@example.org", status="cancelled")
-    login(client, "owner@example.org")
-    url = f"/organizer/events/{event.slug}/email"
-    form = client.get(url)
-    assert "Goes to the 2 confirmed RSVPs" in form.text
-    token = csrf_token(client, url)
-
-    bad = post(client, url, {"subject": "", "body": "Bring ID <please>"}, token)
-    assert bad.status_code == 422
-    assert field_error(bad.text, "subject") == "This field is required."
-    assert "Bring ID &lt;please&gt;</textarea>" in bad.text
-    assert _mail_to() == []
-
-    r = post(client, url, {"subject": "Room change", "body": "We moved to Room 4B."}, token)
-    assert r.status_code == 303
-    assert "on its way to 2 confirmed attendees" in client.get(r.headers["location"]).text
-    with read_session() as s:
-        mails = s.exec(select(Outbox).order_by(Outbox.to_addr)).all()
-    assert [m.to_addr for m in mails] == ["ann@example.org", "bob@example.org"]
-    assert all(m.subject == "Room change" and "We moved to Room 4B." in m.body_text
-               for m in mails)
-    with read_session() as s:
-        assert s.exec(select(AuditLog.detail).where(
-            AuditLog.action == "event.email_attendees")).one() == "2 recipient(s): Room change"
 
 
 # --- numbers from the organizer's requests ---------------------------------------------------

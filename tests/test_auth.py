@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from sqlalchemy import update
+from sqlmodel import select
 from starlette.testclient import TestClient
 
 from events_app import cli, settings
 from events_app.db import read_session, write_session
-from events_app.models import Organizer, OrganizerSession, ThrottleBucket
+from events_app.models import Organizer, OrganizerSession, Outbox, ThrottleBucket
 from events_app.services import auth
 from events_app.web.app import create_app
 from events_app.web.auth import safe_next
@@ -346,41 +345,55 @@ def test_changing_the_password_signs_out_other_devices(db_url: str) -> None:
 
 # --- command line ----------------------------------------------------------------------------
 
-def test_cli_creates_an_admin_from_stdin(db_url: str, monkeypatch, capsys) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+def test_cli_first_admin_gets_a_printed_invitation_link(client, capsys) -> None:
+    """No password on the command line or stdin: the first admin chooses it through the
+    one-time link the command prints (and e-mails)."""
     code = cli.main(["create-organizer", "--email", "Boss@Example.org", "--name", "Boss",
-                     "--admin", "--password-stdin"])
+                     "--admin"])
     assert code == 0
-    assert "Created admin boss@example.org" in capsys.readouterr().out
-    result = auth.authenticate("boss@example.org", "a long enough password", "1.1.1.1")
+    out = capsys.readouterr().out
+    assert "Created admin boss@example.org" in out
+    link = next(w for w in out.split() if "/organizer/welcome/" in w)
+    with read_session() as s:
+        mail = s.exec(select(Outbox).where(Outbox.kind == "invitation")).one()
+    assert mail.to_addr == "boss@example.org" and link in mail.body_text
+    # No password yet: nothing signs in to the account.
+    assert auth.authenticate("boss@example.org", "", "1.1.1.1").organizer is None
+    path = link.removeprefix(settings.BASE_URL)
+    new = "a long enough password"
+    r = post(client, path, {"new_password": new, "confirm_password": new},
+             csrf_token(client, path))
+    assert r.status_code == 303
+    result = auth.authenticate("boss@example.org", new, "1.1.1.1")
     assert result.organizer is not None and result.organizer.role == "admin"
 
 
-def test_cli_prompts_twice_and_refuses_mismatch(db_url: str, monkeypatch, capsys) -> None:
-    answers = iter(["first password 1", "second password 2"])
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    assert cli.main(["create-organizer", "--email", "a@example.org", "--name", "A"]) == 1
-    assert "not the same" in capsys.readouterr().err
-    answers = iter(["same password 123", "same password 123"])
+def test_cli_prints_no_link_once_there_is_an_admin(db_url: str, capsys) -> None:
+    make_organizer("boss@example.org", admin=True)
     assert cli.main(["create-organizer", "--email", "a@example.org", "--name", "A"]) == 0
+    out = capsys.readouterr().out
+    assert "/organizer/welcome/" not in out and "invitation" in out
+    assert cli.main(["create-organizer", "--email", "b@example.org", "--name", "B",
+                     "--admin"]) == 0
+    assert "/organizer/welcome/" not in capsys.readouterr().out
     with read_session() as s:
-        assert s.exec(auth.select(Organizer)).one().role == "organizer"
+        invited = s.exec(select(Outbox.to_addr).where(Outbox.kind == "invitation")).all()
+        assert sorted(invited) == ["a@example.org", "b@example.org"]
+        assert s.exec(select(Organizer).where(Organizer.email == "a@example.org")).one() \
+            .role == "organizer"
 
 
-def test_cli_reports_bad_input(db_url: str, monkeypatch, capsys) -> None:
+def test_cli_reports_bad_input(db_url: str, capsys) -> None:
     make_organizer("taken@example.org")
-    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert cli.main(["create-organizer", "--email", "new@example.org", "--name", "N",
-                     "--password-stdin"]) == 1
-    assert "password: Use at least 10 characters." in capsys.readouterr().err
-    monkeypatch.setattr("sys.stdin", io.StringIO("long enough password\n"))
-    assert cli.main(["create-organizer", "--email", "taken@example.org", "--name", "N",
-                     "--password-stdin"]) == 1
+    assert cli.main(["create-organizer", "--email", "taken@example.org", "--name", "N"]) == 1
     assert "already an organizer" in capsys.readouterr().err
-    monkeypatch.setattr("sys.stdin", io.StringIO("long enough password\n"))
-    assert cli.main(["create-organizer", "--email", "not-an-email", "--name", "N",
-                     "--password-stdin"]) == 1
+    assert cli.main(["create-organizer", "--email", "not-an-email", "--name", "N"]) == 1
     assert "email: This doesn't look like an e-mail address" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # passwords are no longer taken for anyone
+        cli.main(["create-organizer", "--email", "n@example.org", "--name", "N",
+                  "--password-stdin"])
+    with read_session() as s:
+        assert s.exec(select(Outbox)).all() == []
 
 
 def test_re_typed_passwords_are_throttled_too(client) -> None:

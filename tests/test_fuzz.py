@@ -35,6 +35,7 @@ from starlette.testclient import TestClient
 
 from events_app.db import read_session, write_session
 from events_app.models import Organizer, Outbox, utcnow
+from events_app.services import account_links, organizers
 from events_app.web import csrf
 from events_app.web.app import create_app
 from tests.factories import make_event, make_rsvp
@@ -292,6 +293,10 @@ def seed(client: Any) -> None:
     make_rsvp(hall, "Walt Wait", "walt@example.org", status="waitlisted")
     make_rsvp(hall, "Carl Cancel", "carl@example.org", status="cancelled")
     make_rsvp(hall, "Bea Here", "bea@example.org", checked_in_at=now)
+    # The one-time links organizers get by e-mail (discovered from the outbox).
+    with write_session() as session:
+        organizers.invite_organizer(session, email="fuzz-invited@example.org", name="Ivy")
+    account_links.request_reset("fuzz-organizer@example.org", "192.0.2.7")
 
 
 def discover(site: Site, anonymous: Any) -> None:

@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from events_app import settings
 from events_app.db import read_session, write_session
 from events_app.models import Event, EventStatus, Outbox, Rsvp, RsvpStatus, utcnow
-from events_app.services import calendar_month
+from events_app.services import account_links, calendar_month, organizers
 from events_app.services.reminders import queue_reminders
 from events_app.services.seed import seed
 from events_app.web.app import create_app
@@ -38,6 +38,7 @@ from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
     login,
+    mailed_link,
     make_organizer,
 )
 from tests.rsvp_helpers import csrf_from, feed_token, manage_link
@@ -58,6 +59,8 @@ PARAMS = {
     # The month view and day list of the event every page is about (ten days ahead).
     "month": lambda site: f"{calendar_month.today() + timedelta(days=10):%Y-%m}",
     "day": lambda site: (calendar_month.today() + timedelta(days=10)).isoformat(),
+    "invite_token": lambda site: site.invite_token,
+    "reset_token": lambda site: site.reset_token,
 }
 
 
@@ -72,6 +75,8 @@ class Site:
     feed_token: str = ""
     waitlisted_id: int = 0
     organizer_id: int = 0
+    invite_token: str = ""
+    reset_token: str = ""
     cancelled_slug: str = ""
     past_slug: str = ""
     pages: dict[str, httpx2.Response] = field(default_factory=dict)
@@ -139,6 +144,11 @@ def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
         seed(session)
     make_organizer(ADMIN, "Ada Admin", admin=True)
     olga = make_organizer("olga@example.org", "Olga Organizer")
+    with write_session() as session:
+        organizers.invite_organizer(session, email="nia@example.org", name="Nia")
+    invite_token = mailed_link("nia@example.org", "invitation").rsplit("/", 1)[-1]
+    account_links.request_reset(olga.email, "192.0.2.1")
+    reset_token = mailed_link(olga.email, "password_reset").rsplit("/", 1)[-1]
     cancelled = make_event(title="Briefing on the new ordinance", status=EventStatus.CANCELLED,
                            cancel_message="The room is closed; we will announce a new date.")
     past = make_event(title="Know-your-rights training", starts_at=utcnow().replace(
@@ -146,7 +156,7 @@ def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
     server = start_server(db_url, tmp_path, app="tests.failing_app:app")
     try:
         yield Site(server=server, organizer_id=olga.id or 0, cancelled_slug=cancelled.slug,
-                   past_slug=past.slug)
+                   past_slug=past.slug, invite_token=invite_token, reset_token=reset_token)
     finally:
         server.stop()
 
@@ -247,6 +257,19 @@ def _visit(site: Site) -> None:
         logged_out = httpx2.Client(base_url=site.server.url, follow_redirects=True)
         with logged_out:
             _expect(site, "login-signed-out", logged_out.get("/organizer/login?logged_out=1"))
+            # Invitation and reset links, and "forgot password", in each of their states.
+            welcome = f"/organizer/welcome/{site.invite_token}"
+            _expect(site, "invitation-page", logged_out.get(welcome), contains="Welcome, Nia")
+            _expect(site, "invitation-errors", _form(logged_out, welcome, {
+                "new_password": "short", "confirm_password": "short"}, welcome), 422)
+            _expect(site, "reset-link-invalid", logged_out.get(
+                f"/organizer/reset/{site.invite_token}"), 410)
+            forgot = "/organizer/forgot-password"
+            _expect(site, "forgot-errors", _form(logged_out, forgot, {"email": ""}, forgot), 422)
+            _expect(site, "forgot-sent", _form(logged_out, forgot, {"email": ADMIN}, forgot),
+                    contains="is on its way")
+            reset = mailed_link(ADMIN, "password_reset")
+            _expect(site, "reset-page", logged_out.get(reset), contains="Choose a new password")
 
         base = f"/organizer/events/{site.slug}"
         attendees = f"{base}/attendees"
@@ -267,9 +290,13 @@ def _visit(site: Site) -> None:
                 contains="RSVP?</h1>")
         _expect(site, "email-errors", _form(admin, f"{base}/email", {
             "subject": "", "body": ""}, f"{base}/email"), 422)
+        draft = {"audience": "confirmed", "subject": "Doors", "body": "Hi all,\n\nDoors at 6."}
+        _expect(site, "email-preview", _form(admin, f"{base}/email", {
+            **draft, "step": "preview"}, f"{base}/email"), contains="Check your message")
+        _expect(site, "email-test-sent", _form(admin, f"{base}/email", {
+            **draft, "step": "test"}, f"{base}/email"), contains="A test copy")
         _expect(site, "organizers-errors", _form(admin, "/organizer/organizers", {
-            "name": "", "email": "not-an-address", "password": "short"},
-            "/organizer/organizers"), 422)
+            "name": "", "email": "not-an-address"}, "/organizer/organizers"), 422)
         _expect(site, "account-errors", _form(admin, "/organizer/account", {
             "current_password": PASSWORD, "new_password": "a long new password",
             "confirm_password": "something else"}, "/organizer/account"), 422)
@@ -285,7 +312,8 @@ def _send_every_email(site: Site) -> None:
         assert login(admin, ADMIN).status_code == 303
         for name, path, data, form_page in [
             ("attendees-emailed", f"{base}/email",
-             {"subject": "Bring water", "body": "It will be hot.\n\nSee you."}, f"{base}/email"),
+             {"subject": "Bring water", "body": "It will be hot.\n\nSee you.", "step": "send"},
+             f"{base}/email"),
             ("event-moved", f"{base}/edit",
              _event_form(start_time="18:30", notify_attendees="on"), f"{base}/edit"),
             ("attendee-removed", f"{attendees}/{ann.id}/remove",

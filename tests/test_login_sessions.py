@@ -108,11 +108,9 @@ def test_admin_actions_end_the_target_sessions(db_url: str) -> None:
         login(boss, "boss@example.org")
         token = csrf_token(boss, "/organizer/organizers")
         url = f"/organizer/organizers/{bob.id}"
-        new = "a new long password"
         for action, extra, password in [
                 ("sign_out_everywhere", {}, PASSWORD),
-                ("reset_password", {"password": new}, PASSWORD),
-                ("deactivate", {}, new)]:
+                ("deactivate", {}, PASSWORD)]:
             assert login(bobs, "bob@example.org", password).status_code == 303, action
             assert _signed_in(bobs)
             assert post(boss, url, {"action": action, **extra}, token).status_code == 303

@@ -80,3 +80,20 @@ def test_join_link_migration_downgrades_and_upgrades_again(db_url: str) -> None:
         upgrade(db_url)
     assert "join_link_private" in columns()
     command.check(alembic_config(db_url))
+
+
+def test_people_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    """0011_people (account links, reply-to, audit actor label) rolls back and re-applies."""
+    from events_app.migrate import downgrade, upgrade
+
+    try:
+        downgrade(db_url, "0005_auth")
+        insp = inspect(get_engine())
+        assert "account_link" not in insp.get_table_names()
+        assert "reply_to" not in {c["name"] for c in insp.get_columns("outbox")}
+    finally:
+        upgrade(db_url)
+    insp = inspect(get_engine())
+    assert "account_link" in insp.get_table_names()
+    assert "actor_label" in {c["name"] for c in insp.get_columns("audit_log")}
+    command.check(alembic_config(db_url))

@@ -36,7 +36,10 @@ from tests.organizer_support import (
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 ORGANIZER_ROUTES = organizer_routes()
-PUBLIC_ROUTES = {"organizer:login", "organizer:login_code", "organizer:logout"}
+PUBLIC_ROUTES = {"organizer:login", "organizer:login_code", "organizer:logout",
+                 # the e-mailed one-time links and "forgot password" (tests/test_account_links.py)
+                 "organizer:forgot_password", "organizer:accept_invitation",
+                 "organizer:reset_password"}
 
 
 def _cases() -> list[tuple[Route, str]]:

@@ -20,6 +20,7 @@ from tests.organizer_support import (
     field_error,
     input_value,
     login,
+    mailed_link,
     make_organizer,
     post,
 )
@@ -37,31 +38,42 @@ def _account(email: str) -> Organizer:
         return s.exec(select(Organizer).where(Organizer.email == email)).one()
 
 
-def test_admin_creates_an_organizer_who_can_then_sign_in(client, admin: Organizer) -> None:
+def test_admin_creates_an_organizer_who_chooses_a_password(client, admin: Organizer) -> None:
+    """The admin gives a name and an address; the new organizer gets an invitation e-mail
+    and chooses their own password through its link. No password field at all."""
     login(client, "admin@example.org")
+    page = client.get("/organizer/organizers").text
+    assert 'type="password"' not in page
     token = csrf_token(client, "/organizer/organizers")
-    bad = post(client, "/organizer/organizers",
-               {"name": "", "email": "not-an-email", "password": "short"}, token)
+    bad = post(client, "/organizer/organizers", {"name": "", "email": "not-an-email"}, token)
     assert bad.status_code == 422
     assert field_error(bad.text, "name") == "This field is required."
     assert "look like an e-mail address" in field_error(bad.text, "email")
     assert input_value(bad.text, "email") == "not-an-email"
-    assert 'value="short"' not in bad.text  # passwords are never echoed
 
     r = post(client, "/organizer/organizers", {"name": "Nia New", "email": "Nia@Example.org",
-                                               "password": "first password 1"}, token)
+                                               "password": "ignored if sent"}, token)
     assert r.status_code == 303
-    assert "Account created for Nia New" in client.get("/organizer/organizers").text
+    assert "An invitation is on its way to nia@example.org" in \
+        client.get("/organizer/organizers").text
     nia = _account("nia@example.org")
-    assert nia.role == "organizer" and nia.is_active
+    assert nia.role == "organizer" and nia.is_active and not nia.has_password
+    assert auth.authenticate("nia@example.org", "ignored if sent", "1.2.3.4").organizer is None
 
-    dup = post(client, "/organizer/organizers", {"name": "Again", "email": "nia@example.org",
-                                                 "password": "first password 1"}, token)
+    dup = post(client, "/organizer/organizers", {"name": "Again", "email": "nia@example.org"},
+               token)
     assert dup.status_code == 422
     assert field_error(dup.text, "email") == "There is already an organizer with this e-mail."
+    link = mailed_link("nia@example.org", "invitation")
     with TestClient(create_app()) as nia_client:
-        assert login(nia_client, "nia@example.org", "first password 1").status_code == 303
+        assert "Welcome, Nia New" in nia_client.get(link).text
+        r = post(nia_client, link, {"new_password": "first password 1",
+                                    "confirm_password": "first password 1"},
+                 csrf_token(nia_client, link))
+        assert r.status_code == 303
+        assert nia_client.get("/organizer/").status_code == 200  # signed in
         assert nia_client.get("/organizer/organizers").status_code == 403
+    assert auth.authenticate("nia@example.org", "first password 1", "1.2.3.4").organizer
 
 
 def test_roles_activation_and_password_reset(client, admin: Organizer) -> None:
@@ -81,10 +93,14 @@ def test_roles_activation_and_password_reset(client, admin: Organizer) -> None:
     post(client, url, {"action": "activate"}, token)
     assert _account("bob@example.org").is_active
 
-    short = post(client, url, {"action": "reset_password", "password": "short"}, token)
-    assert "Use at least 10 characters." in client.get(short.headers["location"]).text
-    post(client, url, {"action": "reset_password", "password": "brand new secret"}, token)
-    assert auth.authenticate("bob@example.org", "brand new secret", "1.2.3.4").organizer
+    # An admin never sets someone's password: they send a reset link, which changes
+    # nothing until its owner uses it.
+    r = post(client, url, {"action": "send_link", "password": "brand new secret"}, token)
+    assert "A link to choose a new password is on its way to bob@example.org" in \
+        client.get(r.headers["location"]).text
+    assert mailed_link("bob@example.org", "password_reset").startswith("/organizer/reset/")
+    assert auth.authenticate("bob@example.org", PASSWORD, "1.2.3.4").organizer
+    assert auth.authenticate("bob@example.org", "brand new secret", "1.2.3.4").organizer is None
 
     assert post(client, url, {"action": "explode"}, token).status_code == 400
     assert post(client, "/organizer/organizers/99999", {"action": "activate"},
@@ -119,11 +135,12 @@ def test_audit_page_lists_who_changed_what(client, admin: Organizer) -> None:
     login(client, "admin@example.org")
     page = client.get("/organizer/audit")
     assert page.status_code == 200
-    for text in ("Olga Owner", "rsvp.check_in", "Ann Attendee (Budget hearing)", "event.cancel",
-                 "status: published -&gt; cancelled"):
+    for text in ("Olga Owner", "Checked in Ann Attendee (Budget hearing)",
+                 "Cancelled the event “Budget hearing”", "status: published -&gt; cancelled"):
         assert text in page.text, text
     only = client.get(f"/organizer/audit?event={event.slug}")
-    assert "rsvp.check_in" in only.text and "event.cancel" in only.text
+    assert "Checked in Ann Attendee" in only.text
+    assert "Cancelled the event “Budget hearing”" in only.text
     assert "Unrelated" not in only.text.split("</h1>", 1)[1]
     assert client.get("/organizer/audit?event=nope").status_code == 404
     assert client.get("/organizer/audit?page=0").status_code == 400

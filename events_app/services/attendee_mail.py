@@ -11,12 +11,16 @@ services/rsvp.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from events_app import urls
 from events_app.db import write_session
 from events_app.models import Event, EventStatus, Organizer, Outbox, Rsvp, RsvpStatus, utcnow
 from events_app.services import access, audit, locking, mail, messages
@@ -108,33 +112,148 @@ def notify_event_changed(session: Session, event: Event, changes: dict[str, tupl
     return len(people)
 
 
-def email_attendees(session: Session, event: Event, subject: str, body: str) -> int:
-    """Queue an organizer's message to every confirmed attendee (caller's transaction).
+# --- Organizers writing to their attendees --------------------------------------------------
 
-    Returns how many were queued. Raises RsvpError for an empty subject or body.
-    """
-    if not messages.clean_subject(subject):
-        raise RsvpError("Please write a subject.", field="subject")
-    if not body.strip():
-        raise RsvpError("Please write a message.", field="body")
-    people = _live_rsvps(session, event, (RsvpStatus.CONFIRMED,))
+class Audience(StrEnum):
+    """Whom an organizer's message goes to. Every group leaves out erased RSVPs (no address
+    left) and cancelled ones."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CHECKED_IN = "checked_in"
+    NOT_CHECKED_IN = "not_checked_in"
+
+
+AUDIENCE_LABELS: dict[Audience, str] = {
+    Audience.CONFIRMED: "Everyone confirmed",
+    Audience.WAITLISTED: "Everyone on the waitlist",
+    Audience.CHECKED_IN: "Confirmed and checked in at the door",
+    Audience.NOT_CHECKED_IN: "Confirmed but not checked in",
+}
+# A link only the real recipient's e-mail carries: previews and test mails show this instead
+# of someone's private manage link.
+PREVIEW_MANAGE_URL = urls.rsvp_manage_url("their-own-private-link")
+TEST_PREFIX = "[Test] "
+
+
+def _audience_conds(event: Event, audience: Audience) -> list[Any]:
+    conds: list[Any] = [Rsvp.event_id == event.id, col(Rsvp.erased_at).is_(None)]
+    if audience == Audience.WAITLISTED:
+        return [*conds, Rsvp.status == RsvpStatus.WAITLISTED.value]
+    conds.append(Rsvp.status == RsvpStatus.CONFIRMED.value)
+    if audience == Audience.CHECKED_IN:
+        conds.append(col(Rsvp.checked_in_at).is_not(None))
+    elif audience == Audience.NOT_CHECKED_IN:
+        conds.append(col(Rsvp.checked_in_at).is_(None))
+    return conds
+
+
+def audience_counts(session: Session, event: Event) -> dict[Audience, int]:
+    """How many people (RSVPs, one e-mail each) each audience has now."""
+    return {a: int(session.exec(select(func.count()).select_from(Rsvp)
+                                .where(*_audience_conds(event, a))).one())
+            for a in Audience}
+
+
+def recipients(session: Session, event: Event, audience: Audience) -> list[Rsvp]:
+    return list(session.exec(select(Rsvp).where(*_audience_conds(event, audience))
+                             .order_by(col(Rsvp.id))).all())
+
+
+def reply_to(organizer: Organizer) -> str:
+    """'"Ada Lovelace" <ada@example.org>': replies reach the organizer who wrote."""
+    return str(Address(display_name=organizer.name, addr_spec=organizer.email))
+
+
+@dataclass(frozen=True)
+class Draft:
+    audience: Audience
+    subject: str
+    body: str
+
+    def check(self) -> None:
+        """RsvpError (with the field) for an empty subject or body."""
+        if not messages.clean_subject(self.subject):
+            raise RsvpError("Please write a subject.", field="subject")
+        if not self.body.strip():
+            raise RsvpError("Please write a message.", field="body")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Exactly what one recipient gets, but for their private manage link (shown as
+    PREVIEW_MANAGE_URL), and how many get it."""
+
+    recipient: str  # "Zoë Quinn <zoe@example.org>", or a stand-in when the group is empty
+    count: int
+    content: messages.MailContent
+    reply_to: str
+
+
+def _sample(people: list[Rsvp], event: Event) -> Rsvp:
+    if people:
+        return people[0]
+    return Rsvp(event_id=event.id or 0, name="(an attendee)", email="attendee@example.org",
+                token="preview")  # noqa: S106 - never stored
+
+
+def preview(session: Session, event: Event, actor: Organizer, draft: Draft) -> Preview:
+    draft.check()
+    people = recipients(session, event, draft.audience)
+    sample = _sample(people, event)
+    content = messages.organizer_message(event, sample, draft.subject, draft.body, actor.name,
+                                         manage_url=PREVIEW_MANAGE_URL)
+    shown = f"{sample.name} <{sample.email}>" if people else "(nobody in this group yet)"
+    return Preview(recipient=shown, count=len(people), content=content,
+                   reply_to=reply_to(actor))
+
+
+def email_attendees(session: Session, event: Event, subject: str, body: str,
+                    audience: Audience = Audience.CONFIRMED,
+                    actor: Organizer | None = None) -> int:
+    """Queue an organizer's message to everyone in `audience` (caller's transaction), one
+    e-mail each, answered to `actor`. Returns how many were queued. Raises RsvpError for an
+    empty subject or body."""
+    Draft(audience, subject, body).check()
+    people = recipients(session, event, audience)
+    answer_to = reply_to(actor) if actor else ""
     for rsvp in people:
-        content = messages.organizer_message(event, rsvp, subject, body)
-        mail.queue_to(session, rsvp, content, "organizer_message", [])
+        content = messages.organizer_message(event, rsvp, subject, body,
+                                             actor.name if actor else "")
+        mail.queue_to(session, rsvp, content, "organizer_message", [], reply_to=answer_to)
     return len(people)
 
 
-def message_attendees(actor: Organizer, slug: str, subject: str, body: str) -> \
-        tuple[Event, int] | None:
-    """An organizer's message to every confirmed attendee of an event they manage (own
-    transaction), with its audit entry in the same transaction, so the trail says who wrote
-    to the attendees exactly when the e-mails were queued. None when `actor` may not manage
-    an event of that slug; RsvpError for an empty subject or body (nothing queued)."""
+def message_attendees(actor: Organizer, slug: str, subject: str, body: str,
+                      audience: Audience = Audience.CONFIRMED) -> tuple[Event, int] | None:
+    """An organizer's message to an audience of an event they manage (own transaction), with
+    its audit entry in the same transaction, so the trail says who wrote to the attendees
+    exactly when the e-mails were queued. None when `actor` may not manage an event of that
+    slug; RsvpError for an empty subject or body (nothing queued)."""
     with write_session() as session:
         event = access.get_event(session, actor, slug)
         if event is None:
             return None
-        sent = email_attendees(session, event, subject, body)
+        sent = email_attendees(session, event, subject, body, audience, actor)
         audit.record(session, actor, "event.email_attendees", event,
-                     f"{sent} recipient(s): {subject}")
+                     f"{sent} recipient(s) ({audience.value}): {messages.clean_subject(subject)}")
         return event, sent
+
+
+def send_test(actor: Organizer, slug: str, draft: Draft) -> tuple[Event, Preview, int] | None:
+    """The preview, as an e-mail to the signed-in organizer only (own transaction): subject
+    marked "[Test]", the private manage link replaced as in the preview. Returns the event,
+    the preview and the outbox id; None when `actor` may not manage the event."""
+    with write_session() as session:
+        event = access.get_event(session, actor, slug)
+        if event is None:
+            return None
+        shown = preview(session, event, actor, draft)
+        msg = mail.enqueue(session, kind="organizer_message", to_addr=actor.email,
+                           subject=messages.clean_subject(TEST_PREFIX + shown.content.subject),
+                           body_text=shown.content.text, body_html=shown.content.html,
+                           reply_to=shown.reply_to)
+        audit.record(session, actor, "event.email_test", event,
+                     f"to {actor.email}: {messages.clean_subject(draft.subject)}")
+        assert msg is not None and msg.id is not None
+        return event, shown, msg.id

@@ -8,6 +8,8 @@ their entry inside that transaction for the same reason.
 
 from __future__ import annotations
 
+import getpass
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from events_app import settings, timefmt
 from events_app.models import AuditLog, Event, Organizer, Rsvp
 from events_app.util import paging
 
@@ -35,10 +38,22 @@ def describe_changes(changes: dict[str, tuple[Any, Any]]) -> str:
     return "\n".join(f"{k}: {_show(old)} -> {_show(new)}" for k, (old, new) in changes.items())
 
 
+def command_line_actor() -> str:
+    """Who acts when no account does: the command line, named by the server user running it
+    (the person at the server's shell is the one accountable)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (some containers)
+        user = ""
+    return f"Command line ({user})" if user else "Command line"
+
+
 def record(session: Session, actor: Organizer | None, action: str, entity: Event | Rsvp |
            Organizer, detail: str = "") -> AuditLog:
+    """`actor` None means the command line (see `command_line_actor`)."""
     entry = AuditLog(
         actor_id=actor.id if actor else None,
+        actor_label="" if actor else command_line_actor()[:200],
         action=action,
         entity_type=type(entity).__name__.lower(),
         entity_id=entity.id,
@@ -48,12 +63,85 @@ def record(session: Session, actor: Organizer | None, action: str, entity: Event
     return entry
 
 
+# --- Reading the trail: each entry as a sentence ---------------------------------------------
+
+_RECIPIENTS = re.compile(r"^(\d+) recipient\(s\)(?: \((\w+)\))?: (.*)$", re.S)
+_AUDIENCES = {"confirmed": "confirmed", "waitlisted": "waitlisted",
+              "checked_in": "checked-in", "not_checked_in": "not-yet-checked-in"}
+
+
+def _emailed(detail: str, title: str) -> str:
+    """'E-mailed 12 confirmed attendees of “X”: “Subject”' from the entry's detail."""
+    found = _RECIPIENTS.match(detail)
+    if not found:
+        return f"E-mailed the attendees of “{title}”"
+    count, audience, subject = int(found.group(1)), found.group(2), found.group(3)
+    who = f"{_AUDIENCES.get(audience or 'confirmed', '')} attendee".lstrip()
+    return (f"E-mailed {count} {who}{'' if count == 1 else 's'} of “{title}”: "
+            f"“{subject}”")
+
+
+# action -> the sentence, from the readable name of what it is about (and the detail).
+_SENTENCES: dict[str, Any] = {
+    "event.create": lambda s, d: f"Created the event “{s}”",
+    "event.update": lambda s, d: f"Edited the event “{s}”",
+    "event.duplicate": lambda s, d: f"Created the event “{s}” as a copy of another",
+    "event.publish": lambda s, d: f"Published the event “{s}”",
+    "event.unpublish": lambda s, d: f"Took the event “{s}” back to draft",
+    "event.cancel": lambda s, d: f"Cancelled the event “{s}”",
+    "event.email_attendees": lambda s, d: _emailed(d, s),
+    "event.email_test": lambda s, d: f"Sent themself a test of an e-mail to the attendees "
+                                     f"of “{s}”",
+    "event.export_csv": lambda s, d: f"Downloaded the attendee list of “{s}”",
+    "rsvp.check_in": lambda s, d: f"Checked in {s}",
+    "rsvp.undo_check_in": lambda s, d: f"Undid the check-in of {s}",
+    "rsvp.force_confirm": lambda s, d: f"Moved {s} from the waitlist to confirmed",
+    "rsvp.remove": lambda s, d: f"Cancelled the RSVP of {s}",
+    "organizer.create": lambda s, d: f"Created the organizer account of {s}",
+    "organizer.invite": lambda s, d: f"Sent {s} an invitation to choose a password",
+    "organizer.invitation_accepted": lambda s, d: f"{s} accepted the invitation and chose "
+                                                  "a password",
+    "organizer.reset_link_sent": lambda s, d: f"Sent {s} a link to choose a new password",
+    "organizer.password_reset_by_link": lambda s, d: f"{s} chose a new password through a "
+                                                     "reset link",
+    "organizer.reset_password": lambda s, d: f"Set a new password for {s}",
+    "organizer.update": lambda s, d: f"Changed the account of {s}",
+    "organizer.sign_out_everywhere": lambda s, d: f"Signed {s} out on every device",
+    "organizer.two_factor_on": lambda s, d: f"{s} turned on two-factor sign-in",
+    "organizer.two_factor_off": lambda s, d: f"Turned off two-factor sign-in for {s}",
+    "organizer.recovery_code_used": lambda s, d: f"{s} signed in with a recovery code",
+    "site.two_factor_required": lambda s, d: "Made two-factor sign-in " + (
+        "required" if d.startswith("required") else "optional") + " for every organizer",
+}
+
+
+def describe(action: str, subject: str, detail: str = "") -> str:
+    """The entry in words, e.g. 'Cancelled the event “Budget hearing”'. An action this
+    table does not know yet reads as its code in words ('event.uncancel' -> 'Uncancel')."""
+    sentence = _SENTENCES.get(action)
+    if sentence is not None:
+        return str(sentence(subject, detail))
+    verb = action.rpartition(".")[2].replace("_", " ").capitalize()
+    return f"{verb}: {subject}"
+
+
+# Details the sentence already says in full: not repeated under it.
+_SAID = frozenset({"event.email_attendees", "site.two_factor_required"})
+
+
 @dataclass(frozen=True)
 class AuditRow:
     entry: AuditLog
     actor_name: str
     actor_email: str
     subject: str  # the event title, attendee name or organizer name the entry is about
+    summary: str = ""  # the entry in words (`describe`)
+    when: str = ""  # in the site's timezone, with its abbreviation
+
+    @property
+    def detail(self) -> str:
+        """What the row shows under the sentence (the raw detail, unless already said)."""
+        return "" if self.entry.action in _SAID else self.entry.detail
 
 
 @dataclass(frozen=True)
@@ -110,11 +198,16 @@ def list_entries(session: Session, page: int = 1, page_size: int = 50,
     ).all()
     entries = [r[0] for r in rows]
     subjects = _subjects(session, entries)
+    def row(e: AuditLog, name: str | None, mail: str | None) -> AuditRow:
+        subject = subjects.get((e.entity_type, e.entity_id or 0), f"#{e.entity_id}")
+        # No account: the command line (named by its server user since 0011_people; older
+        # entries have no label). Accounts are never deleted, only deactivated.
+        actor = name or e.actor_label or "Command line"
+        return AuditRow(entry=e, actor_name=actor, actor_email=mail or "", subject=subject,
+                        summary=describe(e.action, subject, e.detail),
+                        when=timefmt.format_instant(e.at, settings.DEFAULT_TIMEZONE))
+
     return AuditPage(
-        rows=[
-            AuditRow(entry=e, actor_name=name or "(deleted account)", actor_email=mail or "",
-                     subject=subjects.get((e.entity_type, e.entity_id or 0), f"#{e.entity_id}"))
-            for e, name, mail in rows
-        ],
+        rows=[row(e, name, mail) for e, name, mail in rows],
         page=win.page, pages=win.pages, total=total,
     )

@@ -61,7 +61,7 @@ MAX_PASSWORD_LENGTH = 1024
 LOGIN_FAILED_MESSAGE = "That e-mail and password do not match an active organizer account."
 THROTTLED_MESSAGE = (
     "Too many failed sign-in attempts from here. Wait a few minutes and try again, "
-    "or ask an admin to reset your password."
+    "or reset your password by e-mail (“Forgot your password?”)."
 )
 
 # argon2id with RFC 9106's "low memory" profile (64 MiB, 3 passes). Tests swap in cheaper
@@ -179,7 +179,7 @@ def authenticate(email: str, password: str, client_ip: str,
         if not throttle.take(session, limits):
             return LoginResult(LoginOutcome.THROTTLED)
 
-    if organizer is None or not organizer.is_active:
+    if organizer is None or not organizer.is_active or not organizer.has_password:
         verify_password(_dummy(), password)  # same work as a real check
         return LoginResult(LoginOutcome.FAILED)
     if not verify_password(organizer.password_hash, password):

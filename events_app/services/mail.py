@@ -44,6 +44,8 @@ MAX_ATTEMPTS = 10
 # never expires under it; short enough that a crashed sender's messages go out soon after.
 CLAIM_LEASE = timedelta(minutes=5)
 NO_SMTP_NOTE = "not sent: SMTP_HOST is not set (message written to the log)"
+# Kinds whose body holds a one-time link that sets a password: never written to the log.
+SECRET_KINDS = frozenset({"invitation", "password_reset"})
 
 
 def enqueue(
@@ -57,6 +59,7 @@ def enqueue(
     ics: str = "",
     rsvp_id: int | None = None,
     dedupe_key: str | None = None,
+    reply_to: str = "",
 ) -> Outbox | None:
     """Queue a message in the caller's transaction.
 
@@ -64,7 +67,8 @@ def enqueue(
     None): the unique index makes "exactly once" hold even when two cron runs overlap.
     """
     msg = Outbox(kind=kind, to_addr=to_addr, subject=subject, body_text=body_text,
-                 body_html=body_html, ics=ics, rsvp_id=rsvp_id, dedupe_key=dedupe_key)
+                 body_html=body_html, ics=ics, rsvp_id=rsvp_id, dedupe_key=dedupe_key,
+                 reply_to=reply_to)
     if dedupe_key is not None:
         if session.exec(select(Outbox.id).where(Outbox.dedupe_key == dedupe_key)).first():
             return None
@@ -81,7 +85,7 @@ def enqueue(
 
 
 def queue_to(session: Session, rsvp: Rsvp, content: MailContent, kind: str,
-             mail_ids: list[int], dedupe_key: str | None = None) -> None:
+             mail_ids: list[int], dedupe_key: str | None = None, reply_to: str = "") -> None:
     """Queue `content` to the person behind an RSVP (caller's transaction), noting the
     outbox id in `mail_ids` so the request can deliver it right after commit. An erased RSVP
     is skipped: there is no address left to write to, and that is the point of erasing."""
@@ -89,7 +93,7 @@ def queue_to(session: Session, rsvp: Rsvp, content: MailContent, kind: str,
         return
     msg = enqueue(session, kind=kind, to_addr=rsvp.email, subject=content.subject,
                   body_text=content.text, body_html=content.html, ics=content.ics,
-                  rsvp_id=rsvp.id, dedupe_key=dedupe_key)
+                  rsvp_id=rsvp.id, dedupe_key=dedupe_key, reply_to=reply_to)
     if msg is not None and msg.id is not None:
         mail_ids.append(msg.id)
 
@@ -100,6 +104,8 @@ def build_message(msg: Outbox) -> EmailMessage:
     em["From"] = settings.MAIL_FROM
     em["To"] = msg.to_addr
     em["Subject"] = msg.subject
+    if msg.reply_to:
+        em["Reply-To"] = msg.reply_to
     em["Date"] = formatdate(localtime=False)
     em["Message-ID"] = make_msgid(domain=settings.MAIL_FROM.rpartition("@")[2] or "localhost")
     # Tells well-behaved auto-responders (vacation replies) not to answer.
@@ -203,8 +209,10 @@ def _log_unsent(msg_id: int) -> bool:
             return False
         msg = session.get(Outbox, msg_id)
     assert msg is not None
+    body = "(not shown: it holds a one-time link)" if msg.kind in SECRET_KINDS \
+        else msg.body_text
     log.info("Mail (no SMTP_HOST; kept in outbox #%s) to %s: %s\n%s",
-             msg.id, msg.to_addr, msg.subject, msg.body_text)
+             msg.id, msg.to_addr, msg.subject, body)
     return True
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import jinja2
@@ -234,6 +235,50 @@ def event_uncancelled(event: Event, rsvp: Rsvp) -> MailContent:
                    ics=_update_ics(event, rsvp, "REQUEST") if confirmed else "")
 
 
-def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str) -> MailContent:
-    return _render("organizer_message", subject,
-                   {"event": event, "rsvp": rsvp, "body": body.strip()})
+def organizer_subject(event: Event, subject: str) -> str:
+    """The subject names the event: 'Town hall: Bring water', unless it already does."""
+    subject = clean_subject(subject)
+    if event.title.casefold() in subject.casefold():
+        return subject
+    return clean_subject(f"{event.title}: {subject}")
+
+
+def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str, sender: str = "",
+                      manage_url: str | None = None) -> MailContent:
+    """An organizer's own message. The greeting rule: the message is the organizer's letter
+    as written, so it carries no "Hello <name>," of ours (which doubled theirs: "Hello Zoë,"
+    then "Hi all,"). `manage_url` replaces the recipient's private link (previews)."""
+    ctx: dict[str, Any] = {"event": event, "rsvp": rsvp, "body": body.strip(),
+                           "sender": sender}
+    if manage_url is not None:
+        ctx["manage_url"] = manage_url
+    return _render("organizer_message", organizer_subject(event, subject), ctx)
+
+
+# --- Organizer accounts: one-time links (services/account_links.py) ---------------------------
+
+def _render_account(template: str, subject: str, ctx: dict[str, Any]) -> MailContent:
+    full = {"site_name": settings.SITE_NAME, "base_url": urls.absolute(""),
+            "subject": clean_subject(subject), **ctx}
+    return MailContent(
+        subject=full["subject"],
+        text=_env.get_template(f"{template}.txt").render(full),
+        html=_env.get_template(f"{template}.html").render(full),
+    )
+
+
+def _expires(at: datetime) -> str:
+    """'Wed 2 Dec, 8:15 PM EST' in the site's timezone (the recipient's is unknown)."""
+    return timefmt.format_start(at, settings.DEFAULT_TIMEZONE)
+
+
+def invitation(name: str, email: str, admin: bool, inviter: str, link: str,
+               expires_at: datetime) -> MailContent:
+    return _render_account("invitation", f"Your organizer account on {settings.SITE_NAME}",
+                           {"name": name, "email": email, "admin": admin, "inviter": inviter,
+                            "link": link, "expires": _expires(expires_at)})
+
+
+def password_reset(name: str, link: str, expires_at: datetime) -> MailContent:
+    return _render_account("password_reset", f"Reset your password · {settings.SITE_NAME}",
+                           {"name": name, "link": link, "expires": _expires(expires_at)})

@@ -1,7 +1,9 @@
 """Organizer accounts: created from the command line (the first admin) or by admins on the web.
 
-Admins set an initial password and pass it on; the new organizer changes it after signing in.
-Accounts are deactivated rather than deleted, so the audit trail keeps naming who did what.
+Nobody chooses a password for someone else: a new account gets an invitation e-mail with a
+one-time link to choose its own (services/account_links.py), and an admin helping someone
+who forgot theirs sends them a reset link. Accounts are deactivated rather than deleted, so
+the audit trail keeps naming who did what.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from events_app.db import write_session
 from events_app.models import Organizer, Role
-from events_app.services import audit, auth, login_sessions, seed, two_factor
+from events_app.services import account_links, audit, auth, login_sessions, seed, two_factor
 from events_app.util.forms import Checkbox, Form, FormError, email, parse_form, text
 
 EmailField = email()
@@ -25,19 +27,24 @@ class OrganizerForm(Form):
     admin: Checkbox = None
 
 
-def create_organizer(session: Session, *, email: str, name: str, password: str,
+def create_organizer(session: Session, *, email: str, name: str, password: str | None = None,
                      admin: bool = False, actor: Organizer | None = None) -> Organizer:
-    """Validate and store a new account; raises FormError (per field) when it cannot."""
+    """Validate and store a new account; raises FormError (per field) when it cannot.
+
+    Without `password` the account has none yet (no password signs in to it) until its owner
+    chooses one through an invitation link (`invite_organizer`). A password is given only
+    where there is nobody to invite: test fixtures and the benchmark data set.
+    """
     form = parse_form(OrganizerForm, {"email": email, "name": name,
                                       "admin": "on" if admin else ""})
-    if problem := auth.password_problem(password):
+    if password is not None and (problem := auth.password_problem(password)):
         raise FormError({"password": problem})
     if session.exec(select(Organizer.id).where(Organizer.email == form.email)).first():
         raise FormError({"email": "There is already an organizer with this e-mail."})
     organizer = Organizer(
         email=form.email,
         name=form.name,
-        password_hash=auth.hash_password(password),
+        password_hash=auth.hash_password(password) if password is not None else "",
         role=Role.ADMIN.value if form.admin else Role.ORGANIZER.value,
     )
     try:
@@ -73,6 +80,10 @@ def _active_admins(session: Session) -> int:
     ).one()
 
 
+def has_active_admin(session: Session) -> bool:
+    return _active_admins(session) > 0
+
+
 def update_account(session: Session, actor: Organizer, organizer_id: int, *,
                    role: str | None = None, active: bool | None = None) -> Organizer:
     """Change another account's role or active flag (admins only; checked by the caller).
@@ -106,19 +117,28 @@ def update_account(session: Session, actor: Organizer, organizer_id: int, *,
     return target
 
 
-def reset_password(session: Session, actor: Organizer, organizer_id: int,
-                   password: str) -> Organizer:
-    """An admin sets a new password for someone who forgot theirs (signs them out)."""
+def invite_organizer(session: Session, *, email: str, name: str, admin: bool = False,
+                     actor: Organizer | None = None) -> tuple[Organizer, account_links.Sent]:
+    """A new account without a password, and its invitation e-mail (caller's transaction)."""
+    organizer = create_organizer(session, email=email, name=name, admin=admin, actor=actor)
+    return organizer, account_links.send_invitation(session, organizer, actor)
+
+
+def send_link(session: Session, actor: Organizer, organizer_id: int) -> \
+        tuple[Organizer, account_links.Sent]:
+    """An admin helps someone in: a new invitation for an account that never chose a
+    password, else a password-reset link. The password stays theirs to choose."""
     target = session.get(Organizer, organizer_id, with_for_update=True)
     if target is None:
         raise LookupError(organizer_id)
-    if problem := auth.password_problem(password):
-        raise FormError({"password": problem})
-    target.password_hash = auth.hash_password(password)
-    session.add(target)
-    login_sessions.end_all(session, organizer_id)
-    audit.record(session, actor, "organizer.reset_password", target)
-    return target
+    if not target.is_active:
+        raise FormError({"active": f"{target.name}'s account is deactivated; reactivate it "
+                                   "first."})
+    if not target.has_password:
+        return target, account_links.send_invitation(session, target, actor)
+    sent = account_links.send_reset(session, target)
+    audit.record(session, actor, "organizer.reset_link_sent", target)
+    return target, sent
 
 
 def sign_out_everywhere(session: Session, actor: Organizer, organizer_id: int) -> Organizer:
@@ -148,21 +168,24 @@ def reset_two_factor(session: Session, actor: Organizer, organizer_id: int) -> O
 # holding the change and its audit entry, so a refused change leaves no trace.
 
 ACCOUNT_ACTIONS = frozenset({"make_admin", "make_organizer", "activate", "deactivate",
-                             "reset_password", "sign_out_everywhere", "reset_two_factor"})
+                             "send_link", "sign_out_everywhere", "reset_two_factor"})
 
 
-def add_organizer(actor: Organizer, *, email: str, name: str, password: str,
-                  admin: bool = False) -> Organizer:
-    """`create_organizer` in its own write transaction (FormError)."""
+def add_organizer(actor: Organizer, *, email: str, name: str,
+                  admin: bool = False) -> tuple[Organizer, list[int]]:
+    """`invite_organizer` in its own write transaction (FormError); returns the account and
+    the outbox id of its invitation, to deliver after the response."""
     with write_session() as session:
-        return create_organizer(session, email=email, name=name, password=password,
-                                admin=admin, actor=actor)
+        organizer, sent = invite_organizer(session, email=email, name=name, admin=admin,
+                                           actor=actor)
+        return organizer, [sent.mail_id] if sent.mail_id else []
 
 
 def account_action(actor: Organizer, organizer_id: int, action: str,
-                   password: str = "") -> Organizer:
+                   mail_ids: list[int] | None = None) -> Organizer:
     """One of ACCOUNT_ACTIONS on one account, in its own write transaction (LookupError for
-    no such account, FormError when refused, ValueError for an unknown action)."""
+    no such account, FormError when refused, ValueError for an unknown action). The outbox
+    ids of e-mails queued ("send_link") are added to `mail_ids`."""
     if action not in ACCOUNT_ACTIONS:
         raise ValueError(action)
     with write_session() as session:
@@ -171,8 +194,11 @@ def account_action(actor: Organizer, organizer_id: int, action: str,
             return update_account(session, actor, organizer_id, role=role)
         if action in ("activate", "deactivate"):
             return update_account(session, actor, organizer_id, active=action == "activate")
-        if action == "reset_password":
-            return reset_password(session, actor, organizer_id, password)
+        if action == "send_link":
+            target, sent = send_link(session, actor, organizer_id)
+            if sent.mail_id is not None and mail_ids is not None:
+                mail_ids.append(sent.mail_id)
+            return target
         if action == "sign_out_everywhere":
             return sign_out_everywhere(session, actor, organizer_id)
         return reset_two_factor(session, actor, organizer_id)

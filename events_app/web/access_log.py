@@ -1,11 +1,12 @@
 """Keep private links out of the server's access log.
 
-A manage link (/rsvp/<token>) changes or cancels someone's RSVP, and a personal-feed link
-(/my/<token>) shows every event a person RSVP'd to: whoever reads a log file must not get
-either. uvicorn logs each request line; `RedactTokens` rewrites the path in that record
-before any handler formats it, and `log_config()` is the uvicorn logging configuration with
-the filter installed, which `events-app serve` passes to uvicorn (every worker process
-configures its logging from it).
+A manage link (/rsvp/<token>) changes or cancels someone's RSVP, a personal-feed link
+(/my/<token>) shows every event a person RSVP'd to, and an organizer's invitation or reset
+link (/organizer/welcome/<token>, /organizer/reset/<token>) sets their password: whoever
+reads a log file must get none of them. uvicorn logs each request line; `RedactTokens`
+rewrites the path in that record before any handler formats it, and `log_config()` is the
+uvicorn logging configuration with the filter installed, which `events-app serve` passes to
+uvicorn (every worker process configures its logging from it).
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from typing import Any
 
 # The segment after /rsvp/ or /my/, up to the next "/", "?" or "#". The RSVP form's own
 # address (/events/<slug>/rsvp) has no segment after it, so it is logged as is.
-_PRIVATE_SEGMENT = re.compile(r"(/(?:rsvp|my)/)[^/?#\s\"]+")
+_PRIVATE_SEGMENT = re.compile(r"(/(?:rsvp|my|organizer/welcome|organizer/reset)/)[^/?#\s\"]+")
 REDACTED = "[redacted]"
 
 
 def redact(text: str) -> str:
-    """`text` with every manage or feed token replaced by [redacted]."""
+    """`text` with every manage, feed or account-link token replaced by [redacted]."""
     return _PRIVATE_SEGMENT.sub(lambda m: m.group(1) + REDACTED, text)
 
 

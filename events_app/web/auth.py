@@ -217,10 +217,10 @@ def login(request: Request, form: FormData | None) -> Response:
     if result.organizer is None:
         return _login_page(request, email=email, next_url=next_url, error=result.message,
                            status_code=422)
-    return _after_password(request, result.organizer, next_url)
+    return after_password(request, result.organizer, next_url)
 
 
-def _after_password(request: Request, organizer: Organizer, next_url: str) -> Response:
+def after_password(request: Request, organizer: Organizer, next_url: str) -> Response:
     """The password was right: sign in, or start the two-factor step (the session is not
     signed in until that passes too), or, if the site requires two-factor and the account
     has none, the enrolment page."""

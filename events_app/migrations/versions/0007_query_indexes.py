@@ -1,7 +1,7 @@
 """indexes for the public queries at 100,000 events (issue 11)
 
 Revision ID: 0007_query_indexes
-Revises: 0005_auth
+Revises: 0006_data_version
 Create Date: 2026-11-25 20:30:00
 
 - ix_event_span: the longest event (ends_at - starts_at) in one index probe, so "not over
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0007_query_indexes"
-down_revision: str | None = "0005_auth"
+down_revision: str | None = "0006_data_version"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

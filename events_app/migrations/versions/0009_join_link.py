@@ -1,7 +1,7 @@
 """join link only for confirmed attendees
 
 Revision ID: 0009_join_link
-Revises: 0005_auth
+Revises: 0007_query_indexes
 Create Date: 2026-11-25 20:10:00
 
 event.join_link_private: when true, the event's online_url is shown only to confirmed
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_join_link"
-down_revision: str | None = "0005_auth"
+down_revision: str | None = "0007_query_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

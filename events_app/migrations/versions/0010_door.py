@@ -1,7 +1,7 @@
 """door tools: partial check-in, indexes for the organizer's dashboard and attendee list
 
 Revision ID: 0010_door
-Revises: 0005_auth
+Revises: 0009_join_link
 Create Date: 2026-11-25 20:30:00
 
 - rsvp.checked_in_seats: how many people of a checked-in party arrived (2 of 3). Zero when
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_door"
-down_revision: str | None = "0005_auth"
+down_revision: str | None = "0009_join_link"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,14 +11,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events_app import settings
 from events_app.db import read_session
-from events_app.models import Event, Organizer
-from events_app.services import audit, organizers, two_factor
+from events_app.models import Event
+from events_app.services import account_links, audit, organizers, two_factor
 from events_app.services import auth as auth_service
 from events_app.util.forms import FormError, has_control_chars
 from events_app.web import sessions
 from events_app.web.auth import flash, organizer_of, requires, sign_in
-from events_app.web.organizer.base import form_strings, int_param, page, path_id
+from events_app.web.organizer.base import deliver_soon, form_strings, int_param, page, path_id
 from events_app.web.organizer.urls import redirect_to
 
 
@@ -30,7 +31,7 @@ def _organizers_page(request: Request, values: dict[str, str] | None = None,
     return page(request, "organizer/organizers.html", {
         "accounts": accounts, "values": values or {}, "errors": errors or {},
         "two_factor_required": required,
-        "min_password": auth_service.MIN_PASSWORD_LENGTH,
+        "invite_days": account_links.INVITE_VALID.days,
     }, status_code=422 if errors else 200)
 
 
@@ -40,16 +41,18 @@ def organizer_list(request: Request, form: FormData | None) -> Response:
         return _organizers_page(request)
     values = form_strings(form)
     try:
-        created = organizers.add_organizer(
+        created, mail_ids = organizers.add_organizer(
             organizer_of(request), email=values.get("email", ""), name=values.get("name", ""),
-            password=values.get("password", ""), admin=bool(values.get("admin")),
+            admin=bool(values.get("admin")),
         )
     except FormError as exc:
-        values.pop("password", None)  # never echo a password back into the page
         return _organizers_page(request, values, exc.errors)
-    flash(request, f"Account created for {created.name} ({created.email}). Give them the "
-                   "password you chose; they can change it under “Account”.")
-    return redirect_to(request, "organizer:accounts")
+    flash(request, f"Account created for {created.name}. An invitation is on its way to "
+                   f"{created.email}, with a link to choose a password (valid for "
+                   f"{account_links.INVITE_VALID.days} days).")
+    response = redirect_to(request, "organizer:accounts")
+    response.background = deliver_soon(mail_ids)
+    return response
 
 
 @requires("admin")
@@ -61,8 +64,9 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
     action = values.get("action", "")
     if action not in organizers.ACCOUNT_ACTIONS:
         raise HTTPException(400, "Unknown action.")
+    mail_ids: list[int] = []
     try:
-        target = organizers.account_action(me, target_id, action, values.get("password", ""))
+        target = organizers.account_action(me, target_id, action, mail_ids)
     except LookupError:
         raise HTTPException(404, "There is no such organizer account.") from None
     except FormError as exc:
@@ -73,7 +77,10 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
         "make_organizer": f"{target.name} is now an organizer (not an admin).",
         "activate": f"{target.name} can sign in again.",
         "deactivate": f"{target.name} can no longer sign in.",
-        "reset_password": f"New password set for {target.name}; they were signed out.",
+        "send_link": f"A link to choose a new password is on its way to {target.email}."
+                     if target.has_password else
+                     f"A new invitation is on its way to {target.email}; older links no "
+                     "longer work.",
         "sign_out_everywhere": f"{target.name} was signed out on every device.",
         "reset_two_factor": f"Two-factor sign-in is off for {target.name}, who was signed "
                             "out; they can set it up again after signing in.",
@@ -82,12 +89,9 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
         sessions.forget(request)  # this session ended with the others
         return redirect_to(request, "organizer:login", query={"logged_out": "1"})
     flash(request, messages[action])
-    if target.id == me.id and action == "reset_password":
-        with read_session() as session:
-            refreshed = session.get(Organizer, me.id)
-            assert refreshed is not None
-        sign_in(request, refreshed)  # stay signed in with one's own new password
-    return redirect_to(request, "organizer:accounts")
+    response = redirect_to(request, "organizer:accounts")
+    response.background = deliver_soon(mail_ids)
+    return response
 
 
 @requires("admin")
@@ -113,7 +117,8 @@ def audit_log(request: Request, form: FormData | None) -> Response:
                 raise HTTPException(404, "There is no event with that address.")
         entries = audit.list_entries(session, int_param(request, "page"),
                                      event_id=event.id if event else None)
-    return page(request, "organizer/audit.html", {"audit": entries, "event": event})
+    return page(request, "organizer/audit.html", {"audit": entries, "event": event,
+                                                  "site_timezone": settings.DEFAULT_TIMEZONE})
 
 
 @requires("login")

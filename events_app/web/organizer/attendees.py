@@ -19,11 +19,12 @@ from events_app.db import read_session
 from events_app.models import Event, Rsvp, RsvpStatus, utcnow
 from events_app.services import attendee_csv, attendee_mail, attendees, retention, rsvp
 from events_app.timefmt import format_clock
-from events_app.util.forms import Form, FormError, parse_form, text
+from events_app.util.forms import Form, FormError, choice, parse_form, text
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer.base import (
     NOT_FOUND,
+    deliver_soon,
     event_or_404,
     form_strings,
     int_param,
@@ -226,42 +227,88 @@ def remove(request: Request, form: FormData | None) -> Response:
 
 Subject = text(150, required=True)
 Body = text(10_000, required=True, multiline=True)
+AudienceField = choice(lambda: {a.value for a in attendee_mail.Audience},
+                       "Choose who gets the message.")
 
 
 class AttendeeMessage(Form):
+    audience: AudienceField = None
     subject: Subject = None
     body: Body = None
 
 
-@requires("event")
-def email_attendees(request: Request, form: FormData | None) -> Response:
-    """Write to every confirmed attendee (queued in the outbox, one e-mail each)."""
-    values = form_strings(form) if form else {}
-    errors: dict[str, str] = {}
-    if form is not None:
-        try:
-            message = parse_form(AttendeeMessage, values)
-            done = attendee_mail.message_attendees(organizer_of(request),
-                                                   request.path_params["slug"],
-                                                   message.subject, message.body)
-            if done is None:
-                raise HTTPException(404, NOT_FOUND)
-            event, sent = done
-        except FormError as exc:
-            errors = exc.errors
-        except rsvp.RsvpError as exc:
-            errors = {exc.field or "body": exc.message}
-        else:
-            flash(request, f"Your message is on its way to {sent} confirmed "
-                           f"attendee{'' if sent == 1 else 's'}." if sent else
-                  "There are no confirmed attendees to write to yet.", "ok" if sent else "warn")
-            return _to_list(request, event.slug)
+_STEPS = ("preview", "edit", "test", "send")
+
+
+def _email_form(request: Request, values: dict[str, str], errors: dict[str, str]) -> Response:
     with read_session() as session:
         event = event_or_404(session, request)
-        counts = attendees.counts(session, event)
+        counts = attendee_mail.audience_counts(session, event)
+    audiences = [(a.value, f"{attendee_mail.AUDIENCE_LABELS[a]} ({counts[a]})")
+                 for a in attendee_mail.Audience]
     return page(request, "organizer/email.html",
-                {"event": event, "counts": counts, "values": values, "errors": errors},
+                {"event": event, "audiences": audiences, "values": values, "errors": errors},
                 status_code=422 if errors else 200)
+
+
+def _preview_page(request: Request, event: Event, draft: attendee_mail.Draft,
+                  shown: attendee_mail.Preview, tested: str = "") -> Response:
+    return page(request, "organizer/email_preview.html", {
+        "event": event, "draft": draft, "preview": shown, "tested": tested,
+        "audience_label": attendee_mail.AUDIENCE_LABELS[draft.audience],
+    })
+
+
+@requires("event")
+def email_attendees(request: Request, form: FormData | None) -> Response:
+    """Write to a group of attendees: the form, then a preview of exactly what one of them
+    gets, from which the organizer sends a test to themself, goes back to edit, or sends
+    (queued in the outbox, one e-mail each, replies to the organizer). Works without JS:
+    each step is a button of the same form, carrying the draft along."""
+    values = form_strings(form) if form else {}
+    if form is None:
+        return _email_form(request, {"audience": request.query_params.get("audience", "")},
+                           {})
+    step = values.get("step", "preview")
+    if step not in _STEPS:
+        raise HTTPException(400, "Unknown step.")
+    if step == "edit":
+        return _email_form(request, values, {})
+    me = organizer_of(request)
+    slug = request.path_params["slug"]
+    try:
+        message = parse_form(AttendeeMessage,
+                             {**values, "audience": values.get("audience") or "confirmed"})
+        draft = attendee_mail.Draft(attendee_mail.Audience(message.audience),
+                                    message.subject, message.body)
+        draft.check()
+    except FormError as exc:
+        return _email_form(request, values, exc.errors)
+    except rsvp.RsvpError as exc:
+        return _email_form(request, values, {exc.field or "body": exc.message})
+    if step == "send":
+        done = attendee_mail.message_attendees(me, slug, draft.subject, draft.body,
+                                               draft.audience)
+        if done is None:
+            raise HTTPException(404, NOT_FOUND)
+        event, sent = done
+        group = attendee_mail.AUDIENCE_LABELS[draft.audience].lower()
+        flash(request, f"Your message is on its way to {sent} attendee"
+                       f"{'' if sent == 1 else 's'} ({group})." if sent else
+              "Nobody is in that group, so nothing was sent.", "ok" if sent else "warn")
+        return _to_list(request, event.slug)
+    if step == "test":
+        tested = attendee_mail.send_test(me, slug, draft)
+        if tested is None:
+            raise HTTPException(404, NOT_FOUND)
+        event, shown, mail_id = tested
+        response = _preview_page(request, event, draft, shown, tested=me.email)
+        response.background = deliver_soon([mail_id])
+        return response
+    with read_session() as session:
+        event = event_or_404(session, request)
+        shown = attendee_mail.preview(session, event, me, draft)
+    return _preview_page(request, event, draft, shown)
 
 
 @requires("event")

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from events_app import settings
 from events_app.models import Event
-from events_app.services import access
+from events_app.services import access, mail
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.auth import organizer_of, pop_flashes
 from events_app.web.templating import render
@@ -78,3 +80,11 @@ def path_id(request: Request, name: str) -> int:
     if not 0 < value <= MAX_DB_ID:
         raise HTTPException(404, "There is nothing at this address.")
     return int(value)
+
+
+def deliver_soon(mail_ids: list[int]) -> BackgroundTask | None:
+    """Best effort: send the new messages right after the response (so the answer never
+    waits for, or reveals anything through, the mail server); cron retries failures."""
+    if not settings.SMTP_HOST or not mail_ids:
+        return None
+    return BackgroundTask(mail.deliver, list(mail_ids))

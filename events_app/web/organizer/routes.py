@@ -9,10 +9,11 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 
 from events_app.web import auth
-from events_app.web.organizer import admin, attendees, events, two_factor
+from events_app.web.organizer import account_links, admin, attendees, events, two_factor
 
 routes: list[BaseRoute] = [
-    *auth.routes,  # sign-in, its second step and sign-out: the only routes open to anyone
+    *auth.routes,  # sign-in, its second step and sign-out: open to anyone
+    *account_links.routes,  # the e-mailed one-time links and "forgot password": open too
     *events.routes,
     *attendees.routes,
     *admin.routes,

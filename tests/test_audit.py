@@ -1,0 +1,81 @@
+"""The audit trail as people read it (services/audit.py): sentences, the site's time zone,
+and who acted from the command line."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from events_app import cli, settings, timefmt
+from events_app.db import read_session, write_session
+from events_app.models import AuditLog
+from events_app.services import audit
+from tests.factories import make_event, make_rsvp
+from tests.organizer_support import (
+    cheap_passwords,  # noqa: F401 - fixture
+    login,
+    make_organizer,
+)
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+
+
+@pytest.mark.parametrize(("action", "subject", "detail", "sentence"), [
+    ("event.email_attendees", "Budget hearing", "12 recipient(s) (confirmed): Room change",
+     "E-mailed 12 confirmed attendees of “Budget hearing”: “Room change”"),
+    ("event.email_attendees", "Budget hearing", "1 recipient(s) (waitlisted): Hi",
+     "E-mailed 1 waitlisted attendee of “Budget hearing”: “Hi”"),
+    ("event.email_attendees", "Budget hearing", "2 recipient(s): Old entry",  # before 0011
+     "E-mailed 2 confirmed attendees of “Budget hearing”: “Old entry”"),
+    ("event.cancel", "Budget hearing", "status: published -> cancelled",
+     "Cancelled the event “Budget hearing”"),
+    ("rsvp.remove", "Ann (Budget hearing)", "", "Cancelled the RSVP of Ann (Budget hearing)"),
+    ("organizer.invite", "Nia", "", "Sent Nia an invitation to choose a password"),
+    ("site.two_factor_required", "Ada", "optional",
+     "Made two-factor sign-in optional for every organizer"),
+    ("event.something_new", "Budget hearing", "", "Something new: Budget hearing"),
+])
+def test_actions_read_as_sentences(action: str, subject: str, detail: str,
+                                   sentence: str) -> None:
+    assert audit.describe(action, subject, detail) == sentence
+
+
+def test_instants_are_shown_in_the_sites_zone_with_its_abbreviation() -> None:
+    winter = datetime(2026, 1, 15, 20, 5, 9, tzinfo=UTC)
+    summer = datetime(2026, 7, 15, 20, 5, 9, tzinfo=UTC)
+    assert timefmt.format_instant(winter, "America/New_York") == "Thu 15 Jan 2026, 3:05:09 PM EST"
+    assert timefmt.format_instant(summer, "America/New_York") == "Wed 15 Jul 2026, 4:05:09 PM EDT"
+    assert timefmt.format_instant(winter, "Pacific/Auckland") == \
+        "Fri 16 Jan 2026, 9:05:09 AM NZDT"
+
+
+def test_audit_page_shows_site_times_sentences_and_the_command_line_by_name(client) -> None:
+    admin = make_organizer("ada@example.org", "Ada Admin", admin=True)
+    event = make_event(owner_id=admin.id, title="Budget hearing")
+    ann = make_rsvp(event, "Ann", "ann@example.org")
+    assert cli.main(["create-organizer", "--email", "nia@example.org", "--name", "Nia"]) == 0
+    at = datetime(2026, 1, 15, 20, 5, 9, tzinfo=UTC)
+    with write_session() as s:
+        audit.record(s, admin, "event.email_attendees", event,
+                     "3 recipient(s) (not_checked_in): Doors at 6")
+        audit.record(s, admin, "rsvp.check_in", s.get(type(ann), ann.id))
+        s.exec(update(AuditLog).values(at=at))
+    with read_session() as s:
+        labels = s.exec(select(AuditLog.actor_label).where(AuditLog.actor_id == None)).all()  # noqa: E711
+    assert labels and all(label == f"Command line ({getpass.getuser()})" for label in labels)
+
+    login(client, "ada@example.org")
+    page = client.get("/organizer/audit").text
+    assert f"When ({settings.DEFAULT_TIMEZONE})" in page
+    expected = timefmt.format_instant(at, settings.DEFAULT_TIMEZONE)
+    assert f'<time datetime="2026-01-15T20:05:09Z">{expected}</time>' in page
+    assert "E-mailed 3 not-yet-checked-in attendees of “Budget hearing”: “Doors at 6”" in page
+    assert "Checked in Ann (Budget hearing)" in page
+    assert "Created the organizer account of Nia" in page
+    assert "Sent Nia an invitation to choose a password" in page
+    assert f"Command line ({getpass.getuser()})" in page
+    assert "(deleted account)" not in page
