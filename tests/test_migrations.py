@@ -97,3 +97,21 @@ def test_people_migration_downgrades_and_upgrades_again(db_url: str) -> None:
     assert "account_link" in insp.get_table_names()
     assert "actor_label" in {c["name"] for c in insp.get_columns("audit_log")}
     command.check(alembic_config(db_url))
+
+
+def test_sqlite_head_keeps_what_reflection_cannot_copy(tmp_path) -> None:
+    """A later migration in batch mode would rebuild a table on SQLite and silently drop
+    0007's search triggers and the expression indexes (search would stop seeing new events):
+    every migration must leave them in place."""
+    import sqlite3
+
+    from events_app.migrate import upgrade
+
+    path = tmp_path / "head.db"
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        names = {row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'index')")}
+    assert {"event_search_insert", "event_search_update", "event_search_delete",
+            "ix_event_city_lower_starts_at", "ix_event_category_lower_starts_at",
+            "ix_event_span", "ix_rsvp_event_name"} <= names

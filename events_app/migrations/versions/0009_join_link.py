@@ -23,11 +23,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("join_link_private", sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+    # Plain ALTERs, never batch mode: on SQLite batch mode may rebuild the table, which loses
+    # what reflection cannot copy (0007's search triggers and expression indexes).
+    op.add_column("event", sa.Column("join_link_private", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.drop_column("join_link_private")
+    op.drop_column("event", "join_link_private")

@@ -33,28 +33,23 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("rsvp", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("checked_in_seats", sa.Integer(), nullable=False,
-                                      server_default="0"))
-        batch_op.create_index("ix_rsvp_event_checked_in", ["event_id", "checked_in_at"])
-        batch_op.create_index("ix_rsvp_event_created", ["event_id", "created_at"])
+    # Plain ALTERs (see 0009_join_link): no table is rebuilt on SQLite.
+    op.add_column("rsvp", sa.Column("checked_in_seats", sa.Integer(), nullable=False,
+                                    server_default="0"))
+    op.create_index("ix_rsvp_event_checked_in", "rsvp", ["event_id", "checked_in_at"])
+    op.create_index("ix_rsvp_event_created", "rsvp", ["event_id", "created_at"])
     op.create_index("ix_rsvp_event_name", "rsvp", ["event_id", sa.text("lower(name)"), "id"])
     op.execute("UPDATE rsvp SET checked_in_seats = guests + 1 WHERE checked_in_at IS NOT NULL")
-    with op.batch_alter_table("event_host", schema=None) as batch_op:
-        batch_op.create_index("ix_event_host_organizer", ["organizer_id", "event_id"])
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.create_index("ix_event_owner_starts", ["owner_id", "starts_at"])
-        batch_op.create_index("ix_event_ends_starts", ["ends_at", "starts_at"])
+    op.create_index("ix_event_host_organizer", "event_host", ["organizer_id", "event_id"])
+    op.create_index("ix_event_owner_starts", "event", ["owner_id", "starts_at"])
+    op.create_index("ix_event_ends_starts", "event", ["ends_at", "starts_at"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.drop_index("ix_event_ends_starts")
-        batch_op.drop_index("ix_event_owner_starts")
-    with op.batch_alter_table("event_host", schema=None) as batch_op:
-        batch_op.drop_index("ix_event_host_organizer")
+    op.drop_index("ix_event_ends_starts", table_name="event")
+    op.drop_index("ix_event_owner_starts", table_name="event")
+    op.drop_index("ix_event_host_organizer", table_name="event_host")
     op.drop_index("ix_rsvp_event_name", table_name="rsvp")
-    with op.batch_alter_table("rsvp", schema=None) as batch_op:
-        batch_op.drop_index("ix_rsvp_event_created")
-        batch_op.drop_index("ix_rsvp_event_checked_in")
-        batch_op.drop_column("checked_in_seats")
+    op.drop_index("ix_rsvp_event_created", table_name="rsvp")
+    op.drop_index("ix_rsvp_event_checked_in", table_name="rsvp")
+    op.drop_column("rsvp", "checked_in_seats")

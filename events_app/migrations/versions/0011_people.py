@@ -43,19 +43,16 @@ def upgrade() -> None:
     with op.batch_alter_table("account_link", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_account_link_organizer_id"), ["organizer_id"],
                               unique=False)
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("reply_to", _STR(length=320), nullable=False,
+    # Plain ALTERs (see 0009_join_link): no table is rebuilt on SQLite.
+    op.add_column("outbox", sa.Column("reply_to", _STR(length=320), nullable=False,
                                       server_default=""))
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("actor_label", _STR(length=200), nullable=False,
-                                      server_default=""))
+    op.add_column("audit_log", sa.Column("actor_label", _STR(length=200), nullable=False,
+                                         server_default=""))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.drop_column("actor_label")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_column("reply_to")
+    op.drop_column("audit_log", "actor_label")
+    op.drop_column("outbox", "reply_to")
     with op.batch_alter_table("account_link", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_account_link_organizer_id"))
     op.drop_table("account_link")
