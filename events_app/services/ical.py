@@ -338,7 +338,7 @@ def vevent_ical(entry: FeedEntry) -> bytes:
     if event.latitude is not None and event.longitude is not None:
         lines.append(f"GEO:{float(event.latitude)};{float(event.longitude)}")
     lines.append(f"LAST-MODIFIED:{_utc_stamp(event.updated_at)}")
-    location = _location(event)
+    location = _location(entry)
     if location:
         lines.append(f"LOCATION:{_text(clean_text(location))}")
     lines.append(_organizer_line(parameter_text(event.host_name or settings.SITE_NAME)))
