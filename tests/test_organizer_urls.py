@@ -109,8 +109,11 @@ def test_every_link_and_form_lands_on_a_route_that_takes_it(db_url: str) -> None
                 assert name is not None, f"{url}: {method} {target} matches no route"
                 reached.add(name)
 
-    # The crawl saw the whole table (signed-in pages never link to the sign-in pages).
-    assert {r.name for r in ROUTES} - reached <= {"organizer:login", "organizer:login_code"}, \
+    # The crawl saw the whole table (signed-in pages never link to the sign-in pages, nor to
+    # the signed-out ones: forgot password, and the e-mailed invitation and reset links).
+    assert {r.name for r in ROUTES} - reached <= {
+        "organizer:login", "organizer:login_code", "organizer:forgot_password",
+        "organizer:accept_invitation", "organizer:reset_password"}, \
         {r.name for r in ROUTES} - reached
 
 

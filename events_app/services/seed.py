@@ -80,7 +80,11 @@ def first_admin(session: Session) -> Organizer | None:
 
 def adopt_unowned_events(session: Session, organizer: Organizer) -> int:
     """Give `organizer` the events nobody owns (demo events loaded before any account
-    existed), so they show as theirs on the dashboard; returns how many."""
+    existed), so they show as theirs on the dashboard; returns how many. Without such
+    events no UPDATE runs, so an account that adopts nothing changes no public version."""
+    unowned = select(Event.id).where(col(Event.owner_id).is_(None)).limit(1)
+    if session.exec(unowned).first() is None:
+        return 0
     result = session.exec(update(Event).where(col(Event.owner_id).is_(None))  # type: ignore[call-overload]
                           .values(owner_id=organizer.id))
     return int(result.rowcount or 0)
