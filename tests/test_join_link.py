@@ -17,6 +17,7 @@ from tests.factories import make_event
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     csrf_token,
+    edit_event,
     login,
     make_organizer,
     post,
@@ -127,3 +128,16 @@ def test_the_organizer_form_sets_and_shows_the_option(client) -> None:
     values = form_values(event)
     values["join_link_private"] = ""
     assert parse_event_form(values).join_link_private is False
+
+
+def test_keeping_the_link_for_attendees_reaches_subscribed_calendars(db_url) -> None:
+    """Calendars keep their copy unless SEQUENCE rises: turning the option on must raise it,
+    or subscribers would keep the link the organizer now keeps private; nobody is e-mailed."""
+    owner = make_organizer("owner@example.org", "Olga Owner")
+    event = _online_event(private=False, owner_id=owner.id)
+    before = len(outbox())
+    changes = edit_event(owner, event, notify=True, join_link_private="on")
+    with read_session() as s:
+        stored = s.get(Event, event.id)
+    assert stored.join_link_private and stored.sequence == event.sequence + 1
+    assert not changes.moves_calendar_entry and len(outbox()) == before

@@ -209,7 +209,10 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
         if new_slug != event.slug:
             changes["slug"] = (event.slug, new_slug)
             event.slug = new_slug
-    _bump(event, significant=moves_calendar_entry(changes))
+    # Keeping the join link for confirmed attendees changes what every public feed shows
+    # (LOCATION, DESCRIPTION): subscribed calendars must drop the link they already hold, so
+    # SEQUENCE goes up; nobody is e-mailed, since no time or place moved.
+    _bump(event, significant=moves_calendar_entry(changes) or "join_link_private" in changes)
     session.add(event)
     try:
         if "capacity" in changes:
