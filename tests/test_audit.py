@@ -33,6 +33,8 @@ pytestmark = pytest.mark.usefixtures("cheap_passwords")
      "E-mailed 2 confirmed attendees of “Budget hearing”: “Old entry”"),
     ("event.cancel", "Budget hearing", "status: published -> cancelled",
      "Cancelled the event “Budget hearing”"),
+    ("event.uncancel", "Budget hearing", "",
+     "Undid the cancellation of the event “Budget hearing”"),
     ("rsvp.remove", "Ann (Budget hearing)", "", "Cancelled the RSVP of Ann (Budget hearing)"),
     ("organizer.invite", "Nia", "", "Sent Nia an invitation to choose a password"),
     ("site.two_factor_required", "Ada", "optional",

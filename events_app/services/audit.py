@@ -89,6 +89,7 @@ _SENTENCES: dict[str, Any] = {
     "event.publish": lambda s, d: f"Published the event “{s}”",
     "event.unpublish": lambda s, d: f"Took the event “{s}” back to draft",
     "event.cancel": lambda s, d: f"Cancelled the event “{s}”",
+    "event.uncancel": lambda s, d: f"Undid the cancellation of the event “{s}”",
     "event.email_attendees": lambda s, d: _emailed(d, s),
     "event.email_test": lambda s, d: f"Sent themself a test of an e-mail to the attendees "
                                      f"of “{s}”",
@@ -117,7 +118,8 @@ _SENTENCES: dict[str, Any] = {
 
 def describe(action: str, subject: str, detail: str = "") -> str:
     """The entry in words, e.g. 'Cancelled the event “Budget hearing”'. An action this
-    table does not know yet reads as its code in words ('event.uncancel' -> 'Uncancel')."""
+    table does not know yet reads as its code in words ('event.something_new' -> 'Something
+    new')."""
     sentence = _SENTENCES.get(action)
     if sentence is not None:
         return str(sentence(subject, detail))
