@@ -251,3 +251,17 @@ def test_heading_matches_the_menu(cast: Cast) -> None:
     assert re.search(r"<h1>My events</h1>", owner_html)
     assert re.search(r'aria-current="page">My events</a>', owner_html)
     assert "All events" not in owner_html
+
+
+@pytest.mark.parametrize("path", ["/organizer/events/{slug}/edit",
+                                  "/organizer/events/{slug}/cancel",
+                                  "/organizer/events/{slug}/email",
+                                  "/organizer/events/{slug}/attendees"])
+def test_breadcrumbs_name_the_dashboard_as_the_menu_does(cast: Cast, path: str) -> None:
+    for email, name in (("admin@example.org", "All events"), ("owner@example.org", "My events")):
+        with TestClient(create_app()) as c:
+            assert login(c, email).status_code == 303
+            r = c.get(path.format(slug=cast.shared.slug))
+        assert r.status_code == 200, (email, path)
+        crumb = re.search(r'<p class="breadcrumb"><a href="[^"]*">([^<]*)</a>', r.text)
+        assert crumb is not None and crumb.group(1) == name, (email, path)

@@ -161,3 +161,19 @@ def test_audit_trail_pages_keep_the_event_filter(client, admin: Organizer) -> No
     assert re.findall(r'<a rel="(\w+)" href="([^"]+)">([^<]+)</a>', second) == [
         ("prev", f"?event={event.slug}&amp;page=1", "← Newer")]
 
+
+
+def test_last_sign_in_is_shown_in_the_sites_timezone(client, admin: Organizer) -> None:
+    from datetime import UTC, datetime
+
+    from events_app import settings, timefmt
+
+    at = datetime(2031, 7, 4, 23, 30, tzinfo=UTC)
+    login(client, "admin@example.org")  # (signing in stamps the time: set it after)
+    with write_session() as s:
+        account = s.get(Organizer, admin.id)
+        account.last_login_at = at
+        s.add(account)
+    page = client.get("/organizer/organizers").text
+    shown = timefmt.format_instant(at, settings.DEFAULT_TIMEZONE)
+    assert shown in page and "UTC" not in page

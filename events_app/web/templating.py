@@ -55,6 +55,8 @@ _env.filters.update(
     local_time=timefmt.format_start,  # 'Sat 14 Mar, 2:00 PM CDT' (dt | local_time(tz))
     local_clock=timefmt.format_clock,  # '7:05 PM CST'
     clock=timefmt.format_wall_clock,  # '2:00 PM' (the wall clock of an aware datetime)
+    # 'Wed 25 Nov 2026, 3:01:51 PM EST': a moment that happened, in the site's timezone.
+    site_instant=lambda at: timefmt.format_instant(at, settings.DEFAULT_TIMEZONE),
 
     category_label=category_label,
     attendance_mode=attendance_mode,  # "online" / "offline" / "mixed" (hybrid)

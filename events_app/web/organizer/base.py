@@ -25,8 +25,10 @@ def page(request: Request, template: str, context: dict[str, Any] | None = None,
          status_code: int = 200) -> Response:
     """Render an organizer page with the signed-in account and pending flash messages."""
     me = organizer_of(request)
-    ctx = {"me": me, "is_admin": access.is_admin(me), "flashes": pop_flashes(request),
-           **(context or {})}
+    is_admin = access.is_admin(me)
+    # The dashboard's one name, in the nav, its heading and every breadcrumb.
+    ctx = {"me": me, "is_admin": is_admin, "dashboard_name": "All events" if is_admin
+           else "My events", "flashes": pop_flashes(request), **(context or {})}
     response = render(request, template, ctx, status_code=status_code)
     # Attendee data must not linger in shared or browser caches.
     response.headers["Cache-Control"] = "no-store"
