@@ -10,11 +10,11 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -191,6 +191,45 @@ def moves_calendar_entry(changed: Iterable[str]) -> bool:
     return not SEQUENCE_FIELDS.isdisjoint(changed)
 
 
+class Series(SQLModel, table=True):
+    """A recurring event: its rule, and the one VEVENT (RRULE) the feeds write for it.
+
+    Occurrences are ordinary `Event` rows pointing here (`Event.series_id`), created ahead by
+    services/series.py up to `generated_until` and extended by `events-app extend-series`
+    (cron), so capacity, RSVPs, waitlist, check-in and CSV work per occurrence unchanged.
+    The wall-clock start (`first_start` read in `timezone`) is kept across DST changes: 7 PM
+    stays 7 PM local, and the UTC instants are derived per occurrence.
+    """
+
+    __tablename__ = "series"
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(default_factory=new_uid, max_length=120, unique=True)
+    # RFC 5545 RRULE value without DTSTART, e.g. "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;UNTIL=..."
+    rrule: str = Field(max_length=500)
+    timezone: str = Field(max_length=64)
+    first_start: datetime  # UTC: the rule's DTSTART (the first occurrence as scheduled)
+    duration_minutes: int  # all-day series: whole days x 1440
+    all_day: bool = Field(default=False)
+    # Skipped dates (holidays), local ISO dates separated by commas: EXDATE in the feed.
+    skipped: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The public may RSVP to every upcoming occurrence at once (each its own RSVP).
+    rsvp_all: bool = Field(default=False)
+    # Occurrence rows exist for every instance of the rule starting before this instant.
+    generated_until: datetime | None = None
+    sequence: int = Field(default=0)  # SEQUENCE of the series' VEVENT
+    owner_id: int | None = Field(default=None, foreign_key="organizer.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def skipped_dates(self) -> list[date]:
+        return [date.fromisoformat(d) for d in self.skipped.split(",") if d]
+
+
 class Event(SQLModel, table=True):
     __table_args__ = (
         Index("ix_event_status_starts_at", "status", "starts_at"),
@@ -211,6 +250,10 @@ class Event(SQLModel, table=True):
           for c in ("title", "summary", "description", "venue_name", "city", "host_name")),
         Index("ix_event_owner_starts", "owner_id", "starts_at"),  # an organizer's dashboard
         Index("ix_event_ends_starts", "ends_at", "starts_at"),  # "not over yet", counted
+        # One row per instance of a series: generating occurrences twice (two cron runs at
+        # once) cannot create a duplicate.
+        Index("uq_event_series_recurrence", "series_id", "recurrence_id", unique=True),
+        Index("ix_event_series_starts", "series_id", "starts_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -250,10 +293,23 @@ class Event(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow, index=True)
     sequence: int = Field(default=0)  # iCal SEQUENCE, bumped on time/place/status edits
+    # An occurrence of a recurring series (services/series.py); None for a single event.
+    series_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("series.id", name="fk_event_series_id"), nullable=True))
+    # The UTC start the series' rule gave this occurrence (its RECURRENCE-ID in feeds); it
+    # stays when the occurrence alone is moved.
+    recurrence_id: datetime | None = None
+    # Edited on its own ("this occurrence only"): the feed writes it as an overriding VEVENT,
+    # and edits of the whole series leave the fields it changed alone.
+    detached: bool = Field(default=False)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def is_occurrence(self) -> bool:
+        return self.series_id is not None
 
     @property
     def local_start(self) -> datetime:
