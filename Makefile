@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench bench-micro clean fonts
+.PHONY: run test lint bench bench-micro clean fonts messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,19 @@ fonts: tools/node_modules/.installed
 	rm -rf $(FONT_DIR) && mkdir -p $(FONT_DIR)/files
 	cp $(FONT_PKG)/LICENSE $(FONT_PKG)/wght.css $(FONT_DIR)/
 	cp $(FONT_PKG)/files/*-wght-normal.woff2 $(FONT_DIR)/files/
+
+## Translations (README, "Languages"): collect every text marked for translation into
+## events_app/locale/messages.pot and merge it into each language's catalog, marking changed
+## texts fuzzy; then translate what is new or fuzzy (tests/test_i18n.py fails until nothing is
+## missing, empty or fuzzy). There is nothing to compile: the app compiles the .po files in
+## memory as it starts (events_app/i18n.py), so no binary .mo is built or committed.
+LOCALE_DIR := events_app/locale
+messages: $(VENV)/.installed-test
+	$(BIN)/pybabel -q extract -F babel.cfg -c Translators: --add-location=file --sort-by-file \
+	    --project=events_app -o $(LOCALE_DIR)/messages.pot .
+	$(BIN)/pybabel -q update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) --previous \
+	    --ignore-obsolete
+	$(BIN)/pybabel compile -d $(LOCALE_DIR) --statistics -f -o /dev/null 2>&1 | grep -v '^compiling' || true
 
 ## Install, migrate, load the demo data when the database is empty, serve on :8000 (SQLite).
 run: $(VENV)/.installed

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from events_app.i18n import N_
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -62,15 +64,16 @@ class Role(StrEnum):
 
 
 # Categories offered in forms and filters; the column is free text so it stays extensible.
+# The labels are English (feeds, CSV); pages show them translated (web/templating.py).
 CATEGORIES: dict[str, str] = {
-    "protest": "Protest",
-    "rally": "Rally",
-    "briefing": "Policy briefing",
-    "town-hall": "Town hall",
-    "training": "Training",
-    "meeting": "Meeting",
-    "webinar": "Webinar",
-    "call": "Call",
+    "protest": N_("Protest"),
+    "rally": N_("Rally"),
+    "briefing": N_("Policy briefing"),
+    "town-hall": N_("Town hall"),
+    "training": N_("Training"),
+    "meeting": N_("Meeting"),
+    "webinar": N_("Webinar"),
+    "call": N_("Call"),
 }
 
 

@@ -39,6 +39,9 @@ SITE_DESCRIPTION: str = config(
 DB_POOL_SIZE: int = config("DB_POOL_SIZE", cast=int, default=10)
 DB_MAX_OVERFLOW: int = config("DB_MAX_OVERFLOW", cast=int, default=5)
 DEFAULT_TIMEZONE: str = config("DEFAULT_TIMEZONE", default="America/New_York")
+# The language of a visitor who has not chosen one and whose browser asks for none we have
+# (an ISO 639-1 code with a catalog under events_app/locale/, or "en"; checked in i18n.py).
+DEFAULT_LANGUAGE: str = config("DEFAULT_LANGUAGE", default="en")
 DEBUG: bool = config("DEBUG", cast=bool, default=False)
 PAGE_SIZE: int = config("PAGE_SIZE", cast=int, default=20)
 # The public feeds' horizon: events that ended up to this many days ago, events starting up

@@ -1,7 +1,12 @@
-"""Human-readable event times, always in the event's own timezone with its abbreviation.
+"""Human-readable event times, always in the event's own timezone with its abbreviation, in
+the reader's language (i18n.current()).
 
 A member reading "2:00 PM CDT" for an event in St. Louis must see the time on the clocks in
-St. Louis, whatever the server's or reader's timezone and on either side of a DST change.
+St. Louis, whatever the server's or reader's timezone and on either side of a DST change; a
+Spanish reader sees the same moment as "14:00 CDT". Names of days and months come from
+Babel (CLDR); the order and punctuation are CLDR patterns kept in the catalogs, so each
+language writes dates its own way and adding a language needs no code here. The zone's
+abbreviation is zoneinfo's (CLDR has none for most zones outside English).
 """
 
 from __future__ import annotations
@@ -9,14 +14,43 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime, get_day_names
+
+from events_app import i18n
+from events_app.i18n import gettext, ngettext, pgettext
+
+# The texts with the context "date pattern" are CLDR patterns, which translators adapt
+# (https://unicode.org/reports/tr35/tr35-dates.html#Date_Field_Symbol_Table): EEE short
+# weekday, EEEE weekday, d day, MMM short month, MMMM month, LLLL month on its own, y year,
+# h 1-12 hour, H 0-23 hour, mm minutes, ss seconds, a AM/PM; words go in single quotes.
+
+
+def _format(d: datetime | date, pattern: str) -> str:
+    if not isinstance(d, datetime):
+        d = datetime(d.year, d.month, d.day)
+    return format_datetime(d, pattern, locale=i18n.locale())
+
 
 def _day(d: datetime | date) -> str:
-    return f"{d:%a} {d.day} {d:%b}"
+    # Translators: CLDR date pattern (see timefmt.py): "Sat 14 Mar".
+    return _format(d, pgettext("date pattern", "EEE d MMM"))
+
+
+def _day_year(d: datetime | date) -> str:
+    # Translators: CLDR date pattern (see timefmt.py): "Sat 14 Mar 2027".
+    return _format(d, pgettext("date pattern", "EEE d MMM y"))
 
 
 def _clock(d: datetime) -> str:
-    hour = d.hour % 12 or 12
-    return f"{hour}:{d:%M} {'AM' if d.hour < 12 else 'PM'}"
+    # Translators: CLDR time pattern (see timefmt.py): "2:00 PM".
+    return _format(d, pgettext("date pattern", "h:mm a"))
+
+
+def upper_first(text: str) -> str:
+    """A heading starts with a capital where the language writes names of days and months in
+    lower case ('sábado, 14 de marzo' heads a list as 'Sábado, 14 de marzo'); mid-sentence
+    they stay as they are."""
+    return text[:1].upper() + text[1:]
 
 
 def format_wall_clock(d: datetime) -> str:
@@ -42,9 +76,11 @@ def all_day_last_day(local_start: datetime, local_end: datetime) -> date:
 
 
 def format_start(starts_at: datetime, tz_name: str) -> str:
-    """'Sat 14 Mar, 2:00 PM CDT'."""
+    """'Sat 14 Mar, 2:00 PM CDT' / 'sáb 14 mar, 14:00 CDT'."""
     loc = local(starts_at, tz_name)
-    return f"{_day(loc)}, {_clock(loc)} {loc.tzname()}"
+    # Translators: CLDR pattern (see timefmt.py): "Sat 14 Mar, 2:00 PM" (the zone follows).
+    pattern = pgettext("date pattern", "EEE d MMM, h:mm a")
+    return f"{_format(loc, pattern)} {loc.tzname()}"
 
 
 def format_clock(dt: datetime, tz_name: str) -> str:
@@ -57,9 +93,9 @@ def format_instant(at: datetime, tz_name: str) -> str:
     """'Wed 25 Nov 2026, 3:01:51 PM EST': a moment that happened (an audit entry), to the
     second, with the zone's abbreviation."""
     loc = local(at, tz_name)
-    hour = loc.hour % 12 or 12
-    return (f"{_day(loc)} {loc.year}, {hour}:{loc:%M:%S} {'AM' if loc.hour < 12 else 'PM'} "
-            f"{loc.tzname()}")
+    # Translators: CLDR pattern (see timefmt.py): "Wed 25 Nov 2026, 3:01:51 PM" (zone follows).
+    pattern = pgettext("date pattern", "EEE d MMM y, h:mm:ss a")
+    return f"{_format(loc, pattern)} {loc.tzname()}"
 
 
 def format_range(starts_at: datetime, ends_at: datetime, tz_name: str, all_day: bool) -> str:
@@ -71,33 +107,61 @@ def format_range(starts_at: datetime, ends_at: datetime, tz_name: str, all_day: 
     if all_day:
         last = all_day_last_day(start, end)
         if last <= start.date():
-            return f"{_day(start)} {start.year}, all day"
-        return f"{_day(start)} – {_day(last)} {last.year}, all day"
+            # Translators: "Sat 14 Mar 2026, all day".
+            return gettext("%(day)s, all day") % {"day": _day_year(start)}
+        # Translators: "Sat 14 Mar – Sun 15 Mar 2026, all day".
+        return gettext("%(first)s – %(last)s, all day") % {"first": _day(start),
+                                                           "last": _day_year(last)}
     if start.date() == end.date() and start.utcoffset() == end.utcoffset():
-        return f"{_day(start)} {start.year}, {_clock(start)} – {_clock(end)} {end.tzname()}"
+        return f"{_day_year(start)}, {_clock(start)} – {_clock(end)} {end.tzname()}"
     if start.date() == end.date():
         # The clocks changed during the event (e.g. 1:30 AM CDT – 2:30 AM CST is two hours):
         # both offsets, and the duration the wall-clock times no longer show.
-        return (f"{_day(start)} {start.year}, {_clock(start)} {start.tzname()} – "
+        return (f"{_day_year(start)}, {_clock(start)} {start.tzname()} – "
                 f"{_clock(end)} {end.tzname()} ({format_duration(ends_at - starts_at)})")
     return (
-        f"{_day(start)} {start.year}, {_clock(start)} {start.tzname()} – "
-        f"{_day(end)} {end.year}, {_clock(end)} {end.tzname()}"
+        f"{_day_year(start)}, {_clock(start)} {start.tzname()} – "
+        f"{_day_year(end)}, {_clock(end)} {end.tzname()}"
     )
 
 
 def format_duration(length: timedelta) -> str:
     """'2 hours', '1 hour 30 minutes', '45 minutes'."""
     hours, rest = divmod(int(length.total_seconds()) // 60, 60)
-    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    parts = [ngettext("%(num)d hour", "%(num)d hours", hours) % {"num": hours}] if hours else []
     if rest or not hours:
-        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", rest) % {"num": rest})
     return " ".join(parts)
 
 
 def format_day_heading(d: date) -> str:
-    """'Saturday 14 March 2026', used to group the list page by day."""
-    return f"{d:%A} {d.day} {d:%B} {d.year}"
+    """'Saturday 14 March 2026' / 'sábado, 14 de marzo de 2026': the list's day headings (with
+    upper_first), the day list's title, a date in a sentence."""
+    # Translators: CLDR date pattern (see timefmt.py): "Saturday 14 March 2026".
+    return _format(d, pgettext("date pattern", "EEEE d MMMM y"))
+
+
+def format_month(d: date) -> str:
+    """'March 2027' / 'marzo de 2027': the month view's title (with upper_first)."""
+    # Translators: CLDR date pattern (see timefmt.py): "March 2027", a heading.
+    return _format(d, pgettext("date pattern", "LLLL y"))
+
+
+def format_month_after_day(d: date) -> str:
+    """'March' / 'de marzo': what follows a day's number ('14 March', '14 de marzo')."""
+    # Translators: CLDR date pattern (see timefmt.py): the month after a day ("14 March").
+    return _format(d, pgettext("date pattern", "MMMM"))
+
+
+def format_year_after_month(d: date) -> str:
+    """'2027' / 'de 2027': what follows a day and month ('14 March 2027')."""
+    # Translators: CLDR date pattern (see timefmt.py): the year after "14 March".
+    return _format(d, pgettext("date pattern", "y"))
+
+
+def weekday_name(d: date, width: str = "wide") -> str:
+    """'Saturday' / 'sábado' ('abbreviated': 'Sat' / 'sáb'), as a column heading."""
+    return get_day_names(width, context="stand-alone", locale=i18n.locale())[d.weekday()]
 
 
 def utc_iso(dt: datetime) -> str:

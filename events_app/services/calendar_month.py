@@ -98,11 +98,13 @@ def weeks(month: date) -> list[list[date]]:
     return calendar.Calendar(FIRST_WEEKDAY).monthdatescalendar(month.year, month.month)
 
 
-def weekday_names() -> list[str]:
-    """The grid's column headings, in order ('Sunday', 'Monday', ...), from the weekday
-    numbers rather than the machine's locale."""
-    names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-    return [names[(FIRST_WEEKDAY + i) % 7] for i in range(7)]
+def weekday_names(width: str = "wide") -> list[str]:
+    """The grid's column headings, in order ('Sunday', 'Monday', ...; 'domingo', 'lunes',
+    ... in Spanish), in the reader's language from Babel rather than the machine's locale;
+    width "abbreviated" gives 'Sun' / 'dom'."""
+    sunday = date(2026, 3, 1)  # any Sunday: the names come from the weekday of a real day
+    return [timefmt.weekday_name(sunday + timedelta(days=(FIRST_WEEKDAY + 1 + i) % 7), width)
+            for i in range(7)]
 
 
 def days_covered(event: Event, zone: ZoneInfo) -> tuple[date, date]:

@@ -13,6 +13,7 @@ from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
 from events_app.web.hosts import TrustedHosts
+from events_app.web.language import LanguageMiddleware
 from events_app.web.organizer import routes as organizer
 from events_app.web.public_cors import PublicCorsMiddleware
 from events_app.web.security_headers import SecurityHeadersMiddleware
@@ -42,6 +43,9 @@ def create_app() -> Starlette:
             # A request for a Host we do not serve gets 400 before anything can build a link,
             # a redirect or a cached page from that Host.
             Middleware(TrustedHosts, allowed_hosts=settings.ALLOWED_HOSTS),
+            # The request's language (?lang=, cookie, Accept-Language, default) for every
+            # text below, the error pages included (web/language.py).
+            Middleware(LanguageMiddleware),
             Middleware(PublicCorsMiddleware),
             Middleware(CSRFMiddleware),
             # Organizer sessions live in the database; this only writes their cookie.

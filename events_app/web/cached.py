@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from events_app import i18n
 from events_app.db import read_session
 from events_app.services import data_version, listing_cache
 from events_app.services.data_version import Version
@@ -36,7 +37,11 @@ def _render(key: str, found: Version, render: Callable[[Session], bytes]) -> Ren
 
 async def listing(key: str, render: Callable[[Session], bytes]) -> RenderedFeed:
     """The cached entry `key` for the current data version and minute, rendered in the thread
-    pool with a read session when missing (errors such as a 404 raised by `render` pass)."""
+    pool with a read session when missing (errors such as a 404 raised by `render` pass).
+
+    One entry per language: the same page is different bytes in English and Spanish, and
+    this is the one place every cached page, feed and API answer gets its key."""
+    key = f"{key}|{i18n.current()}"
     found = await version()
     hit = listing_cache.lookup(key, found)
     if hit is not None:

@@ -1,4 +1,6 @@
-"""Error pages: every failure a visitor can cause gets a friendly page (or JSON on /api/)."""
+"""Error pages: every failure a visitor can cause gets a friendly page (or JSON on /api/), in
+the visitor's language (the titles and stand-in sentences; a refusal's own words are its
+raiser's)."""
 
 from __future__ import annotations
 
@@ -9,18 +11,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from events_app.i18n import N_, gettext
 from events_app.web.templating import render
 
 log = logging.getLogger(__name__)
 
 _TITLES = {
-    400: "That request didn't make sense",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Method not allowed",
-    413: "Too much data",
-    422: "Please check your input",
-    429: "Too many requests",
+    400: N_("That request didn't make sense"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Method not allowed"),
+    413: N_("Too much data"),
+    422: N_("Please check your input"),
+    429: N_("Too many requests"),
 }
 
 
@@ -28,15 +31,15 @@ _TITLES = {
 # Starlette's router (an unknown path, a wrong method) and StaticFiles answer with the bare
 # status phrase ("Not Found"), which helps nobody.
 _MESSAGES = {
-    400: "Something in the address or the form could not be read. Please check it and try "
-         "again.",
-    403: "You are not allowed to do that. If you think you should be, sign in and try again.",
-    404: "We could not find that page. The link may be mistyped, or the page may have moved "
-         "or been removed.",
-    405: "This page cannot be used that way. Go back and use the page's own links and "
-         "buttons.",
-    413: "That was more data than we accept at once. Please send less.",
-    429: "That was a lot of requests in a short time. Please wait a minute and try again.",
+    400: N_("Something in the address or the form could not be read. Please check it and try "
+            "again."),
+    403: N_("You are not allowed to do that. If you think you should be, sign in and try again."),
+    404: N_("We could not find that page. The link may be mistyped, or the page may have moved "
+            "or been removed."),
+    405: N_("This page cannot be used that way. Go back and use the page's own links and "
+            "buttons."),
+    413: N_("That was more data than we accept at once. Please send less."),
+    429: N_("That was a lot of requests in a short time. Please wait a minute and try again."),
 }
 
 
@@ -48,8 +51,9 @@ def _message(exc: HTTPException) -> str:
         phrase = ""
     if exc.detail and exc.detail != phrase:
         return str(exc.detail)
-    return _MESSAGES.get(exc.status_code, "Sorry, that did not work. Please go back and try "
-                                          "again.")
+    if exc.status_code in _MESSAGES:
+        return gettext(_MESSAGES[exc.status_code])
+    return gettext("Sorry, that did not work. Please go back and try again.")
 
 
 def _wants_json(request: Request) -> bool:
@@ -66,7 +70,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return render(
         request,
         template,
-        {"status": exc.status_code, "title": _TITLES.get(exc.status_code, "Error"),
+        {"status": exc.status_code,
+         "title": gettext(_TITLES[exc.status_code]) if exc.status_code in _TITLES
+         else gettext("Error"),
          "message": _message(exc)},
         status_code=exc.status_code,
         headers=headers,

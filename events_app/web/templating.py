@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlencode
 
 import jinja2
+from babel.numbers import format_decimal
 from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
-from events_app import settings, timefmt, urls
+from events_app import i18n, settings, timefmt, urls
 from events_app.models import Event, category_label
 from events_app.services import rich_text
 from events_app.services.events import attendance_mode
 from events_app.services.structured_data import event_jsonld
 from events_app.urls import query_string  # the one rule; atom, api and embed import it here
 from events_app.util.lru import LruCache
-from events_app.web import share
+from events_app.web import language, share
 from events_app.web.csrf import csrf_token
 from events_app.web.input_types import input_type
 
@@ -29,6 +30,14 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined if settings.DEBUG else jinja2.Undefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # {% trans %} and _() in templates; the texts are the catalogs' (events_app/i18n.py).
+    extensions=["jinja2.ext.i18n"],
+)
+# Looked up per call in the request's language; "newstyle": _("%(n)s events", n=3) formats
+# and escapes its variables itself, and a missing variable is an error, not a silent gap.
+_env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext,
+    npgettext=i18n.npgettext,
 )
 
 
@@ -57,8 +66,16 @@ _env.filters.update(
     clock=timefmt.format_wall_clock,  # '2:00 PM' (the wall clock of an aware datetime)
     # 'Wed 25 Nov 2026, 3:01:51 PM EST': a moment that happened, in the site's timezone.
     site_instant=lambda at: timefmt.format_instant(at, settings.DEFAULT_TIMEZONE),
+    day_heading=timefmt.format_day_heading,  # 'Saturday 14 March 2026' (a date)
+    month_year=timefmt.format_month,  # 'March 2027' / 'marzo de 2027'
+    upper_first=timefmt.upper_first,  # a heading's first letter: 'Marzo de 2027'
+    month_after_day=timefmt.format_month_after_day,  # 'March' / 'de marzo'
+    year_after_month=timefmt.format_year_after_month,  # '2027' / 'de 2027'
+    weekday=timefmt.weekday_name,  # 'Saturday' (d | weekday('abbreviated'): 'Sat')
+    number=lambda n: format_decimal(n, locale=i18n.locale()),  # '1,234' / '1234'
 
-    category_label=category_label,
+    category_label=lambda slug: i18n.gettext(category_label(slug)),  # in the reader's language
+    translated=i18n.gettext,  # a label marked with N_() where it is defined
     attendance_mode=attendance_mode,  # "online" / "offline" / "mixed" (hybrid)
     query=query_string,
     urlquote=quote_plus,
@@ -66,7 +83,26 @@ _env.filters.update(
     rich_text=rich_text.to_html,  # a description's Markdown as sanitized HTML
     plain_text=rich_text.to_text,  # ... as readable text (link previews)
 )
+def _language_links(request: Request) -> list[tuple[str, str, str]]:
+    """(code, name, absolute URL) of this page in every language, for the switcher and the
+    hreflang alternates: the same URL with `?lang=` (web/language.py), other parameters kept.
+    """
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != language.PARAM]
+    return [(code, i18n.language_name(code),
+             urls.absolute(request.url.path, urlencode([*kept, (language.PARAM, code)])))
+            for code in i18n.LANGUAGES]
+
+
+def _page_url(request: Request) -> str:
+    """This page's absolute URL without a language choice (hreflang's x-default)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != language.PARAM]
+    return urls.absolute(request.url.path, urlencode(kept))
+
+
 _env.globals.update(
+    current_language=i18n.current,  # <html lang="{{ current_language() }}">
+    language_links=_language_links,
+    page_url=_page_url,
     site_name=settings.SITE_NAME,
     site_description=settings.SITE_DESCRIPTION,
     urls=urls,  # absolute public links: urls.event_url(slug), urls.absolute(urls.ATOM, qs)

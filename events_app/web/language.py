@@ -1,0 +1,74 @@
+"""Which language each request is answered in (i18n.negotiate), and remembering a choice.
+
+A visitor picks a language with the switcher on every page, a link carrying `?lang=es`: the
+same URL serves every language, so links shared between people keep working, and the choice
+is kept in a cookie for the pages that follow. Without a choice the browser's
+Accept-Language decides, then settings.DEFAULT_LANGUAGE.
+
+Responses that depend on the language say so (`Vary: Accept-Language, Cookie` on HTML), so a
+browser or proxy never serves a page cached in one language to a reader of another. Cached
+page bytes are kept per language by web/cached.py.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from events_app import i18n, settings
+from events_app.web.sessions import read_cookie
+
+PARAM = "lang"  # ?lang=es
+COOKIE = "lang"
+COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
+
+
+def _choice(scope: Scope) -> str | None:
+    """The language named by `?lang=` when it is one we have."""
+    raw = scope.get("query_string", b"")
+    if b"lang=" not in raw:  # most requests: no parsing
+        return None
+    for key, value in parse_qsl(raw.decode("latin-1")):
+        if key == PARAM:
+            return i18n.match(value)
+    return None
+
+
+def language_of(scope: Scope) -> tuple[str, str | None]:
+    """The request's language, and the explicit choice to remember (None: nothing new)."""
+    choice = _choice(scope)
+    remembered = read_cookie(scope, COOKIE)
+    language = i18n.negotiate(choice, remembered,
+                              Headers(scope=scope).get("accept-language"))
+    return language, choice if choice is not None and choice != remembered else None
+
+
+class LanguageMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        language, remember = language_of(scope)
+        # Not reset afterwards: Starlette renders the 500 page outside this middleware, in
+        # the same task, and must speak the same language; each request is its own task.
+        i18n.activate(language)
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.add_vary_header("Accept-Language")
+                    headers.add_vary_header("Cookie")
+                    headers.setdefault("content-language", language)
+                if remember is not None:
+                    headers.append("set-cookie", f"{COOKIE}={remember}; Path=/; "
+                                   f"Max-Age={COOKIE_MAX_AGE}; SameSite=Lax"
+                                   + ("; Secure" if settings.HTTPS else ""))
+            await send(message)
+
+        await self.app(scope, receive, send_with_language)
