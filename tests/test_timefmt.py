@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from events_app import timefmt
+from events_app import i18n, timefmt
 
 
 def test_start_in_central_daylight_time() -> None:
@@ -80,3 +80,49 @@ def test_all_day_last_day_reads_the_exclusive_end_once_for_everyone() -> None:
     midday = datetime(2031, 3, 16, 12)
     assert timefmt.all_day_last_day(start, midday) == date(2031, 3, 16)  # a later end counts
     assert timefmt.all_day_last_day(start, start) == date(2031, 3, 14)  # never before the first day
+
+
+# --- The same moments in Spanish (Babel's CLDR names; patterns from the catalog) -------------
+
+def test_spanish_start_either_side_of_the_spring_change() -> None:
+    before = datetime(2026, 3, 7, 20, 0, tzinfo=UTC)  # CST
+    after = datetime(2026, 3, 14, 19, 0, tzinfo=UTC)  # CDT
+    with i18n.using("es"):
+        assert timefmt.format_start(before, "America/Chicago") == "sáb 7 mar, 14:00 CST"
+        assert timefmt.format_start(after, "America/Chicago") == "sáb 14 mar, 14:00 CDT"
+        assert timefmt.format_clock(after, "America/Chicago") == "14:00 CDT"
+    # Outside the block the language is the default again, and English unchanged.
+    assert timefmt.format_start(after, "America/Chicago") == "Sat 14 Mar, 2:00 PM CDT"
+
+
+def test_spanish_range_across_the_fall_back_change_and_all_day() -> None:
+    start = datetime(2027, 11, 7, 6, 30, tzinfo=UTC)  # 1:30 AM CDT, the first 1:30
+    day_start = datetime(2026, 3, 14, 5, 0, tzinfo=UTC)  # 00:00 CDT
+    with i18n.using("es"):
+        assert timefmt.format_range(start, start + timedelta(hours=2), "America/Chicago",
+                                    False) == "dom 7 nov 2027, 1:30 CDT – 2:30 CST (2 horas)"
+        second = datetime(2027, 11, 7, 7, 30, tzinfo=UTC)  # 1:30 AM CST, the second one
+        assert timefmt.format_range(second, second + timedelta(minutes=90), "America/Chicago",
+                                    False) == "dom 7 nov 2027, 1:30 – 3:00 CST"
+        assert timefmt.format_range(day_start, day_start + timedelta(days=1), "America/Chicago",
+                                    True) == "sáb 14 mar 2026, todo el día"
+        assert timefmt.format_range(day_start, datetime(2026, 3, 16, 5, 0, tzinfo=UTC),
+                                    "America/Chicago", True) == \
+            "sáb 14 mar – dom 15 mar 2026, todo el día"
+        assert timefmt.format_duration(timedelta(minutes=61)) == "1 hora 1 minuto"
+        assert timefmt.format_duration(timedelta(minutes=150)) == "2 horas 30 minutos"
+
+
+def test_spanish_instants_headings_and_weekdays() -> None:
+    winter = datetime(2026, 1, 15, 20, 5, 9, tzinfo=UTC)
+    summer = datetime(2026, 7, 15, 20, 5, 9, tzinfo=UTC)
+    with i18n.using("es"):
+        assert timefmt.format_instant(winter, "America/New_York") == \
+            "jue 15 ene 2026, 15:05:09 EST"
+        assert timefmt.format_instant(summer, "America/New_York") == \
+            "mié 15 jul 2026, 16:05:09 EDT"
+        assert timefmt.format_day_heading(date(2026, 3, 14)) == "sábado, 14 de marzo de 2026"
+        assert timefmt.upper_first(timefmt.format_month(date(2027, 3, 1))) == "Marzo de 2027"
+        assert timefmt.weekday_name(date(2026, 3, 14), "abbreviated") == "sáb"
+    assert timefmt.format_day_heading(date(2026, 3, 14)) == "Saturday 14 March 2026"
+    assert timefmt.format_month(date(2027, 3, 1)) == "March 2027"
