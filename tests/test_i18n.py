@@ -195,8 +195,12 @@ def test_every_page_has_hreflang_and_a_switcher(client, path: str) -> None:
     }
     switcher = re.search(r'<nav class="language-switch" aria-label="Idioma">(.*?)</nav>',
                          page.text, re.S)[1]
-    assert 'lang="en">English</a>' in switcher
-    assert 'lang="es" aria-current="true">Español</a>' in switcher
+    links = re.findall(r'<a lang="(\w+)" hreflang="\1"( aria-current="true")? href="([^"]+)">'
+                       r'([^<]+)</a>', switcher)
+    assert [(code, current, name) for code, current, _href, name in links] == [
+        ("en", "", "English"), ("es", ' aria-current="true"', "Español")]
+    assert [settings.BASE_URL + href for *_, href, _name in links] == \
+        [_alternates(page.text)["en"], _alternates(page.text)["es"]]
     # Following the switcher's link keeps the page and its filters, in the other language.
     english = client.get(_alternates(page.text)["en"].replace("&amp;", "&"))
     assert english.status_code == page.status_code and lang_attr(english.text) == "en"

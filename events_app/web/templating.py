@@ -83,20 +83,24 @@ _env.filters.update(
     rich_text=rich_text.to_html,  # a description's Markdown as sanitized HTML
     plain_text=rich_text.to_text,  # ... as readable text (link previews)
 )
+def _without_language(request: Request) -> str:
+    """The request's query string without `?lang=` (other parameters kept, in their order)."""
+    return urlencode([(k, v) for k, v in request.query_params.multi_items()
+                      if k != language.PARAM])
+
+
 def _language_links(request: Request) -> list[tuple[str, str, str]]:
-    """(code, name, absolute URL) of this page in every language, for the switcher and the
-    hreflang alternates: the same URL with `?lang=` (web/language.py), other parameters kept.
-    """
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k != language.PARAM]
-    return [(code, i18n.language_name(code),
-             urls.absolute(request.url.path, urlencode([*kept, (language.PARAM, code)])))
+    """(code, name, path and query) of this page in every language, for the switcher: the
+    same URL with `?lang=` (web/language.py). hreflang wants them absolute: urls.absolute."""
+    query = _without_language(request)
+    path = f"{request.url.path}?{query}&" if query else f"{request.url.path}?"
+    return [(code, i18n.language_name(code), f"{path}{language.PARAM}={code}")
             for code in i18n.LANGUAGES]
 
 
 def _page_url(request: Request) -> str:
     """This page's absolute URL without a language choice (hreflang's x-default)."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k != language.PARAM]
-    return urls.absolute(request.url.path, urlencode(kept))
+    return urls.absolute(request.url.path, _without_language(request))
 
 
 _env.globals.update(
