@@ -123,6 +123,10 @@ def babel_locale(language: str) -> Locale:
     return Locale.parse(language)
 
 
+for _code in LANGUAGES:  # CLDR data read at start-up, not by a visitor's first request
+    babel_locale(_code).days  # noqa: B018 - the lookup loads the locale's data
+
+
 def locale() -> Locale:
     """The Babel locale of the current language (dates, numbers, plural rules)."""
     return babel_locale(current())
