@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus
 
 import jinja2
 from babel.numbers import format_decimal
@@ -83,24 +83,29 @@ _env.filters.update(
     rich_text=rich_text.to_html,  # a description's Markdown as sanitized HTML
     plain_text=rich_text.to_text,  # ... as readable text (link previews)
 )
-def _without_language(request: Request) -> str:
-    """The request's query string without `?lang=` (other parameters kept, in their order)."""
-    return urlencode([(k, v) for k, v in request.query_params.multi_items()
-                      if k != language.PARAM])
 
 
-def _language_links(request: Request) -> list[tuple[str, str, str]]:
+def _language_query(params: dict[str, Any] | None) -> str:
+    """The query string a page keeps when its language changes: the `params` it declares
+    (the list's filters and page), never the request's own. Cached pages are shared by every
+    visitor whose request means the same page, so their links must not echo one visitor's
+    stray or reordered parameters; a page that declares none keeps none."""
+    return query_string(params) if params else ""
+
+
+def _language_links(request: Request, params: dict[str, Any] | None = None
+                    ) -> list[tuple[str, str, str]]:
     """(code, name, path and query) of this page in every language, for the switcher: the
     same URL with `?lang=` (web/language.py). hreflang wants them absolute: urls.absolute."""
-    query = _without_language(request)
+    query = _language_query(params)
     path = f"{request.url.path}?{query}&" if query else f"{request.url.path}?"
     return [(code, i18n.language_name(code), f"{path}{language.PARAM}={code}")
             for code in i18n.LANGUAGES]
 
 
-def _page_url(request: Request) -> str:
+def _page_url(request: Request, params: dict[str, Any] | None = None) -> str:
     """This page's absolute URL without a language choice (hreflang's x-default)."""
-    return urls.absolute(request.url.path, _without_language(request))
+    return urls.absolute(request.url.path, _language_query(params))
 
 
 _env.globals.update(
