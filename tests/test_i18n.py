@@ -4,7 +4,10 @@ request gets the language it asks for in the documented order, and the translate
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,6 +16,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -313,3 +318,22 @@ def test_translated_pages_hold_no_words_of_the_other_language(client, path: str)
     # ...and none of the other language's.
     assert not [en for en, _es in pairs if en in spanish]
     assert not [es for _en, es in pairs if es in english]
+
+
+def test_a_default_language_without_a_catalog_is_refused(tmp_path: Path) -> None:
+    env = {**os.environ, "DEFAULT_LANGUAGE": "fr", "SECRET_KEY": "x"}
+    out = subprocess.run([sys.executable, "-c", "import events_app.i18n"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, check=False)
+    assert out.returncode != 0 and "DEFAULT_LANGUAGE='fr' has no catalog" in out.stderr
+    env["DEFAULT_LANGUAGE"] = "es"
+    out = subprocess.run([sys.executable, "-c", "from events_app import i18n; "
+                          "print(i18n.current(), i18n.gettext('Upcoming events'))"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "es Próximos eventos"
+
+
+@given(st.text(max_size=200), st.text(max_size=40), st.text(max_size=40))
+def test_any_header_cookie_or_choice_gets_a_language(header: str, cookie: str,
+                                                     choice: str) -> None:
+    """Whatever a client sends, negotiation answers with a language we have, never an error."""
+    assert i18n.negotiate(choice, cookie, header) in i18n.LANGUAGES
