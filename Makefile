@@ -46,8 +46,9 @@ messages: $(VENV)/.installed-test
 	$(BIN)/pybabel -q extract -F babel.cfg -c Translators: --add-location=file --sort-by-file \
 	    --project=events_app -o $(LOCALE_DIR)/messages.pot .
 	$(BIN)/pybabel -q update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) --previous \
-	    --ignore-obsolete
-	$(BIN)/pybabel compile -d $(LOCALE_DIR) --statistics -f -o /dev/null 2>&1 | grep -v '^compiling' || true
+	    --ignore-obsolete --ignore-pot-creation-date
+	@for po in $(LOCALE_DIR)/*/LC_MESSAGES/messages.po; do \
+	    $(BIN)/pybabel compile --statistics -i $$po -o /dev/null 2>&1 | grep translated; done
 
 ## Install, migrate, load the demo data when the database is empty, serve on :8000 (SQLite).
 run: $(VENV)/.installed
