@@ -26,6 +26,8 @@ from events_app.i18n import gettext, ngettext, pgettext
 
 
 def _format(d: datetime | date, pattern: str) -> str:
+    """`d` as its wall clock shows it (Babel converts only when given a tzinfo, and none is
+    given: callers pass local times); a date is its midnight, for patterns without a time."""
     if not isinstance(d, datetime):
         d = datetime(d.year, d.month, d.day)
     return format_datetime(d, pattern, locale=i18n.locale())
