@@ -181,6 +181,9 @@ def test_unknown_choice_is_ignored_not_refused(client) -> None:
     page = client.get("/events?lang=xx", headers={"Accept-Language": "es"})
     assert page.status_code == 200 and lang_attr(page.text) == "es"
     assert not lang_cookies(page)
+    odd = client.get("/events?lang=%FF%00&lang=es",
+                     headers={"Accept-Language": b"\xe9;q=x,,;", "Cookie": 'lang="e\\"s'})
+    assert odd.status_code == 200 and lang_attr(odd.text) == "en"  # the first lang= counts
 
 
 def _alternates(html: str) -> dict[str, str]:
