@@ -35,13 +35,17 @@ def _render(key: str, found: Version, render: Callable[[Session], bytes]) -> Ren
         return listing_cache.rendered(key, found, lambda: render(session))
 
 
+def in_language(key: str) -> str:
+    """The cache key of `key` in the request's language (i18n.current(), set by
+    web/language.py): the same page is different bytes in English and Spanish. Every entry
+    stored or looked up here goes through this one rule."""
+    return f"{key}|{i18n.current()}"
+
+
 async def listing(key: str, render: Callable[[Session], bytes]) -> RenderedFeed:
     """The cached entry `key` for the current data version and minute, rendered in the thread
-    pool with a read session when missing (errors such as a 404 raised by `render` pass).
-
-    One entry per language: the same page is different bytes in English and Spanish, and
-    this is the one place every cached page, feed and API answer gets its key."""
-    key = f"{key}|{i18n.current()}"
+    pool with a read session when missing (errors such as a 404 raised by `render` pass)."""
+    key = in_language(key)
     found = await version()
     hit = listing_cache.lookup(key, found)
     if hit is not None:
