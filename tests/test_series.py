@@ -552,3 +552,45 @@ def test_changes_are_audited(db_url: str, ada: Any) -> None:
         actions = [a.action for a in s.exec(select(AuditLog).order_by(col(AuditLog.id)))]
     assert "series.create" in actions and actions[-1] == "series.skip"
     assert "event.cancel" not in actions  # nobody had RSVP'd to Feb 23: removed, not cancelled
+
+
+def test_move_one_date_then_edit_all_leaves_it_where_it_was(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    series.edit(ada, rows[2].slug, _data(rows[2], start_date="2027-03-11",
+                                          end_date="2027-03-11"), Scope.ONE)
+    series.edit(ada, rows[0].slug, _data(rows[0], start_time="18:00", end_time="19:30"),
+                Scope.ALL)
+    with read_session() as s:
+        moved = s.get(Event, rows[2].id)
+    assert _local(moved) == "2027-03-11 19:00" and moved.detached
+    # still the rule's Mar 9 instance, at the series' new time
+    assert moved.recurrence_id is not None
+    assert moved.recurrence_id.astimezone(CHICAGO).strftime("%Y-%m-%d %H:%M") == \
+        "2027-03-09 18:00"
+    assert [_local(e)[-5:] for e in _rows(made.id)].count("18:00") == 8
+
+
+def test_all_day_series_spans_whole_local_days_across_dst(db_url: str, ada: Any) -> None:
+    made = _new(ada, Rule("weekly", weekdays=(6,), count=3), all_day="on",
+                start_date="2027-10-31", end_date="2027-10-31", start_time="", end_time="")
+    rows = _rows(made.id)
+    assert [(e.local_start.strftime("%m-%d %H:%M"), e.local_end.strftime("%m-%d %H:%M"))
+            for e in rows] == [("10-31 00:00", "11-01 00:00"), ("11-07 00:00", "11-08 00:00"),
+                               ("11-14 00:00", "11-15 00:00")]
+    assert rows[1].ends_at - rows[1].starts_at == timedelta(hours=25)  # clocks go back Nov 7
+    assert all(e.all_day for e in rows) and _series(made.id).duration_minutes == 1440
+
+
+def test_rule_starts_series_map_and_rsvp_all(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    series.skip(ada, made.id or 0, [date(2027, 2, 23)])
+    stored = _series(made.id)
+    starts = series.rule_starts(stored)
+    assert len(starts) == 9 and starts[1] == utc(2027, 2, 24, 1, 0)  # skipped, still listed
+    assert series.rule_starts(stored, until_utc=starts[2]) == starts[:2]
+    with read_session() as s:
+        assert series.series_map(s, [made.id, None, made.id]) == {made.id: stored}
+        assert series.series_map(s, [None]) == {}
+    assert series.set_rsvp_all(ada, made.id or 0, True).rsvp_all
+    assert _series(made.id).rsvp_all

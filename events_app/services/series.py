@@ -103,6 +103,21 @@ def get_series(session: Session, series_id: int) -> Series | None:
     return session.get(Series, series_id)
 
 
+def series_map(session: Session, ids: Iterable[int | None]) -> dict[int, Series]:
+    """The series of many occurrences in one query (lists, feeds: no query per row)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {x.id: x for x in session.exec(select(Series).where(col(Series.id).in_(wanted)))
+            if x.id is not None}
+
+
+def rule_starts(series: Series, until_utc: datetime | None = None) -> list[datetime]:
+    """Every start the rule gives (skipped dates included: the feed's EXDATEs are those with
+    no row), before `until_utc` if given."""
+    return instance_starts(rule_of(series), start_local(series), until_utc=until_utc)
+
+
 def occurrences(session: Session, series: Series, upcoming_only: bool = False,
                 now: datetime | None = None) -> list[Event]:
     """The series' rows by start; `upcoming_only`: those not over yet."""
@@ -815,6 +830,18 @@ def set_published(actor: Organizer, series_id: int, published: bool) -> int:
             (event_admin.publish if published else event_admin.unpublish)(session, actor, row)
             changed += 1
         return changed
+
+    return _on_series(actor, series_id, work)
+
+
+def set_rsvp_all(actor: Organizer, series_id: int, allowed: bool) -> Series:
+    """Whether the public may RSVP to every upcoming date at once."""
+    def work(session: Session, series: Series) -> Series:
+        if series.rsvp_all != allowed:
+            series.rsvp_all = allowed
+            _changed(series, significant=False)
+            session.add(series)
+        return series
 
     return _on_series(actor, series_id, work)
 
