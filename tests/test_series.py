@@ -594,3 +594,20 @@ def test_rule_starts_series_map_and_rsvp_all(db_url: str, ada: Any) -> None:
         assert series.series_map(s, [None]) == {}
     assert series.set_rsvp_all(ada, made.id or 0, True).rsvp_all
     assert _series(made.id).rsvp_all
+
+
+def test_a_co_host_of_one_date_manages_that_date_only(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    cy = make_organizer("cy@example.org", "Cy")
+    series.edit(ada, rows[2].slug, _data(rows[2], cohosts="cy@example.org"), Scope.ONE)
+    series.edit(cy, rows[2].slug, _data(rows[2], title="Cy's date", cohosts="cy@example.org"),
+                Scope.ONE)
+    with pytest.raises(SeriesNotFound):
+        series.edit(cy, rows[2].slug, _data(rows[2], title="All mine",
+                                             cohosts="cy@example.org"), Scope.ALL)
+    with pytest.raises(SeriesNotFound):
+        series.cancel(cy, rows[2].slug, "", Scope.FOLLOWING)
+    with pytest.raises(SeriesNotFound):
+        series.skip(cy, made.id or 0, [date(2027, 2, 23)])
+    assert [e.title for e in _rows(made.id)].count("Network meeting") == 8

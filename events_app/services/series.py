@@ -152,9 +152,13 @@ def template_event(session: Session, series: Series) -> Event | None:
 
 
 def can_manage(session: Session, actor: Organizer, series: Series) -> bool:
-    """Admins, the series' owner, and whoever may manage one of its occurrences."""
+    """Admins, the series' owner, and the co-hosts of the series as a whole (those of its
+    template occurrence): a co-host added to one date manages that date only."""
     if access.is_admin(actor) or (series.owner_id is not None and series.owner_id == actor.id):
         return True
+    template = template_event(session, series)
+    if template is not None:
+        return access.can_manage(session, actor, template)
     stmt = access.manageable(actor, select(Event).where(Event.series_id == series.id))
     return session.exec(stmt.limit(1)).first() is not None
 
@@ -562,11 +566,12 @@ class RuleChange:
 
 def change_series_rule(session: Session, actor: Organizer, series: Series, rule: Rule,
                        now: datetime | None = None) -> RuleChange:
-    """Give the series' dates still to come a new rule. Dates it keeps keep their rows and
-    RSVPs; a date that moves within its day/week/month (Tuesday -> Wednesday) carries its
-    row, RSVPs and check-ins along and attendees are told the new time; dates it drops go
-    (see `_remove`); new dates get rows. Dates already started stay with the old rule (the
-    series is split at the first date to come)."""
+    """Give the series' dates still to come a new rule (a COUNT counts from the first of
+    them). Dates it keeps keep their rows and RSVPs; a date that moves within its
+    day/week/month (Tuesday -> Wednesday) carries its row, RSVPs and check-ins along and
+    attendees are told the new time; dates it drops go (see `_remove`); new dates get rows.
+    Dates already started stay with the old rule (the series is split at the first date to
+    come)."""
     now = now or utcnow()
     old_rule = rule_of(series)
     upcoming = [i for i in instance_starts(old_rule, start_local(series)) if i > now]
@@ -739,9 +744,10 @@ def _on_series(actor: Organizer, series_id: int, work: Callable[[Session, Series
         return work(session, series)
 
 
-def _on_occurrence(actor: Organizer, slug: str,
+def _on_occurrence(actor: Organizer, slug: str, scope: Scope,
                    work: Callable[[Session, Series, Event], T]) -> T:
-    """`work` on a managed occurrence and its series, both rows locked (series first)."""
+    """`work` on a managed occurrence and its series, both rows locked (series first); a
+    scope beyond the one date needs the right to manage the series."""
     with write_session() as session:
         found = access.get_event(session, actor, slug)
         if found is None or found.series_id is None:
@@ -750,6 +756,8 @@ def _on_occurrence(actor: Organizer, slug: str,
         event = locking.lock_event(session, found.id or 0)
         if series is None or event is None or event.series_id != series.id:
             raise EventNotFound(slug)  # changed hands between the two reads
+        if scope != Scope.ONE and not can_manage(session, actor, series):
+            raise SeriesNotFound(str(series.id))
         return work(session, series, event)
 
 
@@ -771,8 +779,9 @@ def edit(actor: Organizer, slug: str, data: EventData, scope: Scope,
             found = access.get_event(session, actor, slug)
         if found is not None and found.series_id is None:
             return event_admin.edit(actor, slug, data, notify_attendees=notify_attendees)[0]
-    return _on_occurrence(actor, slug, lambda session, series, event: edit_occurrence(
-        session, actor, series, event, data, Scope(scope), notify_attendees))
+    return _on_occurrence(actor, slug, Scope(scope), lambda session, series, event:
+                          edit_occurrence(session, actor, series, event, data, Scope(scope),
+                                          notify_attendees))
 
 
 def cancel(actor: Organizer, slug: str, message: str, scope: Scope) -> tuple[Event, int]:
@@ -784,7 +793,7 @@ def cancel(actor: Organizer, slug: str, message: str, scope: Scope) -> tuple[Eve
             found = access.get_event(session, actor, slug)
         if found is not None and found.series_id is None:
             return event_admin.cancel_event(actor, slug, message)
-    return _on_occurrence(actor, slug, lambda session, series, event: (
+    return _on_occurrence(actor, slug, Scope(scope), lambda session, series, event: (
         event, cancel_occurrences(session, actor, series, event, message, Scope(scope))))
 
 
