@@ -611,3 +611,15 @@ def test_a_co_host_of_one_date_manages_that_date_only(db_url: str, ada: Any) -> 
     with pytest.raises(SeriesNotFound):
         series.skip(cy, made.id or 0, [date(2027, 2, 23)])
     assert [e.title for e in _rows(made.id)].count("Network meeting") == 8
+
+
+def test_the_events_own_edit_form_detaches_an_occurrence(db_url: str, ada: Any) -> None:
+    from events_app.services import event_admin
+
+    made = _new(ada)
+    first, row = _rows(made.id)[:2]
+    event_admin.edit(ada, row.slug, _data(row, venue_name="City Hall"))
+    series.edit(ada, first.slug, _data(first, venue_name="Union Hall"), Scope.ALL)
+    assert [e.venue_name for e in _rows(made.id)] == ["Union Hall", "City Hall"] + \
+        ["Union Hall"] * 7
+    assert [e.detached for e in _rows(made.id)] == [False, True] + [False] * 7

@@ -458,7 +458,7 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
         cohosts = data.cohosts if new_hosts else tuple(event_admin.cohost_emails(session, row))
         try:
             event_admin.update_event(session, actor, row, EventData(**values, cohosts=cohosts),
-                                     notify_attendees=notify)
+                                     notify_attendees=notify, own_edit=False)
         except FormError as exc:
             day = row.starts_at.astimezone(zone).date().isoformat()
             raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
@@ -468,10 +468,8 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
 
 def edit_occurrence(session: Session, actor: Organizer, series: Series, event: Event,
                     data: EventData, scope: Scope, notify: bool = True) -> Event:
-    if scope == Scope.ONE:
-        if event_admin.update_event(session, actor, event, data, notify_attendees=notify):
-            event.detached = True
-            session.add(event)
+    if scope == Scope.ONE:  # the occurrence becomes detached (event_admin.update_event)
+        event_admin.update_event(session, actor, event, data, notify_attendees=notify)
         return event
     assert event.recurrence_id is not None
     target = series
