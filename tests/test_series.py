@@ -623,3 +623,18 @@ def test_the_events_own_edit_form_detaches_an_occurrence(db_url: str, ada: Any) 
     assert [e.venue_name for e in _rows(made.id)] == ["Union Hall", "City Hall"] + \
         ["Union Hall"] * 7
     assert [e.detached for e in _rows(made.id)] == [False, True] + [False] * 7
+
+
+def test_single_events_take_scope_one_only(db_url: str, ada: Any) -> None:
+    single = make_event(owner_id=ada.id, title="Once")
+    make_rsvp(single, email="pat@example.org")
+    event = series.edit(ada, single.slug, _data(single, title="Just once"), Scope.ONE)
+    assert event.title == "Just once" and not event.detached
+    with pytest.raises(EventStateError):
+        series.edit(ada, single.slug, _data(single), Scope.ALL)
+    with pytest.raises(EventStateError):
+        series.cancel(ada, single.slug, "", Scope.FOLLOWING)
+    event, told = series.cancel(ada, single.slug, "", Scope.ONE)
+    assert event.status == "cancelled" and told == 1
+    with pytest.raises(EventNotFound):
+        series.cancel(ada, "no-such-event", "", Scope.ONE)

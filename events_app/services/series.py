@@ -748,8 +748,10 @@ def _on_occurrence(actor: Organizer, slug: str, scope: Scope,
     scope beyond the one date needs the right to manage the series."""
     with write_session() as session:
         found = access.get_event(session, actor, slug)
-        if found is None or found.series_id is None:
+        if found is None:
             raise EventNotFound(slug)
+        if found.series_id is None:
+            raise EventStateError("This event is not part of a series.")
         series = lock_series(session, found.series_id)
         event = locking.lock_event(session, found.id or 0)
         if series is None or event is None or event.series_id != series.id:
