@@ -1,0 +1,208 @@
+"""Recurring series in the workspace: the series page (every date with its counts), skipping
+dates, changing how a series repeats, duplicating it, and turning a single event into one.
+
+A series is reached through any of its occurrences (/events/<slug>/series...): whoever may
+manage its events (owner, co-hosts, admins) may manage it, behind the same "event" gate as
+every event page, and a series one may not manage is simply not found. Writes are
+services/series.py's; editing and cancelling single dates live with the event pages
+(organizer/events.py), which ask for the scope.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events_app.db import read_session
+from events_app.models import Event, Series
+from events_app.services import event_admin, series, series_overview, series_rules
+from events_app.util.forms import FormError
+from events_app.web.auth import flash, organizer_of, requires
+from events_app.web.organizer import repeats
+from events_app.web.organizer.base import NOT_FOUND, event_or_404, page
+from events_app.web.organizer.urls import redirect_to
+
+NOT_A_SERIES = "This event does not repeat: it is not part of a series."
+
+
+def _series_of(request: Request) -> tuple[Event, Series] | Response:
+    """The event in the URL and its series; a single event sends the organizer back to its
+    own page with a word why (nothing else to show)."""
+    with read_session() as session:
+        event = event_or_404(session, request)
+        found = series.get_series(session, event.series_id) if event.series_id else None
+    if found is None:
+        flash(request, NOT_A_SERIES, "warn")
+        return redirect_to(request, "organizer:edit_event", slug=event.slug)
+    return event, found
+
+
+@requires("event")
+def series_page(request: Request, form: FormData | None) -> Response:
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    with read_session() as session:
+        overview = series_overview.overview(session, the_series)
+    return page(request, "organizer/series.html", {
+        "event": event, "overview": overview, "series": the_series,
+        "rule_text": series_overview.rule_text(the_series),
+    })
+
+
+def _to_series(request: Request, slug: str) -> Response:
+    return redirect_to(request, "organizer:series", slug=slug)
+
+
+@requires("event")
+def skip_dates(request: Request, form: FormData | None) -> Response:
+    """Skip the ticked dates (holidays): their occurrences go, attendees are told."""
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    raw = [v for v in (form.getlist("skip") if form else []) if isinstance(v, str)]
+    try:
+        days = sorted({date.fromisoformat(v) for v in raw})
+    except ValueError:
+        raise HTTPException(400, "A date to skip could not be read.") from None
+    if not days:
+        flash(request, "Tick the dates to skip first.", "warn")
+        return _to_series(request, event.slug)
+    try:
+        series.skip(organizer_of(request), the_series.id or 0, days)
+    except (FormError, ValueError) as exc:
+        message = " ".join(exc.errors.values()) if isinstance(exc, FormError) else str(exc)
+        flash(request, message, "error")
+        return _to_series(request, event.slug)
+    listed = ", ".join(f"{d:%a} {d.day} {d:%b %Y}" for d in days)
+    flash(request, f"Skipped: {listed}. Anyone who had RSVP'd to "
+                   f"{'that date' if len(days) == 1 else 'those dates'} was e-mailed.")
+    return _first_live(request, the_series, event.slug)
+
+
+def _first_live(request: Request, the_series: Series, fallback: str) -> Response:
+    """Back to the series page, through an occurrence that still exists."""
+    with read_session() as session:
+        rows = series.occurrences(session, the_series)
+        slugs = [e.slug for e in rows]
+    slug = fallback if fallback in slugs else (slugs[0] if slugs else "")
+    if not slug:
+        return redirect_to(request, "organizer:dashboard")
+    return _to_series(request, slug)
+
+
+@requires("event")
+def duplicate_series(request: Request, form: FormData | None) -> Response:
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    _, the_series = found
+    copy = series.duplicate(organizer_of(request), the_series.id or 0)
+    with read_session() as session:
+        first = series.occurrences(session, copy)
+    flash(request, "This is a draft copy of the series, with the same dates and rule. Change "
+                   "what differs, then publish its dates.")
+    if not first:
+        return redirect_to(request, "organizer:dashboard")
+    return _to_series(request, first[0].slug)
+
+
+def _start(event: Event, the_series: Series | None) -> datetime:
+    """What the rule counts from: the series' first start, or the event becoming one."""
+    return event.local_start if the_series is None else repeats.series_start(the_series)
+
+
+def _rule_page(request: Request, *, event: Event, the_series: Series | None,
+               values: dict[str, Any], errors: dict[str, str], rule: series_rules.Rule | None,
+               previewing: bool) -> Response:
+    start = _start(event, the_series)
+    return page(request, "organizer/series_rule.html", {
+        "event": event, "series": the_series, "values": values, "errors": errors,
+        "rule_text": series_overview.rule_text(the_series) if the_series else "",
+        **repeats.context(values, rule, start, previewing, show_rsvp_all=the_series is None),
+    }, status_code=422 if errors else 200)
+
+
+@requires("event")
+def change_rule(request: Request, form: FormData | None) -> Response:
+    """How the series repeats. RSVPs to dates the new rule keeps stay; people who RSVP'd to
+    dates that move or go are told (services/series.change_rule)."""
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    if form is None:
+        values = repeats.rule_values(the_series)
+        return _rule_page(request, event=event, the_series=the_series, values=values,
+                          errors={}, rule=None, previewing=False)
+    start = _start(event, the_series)
+    values = {**repeats.posted_values(form), "start_date": start.date().isoformat()}
+    rule, errors = series_rules.parse_form(values, start)
+    if rule is None and not errors:
+        errors = {"repeat": "Choose how often the series repeats."}
+    if errors or repeats.is_preview(values):
+        return _rule_page(request, event=event, the_series=the_series, values=values,
+                          errors=errors, rule=rule, previewing=repeats.is_preview(values))
+    assert rule is not None
+    try:
+        series.change_rule(organizer_of(request), the_series.id or 0, rule)
+    except FormError as exc:
+        return _rule_page(request, event=event, the_series=the_series, values=values,
+                          errors=exc.errors, rule=rule, previewing=False)
+    with read_session() as session:
+        changed = series.get_series(session, the_series.id or 0)
+    rule_now = series_overview.rule_text(changed) if changed else "the new rule"
+    flash(request, f"Saved: {rule_now}. People who had RSVP'd to dates that moved or went "
+                   "were e-mailed.")
+    return _first_live(request, the_series, event.slug)
+
+
+@requires("event")
+def convert_event(request: Request, form: FormData | None) -> Response:
+    """Make a single event repeat: it becomes the series' first date, its RSVPs kept."""
+    with read_session() as session:
+        event = event_or_404(session, request)
+    if event.series_id is not None:
+        return _to_series(request, event.slug)
+    if form is None:
+        values = {**repeats.blank_values(), "repeat": "weekly",
+                  "start_date": event.local_start.date().isoformat()}
+        return _rule_page(request, event=event, the_series=None, values=values, errors={},
+                          rule=None, previewing=False)
+    values = {**repeats.posted_values(form), "start_date": event.local_start.date().isoformat()}
+    rule, errors = series_rules.parse_form(values, _start(event, None))
+    if rule is None and not errors:
+        errors = {"repeat": "Choose how often the event repeats."}
+    if errors or repeats.is_preview(values):
+        return _rule_page(request, event=event, the_series=None, values=values, errors=errors,
+                          rule=rule, previewing=repeats.is_preview(values))
+    assert rule is not None
+    try:
+        created = series.convert(organizer_of(request), event.slug, rule)
+    except event_admin.EventNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except FormError as exc:
+        return _rule_page(request, event=event, the_series=None, values=values,
+                          errors=exc.errors, rule=rule, previewing=False)
+    flash(request, f"“{event.title}” now repeats: {series_overview.rule_text(created)}. Its "
+                   "RSVPs stay with its first date; every date has its own.")
+    return _to_series(request, event.slug)
+
+
+_S = "/events/{slug:str}"
+routes: list[Any] = [
+    Route(f"{_S}/series", series_page, name="series"),
+    Route(f"{_S}/series/skip", skip_dates, methods=["POST"], name="series_skip"),
+    Route(f"{_S}/series/duplicate", duplicate_series, methods=["POST"],
+          name="series_duplicate"),
+    Route(f"{_S}/series/repeat", change_rule, methods=["GET", "POST"], name="series_rule"),
+    Route(f"{_S}/repeat", convert_event, methods=["GET", "POST"], name="convert_event"),
+]
