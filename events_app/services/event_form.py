@@ -438,8 +438,8 @@ def repeat_choices(values: dict[str, Any]) -> RepeatChoices:
                                  "Repeats every ")) for d in range(7)]
     if start is None:
         return RepeatChoices(
-            weekdays=weekdays, monthly_day_label="On the start date's day of the month",
-            nth_options=[(str(n), f"On the {word} weekday of the month (the start date's)")
+            weekdays=weekdays, monthly_day_label="On the first date's day of the month",
+            nth_options=[(str(n), f"On the {word} (of the first date's weekday)")
                          for n, word in zip(NTH_CHOICES, ("first", "second", "third", "fourth",
                                                           "fifth", "last"), strict=True)],
             default_weekday="", default_nth="1")
