@@ -272,13 +272,26 @@ def test_edit_one_date_only(signed_in: Any) -> None:
     assert set(venues[:1] + venues[2:]) == {"Union hall"}
 
 
+def _all_dates() -> list[Event]:
+    with read_session() as s:
+        return list(s.exec(select(Event).where(col(Event.series_id).is_not(None))
+                           .order_by(col(Event.starts_at))).all())
+
+
 def test_edit_this_and_following(signed_in: Any) -> None:
     found, dates, _ = _create(signed_in)
     r = _edit(signed_in, dates[2], "following", venue_name="Library annex")
     assert r.status_code == 303
-    venues = [e.venue_name for e in _occurrences(found.id or 0)]
-    assert venues[:2] == ["Union hall"] * 2
-    assert set(venues[2:]) == {"Library annex"}
+    after = _all_dates()
+    assert [e.id for e in after] == [e.id for e in dates]  # every date, RSVPs and all, kept
+    assert [e.venue_name for e in after[:2]] == ["Union hall"] * 2
+    assert {e.venue_name for e in after[2:]} == {"Library annex"}
+    # From the edited date on it is a series of its own (as calendar apps split one).
+    assert {e.series_id for e in after[:2]} == {found.id}
+    (rest,) = {e.series_id for e in after[2:]}
+    assert rest != found.id
+    page = unescape(signed_in.get(f"/organizer/events/{dates[2].slug}/series").text)
+    assert f"{len(dates) - 2} upcoming dates" in page
 
 
 def test_edit_every_date(signed_in: Any) -> None:
@@ -451,8 +464,13 @@ def test_another_organizer_cannot_see_or_change_the_series(client: Any, owner: O
 def test_dashboard_links_dates_to_their_series(signed_in: Any) -> None:
     _, dates, _ = _create(signed_in)
     html = signed_in.get("/organizer/").text
-    assert f'href="/organizer/events/{dates[0].slug}/series"' in html
-    assert "Repeats · all dates" in html
+    assert f'/organizer/events/{dates[0].slug}/series"' in html
+    # The series' next date stands for the rest of them on the page: one row, not one per date.
+    listed = re.findall(r'<tr data-slug="([^"]+)">', html)
+    assert listed == [dates[0].slug]
+    assert html.count("Repeats · all dates") == 1
+    on_page = min(len(dates), 25)
+    assert f"The next of {on_page} dates in this list" in html
 
 
 def test_series_service_sees_the_same_dates_as_the_page(signed_in: Any) -> None:

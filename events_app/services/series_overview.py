@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 
 from events_app.models import Event, EventStatus, Rsvp, RsvpStatus, Series, utcnow
 from events_app.services.attendees import arrived_seats
-from events_app.services.series_rules import Rule, describe
 
 
 @dataclass(frozen=True)
@@ -79,13 +78,6 @@ def occurrence_rows(session: Session, series: Series) -> list[OccurrenceRow]:
     return [OccurrenceRow(event, int(c), int(w), int(h),
                           (event.recurrence_id or event.starts_at).astimezone(tz).date())
             for event, c, w, h in rows]
-
-
-def rule_text(series: Series) -> str:
-    """The series' rule in words, with its end ("Repeats every second Tuesday, until June 30,
-    2027"): the organizer's pages say when a series stops."""
-    start = series.first_start.astimezone(series.tz)
-    return describe(Rule.from_rrule(series.rrule, series.tz), start, with_end=True)
 
 
 def overview(session: Session, series: Series, now: datetime | None = None) -> SeriesOverview:

@@ -27,7 +27,6 @@ from events_app.services.event_form import (
     parse_event_form,
 )
 from events_app.services.event_form import warnings as form_warnings
-from events_app.services.series_overview import rule_text as series_rule_text
 from events_app.util.forms import FormError
 from events_app.util.timezones import COMMON_TIMEZONES
 from events_app.web.auth import flash, organizer_of, requires
@@ -92,7 +91,7 @@ def _form_page(request: Request, *, event: Event | None, values: dict[str, Any],
         with read_session() as session:
             found = series.get_series(session, event.series_id)
         context.update(series=found, scopes=SCOPE_CHOICES,
-                       rule_text=series_rule_text(found) if found else "")
+                       rule_text=series.describe_series(found, with_end=True) if found else "")
     return page(request, "organizer/event_form.html", context,
                 status_code=422 if errors else status_code)
 
@@ -140,7 +139,7 @@ def _new_series(request: Request, me: Organizer, data: EventData, rule: series_r
     with read_session() as session:
         dates = series.occurrences(session, created)
     flash(request, f"“{data.title}” was created{' and published' if publish else ' as drafts'}: "
-                   f"{series_rule_text(created)}, {len(dates)} "
+                   f"{series.describe_series(created, with_end=True)}, {len(dates)} "
                    f"date{'' if len(dates) == 1 else 's'} so far.")
     _flash_warnings(request, data)
     if not dates:
@@ -161,7 +160,9 @@ def edit_event(request: Request, form: FormData | None) -> Response:
                           recipients=recipients)
 
     values = form_strings(form)
-    if values.get("scope"):
+    with read_session() as session:
+        occurrence = event_or_404(session, request).series_id is not None
+    if occurrence:
         return _edit_occurrence(request, values)
     try:
         data = parse_event_form(values)
@@ -200,8 +201,9 @@ def _refused_edit(request: Request, values: dict[str, str],
 
 
 def _scope(values: dict[str, str]) -> series.Scope:
+    """The dates of a series an edit or cancellation is for; this date alone unless said."""
     try:
-        return series.Scope(values.get("scope", ""))
+        return series.Scope(values.get("scope") or series.Scope.ONE.value)
     except ValueError:
         raise HTTPException(400, "Choose which dates of the series the change is for.") from None
 
@@ -212,11 +214,14 @@ def _edit_occurrence(request: Request, values: dict[str, str]) -> Response:
     scope = _scope(values)
     try:
         data = parse_event_form(values)
-        event = series.edit(organizer_of(request), request.path_params["slug"], data, scope)
+        event = series.edit(organizer_of(request), request.path_params["slug"], data, scope,
+                            notify_attendees=bool(values.get(NOTIFY_FIELD)))
     except event_admin.EventNotFound:
         raise HTTPException(404, NOT_FOUND) from None
     except FormError as exc:
         return _refused_edit(request, values, exc.errors)
+    except event_admin.EventStateError as exc:
+        return _refused_edit(request, values, {"scope": str(exc)})
     flash(request, SCOPE_SAVED[scope])
     _flash_warnings(request, data)
     return _to_edit(request, event.slug)
@@ -269,7 +274,9 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
                      "scopes": CANCEL_SCOPES, "scope": series.Scope.ONE.value})
     values = form_strings(form)
     message = values.get("message", "").strip()
-    scope = _scope(values) if values.get("scope") else None
+    with read_session() as session:
+        occurrence = event_or_404(session, request).series_id is not None
+    scope = _scope(values) if occurrence else None
     try:
         if scope is not None:
             event, notified = series.cancel(organizer_of(request),

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from events_app.models import Series
+from events_app.services import series as series_service
 from events_app.services import series_rules
 from events_app.services.event_form import REPEAT_DEFAULTS, repeat_choices, repeat_values
 from events_app.web.organizer.base import form_strings
@@ -61,11 +62,6 @@ def context(values: dict[str, Any], rule: series_rules.Rule | None,
 
 def rule_values(series: Series) -> dict[str, Any]:
     """The fieldset filled in with the series' rule as it is now."""
-    start = series_start(series)
-    rule = series_rules.Rule.from_rrule(series.rrule, series.tz)
-    return {**repeat_values(rule), "start_date": start.date().isoformat()}
-
-
-def series_start(series: Series) -> datetime:
-    """Where the series' rule counts from: its first start, on the wall clock."""
-    return series.first_start.astimezone(series.tz)
+    start = series_service.start_local(series)
+    return {**repeat_values(series_service.rule_of(series)),
+            "start_date": start.date().isoformat()}
