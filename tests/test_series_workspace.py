@@ -30,6 +30,7 @@ from tests.organizer_support import (
     make_organizer,
     post,
 )
+from tests.rsvp_helpers import outbox
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
@@ -301,6 +302,26 @@ def test_edit_every_date(signed_in: Any) -> None:
     assert {e.capacity for e in _occurrences(found.id or 0)} == {45}
 
 
+def test_new_time_for_every_date_tells_attendees_when_asked(signed_in: Any) -> None:
+    found, dates, _ = _create(signed_in)
+    make_rsvp(dates[1], "Ann", "ann@example.org")
+    make_rsvp(dates[4], "Bo", "bo@example.org")
+    r = _edit(signed_in, dates[0], "all", start_time="18:30", end_time="20:00",
+              notify_attendees="on")
+    assert r.status_code == 303
+    after = _occurrences(found.id or 0)
+    assert {e.local_start.strftime("%H:%M") for e in after} == {"18:30"}
+    assert sorted(m.to_addr for m in outbox("event_changed")) == \
+        ["ann@example.org", "bo@example.org"]
+
+
+def test_new_time_without_the_box_tells_nobody(signed_in: Any) -> None:
+    _, dates, _ = _create(signed_in)
+    make_rsvp(dates[1], "Ann", "ann@example.org")
+    assert _edit(signed_in, dates[0], "all", start_time="18:30").status_code == 303
+    assert outbox("event_changed") == []
+
+
 def test_unknown_scope_is_a_400_and_changes_nothing(signed_in: Any) -> None:
     found, dates, _ = _create(signed_in)
     r = _edit(signed_in, dates[1], "everything", venue_name="Elsewhere")
@@ -401,6 +422,12 @@ def test_duplicate_series_makes_a_draft_copy(signed_in: Any) -> None:
     copied = _occurrences(copy.id or 0)
     assert copied and {e.status for e in copied} == {"draft"}
     assert r.headers["location"] == f"/organizer/events/{copied[0].slug}/series"
+    page = signed_in.get(r.headers["location"]).text
+    assert "Publish every date" in page
+    r = post(signed_in, f"/organizer/events/{copied[0].slug}/series/publish", {"publish": "1"})
+    assert r.status_code == 303
+    assert {e.status for e in _occurrences(copy.id or 0)} == {"published"}
+    assert f"Published {len(copied)} dates" in unescape(signed_in.get(r.headers["location"]).text)
 
 
 def test_convert_a_single_event_keeps_its_rsvps(signed_in: Any, owner: Organizer) -> None:
