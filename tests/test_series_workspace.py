@@ -19,7 +19,7 @@ from sqlalchemy import event as sa_event
 from sqlmodel import col, select
 
 from events_app.db import get_engine, read_session, write_session
-from events_app.models import Event, Organizer, Rsvp, Series, utcnow
+from events_app.models import Event, EventHost, Organizer, Rsvp, Series, utcnow
 from events_app.services import series, series_overview
 from events_app.services.event_form import form_values, repeat_choices
 from tests.factories import make_event, make_rsvp
@@ -126,6 +126,16 @@ def test_preview_lists_the_next_dates_and_saves_nothing(signed_in: Any) -> None:
         re.search(r'id="f-interval" name="interval" type="[^"]+" value="2"', html)
     with read_session() as s:
         assert s.exec(select(Series)).all() == [] and s.exec(select(Event)).all() == []
+
+
+def test_preview_says_what_it_still_needs(signed_in: Any) -> None:
+    r = post(signed_in, "/organizer/events/new", {**_form(start_date=""), "step": "preview"})
+    assert r.status_code == 422 and field_error(r.text, "start_date")
+    assert "Enter the start date, time and timezone to see the dates." in unescape(r.text)
+    r = post(signed_in, "/organizer/events/new", {**_form(repeat="none"), "step": "preview"})
+    assert r.status_code == 200
+    assert "Choose how often it repeats" in r.text
+    assert "<ol>" not in r.text
 
 
 def test_rule_errors_are_shown_next_to_fields_with_input_kept(signed_in: Any) -> None:
@@ -376,6 +386,33 @@ def test_skip_ticked_dates(signed_in: Any) -> None:
     assert skipped not in live
     page = unescape(signed_in.get(r.headers["location"]).text)
     assert "Skipped:" in page
+
+
+def test_skipping_a_booked_date_tells_its_attendees(signed_in: Any) -> None:
+    found, dates, _ = _create(signed_in)
+    make_rsvp(dates[1], "Ann", "ann@example.org")
+    r = post(signed_in, f"/organizer/events/{dates[1].slug}/series/skip",
+             {"skip": dates[1].local_start.date().isoformat()})
+    assert r.status_code == 303
+    assert "1 person was e-mailed" in unescape(signed_in.get(r.headers["location"]).text)
+    assert [m.to_addr for m in outbox("event_cancelled")] == ["ann@example.org"]
+    assert dates[1].id not in [e.id for e in _occurrences(found.id or 0)]
+
+
+def test_a_cohost_of_the_dates_may_manage_the_series(client: Any, owner: Organizer) -> None:
+    login(client, "owner@example.org")
+    _, dates, _ = _create(client)
+    carl = make_organizer("carl@example.org", "Carl Cohost")
+    with write_session() as s:
+        for e in dates:
+            s.add(EventHost(event_id=e.id, organizer_id=carl.id))
+    client.cookies.clear()
+    login(client, "carl@example.org")
+    assert client.get(f"/organizer/events/{dates[0].slug}/series").status_code == 200
+    r = post(client, f"/organizer/events/{dates[0].slug}/series/skip",
+             {"skip": dates[2].local_start.date().isoformat()})
+    assert r.status_code == 303
+    assert "Skipped:" in unescape(client.get(r.headers["location"]).text)
 
 
 def test_skip_with_nothing_ticked_or_a_bad_date(signed_in: Any) -> None:

@@ -45,16 +45,21 @@ def context(values: dict[str, Any], rule: series_rules.Rule | None,
     """What templates/organizer/_repeats.html needs. `start`: the local (aware) start the
     rule counts from; the preview lists the next dates from there when asked for."""
     preview: list[datetime] | None = None
-    text = ""
+    text = hint = ""
     if previewing:
         preview = []
-        if rule is not None and start is not None:
+        if start is None:
+            hint = "Enter the start date, time and timezone to see the dates."
+        elif rule is None:
+            hint = "Choose how often it repeats (and fix what is marked) to see the dates."
+        else:
             preview = series_rules.preview(start, rule, n=PREVIEW_COUNT)
             text = series_rules.describe(rule, start, with_end=True)
     return {
         "repeat": repeat_choices(values),
         "preview": preview,
         "preview_text": text,
+        "preview_hint": hint,
         "tz": str(start.tzinfo) if start is not None else "UTC",
         "show_rsvp_all": show_rsvp_all,
     }
