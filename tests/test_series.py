@@ -638,3 +638,20 @@ def test_single_events_take_scope_one_only(db_url: str, ada: Any) -> None:
     assert event.status == "cancelled" and told == 1
     with pytest.raises(EventNotFound):
         series.cancel(ada, "no-such-event", "", Scope.ONE)
+
+
+def test_one_broken_series_does_not_stop_the_others(db_url: str, ada: Any,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 5)
+    start = (utcnow() + timedelta(days=1)).astimezone(CHICAGO).date()
+    broken, fine = (_new(ada, Rule("daily", count=20), start_date=start.isoformat(),
+                         end_date=start.isoformat(), title=t) for t in ("Broken", "Fine"))
+    with write_session() as s:
+        row = s.get(Series, broken.id)
+        row.rrule = "FREQ=YEARLY;COUNT=20"  # not a rule this app writes (say, a bad import)
+        s.add(row)
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 30)
+    assert cli.main(["extend-series"]) == 1
+    assert f"ids {broken.id}" in capsys.readouterr().err
+    assert len(_rows(fine.id)) == 20 and len(_rows(broken.id)) < 20

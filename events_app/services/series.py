@@ -28,6 +28,7 @@ order every other writer keeps), so a refused change leaves nothing half-written
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,7 @@ from events_app.services.series_rules import (
 from events_app.util.forms import FormError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _TIMES = ("starts_at", "ends_at", "rsvp_deadline")
 # Columns copied from the template to a new occurrence (times come from the rule).
 _COPIED = tuple(k for k in EVENT_COLUMNS if k not in _TIMES)
@@ -855,19 +857,35 @@ def set_rsvp_all(actor: Organizer, series_id: int, allowed: bool) -> Series:
     return _on_series(actor, series_id, work)
 
 
+class ExtendFailed(RuntimeError):
+    """Some series could not be extended (logged each); the others were."""
+
+    def __init__(self, created: int, failed: list[int]) -> None:
+        super().__init__(f"{len(failed)} series could not be extended (ids "
+                         f"{', '.join(map(str, failed))}); {created} occurrence(s) created")
+        self.created, self.failed = created, failed
+
+
 def extend_all(now: datetime | None = None) -> int:
     """Create the rows every series needs up to the horizon; returns how many were created.
     One transaction per series, its row locked: two runs at once never create a row twice
-    (the second waits, then finds the window filled)."""
+    (the second waits, then finds the window filled). A series that fails (logged) does not
+    stop the others; ExtendFailed at the end says which, so cron reports it."""
     until = horizon(now)
     with read_session() as session:
         ids = session.exec(select(Series.id).where(or_(
             col(Series.generated_until).is_(None), col(Series.generated_until) < until))
             .order_by(col(Series.id))).all()
-    created = 0
+    created, failed = 0, []
     for series_id in ids:
-        with write_session() as session:
-            series = lock_series(session, series_id or 0)
-            if series is not None:
-                created += len(extend(session, series, now))
+        try:
+            with write_session() as session:
+                series = lock_series(session, series_id or 0)
+                if series is not None:
+                    created += len(extend(session, series, now))
+        except Exception:
+            log.exception("extending series %s failed", series_id)
+            failed.append(series_id or 0)
+    if failed:
+        raise ExtendFailed(created, failed)
     return created
