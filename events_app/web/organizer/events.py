@@ -295,9 +295,10 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
                     {"event": event, "seats": seats, "message": message, "errors": errors,
                      "scopes": CANCEL_SCOPES, "scope": values.get("scope", "")},
                     status_code=422)
-    what = "is cancelled" if scope in (None, series.Scope.ONE) else \
-        "and the dates after it are cancelled" if scope == series.Scope.FOLLOWING else \
-        "is cancelled on every date"
+    day = timefmt.format_start(event.starts_at, event.timezone)
+    what = "is cancelled" if scope is None else f"is cancelled on {day}" \
+        if scope == series.Scope.ONE else f"is cancelled from {day} on" \
+        if scope == series.Scope.FOLLOWING else "is cancelled on every date still to come"
     flash(request, f"“{event.title}” {what}. {notified} "
                    f"{'person was' if notified == 1 else 'people were'} e-mailed.")
     return _to_edit(request, event.slug)
