@@ -187,6 +187,27 @@ def test_creating_a_series_makes_every_date_and_shows_the_series_page(signed_in:
         assert f'data-slug="{e.slug}"' in html
 
 
+def test_refused_series_leaves_nothing_written(signed_in: Any) -> None:
+    r = post(signed_in, "/organizer/events/new",
+             {**_form(cohosts="nobody@example.org"), "then": "publish"})
+    assert r.status_code == 422
+    assert "nobody@example.org" in (field_error(r.text, "cohosts") or "")
+    assert re.search(r'id="f-weekday-1" name="weekday" type="checkbox" value="1" checked', r.text)
+    with read_session() as s:
+        assert s.exec(select(Series)).all() == [] and s.exec(select(Event)).all() == []
+
+
+def test_all_day_monthly_series_from_the_form(signed_in: Any) -> None:
+    first = date(FIRST.year + 1, 1, 31)  # monthly on the 31st: months without one are skipped
+    _, dates, _ = _create(signed_in, all_day="on", start_date=first.isoformat(), start_time="",
+                          end_date=first.isoformat(), end_time="", repeat="monthly",
+                          interval="1", weekday=[], monthly_by="day", ends="count", count="4")
+    assert [e.local_start.date().isoformat() for e in dates] == [
+        f"{first.year}-01-31", f"{first.year}-03-31", f"{first.year}-05-31",
+        f"{first.year}-07-31"]
+    assert all(e.all_day and e.ends_at - e.starts_at == timedelta(days=1) for e in dates)
+
+
 def test_series_page_counts_each_date(signed_in: Any) -> None:
     _, dates, _ = _create(signed_in)
     first, second = dates[0], dates[1]
