@@ -149,6 +149,18 @@ def test_rule_errors_are_shown_next_to_fields_with_input_kept(signed_in: Any) ->
         assert s.exec(select(Series)).all() == [] and s.exec(select(Event)).all() == []
 
 
+@pytest.mark.parametrize("start", ["9999-12-28", "0001-01-02"])
+def test_a_start_at_the_edge_of_time_is_a_field_error_not_a_500(signed_in: Any,
+                                                                start: str) -> None:
+    for step in ("preview", "save"):
+        r = post(signed_in, "/organizer/events/new",
+                 {**_form(start_date=start, end_date=start), "step": step})
+        assert r.status_code == 422
+        assert field_error(r.text, "start_date")
+    with read_session() as s:
+        assert s.exec(select(Series)).all() == []
+
+
 def test_series_longer_than_the_limit_is_refused(signed_in: Any) -> None:
     r = post(signed_in, "/organizer/events/new",
              {**_form(repeat="daily", interval="1", weekday=[],

@@ -456,8 +456,9 @@ def repeat_choices(values: dict[str, Any]) -> RepeatChoices:
 
 
 def local_start(values: dict[str, Any]) -> datetime | None:
-    """The wall-clock start entered (aware, in its timezone) if date, time and timezone read,
-    else None: what "Preview dates" counts from while other fields may still be unfinished."""
+    """The wall-clock start entered (aware, in its timezone) if date, time and timezone read
+    and the date is one an event may have, else None: what "Preview dates" counts from while
+    other fields may still be unfinished."""
     tzid = str(values.get("timezone", ""))
     if not is_timezone(tzid):
         return None
@@ -466,6 +467,9 @@ def local_start(values: dict[str, Any]) -> datetime | None:
         clock = time.min if values.get("all_day") else \
             time.fromisoformat(str(values.get("start_time", "")))
     except ValueError:
+        return None
+    first, last = event_date_range()
+    if not first <= day <= last:  # the date field says so; no rule counts from year 9999
         return None
     fold = int(values.get("start_occurrence") == "second")
     return datetime.combine(day, clock, tzinfo=ZoneInfo(tzid)).replace(fold=fold)
