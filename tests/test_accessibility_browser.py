@@ -28,7 +28,7 @@ from sqlmodel import select
 
 from events_app import db as app_db
 from events_app.db import read_session, write_session
-from events_app.models import Event
+from events_app.models import Event, utcnow
 from events_app.services import auth, calendar_month, organizers
 from events_app.services import rsvp as rsvp_service
 from events_app.services.seed import seed
@@ -255,6 +255,36 @@ def _invitation_errors(page, site: Site) -> None:
     assert page.locator(".banner-error").count() == 1
 
 
+def _repeats_filled(page, site: Site) -> None:
+    """The new-event form with a weekly series chosen and its dates previewed."""
+    _open(page, site, "/organizer/events/new")
+    page.get_by_role("textbox", name="Title", exact=True).fill("Phone bank")
+    page.get_by_label("Start date").fill(f"{utcnow().year + 1}-03-03")
+    page.get_by_label("Start time").fill("18:00")
+    page.get_by_label("Weekly").check()
+    page.get_by_label("After a number of dates").check()
+    page.get_by_label("How many dates").fill("4")
+
+
+def _series_preview(page, site: Site) -> None:
+    _repeats_filled(page, site)
+    page.get_by_role("button", name="Preview dates").click()
+    page.wait_for_load_state()
+    assert page.locator("#preview-dates li").count() == 4
+
+
+def _series_page(page, site: Site) -> None:
+    _repeats_filled(page, site)
+    page.get_by_role("button", name="Save and publish").click()
+    page.wait_for_url("**/series")
+
+
+def _series_date_edit(page, site: Site) -> None:
+    _series_page(page, site)
+    page.locator(".series-table a.event-link").first.click()
+    page.wait_for_url("**/edit")
+
+
 _E = f"/organizer/events/{WITH_GUESTS}"
 # Pages of the organizer workspace, opened signed in (an admin, so every page is there).
 ORGANIZER_PAGES: dict[str, Callable[..., None]] = {
@@ -265,6 +295,10 @@ ORGANIZER_PAGES: dict[str, Callable[..., None]] = {
     "organizer-email": lambda page, site: _open(page, site, f"{_E}/email"),
     "organizer-email-preview": _email_preview,
     "organizer-cancel": lambda page, site: _open(page, site, f"{_E}/cancel"),
+    "organizer-new-series-preview": _series_preview,
+    "organizer-series": _series_page,
+    "organizer-series-date-edit": _series_date_edit,
+    "organizer-make-it-repeat": lambda page, site: _open(page, site, f"{_E}/repeat"),
     "organizer-accounts": lambda page, site: _open(page, site, "/organizer/organizers"),
     "organizer-audit": lambda page, site: _open(page, site, "/organizer/audit"),
     "organizer-account": lambda page, site: _open(page, site, "/organizer/account"),

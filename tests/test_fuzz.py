@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -35,7 +36,9 @@ from starlette.testclient import TestClient
 
 from events_app.db import read_session, write_session
 from events_app.models import Organizer, Outbox, utcnow
-from events_app.services import account_links, organizers
+from events_app.services import account_links, organizers, series
+from events_app.services.event_form import parse_event_form
+from events_app.services.series_rules import Rule
 from events_app.web import csrf
 from events_app.web.app import create_app
 from tests.factories import make_event, make_rsvp
@@ -283,6 +286,12 @@ def seed(client: Any) -> None:
                starts_at=now - timedelta(days=30))
     make_event(slug="cancelled-march", title="March", status="cancelled", owner_id=admin.id,
                cancel_message="Rain", starts_at=now + timedelta(days=10))
+    # A short weekly series: its page and forms (skip, change the rule, publish, duplicate).
+    start = (now + timedelta(days=5)).astimezone(ZoneInfo("America/Chicago"))
+    series.new_series(admin, parse_event_form({
+        "title": "Weekly call", "category": "call", "timezone": "America/Chicago",
+        "start_date": start.date().isoformat(), "start_time": "18:00", "max_guests": "0"}),
+        Rule("weekly", count=3), publish=True)
     # Two-factor sign-in on: the code step's form exists only between password and code.
     two_step = make_organizer(TWO_STEP_EMAIL, "Tess Two-Step")
     with write_session() as session:

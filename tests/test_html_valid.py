@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.routing import BaseRoute, Mount, Route
 
 from events_app import settings
@@ -178,6 +178,11 @@ def _build(site: Site) -> None:
         edit = f"/organizer/events/{site.slug}/edit"
         _expect(site, "event-edit-errors", _form(admin, edit, _event_form(start_date="soon"),
                                                  edit), 422)
+        _expect(site, "event-form-series-preview", _form(admin, new, _event_form(
+            repeat="weekly", ends="count", count="4", step="preview"), new),
+            contains='id="preview-dates"')
+        _expect(site, "event-form-series-errors", _form(admin, new, _event_form(
+            repeat="monthly", interval="0", ends="until", until=""), new), 422)
 
         event_page = f"/events/{site.slug}"
         rsvp = f"/events/{site.slug}/rsvp"
@@ -273,7 +278,17 @@ def _visit(site: Site) -> None:
 
         base = f"/organizer/events/{site.slug}"
         attendees = f"{base}/attendees"
+        with read_session() as s:  # a date of one of the seed's series, still to come
+            occurrence = s.exec(select(Event.slug).where(
+                col(Event.series_id).is_not(None), col(Event.starts_at) > utcnow())
+                .order_by(col(Event.starts_at))).first()
+        assert occurrence, "the seed has no series"
+        series_base = f"/organizer/events/{occurrence}"
         for name, path in {
+            "series-page": f"{series_base}/series",
+            "series-rule": f"{series_base}/series/repeat",
+            "series-date-edit": f"{series_base}/edit",
+            "series-date-cancel": f"{series_base}/cancel",
             "attendees-search": f"{attendees}?q=ann",
             "attendees-waitlist": f"{attendees}?status=waitlisted",
             "cancel-cancelled-event": f"/organizer/events/{site.cancelled_slug}/cancel",

@@ -5,8 +5,10 @@ that takes it, and no template spells out an organizer path by hand."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.routing import Match
@@ -14,7 +16,10 @@ from starlette.testclient import TestClient
 
 from events_app import settings
 from events_app.db import write_session
-from events_app.models import EventHost
+from events_app.models import EventHost, utcnow
+from events_app.services import series
+from events_app.services.event_form import parse_event_form
+from events_app.services.series_rules import Rule
 from events_app.web.app import create_app
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
@@ -70,6 +75,12 @@ def test_every_link_and_form_lands_on_a_route_that_takes_it(db_url: str) -> None
     waiting = make_rsvp(event, "Walt", "walt@example.org", status="waitlisted")
     make_event(owner_id=other.id, title="Draft briefing", status="draft")  # offers "Publish"
     make_event(owner_id=other.id, title="Called off", status="cancelled")  # offers "Undo"
+    # A short series: its page, and the forms to skip, change, publish and duplicate it.
+    start = (utcnow() + timedelta(days=7)).astimezone(ZoneInfo("America/Chicago"))
+    series.new_series(admin, parse_event_form({
+        "title": "Weekly call", "category": "call", "timezone": "America/Chicago",
+        "start_date": start.date().isoformat(), "start_time": "18:00", "max_guests": "0"}),
+        Rule("weekly", count=3), publish=True)
 
     reached: set[str] = set()
     with TestClient(create_app()) as c:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from events_app import settings
 from events_app.models import CATEGORIES, Event
+from events_app.services.series_rules import Rule, describe
 from events_app.timefmt import all_day_last_day
 from events_app.util.forms import (
     Checkbox,
@@ -396,4 +397,93 @@ def blank_form_values() -> dict[str, str]:
         "timezone": settings.DEFAULT_TIMEZONE,
         "max_guests": "4",
         "waitlist_enabled": "on",
+    }
+
+
+# --- The "Repeats" fieldset (the rule itself: services/series_rules.py) ---------------------
+
+# What the fieldset shows before the organizer chose anything: no repetition; weekly and
+# monthly choices follow the start date once there is one.
+REPEAT_DEFAULTS: dict[str, str] = {"repeat": "none", "interval": "1", "monthly_by": "day",
+                                   "ends": "until", "until": "", "count": ""}
+NTH_CHOICES = (1, 2, 3, 4, 5, -1)  # "first" .. "fifth", "last" (series_rules.Rule.monthly_nth)
+_ANY_MONDAY = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RepeatChoices:
+    """Labels and default picks of the fieldset, worded for the start date entered (the form
+    has no script: they are right after "Preview dates" or a failed save). The words are
+    series_rules.describe's, so the choices read as the saved series will."""
+
+    weekdays: list[tuple[str, str]]  # (value "0".."6", "Monday"...)
+    monthly_day_label: str  # "On the 14th"
+    nth_options: list[tuple[str, str]]  # (value "1".."5"/"-1", "On the second Tuesday")
+    default_weekday: str  # the start date's weekday, ticked when none is
+    default_nth: str  # the start date's place in its month ("2": second Tuesday)
+
+
+def _words(rule: Rule, start: datetime, prefix: str) -> str:
+    text = describe(rule, start).removeprefix(prefix)
+    return text[:1].upper() + text[1:]
+
+
+def repeat_choices(values: dict[str, Any]) -> RepeatChoices:
+    try:
+        day = date.fromisoformat(str(values.get("start_date", "")))
+        start: datetime | None = datetime.combine(day, time(12), tzinfo=UTC)
+    except ValueError:
+        start = None
+    weekdays = [(str(d), _words(Rule("weekly", weekdays=(d,), count=1), _ANY_MONDAY,
+                                 "Repeats every ")) for d in range(7)]
+    if start is None:
+        return RepeatChoices(
+            weekdays=weekdays, monthly_day_label="On the first date's day of the month",
+            nth_options=[(str(n), f"On the {word} (of the first date's weekday)")
+                         for n, word in zip(NTH_CHOICES, ("first", "second", "third", "fourth",
+                                                          "fifth", "last"), strict=True)],
+            default_weekday="", default_nth="1")
+    nth = (start.day - 1) // 7 + 1
+    return RepeatChoices(
+        weekdays=weekdays,
+        monthly_day_label=_words(Rule("monthly", count=1), start, "Repeats monthly "),
+        nth_options=[(str(n), _words(Rule("monthly", monthly_nth=n, count=1), start,
+                                     "Repeats monthly ")) for n in NTH_CHOICES],
+        default_weekday=str(start.weekday()),
+        # A fifth weekday is the month's last: "last Friday" is what a fifth Friday means.
+        default_nth="-1" if nth == 5 else str(nth),
+    )
+
+
+def local_start(values: dict[str, Any]) -> datetime | None:
+    """The wall-clock start entered (aware, in its timezone) if date, time and timezone read
+    and the date is one an event may have, else None: what "Preview dates" counts from while
+    other fields may still be unfinished."""
+    tzid = str(values.get("timezone", ""))
+    if not is_timezone(tzid):
+        return None
+    try:
+        day = date.fromisoformat(str(values.get("start_date", "")))
+        clock = time.min if values.get("all_day") else \
+            time.fromisoformat(str(values.get("start_time", "")))
+    except ValueError:
+        return None
+    first, last = event_date_range()
+    if not first <= day <= last:  # the date field says so; no rule counts from year 9999
+        return None
+    fold = int(values.get("start_occurrence") == "second")
+    return datetime.combine(day, clock, tzinfo=ZoneInfo(tzid)).replace(fold=fold)
+
+
+def repeat_values(rule: Rule) -> dict[str, Any]:
+    """A series' rule (series_rules.Rule) as the fieldset shows it, to change it."""
+    return {
+        "repeat": rule.freq,
+        "interval": str(rule.interval),
+        "weekday": [str(d) for d in rule.weekdays],
+        "monthly_by": "weekday" if rule.monthly_nth is not None else "day",
+        "monthly_nth": "" if rule.monthly_nth is None else str(rule.monthly_nth),
+        "ends": "count" if rule.count is not None else "until",
+        "until": rule.until.isoformat() if rule.until is not None else "",
+        "count": "" if rule.count is None else str(rule.count),
     }

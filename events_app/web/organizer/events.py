@@ -16,12 +16,13 @@ from starlette.routing import Route
 
 from events_app import timefmt
 from events_app.db import read_session
-from events_app.models import CATEGORIES, Event, utcnow
-from events_app.services import attendee_mail, dashboard, event_admin, rsvp
+from events_app.models import CATEGORIES, Event, Organizer, utcnow
+from events_app.services import attendee_mail, dashboard, event_admin, rsvp, series, series_rules
 from events_app.services.event_form import (
     EventData,
     blank_form_values,
     form_values,
+    local_start,
     occurrence_choices,
     parse_event_form,
 )
@@ -29,6 +30,7 @@ from events_app.services.event_form import warnings as form_warnings
 from events_app.util.forms import FormError
 from events_app.util.timezones import COMMON_TIMEZONES
 from events_app.web.auth import flash, organizer_of, requires
+from events_app.web.organizer import repeats
 from events_app.web.organizer.base import (
     NOT_FOUND,
     event_or_404,
@@ -40,6 +42,17 @@ from events_app.web.organizer.urls import redirect_to
 
 TIMEZONE_CHOICES = COMMON_TIMEZONES
 NOTIFY_FIELD = "notify_attendees"  # the edit form's "e-mail the people who RSVP'd" box
+# What "Preview dates" needs of the event form: where the series starts.
+START_FIELDS = frozenset({"timezone", "all_day", "start_date", "start_time", "start_occurrence"})
+# Which dates of a series an edit or a cancellation is for (the form's radio buttons).
+SCOPE_CHOICES = [("one", "Only this date"), ("following", "This date and the later ones"),
+                 ("all", "Every date of the series")]
+CANCEL_SCOPES = SCOPE_CHOICES[:2]
+SCOPE_SAVED = {
+    "one": "Saved for this date only; the other dates of the series are unchanged.",
+    "following": "Saved for this date and the later ones.",
+    "all": "Saved for every date of the series.",
+}
 
 
 def _to_edit(request: Request, slug: str) -> Response:
@@ -61,16 +74,26 @@ def dashboard_page(request: Request, form: FormData | None) -> Response:
                 {"today": today, "upcoming": upcoming, "past": past, "q": q})
 
 
-def _form_page(request: Request, *, event: Event | None, values: dict[str, str],
+def _form_page(request: Request, *, event: Event | None, values: dict[str, Any],
                errors: dict[str, str] | None = None, seats: Any = None,
-               recipients: int = 0, status_code: int = 200) -> Response:
-    return page(request, "organizer/event_form.html", {
+               recipients: int = 0, status_code: int = 200,
+               rule: series_rules.Rule | None = None, previewing: bool = False) -> Response:
+    context: dict[str, Any] = {
         "event": event, "values": values, "errors": errors or {}, "seats": seats,
         "recipients": recipients, "categories": CATEGORIES, "timezones": TIMEZONE_CHOICES,
         "occurrences": occurrence_choices(values),
         "slug_follows_title": event is not None and event_admin.slug_follows_title(event),
         "past_start": event is not None and not errors and event.starts_at < utcnow(),
-    }, status_code=422 if errors else status_code)
+    }
+    if event is None:  # a new event may repeat; an existing one is turned into a series apart
+        context.update(repeats.context(values, rule, local_start(values), previewing))
+    elif event.series_id is not None:
+        with read_session() as session:
+            found = series.get_series(session, event.series_id)
+        context.update(series=found, scopes=SCOPE_CHOICES,
+                       rule_text=series.describe_series(found, with_end=True) if found else "")
+    return page(request, "organizer/event_form.html", context,
+                status_code=422 if errors else status_code)
 
 
 def _flash_warnings(request: Request, data: EventData) -> None:
@@ -82,18 +105,46 @@ def _flash_warnings(request: Request, data: EventData) -> None:
 @requires("login")
 def new_event(request: Request, form: FormData | None) -> Response:
     if form is None:
-        return _form_page(request, event=None, values=blank_form_values())
-    values = form_strings(form)
+        return _form_page(request, event=None,
+                          values={**blank_form_values(), **repeats.blank_values()})
+    values = repeats.posted_values(form)
+    rule, errors = series_rules.parse_form(values, local_start(values))
+    previewing = repeats.is_preview(values)
     try:
         data = parse_event_form(values)
-        event = event_admin.new_event(organizer_of(request), data,
-                                      publish=values.get("then") == "publish")
     except FormError as exc:
-        return _form_page(request, event=None, values=values, errors=exc.errors)
+        # A preview needs only the start; the rest may still be unfinished.
+        errors = {**{k: v for k, v in exc.errors.items()
+                     if not previewing or k in START_FIELDS}, **errors}
+    if errors or previewing:
+        return _form_page(request, event=None, values=values, errors=errors, rule=rule,
+                          previewing=previewing)
+    publish = values.get("then") == "publish"
+    me = organizer_of(request)
+    try:
+        if rule is not None:
+            return _new_series(request, me, data, rule, publish, bool(values.get("rsvp_all")))
+        event = event_admin.new_event(me, data, publish=publish)
+    except FormError as exc:
+        return _form_page(request, event=None, values=values, errors=exc.errors, rule=rule)
     flash(request, f"“{event.title}” was created"
                    f"{' and published' if event.status == 'published' else ' as a draft'}.")
     _flash_warnings(request, data)
     return _to_edit(request, event.slug)
+
+
+def _new_series(request: Request, me: Organizer, data: EventData, rule: series_rules.Rule,
+                publish: bool, rsvp_all: bool) -> Response:
+    created = series.new_series(me, data, rule, publish=publish, rsvp_all=rsvp_all)
+    with read_session() as session:
+        dates = series.occurrences(session, created)
+    flash(request, f"“{data.title}” was created{' and published' if publish else ' as drafts'}: "
+                   f"{series.describe_series(created, with_end=True)}, {len(dates)} "
+                   f"date{'' if len(dates) == 1 else 's'} so far.")
+    _flash_warnings(request, data)
+    if not dates:
+        return redirect_to(request, "organizer:dashboard")
+    return redirect_to(request, "organizer:series", slug=dates[0].slug)
 
 
 @requires("event")
@@ -109,6 +160,10 @@ def edit_event(request: Request, form: FormData | None) -> Response:
                           recipients=recipients)
 
     values = form_strings(form)
+    with read_session() as session:
+        occurrence = event_or_404(session, request).series_id is not None
+    if occurrence:
+        return _edit_occurrence(request, values)
     try:
         data = parse_event_form(values)
         event, changes = event_admin.edit(organizer_of(request), request.path_params["slug"],
@@ -116,12 +171,7 @@ def edit_event(request: Request, form: FormData | None) -> Response:
     except event_admin.EventNotFound:
         raise HTTPException(404, NOT_FOUND) from None
     except FormError as exc:
-        with read_session() as session:
-            event = event_or_404(session, request)
-            seats = rsvp.seat_counts(session, event)
-            recipients = attendee_mail.change_recipients(session, event)
-        return _form_page(request, event=event, values=values, errors=exc.errors, seats=seats,
-                          recipients=recipients)
+        return _refused_edit(request, values, exc.errors)
     if not changes:
         flash(request, "Nothing was changed.", "warn")
     elif changes.moves_calendar_entry and event.status != "draft":
@@ -137,6 +187,43 @@ def edit_event(request: Request, form: FormData | None) -> Response:
         flash(request, f"The draft's address follows its new title: /events/{event.slug}.")
     if changes:
         _flash_warnings(request, data)
+    return _to_edit(request, event.slug)
+
+
+def _refused_edit(request: Request, values: dict[str, str],
+                  errors: dict[str, str]) -> Response:
+    with read_session() as session:
+        event = event_or_404(session, request)
+        seats = rsvp.seat_counts(session, event)
+        recipients = attendee_mail.change_recipients(session, event)
+    return _form_page(request, event=event, values=values, errors=errors, seats=seats,
+                      recipients=recipients)
+
+
+def _scope(values: dict[str, str]) -> series.Scope:
+    """The dates of a series an edit or cancellation is for; this date alone unless said."""
+    try:
+        return series.Scope(values.get("scope") or series.Scope.ONE.value)
+    except ValueError:
+        raise HTTPException(400, "Choose which dates of the series the change is for.") from None
+
+
+def _edit_occurrence(request: Request, values: dict[str, str]) -> Response:
+    """One date of a series, that date and the later ones, or all of them: the scope the
+    organizer chose (services/series.edit applies it and tells the attendees)."""
+    scope = _scope(values)
+    try:
+        data = parse_event_form(values)
+        event = series.edit(organizer_of(request), request.path_params["slug"], data, scope,
+                            notify_attendees=bool(values.get(NOTIFY_FIELD)))
+    except event_admin.EventNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except FormError as exc:
+        return _refused_edit(request, values, exc.errors)
+    except event_admin.EventStateError as exc:
+        return _refused_edit(request, values, {"scope": str(exc)})
+    flash(request, SCOPE_SAVED[scope])
+    _flash_warnings(request, data)
     return _to_edit(request, event.slug)
 
 
@@ -183,11 +270,20 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
             event = event_or_404(session, request)
             seats = rsvp.seat_counts(session, event)
         return page(request, "organizer/cancel.html",
-                    {"event": event, "seats": seats, "message": "", "errors": {}})
-    message = form_strings(form).get("message", "").strip()
+                    {"event": event, "seats": seats, "message": "", "errors": {},
+                     "scopes": CANCEL_SCOPES, "scope": series.Scope.ONE.value})
+    values = form_strings(form)
+    message = values.get("message", "").strip()
+    with read_session() as session:
+        occurrence = event_or_404(session, request).series_id is not None
+    scope = _scope(values) if occurrence else None
     try:
-        event, notified = event_admin.cancel_event(organizer_of(request),
-                                                   request.path_params["slug"], message)
+        if scope is not None:
+            event, notified = series.cancel(organizer_of(request),
+                                            request.path_params["slug"], message, scope)
+        else:
+            event, notified = event_admin.cancel_event(organizer_of(request),
+                                                       request.path_params["slug"], message)
     except event_admin.EventNotFound:
         raise HTTPException(404, NOT_FOUND) from None
     except (FormError, event_admin.EventStateError) as exc:
@@ -196,9 +292,14 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
             seats = rsvp.seat_counts(session, event)
         errors = exc.errors if isinstance(exc, FormError) else {"message": str(exc)}
         return page(request, "organizer/cancel.html",
-                    {"event": event, "seats": seats, "message": message, "errors": errors},
+                    {"event": event, "seats": seats, "message": message, "errors": errors,
+                     "scopes": CANCEL_SCOPES, "scope": values.get("scope", "")},
                     status_code=422)
-    flash(request, f"“{event.title}” is cancelled. {notified} "
+    day = timefmt.format_start(event.starts_at, event.timezone)
+    what = "is cancelled" if scope is None else f"is cancelled on {day}" \
+        if scope == series.Scope.ONE else f"is cancelled from {day} on" \
+        if scope == series.Scope.FOLLOWING else "is cancelled on every date still to come"
+    flash(request, f"“{event.title}” {what}. {notified} "
                    f"{'person was' if notified == 1 else 'people were'} e-mailed.")
     return _to_edit(request, event.slug)
 

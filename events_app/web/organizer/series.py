@@ -1,0 +1,269 @@
+"""Recurring series in the workspace: the series page (every date with its counts), skipping
+dates, changing how a series repeats, duplicating it, and turning a single event into one.
+
+A series is reached through any of its occurrences (/events/<slug>/series...): whoever may
+manage its events (owner, co-hosts, admins) may manage it, behind the same "event" gate as
+every event page, and a series one may not manage is simply not found. Writes are
+services/series.py's; editing and cancelling single dates live with the event pages
+(organizer/events.py), which ask for the scope.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from events_app.db import read_session
+from events_app.models import Event, Series, utcnow
+from events_app.services import event_admin, series, series_overview, series_rules
+from events_app.services.event_admin import EventStateError
+from events_app.util.forms import FormError
+from events_app.web.auth import flash, organizer_of, requires
+from events_app.web.organizer import repeats
+from events_app.web.organizer.base import NOT_FOUND, event_or_404, page
+from events_app.web.organizer.urls import redirect_to
+
+NOT_A_SERIES = "This event does not repeat: it is not part of a series."
+
+
+def _series_of(request: Request) -> tuple[Event, Series] | Response:
+    """The event in the URL and its series; a single event sends the organizer back to its
+    own page with a word why (nothing else to show)."""
+    with read_session() as session:
+        event = event_or_404(session, request)
+        found = series.get_series(session, event.series_id) if event.series_id else None
+    if found is None:
+        flash(request, NOT_A_SERIES, "warn")
+        return redirect_to(request, "organizer:edit_event", slug=event.slug)
+    return event, found
+
+
+@requires("event")
+def series_page(request: Request, form: FormData | None) -> Response:
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    with read_session() as session:
+        overview = series_overview.overview(session, the_series)
+    return page(request, "organizer/series.html", {
+        "event": event, "overview": overview, "series": the_series,
+        "rule_text": series.describe_series(the_series, with_end=True),
+    })
+
+
+def _to_series(request: Request, slug: str) -> Response:
+    return redirect_to(request, "organizer:series", slug=slug)
+
+
+def _refusal(exc: FormError | EventStateError) -> str:
+    return " ".join(exc.errors.values()) if isinstance(exc, FormError) else str(exc)
+
+
+@requires("event")
+def skip_dates(request: Request, form: FormData | None) -> Response:
+    """Skip the ticked dates (holidays): each leaves the series, its attendees are told."""
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    raw = [v for v in (form.getlist("skip") if form else []) if isinstance(v, str)]
+    try:
+        days = sorted({date.fromisoformat(v) for v in raw})
+    except ValueError:
+        raise HTTPException(400, "A date to skip could not be read.") from None
+    if not days:
+        flash(request, "Tick the dates to skip first.", "warn")
+        return _to_series(request, event.slug)
+    try:
+        result = series.skip(organizer_of(request), the_series.id or 0, days)
+    except series.SeriesNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except (FormError, EventStateError) as exc:
+        flash(request, _refusal(exc), "error")
+        return _to_series(request, event.slug)
+    if result.skipped:
+        listed = ", ".join(f"{d:%a} {d.day} {d:%b %Y}" for d in result.skipped)
+        told = (f" {result.notified} {'person was' if result.notified == 1 else 'people were'}"
+                " e-mailed that their date is cancelled." if result.notified else "")
+        flash(request, f"Skipped: {listed}.{told}")
+    else:
+        flash(request, "Those dates were skipped already.", "warn")
+    return _first_live(request, the_series, event.slug)
+
+
+def _first_live(request: Request, the_series: Series, fallback: str) -> Response:
+    """Back to the series page, through an occurrence that still belongs to it."""
+    with read_session() as session:
+        slugs = [e.slug for e in series.occurrences(session, the_series)]
+    slug = fallback if fallback in slugs else (slugs[0] if slugs else "")
+    if not slug:
+        return redirect_to(request, "organizer:dashboard")
+    return _to_series(request, slug)
+
+
+@requires("event")
+def duplicate_series(request: Request, form: FormData | None) -> Response:
+    """A draft copy that continues the pattern after the last date (services/series)."""
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    try:
+        copy = series.duplicate(organizer_of(request), the_series.id or 0)
+    except series.SeriesNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except (FormError, EventStateError) as exc:
+        flash(request, _refusal(exc), "error")
+        return _to_series(request, event.slug)
+    with read_session() as session:
+        dates = series.occurrences(session, copy)
+    flash(request, f"This is a draft copy: {series.describe_series(copy, with_end=True)}, "
+                   f"{len(dates)} date{'' if len(dates) == 1 else 's'} after the original's. "
+                   "Check them, then publish every date.")
+    return _first_live(request, copy, "")
+
+
+@requires("event")
+def publish_series(request: Request, form: FormData | None) -> Response:
+    """Publish every date not cancelled (a duplicated series is all drafts), or take them
+    all back to draft."""
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    publish = bool(form and form.get("publish") == "1")
+    try:
+        changed = series.set_published(organizer_of(request), the_series.id or 0, publish)
+    except series.SeriesNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except (FormError, EventStateError) as exc:
+        flash(request, _refusal(exc), "error")
+        return _to_series(request, event.slug)
+    dates = f"{changed} date{'' if changed == 1 else 's'}"
+    flash(request, (f"Published {dates}: they are on the public calendar and in the feeds."
+                    if publish else f"{dates.capitalize()} went back to draft, hidden from "
+                    "the public.") if changed else "Nothing to change.",
+          "ok" if changed else "warn")
+    return _to_series(request, event.slug)
+
+
+def _rule_start(event: Event, the_series: Series | None, now: datetime | None = None
+                ) -> datetime:
+    """What a rule counts from: the event becoming a series; for a new rule of a series, its
+    next date (dates already started keep the old rule: services/series.change_rule)."""
+    if the_series is None:
+        return event.local_start
+    first = series.start_local(the_series)
+    now = now or utcnow()
+    upcoming = [i for i in series_rules.instance_starts(series.rule_of(the_series), first)
+                if i > now]
+    return upcoming[0].astimezone(the_series.tz) if upcoming else first
+
+
+def _rule_page(request: Request, *, event: Event, the_series: Series | None,
+               values: dict[str, Any], errors: dict[str, str], rule: series_rules.Rule | None,
+               previewing: bool) -> Response:
+    return page(request, "organizer/series_rule.html", {
+        "event": event, "series": the_series, "values": values, "errors": errors,
+        "rule_text": series.describe_series(the_series, with_end=True) if the_series else "",
+        **repeats.context(values, rule, _rule_start(event, the_series), previewing,
+                          show_rsvp_all=the_series is None),
+    }, status_code=422 if errors else 200)
+
+
+def _posted_rule(form: FormData, start: datetime
+                 ) -> tuple[dict[str, Any], series_rules.Rule | None, dict[str, str]]:
+    values = {**repeats.posted_values(form), "start_date": start.date().isoformat()}
+    rule, errors = series_rules.parse_form(values, start)
+    if rule is None and not errors:
+        errors = {"repeat": "Choose how often it repeats."}
+    return values, rule, errors
+
+
+@requires("event")
+def change_rule(request: Request, form: FormData | None) -> Response:
+    """How the series repeats from its next date on. RSVPs to dates the new rule keeps stay;
+    people who RSVP'd to dates that move or go are told (services/series.change_rule)."""
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    if form is None:
+        values = {**repeats.rule_values(the_series),
+                  "start_date": _rule_start(event, the_series).date().isoformat()}
+        return _rule_page(request, event=event, the_series=the_series, values=values,
+                          errors={}, rule=None, previewing=False)
+    values, rule, errors = _posted_rule(form, _rule_start(event, the_series))
+    if errors or repeats.is_preview(values):
+        return _rule_page(request, event=event, the_series=the_series, values=values,
+                          errors=errors, rule=rule, previewing=repeats.is_preview(values))
+    assert rule is not None
+    try:
+        result = series.change_rule(organizer_of(request), the_series.id or 0, rule)
+    except series.SeriesNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except FormError as exc:
+        return _rule_page(request, event=event, the_series=the_series, values=values,
+                          errors=exc.errors, rule=rule, previewing=False)
+    except EventStateError as exc:
+        flash(request, str(exc), "error")
+        return _to_series(request, event.slug)
+    told = (f" {result.notified} {'person was' if result.notified == 1 else 'people were'} "
+            "e-mailed about a date that moved or went." if result.notified else "")
+    flash(request, f"Saved: {series.describe_series(result.series, with_end=True)}. "
+                   f"{result.kept} date{'' if result.kept == 1 else 's'} kept with "
+                   f"{'its' if result.kept == 1 else 'their'} RSVPs, {result.moved} moved, "
+                   f"{result.created} added, {result.removed} taken out.{told}")
+    return _first_live(request, result.series, event.slug)
+
+
+@requires("event")
+def convert_event(request: Request, form: FormData | None) -> Response:
+    """Make a single event repeat: it becomes the series' first date, its RSVPs kept."""
+    with read_session() as session:
+        event = event_or_404(session, request)
+    if event.series_id is not None:
+        return _to_series(request, event.slug)
+    if form is None:
+        values = {**repeats.blank_values(), "repeat": "weekly",
+                  "start_date": event.local_start.date().isoformat()}
+        return _rule_page(request, event=event, the_series=None, values=values, errors={},
+                          rule=None, previewing=False)
+    values, rule, errors = _posted_rule(form, _rule_start(event, None))
+    if errors or repeats.is_preview(values):
+        return _rule_page(request, event=event, the_series=None, values=values, errors=errors,
+                          rule=rule, previewing=repeats.is_preview(values))
+    assert rule is not None
+    try:
+        created = series.convert(organizer_of(request), event.slug, rule)
+    except event_admin.EventNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except FormError as exc:
+        return _rule_page(request, event=event, the_series=None, values=values,
+                          errors=exc.errors, rule=rule, previewing=False)
+    except EventStateError as exc:
+        flash(request, str(exc), "error")
+        return redirect_to(request, "organizer:edit_event", slug=event.slug)
+    flash(request, f"“{event.title}” now repeats: "
+                   f"{series.describe_series(created, with_end=True)}. Its RSVPs stay with "
+                   "its first date; every date has its own.")
+    return _to_series(request, event.slug)
+
+
+_S = "/events/{slug:str}"
+routes: list[Any] = [
+    Route(f"{_S}/series", series_page, name="series"),
+    Route(f"{_S}/series/skip", skip_dates, methods=["POST"], name="series_skip"),
+    Route(f"{_S}/series/duplicate", duplicate_series, methods=["POST"],
+          name="series_duplicate"),
+    Route(f"{_S}/series/publish", publish_series, methods=["POST"], name="series_publish"),
+    Route(f"{_S}/series/repeat", change_rule, methods=["GET", "POST"], name="series_rule"),
+    Route(f"{_S}/repeat", convert_event, methods=["GET", "POST"], name="convert_event"),
+]
