@@ -1,0 +1,258 @@
+"""Recurring events in feeds (services/ical_series.py, services/feeds.py): a series is one
+VEVENT with an RRULE, EXDATEs and RECURRENCE-ID overrides, and every reader (icalendar with
+recurring-ical-events, `ical`, vobject, ical.js: tests/ical_readers.py) expands the public feed
+to exactly the occurrences the site has, with the same UTC start and end, status and title.
+
+The dates each rule gives are written out in the tests (not computed by the code under test),
+across DST changes in both hemispheres. Feeds are rendered with a fixed `now` in 2031.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from events_app import settings
+from events_app.db import read_session, write_session
+from events_app.models import Event, EventStatus, Series
+from events_app.services import feeds
+from events_app.services.feeds import FeedFilter
+from events_app.services.ical import build_vevent, vevent_ical
+from events_app.services.ical_series import feed_entries
+from tests.feed_helpers import make_series, organizer_edit, parse
+from tests.ical_readers import Occurrence, expansions
+
+NOW = datetime(2031, 1, 2, 12, 0, tzinfo=UTC)
+CHICAGO = "America/Chicago"
+
+
+def _feed(now: datetime = NOW) -> bytes:
+    with read_session() as session:
+        return feeds.render_public_feed(session, FeedFilter(), now)
+
+
+def _expected(rows: list[Event], uid: str | None = None) -> list[Occurrence]:
+    """What the site lists for these rows: under the series' UID (`uid`) or their own."""
+    found = []
+    for row in rows:
+        with read_session() as session:
+            row = session.get(Event, row.id)
+        cancelled = row.status != EventStatus.PUBLISHED.value
+        if row.all_day:
+            tz = ZoneInfo(row.timezone)
+            start = row.starts_at.astimezone(tz).date().isoformat()
+            end = row.ends_at.astimezone(tz).date().isoformat()
+        else:
+            start = f"{row.starts_at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+            end = f"{row.ends_at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        found.append((uid if uid is not None else row.uid,
+                       start, end, "CANCELLED" if cancelled else "CONFIRMED",
+                       f"Cancelled: {row.title}" if cancelled else row.title))
+    return sorted(found)
+
+
+def _assert_expanded(raw: bytes, expected: list[Occurrence], icaljs: dict | None = None
+                     ) -> None:
+    parse(raw, check_readers=False)  # wire format
+    for reader, got in expansions(raw, icaljs).items():
+        missing = sorted(set(expected) - set(got))
+        extra = sorted(set(got) - set(expected))
+        assert got == expected, f"{reader}: missing {missing}, extra {extra}"
+
+
+def _vevents(raw: bytes) -> list[dict[str, list[str]]]:
+    """Each VEVENT's lines by property name (unfolded), to say what the file holds."""
+    text = raw.decode().replace("\r\n ", "")
+    out = []
+    for block in text.split("BEGIN:VEVENT\r\n")[1:]:
+        props: dict[str, list[str]] = {}
+        for line in block.split("END:VEVENT")[0].split("\r\n"):
+            if line:
+                name = line.split(":")[0].split(";")[0]
+                props.setdefault(name, []).append(line)
+        out.append(props)
+    return out
+
+
+def _tuesdays(first: date, until: date, every: int = 2) -> list[datetime]:
+    found, day = [], first
+    while day <= until:
+        found.append(datetime(day.year, day.month, day.day, 19, 0))
+        day += timedelta(weeks=every)
+    return found
+
+
+# --- The issue's example --------------------------------------------------------------------
+
+def test_every_second_tuesday_is_one_repeating_event_across_dst(db_url) -> None:
+    # 7 PM Chicago: CST (UTC-6) until March 9, then CDT (UTC-5): 01:00Z, then 00:00Z.
+    starts = _tuesdays(date(2031, 1, 7), date(2031, 6, 30))
+    series, rows = make_series("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;UNTIL=20310630T235959Z",
+                               CHICAGO, starts)
+    raw = _feed()
+    vevents = _vevents(raw)
+    assert len(vevents) == 1
+    master = vevents[0]
+    assert master["UID"] == [f"UID:{series.uid}"]
+    assert master["DTSTART"] == ["DTSTART;TZID=America/Chicago:20310107T190000"]
+    assert master["DTEND"] == ["DTEND;TZID=America/Chicago:20310107T210000"]
+    assert master["RRULE"] == ["RRULE:FREQ=WEEKLY;UNTIL=20310625T045959Z;INTERVAL=2;BYDAY=TU"]
+    assert "EXDATE" not in master and "RECURRENCE-ID" not in master
+    assert [r.starts_at for r in rows][:6:5] == [datetime(2031, 1, 8, 1, 0, tzinfo=UTC),
+                                                datetime(2031, 3, 19, 0, 0, tzinfo=UTC)]
+    _assert_expanded(raw, _expected(rows, series.uid))
+
+
+def test_cancel_one_date_move_another_skip_a_third(db_url) -> None:
+    """The issue's "done when": one date cancelled, one moved, one skipped (no row), one
+    retitled: the master stays, three overrides, one EXDATE; every reader agrees."""
+    starts = _tuesdays(date(2031, 1, 7), date(2031, 6, 30))
+    series, rows = make_series("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;UNTIL=20310630T235959Z",
+                               CHICAGO, starts)
+    cancelled, moved, skipped, retitled = rows[2], rows[4], rows[6], rows[8]
+    organizer_edit(cancelled.id, status=EventStatus.CANCELLED.value,
+                   cancelled_at=NOW - timedelta(days=1), detached=True)
+    organizer_edit(moved.id, starts_at=moved.starts_at + timedelta(days=1, hours=1),
+                   ends_at=moved.ends_at + timedelta(days=1, hours=1), detached=True)
+    organizer_edit(retitled.id, bump=False, title="Network meeting: budget", detached=True)
+    with write_session() as session:
+        session.delete(session.get(Event, skipped.id))
+        stored = session.get(Series, series.id)
+        stored.skipped = starts[6].date().isoformat()
+        session.add(stored)
+    raw = _feed()
+    vevents = _vevents(raw)
+    assert [v["UID"] for v in vevents] == [[f"UID:{series.uid}"]] * 4
+    master, *overrides = vevents
+    assert master["EXDATE"] == ["EXDATE;TZID=America/Chicago:20310401T190000"]
+    assert [o["RECURRENCE-ID"] for o in overrides] == [
+        ["RECURRENCE-ID;TZID=America/Chicago:20310204T190000"],
+        ["RECURRENCE-ID;TZID=America/Chicago:20310304T190000"],
+        ["RECURRENCE-ID;TZID=America/Chicago:20310429T190000"]]
+    assert overrides[0]["STATUS"] == ["STATUS:CANCELLED"]
+    assert overrides[1]["DTSTART"] == ["DTSTART;TZID=America/Chicago:20310305T200000"]
+    assert overrides[1]["SEQUENCE"] == ["SEQUENCE:1"]
+    remaining = [r for r in rows if r.id != skipped.id]
+    _assert_expanded(raw, _expected(remaining, series.uid))
+
+
+def test_the_master_takes_what_most_dates_have(db_url) -> None:
+    """The first date alone edited: it is the override, not every other date."""
+    series, rows = make_series("FREQ=WEEKLY;BYDAY=TU;COUNT=5", CHICAGO,
+                               _tuesdays(date(2031, 1, 7), date(2031, 2, 4), every=1))
+    organizer_edit(rows[0].id, venue_name="Library", detached=True)
+    vevents = _vevents(_feed())
+    assert len(vevents) == 2
+    assert vevents[0]["LOCATION"] == ["LOCATION:Union hall\\, Chicago"]
+    assert vevents[0]["RRULE"] == ["RRULE:FREQ=WEEKLY;UNTIL=20310205T055959Z;BYDAY=TU"]
+    assert vevents[1]["RECURRENCE-ID"] == ["RECURRENCE-ID;TZID=America/Chicago:20310107T190000"]
+    assert vevents[1]["LOCATION"] == ["LOCATION:Library\\, Chicago"]
+    _assert_expanded(_feed(), _expected(rows, series.uid))
+
+
+def test_a_whole_series_cancelled_is_one_cancelled_vevent(db_url) -> None:
+    series, rows = make_series("FREQ=WEEKLY;BYDAY=TU;COUNT=4", CHICAGO,
+                               _tuesdays(date(2031, 1, 7), date(2031, 1, 28), every=1))
+    for row in rows:
+        organizer_edit(row.id, status=EventStatus.CANCELLED.value, cancelled_at=NOW)
+    vevents = _vevents(_feed())
+    assert len(vevents) == 1 and vevents[0]["STATUS"] == ["STATUS:CANCELLED"]
+    _assert_expanded(_feed(), _expected(rows, series.uid))
+
+
+# --- Every kind of rule, across DST changes ---------------------------------------------------
+
+def _dates(first: date, last: date, keep) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)
+            if keep(first + timedelta(days=n))]
+
+
+def _at(days: list[date], hour: int, minute: int = 0) -> list[datetime]:
+    return [datetime(d.year, d.month, d.day, hour, minute) for d in days]
+
+
+def _nth_weekdays(first: date, last: date, weekday: int, nth: int) -> list[date]:
+    """The nth (or with -1 the last) given weekday of each month, by counting days."""
+    def keep(d: date) -> bool:
+        if d.weekday() != weekday:
+            return False
+        if nth > 0:
+            return (d.day - 1) // 7 + 1 == nth
+        return (d + timedelta(days=7)).month != d.month
+    return _dates(first, last, keep)
+
+
+def _every_kind() -> list[tuple[str, str, list[datetime], int]]:
+    """(RRULE, zone, wall-clock starts, all-day days) for each kind of rule the form offers,
+    the dates worked out here day by day."""
+    return [
+        # Phone banks every evening across Europe's spring change (March 30).
+        ("FREQ=DAILY;UNTIL=20310403T235959Z", "Europe/London",
+         _at(_dates(date(2031, 3, 25), date(2031, 4, 3), lambda d: True), 18), 0),
+        # Weekdays across the US change (March 9).
+        ("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;COUNT=10", CHICAGO,
+         _at(_dates(date(2031, 3, 3), date(2031, 3, 14), lambda d: d.weekday() < 5), 18), 0),
+        # Every second week on Monday and Wednesday, across Sydney's autumn change (April 6).
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;UNTIL=20310430T000000Z", "Australia/Sydney",
+         _at([date(2031, 3, 24), date(2031, 3, 26), date(2031, 4, 7), date(2031, 4, 9),
+              date(2031, 4, 21), date(2031, 4, 23)], 19), 0),
+        # Monthly on the 31st: months without one are passed over.
+        ("FREQ=MONTHLY;BYMONTHDAY=31;UNTIL=20311231T235959Z", "America/New_York",
+         _at(_dates(date(2031, 1, 31), date(2031, 12, 31), lambda d: d.day == 31), 10), 0),
+        # Monthly on the 29th: February only in the leap year.
+        ("FREQ=MONTHLY;BYMONTHDAY=29;COUNT=14", "Asia/Kolkata",
+         _at(_dates(date(2031, 1, 29), date(2032, 3, 29), lambda d: d.day == 29), 17, 30), 0),
+        # The first Saturday (a Know-Your-Rights training).
+        ("FREQ=MONTHLY;BYDAY=1SA;COUNT=6", "America/Los_Angeles",
+         _at(_nth_weekdays(date(2031, 1, 1), date(2031, 6, 30), 5, 1), 10), 0),
+        # The last Friday.
+        ("FREQ=MONTHLY;BYDAY=-1FR;COUNT=5", "Europe/London",
+         _at(_nth_weekdays(date(2031, 1, 1), date(2031, 5, 31), 4, -1), 18, 30), 0),
+        # The fifth Monday, in the months that have one.
+        ("FREQ=MONTHLY;BYDAY=5MO;UNTIL=20311231T235959Z", "America/Denver",
+         _at(_nth_weekdays(date(2031, 1, 1), date(2031, 12, 31), 0, 5), 19), 0),
+        # All-day Saturdays across the US change.
+        ("FREQ=WEEKLY;BYDAY=SA;COUNT=4", CHICAGO,
+         _at(_dates(date(2031, 3, 1), date(2031, 3, 22), lambda d: d.weekday() == 5), 0), 1),
+        # Two-day weekends, every other week.
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=SA;COUNT=3", "Europe/London",
+         _at([date(2031, 3, 22), date(2031, 4, 5), date(2031, 4, 19)], 0), 2),
+        # A series kept in UTC.
+        ("FREQ=WEEKLY;BYDAY=TH;COUNT=6", "UTC",
+         _at(_dates(date(2031, 3, 6), date(2031, 4, 10), lambda d: d.weekday() == 3), 17), 0),
+    ]
+
+
+def _later(instant: datetime, tzid: str, all_day: int) -> datetime:
+    """An hour later; all-day, the next local midnight."""
+    if not all_day:
+        return instant + timedelta(hours=1)
+    local = instant.astimezone(ZoneInfo(tzid))
+    return (local.replace(tzinfo=None) + timedelta(days=1)).replace(
+        tzinfo=ZoneInfo(tzid)).astimezone(UTC)
+
+
+def test_every_kind_of_rule_expands_to_the_sites_dates_in_every_reader(db_url, monkeypatch
+                                                                        ) -> None:
+    monkeypatch.setattr(settings, "FEED_MONTHS_AHEAD", 24)
+    made = []
+    for rrule, tzid, starts, days in _every_kind():
+        series, rows = make_series(rrule, tzid, starts, all_day_days=days)
+        made.append((series, rows))
+        # One date of each moved (by an hour, all-day by a day), one cancelled: overrides in
+        # every kind.
+        organizer_edit(rows[1].id, starts_at=_later(rows[1].starts_at, tzid, days),
+                       ends_at=_later(rows[1].ends_at, tzid, days))
+        organizer_edit(rows[-1].id, status=EventStatus.CANCELLED.value, cancelled_at=NOW)
+    raw = _feed()
+    vevents = _vevents(raw)
+    # The UTC series is written date by date (see ical_series), each with its own UID.
+    assert sum("RRULE" in v for v in vevents) == len(made) - 1
+    assert sum("RECURRENCE-ID" in v for v in vevents) == 2 * (len(made) - 1)
+    expected = sorted(o for series, rows in made
+                      for o in _expected(rows, None if series.timezone == "UTC" else series.uid))
+    _assert_expanded(raw, expected)
+    with read_session() as session:  # the component path writes the same bytes
+        events = feeds.feed_events(session, FeedFilter(), NOW)
+        for entry in feed_entries(events, feeds.series_of(session, events)):
+            assert vevent_ical(entry) == build_vevent(entry).to_ical()
