@@ -12,13 +12,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
 from events_app import settings
 from events_app.db import read_session, write_session
 from events_app.models import Event, EventStatus, Series
 from events_app.services import feeds
 from events_app.services.feeds import FeedFilter
-from events_app.services.ical import build_vevent, vevent_ical
+from events_app.services.ical import attendee_ics, build_vevent, event_ics, vevent_ical
 from events_app.services.ical_series import feed_entries
+from tests.factories import make_rsvp
 from tests.feed_helpers import make_series, organizer_edit, parse
 from tests.ical_readers import Occurrence, expansions
 
@@ -244,11 +247,16 @@ def test_every_kind_of_rule_expands_to_the_sites_dates_in_every_reader(db_url, m
         organizer_edit(rows[1].id, starts_at=_later(rows[1].starts_at, tzid, days),
                        ends_at=_later(rows[1].ends_at, tzid, days))
         organizer_edit(rows[-1].id, status=EventStatus.CANCELLED.value, cancelled_at=NOW)
+        if len(rows) > 4:  # and one skipped: an EXDATE
+            with write_session() as session:
+                session.delete(session.get(Event, rows[2].id))
+            rows.pop(2)
     raw = _feed()
     vevents = _vevents(raw)
     # The UTC series is written date by date (see ical_series), each with its own UID.
     assert sum("RRULE" in v for v in vevents) == len(made) - 1
     assert sum("RECURRENCE-ID" in v for v in vevents) == 2 * (len(made) - 1)
+    assert sum("EXDATE" in v for v in vevents) == 7
     expected = sorted(o for series, rows in made
                       for o in _expected(rows, None if series.timezone == "UTC" else series.uid))
     _assert_expanded(raw, expected)
@@ -256,3 +264,96 @@ def test_every_kind_of_rule_expands_to_the_sites_dates_in_every_reader(db_url, m
         events = feeds.feed_events(session, FeedFilter(), NOW)
         for entry in feed_entries(events, feeds.series_of(session, events)):
             assert vevent_ical(entry) == build_vevent(entry).to_ical()
+
+
+# --- The window, rule changes, times a DST change skips -----------------------------------------
+
+def test_the_horizon_applies_to_occurrences(db_url) -> None:
+    """A weekly series begun months before the window and running two years: the feed's
+    master starts at its first date in the window and ends at its last within the horizon."""
+    starts = _tuesdays(date(2030, 6, 4), date(2032, 6, 1), every=1)
+    series, rows = make_series("FREQ=WEEKLY;BYDAY=TU;UNTIL=20320602T045959Z", CHICAGO, starts)
+    window = [r for r in rows if feeds.window_start(NOW) <= r.ends_at
+              and r.starts_at < feeds.horizon_end(NOW, settings.FEED_MONTHS_AHEAD)]
+    assert window[0].starts_at == datetime(2030, 12, 4, 1, 0, tzinfo=UTC)  # Dec 3, 7 PM
+    raw = _feed()
+    master = _vevents(raw)[0]
+    assert master["DTSTART"] == ["DTSTART;TZID=America/Chicago:20301203T190000"]
+    assert master["RRULE"] == ["RRULE:FREQ=WEEKLY;UNTIL=20311231T055959Z;BYDAY=TU"]
+    _assert_expanded(raw, _expected(window, series.uid))
+    with read_session() as session:  # a nearer horizon (?months=1) ends the rule sooner
+        near = feeds.render_public_feed(session, FeedFilter.of([], [], months=1), NOW)
+    assert _vevents(near)[0]["RRULE"] == ["RRULE:FREQ=WEEKLY;UNTIL=20310129T055959Z;BYDAY=TU"]
+    _assert_expanded(near, _expected([r for r in window if r.starts_at.year < 2031
+                                      or r.starts_at < datetime(2031, 2, 2, tzinfo=UTC)],
+                                     series.uid))
+
+
+def test_dates_the_rule_no_longer_gives_stand_alone(db_url) -> None:
+    """The rule changed from Tuesdays to Wednesdays with two Tuesdays kept (they had RSVPs):
+    those are no instance of the rule, so they are written on their own, with their own UID."""
+    tuesdays = _tuesdays(date(2031, 1, 7), date(2031, 1, 14), every=1)
+    series, kept = make_series("FREQ=WEEKLY;BYDAY=TU;COUNT=2", CHICAGO, tuesdays)
+    wednesdays = [datetime(2031, 1, d, 19, 0) for d in (22, 29)] + [datetime(2031, 2, 5, 19)]
+    with write_session() as session:
+        stored = session.get(Series, series.id)
+        stored.rrule = "FREQ=WEEKLY;BYDAY=WE;COUNT=3"
+        stored.first_start = wednesdays[0].replace(tzinfo=ZoneInfo(CHICAGO)).astimezone(UTC)
+        session.add(stored)
+        for n, wall in enumerate(wednesdays):
+            instant = wall.replace(tzinfo=ZoneInfo(CHICAGO)).astimezone(UTC)
+            session.add(Event(slug=f"wed-{n}", title="Network meeting", starts_at=instant,
+                              ends_at=instant + timedelta(hours=2), timezone=CHICAGO,
+                              venue_name="Union hall", city="Chicago",
+                              summary="Rapid-response network",
+                              status=EventStatus.PUBLISHED.value, series_id=series.id,
+                              recurrence_id=instant))
+    with read_session() as session:
+        new = list(session.exec(select(Event).where(Event.slug.startswith("wed-"))))
+    raw = _feed()
+    assert [("RRULE" in v, "RECURRENCE-ID" in v) for v in _vevents(raw)] == [
+        (False, False), (False, False), (True, False)]
+    _assert_expanded(raw, sorted(_expected(kept) + _expected(new, series.uid)))
+
+
+def test_a_time_the_spring_change_skips_is_written_on_its_own(db_url) -> None:
+    """Daily at 2:30 AM in New York: on March 9 that time does not exist. The site places it
+    at 3:30 EDT (the offset before the gap, RFC 5545); readers resolve a written 02:30 each
+    their own way, so that date is excluded from the rule and written alone in UTC-exact
+    terms, and the repeated 1:30 AM in November likewise."""
+    walls = [datetime(2031, 3, d, 2, 30) for d in range(7, 12)]
+    series, rows = make_series("FREQ=DAILY;COUNT=5", "America/New_York", walls, minutes=60)
+    assert rows[2].starts_at == datetime(2031, 3, 9, 7, 30, tzinfo=UTC)
+    # Two hours, so the end is past the repeated hour: recurring-ical-events misreads an event
+    # that ends inside it, series or not (it redoes DTEND - DTSTART in wall-clock time).
+    fall = [datetime(2031, 11, d, 1, 30) for d in range(1, 4)]
+    autumn, later = make_series("FREQ=DAILY;COUNT=3", "America/New_York", fall)
+    raw = _feed()
+    vevents = _vevents(raw)
+    masters = [v for v in vevents if "RRULE" in v]
+    assert [m["EXDATE"] for m in masters] == [
+        ["EXDATE;TZID=America/New_York:20310309T023000"],
+        ["EXDATE;TZID=America/New_York:20311102T013000"]]
+    _assert_expanded(raw, sorted(_expected(rows[:2] + rows[3:], series.uid) + _expected([rows[2]])
+                                 + _expected(later[::2], autumn.uid) + _expected([later[1]])))
+
+
+# --- A person's own calendar and the e-mails: the occurrence alone ------------------------------
+
+def test_personal_feed_and_emails_hold_the_occurrence_alone(db_url) -> None:
+    series, rows = make_series("FREQ=WEEKLY;BYDAY=TU;COUNT=4", CHICAGO,
+                               _tuesdays(date(2031, 1, 7), date(2031, 1, 28), every=1))
+    make_rsvp(rows[1], email="ann@example.org")
+    make_rsvp(rows[3], email="ann@example.org", status="waitlisted")
+    with read_session() as session:
+        mine = feeds.render_personal_feed(session, "ann@example.org", NOW)
+    vevents = _vevents(mine)
+    assert [v["UID"] for v in vevents] == [[f"UID:{rows[1].uid}"], [f"UID:{rows[3].uid}"]]
+    assert not any("RRULE" in v or "RECURRENCE-ID" in v for v in vevents)
+    _assert_expanded(mine, sorted([*_expected([rows[1]]), (
+        rows[3].uid, *_expected([rows[3]])[0][1:3], "TENTATIVE", "Network meeting (waitlist)")]))
+    for raw in (event_ics(rows[1]), attendee_ics(rows[1], "REQUEST", "ann@example.org")):
+        (only,) = _vevents(raw)
+        assert only["UID"] == [f"UID:{rows[1].uid}"]
+        assert "RRULE" not in only and "RECURRENCE-ID" not in only
+        _assert_expanded(raw, _expected([rows[1]]))

@@ -61,27 +61,22 @@ _NEUTRAL_SLUG = "series"
 
 def feed_entries(events: Sequence[Event], series: Mapping[int, Series]) -> list[FeedEntry]:
     """The feed's VEVENTs for these rows, in their order: single events as they are, each
-    series (its rows grouped wherever they are) at the place of its first row."""
+    series (its rows grouped wherever they are) where its first row in the rule stands."""
     groups: dict[int, list[Event]] = {}
     for event in events:
         if event.series_id is not None and event.series_id in series:
             groups.setdefault(event.series_id, []).append(event)
+    written = {sid: series_vevents(series[sid], rows) for sid, rows in groups.items()}
+    alone = {id(e.event): e for _, loose in written.values() for e in loose}
     entries: list[FeedEntry] = []
-    loose: dict[int, FeedEntry] = {}
-    done: set[int] = set()
     for event in events:
         sid = event.series_id
         if sid is None or sid not in series:
             entries.append(FeedEntry(event))
-        elif id(event) in loose:
-            entries.append(loose.pop(id(event)))
-        elif sid not in done:
-            done.add(sid)
-            block, alone = series_vevents(series[sid], groups[sid])
-            loose.update((id(e.event), e) for e in alone)
-            if id(event) in loose:  # the series' first row is one of its loose ones
-                entries.append(loose.pop(id(event)))
-            entries += block
+        elif id(event) in alone:
+            entries.append(alone[id(event)])
+        elif sid in written:  # the series' first row written in it: the master goes here
+            entries += written.pop(sid)[0]
     return entries
 
 
