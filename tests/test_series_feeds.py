@@ -12,18 +12,23 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from events_app import settings
 from events_app.db import read_session, write_session
-from events_app.models import Event, EventStatus, Series
-from events_app.services import feeds
+from events_app.models import Event, EventStatus, Series, utcnow
+from events_app.services import feeds, series
+from events_app.services.event_form import form_values, parse_event_form
 from events_app.services.feeds import FeedFilter
 from events_app.services.ical import attendee_ics, build_vevent, event_ics, vevent_ical
 from events_app.services.ical_series import feed_entries
+from events_app.services.series import Scope
+from events_app.services.series_rules import Rule
 from tests.factories import make_rsvp
 from tests.feed_helpers import make_series, organizer_edit, parse
 from tests.ical_readers import Occurrence, expansions
+from tests.organizer_support import cheap_passwords, make_organizer  # noqa: F401 - fixture
 
 NOW = datetime(2031, 1, 2, 12, 0, tzinfo=UTC)
 CHICAGO = "America/Chicago"
@@ -357,3 +362,73 @@ def test_personal_feed_and_emails_hold_the_occurrence_alone(db_url) -> None:
         assert only["UID"] == [f"UID:{rows[1].uid}"]
         assert "RRULE" not in only and "RECURRENCE-ID" not in only
         _assert_expanded(raw, _expected([rows[1]]))
+
+
+# --- Through the series service: the issue's "done when" ------------------------------------------
+
+def _form_of(event: Event, **changes: str):
+    with read_session() as session:
+        values = form_values(session.get(Event, event.id))
+    return parse_event_form(values | changes)
+
+
+def _site(now: datetime) -> list[Occurrence]:
+    """What the site holds for the feed's window, each under its series' UID when it is one
+    of a series' dates (else its own)."""
+    with read_session() as session:
+        rows = feeds.feed_events(session, FeedFilter(), now)
+        uids = {s.id: s.uid for s in feeds.series_of(session, rows).values()}
+    return sorted(o for row in rows for o in _expected([row], uids.get(row.series_id)))
+
+
+@pytest.mark.usefixtures("cheap_passwords")
+def test_an_organizers_series_edits_reach_every_reader(db_url) -> None:
+    """"Every second Tuesday at 7 PM America/Chicago" for four months, made and changed
+    through services/series.py: one date cancelled, one moved, one retitled, one skipped (and
+    one booked date skipped, which stays as a cancelled single event), then the time of every
+    date changed, then the following dates split off into a new series: after each step
+    every reader expands the feed to exactly the site's dates."""
+    ada = make_organizer("ada@example.org", "Ada Organizer")
+    now = utcnow()  # the service stamps cancellations with the clock: the dates follow it
+    first = now.astimezone(ZoneInfo(CHICAGO)).date() + timedelta(days=14)
+    first += timedelta(days=(1 - first.weekday()) % 7)  # a Tuesday
+    form = {"title": "Network meeting", "summary": "Rapid response", "description": "",
+            "category": "meeting", "timezone": CHICAGO, "start_date": first.isoformat(),
+            "start_time": "19:00", "end_date": first.isoformat(), "end_time": "20:30",
+            "venue_name": "Central Library", "city": "St. Louis"}
+    made = series.new_series(ada, parse_event_form(form),
+                             Rule("weekly", interval=2, weekdays=(1,),
+                                  until=first + timedelta(weeks=16)), publish=True)
+
+    def rows() -> list[Event]:
+        with read_session() as session:
+            return list(session.exec(select(Event).where(Event.series_id == made.id)
+                                     .order_by(Event.starts_at)))
+
+    def check(masters: int, overrides: int) -> None:
+        raw = _feed(now)
+        vevents = _vevents(raw)
+        assert sum("RRULE" in v for v in vevents) == masters
+        assert sum("RECURRENCE-ID" in v for v in vevents) == overrides
+        _assert_expanded(raw, _site(now))
+
+    dates = rows()
+    assert len(dates) == 9
+    check(1, 0)
+    series.cancel(ada, dates[1].slug, "Room closed", Scope.ONE)
+    moved = (first + timedelta(weeks=4, days=1)).isoformat()
+    series.edit(ada, dates[2].slug, _form_of(dates[2], start_date=moved, end_date=moved),
+                Scope.ONE)
+    series.edit(ada, dates[3].slug, _form_of(dates[3], title="Network meeting: budget"),
+                Scope.ONE)
+    make_rsvp(dates[5], email="pat@example.org")
+    series.skip(ada, made.id or 0, [first + timedelta(weeks=8), first + timedelta(weeks=10)])
+    check(1, 3)
+    series.edit(ada, dates[6].slug, _form_of(dates[6], start_time="18:00", end_time="19:30"),
+                Scope.ALL)
+    assert all(e.starts_at.astimezone(ZoneInfo(CHICAGO)).hour == 18 for e in rows()
+               if not e.detached)
+    check(1, 3)
+    series.edit(ada, dates[7].slug, _form_of(dates[7], venue_name="Union Hall"),
+                Scope.FOLLOWING)
+    check(2, 3)
