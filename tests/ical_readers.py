@@ -62,8 +62,19 @@ def read_strict(raw: bytes) -> dict[str, Span]:
     return {ev.uid: (_iso(ev.dtstart), _iso(ev.dtend)) for ev in cal.events}
 
 
+def _vobject_calendar(raw: bytes):
+    """vobject keeps the first VTIMEZONE it ever read for each TZID, process-wide, and reads
+    every later file's times with that one; ours cover the years a feed needs, so a zone
+    from another test's file misplaces these dates. Forget them first: the file is read
+    with its own VTIMEZONEs, as an app reading it afresh does."""
+    zones = vars(vobject.icalendar)["__tzidMap"]
+    for tzid in [t for t in zones if t != "UTC"]:
+        del zones[tzid]
+    return vobject.readOne(raw.decode("utf-8"))
+
+
 def read_vobject(raw: bytes) -> dict[str, Span]:
-    cal = vobject.readOne(raw.decode("utf-8"))
+    cal = _vobject_calendar(raw)
     out = {}
     for ev in cal.contents.get("vevent", []):
         end = ev.dtend.value if "dtend" in ev.contents else None
@@ -160,7 +171,7 @@ def expand_vobject(raw: bytes) -> list[Occurrence]:
     vobject resolves some TZIDs by name to pytz zones (Europe/London, whose standard time it
     takes for UTC), and dateutil's expansion keeps the first instance's UTC offset with those:
     so each instance's wall-clock time is localized again, as apps on vobject must do."""
-    cal = vobject.readOne(raw.decode("utf-8"))
+    cal = _vobject_calendar(raw)
     events = cal.contents.get("vevent", [])
     overrides: dict[str, dict] = {}
     for ev in events:

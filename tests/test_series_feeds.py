@@ -432,3 +432,15 @@ def test_an_organizers_series_edits_reach_every_reader(db_url) -> None:
     series.edit(ada, dates[7].slug, _form_of(dates[7], venue_name="Union Hall"),
                 Scope.FOLLOWING)
     check(2, 3)
+
+
+def test_a_night_the_clocks_change_is_an_override(db_url) -> None:
+    """Saturdays 11 PM to 5 AM: the night of March 8 lasts the series' six hours in real time
+    (till 6 AM CDT), which a reader adding DTEND - DTSTART in wall-clock time would end at 5:
+    so that date is written out with its own DTEND, and every reader agrees."""
+    walls = [datetime(2031, 3, d, 23, 0) for d in (1, 8, 15, 22)]
+    series, rows = make_series("FREQ=WEEKLY;BYDAY=SA;COUNT=4", CHICAGO, walls, minutes=360)
+    raw = _feed()
+    overrides = [v for v in _vevents(raw) if "RECURRENCE-ID" in v]
+    assert [o["DTEND"] for o in overrides] == [["DTEND;TZID=America/Chicago:20310309T060000"]]
+    _assert_expanded(raw, _expected(rows, series.uid))
