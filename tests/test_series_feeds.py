@@ -284,6 +284,9 @@ def test_the_horizon_applies_to_occurrences(db_url) -> None:
     raw = _feed()
     master = _vevents(raw)[0]
     assert master["DTSTART"] == ["DTSTART;TZID=America/Chicago:20301203T190000"]
+    # Its links go to the first date from the feed's day on (Tuesday, January 7).
+    upcoming = next(r for r in rows if r.starts_at > NOW)
+    assert master["URL"] == [f"URL:{settings.BASE_URL}/events/{upcoming.slug}"]
     assert master["RRULE"] == ["RRULE:FREQ=WEEKLY;UNTIL=20311231T055959Z;BYDAY=TU"]
     _assert_expanded(raw, _expected(window, series.uid))
     with read_session() as session:  # a nearer horizon (?months=1) ends the rule sooner

@@ -213,7 +213,7 @@ def render_public_feed(session: Session, flt: FeedFilter, now: datetime) -> byte
     (personal_entries)."""
     name, description = feed_title(flt)
     events = feed_events(session, flt, now)
-    entries = feed_entries(events, series_of(session, events))
+    entries = feed_entries(events, series_of(session, events), _today(now))
     return render_calendar(entries, name, description,
                            timed=[*events, *(e.event for e in entries)])
 

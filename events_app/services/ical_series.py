@@ -61,14 +61,17 @@ _NEUTRAL_AT = datetime(2000, 1, 3, 12, 0, tzinfo=UTC)
 _NEUTRAL_SLUG = "series"
 
 
-def feed_entries(events: Sequence[Event], series: Mapping[int, Series]) -> list[FeedEntry]:
+def feed_entries(events: Sequence[Event], series: Mapping[int, Series],
+                 today: datetime | None = None) -> list[FeedEntry]:
     """The feed's VEVENTs for these rows, in their order: single events as they are, each
-    series (its rows grouped wherever they are) where its first row in the rule stands."""
+    series (its rows grouped wherever they are) where its first row in the rule stands.
+    `today` (the feed's day, so every worker writes the same bytes): a master's links go to
+    its first date from then on."""
     groups: dict[int, list[Event]] = {}
     for event in events:
         if event.series_id is not None and event.series_id in series:
             groups.setdefault(event.series_id, []).append(event)
-    written = {sid: series_vevents(series[sid], rows) for sid, rows in groups.items()}
+    written = {sid: series_vevents(series[sid], rows, today) for sid, rows in groups.items()}
     alone = {id(e.event): e for _, loose in written.values() for e in loose}
     entries: list[FeedEntry] = []
     for event in events:
@@ -186,10 +189,11 @@ def _length(event: Event, shape: _Shape) -> timedelta | int:
     return event.ends_at - event.starts_at
 
 
-def series_vevents(series: Series, rows: Sequence[Event]
+def series_vevents(series: Series, rows: Sequence[Event], today: datetime | None = None
                    ) -> tuple[list[FeedEntry], list[FeedEntry]]:
     """(the master and its overrides, the rows written on their own) for these rows of one
-    series (see the module docstring)."""
+    series (see the module docstring). The master links to the page of its first date like
+    it from `today` on (an occurrence page lists the series' other dates), not to a past one."""
     shape = _Shape(series)
     rule = _open_rule(series.rrule)
     if (rule is None or series.all_day != all(r.all_day for r in rows)
@@ -223,7 +227,9 @@ def series_vevents(series: Series, rows: Sequence[Event]
     else:
         end = start + length
     sequence = max(series.sequence, template.sequence)
-    master = _copy(template, starts_at=start, ends_at=end, sequence=sequence,
+    page = next((r for k, r in members.items() if today is not None and r.starts_at >= today
+                 and contents[k] == contents[template_key]), template)
+    master = _copy(template, slug=page.slug, starts_at=start, ends_at=end, sequence=sequence,
                    created_at=series.created_at,
                    updated_at=max(series.updated_at, template.updated_at))
     rule["UNTIL"] = [shape.until_value(until)]
