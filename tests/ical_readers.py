@@ -166,11 +166,7 @@ def expand_strict(raw: bytes) -> list[Occurrence]:
 
 def expand_vobject(raw: bytes) -> list[Occurrence]:
     """vobject's rruleset (EXDATEs applied) and, as an app built on it does, each override
-    in its instance's place; an instance lasts as long as its master (DTEND - DTSTART).
-
-    vobject resolves some TZIDs by name to pytz zones (Europe/London, whose standard time it
-    takes for UTC), and dateutil's expansion keeps the first instance's UTC offset with those:
-    so each instance's wall-clock time is localized again, as apps on vobject must do."""
+    in its instance's place; an instance lasts as long as its master (DTEND - DTSTART)."""
     cal = _vobject_calendar(raw)
     events = cal.contents.get("vevent", [])
     overrides: dict[str, dict] = {}
@@ -200,8 +196,6 @@ def expand_vobject(raw: bytes) -> list[Occurrence]:
         for start in ev.getrruleset(addRDate=True):
             if isinstance(ev.dtstart.value, date) and not isinstance(ev.dtstart.value, datetime):
                 start = start.date()
-            elif hasattr(start.tzinfo, "localize"):
-                start = start.tzinfo.localize(start.replace(tzinfo=None))
             moved = overrides.get(uid, {}).get(_iso(start))
             if moved is not None:
                 found.append(occurrence(moved, moved.dtstart.value, moved.dtend.value))

@@ -121,11 +121,17 @@ class _Shape:
         return key.replace(tzinfo=self.tz) if isinstance(key, datetime) else key
 
     def until(self, last: Key) -> Key:
-        """The RRULE's end for a last instance: its day's end, as Google Calendar writes
-        "ends on" (the rule kinds have one instance a day at most, so this says the same as
-        the instance itself), which leaves readers that misplace UNTIL by an hour (vobject
-        with some zones) a margin."""
-        return datetime.combine(last, time(23, 59, 59)) if isinstance(last, datetime) else last
+        """The RRULE's end for a last instance (a member, so it has an instant): twelve hours
+        after it. The rule kinds have at most one instance a day, at one wall-clock time, so
+        the next one is at least 23 hours on and this ends the rule exactly there; and readers
+        that misplace UNTIL (vobject keeps the first instance's UTC offset with some zones; a
+        naive reading ignores the Z) have half a day of margin either side. All-day: the date.
+        """
+        if not isinstance(last, datetime):
+            return last
+        instant = self.instant(last)
+        assert instant is not None
+        return (instant + timedelta(hours=12)).astimezone(self.tz).replace(tzinfo=None)
 
     def until_value(self, until: Key) -> datetime | date:
         """UNTIL as RFC 5545 3.3.10 wants it: UTC when DTSTART has a TZID, else a date."""
@@ -281,6 +287,9 @@ def _keeps_time(shape: _Shape, key: Key, row: Event, length: timedelta | int,
     assert isinstance(local, datetime)
     ends = set()
     for d in durations:
+        wall = local + d  # wall-clock arithmetic (PEP 495: an aware sum is wall time)
+        if wall.replace(fold=1).utcoffset() != wall.utcoffset():
+            return False  # an end in a skipped or repeated hour: readers place it apart
         ends.add(row.starts_at + d)  # exact
-        ends.add((local + d).astimezone(UTC))  # wall-clock (PEP 495: an aware sum is wall)
+        ends.add(wall.astimezone(UTC))
     return ends == {row.ends_at}
