@@ -6,17 +6,20 @@ the rows are the truth, so the feed is built for every reader to expand the seri
 the rows the feed holds, each at the same UTC start and end, with the same status:
 
 - the master VEVENT (the series' UID) starts at the first row's instance and its RRULE ends
-  (UNTIL) at the last row's, so readers expand exactly that span, whether the rule said COUNT
-  or UNTIL; a series begun before the feed's window that still runs starts at its first row
-  in the window (the horizon applies to occurrences, as to single events);
+  (UNTIL) just after the last row's (see _Shape.until), so readers expand exactly that span,
+  whether the rule said COUNT or UNTIL; a series begun before the feed's window that still
+  runs starts at its first row in the window (the horizon applies to occurrences, as to
+  single events);
 - every instance of the rule in that span with no row in this feed (a skipped date, a row
   outside the window, not public, or cut by the feed's size limit) is an EXDATE;
 - each row whose VEVENT differs from what the master gives for its instance is an override
   with RECURRENCE-ID. Different means that the two *render* differently (time, place, text,
   status...), not that some edit flagged the row, so the feed is right whatever made them
   differ: an edit of one date, of all following ones, a rule change, a cancellation or an
-  unpublished date. Links to the occurrence's own page, stamps and SEQUENCE alone do not make
-  an override (every row has its own page; the master links to its template row's);
+  unpublished date; and a date whose end readers would place apart (an end in an hour a DST
+  change skips or repeats, or an overnight date across the change). Links to the
+  occurrence's own page, stamps and SEQUENCE alone do not make an override (every row has
+  its own page; the master links to the next date's);
 - a row the rule cannot say is written on its own, with its own UID, and its instance is
   excluded: its RECURRENCE-ID is no instance of the rule (the rule changed), or its instance's
   wall-clock time is skipped or repeated by a DST change, which readers resolve differently
@@ -219,6 +222,8 @@ def series_vevents(series: Series, rows: Sequence[Event], today: datetime | None
     # Every instance of the rule from one of its instances is one from the first start too
     # (the same phase of weeks and months); kept as a guard, not relied on.
     members = {k: r for k, r in members.items() if k in set(written)}
+    if first not in members:
+        return [], [FeedEntry(r) for r in rows]
     in_rule = {id(r) for r in members.values()}
     loose = [FeedEntry(r) for r in rows if id(r) not in in_rule]
 
