@@ -20,6 +20,7 @@ from events_app import settings
 from events_app.db import read_session, write_session
 from events_app.models import Event, EventStatus, Series, utcnow
 from events_app.services import feeds, series
+from events_app.services import seed as seed_service
 from events_app.services.event_form import form_values, parse_event_form
 from events_app.services.feeds import FeedFilter
 from events_app.services.ical import attendee_ics, build_vevent, event_ics, vevent_ical
@@ -526,3 +527,15 @@ def test_random_series_randomly_edited_agree_in_every_reader(db_url, monkeypatch
         missing = sorted(set(expected) - set(spans))
         extra = sorted(set(spans) - set(expected))
         assert spans == expected, f"{reader}: missing {missing}, extra {extra}"
+
+
+def test_the_demo_calendar_reads_the_same_in_every_reader(db_url) -> None:
+    """The seed's events and its two series (a biweekly meeting across the November change,
+    a monthly training), in one public feed: every reader lists exactly the site's dates."""
+    today = date(2026, 10, 1)
+    with write_session() as session:
+        seed_service.seed(session, today=today)
+    now = datetime.combine(today, time(12, 0), tzinfo=UTC)
+    raw = _feed(now)
+    assert sum("RRULE" in v for v in _vevents(raw)) == 2
+    _assert_expanded(raw, _site(now))
