@@ -12,7 +12,8 @@ which is what a client without a tz database (or with an older one) uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 from ical.calendar import Calendar as StrictCalendar
@@ -20,7 +21,7 @@ from ical.calendar_stream import IcsCalendarStream
 from ical.timezone import IcsTimezoneInfo
 
 from events_app.db import write_session
-from events_app.models import Event, utcnow
+from events_app.models import Event, EventStatus, Series, utcnow
 from tests.ical_readers import assert_readers_agree
 
 
@@ -95,3 +96,39 @@ def organizer_edit(event_id: int, *, bump: bool = True, **changes) -> Event:
             event.sequence += 1
         session.add(event)
     return event
+
+
+def make_series(rrule: str, tzid: str, local_starts: list[datetime], *, minutes: int = 120,
+                all_day_days: int = 0, **fields) -> tuple[Series, list[Event]]:
+    """A series stored as services/series.py would have it: the Series row and one published
+    occurrence per wall-clock start given (naive, in tzid; the test states the dates the rule
+    gives, independently of any expansion), each with its RECURRENCE-ID instant. All-day when
+    `all_day_days`: each starts at local midnight and lasts that many days."""
+    tz = ZoneInfo(tzid)
+    instants = [s.replace(tzinfo=tz).astimezone(UTC) for s in local_starts]
+    with write_session() as session:
+        series = Series(rrule=rrule, timezone=tzid, first_start=instants[0],
+                        duration_minutes=all_day_days * 1440 or minutes,
+                        all_day=bool(all_day_days))
+        session.add(series)
+        session.flush()
+        rows = []
+        for n, (local, instant) in enumerate(zip(local_starts, instants, strict=True), 1):
+            if all_day_days:
+                end = datetime.combine(local.date() + timedelta(days=all_day_days), time.min,
+                                       tzinfo=tz).astimezone(UTC)
+            else:
+                end = instant + timedelta(minutes=minutes)
+            values = dict(slug=f"series-{series.id}-{n}", title="Network meeting",
+                          summary="Rapid-response network", category="meeting",
+                          starts_at=instant, ends_at=end, timezone=tzid,
+                          all_day=bool(all_day_days), venue_name="Union hall",
+                          city="Chicago", status=EventStatus.PUBLISHED.value,
+                          series_id=series.id, recurrence_id=instant)
+            values.update(fields)
+            rows.append(Event(**values))
+        session.add_all(rows)
+        session.flush()
+        for row in [series, *rows]:
+            session.refresh(row)
+    return series, rows

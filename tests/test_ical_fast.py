@@ -5,7 +5,8 @@ built in memory."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,3 +77,20 @@ def test_attendee_entries_keep_the_component_path() -> None:
                       withdrawn=True, sequence_bump=1)
     assert b"ATTENDEE;" in vevent_ical(entry)
     _same(entry)
+
+
+def test_recurrence_properties_match_icalendar() -> None:
+    """A series' master (RRULE, EXDATEs as times with a zone and as dates) and an override
+    (RECURRENCE-ID) in icalendar's order and format."""
+    chicago = ZoneInfo("America/Chicago")
+    master = FeedEntry(_event(), uid="series-1@events-app",
+                       rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;WKST=MO;UNTIL=20310601T045959Z",
+                       exdates=(datetime(2031, 3, 11, 19, 0, tzinfo=chicago),
+                                datetime(2031, 3, 9, 2, 30, tzinfo=chicago)))
+    _same(master)
+    assert vevent_ical(master).count(b"\r\nEXDATE;TZID=America/Chicago:") == 2
+    _same(FeedEntry(_event(all_day=True), uid="s", rrule="FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20310630",
+                    exdates=(date(2031, 4, 25),)))
+    _same(FeedEntry(_event(status="cancelled"), uid="s",
+                    recurrence_id=datetime(2031, 3, 11, 19, 0, tzinfo=chicago)))
+    _same(FeedEntry(_event(all_day=True), uid="s", recurrence_id=date(2031, 3, 11)))

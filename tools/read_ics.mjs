@@ -15,6 +15,51 @@ function instant(time) {
   return `${date(u)}T${pad(u.hour, 2)}:${pad(u.minute, 2)}:${pad(u.second, 2)}Z`;
 }
 
+// Every occurrence as the apps list them: a VEVENT with an RRULE expanded (EXDATEs left out),
+// overrides (same UID, RECURRENCE-ID) related to their master, so each takes its instance's
+// place; [uid, start, end, status, summary] in file order. The apps group VEVENTs by UID
+// first: left to itself, `new ICAL.Event(vevent)` relates every override in the file to
+// every master, whatever its UID (an empty `exceptions` list turns that off).
+function occurrences(cal) {
+  const vevents = cal.getAllSubcomponents("vevent");
+  const masters = new Map();
+  for (const v of vevents) {
+    if (!v.hasProperty("recurrence-id")) {
+      masters.set(v.getFirstPropertyValue("uid"), new ICAL.Event(v, { exceptions: [] }));
+    }
+  }
+  const found = [];
+  const row = (item, start, end) => [item.uid, instant(start), instant(end),
+    item.component.getFirstPropertyValue("status"), item.summary];
+  for (const v of vevents) {
+    const uid = v.getFirstPropertyValue("uid");
+    if (v.hasProperty("recurrence-id") && masters.has(uid)) {
+      masters.get(uid).relateException(v);
+    }
+  }
+  for (const v of vevents) {
+    const uid = v.getFirstPropertyValue("uid");
+    if (v.hasProperty("recurrence-id")) {
+      if (!masters.has(uid)) {
+        const alone = new ICAL.Event(v);
+        found.push(row(alone, alone.startDate, alone.endDate));
+      }
+      continue;
+    }
+    const ev = masters.get(uid);
+    if (!ev.isRecurring()) {
+      found.push(row(ev, ev.startDate, ev.endDate));
+      continue;
+    }
+    const it = ev.iterator();
+    for (let next = it.next(), n = 0; next && n < 5000; next = it.next(), n++) {
+      const d = ev.getOccurrenceDetails(next);
+      found.push(row(d.item, d.startDate, d.endDate));
+    }
+  }
+  return found;
+}
+
 function read(text) {
   const cal = new ICAL.Component(ICAL.parse(text));
   ICAL.TimezoneService.reset();
@@ -26,6 +71,7 @@ function read(text) {
     return p === null ? null : String(p.getFirstValue());
   };
   return {
+    occurrences: occurrences(cal),
     method: prop("method"),
     name: prop("name"),
     x_wr_calname: prop("x-wr-calname"),

@@ -44,6 +44,7 @@ from events_app.models import (
     EventStatus,
     Rsvp,
     RsvpStatus,
+    Series,
     category_label,
     utcnow,
 )
@@ -51,6 +52,7 @@ from events_app.services import data_version, spans
 from events_app.services import events as event_service
 from events_app.services.data_version import Version
 from events_app.services.ical import FeedEntry, render_calendar
+from events_app.services.ical_series import feed_entries
 from events_app.util.lru import LruCache
 
 PAST_DAYS = settings.FEED_PAST_DAYS
@@ -196,9 +198,24 @@ def feed_title(flt: FeedFilter) -> tuple[str, str]:
     return name, settings.SITE_DESCRIPTION
 
 
+def series_of(session: Session, events: Iterable[Event]) -> dict[int, Series]:
+    """The Series rows of these events' occurrences, by id."""
+    ids = sorted({e.series_id for e in events if e.series_id is not None})
+    if not ids:
+        return {}
+    return {s.id: s for s in session.exec(select(Series).where(col(Series.id).in_(ids)))
+            if s.id is not None}
+
+
 def render_public_feed(session: Session, flt: FeedFilter, now: datetime) -> bytes:
+    """A series is one VEVENT with its RRULE (services/ical_series.py) holding the
+    occurrences this feed holds; a person's own feed lists occurrences one by one instead
+    (personal_entries)."""
     name, description = feed_title(flt)
-    return render_calendar(feed_events(session, flt, now), name, description)
+    events = feed_events(session, flt, now)
+    entries = feed_entries(events, series_of(session, events), _today(now))
+    return render_calendar(entries, name, description,
+                           timed=[*events, *(e.event for e in entries)])
 
 
 # --- The personal feed -----------------------------------------------------------------------
@@ -206,7 +223,11 @@ def render_public_feed(session: Session, flt: FeedFilter, now: datetime) -> byte
 def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEntry]:
     """Events this person is confirmed or waitlisted for, across the RSVPs verified through
     their inbox (Rsvp.verified_at): one that someone else typed their address into, and that
-    they never opened, stays out. The key is the address's feed token (personal_feeds)."""
+    they never opened, stays out. The key is the address's feed token (personal_feeds).
+
+    An occurrence of a series is listed alone, with its own UID as in the e-mails' .ics: the
+    person holds the dates they signed up for, not the series, and an override without its
+    series' master (RECURRENCE-ID alone) is read badly by calendar apps."""
     stmt = (
         select(Event, Rsvp.status)
         .join(Rsvp, col(Rsvp.event_id) == col(Event.id))

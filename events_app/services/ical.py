@@ -149,6 +149,13 @@ class FeedEntry:
     withdrawn: bool = False
     sequence_bump: int = 0
     confirmed_reader: bool = False  # a confirmed attendee's copy: carries a private join link
+    # A recurring series' VEVENTs (services/ical_series.py): the series' UID instead of the
+    # row's; the master's RRULE and EXDATEs; an override's RECURRENCE-ID. The dates are
+    # written as given (wall-clock time with its zone, UTC, or a date).
+    uid: str = ""
+    rrule: str = ""
+    exdates: tuple[datetime | date, ...] = ()
+    recurrence_id: datetime | date | None = None
 
     @property
     def join_url(self) -> str:
@@ -169,7 +176,13 @@ def build_vevent(entry: FeedEntry | Event) -> icalendar.Event:
     event = entry.event
     cancelled = entry.is_cancelled
     ev = icalendar.Event()
-    ev.add("UID", event.uid)
+    ev.add("UID", entry.uid or event.uid)
+    if entry.recurrence_id is not None:
+        ev.add("RECURRENCE-ID", entry.recurrence_id)
+    if entry.rrule:
+        ev.add("RRULE", icalendar.vRecur.from_ical(entry.rrule))
+    for exdate in entry.exdates:  # one line each: see _recurrence_lines
+        ev.add("EXDATE", exdate)
     ev.add("DTSTAMP", event.updated_at.astimezone(UTC))
     ev.add("CREATED", event.created_at.astimezone(UTC))
     ev.add("LAST-MODIFIED", event.updated_at.astimezone(UTC))
@@ -289,6 +302,12 @@ def _dt_line(name: str, value: datetime | date) -> str:
     return f"{name}:{stamp}Z" if tzid == "UTC" else f"{name};TZID={tzid}:{stamp}"
 
 
+def written_in_utc(tzid: str) -> bool:
+    """Whether times in this zone are written in UTC (a Z) rather than with a TZID."""
+    return (wall_time(datetime(2000, 1, 3, 12, tzinfo=UTC), tzid) is None
+            or _tzid(ZoneInfo(tzid)) == "UTC")
+
+
 @lru_cache(maxsize=1024)
 def _tzid(zone: tzinfo | None) -> str | None:
     """The TZID icalendar writes for a zone ("UTC", written with a Z, for GMT and its kin)."""
@@ -311,6 +330,20 @@ def _organizer_line(cn: str) -> str:
     return line
 
 
+def _recurrence_lines(entry: FeedEntry, sequence: int) -> list[str]:
+    """RECURRENCE-ID, SEQUENCE, RRULE and EXDATE in icalendar's order. Each EXDATE is a
+    line of its own: vobject and ical.js read only the first value of a list (as with RDATE,
+    see vtimezone.py), which would bring back every other skipped date."""
+    lines = []
+    if entry.recurrence_id is not None:
+        lines.append(_dt_line("RECURRENCE-ID", entry.recurrence_id))
+    lines.append(f"SEQUENCE:{sequence}")
+    if entry.rrule:
+        lines.append("RRULE:" + icalendar.vRecur.from_ical(entry.rrule).to_ical().decode())
+    lines += [_dt_line("EXDATE", exdate) for exdate in entry.exdates]
+    return lines
+
+
 def vevent_ical(entry: FeedEntry) -> bytes:
     """build_vevent(entry).to_ical(), without building the component (see above)."""
     if entry.attendee:
@@ -329,8 +362,8 @@ def vevent_ical(entry: FeedEntry) -> bytes:
         dates = [_dt_line("DTSTART", _zoned(event.starts_at, event.timezone)),
                  _dt_line("DTEND", _zoned(event.ends_at, event.timezone))]
     lines = ["BEGIN:VEVENT", f"SUMMARY:{_text(title)}", *dates,
-             f"DTSTAMP:{_utc_stamp(event.updated_at)}", f"UID:{_text(event.uid)}",
-             f"SEQUENCE:{event.sequence + entry.sequence_bump}",
+             f"DTSTAMP:{_utc_stamp(event.updated_at)}", f"UID:{_text(entry.uid or event.uid)}",
+             *_recurrence_lines(entry, event.sequence + entry.sequence_bump),
              f"CATEGORIES:{_text(clean_text(category_label(event.category)))}",
              "CLASS:PUBLIC",
              f"CREATED:{_utc_stamp(event.created_at)}",
@@ -380,14 +413,17 @@ def calendar_shell(events: Sequence[Event], name: str, description: str,
 
 
 def render_calendar(entries: Iterable[FeedEntry | Event], name: str, description: str,
-                    method: str = "PUBLISH") -> bytes:
+                    method: str = "PUBLISH", timed: Sequence[Event] | None = None) -> bytes:
     """The complete iCalendar text: the shell, then each VEVENT's (cached) serialisation.
 
     A component serialises as its own lines followed by its subcomponents', so splicing the
     VEVENT bytes before END:VCALENDAR gives exactly what serialising the full tree would.
+    `timed`: the events whose times the VTIMEZONEs must cover, when the entries' own do not
+    say them all (a series' master stands for instances up to its UNTIL).
     """
     items = [e if isinstance(e, FeedEntry) else FeedEntry(e) for e in entries]
-    shell = calendar_shell([i.event for i in items], name, description, method).to_ical()
+    zoned = [i.event for i in items] if timed is None else timed
+    shell = calendar_shell(zoned, name, description, method).to_ical()
     assert shell.endswith(_END)
     return b"".join([shell[: -len(_END)], *(_vevent_bytes(i) for i in items), _END])
 

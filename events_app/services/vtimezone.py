@@ -160,6 +160,21 @@ def vtimezone(tzid: str, years: frozenset[int]) -> icalendar.Timezone:
     return vtz
 
 
+# vobject (Radicale) checks each VTIMEZONE against UTC over 2000-2019; one with no change in
+# those years and UTC's offset before its first onset (London, Lisbon, Dublin...) counts as
+# UTC and is not used: vobject takes the zone from pytz instead, with which dateutil expands a
+# repeating event at its first date's UTC offset all year (an hour off across DST, EXDATEs
+# missed). So such a zone also describes this year, which shows vobject it is not UTC.
+_VOBJECT_PROBE_YEAR = 2019
+
+
+def _looks_like_utc_to_vobject(tzid: str, years: set[int]) -> bool:
+    tz = ZoneInfo(tzid)
+    first = _year_start(tz, min(years))
+    return (first.astimezone(tz).utcoffset() == timedelta(0)
+            and bool(_year_onsets(tzid, _VOBJECT_PROBE_YEAR)))
+
+
 def add_timezones(cal: icalendar.Calendar, events: Sequence[Event]) -> None:
     """A VTIMEZONE per TZID used, covering the years of every instant written with it."""
     years: dict[str, set[int]] = {}
@@ -173,4 +188,6 @@ def add_timezones(cal: icalendar.Calendar, events: Sequence[Event]) -> None:
                 years.setdefault(event.timezone, set()).update(
                     y for y in (local.year - 1, local.year, local.year + 1))
     for tzid in sorted(years):
+        if _looks_like_utc_to_vobject(tzid, years[tzid]):
+            years[tzid].add(_VOBJECT_PROBE_YEAR)
         cal.add_component(vtimezone(tzid, frozenset(years[tzid])))
