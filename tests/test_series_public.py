@@ -32,7 +32,7 @@ def test_list_marks_each_occurrence_with_its_rule_in_words(client) -> None:
     single = make_event(title="One-off rally")
     page = client.get("/events").text
     for e in events:
-        assert f'href="/events/{e.slug}"' in page  # each occurrence in its place
+        assert f'/events/{e.slug}"' in page  # each occurrence in its place
     assert page.count(REPEATS) == 3
     card = page[page.index(single.title):]
     assert REPEATS not in card.split("</article>")[0]
@@ -46,10 +46,10 @@ def test_occurrence_page_names_the_rule_and_links_the_other_upcoming_dates(clien
         s.add(draft)
     page = client.get(f"/events/{events[1].slug}").text
     assert REPEATS in page and "Other dates" in page
-    others = page[page.index("Other dates"):]
-    assert f'href="/events/{events[2].slug}"' in others
-    assert f'href="/events/{events[3].slug}"' not in page  # a draft date is not public
-    assert f'href="/events/{events[1].slug}"' not in others  # not itself
+    others = page[page.index("Other dates"):].split("</section>")[0]
+    assert f'/events/{events[2].slug}"' in others
+    assert f'/events/{events[3].slug}"' not in page  # a draft date is not public
+    assert f'/events/{events[1].slug}"' not in others  # not itself
     single = client.get(f"/events/{make_event().slug}").text
     assert "Other dates" not in single and "Repeats" not in single
 
@@ -75,7 +75,7 @@ def test_rsvp_to_every_date_answers_like_one_date_and_emails_the_rest(client) ->
     # The same address again: the very same answer (the page never tells them apart).
     again = post_rsvp(client, events[0].slug, email="ann@example.org", dates="all")
     assert again.status_code == 200
-    assert again.text.replace(csrf_from(again.text), "") == r.text.replace(csrf_from(r.text), "")
+    assert again.text == r.text and again.headers["cache-control"] == "no-store"
 
 
 def test_series_page_lists_and_changes_all_of_the_persons_rsvps(client) -> None:
@@ -131,7 +131,7 @@ def test_an_occurrence_manage_page_links_the_series_page(client) -> None:
     rsvp_service.submit_rsvp(events[1].id, req("ann@example.org"))
     token = rsvps(events[1].id)["ann@example.org"].token
     page = client.get(f"/rsvp/{token}").text
-    assert f'href="/rsvp/{token}/series"' in page
+    assert f'/rsvp/{token}/series"' in page
     single = make_rsvp(make_event(), email="bo@example.org")
     assert "/series" not in client.get(f"/rsvp/{single.token}").text
 

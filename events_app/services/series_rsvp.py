@@ -70,6 +70,15 @@ class SeriesResult:
     def changed(self) -> list[DateOutcome]:
         return [d for d in self.dates if d.status != "skipped" and not d.already]
 
+    @property
+    def anchor(self) -> Rsvp | None:
+        """The RSVP whose token opens the series page after this change (a new one when there
+        is one: an RSVP made again after cancelling gets a new link, and opening it verifies
+        the batch, see verify_batch)."""
+        held = [d.rsvp for d in self.dates if d.rsvp is not None]
+        return next((d.rsvp for d in self.changed if d.rsvp is not None),
+                    held[0] if held else None)
+
 
 def open_dates(session: Session, series: Series, now: datetime) -> list[Event]:
     """The series' upcoming dates that take RSVPs now, in date order: what "every upcoming
@@ -142,11 +151,9 @@ def submit_all(event_id: int, req: RsvpRequest, now: datetime | None = None) -> 
 def _mail_summary(session: Session, result: SeriesResult, what: str, at: datetime) -> None:
     """The one e-mail about a change to several dates, to the address itself; with nothing
     new ("already" everywhere) at most once per ALREADY_MAIL_WINDOW."""
-    held = [d.rsvp for d in result.dates if d.rsvp is not None]
-    if not held:
+    anchor = result.anchor
+    if anchor is None:
         return
-    # The link names a new RSVP when there is one: opening it verifies that batch (below).
-    anchor = next((d.rsvp for d in result.changed if d.rsvp is not None), held[0])
     dedupe = None
     if not result.changed:
         window = int(at.timestamp() // ALREADY_MAIL_WINDOW.total_seconds())

@@ -255,6 +255,8 @@ async def series_manage_post(request: Request) -> Response:
         elif action == "join":
             result = await run_in_threadpool(series_rsvp.join_missing, token)
             notice = "joined"
+            if result.anchor is not None:  # a date RSVP'd again has a new link
+                path = request.app.url_path_for("rsvp_series", token=result.anchor.token)
         elif action == "guests":
             raw = form.get("guests", "")
             errors: dict[str, str] = {}
