@@ -145,3 +145,15 @@ def test_api_gives_the_series_in_words_and_its_uid_never_attendees(client) -> No
     assert detail["series"] == {"uid": series.uid, "repeats": REPEATS}
     assert "ann@example.org" not in client.get(f"/api/v1/events/{events[0].slug}").text
     assert client.get(f"/api/v1/events/{make_event().slug}").json()["series"] is None
+
+
+def test_a_refused_all_dates_post_comes_back_with_the_choice_kept(client) -> None:
+    _series, events = make_series(dates=2, capacity=1, waitlist_enabled=False)
+    bad = post_rsvp(client, events[0].slug, name="", dates="all")
+    assert bad.status_code == 422 and "Please enter your name." in bad.text
+    assert 'value="all" checked' in bad.text
+    for e in events:
+        make_rsvp(e, email="first@example.org")
+    full = post_rsvp(client, events[0].slug, email="ann@example.org", dates="all")
+    assert full.status_code == 409 and "full" in full.text
+    assert "ann@example.org" not in {m.to_addr for m in outbox()}

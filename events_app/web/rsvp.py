@@ -90,6 +90,8 @@ async def rsvp_submit(request: Request) -> Response:
     event = await run_in_threadpool(_load_event_only, slug)
     parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, event))
     all_dates = form.get("dates") == ALL_DATES  # every upcoming date of the series
+    if all_dates:
+        parsed.values["dates"] = ALL_DATES  # kept when the form comes back with messages
     if parsed.is_bot:
         # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
         return _received(request, event, parsed.values["email"].strip(), all_dates)
