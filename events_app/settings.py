@@ -47,6 +47,10 @@ PAGE_SIZE: int = config("PAGE_SIZE", cast=int, default=20)
 FEED_PAST_DAYS: int = config("FEED_PAST_DAYS", cast=int, default=30)
 FEED_MONTHS_AHEAD: int = config("FEED_MONTHS_AHEAD", cast=int, default=12)
 FEED_MAX_EVENTS: int = config("FEED_MAX_EVENTS", cast=int, default=2000)
+# Recurring series (issue 14): occurrence rows are created this many days ahead (at least the
+# feeds' horizon, so a subscribed calendar sees every date the site lists) and extended daily
+# by `events-app extend-series` (cron).
+SERIES_HORIZON_DAYS: int = config("SERIES_HORIZON_DAYS", cast=int, default=400)
 
 # Mail (issue 3): with no SMTP_HOST, messages stay in the outbox table and are logged.
 SMTP_HOST: str = config("SMTP_HOST", default="")

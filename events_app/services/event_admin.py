@@ -90,7 +90,7 @@ def unique_slug(session: Session, title: str, own: Event | None = None) -> str:
     return f"{base}-{n}"
 
 
-def _insert_with_unique_slug(session: Session, event: Event) -> None:
+def insert_with_unique_slug(session: Session, event: Event) -> None:
     """Insert, retrying with a random suffix if a concurrent create took the same slug."""
     for attempt in range(5):
         if attempt:
@@ -114,7 +114,7 @@ def cohost_emails(session: Session, event: Event) -> list[str]:
     ).all())
 
 
-def _set_cohosts(session: Session, event: Event, emails: tuple[str, ...]) -> \
+def set_cohosts(session: Session, event: Event, emails: tuple[str, ...]) -> \
         tuple[list[str], list[str]] | None:
     """Make the co-host list exactly `emails`; returns (old, new) when it changed."""
     found = organizers.find_by_emails(session, emails)
@@ -133,7 +133,7 @@ def _set_cohosts(session: Session, event: Event, emails: tuple[str, ...]) -> \
     return old, new
 
 
-def _same(old: Any, new: Any) -> bool:
+def same(old: Any, new: Any) -> bool:
     """Equal as far as the form can tell: it shows times to the minute, so an event stored
     with seconds (seeded or imported) is not "moved" by saving the form unchanged."""
     if isinstance(old, datetime) and isinstance(new, datetime):
@@ -141,7 +141,7 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-def _bump(event: Event, significant: bool) -> None:
+def bump(event: Event, significant: bool) -> None:
     event.updated_at = utcnow()
     if significant:
         event.sequence += 1
@@ -156,8 +156,8 @@ def create_event(session: Session, actor: Organizer, data: EventData,
         owner_id=actor.id,
         status=EventStatus.PUBLISHED.value if publish else EventStatus.DRAFT.value,
     )
-    _insert_with_unique_slug(session, event)
-    _set_cohosts(session, event, data.cohosts)
+    insert_with_unique_slug(session, event)
+    set_cohosts(session, event, data.cohosts)
     audit.record(session, actor, "event.create", event,
                  f"{event.title} ({event.status}), slug {event.slug}")
     return event
@@ -196,8 +196,8 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
     """
     new_values = data.column_values()
     changes = EventChanges({k: (getattr(event, k), v) for k, v in new_values.items()
-                            if not _same(getattr(event, k), v)})
-    host_change = _set_cohosts(session, event, data.cohosts)
+                            if not same(getattr(event, k), v)})
+    host_change = set_cohosts(session, event, data.cohosts)
     if host_change:
         changes["co-hosts"] = (", ".join(host_change[0]), ", ".join(host_change[1]))
     if not changes:
@@ -212,7 +212,7 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
     # Keeping the join link for confirmed attendees changes what every public feed shows
     # (LOCATION, DESCRIPTION): subscribed calendars must drop the link they already hold, so
     # SEQUENCE goes up; nobody is e-mailed, since no time or place moved.
-    _bump(event, significant=moves_calendar_entry(changes) or "join_link_private" in changes)
+    bump(event, significant=moves_calendar_entry(changes) or "join_link_private" in changes)
     session.add(event)
     try:
         if "capacity" in changes:
@@ -265,13 +265,13 @@ def duplicate_event(session: Session, actor: Organizer, event: Event,
             values[k] = _weeks_later(values[k], event.timezone, weeks)
     copy = Event(**values, slug=unique_slug(session, event.title), owner_id=actor.id,
                  status=EventStatus.DRAFT.value)
-    _insert_with_unique_slug(session, copy)
+    insert_with_unique_slug(session, copy)
     hosts = set(cohost_emails(session, event))
     if event.owner_id != actor.id and event.owner_id is not None:
         owner = session.get(Organizer, event.owner_id)
         if owner is not None and owner.is_active:
             hosts.add(owner.email)  # the original owner keeps access to the copy
-    _set_cohosts(session, copy, tuple(sorted(hosts)))
+    set_cohosts(session, copy, tuple(sorted(hosts)))
     audit.record(session, actor, "event.duplicate", copy, f"copied from {event.slug}")
     return copy
 
@@ -280,7 +280,7 @@ def _set_status(session: Session, actor: Organizer, event: Event, status: EventS
                 action: str) -> None:
     old = event.status
     event.status = status.value
-    _bump(event, significant=True)
+    bump(event, significant=True)
     session.add(event)
     audit.record(session, actor, action, event, f"status: {old} -> {status.value}")
 
@@ -335,7 +335,7 @@ def uncancel(session: Session, actor: Organizer, event: Event) -> int:
     event.cancel_message = ""
     event.cancelled_at = None
     event.unpublished_at = None
-    _bump(event, significant=True)
+    bump(event, significant=True)
     session.add(event)
     told = attendee_mail.notify_event_uncancelled(session, event, cancelled_at)
     detail = f"status: {EventStatus.CANCELLED.value} -> {EventStatus.PUBLISHED.value}"
