@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from events_app.db import write_session
 from events_app.models import Event, EventStatus, RsvpStatus
 from events_app.services import rsvp as rsvp_service
 from events_app.services import series_rsvp
+from tests import nu_checker
 from tests.factories import make_event, make_rsvp
 from tests.rsvp_helpers import csrf_from, outbox, post_rsvp, req, rsvps
 from tests.series_public_helpers import make_series
@@ -123,7 +126,11 @@ def test_series_page_refuses_bad_input_without_a_500(client) -> None:
     assert client.post(link, data={"action": "cancel_all_confirmed"}).status_code == 403
     assert client.get("/rsvp/not-a-token/series").status_code == 404
     single = make_rsvp(make_event(), email="ann@example.org")
-    assert client.get(f"/rsvp/{single.token}/series").status_code == 404
+    not_series = client.get(f"/rsvp/{single.token}/series", follow_redirects=False)
+    assert not_series.status_code == 303
+    assert not_series.headers["location"] == f"/rsvp/{single.token}"
+    assert client.post(f"/rsvp/{single.token}/series",
+                       data={"csrf_token": token, "action": "join"}).status_code == 404
 
 
 def test_an_occurrence_manage_page_links_the_series_page(client) -> None:
@@ -157,3 +164,34 @@ def test_a_refused_all_dates_post_comes_back_with_the_choice_kept(client) -> Non
     full = post_rsvp(client, events[0].slug, email="ann@example.org", dates="all")
     assert full.status_code == 409 and "full" in full.text
     assert "ann@example.org" not in {m.to_addr for m in outbox()}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # HTML, not the database
+def test_series_pages_and_mails_are_valid_html(client, tmp_path) -> None:
+    nu_checker.java_command()  # skip (or fail in CI) when the checker cannot run
+    _series, events = make_series(dates=3, capacity=1, max_guests=2)
+    make_rsvp(events[2], email="first@example.org")
+    pages = {"list": client.get("/events").text,
+             "occurrence": client.get(f"/events/{events[0].slug}").text,
+             "form-errors": post_rsvp(client, events[0].slug, name="", dates="all").text}
+    post_rsvp(client, events[0].slug, email="ann@example.org", dates="all")
+    link = _series_link("ann@example.org")
+    page = client.get(link)
+    token = csrf_from(page.text)
+    pages["series"] = page.text
+    pages["series-guests-refused"] = client.post(
+        link, data={"csrf_token": token, "action": "guests", "guests": "1"}).text
+    pages["series-cancel-confirm"] = client.post(
+        link, data={"csrf_token": token, "action": "cancel_all"}).text
+    pages["series-cancelled"] = client.post(
+        link, data={"csrf_token": token, "action": "cancel_all_confirmed"}).text
+    for m in outbox():
+        if m.kind.startswith("series_"):
+            pages[f"mail-{m.kind}"] = m.body_html
+    files = []
+    for name, html in pages.items():
+        (tmp_path / f"{name}.html").write_text(html)
+        files.append(tmp_path / f"{name}.html")
+    errors = [m for m in nu_checker.check(files) if m.kind in ("error", "non-document-error")]
+    assert not errors, "\n".join(map(str, errors))
+    assert {"mail-series_joined", "mail-series_cancelled"} <= set(pages)

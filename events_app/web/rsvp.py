@@ -234,7 +234,12 @@ async def _series_view_or_404(token: str) -> series_rsvp.SeriesView:
 async def series_manage(request: Request) -> Response:
     """All of the person's RSVPs in a series, reached with one of their e-mailed links."""
     token = request.path_params["token"]
-    view = await _series_view_or_404(token)
+    view = await run_in_threadpool(series_rsvp.get_series_view, token)
+    if view is None:
+        if await run_in_threadpool(rsvp_service.get_manage_view, token) is not None:
+            # A single event's RSVP: its own page is all there is.
+            return RedirectResponse(request.app.url_path_for("rsvp_manage", token=token), 303)
+        raise HTTPException(404, NOT_A_SERIES_LINK)
     if any(row.rsvp.verified_at is None for row in view.rows):
         # The link came from the e-mail that announced these RSVPs: they may join the feed.
         await run_in_threadpool(series_rsvp.verify_batch, token)
