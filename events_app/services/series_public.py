@@ -3,7 +3,7 @@
 
 Read-only and kept apart from services/series.py (which writes series) so the list, the
 event page and the API ask one module, with one query per page for the words however many
-occurrences a page shows. The words come from series_rules.describe, the one writer of them.
+occurrences a page shows. The words are series.describe_series', the one writer of them.
 """
 
 from __future__ import annotations
@@ -16,15 +16,9 @@ from sqlmodel import Session, col, select
 
 from events_app.models import Event, Series, utcnow
 from events_app.services import series as series_service
-from events_app.services import series_rsvp, series_rules
+from events_app.services import series_rsvp
 
 OTHER_DATES = 6  # how many of the series' other upcoming dates an occurrence page links
-
-
-def describe_series(series: Series) -> str:
-    """The series' rule in words, read at its first start's wall-clock time in its zone."""
-    rule = series_rules.Rule.from_rrule(series.rrule, series.tz)
-    return series_rules.describe(rule, series.first_start.astimezone(series.tz))
 
 
 @dataclass(frozen=True)
@@ -41,7 +35,8 @@ def labels(session: Session, events: Sequence[Event]) -> dict[int, SeriesLabel]:
     if not ids:
         return {}
     rows = session.exec(select(Series).where(col(Series.id).in_(ids))).all()
-    return {s.id: SeriesLabel(s.uid, describe_series(s)) for s in rows if s.id is not None}
+    return {s.id: SeriesLabel(s.uid, series_service.describe_series(s))
+            for s in rows if s.id is not None}
 
 
 @dataclass(frozen=True)
@@ -66,6 +61,6 @@ def for_event(session: Session, event: Event,
     if series.rsvp_all:
         open_count = len(series_rsvp.open_dates(session, series, now or utcnow()))
     return OccurrenceSeries(
-        uid=series.uid, words=describe_series(series),
+        uid=series.uid, words=series_service.describe_series(series),
         other_dates=series_service.other_dates(session, event, limit=OTHER_DATES),
         open_dates=open_count if open_count > 1 else 0)

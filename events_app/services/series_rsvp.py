@@ -83,7 +83,7 @@ class SeriesResult:
 def open_dates(session: Session, series: Series, now: datetime) -> list[Event]:
     """The series' upcoming dates that take RSVPs now, in date order: what "every upcoming
     date" means."""
-    return [e for e in series_service.occurrences(session, series, upcoming_only=True)
+    return [e for e in series_service.occurrences(session, series, upcoming_only=True, now=now)
             if e.status == EventStatus.PUBLISHED and rsvp_service.closed_reason(e, now) is None]
 
 
