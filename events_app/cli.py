@@ -121,6 +121,15 @@ def _purge_personal_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extend_series(args: argparse.Namespace) -> int:
+    from events_app.services import series
+
+    created = series.extend_all()
+    print(f"Recurring series: {created} occurrence(s) created, "
+          f"{settings.SERIES_HORIZON_DAYS} days ahead.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="events-app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -162,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="erase attendees' names, e-mails, phones and comments "
                             "PERSONAL_DATA_RETENTION_DAYS after their event (cron: daily)")
     _commands["purge-personal-data"] = _purge_personal_data
+
+    p = sub.add_parser("extend-series",
+                       help="create the dates of recurring series up to SERIES_HORIZON_DAYS "
+                            "ahead (cron: daily; safe to run twice at once)")
+    _commands["extend-series"] = _extend_series
 
     return parser
 

@@ -1,8 +1,10 @@
 """Loading the demo calendar from `seed/events.json`.
 
 Dates in the file are offsets from today, so the demo never goes stale. Loading is keyed on
-the slug and never overwrites an existing event: running it twice changes nothing, and an
-organizer's edits to a demo event survive a re-seed.
+the slug (a series: on its UID) and never overwrites an existing event: running it twice
+changes nothing, and an organizer's edits to a demo event survive a re-seed. A series record
+is an event record (its first date) plus `uid` and `repeat` (series_rules.Rule's fields); its
+dates are made by services/series.py as an organizer's would be.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from events_app import settings
-from events_app.models import Event, EventStatus, Organizer, Role, utcnow
+from events_app.models import Event, EventStatus, Organizer, Role, Series, utcnow
+from events_app.services.event_form import EVENT_COLUMNS, EventData
+from events_app.services.series_rules import Rule
 from events_app.util.timezones import standard_wall_time
 
 DEFAULT_SEED_FILE = settings.SEED_DIR / "events.json"
@@ -72,6 +76,29 @@ def load_records(path: Path = DEFAULT_SEED_FILE) -> list[dict[str, Any]]:
     return list(data["events"])
 
 
+def load_series_records(path: Path = DEFAULT_SEED_FILE) -> list[dict[str, Any]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return list(data.get("series", []))
+
+
+def _add_series(session: Session, rec: dict[str, Any], today: date,
+                owner: Organizer | None) -> int:
+    """One demo series; returns how many occurrences it got."""
+    # Imported here: series -> event_admin -> organizers -> seed (the first admin adopts the
+    # demo events) would otherwise be a cycle.
+    from events_app.services import series as series_service
+
+    first = _event_from_record(rec, today)
+    data = EventData(**{k: getattr(first, k) for k in EVENT_COLUMNS})
+    repeat = dict(rec["repeat"])
+    repeat["weekdays"] = tuple(repeat.get("weekdays", ()))
+    made = series_service.create_series(
+        session, owner, data, Rule(**repeat),
+        publish=rec.get("status", EventStatus.PUBLISHED.value) == EventStatus.PUBLISHED.value,
+        rsvp_all=bool(rec.get("rsvp_all")), uid=rec["uid"])
+    return len(series_service.occurrences(session, made))
+
+
 def first_admin(session: Session) -> Organizer | None:
     """The admin created first (the one `create-organizer --admin` made at set-up)."""
     return session.exec(select(Organizer).where(Organizer.role == Role.ADMIN.value)
@@ -82,6 +109,10 @@ def adopt_unowned_events(session: Session, organizer: Organizer) -> int:
     """Give `organizer` the events nobody owns (demo events loaded before any account
     existed), so they show as theirs on the dashboard; returns how many. Without such
     events no UPDATE runs, so an account that adopts nothing changes no public version."""
+    unowned_series = select(Series.id).where(col(Series.owner_id).is_(None)).limit(1)
+    if session.exec(unowned_series).first() is not None:
+        session.exec(update(Series).where(col(Series.owner_id).is_(None))  # type: ignore[call-overload]
+                     .values(owner_id=organizer.id))
     unowned = select(Event.id).where(col(Event.owner_id).is_(None)).limit(1)
     if session.exec(unowned).first() is None:
         return 0
@@ -106,6 +137,10 @@ def seed(session: Session, path: Path = DEFAULT_SEED_FILE, today: date | None = 
         session.add(_event_from_record(rec, today, admin.id if admin else None))
         existing.add(rec["slug"])
         added += 1
+    stored = set(session.exec(select(Series.uid)).all())
+    for rec in load_series_records(path):
+        if rec["uid"] not in stored:
+            added += _add_series(session, rec, today, admin)
     return added
 
 

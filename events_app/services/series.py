@@ -1,0 +1,837 @@
+"""Recurring series: a rule (services/series_rules.py) turned into ordinary Event rows.
+
+Each occurrence is an Event row with `series_id` and `recurrence_id` (the UTC start the rule
+gave it), so capacity, RSVPs, waitlist, check-in and CSV work per occurrence unchanged. Rows are
+created up to `settings.SERIES_HORIZON_DAYS` ahead when a series is made or its rule changes,
+and `extend_all` (cron: `events-app extend-series`) keeps that window moving. The unique index
+on (series_id, recurrence_id) plus a lock on the series row make extending safe to run twice
+at once.
+
+What a series' rows share comes from its *template*: the latest occurrence not edited on its
+own (`template_event`); the series row itself holds only what the feed's RRULE needs (rule,
+timezone, first start, duration, skipped dates). A change that would make one VEVENT describe
+two different things splits the series instead, as calendar apps do for "this and following":
+the old series ends before the split (its RRULE gets an UNTIL) and a new series (new UID)
+carries the rest, with every row, RSVP and check-in kept.
+
+Rows no rule instance stands for any more (a skipped date, a date a new rule drops) are
+deleted when nobody ever RSVP'd; otherwise they are cancelled (attendees e-mailed, METHOD:CANCEL)
+and leave the series as single cancelled events, so their attendee lists and CSV stay and
+every feed still agrees with the site: the series writes an EXDATE for the date, the
+cancelled event stands on its own with its own UID.
+
+Transactions: the functions taking the organizer (`new_series`, `edit`, `cancel`, `skip`,
+`change_rule`, `duplicate`, `convert`, `set_published`) each open one write transaction, like
+services/event_admin.py's, and lock the series row first, then event rows, then RSVPs (the
+order every other writer keeps), so a refused change leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
+
+from events_app import settings
+from events_app.db import in_write_transaction, read_session, write_session
+from events_app.models import (
+    Event,
+    EventHost,
+    EventStatus,
+    Organizer,
+    Rsvp,
+    Series,
+    moves_calendar_entry,
+    new_uid,
+    utcnow,
+)
+from events_app.services import access, attendee_mail, audit, event_admin, locking
+from events_app.services.event_admin import EventNotFound, EventStateError, same, slugify
+from events_app.services.event_form import EVENT_COLUMNS, EventData
+from events_app.services.series_rules import (
+    Rule,
+    describe,
+    instance_starts,
+    limit_errors,
+    place,
+)
+from events_app.util.forms import FormError
+
+T = TypeVar("T")
+_TIMES = ("starts_at", "ends_at", "rsvp_deadline")
+# Columns copied from the template to a new occurrence (times come from the rule).
+_COPIED = tuple(k for k in EVENT_COLUMNS if k not in _TIMES)
+SKIPPED_MESSAGE = "This date is no longer part of the series."
+
+
+class Scope(StrEnum):
+    """Which occurrences an edit or a cancellation applies to."""
+
+    ONE = "one"
+    FOLLOWING = "following"
+    ALL = "all"
+
+
+class SeriesNotFound(EventNotFound):
+    """No series of that id among those the organizer may manage (a 404 for them)."""
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+def rule_of(series: Series) -> Rule:
+    return Rule.from_rrule(series.rrule, series.tz)
+
+
+def start_local(series: Series) -> datetime:
+    """The first start as the wall-clock time every occurrence keeps."""
+    return series.first_start.astimezone(series.tz)
+
+
+def describe_series(series: Series, with_end: bool = False) -> str:
+    """"Repeats every second Tuesday" (with `with_end`: ", until June 1, 2027")."""
+    return describe(rule_of(series), start_local(series), with_end=with_end)
+
+
+def get_series(session: Session, series_id: int) -> Series | None:
+    return session.get(Series, series_id)
+
+
+def occurrences(session: Session, series: Series, upcoming_only: bool = False,
+                now: datetime | None = None) -> list[Event]:
+    """The series' rows by start; `upcoming_only`: those not over yet."""
+    stmt = select(Event).where(Event.series_id == series.id)
+    if upcoming_only:
+        stmt = stmt.where(Event.ends_at > (now or utcnow()))
+    return list(session.exec(stmt.order_by(col(Event.starts_at), col(Event.id))).all())
+
+
+def other_dates(session: Session, event: Event, limit: int = 6,
+                now: datetime | None = None) -> list[Event]:
+    """The series' other published occurrences still to start, nearest first (the
+    occurrence page's "other dates"); [] for a single event."""
+    if event.series_id is None:
+        return []
+    return list(session.exec(
+        select(Event).where(Event.series_id == event.series_id, Event.id != event.id,
+                            Event.status == EventStatus.PUBLISHED.value,
+                            Event.starts_at > (now or utcnow()))
+        .order_by(col(Event.starts_at)).limit(limit)).all())
+
+
+def template_event(session: Session, series: Series) -> Event | None:
+    """The occurrence whose details new occurrences copy and the feed's series VEVENT shows:
+    the latest not edited on its own and not cancelled (else the latest not cancelled)."""
+    base = select(Event).where(Event.series_id == series.id,
+                               Event.status != EventStatus.CANCELLED.value)
+    order = (col(Event.recurrence_id).desc(),)
+    return (session.exec(base.where(col(Event.detached).is_(False)).order_by(*order)
+                         .limit(1)).first()
+            or session.exec(base.order_by(*order).limit(1)).first())
+
+
+def can_manage(session: Session, actor: Organizer, series: Series) -> bool:
+    """Admins, the series' owner, and whoever may manage one of its occurrences."""
+    if access.is_admin(actor) or (series.owner_id is not None and series.owner_id == actor.id):
+        return True
+    stmt = access.manageable(actor, select(Event).where(Event.series_id == series.id))
+    return session.exec(stmt.limit(1)).first() is not None
+
+
+# --- Steps (caller's transaction) -------------------------------------------------------------
+
+def horizon(now: datetime | None = None) -> datetime:
+    return (now or utcnow()) + timedelta(days=settings.SERIES_HORIZON_DAYS)
+
+
+def lock_series(session: Session, series_id: int) -> Series | None:
+    """The series with its row locked and re-read (the first lock any series change takes)."""
+    if not in_write_transaction(session):
+        raise locking.LockOutsideWriteTransaction("locking a series needs db.write_session()")
+    return session.exec(select(Series).where(Series.id == series_id).with_for_update()
+                        .execution_options(populate_existing=True)).first()
+
+
+@dataclass(frozen=True)
+class _Template:
+    """What a new occurrence copies: the columns, status, deadline lead and co-hosts."""
+
+    values: dict[str, Any]
+    status: str
+    deadline_before: timedelta | None
+    cohost_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, session: Session, event: Event, status: str | None = None) -> _Template:
+        hosts = session.exec(select(EventHost.organizer_id)
+                             .where(EventHost.event_id == event.id)).all()
+        lead = (event.starts_at - event.rsvp_deadline) if event.rsvp_deadline else None
+        return cls({k: getattr(event, k) for k in _COPIED}, status or event.status, lead,
+                   tuple(sorted(hosts)))
+
+
+def _minutes(starts_at: datetime, ends_at: datetime, tz: ZoneInfo, all_day: bool) -> int:
+    if all_day:
+        days = (ends_at.astimezone(tz).date() - starts_at.astimezone(tz).date()).days
+        return max(1, days) * 1440
+    return max(1, round((ends_at - starts_at).total_seconds() / 60))
+
+
+def occurrence_times(series: Series, instant: datetime) -> tuple[datetime, datetime]:
+    """Start and end of the occurrence the rule starts at `instant`: the series' length in
+    real time, or for an all-day series whole local days (midnight to midnight)."""
+    if series.all_day:
+        day = instant.astimezone(series.tz).date()
+        days = max(1, series.duration_minutes // 1440)
+        return instant, place(datetime.combine(day + timedelta(days=days), time()), series.tz)
+    return instant, instant + timedelta(minutes=series.duration_minutes)
+
+
+def _taken_slugs(session: Session, base: str) -> set[str]:
+    return set(session.exec(select(Event.slug).where(col(Event.slug).startswith(base))).all())
+
+
+def _slug(taken: set[str], base: str, day: date) -> str:
+    """"<title>-2027-01-12", numbered if taken: readable, and dated like the occurrence."""
+    slug = f"{base[:event_admin.SLUG_MAX - 11]}-{day.isoformat()}"
+    candidate, n = slug, 2
+    while candidate in taken:
+        candidate, n = f"{slug}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _insert_rows(session: Session, series: Series, tmpl: _Template,
+                 instants: Iterable[datetime]) -> list[Event]:
+    base = slugify(tmpl.values["title"])
+    taken = _taken_slugs(session, base)
+    rows = []
+    for instant in instants:
+        start, end = occurrence_times(series, instant)
+        deadline = start - tmpl.deadline_before if tmpl.deadline_before is not None else None
+        values = {**tmpl.values, "all_day": series.all_day, "timezone": series.timezone}
+        event = Event(**values, starts_at=start, ends_at=end, rsvp_deadline=deadline,
+                      slug=_slug(taken, base, instant.astimezone(series.tz).date()),
+                      owner_id=series.owner_id, status=tmpl.status, series_id=series.id,
+                      recurrence_id=instant)
+        event_admin.insert_with_unique_slug(session, event)
+        for organizer_id in tmpl.cohost_ids:
+            session.add(EventHost(event_id=event.id, organizer_id=organizer_id))
+        rows.append(event)
+    return rows
+
+
+def _wanted(series: Series, rule: Rule, since: datetime | None, until: datetime) -> list[datetime]:
+    """The rule's instances in [since, until) that are not skipped."""
+    skipped = set(series.skipped_dates)
+    return [i for i in instance_starts(rule, start_local(series), until_utc=until)
+            if (since is None or i >= since) and i.astimezone(series.tz).date() not in skipped]
+
+
+def extend(session: Session, series: Series, now: datetime | None = None) -> list[Event]:
+    """Create the rows the rule gives between `generated_until` and the horizon (the series
+    row locked by the caller). Nothing when every occurrence is cancelled: there is no
+    template to copy and nothing anyone would come to."""
+    until = horizon(now)
+    if series.generated_until is not None and series.generated_until >= until:
+        return []
+    wanted = _wanted(series, rule_of(series), series.generated_until, until)
+    if not wanted:
+        return []
+    template = template_event(session, series)
+    if template is None:
+        return []
+    existing = set(session.exec(select(Event.recurrence_id).where(
+        Event.series_id == series.id, col(Event.recurrence_id).in_(wanted))).all())
+    rows = _insert_rows(session, series, _Template.of(session, template),
+                        [i for i in wanted if i not in existing])
+    series.generated_until = until
+    session.add(series)
+    return rows
+
+
+def _check_rule(rule: Rule, local: datetime) -> Rule:
+    rule = rule.resolved(local)
+    errors = limit_errors(rule, local)
+    if errors:
+        raise FormError(errors)
+    return rule
+
+
+def create_series(session: Session, actor: Organizer | None, data: EventData, rule: Rule,
+                  publish: bool = False, rsvp_all: bool = False, uid: str | None = None,
+                  now: datetime | None = None) -> Series:
+    """A new series from the event form's values (its first occurrence's) and a rule; rows
+    up to the horizon. The first date is the rule's first instance on or after the form's
+    start (a form start the rule does not match moves to it). FormError for a rule over the
+    limits, unknown co-hosts. `actor` None: the command line (seed)."""
+    zone = ZoneInfo(data.timezone)
+    local = data.starts_at.astimezone(zone)
+    rule = _check_rule(rule, local)
+    first = instance_starts(rule, local, limit=1)[0]
+    series = Series(uid=uid or new_uid(), rrule=rule.to_rrule(first.astimezone(zone)),
+                    timezone=data.timezone, first_start=first,
+                    duration_minutes=_minutes(data.starts_at, data.ends_at, zone, data.all_day),
+                    all_day=data.all_day, rsvp_all=rsvp_all,
+                    owner_id=actor.id if actor else None)
+    session.add(series)
+    session.flush()
+    lead = (data.starts_at - data.rsvp_deadline) if data.rsvp_deadline else None
+    status = (EventStatus.PUBLISHED if publish else EventStatus.DRAFT).value
+    tmpl = _Template({k: getattr(data, k) for k in _COPIED}, status, lead)
+    until = horizon(now)
+    wanted = _wanted(series, rule, None, until) or [first]
+    head = _insert_rows(session, series, tmpl, wanted[:1])[0]
+    event_admin.set_cohosts(session, head, data.cohosts)  # FormError for unknown co-hosts
+    session.flush()
+    tmpl = _Template.of(session, head)
+    rows = [head, *_insert_rows(session, series, tmpl, wanted[1:])]
+    series.generated_until = until
+    audit.record(session, actor, "series.create", head,
+                 f"{describe_series(series, with_end=True)}: {len(rows)} date(s) "
+                 f"({head.status}), series {series.uid}")
+    return series
+
+
+def _rows(session: Session, series: Series) -> list[Event]:
+    return list(session.exec(select(Event).where(Event.series_id == series.id)
+                             .order_by(col(Event.recurrence_id))).all())
+
+
+def _has_rsvps(session: Session, event: Event) -> bool:
+    return session.exec(select(Rsvp.id).where(Rsvp.event_id == event.id).limit(1)).first() \
+        is not None
+
+
+def _remove(session: Session, actor: Organizer, event: Event, message: str) -> int:
+    """Take a row out of its series (see the module docstring); returns how many attendees
+    were e-mailed."""
+    if not _has_rsvps(session, event):
+        session.execute(delete(EventHost).where(col(EventHost.event_id) == event.id))
+        session.delete(event)
+        session.flush()
+        return 0
+    told = 0
+    if event.status != EventStatus.CANCELLED:
+        told = event_admin.cancel(session, actor, event, message)
+    event.series_id = None
+    event.recurrence_id = None
+    event.detached = False
+    session.add(event)
+    return told
+
+
+def split(session: Session, actor: Organizer | None, series: Series, at: datetime) -> Series:
+    """End `series` before the instance `at` and return a new series (new UID) holding `at`
+    and every later instance and row; `series` itself when `at` is its first instance."""
+    rule, zone = rule_of(series), series.tz
+    before = instance_starts(rule, start_local(series), until_utc=at)
+    if not before:
+        return series
+    at_local = at.astimezone(zone)
+    later = replace(rule, count=max(1, rule.count - len(before))) if rule.count else rule
+    skipped = series.skipped_dates
+    new = Series(rrule=later.to_rrule(at_local), timezone=series.timezone, first_start=at,
+                 duration_minutes=series.duration_minutes, all_day=series.all_day,
+                 skipped=",".join(d.isoformat() for d in skipped if d >= at_local.date()),
+                 rsvp_all=series.rsvp_all, generated_until=series.generated_until,
+                 owner_id=series.owner_id)
+    session.add(new)
+    session.flush()
+    ended = replace(rule, until=before[-1].astimezone(zone).date(), count=None)
+    series.rrule = ended.to_rrule(start_local(series))
+    series.skipped = ",".join(d.isoformat() for d in skipped if d < at_local.date())
+    _changed(series, significant=True)
+    moved = session.exec(select(Event).where(Event.series_id == series.id,
+                                             col(Event.recurrence_id) >= at)).all()
+    for row in moved:
+        row.series_id = new.id
+        session.add(row)
+    if moved:
+        audit.record(session, actor, "series.split", moved[0],
+                     f"dates from {at_local.date().isoformat()} on: series {new.uid} "
+                     f"(was {series.uid})")
+    session.flush()
+    return new
+
+
+def _audit(session: Session, actor: Organizer | None, series: Series, action: str,
+           detail: str) -> None:
+    """An audit entry about the series, filed under its template occurrence (the trail
+    names events; a series has no page of its own there)."""
+    session.flush()
+    subject = template_event(session, series)
+    if subject is not None:
+        audit.record(session, actor, action, subject, f"series {series.uid}: {detail}")
+
+
+def _changed(series: Series, significant: bool) -> None:
+    series.updated_at = utcnow()
+    if significant:
+        series.sequence += 1
+
+
+def _end_rule_at_last_row(session: Session, series: Series) -> None:
+    """No more rows: the rule ends at the last row it has (whose dates stay, as they are)."""
+    last = session.exec(select(Event.recurrence_id).where(Event.series_id == series.id)
+                        .order_by(col(Event.recurrence_id).desc()).limit(1)).first()
+    if last is None:
+        return
+    rule = replace(rule_of(series), until=last.astimezone(series.tz).date(), count=None)
+    series.rrule = rule.to_rrule(start_local(series))
+    _changed(series, significant=True)
+    session.add(series)
+
+
+def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event,
+               data: EventData, notify: bool) -> None:
+    """Apply the edit of `edited` to every row of `series`: what the organizer changed
+    (compared with `edited` before the edit), leaving alone the fields a row edited on its
+    own has different, and a new time of day to every row the rule placed."""
+    zone = series.tz
+    if data.timezone != series.timezone:
+        raise FormError({"timezone": "A series keeps its timezone: change it for this date "
+                                     "only, or create a new series."})
+    old_local, new_local = edited.starts_at.astimezone(zone), data.starts_at.astimezone(zone)
+    if new_local.date() != old_local.date():
+        raise FormError({"start_date": "To move the series to other days, change how it "
+                                       "repeats; or move this date only."})
+    old_minutes = _minutes(edited.starts_at, edited.ends_at, zone, edited.all_day)
+    new_minutes = _minutes(data.starts_at, data.ends_at, zone, data.all_day)
+    retimed = (new_local.time() != old_local.time() or new_minutes != old_minutes
+               or data.all_day != edited.all_day)
+    before = {k: getattr(edited, k) for k in EVENT_COLUMNS}
+    changed = [k for k in _COPIED if k not in ("all_day", "timezone")
+               and not same(before[k], getattr(data, k))]
+    new_deadline = not same(edited.rsvp_deadline, data.rsvp_deadline)
+    hosts = event_admin.cohost_emails(session, edited)
+    new_hosts = sorted(data.cohosts) != hosts
+    if retimed:
+        clock = time() if data.all_day else new_local.time()
+        series.first_start = place(datetime.combine(start_local(series).date(), clock), zone)
+        series.duration_minutes, series.all_day = new_minutes, data.all_day
+    for row in _rows(session, series):
+        values = {k: getattr(row, k) for k in EVENT_COLUMNS}
+        for k in changed:
+            if row.id == edited.id or not row.detached or same(values[k], before[k]):
+                values[k] = getattr(data, k)
+        assert row.recurrence_id is not None
+        placed_by_rule = row.starts_at == row.recurrence_id
+        if retimed:
+            day = row.recurrence_id.astimezone(zone).date()
+            row.recurrence_id = place(datetime.combine(day, clock), zone)
+            if placed_by_rule:
+                values["starts_at"], values["ends_at"] = occurrence_times(series, row.recurrence_id)
+                values["all_day"] = series.all_day
+        if row.id == edited.id:
+            values.update(starts_at=data.starts_at, ends_at=data.ends_at, all_day=data.all_day)
+        if new_deadline:
+            lead = (data.starts_at - data.rsvp_deadline) if data.rsvp_deadline else None
+        else:
+            lead = (row.starts_at - row.rsvp_deadline) if row.rsvp_deadline else None
+        values["rsvp_deadline"] = values["starts_at"] - lead if lead is not None else None
+        cohosts = data.cohosts if new_hosts else tuple(event_admin.cohost_emails(session, row))
+        try:
+            event_admin.update_event(session, actor, row, EventData(**values, cohosts=cohosts),
+                                     notify_attendees=notify)
+        except FormError as exc:
+            day = row.starts_at.astimezone(zone).date().isoformat()
+            raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
+    _changed(series, significant=retimed or moves_calendar_entry(changed))
+    session.add(series)
+
+
+def edit_occurrence(session: Session, actor: Organizer, series: Series, event: Event,
+                    data: EventData, scope: Scope, notify: bool = True) -> Event:
+    if scope == Scope.ONE:
+        if event_admin.update_event(session, actor, event, data, notify_attendees=notify):
+            event.detached = True
+            session.add(event)
+        return event
+    assert event.recurrence_id is not None
+    target = series
+    if scope == Scope.FOLLOWING:
+        target = split(session, actor, series, event.recurrence_id)
+    _edit_rows(session, actor, target, event, data, notify)
+    return event
+
+
+def cancel_occurrences(session: Session, actor: Organizer, series: Series, event: Event,
+                       message: str, scope: Scope, now: datetime | None = None) -> int:
+    """Cancel one occurrence, it and the later ones, or every one not started yet; the rule
+    then ends at its last row (no new rows). Returns how many attendees were e-mailed."""
+    if scope == Scope.ONE:
+        return event_admin.cancel(session, actor, event, message)
+    now = now or utcnow()
+    assert event.recurrence_id is not None
+    rows = _rows(session, series)
+    if scope == Scope.FOLLOWING:
+        targets = [r for r in rows if r.recurrence_id and r.recurrence_id >= event.recurrence_id]
+    else:
+        targets = [r for r in rows if r.starts_at > now or r.id == event.id]
+    targets = [r for r in targets if r.status != EventStatus.CANCELLED]
+    if not targets:
+        raise EventStateError("These dates are already cancelled.")
+    told = sum(event_admin.cancel(session, actor, r, message) for r in targets)
+    _end_rule_at_last_row(session, series)
+    return told
+
+
+@dataclass
+class SkipResult:
+    skipped: list[date] = field(default_factory=list)  # dates newly skipped
+    removed: int = 0  # occurrence rows taken out of the series
+    notified: int = 0  # attendees e-mailed that their date is cancelled
+
+
+def skip_dates(session: Session, actor: Organizer, series: Series, dates: Iterable[date],
+               now: datetime | None = None) -> SkipResult:
+    """Skip dates (holidays): each must be a date of the rule not over yet; its row goes
+    (see `_remove`), and the feed writes an EXDATE."""
+    now = now or utcnow()
+    zone = series.tz
+    rule_days = {i.astimezone(zone).date(): i for i in
+                 instance_starts(rule_of(series), start_local(series))}
+    result = SkipResult()
+    already = set(series.skipped_dates)
+    for day in sorted(set(dates)):
+        if day in already:
+            continue
+        if day not in rule_days:
+            raise FormError({"dates": f"{day.isoformat()} is not a date of this series."})
+        if occurrence_times(series, rule_days[day])[1] <= now:
+            raise FormError({"dates": f"{day.isoformat()} is over already."})
+        result.skipped.append(day)
+    if not result.skipped:
+        return result
+    instants = [rule_days[d] for d in result.skipped]
+    for row in session.exec(select(Event).where(Event.series_id == series.id,
+                                                col(Event.recurrence_id).in_(instants))).all():
+        result.notified += _remove(session, actor, row, SKIPPED_MESSAGE)
+        result.removed += 1
+    series.skipped = ",".join(d.isoformat() for d in sorted(already | set(result.skipped)))
+    _changed(series, significant=True)
+    session.add(series)
+    _audit(session, actor, series, "series.skip",
+           f"skipped {', '.join(d.isoformat() for d in result.skipped)}: {result.removed} "
+           f"date(s) taken out, attendees e-mailed: {result.notified}")
+    return result
+
+
+def _period(rule: Rule, instant: datetime, zone: ZoneInfo) -> tuple[int, ...]:
+    """The day, week or month an instance falls in: a removed and an added date in the same
+    one are the same occurrence moved (its RSVPs go along)."""
+    day = instant.astimezone(zone).date()
+    if rule.freq == "daily":
+        return (day.toordinal(),)
+    if rule.freq == "weekly":
+        return tuple(day.isocalendar()[:2])
+    return (day.year, day.month)
+
+
+@dataclass
+class RuleChange:
+    series: Series  # the series now carrying the new rule (a new one after a split)
+    kept: int = 0
+    moved: int = 0
+    created: int = 0
+    removed: int = 0
+    notified: int = 0
+
+
+def change_series_rule(session: Session, actor: Organizer, series: Series, rule: Rule,
+                       now: datetime | None = None) -> RuleChange:
+    """Give the series' dates still to come a new rule. Dates it keeps keep their rows and
+    RSVPs; a date that moves within its day/week/month (Tuesday -> Wednesday) carries its
+    row, RSVPs and check-ins along and attendees are told the new time; dates it drops go
+    (see `_remove`); new dates get rows. Dates already started stay with the old rule (the
+    series is split at the first date to come)."""
+    now = now or utcnow()
+    old_rule = rule_of(series)
+    upcoming = [i for i in instance_starts(old_rule, start_local(series)) if i > now]
+    if not upcoming:
+        raise EventStateError("This series has no dates left to change.")
+    target = split(session, actor, series, upcoming[0])
+    zone, local = target.tz, start_local(target)
+    rule = _check_rule(rule, local)
+    all_new = instance_starts(rule, local)
+    first = all_new[0]
+    new_days = {i.astimezone(zone).date() for i in all_new}
+    target.skipped = ",".join(d.isoformat() for d in target.skipped_dates if d in new_days)
+    target.first_start = first
+    target.rrule = rule.to_rrule(first.astimezone(zone))
+    until = horizon(now)
+    wanted = _wanted(target, rule, None, until)
+    rows = _rows(session, target)
+    template = template_event(session, target)
+    tmpl = _Template.of(session, template) if template is not None else None
+    by_rec = {r.recurrence_id: r for r in rows}
+    wanted_set = set(wanted)
+    result = RuleChange(series=target, kept=len(wanted_set & by_rec.keys()))
+    dropped: dict[tuple[int, ...], list[Event]] = defaultdict(list)
+    for r in rows:
+        if r.recurrence_id not in wanted_set:
+            assert r.recurrence_id is not None
+            dropped[_period(rule, r.recurrence_id, zone)].append(r)
+    added: list[datetime] = []
+    for instant in wanted:
+        if instant in by_rec:
+            continue
+        same_period = dropped.get(_period(rule, instant, zone))
+        if same_period:
+            result.notified += _move(session, actor, target, same_period.pop(0), instant)
+            result.moved += 1
+        else:
+            added.append(instant)
+    for rest in dropped.values():
+        for r in rest:
+            result.notified += _remove(session, actor, r, SKIPPED_MESSAGE)
+            result.removed += 1
+    if added and tmpl is not None:
+        result.created = len(_insert_rows(session, target, tmpl, added))
+    target.generated_until = until
+    _changed(target, significant=True)
+    session.add(target)
+    _audit(session, actor, target, "series.change_rule",
+           f"{describe_series(target, with_end=True)}: kept {result.kept}, moved "
+           f"{result.moved}, added {result.created}, removed {result.removed}")
+    return result
+
+
+def _move(session: Session, actor: Organizer, series: Series, row: Event,
+          instant: datetime) -> int:
+    """Give `row` the rule's new instant; a row the rule placed moves there (SEQUENCE up,
+    attendees told the new time), one moved by hand keeps its time. Returns how many were
+    e-mailed."""
+    placed_by_rule = row.starts_at == row.recurrence_id
+    row.recurrence_id = instant
+    if not placed_by_rule:
+        session.add(row)
+        return 0
+    start, end = occurrence_times(series, instant)
+    changes = {"starts_at": (row.starts_at, start), "ends_at": (row.ends_at, end)}
+    if row.rsvp_deadline is not None:
+        row.rsvp_deadline = start - (row.starts_at - row.rsvp_deadline)
+    row.starts_at, row.ends_at = start, end
+    event_admin.bump(row, significant=True)
+    session.add(row)
+    told = attendee_mail.notify_event_changed(session, row, changes)
+    detail = audit.describe_changes(changes)
+    if told:
+        detail += f"\nattendees e-mailed about the change: {told}"
+    audit.record(session, actor, "event.update", row, detail)
+    return told
+
+
+def _first_after(rule: Rule, local: datetime, after: datetime) -> datetime:
+    """The first instance of the rule, without its end, starting after `after`."""
+    open_ended = replace(rule, count=None, until=max(after, local).astimezone(local.tzinfo)
+                         .date() + timedelta(days=800))
+    found = next((i for i in instance_starts(open_ended, local) if i > after), None)
+    if found is None:
+        raise EventStateError("This series' rule gives no later date to copy it to.")
+    return found
+
+
+def duplicate_series(session: Session, actor: Organizer, series: Series,
+                     now: datetime | None = None) -> Series:
+    """A draft copy that continues the pattern: same rule, time, length and details, starting
+    at the rule's first date after both the original's last date and now, with as many dates
+    (or as long a span) as the original; no RSVPs, new UID and slugs."""
+    now = now or utcnow()
+    rule, local = rule_of(series), start_local(series)
+    last = instance_starts(rule, local)[-1]
+    template = template_event(session, series)
+    if template is None:
+        raise EventStateError("Every date of this series is cancelled: there is nothing to "
+                              "copy.")
+    first = _first_after(rule, local, max(last, now))
+    first_local = first.astimezone(series.tz)
+    if rule.until is not None:
+        rule = replace(rule, until=rule.until + (first_local.date() - local.date()))
+    rule = _check_rule(rule, first_local)
+    copy = Series(rrule=rule.to_rrule(first_local), timezone=series.timezone, first_start=first,
+                  duration_minutes=series.duration_minutes, all_day=series.all_day,
+                  rsvp_all=series.rsvp_all, owner_id=actor.id)
+    session.add(copy)
+    session.flush()
+    tmpl = _Template.of(session, template, status=EventStatus.DRAFT.value)
+    hosts = set(tmpl.cohost_ids)
+    if series.owner_id is not None and series.owner_id != actor.id:
+        owner = session.get(Organizer, series.owner_id)
+        if owner is not None and owner.is_active:
+            hosts.add(series.owner_id)  # the original owner keeps access to the copy
+    hosts.discard(actor.id or 0)
+    tmpl = replace(tmpl, cohost_ids=tuple(sorted(hosts)))
+    until = horizon(now)
+    rows = _insert_rows(session, copy, tmpl, _wanted(copy, rule, None, until))
+    copy.generated_until = until
+    if rows:
+        audit.record(session, actor, "series.duplicate", rows[0],
+                     f"copied from series {series.uid}: {len(rows)} date(s)")
+    return copy
+
+
+def convert_event(session: Session, actor: Organizer, event: Event, rule: Rule,
+                  now: datetime | None = None) -> Series:
+    """Make a single event the first occurrence of a new series (its RSVPs, UID and slug
+    kept); the later dates copy it. The rule must have the event's own date as its first."""
+    if event.series_id is not None:
+        raise EventStateError("This event is already part of a series.")
+    if event.status == EventStatus.CANCELLED:
+        raise EventStateError("A cancelled event cannot become a series.")
+    local = event.local_start
+    rule = _check_rule(rule, local)
+    first = instance_starts(rule, local, limit=1)[0]
+    if first != event.starts_at:
+        raise FormError({"repeat": f"The series must start on the event's own date "
+                                   f"({local.date().isoformat()}): choose repeats that include "
+                                   "it."})
+    zone = event.tz
+    series = Series(rrule=rule.to_rrule(local), timezone=event.timezone,
+                    first_start=event.starts_at,
+                    duration_minutes=_minutes(event.starts_at, event.ends_at, zone, event.all_day),
+                    all_day=event.all_day, owner_id=event.owner_id or actor.id)
+    session.add(series)
+    session.flush()
+    event.series_id, event.recurrence_id, event.detached = series.id, event.starts_at, False
+    event_admin.bump(event, significant=False)
+    session.add(event)
+    session.flush()
+    until = horizon(now)
+    rows = _insert_rows(session, series, _Template.of(session, event),
+                        _wanted(series, rule, None, until)[1:])
+    series.generated_until = until
+    audit.record(session, actor, "series.convert", event,
+                 f"{describe_series(series, with_end=True)}: {len(rows) + 1} date(s), "
+                 f"series {series.uid}")
+    return series
+
+
+# --- Own transaction: what the organizer pages and the CLI call -----------------------------
+
+def _on_series(actor: Organizer, series_id: int, work: Callable[[Session, Series], T]) -> T:
+    with write_session() as session:
+        series = lock_series(session, series_id)
+        if series is None or not can_manage(session, actor, series):
+            raise SeriesNotFound(str(series_id))
+        return work(session, series)
+
+
+def _on_occurrence(actor: Organizer, slug: str,
+                   work: Callable[[Session, Series, Event], T]) -> T:
+    """`work` on a managed occurrence and its series, both rows locked (series first)."""
+    with write_session() as session:
+        found = access.get_event(session, actor, slug)
+        if found is None or found.series_id is None:
+            raise EventNotFound(slug)
+        series = lock_series(session, found.series_id)
+        event = locking.lock_event(session, found.id or 0)
+        if series is None or event is None or event.series_id != series.id:
+            raise EventNotFound(slug)  # changed hands between the two reads
+        return work(session, series, event)
+
+
+def new_series(actor: Organizer, data: EventData, rule: Rule, publish: bool = False,
+               rsvp_all: bool = False) -> Series:
+    """`create_series` in its own write transaction (FormError)."""
+    with write_session() as session:
+        return create_series(session, actor, data, rule, publish=publish, rsvp_all=rsvp_all)
+
+
+def edit(actor: Organizer, slug: str, data: EventData, scope: Scope,
+         notify_attendees: bool = True) -> Event:
+    """Edit an occurrence, it and the following ones (a new series from it on), or all of
+    them. A single event with scope ONE is edited as event_admin.edit does. EventNotFound,
+    FormError (time of day, place, text and capacity go to every row in scope; a new date
+    or timezone only with ONE)."""
+    if scope == Scope.ONE:
+        with read_session() as session:
+            found = access.get_event(session, actor, slug)
+        if found is not None and found.series_id is None:
+            return event_admin.edit(actor, slug, data, notify_attendees=notify_attendees)[0]
+    return _on_occurrence(actor, slug, lambda session, series, event: edit_occurrence(
+        session, actor, series, event, data, Scope(scope), notify_attendees))
+
+
+def cancel(actor: Organizer, slug: str, message: str, scope: Scope) -> tuple[Event, int]:
+    """Cancel an occurrence, it and the following ones, or every one still to come; returns
+    the occurrence and how many attendees were e-mailed (METHOD:CANCEL). A single event with
+    scope ONE is cancelled as event_admin.cancel_event does."""
+    if scope == Scope.ONE:
+        with read_session() as session:
+            found = access.get_event(session, actor, slug)
+        if found is not None and found.series_id is None:
+            return event_admin.cancel_event(actor, slug, message)
+    return _on_occurrence(actor, slug, lambda session, series, event: (
+        event, cancel_occurrences(session, actor, series, event, message, Scope(scope))))
+
+
+def skip(actor: Organizer, series_id: int, dates: Iterable[date]) -> SkipResult:
+    """`skip_dates` in its own write transaction (SeriesNotFound, FormError)."""
+    return _on_series(actor, series_id,
+                      lambda session, series: skip_dates(session, actor, series, dates))
+
+
+def change_rule(actor: Organizer, series_id: int, rule: Rule) -> RuleChange:
+    """`change_series_rule` in its own write transaction (SeriesNotFound, FormError,
+    EventStateError)."""
+    return _on_series(actor, series_id,
+                      lambda session, series: change_series_rule(session, actor, series, rule))
+
+
+def duplicate(actor: Organizer, series_id: int) -> Series:
+    """`duplicate_series` in its own write transaction (SeriesNotFound, EventStateError)."""
+    return _on_series(actor, series_id,
+                      lambda session, series: duplicate_series(session, actor, series))
+
+
+def convert(actor: Organizer, slug: str, rule: Rule) -> Series:
+    """`convert_event` on a managed event in its own write transaction (EventNotFound,
+    EventStateError, FormError)."""
+    with write_session() as session:
+        found = access.get_event(session, actor, slug)
+        event = locking.lock_event(session, found.id or 0) if found is not None else None
+        if event is None:
+            raise EventNotFound(slug)
+        return convert_event(session, actor, event, rule)
+
+
+def set_published(actor: Organizer, series_id: int, published: bool) -> int:
+    """Publish (or take back to draft) every occurrence not cancelled; returns how many
+    changed. Rows created later copy the template's status, so they follow."""
+    def work(session: Session, series: Series) -> int:
+        changed = 0
+        for row in _rows(session, series):
+            if row.status == EventStatus.CANCELLED or \
+                    (row.status == EventStatus.PUBLISHED) == published:
+                continue
+            (event_admin.publish if published else event_admin.unpublish)(session, actor, row)
+            changed += 1
+        return changed
+
+    return _on_series(actor, series_id, work)
+
+
+def extend_all(now: datetime | None = None) -> int:
+    """Create the rows every series needs up to the horizon; returns how many were created.
+    One transaction per series, its row locked: two runs at once never create a row twice
+    (the second waits, then finds the window filled)."""
+    until = horizon(now)
+    with read_session() as session:
+        ids = session.exec(select(Series.id).where(or_(
+            col(Series.generated_until).is_(None), col(Series.generated_until) < until))
+            .order_by(col(Series.id))).all()
+    created = 0
+    for series_id in ids:
+        with write_session() as session:
+            series = lock_series(session, series_id or 0)
+            if series is not None:
+                created += len(extend(session, series, now))
+    return created

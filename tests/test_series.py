@@ -1,0 +1,554 @@
+"""Recurring series (services/series.py) on real SQLite and PostgreSQL: rows made ahead and
+extended (twice at once too), every edit and cancel scope, skipped dates, rule changes that keep
+RSVPs, duplicate, convert, and who is e-mailed. Dates are in 2027, ahead of the suite's clock."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import col, select
+
+from events_app import cli, settings
+from events_app.db import read_session, write_session
+from events_app.models import AuditLog, Event, EventHost, Rsvp, Series, utcnow
+from events_app.services import data_version, series
+from events_app.services.event_admin import EventNotFound, EventStateError
+from events_app.services.event_form import form_values, parse_event_form
+from events_app.services.series import Scope, SeriesNotFound
+from events_app.services.series_rules import Rule
+from events_app.util.forms import FormError
+from tests.factories import make_event, make_rsvp
+from tests.organizer_support import cheap_passwords, make_organizer  # noqa: F401 - fixture
+from tests.rsvp_helpers import outbox
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def _form(**overrides: str) -> dict[str, str]:
+    values = {
+        "title": "Network meeting", "summary": "Rapid response", "description": "",
+        "category": "meeting", "timezone": "America/Chicago",
+        "start_date": "2027-02-09", "start_time": "19:00",  # a Tuesday
+        "end_date": "2027-02-09", "end_time": "20:30",
+        "venue_name": "Central Library", "city": "St. Louis", "capacity": "3",
+        "max_guests": "2", "waitlist_enabled": "on",
+    }
+    values.update(overrides)
+    return values
+
+
+BIWEEKLY = Rule("weekly", interval=2, weekdays=(1,), until=date(2027, 6, 1))
+# Feb 9, Feb 23, Mar 9, Mar 23 (CDT from Mar 14), Apr 6, Apr 20, May 4, May 18, Jun 1: 9
+
+
+@pytest.fixture
+def ada() -> Any:
+    return make_organizer("ada@example.org", "Ada Organizer")
+
+
+def _new(actor: Any, rule: Rule = BIWEEKLY, publish: bool = True, **form: str) -> Series:
+    return series.new_series(actor, parse_event_form(_form(**form)), rule, publish=publish)
+
+
+def _rows(series_id: int | None) -> list[Event]:
+    with read_session() as s:
+        return list(s.exec(select(Event).where(Event.series_id == series_id)
+                           .order_by(col(Event.starts_at))))
+
+
+def _series(series_id: int | None) -> Series:
+    with read_session() as s:
+        found = s.get(Series, series_id)
+        assert found is not None
+        return found
+
+
+def _local(e: Event) -> str:
+    return e.starts_at.astimezone(CHICAGO).strftime("%Y-%m-%d %H:%M")
+
+
+def _data(event: Event, **changes: str) -> Any:
+    with read_session() as s:
+        values = form_values(s.get(Event, event.id))
+    values.update(changes)
+    return parse_event_form(values)
+
+
+# --- creating and extending -----------------------------------------------------------------
+
+def test_new_series_makes_every_date_with_the_same_wall_clock_time(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    assert [_local(e) for e in rows] == [
+        "2027-02-09 19:00", "2027-02-23 19:00", "2027-03-09 19:00", "2027-03-23 19:00",
+        "2027-04-06 19:00", "2027-04-20 19:00", "2027-05-04 19:00", "2027-05-18 19:00",
+        "2027-06-01 19:00"]  # the until date is inclusive
+    assert rows[0].starts_at == utc(2027, 2, 10, 1, 0)  # CST
+    assert rows[3].starts_at == utc(2027, 3, 24, 0, 0)  # CDT
+    assert all(e.ends_at - e.starts_at == timedelta(minutes=90) for e in rows)
+    assert all(e.recurrence_id == e.starts_at and not e.detached for e in rows)
+    assert all(e.status == "published" and e.capacity == 3 and e.owner_id == ada.id
+               for e in rows)
+    assert rows[0].slug == "network-meeting-2027-02-09"
+    assert len({e.uid for e in rows} | {made.uid}) == 10  # each its own UID, the series another
+    stored = _series(made.id)
+    assert stored.rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=MO;UNTIL=20270602T045959Z"
+    assert stored.first_start == rows[0].starts_at and stored.duration_minutes == 90
+    assert series.describe_series(stored) == "Repeats every second Tuesday"
+
+
+def test_a_start_the_rule_does_not_match_moves_to_its_first_date(db_url: str, ada: Any) -> None:
+    made = _new(ada, Rule("weekly", weekdays=(3,), count=2), rsvp_deadline="2027-02-09T12:00")
+    rows = _rows(made.id)
+    assert [_local(e) for e in rows] == ["2027-02-11 19:00", "2027-02-18 19:00"]
+    # the RSVP deadline keeps its lead (7 hours before the start)
+    assert [e.starts_at - e.rsvp_deadline for e in rows] == [timedelta(hours=7)] * 2
+
+
+def test_co_hosts_and_drafts_are_copied(db_url: str, ada: Any) -> None:
+    bo = make_organizer("bo@example.org", "Bo")
+    made = _new(ada, Rule("daily", count=3), publish=False, cohosts="bo@example.org")
+    rows = _rows(made.id)
+    assert {e.status for e in rows} == {"draft"}
+    with read_session() as s:
+        hosts = s.exec(select(EventHost.event_id).where(EventHost.organizer_id == bo.id)).all()
+    assert sorted(hosts) == sorted(e.id for e in rows)
+    with pytest.raises(FormError) as err:
+        _new(ada, Rule("daily", count=3), cohosts="nobody@example.org")
+    assert "cohosts" in err.value.errors
+    with read_session() as s:
+        assert len(s.exec(select(Series)).all()) == 1  # the refused one left nothing behind
+
+
+def test_limits_are_form_errors(db_url: str, ada: Any) -> None:
+    with pytest.raises(FormError) as err:
+        _new(ada, Rule("daily", until=date(2028, 12, 1)))
+    assert "400" in err.value.errors["until"]
+    with read_session() as s:
+        assert s.exec(select(Event)).all() == []
+
+
+def test_rows_are_made_up_to_the_horizon_and_extended(db_url: str, ada: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    now = utcnow()
+    start = (now + timedelta(days=1)).astimezone(CHICAGO).date()
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 20)
+    made = _new(ada, Rule("weekly", count=10), start_date=start.isoformat(),
+                end_date=start.isoformat())
+    assert len(_rows(made.id)) == 3  # days 1, 8, 15 (< 20)
+    assert series.extend_all() == 0  # nothing new inside the same window
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 40)
+    assert series.extend_all() == 3  # 22, 29, 36
+    assert series.extend_all() == 0
+    rows = _rows(made.id)
+    assert len(rows) == 6 and len({e.recurrence_id for e in rows}) == 6
+    assert [(b.starts_at - a.starts_at).days for a, b in zip(rows, rows[1:], strict=False)] \
+        in ([7] * 5, [7, 7, 7, 7, 7])
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 400)
+    assert cli.main(["extend-series"]) == 0
+    assert len(_rows(made.id)) == 10  # the rule's count, not the horizon, ends it
+
+
+def test_extending_twice_at_once_makes_each_row_once(db_url: str, ada: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 3)
+    start = (utcnow() + timedelta(days=1)).astimezone(CHICAGO).date()
+    made = [_new(ada, Rule("daily", count=30), start_date=start.isoformat(),
+                 end_date=start.isoformat(), title=f"Phone bank {n}") for n in range(3)]
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 60)
+    results: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(series.extend_all())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(results) == 3 * (30 - 2)  # each series had its first two (or three) rows
+    for m in made:
+        rows = _rows(m.id)
+        assert len(rows) == 30 and len({e.recurrence_id for e in rows}) == 30
+
+
+# --- editing --------------------------------------------------------------------------------
+
+def test_edit_one_date_detaches_it_and_tells_its_attendees(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    make_rsvp(rows[2], email="pat@example.org")
+    make_rsvp(rows[3], email="sam@example.org")
+    series.edit(ada, rows[2].slug, _data(rows[2], start_time="18:00", end_time="19:30",
+                                          title="Network meeting (early)"), Scope.ONE)
+    after = _rows(made.id)
+    assert after[2].detached and _local(after[2]) == "2027-03-09 18:00"
+    assert after[2].recurrence_id == rows[2].recurrence_id  # it is still that date's instance
+    assert after[2].sequence == rows[2].sequence + 1
+    assert [e.title for e in after].count("Network meeting") == 8
+    assert [m.to_addr for m in outbox("event_changed")] == ["pat@example.org"]
+
+
+def test_edit_all_changes_time_and_text_everywhere_but_keeps_own_edits(db_url: str,
+                                                                        ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    series.edit(ada, rows[1].slug, _data(rows[1], venue_name="City Hall"), Scope.ONE)
+    make_rsvp(rows[4], email="pat@example.org")
+    rsvp_before = make_rsvp(rows[5], email="sam@example.org")
+    series.edit(ada, rows[4].slug, _data(rows[4], start_time="18:30", end_time="20:30",
+                                          title="Rapid-response meeting",
+                                          venue_name="Union Hall"), Scope.ALL)
+    after = _rows(made.id)
+    assert [_local(e)[-5:] for e in after] == ["18:30"] * 9
+    assert all(e.ends_at - e.starts_at == timedelta(hours=2) for e in after)
+    assert {e.title for e in after} == {"Rapid-response meeting"}
+    # the date whose venue was edited on its own keeps it; the rest follow the series
+    assert [e.venue_name for e in after] == ["Union Hall", "City Hall"] + ["Union Hall"] * 7
+    assert all(e.recurrence_id == e.starts_at for e in after)  # the rule's instants moved too
+    assert [e.id for e in after] == [e.id for e in rows]
+    stored = _series(made.id)
+    assert stored.first_start == after[0].starts_at and stored.duration_minutes == 120
+    assert stored.sequence == made.sequence + 1
+    with read_session() as s:
+        assert s.get(Rsvp, rsvp_before.id).event_id == rows[5].id
+    assert sorted(m.to_addr for m in outbox("event_changed")) == [
+        "pat@example.org", "sam@example.org"]
+
+
+def test_edit_following_splits_the_series(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    make_rsvp(rows[5], email="pat@example.org")
+    series.edit(ada, rows[4].slug, _data(rows[4], capacity="10", city="Clayton"),
+                Scope.FOLLOWING)
+    old, new = _rows(made.id), None
+    assert [e.id for e in old] == [e.id for e in rows[:4]]
+    assert {e.city for e in old} == {"St. Louis"} and {e.capacity for e in old} == {3}
+    with read_session() as s:
+        later = s.exec(select(Series).where(Series.id != made.id)).one()
+    new = _rows(later.id)
+    assert [e.id for e in new] == [e.id for e in rows[4:]]
+    assert {e.city for e in new} == {"Clayton"} and {e.capacity for e in new} == {10}
+    assert later.uid != made.uid and later.first_start == rows[4].starts_at
+    assert _series(made.id).rrule.endswith("UNTIL=20270324T045959Z")  # Mar 23, Chicago
+    assert later.rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=MO;UNTIL=20270602T045959Z"
+    assert _series(made.id).sequence == made.sequence + 1
+    with read_session() as s:
+        assert s.exec(select(Rsvp.event_id).where(Rsvp.email == "pat@example.org")).one() \
+            == rows[5].id
+
+
+def test_edit_following_from_the_first_date_is_edit_all(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    series.edit(ada, rows[0].slug, _data(rows[0], city="Clayton"), Scope.FOLLOWING)
+    with read_session() as s:
+        assert len(s.exec(select(Series)).all()) == 1
+    assert {e.city for e in _rows(made.id)} == {"Clayton"}
+
+
+@pytest.mark.parametrize("scope", [Scope.ALL, Scope.FOLLOWING])
+def test_series_edits_refuse_a_new_date_or_timezone(db_url: str, ada: Any, scope: Scope) -> None:
+    made = _new(ada)
+    row = _rows(made.id)[2]
+    with pytest.raises(FormError) as err:
+        series.edit(ada, row.slug, _data(row, start_date="2027-03-10", end_date="2027-03-10"),
+                    scope)
+    assert "start_date" in err.value.errors
+    with pytest.raises(FormError) as err:
+        series.edit(ada, row.slug, _data(row, timezone="America/New_York"), scope)
+    assert "timezone" in err.value.errors
+    with read_session() as s:
+        assert len(s.exec(select(Series)).all()) == 1  # nothing half-written (no split)
+
+
+def test_a_capacity_below_one_dates_seats_refuses_the_whole_edit(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    make_rsvp(rows[6], email="pat@example.org", guests=2)  # 3 seats
+    with pytest.raises(FormError) as err:
+        series.edit(ada, rows[0].slug, _data(rows[0], capacity="2", title="Smaller"),
+                    Scope.ALL)
+    assert "2027-05-04" in err.value.errors["capacity"]
+    assert {e.title for e in _rows(made.id)} == {"Network meeting"}
+
+
+def test_only_managers_reach_a_series(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    row = _rows(made.id)[0]
+    eve = make_organizer("eve@example.org", "Eve")
+    with pytest.raises(EventNotFound):
+        series.edit(eve, row.slug, _data(row, title="Mine"), Scope.ALL)
+    with pytest.raises(SeriesNotFound):
+        series.skip(eve, made.id or 0, [date(2027, 2, 23)])
+    with pytest.raises(SeriesNotFound):
+        series.change_rule(eve, made.id or 0, Rule("daily", count=2))
+    admin = make_organizer("root@example.org", "Root", admin=True)
+    assert series.skip(admin, made.id or 0, [date(2027, 2, 23)]).skipped == [date(2027, 2, 23)]
+
+
+# --- cancelling -----------------------------------------------------------------------------
+
+def test_cancel_one_date_mails_method_cancel_to_its_attendees_only(db_url: str,
+                                                                   ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    make_rsvp(rows[2], email="pat@example.org")
+    make_rsvp(rows[2], email="wes@example.org", status="waitlisted")
+    make_rsvp(rows[3], email="sam@example.org")
+    event, told = series.cancel(ada, rows[2].slug, "Snow day", Scope.ONE)
+    assert told == 2 and event.status == "cancelled"
+    mails = outbox("event_cancelled")
+    assert sorted(m.to_addr for m in mails) == ["pat@example.org", "wes@example.org"]
+    assert all("METHOD:CANCEL" in m.ics for m in mails if m.to_addr == "pat@example.org")
+    assert [e.status for e in _rows(made.id)].count("cancelled") == 1
+    assert _series(made.id).rrule == made.rrule  # the rule goes on
+
+
+def test_cancel_following_ends_the_series(db_url: str, ada: Any,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    made = _new(ada, Rule("weekly", interval=2, weekdays=(1,), count=20))
+    rows = _rows(made.id)
+    make_rsvp(rows[6], email="pat@example.org")
+    _, told = series.cancel(ada, rows[5].slug, "", Scope.FOLLOWING)
+    after = _rows(made.id)
+    assert [e.status for e in after] == ["published"] * 5 + ["cancelled"] * (len(rows) - 5)
+    assert told == 1 and [m.to_addr for m in outbox("event_cancelled")] == ["pat@example.org"]
+    last = rows[-1].starts_at.astimezone(CHICAGO).date()
+    assert series.rule_of(_series(made.id)) == Rule("weekly", interval=2, weekdays=(1,),
+                                                    until=last)
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 2000)
+    assert series.extend_all() == 0  # no new dates after the rest was cancelled
+    with pytest.raises(EventStateError):
+        series.cancel(ada, rows[5].slug, "", Scope.FOLLOWING)
+
+
+def test_cancel_all_leaves_dates_already_past(db_url: str, ada: Any) -> None:
+    start = (utcnow() - timedelta(days=15)).astimezone(CHICAGO).date()
+    made = _new(ada, Rule("weekly", count=5), start_date=start.isoformat(),
+                end_date=start.isoformat())
+    rows = _rows(made.id)
+    series.cancel(ada, rows[3].slug, "", Scope.ALL)
+    assert [e.status for e in _rows(made.id)] == ["published"] * 3 + ["cancelled"] * 2
+
+
+# --- skipping dates -------------------------------------------------------------------------
+
+def test_skip_removes_empty_dates_and_cancels_booked_ones(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    make_rsvp(rows[3], email="pat@example.org")
+    result = series.skip(ada, made.id or 0, [date(2027, 2, 23), date(2027, 3, 23)])
+    assert result.skipped == [date(2027, 2, 23), date(2027, 3, 23)]
+    assert (result.removed, result.notified) == (2, 1)
+    after = _rows(made.id)
+    assert [e.id for e in after] == [e.id for i, e in enumerate(rows) if i not in (1, 3)]
+    with read_session() as s:
+        assert s.get(Event, rows[1].id) is None  # nobody had RSVP'd: gone
+        kept = s.get(Event, rows[3].id)  # booked: cancelled, on its own, attendees told
+        assert kept.status == "cancelled" and kept.series_id is None
+        assert s.exec(select(Rsvp).where(Rsvp.event_id == rows[3].id)).one().email == \
+            "pat@example.org"
+    assert [m.to_addr for m in outbox("event_cancelled")] == ["pat@example.org"]
+    stored = _series(made.id)
+    assert stored.skipped == "2027-02-23,2027-03-23" and stored.sequence == made.sequence + 1
+    assert series.skip(ada, made.id or 0, [date(2027, 2, 23)]).skipped == []  # twice: nothing
+
+
+def test_skip_refuses_dates_that_are_not_the_rules(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    with pytest.raises(FormError) as err:
+        series.skip(ada, made.id or 0, [date(2027, 2, 16)])
+    assert "2027-02-16" in err.value.errors["dates"]
+    assert len(_rows(made.id)) == 9
+
+
+def test_skipped_dates_are_not_made_again(db_url: str, ada: Any,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 10)
+    start = (utcnow() + timedelta(days=1)).astimezone(CHICAGO).date()
+    made = _new(ada, Rule("daily", count=20), start_date=start.isoformat(),
+                end_date=start.isoformat())
+    series.skip(ada, made.id or 0, [start + timedelta(days=2), start + timedelta(days=15)])
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 60)
+    series.extend_all()
+    days = [e.starts_at.astimezone(CHICAGO).date() for e in _rows(made.id)]
+    assert len(days) == 18
+    assert start + timedelta(days=2) not in days and start + timedelta(days=15) not in days
+
+
+# --- changing the rule ----------------------------------------------------------------------
+
+def test_change_rule_moves_dates_with_their_rsvps(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    pat = make_rsvp(rows[2], email="pat@example.org")
+    change = series.change_rule(ada, made.id or 0, Rule("weekly", interval=2, weekdays=(2,),
+                                                        until=date(2027, 6, 2)))
+    assert (change.kept, change.moved, change.created, change.removed) == (0, 9, 0, 0)
+    after = _rows(made.id)
+    assert [e.id for e in after] == [e.id for e in rows]  # the same rows, a day later
+    assert [_local(e) for e in after][:3] == [
+        "2027-02-10 19:00", "2027-02-24 19:00", "2027-03-10 19:00"]
+    assert all(e.recurrence_id == e.starts_at for e in after)
+    with read_session() as s:
+        assert s.get(Rsvp, pat.id).event_id == rows[2].id
+    assert [m.to_addr for m in outbox("event_changed")] == ["pat@example.org"]
+    stored = _series(made.id)
+    assert stored.first_start == after[0].starts_at
+    assert series.describe_series(stored) == "Repeats every second Wednesday"
+
+
+def test_change_rule_keeps_unchanged_dates_and_removes_dropped_ones(db_url: str,
+                                                                     ada: Any) -> None:
+    made = _new(ada, Rule("weekly", weekdays=(1,), until=date(2027, 3, 9)))  # 5 Tuesdays
+    rows = _rows(made.id)
+    kept_rsvp = make_rsvp(rows[2], email="pat@example.org")
+    make_rsvp(rows[1], email="sam@example.org")
+    change = series.change_rule(ada, made.id or 0, Rule("weekly", interval=2, weekdays=(1,),
+                                                        until=date(2027, 3, 23)))
+    # Feb 9, 23, Mar 9 kept; Feb 16 (booked) and Mar 2 (empty) dropped; Mar 23 added
+    assert (change.kept, change.moved, change.created, change.removed) == (3, 0, 1, 2)
+    after = _rows(made.id)
+    assert [_local(e)[:10] for e in after] == [
+        "2027-02-09", "2027-02-23", "2027-03-09", "2027-03-23"]
+    assert [e.id for e in after[:3]] == [rows[0].id, rows[2].id, rows[4].id]
+    with read_session() as s:
+        assert s.get(Rsvp, kept_rsvp.id).event_id == rows[2].id
+        dropped = s.get(Event, rows[1].id)
+        assert dropped.status == "cancelled" and dropped.series_id is None
+        assert s.get(Event, rows[3].id) is None
+    assert [m.to_addr for m in outbox("event_cancelled")] == ["sam@example.org"]
+    assert outbox("event_changed") == []
+
+
+def test_change_rule_leaves_past_dates_with_the_old_rule(db_url: str, ada: Any) -> None:
+    start = (utcnow() - timedelta(days=8)).astimezone(CHICAGO).date()
+    made = _new(ada, Rule("weekly", count=6), start_date=start.isoformat(),
+                end_date=start.isoformat())
+    rows = _rows(made.id)
+    change = series.change_rule(ada, made.id or 0, Rule("weekly", count=2))
+    assert change.series.id != made.id
+    assert [e.id for e in _rows(made.id)] == [rows[0].id, rows[1].id]
+    assert [e.id for e in _rows(change.series.id)] == [rows[2].id, rows[3].id]
+    assert (change.kept, change.removed) == (2, 2)
+
+
+def test_change_rule_checks_the_limits(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    with pytest.raises(FormError):
+        series.change_rule(ada, made.id or 0, Rule("daily", until=date(2029, 1, 1)))
+    assert _series(made.id).rrule == made.rrule and len(_rows(made.id)) == 9
+
+
+# --- duplicate, convert, publish ------------------------------------------------------------
+
+def test_duplicate_continues_the_pattern_as_a_draft(db_url: str, ada: Any) -> None:
+    made = _new(ada, Rule("weekly", interval=2, weekdays=(1,), count=4), capacity="7")
+    # Feb 9 .. Mar 23; the copy's four dates follow on the same fortnightly rhythm
+    rows = _rows(made.id)
+    make_rsvp(rows[0], email="pat@example.org")
+    copy = series.duplicate(ada, made.id or 0)
+    new_rows = _rows(copy.id)
+    assert [_local(e) for e in new_rows] == [
+        "2027-04-06 19:00", "2027-04-20 19:00", "2027-05-04 19:00", "2027-05-18 19:00"]
+    assert {e.status for e in new_rows} == {"draft"} and {e.capacity for e in new_rows} == {7}
+    assert copy.uid != made.uid
+    with read_session() as s:
+        assert s.exec(select(Rsvp).where(col(Rsvp.event_id).in_([e.id for e in new_rows]))
+                      ).all() == []
+
+
+def test_convert_a_single_event_keeps_its_rsvps(db_url: str, ada: Any) -> None:
+    single = make_event(starts_at=utc(2027, 2, 10, 1, 0), ends_at=utc(2027, 2, 10, 3, 0),
+                        owner_id=ada.id, title="Monthly training", capacity=5)
+    pat = make_rsvp(single, email="pat@example.org")
+    made = series.convert(ada, single.slug, Rule("monthly", monthly_nth=2, count=3))
+    rows = _rows(made.id)
+    assert [_local(e) for e in rows] == ["2027-02-09 19:00", "2027-03-09 19:00",
+                                         "2027-04-13 19:00"]
+    assert rows[0].id == single.id and rows[0].uid == single.uid and rows[0].slug == single.slug
+    assert {e.capacity for e in rows} == {5} and {e.title for e in rows} == {"Monthly training"}
+    with read_session() as s:
+        assert s.get(Rsvp, pat.id).event_id == single.id
+    assert series.describe_series(_series(made.id)) == "Repeats monthly on the second Tuesday"
+    with pytest.raises(EventStateError):
+        series.convert(ada, single.slug, Rule("daily", count=2))
+
+
+def test_convert_needs_the_events_own_date(db_url: str, ada: Any) -> None:
+    single = make_event(starts_at=utc(2027, 2, 10, 1, 0), owner_id=ada.id)
+    with pytest.raises(FormError) as err:
+        series.convert(ada, single.slug, Rule("weekly", weekdays=(2,), count=3))
+    assert "2027-02-09" in err.value.errors["repeat"]
+    with read_session() as s:
+        assert s.exec(select(Series)).all() == []
+
+
+def test_set_published_publishes_every_date(db_url: str, ada: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 10)
+    start = (utcnow() + timedelta(days=1)).astimezone(CHICAGO).date()
+    made = _new(ada, Rule("daily", count=20), publish=False, start_date=start.isoformat(),
+                end_date=start.isoformat())
+    assert series.set_published(ada, made.id or 0, True) == len(_rows(made.id))
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 60)
+    series.extend_all()
+    assert {e.status for e in _rows(made.id)} == {"published"}  # later dates follow
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def test_occurrences_and_other_dates(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    series.cancel(ada, rows[3].slug, "", Scope.ONE)
+    with read_session() as s:
+        stored = series.get_series(s, made.id or 0)
+        assert stored is not None
+        assert [e.id for e in series.occurrences(s, stored)] == [e.id for e in rows]
+        upcoming = series.occurrences(s, stored, upcoming_only=True, now=rows[6].starts_at)
+        assert [e.id for e in upcoming] == [e.id for e in rows[6:]]  # the 6th still runs
+        others = series.other_dates(s, rows[1], limit=3)
+        assert [e.id for e in others] == [rows[0].id, rows[2].id, rows[4].id]  # not cancelled
+        later = series.other_dates(s, rows[1], now=rows[6].starts_at)
+        assert [e.id for e in later] == [rows[7].id, rows[8].id]
+        single = make_event()
+        assert series.other_dates(s, single) == []
+        assert series.template_event(s, stored).id == rows[-1].id
+
+
+def test_series_writes_change_the_public_data_version(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    before = data_version.refresh()
+    with write_session() as s:
+        row = s.get(Series, made.id)
+        row.skipped = "2027-02-23"  # a Series row alone (no Event row) changed
+        s.add(row)
+    assert data_version.refresh().events != before.events
+
+
+def test_changes_are_audited(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    series.skip(ada, made.id or 0, [date(2027, 2, 23)])
+    with read_session() as s:
+        actions = [a.action for a in s.exec(select(AuditLog).order_by(col(AuditLog.id)))]
+    assert "series.create" in actions and actions[-1] == "series.skip"
+    assert "event.cancel" not in actions  # nobody had RSVP'd to Feb 23: removed, not cancelled
