@@ -6,15 +6,19 @@ date does; the person's series page (only their own RSVPs, private headers, CSRF
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
-from events_app.db import write_session
-from events_app.models import Event, EventStatus, RsvpStatus
+from events_app.db import read_session, write_session
+from events_app.models import Event, EventStatus, RsvpStatus, utcnow
 from events_app.services import rsvp as rsvp_service
-from events_app.services import series_rsvp
+from events_app.services import series, series_rsvp
+from events_app.services.event_form import parse_event_form
+from events_app.services.series_rules import Rule
 from tests import nu_checker
 from tests.factories import make_event, make_rsvp
+from tests.organizer_support import cheap_passwords, make_organizer  # noqa: F401 - fixture
 from tests.rsvp_helpers import csrf_from, outbox, post_rsvp, req, rsvps
 from tests.series_public_helpers import make_series
 
@@ -195,3 +199,34 @@ def test_series_pages_and_mails_are_valid_html(client, tmp_path) -> None:
     errors = [m for m in nu_checker.check(files) if m.kind in ("error", "non-document-error")]
     assert not errors, "\n".join(map(str, errors))
     assert {"mail-series_joined", "mail-series_cancelled"} <= set(pages)
+
+
+@pytest.mark.usefixtures("cheap_passwords")
+def test_a_series_made_by_the_organizer_service_end_to_end(client) -> None:
+    """'Every second Tuesday at 7 PM America/Chicago until June' from services/series.py:
+    listed date by date in words, RSVP'd to at once, one date cancelled on its own."""
+    ada = make_organizer("ada@example.org", "Ada Organizer")
+    year = utcnow().year + 1
+    made = series.new_series(ada, parse_event_form({
+        "title": "Network meeting", "summary": "Rapid response", "description": "",
+        "category": "meeting", "timezone": "America/Chicago",
+        "start_date": f"{year}-02-09", "start_time": "19:00", "end_date": f"{year}-02-09",
+        "end_time": "20:30", "venue_name": "Central Library", "city": "St. Louis",
+        "capacity": "3", "max_guests": "2", "waitlist_enabled": "on"}),
+        Rule("weekly", interval=2, weekdays=(1,), until=date(year, 6, 1)),
+        publish=True, rsvp_all=True)
+    with read_session() as s:
+        dates = series.occurrences(s, made)
+    assert len(dates) >= 8
+    page = client.get(f"/events?from={year}-02-01&to={year}-06-30").text
+    assert page.count(REPEATS) == len(dates)
+    r = post_rsvp(client, dates[0].slug, email="ann@example.org", guests="1", dates="all")
+    assert r.status_code == 200
+    assert all(rsvps(e.id)["ann@example.org"].seats == 2 for e in dates)
+    series.cancel(ada, dates[1].slug, "Room closed", series.Scope.ONE)
+    link = _series_link("ann@example.org")
+    view = client.get(link).text
+    assert view.count('data-status="confirmed"') == len(dates)  # RSVP rows keep their status
+    assert view.count("This date is cancelled.") == 1
+    other = client.get(f"/events/{dates[0].slug}").text.split("Other dates")[1]
+    assert f"/events/{dates[1].slug}\"" not in other.split("</section>")[0]
