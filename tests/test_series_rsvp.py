@@ -41,7 +41,8 @@ def test_every_date_gets_its_own_rsvp_under_its_own_capacity(db_url) -> None:
     assert len({r.token for r in rows.values()}) == 3  # each its own manage link
     # One e-mail for all three dates, listing each; no per-date confirmation.
     mails = [m for m in outbox() if m.to_addr == "pat@example.org"]
-    assert [m.kind for m in mails] == ["series_joined"]
+    assert [(m.kind, m.subject) for m in mails] == [
+        ("series_summary", "Your RSVPs: Rapid-response network meeting")]
     assert "number 1 in line" in mails[0].body_text
     assert mails[0].body_text.count("confirmed for you and 1 guest") == 2
     assert "/series" in mails[0].body_text
@@ -54,7 +55,7 @@ def test_a_full_date_without_waitlist_is_skipped_and_said_so(db_url) -> None:
     assert [d.status for d in result.dates] == ["skipped", "confirmed"]
     assert "full" in result.dates[0].note
     assert set(_series_rows("pat@example.org", events)) == {events[1].id}
-    assert "not booked: Sorry, this event is full." in outbox("series_joined")[0].body_text
+    assert "not booked: Sorry, this event is full." in outbox("series_summary")[0].body_text
 
 
 def test_every_date_refusing_answers_as_one_date_would(db_url) -> None:
@@ -94,7 +95,7 @@ def test_dates_already_held_stay_as_they_are(db_url) -> None:
     series_rsvp.submit_all(events[0].id, req("pat@example.org"))
     series_rsvp.submit_all(events[0].id, req("pat@example.org"))
     assert [m.kind for m in outbox() if m.to_addr == "pat@example.org"] == [
-        "series_joined", "series_joined"]
+        "series_summary", "series_summary"]
 
 
 def test_series_page_lists_only_the_same_address_in_the_same_series(db_url) -> None:
@@ -126,8 +127,9 @@ def test_cancel_all_frees_each_dates_seat_for_its_waitlist(db_url) -> None:
     for e in events:
         assert rsvps(e.id)["sam@example.org"].status == RsvpStatus.CONFIRMED
         assert rsvps(e.id)["pat@example.org"].status == RsvpStatus.CANCELLED
-    kinds = [m.kind for m in outbox() if m.to_addr == "pat@example.org"]
-    assert kinds == ["series_joined", "series_cancelled"]
+    subjects = [m.subject for m in outbox("series_summary") if m.to_addr == "pat@example.org"]
+    assert subjects == ["Your RSVPs: Rapid-response network meeting",
+                        "RSVPs cancelled: Rapid-response network meeting"]
     assert [m.kind for m in outbox("promoted")] == ["promoted", "promoted"]
     assert series_rsvp.cancel_all(token).changed == []  # twice: nothing more
 

@@ -162,7 +162,7 @@ def _mail_summary(session: Session, result: SeriesResult, what: str, at: datetim
     content = messages.series_summary(result.dates[0].event, anchor, result.dates, what,
                                       series_url=urls.rsvp_series_url(anchor.token),
                                       calendar_page=calendar)
-    mail.queue_to(session, anchor, content, f"series_{what}", result.mail_ids,
+    mail.queue_to(session, anchor, content, "series_summary", result.mail_ids,
                   dedupe_key=dedupe)
 
 
