@@ -229,3 +229,16 @@ def test_a_series_made_by_the_organizer_service_end_to_end(client) -> None:
     assert view.count("This date is cancelled.") == 1
     other = client.get(f"/events/{dates[0].slug}").text.split("Other dates")[1]
     assert f"/events/{dates[1].slug}\"" not in other.split("</section>")[0]
+
+
+def test_guests_changed_where_there_is_room_and_the_other_dates_named(client) -> None:
+    _series, events = make_series(dates=2, capacity=3, max_guests=2)
+    series_rsvp.submit_all(events[0].id, req("ann@example.org"))
+    make_rsvp(events[1], email="bo@example.org", guests=1)  # date 2: no room for more
+    link = _series_link("ann@example.org")
+    token = csrf_from(client.get(link).text)
+    r = client.post(link, data={"csrf_token": token, "action": "guests", "guests": "2"})
+    assert r.status_code == 200 and "Some dates could not be changed" in r.text
+    assert [rsvps(e.id)["ann@example.org"].guests for e in events] == [2, 0]
+    again = client.post(link, data={"csrf_token": token, "action": "guests", "guests": "2"})
+    assert again.status_code == 409 and "Nothing was changed" in again.text

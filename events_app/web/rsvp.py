@@ -272,9 +272,12 @@ async def series_manage_post(request: Request) -> Response:
                 return _series_page(request, view, errors=errors, status_code=422)
             outcomes = await run_in_threadpool(series_rsvp.change_guests_all, token, guests)
             if any(o.status == "skipped" for o in outcomes):
-                # Some dates had no room (or were closed): say which, on the page itself.
+                # Some dates had no room (or were closed): say which, on the page itself;
+                # refused (409) only when no date changed at all.
+                changed = any(o.status != "skipped" for o in outcomes)
                 view = await _series_view_or_404(token)
-                return _series_page(request, view, outcomes=outcomes, status_code=409)
+                return _series_page(request, view, outcomes=outcomes,
+                                    status_code=200 if changed else 409)
             return RedirectResponse(f"{path}?m=updated", status_code=303)
         else:
             raise HTTPException(400, "Choose whether to change your guests, cancel every "
