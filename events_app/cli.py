@@ -124,7 +124,11 @@ def _purge_personal_data(args: argparse.Namespace) -> int:
 def _extend_series(args: argparse.Namespace) -> int:
     from events_app.services import series
 
-    created = series.extend_all()
+    try:
+        created = series.extend_all()
+    except series.ExtendFailed as exc:
+        print(f"Recurring series: {exc}.", file=sys.stderr)
+        return 1  # cron mails the operator
     print(f"Recurring series: {created} occurrence(s) created, "
           f"{settings.SERIES_HORIZON_DAYS} days ahead.")
     return 0

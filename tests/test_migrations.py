@@ -115,3 +115,44 @@ def test_sqlite_head_keeps_what_reflection_cannot_copy(tmp_path) -> None:
     assert {"event_search_insert", "event_search_update", "event_search_delete",
             "ix_event_city_lower_starts_at", "ix_event_category_lower_starts_at",
             "ix_event_span", "ix_rsvp_event_name"} <= names
+
+
+def test_series_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    """0012_series adds the series table and the occurrence columns (existing events become
+    single events: no series, not detached); the unique (series_id, recurrence_id) pair is
+    enforced on both databases, and it rolls back."""
+    from datetime import UTC, datetime
+
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from events_app.db import write_session
+    from events_app.migrate import downgrade, upgrade
+    from events_app.models import Event, Series
+    from tests.factories import make_event
+
+    event = make_event()
+    try:
+        downgrade(db_url, "0011_people")
+        insp = inspect(get_engine())
+        assert "series" not in insp.get_table_names()
+        assert "series_id" not in {c["name"] for c in insp.get_columns("event")}
+    finally:
+        upgrade(db_url)
+    command.check(alembic_config(db_url))
+    start = datetime(2027, 1, 5, 1, tzinfo=UTC)
+    with write_session() as s:
+        old = s.get(Event, event.id)
+        assert old is not None and old.series_id is None and old.detached is False
+        series = Series(rrule="FREQ=DAILY;COUNT=2", timezone="UTC", first_start=start,
+                        duration_minutes=60)
+        s.add(series)
+        s.flush()
+        old.series_id, old.recurrence_id = series.id, start
+        s.add(old)
+    twin = make_event(slug="twin")
+    with pytest.raises(IntegrityError), write_session() as s:
+        row = s.get(Event, twin.id)
+        assert row is not None
+        row.series_id, row.recurrence_id = series.id, start
+        s.add(row)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from events_app.db import read_session, write_session
-from events_app.models import Event
+from events_app.models import Event, Series
 from events_app.services import seed as seed_service
 
 
@@ -52,7 +52,7 @@ def test_seed_times_are_local_wall_clock_times(db_url: str) -> None:
     with write_session() as s:
         seed_service.seed(s, today=date(2026, 3, 1))  # offsets cross the 8 March DST change
     with read_session() as s:
-        for e in s.exec(select(Event)):
+        for e in s.exec(select(Event).where(col(Event.series_id).is_(None))):
             rec = records[e.slug]
             local = e.starts_at.astimezone(ZoneInfo(e.timezone))
             if not rec.get("all_day"):
@@ -110,3 +110,35 @@ def tmp_seed_file():
     path = Path(tempfile.mkdtemp()) / "events.json"
     path.write_text(json.dumps({"events": [rec]}), encoding="utf-8")
     return path
+
+
+def test_seed_has_a_biweekly_meeting_and_a_monthly_training(db_url: str) -> None:
+    """Two realistic series, made as an organizer's would be: every second Tuesday at 7 PM in
+    Chicago (across the November DST change), the first Saturday of each month at 10 AM."""
+    from events_app.services import series
+
+    today = date(2026, 10, 1)
+    with write_session() as s:
+        added = seed_service.seed(s, today=today)
+    with write_session() as s:
+        assert seed_service.seed(s, today=today) == 0  # keyed on the series' UID
+    with read_session() as s:
+        stored = {x.uid: x for x in s.exec(select(Series))}
+        assert len(stored) == 2
+        meeting = stored["rapid-response-network-meeting@seed.events-app"]
+        training = stored["know-your-rights-training@seed.events-app"]
+        assert series.describe_series(meeting) == "Repeats every second Tuesday"
+        assert series.describe_series(training) == "Repeats monthly on the first Saturday"
+        meetings = series.occurrences(s, meeting)
+        trainings = series.occurrences(s, training)
+        assert added == len(seed_service.load_records()) + len(meetings) + len(trainings)
+    assert len(meetings) == 13 and len(trainings) == 8
+    chicago, new_york = ZoneInfo("America/Chicago"), ZoneInfo("America/New_York")
+    assert {e.starts_at.astimezone(chicago).strftime("%a %H:%M") for e in meetings} == \
+        {"Tue 19:00"}
+    assert {e.starts_at.astimezone(chicago).utcoffset() for e in meetings} == \
+        {timedelta(hours=-5), timedelta(hours=-6)}  # both sides of DST, same wall clock
+    assert all(e.starts_at.astimezone(new_york).strftime("%a %H:%M") == "Sat 10:00"
+               and e.starts_at.astimezone(new_york).day <= 7 for e in trainings)
+    assert {e.status for e in meetings + trainings} == {"published"}
+    assert meeting.rsvp_all and not training.rsvp_all

@@ -552,3 +552,106 @@ def test_changes_are_audited(db_url: str, ada: Any) -> None:
         actions = [a.action for a in s.exec(select(AuditLog).order_by(col(AuditLog.id)))]
     assert "series.create" in actions and actions[-1] == "series.skip"
     assert "event.cancel" not in actions  # nobody had RSVP'd to Feb 23: removed, not cancelled
+
+
+def test_move_one_date_then_edit_all_leaves_it_where_it_was(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    series.edit(ada, rows[2].slug, _data(rows[2], start_date="2027-03-11",
+                                          end_date="2027-03-11"), Scope.ONE)
+    series.edit(ada, rows[0].slug, _data(rows[0], start_time="18:00", end_time="19:30"),
+                Scope.ALL)
+    with read_session() as s:
+        moved = s.get(Event, rows[2].id)
+    assert _local(moved) == "2027-03-11 19:00" and moved.detached
+    # still the rule's Mar 9 instance, at the series' new time
+    assert moved.recurrence_id is not None
+    assert moved.recurrence_id.astimezone(CHICAGO).strftime("%Y-%m-%d %H:%M") == \
+        "2027-03-09 18:00"
+    assert [_local(e)[-5:] for e in _rows(made.id)].count("18:00") == 8
+
+
+def test_all_day_series_spans_whole_local_days_across_dst(db_url: str, ada: Any) -> None:
+    made = _new(ada, Rule("weekly", weekdays=(6,), count=3), all_day="on",
+                start_date="2027-10-31", end_date="2027-10-31", start_time="", end_time="")
+    rows = _rows(made.id)
+    assert [(e.local_start.strftime("%m-%d %H:%M"), e.local_end.strftime("%m-%d %H:%M"))
+            for e in rows] == [("10-31 00:00", "11-01 00:00"), ("11-07 00:00", "11-08 00:00"),
+                               ("11-14 00:00", "11-15 00:00")]
+    assert rows[1].ends_at - rows[1].starts_at == timedelta(hours=25)  # clocks go back Nov 7
+    assert all(e.all_day for e in rows) and _series(made.id).duration_minutes == 1440
+
+
+def test_rule_starts_series_map_and_rsvp_all(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    series.skip(ada, made.id or 0, [date(2027, 2, 23)])
+    stored = _series(made.id)
+    starts = series.rule_starts(stored)
+    assert len(starts) == 9 and starts[1] == utc(2027, 2, 24, 1, 0)  # skipped, still listed
+    assert series.rule_starts(stored, until_utc=starts[2]) == starts[:2]
+    with read_session() as s:
+        assert series.series_map(s, [made.id, None, made.id]) == {made.id: stored}
+        assert series.series_map(s, [None]) == {}
+    assert series.set_rsvp_all(ada, made.id or 0, True).rsvp_all
+    assert _series(made.id).rsvp_all
+
+
+def test_a_co_host_of_one_date_manages_that_date_only(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    cy = make_organizer("cy@example.org", "Cy")
+    series.edit(ada, rows[2].slug, _data(rows[2], cohosts="cy@example.org"), Scope.ONE)
+    series.edit(cy, rows[2].slug, _data(rows[2], title="Cy's date", cohosts="cy@example.org"),
+                Scope.ONE)
+    with pytest.raises(SeriesNotFound):
+        series.edit(cy, rows[2].slug, _data(rows[2], title="All mine",
+                                             cohosts="cy@example.org"), Scope.ALL)
+    with pytest.raises(SeriesNotFound):
+        series.cancel(cy, rows[2].slug, "", Scope.FOLLOWING)
+    with pytest.raises(SeriesNotFound):
+        series.skip(cy, made.id or 0, [date(2027, 2, 23)])
+    assert [e.title for e in _rows(made.id)].count("Network meeting") == 8
+
+
+def test_the_events_own_edit_form_detaches_an_occurrence(db_url: str, ada: Any) -> None:
+    from events_app.services import event_admin
+
+    made = _new(ada)
+    first, row = _rows(made.id)[:2]
+    event_admin.edit(ada, row.slug, _data(row, venue_name="City Hall"))
+    series.edit(ada, first.slug, _data(first, venue_name="Union Hall"), Scope.ALL)
+    assert [e.venue_name for e in _rows(made.id)] == ["Union Hall", "City Hall"] + \
+        ["Union Hall"] * 7
+    assert [e.detached for e in _rows(made.id)] == [False, True] + [False] * 7
+
+
+def test_single_events_take_scope_one_only(db_url: str, ada: Any) -> None:
+    single = make_event(owner_id=ada.id, title="Once")
+    make_rsvp(single, email="pat@example.org")
+    event = series.edit(ada, single.slug, _data(single, title="Just once"), Scope.ONE)
+    assert event.title == "Just once" and not event.detached
+    with pytest.raises(EventStateError):
+        series.edit(ada, single.slug, _data(single), Scope.ALL)
+    with pytest.raises(EventStateError):
+        series.cancel(ada, single.slug, "", Scope.FOLLOWING)
+    event, told = series.cancel(ada, single.slug, "", Scope.ONE)
+    assert event.status == "cancelled" and told == 1
+    with pytest.raises(EventNotFound):
+        series.cancel(ada, "no-such-event", "", Scope.ONE)
+
+
+def test_one_broken_series_does_not_stop_the_others(db_url: str, ada: Any,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 5)
+    start = (utcnow() + timedelta(days=1)).astimezone(CHICAGO).date()
+    broken, fine = (_new(ada, Rule("daily", count=20), start_date=start.isoformat(),
+                         end_date=start.isoformat(), title=t) for t in ("Broken", "Fine"))
+    with write_session() as s:
+        row = s.get(Series, broken.id)
+        row.rrule = "FREQ=YEARLY;COUNT=20"  # not a rule this app writes (say, a bad import)
+        s.add(row)
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 30)
+    assert cli.main(["extend-series"]) == 1
+    assert f"ids {broken.id}" in capsys.readouterr().err
+    assert len(_rows(fine.id)) == 20 and len(_rows(broken.id)) < 20

@@ -4,10 +4,12 @@ calendar, not computed by the code under test."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from events_app.services.series_rules import (
     MAX_OCCURRENCES,
@@ -307,3 +309,71 @@ def test_limit_errors_no_date_at_all() -> None:
     rule = Rule("monthly", monthly_day=31, until=date(2027, 4, 30))
     assert "no date" in limit_errors(rule, start)["until"]
     assert limit_errors(Rule("daily", count=MAX_OCCURRENCES), start) == {}
+
+
+# --- properties -----------------------------------------------------------------------------
+
+ZONES = [ZoneInfo(z) for z in ("America/Chicago", "Europe/Berlin", "Australia/Sydney",
+                               "America/St_Johns", "Asia/Kolkata", "UTC")]
+
+
+@st.composite
+def rules_and_starts(draw: st.DrawFn) -> tuple[Rule, datetime]:
+    zone = draw(st.sampled_from(ZONES))
+    day = draw(st.dates(min_value=date(2026, 1, 1), max_value=date(2029, 12, 31)))
+    start = datetime(day.year, day.month, day.day, draw(st.integers(0, 23)),
+                     draw(st.sampled_from([0, 15, 30, 45])), tzinfo=zone)
+    freq = draw(st.sampled_from(["daily", "weekly", "monthly"]))
+    kwargs: dict = {"interval": draw(st.integers(1, 4))}
+    if freq == "weekly":
+        kwargs["weekdays"] = tuple(draw(st.sets(st.integers(0, 6), max_size=3)))
+    elif freq == "monthly":
+        if draw(st.booleans()):
+            kwargs["monthly_day"] = draw(st.integers(1, 31))
+        else:
+            kwargs["monthly_nth"] = draw(st.sampled_from([1, 2, 3, 4, 5, -1]))
+            kwargs["monthly_weekday"] = draw(st.integers(0, 6))
+    if draw(st.booleans()):
+        kwargs["count"] = draw(st.integers(1, 30))
+    else:
+        kwargs["until"] = day + timedelta(days=draw(st.integers(0, 400)))
+    return Rule(freq, **kwargs), start
+
+
+@given(rules_and_starts())
+def test_rrule_text_reads_back_as_the_same_rule(case: tuple[Rule, datetime]) -> None:
+    rule, start = case
+    text = rule.to_rrule(start)
+    again = Rule.from_rrule(text, start.tzinfo)  # type: ignore[arg-type]
+    assert again == rule.resolved(start)
+    assert again.to_rrule(start) == text
+
+
+@given(rules_and_starts())
+def test_instances_keep_the_wall_clock_and_the_rule(case: tuple[Rule, datetime]) -> None:
+    rule, start = case
+    zone = start.tzinfo
+    starts = instance_starts(rule, start, limit=60)
+    assert starts == sorted(set(starts)) and all(s.tzinfo is UTC for s in starts)
+    if rule.count is not None:
+        assert len(starts) <= rule.count
+    resolved = rule.resolved(start)
+    for instant in starts:
+        local = instant.astimezone(zone)
+        wall = local.replace(tzinfo=None)
+        expected = datetime.combine(wall.date(), start.time())
+        # the start's wall-clock time, or (in a spring gap) that time read with the offset
+        # from before the gap
+        assert wall == expected or instant == expected.replace(tzinfo=zone).astimezone(UTC)
+        assert local.date() >= start.date()
+        if resolved.until is not None:
+            assert local.date() <= resolved.until
+        if resolved.freq == "weekly":
+            assert local.weekday() in resolved.weekdays
+        if resolved.monthly_day is not None:
+            assert local.day == resolved.monthly_day
+        if resolved.monthly_nth is not None:
+            assert local.weekday() == resolved.monthly_weekday
+            nth = (local.day - 1) // 7 + 1
+            last = (local + timedelta(days=7)).month != local.month
+            assert nth == resolved.monthly_nth or (resolved.monthly_nth == -1 and last)

@@ -184,8 +184,12 @@ class EventChanges(dict[str, tuple[Any, Any]]):
 
 
 def update_event(session: Session, actor: Organizer, event: Event, data: EventData,
-                 notify_attendees: bool = False) -> EventChanges:
+                 notify_attendees: bool = False, own_edit: bool = True) -> EventChanges:
     """Apply an edit; returns what changed.
+
+    An occurrence of a series edited on its own (`own_edit`, the event's own form) becomes
+    `detached`: edits of the whole series then leave the fields it has different alone
+    (services/series.py, which passes own_edit=False for its series-wide edits).
 
     With `notify_attendees`, a new time or place of a published upcoming event is e-mailed to
     everyone who RSVP'd, in this transaction (see attendee_mail.notify_event_changed).
@@ -204,6 +208,8 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
         return changes
     for k in changes.keys() & set(EVENT_COLUMNS) - {"capacity"}:
         setattr(event, k, new_values[k])
+    if own_edit and event.series_id is not None:
+        event.detached = True
     if "title" in changes and slug_follows_title(event):
         new_slug = unique_slug(session, event.title, own=event)
         if new_slug != event.slug:

@@ -28,6 +28,7 @@ order every other writer keeps), so a refused change leaves nothing half-written
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,7 @@ from events_app.services.series_rules import (
 from events_app.util.forms import FormError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _TIMES = ("starts_at", "ends_at", "rsvp_deadline")
 # Columns copied from the template to a new occurrence (times come from the rule).
 _COPIED = tuple(k for k in EVENT_COLUMNS if k not in _TIMES)
@@ -103,6 +105,21 @@ def get_series(session: Session, series_id: int) -> Series | None:
     return session.get(Series, series_id)
 
 
+def series_map(session: Session, ids: Iterable[int | None]) -> dict[int, Series]:
+    """The series of many occurrences in one query (lists, feeds: no query per row)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {x.id: x for x in session.exec(select(Series).where(col(Series.id).in_(wanted)))
+            if x.id is not None}
+
+
+def rule_starts(series: Series, until_utc: datetime | None = None) -> list[datetime]:
+    """Every start the rule gives (skipped dates included: the feed's EXDATEs are those with
+    no row), before `until_utc` if given."""
+    return instance_starts(rule_of(series), start_local(series), until_utc=until_utc)
+
+
 def occurrences(session: Session, series: Series, upcoming_only: bool = False,
                 now: datetime | None = None) -> list[Event]:
     """The series' rows by start; `upcoming_only`: those not over yet."""
@@ -137,9 +154,13 @@ def template_event(session: Session, series: Series) -> Event | None:
 
 
 def can_manage(session: Session, actor: Organizer, series: Series) -> bool:
-    """Admins, the series' owner, and whoever may manage one of its occurrences."""
+    """Admins, the series' owner, and the co-hosts of the series as a whole (those of its
+    template occurrence): a co-host added to one date manages that date only."""
     if access.is_admin(actor) or (series.owner_id is not None and series.owner_id == actor.id):
         return True
+    template = template_event(session, series)
+    if template is not None:
+        return access.can_manage(session, actor, template)
     stmt = access.manageable(actor, select(Event).where(Event.series_id == series.id))
     return session.exec(stmt.limit(1)).first() is not None
 
@@ -439,7 +460,7 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
         cohosts = data.cohosts if new_hosts else tuple(event_admin.cohost_emails(session, row))
         try:
             event_admin.update_event(session, actor, row, EventData(**values, cohosts=cohosts),
-                                     notify_attendees=notify)
+                                     notify_attendees=notify, own_edit=False)
         except FormError as exc:
             day = row.starts_at.astimezone(zone).date().isoformat()
             raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
@@ -449,10 +470,8 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
 
 def edit_occurrence(session: Session, actor: Organizer, series: Series, event: Event,
                     data: EventData, scope: Scope, notify: bool = True) -> Event:
-    if scope == Scope.ONE:
-        if event_admin.update_event(session, actor, event, data, notify_attendees=notify):
-            event.detached = True
-            session.add(event)
+    if scope == Scope.ONE:  # the occurrence becomes detached (event_admin.update_event)
+        event_admin.update_event(session, actor, event, data, notify_attendees=notify)
         return event
     assert event.recurrence_id is not None
     target = series
@@ -547,11 +566,12 @@ class RuleChange:
 
 def change_series_rule(session: Session, actor: Organizer, series: Series, rule: Rule,
                        now: datetime | None = None) -> RuleChange:
-    """Give the series' dates still to come a new rule. Dates it keeps keep their rows and
-    RSVPs; a date that moves within its day/week/month (Tuesday -> Wednesday) carries its
-    row, RSVPs and check-ins along and attendees are told the new time; dates it drops go
-    (see `_remove`); new dates get rows. Dates already started stay with the old rule (the
-    series is split at the first date to come)."""
+    """Give the series' dates still to come a new rule (a COUNT counts from the first of
+    them). Dates it keeps keep their rows and RSVPs; a date that moves within its
+    day/week/month (Tuesday -> Wednesday) carries its row, RSVPs and check-ins along and
+    attendees are told the new time; dates it drops go (see `_remove`); new dates get rows.
+    Dates already started stay with the old rule (the series is split at the first date to
+    come)."""
     now = now or utcnow()
     old_rule = rule_of(series)
     upcoming = [i for i in instance_starts(old_rule, start_local(series)) if i > now]
@@ -724,17 +744,22 @@ def _on_series(actor: Organizer, series_id: int, work: Callable[[Session, Series
         return work(session, series)
 
 
-def _on_occurrence(actor: Organizer, slug: str,
+def _on_occurrence(actor: Organizer, slug: str, scope: Scope,
                    work: Callable[[Session, Series, Event], T]) -> T:
-    """`work` on a managed occurrence and its series, both rows locked (series first)."""
+    """`work` on a managed occurrence and its series, both rows locked (series first); a
+    scope beyond the one date needs the right to manage the series."""
     with write_session() as session:
         found = access.get_event(session, actor, slug)
-        if found is None or found.series_id is None:
+        if found is None:
             raise EventNotFound(slug)
+        if found.series_id is None:
+            raise EventStateError("This event is not part of a series.")
         series = lock_series(session, found.series_id)
         event = locking.lock_event(session, found.id or 0)
         if series is None or event is None or event.series_id != series.id:
             raise EventNotFound(slug)  # changed hands between the two reads
+        if scope != Scope.ONE and not can_manage(session, actor, series):
+            raise SeriesNotFound(str(series.id))
         return work(session, series, event)
 
 
@@ -756,8 +781,9 @@ def edit(actor: Organizer, slug: str, data: EventData, scope: Scope,
             found = access.get_event(session, actor, slug)
         if found is not None and found.series_id is None:
             return event_admin.edit(actor, slug, data, notify_attendees=notify_attendees)[0]
-    return _on_occurrence(actor, slug, lambda session, series, event: edit_occurrence(
-        session, actor, series, event, data, Scope(scope), notify_attendees))
+    return _on_occurrence(actor, slug, Scope(scope), lambda session, series, event:
+                          edit_occurrence(session, actor, series, event, data, Scope(scope),
+                                          notify_attendees))
 
 
 def cancel(actor: Organizer, slug: str, message: str, scope: Scope) -> tuple[Event, int]:
@@ -769,7 +795,7 @@ def cancel(actor: Organizer, slug: str, message: str, scope: Scope) -> tuple[Eve
             found = access.get_event(session, actor, slug)
         if found is not None and found.series_id is None:
             return event_admin.cancel_event(actor, slug, message)
-    return _on_occurrence(actor, slug, lambda session, series, event: (
+    return _on_occurrence(actor, slug, Scope(scope), lambda session, series, event: (
         event, cancel_occurrences(session, actor, series, event, message, Scope(scope))))
 
 
@@ -819,19 +845,47 @@ def set_published(actor: Organizer, series_id: int, published: bool) -> int:
     return _on_series(actor, series_id, work)
 
 
+def set_rsvp_all(actor: Organizer, series_id: int, allowed: bool) -> Series:
+    """Whether the public may RSVP to every upcoming date at once."""
+    def work(session: Session, series: Series) -> Series:
+        if series.rsvp_all != allowed:
+            series.rsvp_all = allowed
+            _changed(series, significant=False)
+            session.add(series)
+        return series
+
+    return _on_series(actor, series_id, work)
+
+
+class ExtendFailed(RuntimeError):
+    """Some series could not be extended (logged each); the others were."""
+
+    def __init__(self, created: int, failed: list[int]) -> None:
+        super().__init__(f"{len(failed)} series could not be extended (ids "
+                         f"{', '.join(map(str, failed))}); {created} occurrence(s) created")
+        self.created, self.failed = created, failed
+
+
 def extend_all(now: datetime | None = None) -> int:
     """Create the rows every series needs up to the horizon; returns how many were created.
     One transaction per series, its row locked: two runs at once never create a row twice
-    (the second waits, then finds the window filled)."""
+    (the second waits, then finds the window filled). A series that fails (logged) does not
+    stop the others; ExtendFailed at the end says which, so cron reports it."""
     until = horizon(now)
     with read_session() as session:
         ids = session.exec(select(Series.id).where(or_(
             col(Series.generated_until).is_(None), col(Series.generated_until) < until))
             .order_by(col(Series.id))).all()
-    created = 0
+    created, failed = 0, []
     for series_id in ids:
-        with write_session() as session:
-            series = lock_series(session, series_id or 0)
-            if series is not None:
-                created += len(extend(session, series, now))
+        try:
+            with write_session() as session:
+                series = lock_series(session, series_id or 0)
+                if series is not None:
+                    created += len(extend(session, series, now))
+        except Exception:
+            log.exception("extending series %s failed", series_id)
+            failed.append(series_id or 0)
+    if failed:
+        raise ExtendFailed(created, failed)
     return created
