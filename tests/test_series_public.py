@@ -41,6 +41,7 @@ def test_list_marks_each_occurrence_with_its_rule_in_words(client) -> None:
     for e in events:
         assert f'/events/{e.slug}"' in page  # each occurrence in its place
     assert page.count(REPEATS) == 3
+    assert client.get("/embed/upcoming").text.count(REPEATS) == 3  # the embeddable list too
     card = page[page.index(single.title):]
     assert REPEATS not in card.split("</article>")[0]
 
