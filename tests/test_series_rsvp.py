@@ -189,3 +189,37 @@ def test_never_oversold_with_many_people_at_once(db_url) -> None:
         assert positions == list(range(1, people - capacity + 1))
     for i in range(everyone):  # every all-dates person holds one RSVP on each date
         assert len(_series_rows(f"all{i}@example.org", events)) == 3
+
+
+def test_cancelling_all_while_others_join_keeps_every_date_full_and_in_order(db_url) -> None:
+    """Cancel-all, all-dates RSVPs and one-date cancels at once: locks taken in one order, so
+    nothing deadlocks; freed seats go to each date's line, never over capacity."""
+    capacity = 4
+    _series, events = make_series(dates=3, capacity=capacity)
+    for i in range(6):  # 4 confirmed and 2 waiting on every date
+        series_rsvp.submit_all(events[0].id, req(f"early{i}@example.org"))
+    tokens = {e.id: {email: r.token for email, r in rsvps(e.id).items()} for e in events}
+    jobs = [lambda i=i: series_rsvp.cancel_all(tokens[events[0].id][f"early{i}@example.org"])
+            for i in range(3)]
+    jobs += [lambda i=i: series_rsvp.submit_all(events[1].id, req(f"late{i}@example.org"))
+             for i in range(4)]
+    jobs += [lambda: rsvp_service.cancel_rsvp(tokens[events[2].id]["early3@example.org"])]
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job) -> None:
+        barrier.wait()
+        job()
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for f in [pool.submit(run, job) for job in jobs]:
+            f.result()
+    for e in events:
+        rows = list(rsvps(e.id).values())
+        confirmed = sum(r.seats for r in rows if r.status == RsvpStatus.CONFIRMED)
+        waiting = [r for r in rows if r.status == RsvpStatus.WAITLISTED]
+        assert confirmed == capacity  # 10 people for 4 seats, minus at most 4 cancels
+        with read_session() as s:
+            positions = sorted(rsvp_service.waitlist_position(s, r) or 0 for r in waiting)
+        assert positions == list(range(1, len(waiting) + 1))
+        assert all(rsvps(e.id)[f"early{i}@example.org"].status == RsvpStatus.CANCELLED
+                   for i in range(3))
