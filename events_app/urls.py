@@ -26,6 +26,7 @@ EVENTS_DAY = "/events/day/{day}"  # 2027-03-14: the events on one calendar day
 EVENT_ICS = "/events/{slug}.ics"
 RSVP_SUBMIT = "/events/{slug}/rsvp"
 RSVP_MANAGE = "/rsvp/{token}"
+RSVP_SERIES = "/rsvp/{token}/series"  # all of the person's RSVPs in a recurring series
 CALENDAR = "/calendar.ics"
 ATOM = "/events.atom"
 MY_EVENTS = "/my/{feed_token}"
@@ -88,6 +89,10 @@ def event_url(slug: str) -> str:
 
 def rsvp_manage_url(token: str) -> str:
     return absolute(path(RSVP_MANAGE, token=token))
+
+
+def rsvp_series_url(token: str) -> str:
+    return absolute(path(RSVP_SERIES, token=token))
 
 
 def my_events_url(feed_token: str) -> str:

@@ -57,6 +57,7 @@ from tests.fuzz_support import (
 )
 from tests.organizer_support import PASSWORD, cheap_passwords, login, make_organizer  # noqa: F401
 from tests.rsvp_helpers import csrf_from, post_rsvp
+from tests.series_public_helpers import make_series
 from tests.test_robustness import judge, snapshot
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
@@ -302,6 +303,10 @@ def seed(client: Any) -> None:
     make_rsvp(hall, "Walt Wait", "walt@example.org", status="waitlisted")
     make_rsvp(hall, "Carl Cancel", "carl@example.org", status="cancelled")
     make_rsvp(hall, "Bea Here", "bea@example.org", checked_in_at=now)
+    # A series taking RSVPs to every date: its summary e-mail links the person's series page.
+    _series, dates = make_series(dates=2, capacity=3, max_guests=2, owner_id=admin.id)
+    r = post_rsvp(client, dates[0].slug, name="Sam Series", email="sam@example.org", dates="all")
+    assert r.status_code == 200, r.status_code
     # The one-time links organizers get by e-mail (discovered from the outbox).
     with write_session() as session:
         organizers.invite_organizer(session, email="fuzz-invited@example.org", name="Ivy")

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from events_app import settings
 from events_app.db import read_session, write_session
-from events_app.models import Event, EventStatus, Outbox, Rsvp, RsvpStatus, utcnow
+from events_app.models import Event, EventStatus, Outbox, Rsvp, RsvpStatus, Series, utcnow
 from events_app.services import account_links, calendar_month, organizers
 from events_app.services.reminders import queue_reminders
 from events_app.services.seed import seed
@@ -257,6 +257,21 @@ def _visit(site: Site) -> None:
         _expect(site, "not-found", visitor.get("/no/such/page"), 404)
         _expect(site, "bad-request", visitor.get("/events?from=soon&to=2026-02-30"), 400)
         _expect(site, "rsvp-unknown-token", visitor.get("/rsvp/not-a-real-token"), 404)
+        # A seeded series taking RSVPs to every date (issue 14): the form's answer, the
+        # person's page for the whole series and its confirmation step.
+        with read_session() as s:
+            first = s.exec(select(Event).join(Series, col(Series.id) == col(Event.series_id))
+                           .where(col(Series.rsvp_all), Event.status == "published")
+                           .order_by(col(Event.starts_at))).first()
+        assert first is not None, "the seed has a series taking RSVPs to every date"
+        _expect(site, "rsvp-all-dates", _form(visitor, f"/events/{first.slug}/rsvp", {
+            "name": "Rae", "email": "rae@example.org", "guests": "0", "phone": "",
+            "comment": "", "website": "", "dates": "all"}, f"/events/{first.slug}"),
+            contains="every upcoming date")
+        series_page = manage_link("rae@example.org") + "/series"
+        _expect(site, "rsvp-series", visitor.get(series_page), contains="Your RSVPs")
+        _expect(site, "rsvp-series-cancel-confirm", _form(
+            visitor, series_page, {"action": "cancel_all"}, series_page), contains="Cancel all")
         _expect(site, "method-not-allowed", visitor.post("/events"), 405)
         _expect(site, "server-error", visitor.get(BOOM_PATH), 500)
         logged_out = httpx2.Client(base_url=site.server.url, follow_redirects=True)

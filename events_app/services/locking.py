@@ -17,7 +17,7 @@ Lock order is always the event row first, then its RSVPs, so two decisions never
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from events_app.db import in_write_transaction
 from events_app.models import Event, Rsvp
@@ -62,3 +62,16 @@ def lock_rsvp(session: Session, rsvp_id: int, event_id: int | None = None) -> Rs
     return session.exec(
         stmt.with_for_update().execution_options(populate_existing=True)
     ).first()
+
+
+def lock_events(session: Session, event_ids: list[int]) -> list[Event]:
+    """Several events' rows locked at once, always in id order, so two transactions that
+    each decide for many events (an RSVP to every date of a series) cannot deadlock; one
+    that locks a single event holds no other lock, so it cannot close a cycle either."""
+    _require_write(session, "events")
+    if not event_ids:
+        return []
+    return list(session.exec(
+        select(Event).where(col(Event.id).in_(event_ids)).order_by(col(Event.id))
+        .with_for_update().execution_options(populate_existing=True)
+    ).all())

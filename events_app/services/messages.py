@@ -7,6 +7,7 @@ Only wording lives here; which message goes to whom, and when, is decided by the
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -184,6 +185,19 @@ def already_rsvped(event: Event, rsvp: Rsvp, position: int | None) -> MailConten
     """
     return _render("already", f"You already RSVP'd: {event.title}",
                    {"event": event, "rsvp": rsvp, "position": position})
+
+
+def series_summary(event: Event, rsvp: Rsvp, dates: Sequence[Any], what: str,
+                   series_url: str, calendar_page: str = "") -> MailContent:
+    """One message for a change to several dates of a series (services/series_rsvp.py):
+    `what` is "joined" or "cancelled"; `dates` are its DateOutcomes, each with its status,
+    waitlist place, or why it was skipped."""
+    subject = ("Your RSVPs" if what == "joined" else "RSVPs cancelled") + f": {event.title}"
+    lines = [(timefmt.format_range(d.event.starts_at, d.event.ends_at, d.event.timezone,
+                                   d.event.all_day), d) for d in dates]
+    return _render("series_summary", subject,
+                   {"event": event, "rsvp": rsvp, "lines": lines, "what": what,
+                    "series_url": series_url, "calendar_page": calendar_page})
 
 
 def calendar_link(event: Event, rsvp: Rsvp, calendar_page: str) -> MailContent:

@@ -375,8 +375,17 @@ def submit_rsvp(event_id: int, req: RsvpRequest, now: datetime | None = None) ->
     return _with_retry(lambda session: _submit(session, event_id, req, now))
 
 
+def submit_in(session: Session, event_id: int, req: RsvpRequest, now: datetime | None = None,
+              *, notify: bool = True) -> RsvpResult:
+    """`submit_rsvp` in the caller's write transaction, for services/series_rsvp.py's RSVP
+    to every date of a series: the same decision per occurrence, under its own lock. With
+    `notify` False the person's own e-mail (confirmed, waitlisted, already) is left to the
+    caller, which sends one for all the dates; others' promotion e-mails still go out."""
+    return _submit(session, event_id, req, now, notify)
+
+
 def _submit(session: Session, event_id: int, req: RsvpRequest,
-            now: datetime | None) -> RsvpResult:
+            now: datetime | None, notify: bool = True) -> RsvpResult:
     event = _lock_event(session, event_id)
     # Read the clock only now that the event row is ours: the order of waitlisted_at is then
     # the order in which RSVPs took the lock, so positions e-mailed below are final.
@@ -396,6 +405,10 @@ def _submit(session: Session, event_id: int, req: RsvpRequest,
         select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.email == req.email)
     ).first()
     if existing is not None and existing.status != RsvpStatus.CANCELLED:
+        if not notify:
+            return RsvpResult(existing, event, created=False,
+                              position=waitlist_position(session, existing),
+                              promoted=promoted, mail_ids=mail_ids)
         return _remind_existing(session, event, existing, at, promoted, mail_ids)
 
     rsvp = existing or Rsvp(event_id=event_id, email=req.email)
@@ -413,6 +426,9 @@ def _submit(session: Session, event_id: int, req: RsvpRequest,
     session.add(rsvp)
     session.flush()
     position = waitlist_position(session, rsvp)
+    if not notify:
+        return RsvpResult(rsvp, event, created=True, position=position, promoted=promoted,
+                          mail_ids=mail_ids)
     calendar = _calendar_page(session, rsvp)
     if fits:
         content = messages.confirmation(event, rsvp, calendar_page=calendar)
@@ -608,19 +624,24 @@ def cancel_rsvp(token: str, now: datetime | None = None) -> RsvpResult:
 
     Cancelling twice is harmless: the second time changes nothing and sends nothing.
     """
-    def work(session: Session) -> RsvpResult:
-        at = now or utcnow()
-        event, rsvp = _locked_by_token(session, token)
-        if rsvp.status == RsvpStatus.CANCELLED:
-            return RsvpResult(rsvp, event, created=False, position=None)
-        if at >= event.ends_at:
-            raise RsvpClosed("This event is over, so its RSVPs can't be changed.")
-        mail_ids: list[int] = []
-        promoted = _cancel(session, event, rsvp, at, False, True, mail_ids)
-        return RsvpResult(rsvp, event, created=False, position=None, promoted=promoted,
-                          mail_ids=mail_ids)
+    return _with_retry(lambda session: cancel_in(session, token, now))
 
-    return _with_retry(work)
+
+def cancel_in(session: Session, token: str, now: datetime | None = None, *,
+              notify: bool = True) -> RsvpResult:
+    """`cancel_rsvp` in the caller's write transaction (services/series_rsvp.py cancels
+    several dates at once); with `notify` False the person's "cancelled" e-mail is left to
+    the caller."""
+    at = now or utcnow()
+    event, rsvp = _locked_by_token(session, token)
+    if rsvp.status == RsvpStatus.CANCELLED:
+        return RsvpResult(rsvp, event, created=False, position=None)
+    if at >= event.ends_at:
+        raise RsvpClosed("This event is over, so its RSVPs can't be changed.")
+    mail_ids: list[int] = []
+    promoted = _cancel(session, event, rsvp, at, False, notify, mail_ids)
+    return RsvpResult(rsvp, event, created=False, position=None, promoted=promoted,
+                      mail_ids=mail_ids)
 
 
 def erase_my_rsvp(token: str, now: datetime | None = None) -> RsvpResult:

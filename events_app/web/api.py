@@ -26,6 +26,7 @@ from events_app.db import read_session
 from events_app.models import CATEGORIES, Event, category_label
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
+from events_app.services import series_public
 from events_app.web import api_models as m
 from events_app.web import cached, openapi
 from events_app.web.conditional import validated_response
@@ -41,7 +42,8 @@ def _url(path: str, params: dict[str, Any] | None = None) -> str:
     return urls.absolute(path, query_string(params or {}))
 
 
-def _event_fields(event: Event, seats: rsvp_service.SeatCounts) -> dict[str, Any]:
+def _event_fields(event: Event, seats: rsvp_service.SeatCounts,
+                  series: series_public.SeriesLabel | None) -> dict[str, Any]:
     page = urls.event_url(event.slug)
     return dict(
         slug=event.slug,
@@ -70,15 +72,18 @@ def _event_fields(event: Event, seats: rsvp_service.SeatCounts) -> dict[str, Any
         updated_at=event.updated_at,
         urls=m.EventUrls(page=page, ics=_url(f"/events/{event.slug}.ics"), rsvp=f"{page}#rsvp",
                          api=_url(urls.path(f"{V1}/events/{{slug}}", slug=event.slug))),
+        series=m.SeriesInfo(uid=series.uid, repeats=series.words) if series else None,
     )
 
 
-def event_summary(event: Event, seats: rsvp_service.SeatCounts) -> m.EventSummary:
-    return m.EventSummary(**_event_fields(event, seats))
+def event_summary(event: Event, seats: rsvp_service.SeatCounts,
+                  series: series_public.SeriesLabel | None = None) -> m.EventSummary:
+    return m.EventSummary(**_event_fields(event, seats, series))
 
 
-def event_detail(event: Event, seats: rsvp_service.SeatCounts) -> m.EventDetail:
-    return m.EventDetail(**_event_fields(event, seats), description=event.description,
+def event_detail(event: Event, seats: rsvp_service.SeatCounts,
+                 series: series_public.SeriesLabel | None = None) -> m.EventDetail:
+    return m.EventDetail(**_event_fields(event, seats, series), description=event.description,
                          cancel_message=event.cancel_message or None)
 
 
@@ -98,9 +103,11 @@ async def list_events(request: Request) -> Response:
         if query.page > page.pages:
             raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
         seats = rsvp_service.seat_counts_for(session, page.items)
+        series = series_public.labels(session, page.items)
         params = filter_params(query)
         return m.EventList(
-            events=[event_summary(e, seats[e.id]) for e in page.items if e.id is not None],
+            events=[event_summary(e, seats[e.id], series.get(e.series_id or 0))
+                    for e in page.items if e.id is not None],
             page=page.page, pages=page.pages, total=page.total,
             next=_url(f"{V1}/events", {**params, "page": page.page + 1}) if page.has_next
             else None,
@@ -116,7 +123,8 @@ async def get_event(request: Request) -> Response:
 
     def build(session: Session) -> m.EventDetail:
         event = public_event_or_404(session, slug)
-        return event_detail(event, rsvp_service.seat_counts(session, event))
+        series = series_public.labels(session, [event]).get(event.series_id or 0)
+        return event_detail(event, rsvp_service.seat_counts(session, event), series)
 
     return await _json_response(request, f"api:event:{slug}", build)
 

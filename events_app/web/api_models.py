@@ -78,6 +78,13 @@ class EventUrls(_Model):
     api: str = Field(description="This event in the API.")
 
 
+class SeriesInfo(_Model):
+    uid: str = Field(description=(
+        "The iCalendar UID of the series: the repeating VEVENT (RRULE) in the feeds, whose "
+        "RECURRENCE-ID overrides are its dates; the same for every date of the series."))
+    repeats: str = Field(description="The rule in words, e.g. 'Repeats every second Tuesday'.")
+
+
 class EventSummary(_Model):
     slug: str = Field(description="Stable identifier used in URLs.")
     uid: str = Field(description="The iCalendar UID; never changes, even when the slug does.")
@@ -108,6 +115,9 @@ class EventSummary(_Model):
     rsvp_open: bool = Field(description="Whether the RSVP form takes new RSVPs now.")
     updated_at: datetime
     urls: EventUrls
+    series: SeriesInfo | None = Field(description=(
+        "Set when the event is one date of a recurring series (each date is its own event "
+        "with its own RSVPs and spots); null for a single event."))
 
 
 class EventDetail(EventSummary):

@@ -21,6 +21,7 @@ from events_app import settings, urls
 from events_app.db import read_session
 from events_app.models import CATEGORIES
 from events_app.services import events as event_service
+from events_app.services import series_public
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web import cached
 from events_app.web.conditional import validated_response
@@ -57,6 +58,7 @@ async def upcoming(request: Request) -> Response:
         params = filter_params(query)
         return templates.get_template("embed/upcoming.html").render(
             events=page.items, theme=theme, total=page.total,
+            repeats=series_public.labels(session, page.items),
             all_url=urls.absolute(urls.EVENTS, query_string(params)),
             css_url=urls.absolute(f"{urls.STATIC}/embed.css"),
             script_url=urls.absolute(f"{urls.STATIC}/embed-frame.js"),

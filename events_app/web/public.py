@@ -22,7 +22,7 @@ from starlette.routing import Route
 from events_app import urls
 from events_app.db import read_session
 from events_app.models import CATEGORIES, Event, category_label, utcnow
-from events_app.services import calendar_month
+from events_app.services import calendar_month, series_public
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
 from events_app.services.feeds import FeedFilter, UnknownFilter, canonical_filter
@@ -179,6 +179,7 @@ async def event_list(request: Request) -> Response:
                 "is_filtered": any(v for k, v in filters.items() if k != "when"),
                 **filter_choices(session, query),
                 "seats": rsvp_service.seat_counts_for(session, page.items),
+                "repeats": series_public.labels(session, page.items),
                 "past_matches": past_matches,
                 "now": utcnow(),
                 "month_url": urls.month_path(calendar_month.today(), place_params(query)),
@@ -205,11 +206,17 @@ def public_event_or_404(session: Session, slug: str) -> Event:
 _CSRF_STAND_IN = f"csrf-{secrets.token_hex(16)}"
 
 
+def detail_context(session: Session, event: Event) -> dict[str, Any]:
+    """What the event page shows besides the event (also when the RSVP form comes back with
+    messages, web/rsvp.py): its seats and, for an occurrence, its series."""
+    return {"event": event, "seats": rsvp_service.seat_counts(session, event),
+            "series": series_public.for_event(session, event)}
+
+
 def _render_detail(request: Request, session: Session, slug: str, csrf: object) -> Response:
     event = public_event_or_404(session, slug)
-    seats = rsvp_service.seat_counts(session, event)
     return render(request, "events/detail.html",
-                  {"event": event, "seats": seats, "csrf_token": csrf})
+                  {**detail_context(session, event), "csrf_token": csrf})
 
 
 def _detail_for_organizer(request: Request, slug: str) -> Response:

@@ -26,12 +26,12 @@ from starlette.routing import Route
 from events_app import settings, urls
 from events_app.db import read_session
 from events_app.models import Event, RsvpStatus, utcnow
-from events_app.services import feeds, mail, personal_feeds, retention
+from events_app.services import feeds, mail, personal_feeds, retention, series_rsvp
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
 from events_app.web.client import client_address
 from events_app.web.csrf import read_form
-from events_app.web.public import public_event_or_404
+from events_app.web.public import detail_context, public_event_or_404
 from events_app.web.templating import render
 
 # The manage page is reachable by anyone holding its link: keep it out of caches, search
@@ -42,14 +42,14 @@ PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 NOTICES = ("updated", "cancelled", "cancelled-moved", "left-waitlist", "calendar")
+ALL_DATES = "all"  # the RSVP form's `dates` for every upcoming date of a series
 RATE_LIMITED = ("You have sent a lot of RSVPs in a short time. Please wait a minute and try "
                 "again.")
 
 
-def _load_event(slug: str) -> tuple[Event, rsvp_service.SeatCounts]:
+def _load_event(slug: str) -> dict[str, Any]:
     with read_session() as session:
-        event = public_event_or_404(session, slug)
-        return event, rsvp_service.seat_counts(session, event)
+        return detail_context(session, public_event_or_404(session, slug))
 
 
 def _load_event_only(slug: str) -> Event:
@@ -75,9 +75,8 @@ def _form_page(request: Request, slug: str, values: dict[str, str], errors: dict
                shortfall: rsvp_service.PartyDoesNotFit | None = None) -> Response:
     """The event page again, with the visitor's input and a message next to each field;
     with `shortfall`, the choice between fewer guests and the waitlist."""
-    event, seats = _load_event(slug)
     return render(request, "events/detail.html",
-                  {"event": event, "seats": seats, "form": values, "errors": errors,
+                  {**_load_event(slug), "form": values, "errors": errors,
                    "form_error": form_error, "shortfall": shortfall}, status_code=status_code)
 
 
@@ -90,14 +89,18 @@ async def rsvp_submit(request: Request) -> Response:
         raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": "60"})
     event = await run_in_threadpool(_load_event_only, slug)
     parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, event))
+    all_dates = form.get("dates") == ALL_DATES  # every upcoming date of the series
+    if all_dates:
+        parsed.values["dates"] = ALL_DATES  # kept when the form comes back with messages
     if parsed.is_bot:
         # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
-        return _received(request, event, parsed.values["email"].strip())
+        return _received(request, event, parsed.values["email"].strip(), all_dates)
     if parsed.request is None:
         return await run_in_threadpool(_form_page, request, slug, parsed.values, parsed.errors,
                                        None, 422)
+    submit = series_rsvp.submit_all if all_dates else rsvp_service.submit_rsvp
     try:
-        result = await run_in_threadpool(rsvp_service.submit_rsvp, event.id, parsed.request)
+        result = await run_in_threadpool(submit, event.id, parsed.request)
     except rsvp_service.RsvpNotFound as exc:
         raise HTTPException(404, exc.message) from None
     except rsvp_service.PartyDoesNotFit as exc:
@@ -110,13 +113,14 @@ async def rsvp_submit(request: Request) -> Response:
                                        None if exc.field else exc.message, status)
     # New RSVP or an address that already had one: the same page, status and headers; the
     # manage link (and whether anything changed) goes to the address only.
-    response = _received(request, event, parsed.request.email)
+    response = _received(request, event, parsed.request.email, all_dates)
     response.background = _deliver_soon(result.mail_ids)
     return response
 
 
-def _received(request: Request, event: Event, email: str) -> Response:
-    return render(request, "rsvp/received.html", {"event": event, "email": email},
+def _received(request: Request, event: Event, email: str, all_dates: bool = False) -> Response:
+    return render(request, "rsvp/received.html",
+                  {"event": event, "email": email, "all_dates": all_dates},
                   headers={"Cache-Control": "no-store"})
 
 
@@ -205,6 +209,88 @@ async def manage_post(request: Request) -> Response:
                             background=_deliver_soon(result.mail_ids))
 
 
+SERIES_NOTICES = ("joined", "cancelled", "updated")
+NOT_A_SERIES_LINK = ("This link is not valid for a series. Check that you copied all of it "
+                     "from the e-mail.")
+
+
+def _series_page(request: Request, view: series_rsvp.SeriesView, *, notice: str | None = None,
+                 outcomes: list[series_rsvp.DateOutcome] | None = None,
+                 errors: dict[str, str] | None = None, confirm_cancel: bool = False,
+                 status_code: int = 200) -> Response:
+    return render(request, "rsvp/series.html",
+                  {"view": view, "notice": notice, "outcomes": outcomes or [],
+                   "errors": errors or {}, "confirm_cancel": confirm_cancel},
+                  status_code=status_code, headers=PRIVATE_HEADERS)
+
+
+async def _series_view_or_404(token: str) -> series_rsvp.SeriesView:
+    view = await run_in_threadpool(series_rsvp.get_series_view, token)
+    if view is None:
+        raise HTTPException(404, NOT_A_SERIES_LINK)
+    return view
+
+
+async def series_manage(request: Request) -> Response:
+    """All of the person's RSVPs in a series, reached with one of their e-mailed links."""
+    token = request.path_params["token"]
+    view = await run_in_threadpool(series_rsvp.get_series_view, token)
+    if view is None:
+        if await run_in_threadpool(rsvp_service.get_manage_view, token) is not None:
+            # A single event's RSVP: its own page is all there is.
+            return RedirectResponse(request.app.url_path_for("rsvp_manage", token=token), 303)
+        raise HTTPException(404, NOT_A_SERIES_LINK)
+    if any(row.rsvp.verified_at is None for row in view.rows):
+        # The link came from the e-mail that announced these RSVPs: they may join the feed.
+        await run_in_threadpool(series_rsvp.verify_batch, token)
+    notice = request.query_params.get("m")
+    return _series_page(request, view, notice=notice if notice in SERIES_NOTICES else None)
+
+
+async def series_manage_post(request: Request) -> Response:
+    token = request.path_params["token"]
+    form: FormData = await read_form(request)
+    view = await _series_view_or_404(token)
+    action = form.get("action")
+    path = request.app.url_path_for("rsvp_series", token=token)
+    try:
+        if action == "cancel_all":
+            return _series_page(request, view, confirm_cancel=True)
+        if action == "cancel_all_confirmed":
+            result = await run_in_threadpool(series_rsvp.cancel_all, token)
+            notice = "cancelled"
+        elif action == "join":
+            result = await run_in_threadpool(series_rsvp.join_missing, token)
+            notice = "joined"
+            if result.anchor is not None:  # a date RSVP'd again has a new link
+                path = request.app.url_path_for("rsvp_series", token=result.anchor.token)
+        elif action == "guests":
+            raw = form.get("guests", "")
+            errors: dict[str, str] = {}
+            guests = parse_guests(raw if isinstance(raw, str) else "", errors)
+            if errors:
+                return _series_page(request, view, errors=errors, status_code=422)
+            outcomes = await run_in_threadpool(series_rsvp.change_guests_all, token, guests)
+            if any(o.status == "skipped" for o in outcomes):
+                # Some dates had no room (or were closed): say which, on the page itself;
+                # refused (409) only when no date changed at all.
+                changed = any(o.status != "skipped" for o in outcomes)
+                view = await _series_view_or_404(token)
+                return _series_page(request, view, outcomes=outcomes,
+                                    status_code=200 if changed else 409)
+            return RedirectResponse(f"{path}?m=updated", status_code=303)
+        else:
+            raise HTTPException(400, "Choose whether to change your guests, cancel every "
+                                     "date, or RSVP to the dates you are not on yet.")
+    except rsvp_service.RsvpNotFound as exc:
+        raise HTTPException(404, exc.message) from None
+    except rsvp_service.RsvpError as exc:
+        view = await _series_view_or_404(token)
+        return _series_page(request, view, errors={"form": exc.message}, status_code=409)
+    return RedirectResponse(f"{path}?m={notice}", status_code=303,
+                            background=_deliver_soon(result.mail_ids))
+
+
 def _my_events(token: str) -> tuple[str, list[Event]] | None:
     with read_session() as session:
         email = personal_feeds.email_for_token(session, token)
@@ -234,5 +320,7 @@ routes = [
     Route(urls.RSVP_SUBMIT, rsvp_submit, methods=["POST"], name="rsvp_submit"),
     Route(urls.RSVP_MANAGE, manage, methods=["GET"], name="rsvp_manage"),
     Route(urls.RSVP_MANAGE, manage_post, methods=["POST"], name="rsvp_manage_post"),
+    Route(urls.RSVP_SERIES, series_manage, methods=["GET"], name="rsvp_series"),
+    Route(urls.RSVP_SERIES, series_manage_post, methods=["POST"], name="rsvp_series_post"),
     Route(urls.MY_EVENTS, my_events, methods=["GET"], name="my_events"),
 ]
