@@ -19,7 +19,7 @@ from events_app.services.series_rules import Rule
 from tests import nu_checker
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import cheap_passwords, make_organizer  # noqa: F401 - fixture
-from tests.rsvp_helpers import csrf_from, outbox, post_rsvp, req, rsvps
+from tests.rsvp_helpers import csrf_from, feed_token, outbox, post_rsvp, req, rsvps
 from tests.series_public_helpers import make_series
 
 REPEATS = "Repeats every second Tuesday"
@@ -243,3 +243,13 @@ def test_guests_changed_where_there_is_room_and_the_other_dates_named(client) ->
     assert [rsvps(e.id)["ann@example.org"].guests for e in events] == [2, 0]
     again = client.post(link, data={"csrf_token": token, "action": "guests", "guests": "2"})
     assert again.status_code == 409 and "Nothing was changed" in again.text
+
+
+def test_opening_the_series_link_puts_every_date_in_the_persons_own_feed(client) -> None:
+    _series, events = make_series(dates=3)
+    post_rsvp(client, events[0].slug, email="ann@example.org", dates="all")
+    feed = f"/my/{feed_token('ann@example.org')}/calendar.ics"
+    assert all(e.uid not in client.get(feed).text for e in events)  # not proven yet
+    client.get(_series_link("ann@example.org"))
+    body = client.get(feed).text
+    assert all(e.uid in body for e in events)

@@ -87,12 +87,16 @@ def open_dates(session: Session, series: Series, now: datetime) -> list[Event]:
             if e.status == EventStatus.PUBLISHED and rsvp_service.closed_reason(e, now) is None]
 
 
-def _locked_open_dates(session: Session, series: Series, now: datetime) -> list[Event]:
-    """open_dates with their rows locked (id order), re-checked now that they are ours."""
-    ids = [e.id for e in open_dates(session, series, now) if e.id is not None]
+def _locked_open_dates(session: Session, series: Series,
+                       now: datetime | None) -> tuple[list[Event], datetime]:
+    """open_dates with their rows locked (id order) and re-checked now that they are ours,
+    and the time of the decision: read after the locks, as rsvp.submit_rsvp reads it, so
+    waitlist stamps follow the order in which RSVPs took the locks."""
+    ids = [e.id for e in open_dates(session, series, now or utcnow()) if e.id is not None]
     locked = locking.lock_events(session, ids)
+    at = now or utcnow()
     locked.sort(key=lambda e: (e.starts_at, e.id or 0))
-    return [e for e in locked if rsvp_service.closed_reason(e, now) is None]
+    return [e for e in locked if rsvp_service.closed_reason(e, at) is None], at
 
 
 def _series_of(session: Session, event: Event) -> Series:
@@ -107,15 +111,14 @@ def submit_all(event_id: int, req: RsvpRequest, now: datetime | None = None) -> 
     """RSVP `req`'s person to every upcoming date of the series `event_id` belongs to (own
     transaction). Each date: confirmed if the party fits, else the whole party waitlisted
     (skipped where the date has no waitlist or the party is too big for it); a date the
-    address already holds stays as it is. Raises the page's own RsvpError when no date at all
-    takes the RSVP, so the form shows the same answer as for one date."""
+    address already holds stays as it is. Raises the first date's RsvpError when no date at
+    all takes the RSVP (about the dates only, never the address), for the form to show."""
     with write_session() as session:
         event = session.get(Event, event_id)
         if event is None:
             raise rsvp_service.RsvpNotFound("We could not find that event.")
         series = _series_of(session, event)
-        at = now or utcnow()
-        dates = _locked_open_dates(session, series, at)
+        dates, at = _locked_open_dates(session, series, now)
         if not dates:
             raise rsvp_service.RsvpClosed(rsvp_service.closed_reason(event, at)
                                           or "No upcoming dates of this series take RSVPs.")
@@ -137,7 +140,7 @@ def submit_all(event_id: int, req: RsvpRequest, now: datetime | None = None) -> 
                                         result.position, already=not result.created))
         if all(o.rsvp is None for o in outcomes):
             assert first_error is not None
-            raise first_error  # every date refused: the event-level answer, no address in it
+            raise first_error  # every date refused: an answer about the dates, not the address
         summary = SeriesResult(series, outcomes, mail_ids)
         for made in summary.changed:
             if made.rsvp is not None:
