@@ -539,3 +539,19 @@ def test_the_demo_calendar_reads_the_same_in_every_reader(db_url) -> None:
     raw = _feed(now)
     assert sum("RRULE" in v for v in _vevents(raw)) == 2
     _assert_expanded(raw, _site(now))
+
+
+def test_a_filtered_feed_holds_the_dates_that_match(db_url) -> None:
+    """One date moved to another city: the Chicago feed leaves it out of the rule (EXDATE),
+    the Evanston feed holds just that date, the series' UID with a rule that gives it alone."""
+    series, rows = make_series("FREQ=WEEKLY;BYDAY=TU;COUNT=4", CHICAGO,
+                               _tuesdays(date(2031, 1, 7), date(2031, 1, 28), every=1))
+    organizer_edit(rows[2].id, city="Evanston", detached=True)
+    with read_session() as session:
+        chicago = feeds.render_public_feed(session, FeedFilter.of([], ["chicago"]), NOW)
+        evanston = feeds.render_public_feed(session, FeedFilter.of([], ["Evanston"]), NOW)
+    assert _vevents(chicago)[0]["EXDATE"] == ["EXDATE;TZID=America/Chicago:20310121T190000"]
+    _assert_expanded(chicago, _expected(rows[:2] + rows[3:], series.uid))
+    (alone,) = _vevents(evanston)
+    assert alone["RRULE"] == ["RRULE:FREQ=WEEKLY;UNTIL=20310122T130000Z;BYDAY=TU"]
+    _assert_expanded(evanston, _expected([rows[2]], series.uid))

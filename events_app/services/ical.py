@@ -332,8 +332,8 @@ def _organizer_line(cn: str) -> str:
 
 def _recurrence_lines(entry: FeedEntry, sequence: int) -> list[str]:
     """RECURRENCE-ID, SEQUENCE, RRULE and EXDATE in icalendar's order. Each EXDATE is a
-    line of its own: vobject and ical.js read only the first value of a list (as with RDATE,
-    see vtimezone.py), which would bring back every other skipped date."""
+    line of its own, as vtimezone.py writes RDATEs: some readers take only the first value
+    of a list, which would bring back every other skipped date."""
     lines = []
     if entry.recurrence_id is not None:
         lines.append(_dt_line("RECURRENCE-ID", entry.recurrence_id))
