@@ -264,6 +264,76 @@ def test_edit_following_from_the_first_date_is_edit_all(db_url: str, ada: Any) -
     assert {e.city for e in _rows(made.id)} == {"Clayton"}
 
 
+def _begun_weeks_ago(actor: Any) -> tuple[Series, list[Event]]:
+    """Weekly, 5 dates: the first three over (15, 8 and 1 day(s) ago), two to come."""
+    start = (utcnow() - timedelta(days=15)).astimezone(CHICAGO).date()
+    made = _new(actor, Rule("weekly", count=5), start_date=start.isoformat(),
+                end_date=start.isoformat())
+    rows = _rows(made.id)
+    now = utcnow()
+    assert [e.starts_at <= now for e in rows] == [True] * 3 + [False] * 2
+    return made, rows
+
+
+def _at(instant: datetime | None) -> str:
+    assert instant is not None
+    return instant.astimezone(CHICAGO).strftime("%H:%M")
+
+
+def test_edit_all_leaves_dates_already_started_as_they_were(db_url: str, ada: Any) -> None:
+    made, rows = _begun_weeks_ago(ada)
+    past = make_rsvp(rows[1], email="pat@example.org", checked_in_at=rows[1].starts_at)
+    make_rsvp(rows[3], email="sam@example.org")
+    series.edit(ada, rows[3].slug, _data(rows[3], start_time="18:00", end_time="19:30",
+                                          title="Rapid response", venue_name="Union Hall"),
+                Scope.ALL)
+    after = _rows(made.id)
+    # history: the dates over keep their time, title, place and SEQUENCE
+    for old, new in zip(rows[:3], after[:3], strict=True):
+        assert (new.starts_at, new.ends_at, new.title, new.venue_name, new.sequence) == \
+            (old.starts_at, old.ends_at, "Network meeting", "Central Library", old.sequence)
+        assert new.detached and _at(new.recurrence_id) == "18:00"  # an override of the rule
+    assert [(_local(e)[-5:], e.title, e.detached) for e in after[3:]] == [
+        ("18:00", "Rapid response", False)] * 2
+    assert all(e.recurrence_id == e.starts_at for e in after[3:])
+    # every row is still an instance of the rule the series (and its feed) now says
+    stored = _series(made.id)
+    assert {e.recurrence_id for e in after} <= set(series.rule_starts(stored))
+    assert _at(stored.first_start) == "18:00"
+    assert [m.to_addr for m in outbox("event_changed")] == ["sam@example.org"]
+    with read_session() as s:
+        kept = s.get(Rsvp, past.id)
+        assert kept.event_id == rows[1].id and kept.checked_in_at is not None
+    # the template new dates copy is one still to come, with the new values
+    with read_session() as s:
+        template = series.template_event(s, stored)
+    assert template is not None and template.id == rows[4].id
+
+
+def test_edit_all_of_text_only_keeps_past_rows_keyed_as_they_were(db_url: str,
+                                                                  ada: Any) -> None:
+    made, rows = _begun_weeks_ago(ada)
+    series.edit(ada, rows[4].slug, _data(rows[4], title="Renamed"), Scope.ALL)
+    after = _rows(made.id)
+    assert [(e.title, e.detached) for e in after] == \
+        [("Network meeting", True)] * 3 + [("Renamed", False)] * 2
+    assert [e.recurrence_id for e in after] == [e.recurrence_id for e in rows]
+    assert [e.starts_at for e in after] == [e.starts_at for e in rows]
+
+
+def test_edit_following_from_a_past_date_changes_it_and_the_dates_to_come(db_url: str,
+                                                                         ada: Any) -> None:
+    made, rows = _begun_weeks_ago(ada)
+    series.edit(ada, rows[1].slug, _data(rows[1], city="Clayton"), Scope.FOLLOWING)
+    with read_session() as s:
+        later = s.exec(select(Series).where(Series.id != made.id)).one()
+    assert [e.id for e in _rows(made.id)] == [rows[0].id]
+    new = _rows(later.id)
+    # the date edited changes (the organizer chose it); the other started one is history
+    assert [(e.city, e.detached) for e in new] == [
+        ("Clayton", False), ("St. Louis", True), ("Clayton", False), ("Clayton", False)]
+
+
 @pytest.mark.parametrize("scope", [Scope.ALL, Scope.FOLLOWING])
 def test_series_edits_refuse_a_new_date_or_timezone(db_url: str, ada: Any, scope: Scope) -> None:
     made = _new(ada)

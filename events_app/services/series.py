@@ -411,10 +411,18 @@ def _end_rule_at_last_row(session: Session, series: Series) -> None:
 
 
 def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event,
-               data: EventData, notify: bool) -> None:
-    """Apply the edit of `edited` to every row of `series`: what the organizer changed
-    (compared with `edited` before the edit), leaving alone the fields a row edited on its
-    own has different, and a new time of day to every row the rule placed."""
+               data: EventData, notify: bool, now: datetime | None = None) -> None:
+    """Apply the edit of `edited` to every row of `series` not started yet (and to `edited`
+    itself): what the organizer changed (compared with `edited` before the edit), leaving
+    alone the fields a row edited on its own has different, and a new time of day to every
+    row the rule placed.
+
+    Rows already started are history (check-ins, attendee lists, what people attended):
+    they keep every value. A new time of day still re-keys their `recurrence_id` to the
+    rule's new instant for their date (the rule now says that time), so each stays an
+    instance of the rule; one that now differs from what the series gives is marked
+    `detached`, as a date edited on its own is, and feeds write it as an override."""
+    now = now or utcnow()
     zone = series.tz
     if data.timezone != series.timezone:
         raise FormError({"timezone": "A series keeps its timezone: change it for this date "
@@ -447,9 +455,12 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
         if retimed:
             day = row.recurrence_id.astimezone(zone).date()
             row.recurrence_id = place(datetime.combine(day, clock), zone)
-            if placed_by_rule:
-                values["starts_at"], values["ends_at"] = occurrence_times(series, row.recurrence_id)
-                values["all_day"] = series.all_day
+        if row.starts_at <= now and row.id != edited.id:
+            _keep_past(session, row, values, data.cohosts if new_hosts else None)
+            continue
+        if retimed and placed_by_rule:
+            values["starts_at"], values["ends_at"] = occurrence_times(series, row.recurrence_id)
+            values["all_day"] = series.all_day
         if row.id == edited.id:
             values.update(starts_at=data.starts_at, ends_at=data.ends_at, all_day=data.all_day)
         if new_deadline:
@@ -468,8 +479,22 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
     session.add(series)
 
 
+def _keep_past(session: Session, row: Event, values: dict[str, Any],
+               cohosts: tuple[str, ...] | None) -> None:
+    """A started row keeps its values; detached when the series now gives it others (its
+    time: `recurrence_id` moved without it)."""
+    differs = (row.starts_at != row.recurrence_id
+               or any(not same(getattr(row, k), values[k]) for k in _COPIED)
+               or (cohosts is not None
+                   and sorted(cohosts) != event_admin.cohost_emails(session, row)))
+    if differs:
+        row.detached = True
+    session.add(row)
+
+
 def edit_occurrence(session: Session, actor: Organizer, series: Series, event: Event,
-                    data: EventData, scope: Scope, notify: bool = True) -> Event:
+                    data: EventData, scope: Scope, notify: bool = True,
+                    now: datetime | None = None) -> Event:
     if scope == Scope.ONE:  # the occurrence becomes detached (event_admin.update_event)
         event_admin.update_event(session, actor, event, data, notify_attendees=notify)
         return event
@@ -477,7 +502,7 @@ def edit_occurrence(session: Session, actor: Organizer, series: Series, event: E
     target = series
     if scope == Scope.FOLLOWING:
         target = split(session, actor, series, event.recurrence_id)
-    _edit_rows(session, actor, target, event, data, notify)
+    _edit_rows(session, actor, target, event, data, notify, now)
     return event
 
 
