@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from events_app import cli, settings
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, EventHost, Rsvp, Series, utcnow
-from events_app.services import data_version, series
+from events_app.services import audit, data_version, series
 from events_app.services.event_admin import EventNotFound, EventStateError
 from events_app.services.event_form import form_values, parse_event_form
 from events_app.services.series import Scope, SeriesNotFound
@@ -622,6 +622,47 @@ def test_changes_are_audited(db_url: str, ada: Any) -> None:
         actions = [a.action for a in s.exec(select(AuditLog).order_by(col(AuditLog.id)))]
     assert "series.create" in actions and actions[-1] == "series.skip"
     assert "event.cancel" not in actions  # nobody had RSVP'd to Feb 23: removed, not cancelled
+
+
+def test_series_actions_read_as_sentences_in_the_audit_log(
+        db_url: str, ada: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    series.edit(ada, rows[0].slug, _data(rows[0], city="Clayton"), Scope.ALL)
+    series.edit(ada, rows[4].slug, _data(rows[4], title="Spring meeting"), Scope.FOLLOWING)
+    series.skip(ada, made.id or 0, [date(2027, 3, 9)])
+    series.cancel(ada, rows[7].slug, "", Scope.FOLLOWING)
+    series.change_rule(ada, made.id or 0,
+                       Rule("weekly", interval=2, weekdays=(2,), until=date(2027, 3, 24)))
+    series.duplicate(ada, made.id or 0)
+    single = make_event(starts_at=utc(2027, 2, 10, 1, 0), ends_at=utc(2027, 2, 10, 3, 0),
+                        owner_id=ada.id, title="Monthly training")
+    series.convert(ada, single.slug, Rule("daily", count=3))
+    _new(ada, Rule("weekly", weekdays=(1,), count=70), title="Phone bank")
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 2000)
+    added = series.extend_all()
+    with read_session() as s:
+        entries = audit.list_entries(s, page_size=500).rows
+    said = [(r.actor_name, r.summary) for r in reversed(entries)
+            if r.entry.action.startswith("series.")]
+    ada_did = [summary for who, summary in said if who == "Ada Organizer"]
+    assert ada_did == [
+        "Created the series “Network meeting”, repeating every second Tuesday, until June 1, "
+        "2027",
+        "Edited every date of the series “Network meeting” not started yet",
+        "Split the series “Spring meeting”: its dates from April 6, 2027 on became a new "
+        "series",
+        "Edited a date of the series “Spring meeting” and every later one",
+        "Skipped March 9, 2027 in the series “Network meeting”",
+        "Cancelled a date of the series “Spring meeting” and every later one",
+        "Changed the series “Network meeting” to repeat every second Wednesday, until March "
+        "24, 2027",
+        "Created the series “Network meeting” as a copy of another",
+        "Made the event “Monthly training” a series, repeating daily, 3 times",
+        "Created the series “Phone bank”, repeating every Tuesday, 70 times",
+    ]
+    assert added > 0 and said[-1][1] == f"Added {added} dates to the series “Phone bank”"
+    assert said[-1][0].startswith("Command line")
 
 
 def test_move_one_date_then_edit_all_leaves_it_where_it_was(db_url: str, ada: Any) -> None:

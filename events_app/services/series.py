@@ -274,6 +274,10 @@ def extend(session: Session, series: Series, now: datetime | None = None) -> lis
                         [i for i in wanted if i not in existing])
     series.generated_until = until
     session.add(series)
+    if rows:
+        last = rows[-1].starts_at.astimezone(series.tz).date().isoformat()
+        _audit(session, None, series, "series.extend",
+               f"{len(rows)} date(s) added, up to {last}", subject=rows[0])
     return rows
 
 
@@ -383,11 +387,12 @@ def split(session: Session, actor: Organizer | None, series: Series, at: datetim
 
 
 def _audit(session: Session, actor: Organizer | None, series: Series, action: str,
-           detail: str) -> None:
-    """An audit entry about the series, filed under its template occurrence (the trail
-    names events; a series has no page of its own there)."""
+           detail: str, subject: Event | None = None) -> None:
+    """An audit entry about the series, filed under `subject` or its template occurrence
+    (the trail names events; a series has no page of its own there). services/audit.py
+    reads the "series.*" actions as sentences (and a "scope <scope>" in the detail)."""
     session.flush()
-    subject = template_event(session, series)
+    subject = subject or template_event(session, series)
     if subject is not None:
         audit.record(session, actor, action, subject, f"series {series.uid}: {detail}")
 
@@ -411,7 +416,7 @@ def _end_rule_at_last_row(session: Session, series: Series) -> None:
 
 
 def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event,
-               data: EventData, notify: bool, now: datetime | None = None) -> None:
+               data: EventData, notify: bool, now: datetime | None = None) -> tuple[int, int]:
     """Apply the edit of `edited` to every row of `series` not started yet (and to `edited`
     itself): what the organizer changed (compared with `edited` before the edit), leaving
     alone the fields a row edited on its own has different, and a new time of day to every
@@ -445,6 +450,7 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
         clock = time() if data.all_day else new_local.time()
         series.first_start = place(datetime.combine(start_local(series).date(), clock), zone)
         series.duration_minutes, series.all_day = new_minutes, data.all_day
+    edited_rows = kept = 0
     for row in _rows(session, series):
         values = {k: getattr(row, k) for k in EVENT_COLUMNS}
         for k in changed:
@@ -457,6 +463,7 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
             row.recurrence_id = place(datetime.combine(day, clock), zone)
         if row.starts_at <= now and row.id != edited.id:
             _keep_past(session, row, values, data.cohosts if new_hosts else None)
+            kept += 1
             continue
         if retimed and placed_by_rule:
             values["starts_at"], values["ends_at"] = occurrence_times(series, row.recurrence_id)
@@ -470,13 +477,15 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
         values["rsvp_deadline"] = values["starts_at"] - lead if lead is not None else None
         cohosts = data.cohosts if new_hosts else tuple(event_admin.cohost_emails(session, row))
         try:
-            event_admin.update_event(session, actor, row, EventData(**values, cohosts=cohosts),
-                                     notify_attendees=notify, own_edit=False)
+            edited_rows += bool(event_admin.update_event(
+                session, actor, row, EventData(**values, cohosts=cohosts),
+                notify_attendees=notify, own_edit=False))
         except FormError as exc:
             day = row.starts_at.astimezone(zone).date().isoformat()
             raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
     _changed(series, significant=retimed or moves_calendar_entry(changed))
     session.add(series)
+    return edited_rows, kept
 
 
 def _keep_past(session: Session, row: Event, values: dict[str, Any],
@@ -502,7 +511,10 @@ def edit_occurrence(session: Session, actor: Organizer, series: Series, event: E
     target = series
     if scope == Scope.FOLLOWING:
         target = split(session, actor, series, event.recurrence_id)
-    _edit_rows(session, actor, target, event, data, notify, now)
+    edited_rows, kept = _edit_rows(session, actor, target, event, data, notify, now)
+    _audit(session, actor, target, "series.edit",
+           f"scope {Scope(scope).value}: {edited_rows} date(s) changed, {kept} date(s) already "
+           "started kept as they were", subject=event)
     return event
 
 
@@ -524,6 +536,9 @@ def cancel_occurrences(session: Session, actor: Organizer, series: Series, event
         raise EventStateError("These dates are already cancelled.")
     told = sum(event_admin.cancel(session, actor, r, message) for r in targets)
     _end_rule_at_last_row(session, series)
+    _audit(session, actor, series, "series.cancel",
+           f"scope {Scope(scope).value}: {len(targets)} date(s) cancelled, attendees "
+           f"e-mailed: {told}", subject=event)
     return told
 
 
