@@ -4,6 +4,8 @@ RSVPs, duplicate, convert, and who is e-mailed. Dates are in 2027, ahead of the 
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -12,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from events_app import cli, settings
+from events_app import cli, settings, timefmt
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, EventHost, Rsvp, Series, utcnow
-from events_app.services import audit, data_version, series
+from events_app.services import attendee_csv, audit, data_version, reminders, retention, series
 from events_app.services.event_admin import EventNotFound, EventStateError
 from events_app.services.event_form import form_values, parse_event_form
 from events_app.services.series import Scope, SeriesNotFound
@@ -663,6 +665,33 @@ def test_series_actions_read_as_sentences_in_the_audit_log(
     ]
     assert added > 0 and said[-1][1] == f"Added {added} dates to the series “Phone bank”"
     assert said[-1][0].startswith("Command line")
+
+
+def test_reminders_attendee_csv_and_retention_work_per_date(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    make_rsvp(rows[1], name="Pat", email="pat@example.org")
+    make_rsvp(rows[1], name="Sam", email="sam@example.org", status="waitlisted")
+    make_rsvp(rows[2], name="Pat", email="pat@example.org")  # the same person, next date
+    lead = timedelta(hours=12)
+    # reminders: each date's confirmed attendees, before that date, once
+    assert reminders.queue_reminders(now=rows[1].starts_at - timedelta(hours=2), lead=lead) == 1
+    assert reminders.queue_reminders(now=rows[1].starts_at - timedelta(hours=1), lead=lead) == 0
+    assert reminders.queue_reminders(now=rows[2].starts_at - timedelta(hours=2), lead=lead) == 1
+    assert [(m.to_addr, m.subject) for m in outbox("reminder")] == [
+        ("pat@example.org", f"Reminder: Network meeting, "
+                            f"{timefmt.format_start(e.starts_at, e.timezone)}")
+        for e in rows[1:3]]
+    # the attendee list of one date holds that date's RSVPs only
+    with read_session() as s:
+        names = [[line[2] for line in csv.reader(io.StringIO(
+            attendee_csv.export_csv(s, s.get(Event, e.id))))][1:] for e in rows[1:3]]
+    assert [sorted(n) for n in names] == [["Pat", "Sam"], ["Pat"]]
+    # retention counts from each date's own end
+    retention.purge(now=rows[1].ends_at + retention.retention() + timedelta(minutes=1))
+    with read_session() as s:
+        erased = {(r.event_id, r.erased_at is not None) for r in s.exec(select(Rsvp))}
+    assert erased == {(rows[1].id, True), (rows[2].id, False)}
 
 
 def test_move_one_date_then_edit_all_leaves_it_where_it_was(db_url: str, ada: Any) -> None:
