@@ -286,10 +286,14 @@ def test_edit_all_leaves_dates_already_started_as_they_were(db_url: str, ada: An
     made, rows = _begun_weeks_ago(ada)
     past = make_rsvp(rows[1], email="pat@example.org", checked_in_at=rows[1].starts_at)
     make_rsvp(rows[3], email="sam@example.org")
+    version = data_version.refresh()
     series.edit(ada, rows[3].slug, _data(rows[3], start_time="18:00", end_time="19:30",
                                           title="Rapid response", venue_name="Union Hall"),
                 Scope.ALL)
+    assert data_version.refresh().events != version.events
     after = _rows(made.id)
+    assert [e.sequence - old.sequence for old, e in zip(rows, after, strict=True)] == \
+        [0, 0, 0, 1, 1]  # the dates to come moved: calendars must update them
     # history: the dates over keep their time, title, place and SEQUENCE
     for old, new in zip(rows[:3], after[:3], strict=True):
         assert (new.starts_at, new.ends_at, new.title, new.venue_name, new.sequence) == \

@@ -451,54 +451,70 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
         series.first_start = place(datetime.combine(start_local(series).date(), clock), zone)
         series.duration_minutes, series.all_day = new_minutes, data.all_day
     edited_rows = kept = 0
-    for row in _rows(session, series):
-        values = {k: getattr(row, k) for k in EVENT_COLUMNS}
-        for k in changed:
-            if row.id == edited.id or not row.detached or same(values[k], before[k]):
-                values[k] = getattr(data, k)
-        assert row.recurrence_id is not None
-        placed_by_rule = row.starts_at == row.recurrence_id
-        if retimed:
-            day = row.recurrence_id.astimezone(zone).date()
-            row.recurrence_id = place(datetime.combine(day, clock), zone)
-        if row.starts_at <= now and row.id != edited.id:
-            _keep_past(session, row, values, data.cohosts if new_hosts else None)
-            kept += 1
-            continue
-        if retimed and placed_by_rule:
-            values["starts_at"], values["ends_at"] = occurrence_times(series, row.recurrence_id)
-            values["all_day"] = series.all_day
-        if row.id == edited.id:
-            values.update(starts_at=data.starts_at, ends_at=data.ends_at, all_day=data.all_day)
-        if new_deadline:
-            lead = (data.starts_at - data.rsvp_deadline) if data.rsvp_deadline else None
-        else:
-            lead = (row.starts_at - row.rsvp_deadline) if row.rsvp_deadline else None
-        values["rsvp_deadline"] = values["starts_at"] - lead if lead is not None else None
-        cohosts = data.cohosts if new_hosts else tuple(event_admin.cohost_emails(session, row))
-        try:
-            edited_rows += bool(event_admin.update_event(
-                session, actor, row, EventData(**values, cohosts=cohosts),
-                notify_attendees=notify, own_edit=False))
-        except FormError as exc:
-            day = row.starts_at.astimezone(zone).date().isoformat()
-            raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
+    row_hosts = _cohosts_of_rows(session, series)
+    # One flush at the end instead of one per row (each query would flush the row before):
+    # the steps that need their own writes seen (co-hosts, capacity) flush themselves.
+    with session.no_autoflush:
+        for row in _rows(session, series):
+            values = {k: getattr(row, k) for k in EVENT_COLUMNS}
+            for k in changed:
+                if row.id == edited.id or not row.detached or same(values[k], before[k]):
+                    values[k] = getattr(data, k)
+            assert row.recurrence_id is not None
+            placed_by_rule = row.starts_at == row.recurrence_id
+            if retimed:
+                day = row.recurrence_id.astimezone(zone).date()
+                row.recurrence_id = place(datetime.combine(day, clock), zone)
+            if row.starts_at <= now and row.id != edited.id:
+                _keep_past(row, values, row_hosts.get(row.id or 0, []),
+                           data.cohosts if new_hosts else None)
+                kept += 1
+                continue
+            if retimed and placed_by_rule:
+                values["starts_at"], values["ends_at"] = occurrence_times(series, row.recurrence_id)
+                values["all_day"] = series.all_day
+            if row.id == edited.id:
+                values.update(starts_at=data.starts_at, ends_at=data.ends_at, all_day=data.all_day)
+            if new_deadline:
+                lead = (data.starts_at - data.rsvp_deadline) if data.rsvp_deadline else None
+            else:
+                lead = (row.starts_at - row.rsvp_deadline) if row.rsvp_deadline else None
+            values["rsvp_deadline"] = values["starts_at"] - lead if lead is not None else None
+            cohosts = data.cohosts if new_hosts else tuple(row_hosts.get(row.id or 0, ()))
+            try:
+                edited_rows += bool(event_admin.update_event(
+                    session, actor, row, EventData(**values, cohosts=cohosts),
+                    notify_attendees=notify, own_edit=False,
+                    known_cohosts=row_hosts.get(row.id or 0, [])))
+            except FormError as exc:
+                day = row.starts_at.astimezone(zone).date().isoformat()
+                raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
     _changed(series, significant=retimed or moves_calendar_entry(changed))
     session.add(series)
     return edited_rows, kept
 
 
-def _keep_past(session: Session, row: Event, values: dict[str, Any],
+def _cohosts_of_rows(session: Session, series: Series) -> dict[int, list[str]]:
+    """Each row's co-host e-mails (as event_admin.cohost_emails gives one's), in one query."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for event_id, email in session.exec(
+            select(EventHost.event_id, Organizer.email)
+            .join(Organizer, col(EventHost.organizer_id) == Organizer.id)
+            .join(Event, col(Event.id) == EventHost.event_id)
+            .where(Event.series_id == series.id).order_by(col(Organizer.email))):
+        found[event_id].append(email)
+    return found
+
+
+def _keep_past(row: Event, values: dict[str, Any], hosts: list[str],
                cohosts: tuple[str, ...] | None) -> None:
     """A started row keeps its values; detached when the series now gives it others (its
     time: `recurrence_id` moved without it)."""
     differs = (row.starts_at != row.recurrence_id
                or any(not same(getattr(row, k), values[k]) for k in _COPIED)
-               or (cohosts is not None
-                   and sorted(cohosts) != event_admin.cohost_emails(session, row)))
+               or (cohosts is not None and sorted(cohosts) != hosts))
     if differs:
         row.detached = True
-    session.add(row)
 
 
 def edit_occurrence(session: Session, actor: Organizer, series: Series, event: Event,
