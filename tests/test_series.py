@@ -327,6 +327,22 @@ def test_edit_all_of_text_only_keeps_past_rows_keyed_as_they_were(db_url: str,
     assert [e.starts_at for e in after] == [e.starts_at for e in rows]
 
 
+def test_co_hosts_changed_for_all_dates_reach_past_ones_too(db_url: str, ada: Any) -> None:
+    bo = make_organizer("bo@example.org", "Bo")
+    cy = make_organizer("cy@example.org", "Cy")
+    start = (utcnow() - timedelta(days=15)).astimezone(CHICAGO).date()
+    made = _new(ada, Rule("weekly", count=5), start_date=start.isoformat(),
+                end_date=start.isoformat(), cohosts="bo@example.org")
+    rows = _rows(made.id)
+    series.edit(ada, rows[4].slug, _data(rows[4], title="Renamed", cohosts="cy@example.org"),
+                Scope.ALL)
+    with read_session() as s:
+        hosts = {(h.event_id, h.organizer_id) for h in s.exec(select(EventHost))}
+    # access is not history: Bo, taken off the series, no longer manages its past dates
+    assert hosts == {(e.id, cy.id) for e in rows} and bo.id not in {h[1] for h in hosts}
+    assert [e.title for e in _rows(made.id)] == ["Network meeting"] * 3 + ["Renamed"] * 2
+
+
 def test_edit_following_from_a_past_date_changes_it_and_the_dates_to_come(db_url: str,
                                                                          ada: Any) -> None:
     made, rows = _begun_weeks_ago(ada)

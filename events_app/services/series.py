@@ -466,7 +466,7 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
                 day = row.recurrence_id.astimezone(zone).date()
                 row.recurrence_id = place(datetime.combine(day, clock), zone)
             if row.starts_at <= now and row.id != edited.id:
-                _keep_past(row, values, row_hosts.get(row.id or 0, []),
+                _keep_past(session, actor, row, values, row_hosts.get(row.id or 0, []),
                            data.cohosts if new_hosts else None)
                 kept += 1
                 continue
@@ -506,15 +506,21 @@ def _cohosts_of_rows(session: Session, series: Series) -> dict[int, list[str]]:
     return found
 
 
-def _keep_past(row: Event, values: dict[str, Any], hosts: list[str],
-               cohosts: tuple[str, ...] | None) -> None:
+def _keep_past(session: Session, actor: Organizer, row: Event, values: dict[str, Any],
+               hosts: list[str], cohosts: tuple[str, ...] | None) -> None:
     """A started row keeps its values; detached when the series now gives it others (its
-    time: `recurrence_id` moved without it)."""
-    differs = (row.starts_at != row.recurrence_id
-               or any(not same(getattr(row, k), values[k]) for k in _COPIED)
-               or (cohosts is not None and sorted(cohosts) != hosts))
-    if differs:
+    time: `recurrence_id` moved without it). New co-hosts (`cohosts`) reach it all the same:
+    they say who may see its attendee list, which is access, not history (someone taken
+    off a series loses its past dates too)."""
+    if row.starts_at != row.recurrence_id or any(not same(getattr(row, k), values[k])
+                                                 for k in _COPIED):
         row.detached = True
+    if cohosts is not None:
+        change = event_admin.set_cohosts(session, row, cohosts, known=hosts)
+        if change:
+            audit.record(session, actor, "event.update", row,
+                         audit.describe_changes({"co-hosts": (", ".join(change[0]),
+                                                              ", ".join(change[1]))}))
 
 
 def edit_occurrence(session: Session, actor: Organizer, series: Series, event: Event,
