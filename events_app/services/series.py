@@ -12,7 +12,9 @@ own (`template_event`); the series row itself holds only what the feed's RRULE n
 timezone, first start, duration, skipped dates). A change that would make one VEVENT describe
 two different things splits the series instead, as calendar apps do for "this and following":
 the old series ends before the split (its RRULE gets an UNTIL) and a new series (new UID)
-carries the rest, with every row, RSVP and check-in kept.
+carries the rest, with every row, RSVP and check-in kept. Dates already started are history
+(check-ins, attendee lists): edits, cancellations, skips and rule changes of the series leave
+them as they were (only a change of co-hosts, which is access, reaches them).
 
 Rows no rule instance stands for any more (a skipped date, a date a new rule drops) are
 deleted when nobody ever RSVP'd; otherwise they are cancelled (attendees e-mailed, METHOD:CANCEL)
