@@ -432,6 +432,17 @@ def test_cancel_following_ends_the_series(db_url: str, ada: Any,
         series.cancel(ada, rows[5].slug, "", Scope.FOLLOWING)
 
 
+def test_cancel_following_from_a_past_date_leaves_the_other_past_ones(db_url: str,
+                                                                     ada: Any) -> None:
+    made, rows = _begun_weeks_ago(ada)
+    make_rsvp(rows[2], email="pat@example.org")
+    make_rsvp(rows[3], email="sam@example.org")
+    _, told = series.cancel(ada, rows[1].slug, "", Scope.FOLLOWING)
+    assert [e.status for e in _rows(made.id)] == ["published", "cancelled", "published",
+                                                  "cancelled", "cancelled"]
+    assert told == 1 and [m.to_addr for m in outbox("event_cancelled")] == ["sam@example.org"]
+
+
 def test_cancel_all_leaves_dates_already_past(db_url: str, ada: Any) -> None:
     start = (utcnow() - timedelta(days=15)).astimezone(CHICAGO).date()
     made = _new(ada, Rule("weekly", count=5), start_date=start.isoformat(),

@@ -544,17 +544,18 @@ def edit_occurrence(session: Session, actor: Organizer, series: Series, event: E
 
 def cancel_occurrences(session: Session, actor: Organizer, series: Series, event: Event,
                        message: str, scope: Scope, now: datetime | None = None) -> int:
-    """Cancel one occurrence, it and the later ones, or every one not started yet; the rule
+    """Cancel one occurrence, it and the later ones, or every one not started yet (dates
+    already started other than `event` are left as they were, in both scopes); the rule
     then ends at its last row (no new rows). Returns how many attendees were e-mailed."""
     if scope == Scope.ONE:
         return event_admin.cancel(session, actor, event, message)
     now = now or utcnow()
     assert event.recurrence_id is not None
     rows = _rows(session, series)
+    targets = [r for r in rows if r.starts_at > now or r.id == event.id]  # history stays
     if scope == Scope.FOLLOWING:
-        targets = [r for r in rows if r.recurrence_id and r.recurrence_id >= event.recurrence_id]
-    else:
-        targets = [r for r in rows if r.starts_at > now or r.id == event.id]
+        targets = [r for r in targets
+                   if r.recurrence_id and r.recurrence_id >= event.recurrence_id]
     targets = [r for r in targets if r.status != EventStatus.CANCELLED]
     if not targets:
         raise EventStateError("These dates are already cancelled.")
