@@ -40,6 +40,27 @@ pytestmark = pytest.mark.usefixtures("cheap_passwords")
     ("site.two_factor_required", "Ada", "optional",
      "Made two-factor sign-in optional for every organizer"),
     ("event.something_new", "Budget hearing", "", "Something new: Budget hearing"),
+    ("series.create", "Network meeting", "Repeats every second Tuesday, until June 1, 2027: 9 "
+     "date(s) (published), series abc", "Created the series “Network meeting”, repeating "
+     "every second Tuesday, until June 1, 2027"),
+    ("series.change_rule", "Training", "series abc: Repeats monthly on the last Friday, 5 "
+     "times: kept 1, moved 2, added 2, removed 0",
+     "Changed the series “Training” to repeat monthly on the last Friday, 5 times"),
+    ("series.edit", "Training", "series abc: scope all: 4 date(s) changed",
+     "Edited every date of the series “Training” not started yet"),
+    ("series.cancel", "Training", "series abc: scope following: 2 date(s) cancelled",
+     "Cancelled a date of the series “Training” and every later one"),
+    ("series.skip", "Training", "series abc: skipped 2027-02-23, 2027-03-09, 2027-12-28: 3 "
+     "date(s) taken out", "Skipped February 23, 2027, March 9, 2027 and December 28, 2027 in "
+     "the series “Training”"),
+    ("series.split", "Training", "dates from 2027-03-09 on: series b (was a)",
+     "Split the series “Training”: its dates from March 9, 2027 on became a new series"),
+    ("series.extend", "Training", "series abc: 1 date(s) added, up to 2028-01-04",
+     "Added 1 date to the series “Training”"),
+    ("series.convert", "Training", "Repeats daily, 3 times: 3 date(s), series abc",
+     "Made the event “Training” a series, repeating daily, 3 times"),
+    ("series.duplicate", "Training", "copied from series abc: 9 date(s)",
+     "Created the series “Training” as a copy of another"),
 ])
 def test_actions_read_as_sentences(action: str, subject: str, detail: str,
                                    sentence: str) -> None:

@@ -4,6 +4,8 @@ RSVPs, duplicate, convert, and who is e-mailed. Dates are in 2027, ahead of the 
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -12,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from events_app import cli, settings
+from events_app import cli, settings, timefmt
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, EventHost, Rsvp, Series, utcnow
-from events_app.services import data_version, series
+from events_app.services import attendee_csv, audit, data_version, reminders, retention, series
 from events_app.services.event_admin import EventNotFound, EventStateError
 from events_app.services.event_form import form_values, parse_event_form
 from events_app.services.series import Scope, SeriesNotFound
@@ -264,6 +266,96 @@ def test_edit_following_from_the_first_date_is_edit_all(db_url: str, ada: Any) -
     assert {e.city for e in _rows(made.id)} == {"Clayton"}
 
 
+def _begun_weeks_ago(actor: Any) -> tuple[Series, list[Event]]:
+    """Weekly, 5 dates: the first three over (15, 8 and 1 day(s) ago), two to come."""
+    start = (utcnow() - timedelta(days=15)).astimezone(CHICAGO).date()
+    made = _new(actor, Rule("weekly", count=5), start_date=start.isoformat(),
+                end_date=start.isoformat())
+    rows = _rows(made.id)
+    now = utcnow()
+    assert [e.starts_at <= now for e in rows] == [True] * 3 + [False] * 2
+    return made, rows
+
+
+def _at(instant: datetime | None) -> str:
+    assert instant is not None
+    return instant.astimezone(CHICAGO).strftime("%H:%M")
+
+
+def test_edit_all_leaves_dates_already_started_as_they_were(db_url: str, ada: Any) -> None:
+    made, rows = _begun_weeks_ago(ada)
+    past = make_rsvp(rows[1], email="pat@example.org", checked_in_at=rows[1].starts_at)
+    make_rsvp(rows[3], email="sam@example.org")
+    version = data_version.refresh()
+    series.edit(ada, rows[3].slug, _data(rows[3], start_time="18:00", end_time="19:30",
+                                          title="Rapid response", venue_name="Union Hall"),
+                Scope.ALL)
+    assert data_version.refresh().events != version.events
+    after = _rows(made.id)
+    assert [e.sequence - old.sequence for old, e in zip(rows, after, strict=True)] == \
+        [0, 0, 0, 1, 1]  # the dates to come moved: calendars must update them
+    # history: the dates over keep their time, title, place and SEQUENCE
+    for old, new in zip(rows[:3], after[:3], strict=True):
+        assert (new.starts_at, new.ends_at, new.title, new.venue_name, new.sequence) == \
+            (old.starts_at, old.ends_at, "Network meeting", "Central Library", old.sequence)
+        assert new.detached and _at(new.recurrence_id) == "18:00"  # an override of the rule
+    assert [(_local(e)[-5:], e.title, e.detached) for e in after[3:]] == [
+        ("18:00", "Rapid response", False)] * 2
+    assert all(e.recurrence_id == e.starts_at for e in after[3:])
+    # every row is still an instance of the rule the series (and its feed) now says
+    stored = _series(made.id)
+    assert {e.recurrence_id for e in after} <= set(series.rule_starts(stored))
+    assert _at(stored.first_start) == "18:00"
+    assert [m.to_addr for m in outbox("event_changed")] == ["sam@example.org"]
+    with read_session() as s:
+        kept = s.get(Rsvp, past.id)
+        assert kept.event_id == rows[1].id and kept.checked_in_at is not None
+    # the template new dates copy is one still to come, with the new values
+    with read_session() as s:
+        template = series.template_event(s, stored)
+    assert template is not None and template.id == rows[4].id
+
+
+def test_edit_all_of_text_only_keeps_past_rows_keyed_as_they_were(db_url: str,
+                                                                  ada: Any) -> None:
+    made, rows = _begun_weeks_ago(ada)
+    series.edit(ada, rows[4].slug, _data(rows[4], title="Renamed"), Scope.ALL)
+    after = _rows(made.id)
+    assert [(e.title, e.detached) for e in after] == \
+        [("Network meeting", True)] * 3 + [("Renamed", False)] * 2
+    assert [e.recurrence_id for e in after] == [e.recurrence_id for e in rows]
+    assert [e.starts_at for e in after] == [e.starts_at for e in rows]
+
+
+def test_co_hosts_changed_for_all_dates_reach_past_ones_too(db_url: str, ada: Any) -> None:
+    bo = make_organizer("bo@example.org", "Bo")
+    cy = make_organizer("cy@example.org", "Cy")
+    start = (utcnow() - timedelta(days=15)).astimezone(CHICAGO).date()
+    made = _new(ada, Rule("weekly", count=5), start_date=start.isoformat(),
+                end_date=start.isoformat(), cohosts="bo@example.org")
+    rows = _rows(made.id)
+    series.edit(ada, rows[4].slug, _data(rows[4], title="Renamed", cohosts="cy@example.org"),
+                Scope.ALL)
+    with read_session() as s:
+        hosts = {(h.event_id, h.organizer_id) for h in s.exec(select(EventHost))}
+    # access is not history: Bo, taken off the series, no longer manages its past dates
+    assert hosts == {(e.id, cy.id) for e in rows} and bo.id not in {h[1] for h in hosts}
+    assert [e.title for e in _rows(made.id)] == ["Network meeting"] * 3 + ["Renamed"] * 2
+
+
+def test_edit_following_from_a_past_date_changes_it_and_the_dates_to_come(db_url: str,
+                                                                         ada: Any) -> None:
+    made, rows = _begun_weeks_ago(ada)
+    series.edit(ada, rows[1].slug, _data(rows[1], city="Clayton"), Scope.FOLLOWING)
+    with read_session() as s:
+        later = s.exec(select(Series).where(Series.id != made.id)).one()
+    assert [e.id for e in _rows(made.id)] == [rows[0].id]
+    new = _rows(later.id)
+    # the date edited changes (the organizer chose it); the other started one is history
+    assert [(e.city, e.detached) for e in new] == [
+        ("Clayton", False), ("St. Louis", True), ("Clayton", False), ("Clayton", False)]
+
+
 @pytest.mark.parametrize("scope", [Scope.ALL, Scope.FOLLOWING])
 def test_series_edits_refuse_a_new_date_or_timezone(db_url: str, ada: Any, scope: Scope) -> None:
     made = _new(ada)
@@ -338,6 +430,17 @@ def test_cancel_following_ends_the_series(db_url: str, ada: Any,
     assert series.extend_all() == 0  # no new dates after the rest was cancelled
     with pytest.raises(EventStateError):
         series.cancel(ada, rows[5].slug, "", Scope.FOLLOWING)
+
+
+def test_cancel_following_from_a_past_date_leaves_the_other_past_ones(db_url: str,
+                                                                     ada: Any) -> None:
+    made, rows = _begun_weeks_ago(ada)
+    make_rsvp(rows[2], email="pat@example.org")
+    make_rsvp(rows[3], email="sam@example.org")
+    _, told = series.cancel(ada, rows[1].slug, "", Scope.FOLLOWING)
+    assert [e.status for e in _rows(made.id)] == ["published", "cancelled", "published",
+                                                  "cancelled", "cancelled"]
+    assert told == 1 and [m.to_addr for m in outbox("event_cancelled")] == ["sam@example.org"]
 
 
 def test_cancel_all_leaves_dates_already_past(db_url: str, ada: Any) -> None:
@@ -552,6 +655,74 @@ def test_changes_are_audited(db_url: str, ada: Any) -> None:
         actions = [a.action for a in s.exec(select(AuditLog).order_by(col(AuditLog.id)))]
     assert "series.create" in actions and actions[-1] == "series.skip"
     assert "event.cancel" not in actions  # nobody had RSVP'd to Feb 23: removed, not cancelled
+
+
+def test_series_actions_read_as_sentences_in_the_audit_log(
+        db_url: str, ada: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    series.edit(ada, rows[0].slug, _data(rows[0], city="Clayton"), Scope.ALL)
+    series.edit(ada, rows[4].slug, _data(rows[4], title="Spring meeting"), Scope.FOLLOWING)
+    series.skip(ada, made.id or 0, [date(2027, 3, 9)])
+    series.cancel(ada, rows[7].slug, "", Scope.FOLLOWING)
+    series.change_rule(ada, made.id or 0,
+                       Rule("weekly", interval=2, weekdays=(2,), until=date(2027, 3, 24)))
+    series.duplicate(ada, made.id or 0)
+    single = make_event(starts_at=utc(2027, 2, 10, 1, 0), ends_at=utc(2027, 2, 10, 3, 0),
+                        owner_id=ada.id, title="Monthly training")
+    series.convert(ada, single.slug, Rule("daily", count=3))
+    _new(ada, Rule("weekly", weekdays=(1,), count=70), title="Phone bank")
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 2000)
+    added = series.extend_all()
+    with read_session() as s:
+        entries = audit.list_entries(s, page_size=500).rows
+    said = [(r.actor_name, r.summary) for r in reversed(entries)
+            if r.entry.action.startswith("series.")]
+    ada_did = [summary for who, summary in said if who == "Ada Organizer"]
+    assert ada_did == [
+        "Created the series “Network meeting”, repeating every second Tuesday, until June 1, "
+        "2027",
+        "Edited every date of the series “Network meeting” not started yet",
+        "Split the series “Spring meeting”: its dates from April 6, 2027 on became a new "
+        "series",
+        "Edited a date of the series “Spring meeting” and every later one",
+        "Skipped March 9, 2027 in the series “Network meeting”",
+        "Cancelled a date of the series “Spring meeting” and every later one",
+        "Changed the series “Network meeting” to repeat every second Wednesday, until March "
+        "24, 2027",
+        "Created the series “Network meeting” as a copy of another",
+        "Made the event “Monthly training” a series, repeating daily, 3 times",
+        "Created the series “Phone bank”, repeating every Tuesday, 70 times",
+    ]
+    assert added > 0 and said[-1][1] == f"Added {added} dates to the series “Phone bank”"
+    assert said[-1][0].startswith("Command line")
+
+
+def test_reminders_attendee_csv_and_retention_work_per_date(db_url: str, ada: Any) -> None:
+    made = _new(ada)
+    rows = _rows(made.id)
+    make_rsvp(rows[1], name="Pat", email="pat@example.org")
+    make_rsvp(rows[1], name="Sam", email="sam@example.org", status="waitlisted")
+    make_rsvp(rows[2], name="Pat", email="pat@example.org")  # the same person, next date
+    lead = timedelta(hours=12)
+    # reminders: each date's confirmed attendees, before that date, once
+    assert reminders.queue_reminders(now=rows[1].starts_at - timedelta(hours=2), lead=lead) == 1
+    assert reminders.queue_reminders(now=rows[1].starts_at - timedelta(hours=1), lead=lead) == 0
+    assert reminders.queue_reminders(now=rows[2].starts_at - timedelta(hours=2), lead=lead) == 1
+    assert [(m.to_addr, m.subject) for m in outbox("reminder")] == [
+        ("pat@example.org", f"Reminder: Network meeting, "
+                            f"{timefmt.format_start(e.starts_at, e.timezone)}")
+        for e in rows[1:3]]
+    # the attendee list of one date holds that date's RSVPs only
+    with read_session() as s:
+        names = [[line[2] for line in csv.reader(io.StringIO(
+            attendee_csv.export_csv(s, s.get(Event, e.id))))][1:] for e in rows[1:3]]
+    assert [sorted(n) for n in names] == [["Pat", "Sam"], ["Pat"]]
+    # retention counts from each date's own end
+    retention.purge(now=rows[1].ends_at + retention.retention() + timedelta(minutes=1))
+    with read_session() as s:
+        erased = {(r.event_id, r.erased_at is not None) for r in s.exec(select(Rsvp))}
+    assert erased == {(rows[1].id, True), (rows[2].id, False)}
 
 
 def test_move_one_date_then_edit_all_leaves_it_where_it_was(db_url: str, ada: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -81,6 +81,65 @@ def _emailed(detail: str, title: str) -> str:
             f"“{subject}”")
 
 
+# Series entries (services/series.py) are filed under one of its dates; their details say
+# the rule in words ("Repeats every second Tuesday, ..."), the scope, the dates skipped.
+_RULE = re.compile(r"\bRepeats ([^:\n]+)")
+_SCOPE = re.compile(r"\bscope (\w+)")
+_SKIPPED = re.compile(r"\bskipped ([\d, -]+)")
+_SPLIT_AT = re.compile(r"\bdates from (\d{4}-\d\d-\d\d) on")
+_ADDED = re.compile(r"\b(\d+) date\(s\) added")
+
+
+def _rule(detail: str, lead: str) -> str:
+    """", repeating every second Tuesday" (`lead` ", repeating") from a detail that names the
+    rule in words; "" when it does not."""
+    found = _RULE.search(detail)
+    return f"{lead} {found.group(1)}" if found else ""
+
+
+def _day(iso: str) -> str:
+    try:
+        day = date.fromisoformat(iso.strip())
+    except ValueError:
+        return iso.strip()
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def _days(isos: list[str]) -> str:
+    days = [_day(d) for d in isos if d.strip()]
+    return days[0] if len(days) == 1 else ", ".join(days[:-1]) + " and " + days[-1]
+
+
+def _scoped(detail: str, title: str, verb: str, still: str) -> str:
+    """An edit or cancellation of several dates, by its scope."""
+    scope = _SCOPE.search(detail)
+    if scope and scope.group(1) == "all":
+        return f"{verb} every date of the series “{title}” {still}"
+    if scope and scope.group(1) == "following":
+        return f"{verb} a date of the series “{title}” and every later one"
+    return f"{verb} dates of the series “{title}”"
+
+
+def _skipped(detail: str, title: str) -> str:
+    found = _SKIPPED.search(detail)
+    if found and found.group(1).strip(" ,"):
+        return f"Skipped {_days(found.group(1).split(','))} in the series “{title}”"
+    return f"Skipped dates of the series “{title}”"
+
+
+def _split(detail: str, title: str) -> str:
+    found = _SPLIT_AT.search(detail)
+    at = f"from {_day(found.group(1))} on" if found else "from one date on"
+    return f"Split the series “{title}”: its dates {at} became a new series"
+
+
+def _added(detail: str, title: str) -> str:
+    found = _ADDED.search(detail)
+    count = int(found.group(1)) if found else 0
+    what = f"{count} date{'' if count == 1 else 's'}" if found else "dates"
+    return f"Added {what} to the series “{title}”"
+
+
 # action -> the sentence, from the readable name of what it is about (and the detail).
 _SENTENCES: dict[str, Any] = {
     "event.create": lambda s, d: f"Created the event “{s}”",
@@ -113,6 +172,17 @@ _SENTENCES: dict[str, Any] = {
     "organizer.recovery_code_used": lambda s, d: f"{s} signed in with a recovery code",
     "site.two_factor_required": lambda s, d: "Made two-factor sign-in " + (
         "required" if d.startswith("required") else "optional") + " for every organizer",
+    "series.create": lambda s, d: f"Created the series “{s}”" + _rule(d, ", repeating"),
+    "series.convert": lambda s, d: f"Made the event “{s}” a series" + _rule(d, ", repeating"),
+    "series.change_rule": lambda s, d: (f"Changed the series “{s}”" + _rule(d, " to repeat")
+                                        if _RULE.search(d)
+                                        else f"Changed how the series “{s}” repeats"),
+    "series.edit": lambda s, d: _scoped(d, s, "Edited", "not started yet"),
+    "series.cancel": lambda s, d: _scoped(d, s, "Cancelled", "still to come"),
+    "series.skip": lambda s, d: _skipped(d, s),
+    "series.split": lambda s, d: _split(d, s),
+    "series.duplicate": lambda s, d: f"Created the series “{s}” as a copy of another",
+    "series.extend": lambda s, d: _added(d, s),
 }
 
 

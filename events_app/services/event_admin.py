@@ -114,14 +114,16 @@ def cohost_emails(session: Session, event: Event) -> list[str]:
     ).all())
 
 
-def set_cohosts(session: Session, event: Event, emails: tuple[str, ...]) -> \
-        tuple[list[str], list[str]] | None:
-    """Make the co-host list exactly `emails`; returns (old, new) when it changed."""
+def set_cohosts(session: Session, event: Event, emails: tuple[str, ...],
+                known: list[str] | None = None) -> tuple[list[str], list[str]] | None:
+    """Make the co-host list exactly `emails`; returns (old, new) when it changed. `known`:
+    the list as `cohost_emails` gives it, when the caller read it already (a series edit
+    reads every row's in one query)."""
     found = organizers.find_by_emails(session, emails)
     missing = [e for e in emails if e not in found or not found[e].is_active]
     if missing:
         raise FormError({"cohosts": f"No active organizer account for {missing[0]}."})
-    old = cohost_emails(session, event)
+    old = known if known is not None else cohost_emails(session, event)
     new = sorted(e for e in emails if found[e].id != event.owner_id)
     if old == new:
         return None
@@ -184,12 +186,16 @@ class EventChanges(dict[str, tuple[Any, Any]]):
 
 
 def update_event(session: Session, actor: Organizer, event: Event, data: EventData,
-                 notify_attendees: bool = False, own_edit: bool = True) -> EventChanges:
+                 notify_attendees: bool = False, own_edit: bool = True,
+                 known_cohosts: list[str] | None = None) -> EventChanges:
     """Apply an edit; returns what changed.
 
     An occurrence of a series edited on its own (`own_edit`, the event's own form) becomes
     `detached`: edits of the whole series then leave the fields it has different alone
     (services/series.py, which passes own_edit=False for its series-wide edits).
+
+    `known_cohosts`: the event's co-hosts as `cohost_emails` gives them, when the caller
+    has them already (see `set_cohosts`).
 
     With `notify_attendees`, a new time or place of a published upcoming event is e-mailed to
     everyone who RSVP'd, in this transaction (see attendee_mail.notify_event_changed).
@@ -201,7 +207,7 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
     new_values = data.column_values()
     changes = EventChanges({k: (getattr(event, k), v) for k, v in new_values.items()
                             if not same(getattr(event, k), v)})
-    host_change = set_cohosts(session, event, data.cohosts)
+    host_change = set_cohosts(session, event, data.cohosts, known_cohosts)
     if host_change:
         changes["co-hosts"] = (", ".join(host_change[0]), ", ".join(host_change[1]))
     if not changes:

@@ -12,7 +12,9 @@ own (`template_event`); the series row itself holds only what the feed's RRULE n
 timezone, first start, duration, skipped dates). A change that would make one VEVENT describe
 two different things splits the series instead, as calendar apps do for "this and following":
 the old series ends before the split (its RRULE gets an UNTIL) and a new series (new UID)
-carries the rest, with every row, RSVP and check-in kept.
+carries the rest, with every row, RSVP and check-in kept. Dates already started are history
+(check-ins, attendee lists): edits, cancellations, skips and rule changes of the series leave
+them as they were (only a change of co-hosts, which is access, reaches them).
 
 Rows no rule instance stands for any more (a skipped date, a date a new rule drops) are
 deleted when nobody ever RSVP'd; otherwise they are cancelled (attendees e-mailed, METHOD:CANCEL)
@@ -274,6 +276,10 @@ def extend(session: Session, series: Series, now: datetime | None = None) -> lis
                         [i for i in wanted if i not in existing])
     series.generated_until = until
     session.add(series)
+    if rows:
+        last = rows[-1].starts_at.astimezone(series.tz).date().isoformat()
+        _audit(session, None, series, "series.extend",
+               f"{len(rows)} date(s) added, up to {last}", subject=rows[0])
     return rows
 
 
@@ -383,11 +389,12 @@ def split(session: Session, actor: Organizer | None, series: Series, at: datetim
 
 
 def _audit(session: Session, actor: Organizer | None, series: Series, action: str,
-           detail: str) -> None:
-    """An audit entry about the series, filed under its template occurrence (the trail
-    names events; a series has no page of its own there)."""
+           detail: str, subject: Event | None = None) -> None:
+    """An audit entry about the series, filed under `subject` or its template occurrence
+    (the trail names events; a series has no page of its own there). services/audit.py
+    reads the "series.*" actions as sentences (and a "scope <scope>" in the detail)."""
     session.flush()
-    subject = template_event(session, series)
+    subject = subject or template_event(session, series)
     if subject is not None:
         audit.record(session, actor, action, subject, f"series {series.uid}: {detail}")
 
@@ -411,10 +418,18 @@ def _end_rule_at_last_row(session: Session, series: Series) -> None:
 
 
 def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event,
-               data: EventData, notify: bool) -> None:
-    """Apply the edit of `edited` to every row of `series`: what the organizer changed
-    (compared with `edited` before the edit), leaving alone the fields a row edited on its
-    own has different, and a new time of day to every row the rule placed."""
+               data: EventData, notify: bool, now: datetime | None = None) -> tuple[int, int]:
+    """Apply the edit of `edited` to every row of `series` not started yet (and to `edited`
+    itself): what the organizer changed (compared with `edited` before the edit), leaving
+    alone the fields a row edited on its own has different, and a new time of day to every
+    row the rule placed.
+
+    Rows already started are history (check-ins, attendee lists, what people attended):
+    they keep every value. A new time of day still re-keys their `recurrence_id` to the
+    rule's new instant for their date (the rule now says that time), so each stays an
+    instance of the rule; one that now differs from what the series gives is marked
+    `detached`, as a date edited on its own is, and feeds write it as an override."""
+    now = now or utcnow()
     zone = series.tz
     if data.timezone != series.timezone:
         raise FormError({"timezone": "A series keeps its timezone: change it for this date "
@@ -437,39 +452,82 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
         clock = time() if data.all_day else new_local.time()
         series.first_start = place(datetime.combine(start_local(series).date(), clock), zone)
         series.duration_minutes, series.all_day = new_minutes, data.all_day
-    for row in _rows(session, series):
-        values = {k: getattr(row, k) for k in EVENT_COLUMNS}
-        for k in changed:
-            if row.id == edited.id or not row.detached or same(values[k], before[k]):
-                values[k] = getattr(data, k)
-        assert row.recurrence_id is not None
-        placed_by_rule = row.starts_at == row.recurrence_id
-        if retimed:
-            day = row.recurrence_id.astimezone(zone).date()
-            row.recurrence_id = place(datetime.combine(day, clock), zone)
-            if placed_by_rule:
+    edited_rows = kept = 0
+    row_hosts = _cohosts_of_rows(session, series)
+    # One flush at the end instead of one per row (each query would flush the row before):
+    # the steps that need their own writes seen (co-hosts, capacity) flush themselves.
+    with session.no_autoflush:
+        for row in _rows(session, series):
+            values = {k: getattr(row, k) for k in EVENT_COLUMNS}
+            for k in changed:
+                if row.id == edited.id or not row.detached or same(values[k], before[k]):
+                    values[k] = getattr(data, k)
+            assert row.recurrence_id is not None
+            placed_by_rule = row.starts_at == row.recurrence_id
+            if retimed:
+                day = row.recurrence_id.astimezone(zone).date()
+                row.recurrence_id = place(datetime.combine(day, clock), zone)
+            if row.starts_at <= now and row.id != edited.id:
+                _keep_past(session, actor, row, values, row_hosts.get(row.id or 0, []),
+                           data.cohosts if new_hosts else None)
+                kept += 1
+                continue
+            if retimed and placed_by_rule:
                 values["starts_at"], values["ends_at"] = occurrence_times(series, row.recurrence_id)
                 values["all_day"] = series.all_day
-        if row.id == edited.id:
-            values.update(starts_at=data.starts_at, ends_at=data.ends_at, all_day=data.all_day)
-        if new_deadline:
-            lead = (data.starts_at - data.rsvp_deadline) if data.rsvp_deadline else None
-        else:
-            lead = (row.starts_at - row.rsvp_deadline) if row.rsvp_deadline else None
-        values["rsvp_deadline"] = values["starts_at"] - lead if lead is not None else None
-        cohosts = data.cohosts if new_hosts else tuple(event_admin.cohost_emails(session, row))
-        try:
-            event_admin.update_event(session, actor, row, EventData(**values, cohosts=cohosts),
-                                     notify_attendees=notify, own_edit=False)
-        except FormError as exc:
-            day = row.starts_at.astimezone(zone).date().isoformat()
-            raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
+            if row.id == edited.id:
+                values.update(starts_at=data.starts_at, ends_at=data.ends_at, all_day=data.all_day)
+            if new_deadline:
+                lead = (data.starts_at - data.rsvp_deadline) if data.rsvp_deadline else None
+            else:
+                lead = (row.starts_at - row.rsvp_deadline) if row.rsvp_deadline else None
+            values["rsvp_deadline"] = values["starts_at"] - lead if lead is not None else None
+            cohosts = data.cohosts if new_hosts else tuple(row_hosts.get(row.id or 0, ()))
+            try:
+                edited_rows += bool(event_admin.update_event(
+                    session, actor, row, EventData(**values, cohosts=cohosts),
+                    notify_attendees=notify, own_edit=False,
+                    known_cohosts=row_hosts.get(row.id or 0, [])))
+            except FormError as exc:
+                day = row.starts_at.astimezone(zone).date().isoformat()
+                raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
     _changed(series, significant=retimed or moves_calendar_entry(changed))
     session.add(series)
+    return edited_rows, kept
+
+
+def _cohosts_of_rows(session: Session, series: Series) -> dict[int, list[str]]:
+    """Each row's co-host e-mails (as event_admin.cohost_emails gives one's), in one query."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for event_id, email in session.exec(
+            select(EventHost.event_id, Organizer.email)
+            .join(Organizer, col(EventHost.organizer_id) == Organizer.id)
+            .join(Event, col(Event.id) == EventHost.event_id)
+            .where(Event.series_id == series.id).order_by(col(Organizer.email))):
+        found[event_id].append(email)
+    return found
+
+
+def _keep_past(session: Session, actor: Organizer, row: Event, values: dict[str, Any],
+               hosts: list[str], cohosts: tuple[str, ...] | None) -> None:
+    """A started row keeps its values; detached when the series now gives it others (its
+    time: `recurrence_id` moved without it). New co-hosts (`cohosts`) reach it all the same:
+    they say who may see its attendee list, which is access, not history (someone taken
+    off a series loses its past dates too)."""
+    if row.starts_at != row.recurrence_id or any(not same(getattr(row, k), values[k])
+                                                 for k in _COPIED):
+        row.detached = True
+    if cohosts is not None:
+        change = event_admin.set_cohosts(session, row, cohosts, known=hosts)
+        if change:
+            audit.record(session, actor, "event.update", row,
+                         audit.describe_changes({"co-hosts": (", ".join(change[0]),
+                                                              ", ".join(change[1]))}))
 
 
 def edit_occurrence(session: Session, actor: Organizer, series: Series, event: Event,
-                    data: EventData, scope: Scope, notify: bool = True) -> Event:
+                    data: EventData, scope: Scope, notify: bool = True,
+                    now: datetime | None = None) -> Event:
     if scope == Scope.ONE:  # the occurrence becomes detached (event_admin.update_event)
         event_admin.update_event(session, actor, event, data, notify_attendees=notify)
         return event
@@ -477,28 +535,35 @@ def edit_occurrence(session: Session, actor: Organizer, series: Series, event: E
     target = series
     if scope == Scope.FOLLOWING:
         target = split(session, actor, series, event.recurrence_id)
-    _edit_rows(session, actor, target, event, data, notify)
+    edited_rows, kept = _edit_rows(session, actor, target, event, data, notify, now)
+    _audit(session, actor, target, "series.edit",
+           f"scope {Scope(scope).value}: {edited_rows} date(s) changed, {kept} date(s) already "
+           "started kept as they were", subject=event)
     return event
 
 
 def cancel_occurrences(session: Session, actor: Organizer, series: Series, event: Event,
                        message: str, scope: Scope, now: datetime | None = None) -> int:
-    """Cancel one occurrence, it and the later ones, or every one not started yet; the rule
+    """Cancel one occurrence, it and the later ones, or every one not started yet (dates
+    already started other than `event` are left as they were, in both scopes); the rule
     then ends at its last row (no new rows). Returns how many attendees were e-mailed."""
     if scope == Scope.ONE:
         return event_admin.cancel(session, actor, event, message)
     now = now or utcnow()
     assert event.recurrence_id is not None
     rows = _rows(session, series)
+    targets = [r for r in rows if r.starts_at > now or r.id == event.id]  # history stays
     if scope == Scope.FOLLOWING:
-        targets = [r for r in rows if r.recurrence_id and r.recurrence_id >= event.recurrence_id]
-    else:
-        targets = [r for r in rows if r.starts_at > now or r.id == event.id]
+        targets = [r for r in targets
+                   if r.recurrence_id and r.recurrence_id >= event.recurrence_id]
     targets = [r for r in targets if r.status != EventStatus.CANCELLED]
     if not targets:
         raise EventStateError("These dates are already cancelled.")
     told = sum(event_admin.cancel(session, actor, r, message) for r in targets)
     _end_rule_at_last_row(session, series)
+    _audit(session, actor, series, "series.cancel",
+           f"scope {Scope(scope).value}: {len(targets)} date(s) cancelled, attendees "
+           f"e-mailed: {told}", subject=event)
     return told
 
 
