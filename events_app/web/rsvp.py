@@ -42,21 +42,12 @@ PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 NOTICES = ("updated", "cancelled", "cancelled-moved", "left-waitlist", "calendar")
-RATE_LIMITED = ("You have sent a lot of RSVPs in a short time. Please wait a minute and try "
-                "again.")
 
 
 def _load_event(slug: str) -> tuple[Event, rsvp_service.SeatCounts]:
     with read_session() as session:
         event = public_event_or_404(session, slug)
         return event, rsvp_service.seat_counts(session, event)
-
-
-def _load_event_only(slug: str) -> Event:
-    """The event a post is for, without its seat counts: the post only needs its rules (the
-    seats are counted under the lock), and a busy event's count is the costly part."""
-    with read_session() as session:
-        return public_event_or_404(session, slug)
 
 
 def _deliver_soon(mail_ids: list[int]) -> BackgroundTask | None:
@@ -84,20 +75,14 @@ def _form_page(request: Request, slug: str, values: dict[str, str], errors: dict
 async def rsvp_submit(request: Request) -> Response:
     slug = request.path_params["slug"]
     form = await read_form(request)
-    allowed = await run_in_threadpool(rsvp_service.allow_rsvp_post, client_address(request),
-                                      settings.RSVP_RATE_LIMIT)
-    if not allowed:
-        raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": "60"})
-    event = await run_in_threadpool(_load_event_only, slug)
-    parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, event))
-    if parsed.is_bot:
-        # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
-        return _received(request, event, parsed.values["email"].strip())
-    if parsed.request is None:
-        return await run_in_threadpool(_form_page, request, slug, parsed.values, parsed.errors,
-                                       None, 422)
+    # The party's size is the event's rule: the service checks it under the event's lock.
+    parsed = parse_rsvp_form(form)
+    req = None if parsed.is_bot else parsed.request
     try:
-        result = await run_in_threadpool(rsvp_service.submit_rsvp, event.id, parsed.request)
+        post = await run_in_threadpool(rsvp_service.post_rsvp, slug, client_address(request),
+                                       settings.RSVP_RATE_LIMIT, req)
+    except rsvp_service.RateLimited as exc:
+        raise HTTPException(429, exc.message, headers={"Retry-After": "60"}) from None
     except rsvp_service.RsvpNotFound as exc:
         raise HTTPException(404, exc.message) from None
     except rsvp_service.PartyDoesNotFit as exc:
@@ -108,10 +93,17 @@ async def rsvp_submit(request: Request) -> Response:
         status = 422 if isinstance(exc, rsvp_service.NotEnoughSeats) else 409
         return await run_in_threadpool(_form_page, request, slug, parsed.values, errors,
                                        None if exc.field else exc.message, status)
+    if parsed.is_bot:
+        # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
+        return _received(request, post.event, parsed.values["email"].strip())
+    if req is None or post.result is None:
+        parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, post.event))
+        return await run_in_threadpool(_form_page, request, slug, parsed.values, parsed.errors,
+                                       None, 422)
     # New RSVP or an address that already had one: the same page, status and headers; the
     # manage link (and whether anything changed) goes to the address only.
-    response = _received(request, event, parsed.request.email)
-    response.background = _deliver_soon(result.mail_ids)
+    response = _received(request, post.event, req.email)
+    response.background = _deliver_soon(post.result.mail_ids)
     return response
 
 
