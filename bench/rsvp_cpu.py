@@ -96,7 +96,9 @@ class Client:
         self.app, self.host = app, host
 
     async def call(self, method: str, path: str, headers: dict[str, str], body: bytes = b"",
-                   client: str = "127.0.0.1") -> tuple[int, bytes]:
+                   client: str = "127.0.0.1",
+                   response_headers: list[tuple[bytes, bytes]] | None = None
+                   ) -> tuple[int, bytes]:
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
@@ -120,6 +122,8 @@ class Client:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if response_headers is not None:
+                    response_headers.extend(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
