@@ -66,6 +66,17 @@ async def _run(args: argparse.Namespace, url: str) -> None:
     client = Client(app, settings.ALLOWED_HOSTS[0])
     door = f"/organizer/events/{dataset.DOOR_LIST_SLUG}/attendees"
     profiler = cProfile.Profile() if args.profile else None
+    timings: list[tuple[float, str]] = []
+    if args.sql:
+        from sqlalchemy import event as sa_event
+
+        @sa_event.listens_for(db.get_engine(), "before_cursor_execute")
+        def _start(conn: Any, *_: Any) -> None:
+            conn.info["started"] = time.perf_counter()
+
+        @sa_event.listens_for(db.get_engine(), "after_cursor_execute")
+        def _done(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            timings.append((time.perf_counter() - conn.info.pop("started"), statement))
     if profiler:
         import anyio.to_thread
 
@@ -76,8 +87,13 @@ async def _run(args: argparse.Namespace, url: str) -> None:
     for who, email in (("organizer", dataset.ORGANIZER_EMAIL), ("admin", dataset.ADMIN_EMAIL)):
         headers = await _sign_in(client, email)
         for name, path in (("dashboard", "/organizer/"), ("attendees", door),
-                           ("attendees p50", f"{door}?page=50")):
+                           ("attendees by RSVP time", f"{door}?sort=rsvp")):
             status, body = await client.call("GET", path, headers)  # warm
+            if args.sql:
+                timings.clear()
+                await client.call("GET", path, headers)
+                for seconds, statement in timings:
+                    print(f"    {1000 * seconds:7.1f} ms  {' '.join(statement.split())[:150]}")
             walls, cpus = [], []
             for _ in range(args.repeat):
                 cpu, wall = time.process_time(), time.perf_counter()
@@ -104,6 +120,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--profile")
+    parser.add_argument("--sql", action="store_true", help="time each statement once")
     args = parser.parse_args()
     ds = dataset.ensure(args.db, dataset.Size(args.events, 10 * args.events))
     asyncio.run(_run(args, ds.url))

@@ -99,10 +99,11 @@ class Client:
                    client: str = "127.0.0.1",
                    response_headers: list[tuple[bytes, bytes]] | None = None
                    ) -> tuple[int, bytes]:
+        path, _, query = path.partition("?")
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
-            "query_string": b"", "root_path": "", "client": (client, 50000),
+            "query_string": query.encode(), "root_path": "", "client": (client, 50000),
             "server": (self.host, 80),
             "headers": [(b"host", self.host.encode()),
                         *((k.lower().encode(), v.encode()) for k, v in headers.items())],
