@@ -389,10 +389,12 @@ def post_rsvp(slug: str, client_key: str, limit: int, req: RsvpRequest | None,
     One transaction because each one costs a connection checkout, a BEGIN and a COMMIT, and
     posts are what the site must take most of at once. Lock order: every post locks its
     client's throttle row before the event row, so posts never wait for each other in a
-    cycle. Every post counts against the limit, also one the rules refuse (a bot could
-    otherwise post to a closed event for free): a refusal rolls the transaction back, so its
-    count is then written on its own. Raises RateLimited, or RsvpError subclasses with a
-    message to show.
+    cycle, and a refused flood never touches the event's row. The price: posts from one
+    address (an office behind one NAT) wait for each other's whole post, a few statements,
+    where they used to wait for the count alone. Every post counts against the limit, also
+    one the rules refuse (a bot could otherwise post to a closed event for free): a refusal
+    rolls the transaction back, so its count is then written on its own. Raises RateLimited,
+    or RsvpError subclasses with a message to show.
     """
     key = f"rsvp:{client_key}"
 
