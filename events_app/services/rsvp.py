@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -148,6 +148,12 @@ class SeatCounts:
         return self.closed_reason is None and (not self.is_full or self.waitlist_enabled)
 
 
+def party_seats() -> ColumnElement[int]:
+    """The seats an RSVP takes, in SQL: the person and their guests. Summed per status by
+    every count of seats (here, and the door's totals in services/attendees.py)."""
+    return col(Rsvp.guests) + 1
+
+
 def seat_counts(session: Session, event: Event, now: datetime | None = None) -> SeatCounts:
     """Seats taken by confirmed and waitlisted parties (each party is 1 + guests)."""
     if event.id is None:
@@ -163,7 +169,7 @@ def seat_counts_for(session: Session, events: Sequence[Event],
     taken: dict[tuple[int, str], int] = {}
     if ids:
         rows = session.exec(
-            select(Rsvp.event_id, Rsvp.status, func.coalesce(func.sum(Rsvp.guests + 1), 0))
+            select(Rsvp.event_id, Rsvp.status, func.coalesce(func.sum(party_seats()), 0))
             .where(col(Rsvp.event_id).in_(ids), Rsvp.status != RsvpStatus.CANCELLED.value)
             .group_by(Rsvp.event_id, Rsvp.status)
         ).all()
@@ -188,7 +194,7 @@ def _counts_and_address(session: Session, event: Event, email: str,
     (the unique (event, e-mail) index allows one), read in the same statement: a new RSVP
     needs both, and every statement is a round trip made while the event's lock is held."""
     rows = session.exec(
-        select(Rsvp.status, func.coalesce(func.sum(Rsvp.guests + 1), 0),
+        select(Rsvp.status, func.coalesce(func.sum(party_seats()), 0),
                func.max(case((Rsvp.email == email, Rsvp.id))))
         .where(Rsvp.event_id == event.id).group_by(Rsvp.status)
     ).all()
