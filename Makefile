@@ -75,6 +75,7 @@ bench: $(VENV)/.installed-test
 bench-micro: $(VENV)/.installed-test
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/attendees.py
+	$(BIN)/python -m bench.rsvp_cpu
 
 clean:
 	rm -rf $(VENV) events.db events.db-wal events.db-shm test-artifacts

@@ -252,6 +252,7 @@ class Event(SQLModel, table=True):
                 postgresql_using="gin").ddl_if(dialect="postgresql")
           for c in ("title", "summary", "description", "venue_name", "city", "host_name")),
         Index("ix_event_owner_starts", "owner_id", "starts_at"),  # an organizer's dashboard
+        Index("ix_event_owner_id_id", "owner_id", "id"),  # "events I may manage", index-only
         Index("ix_event_ends_starts", "ends_at", "starts_at"),  # "not over yet", counted
         # One row per instance of a series: generating occurrences twice (two cron runs at
         # once) cannot create a duplicate.

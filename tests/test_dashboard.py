@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
 from starlette.testclient import TestClient
 
 from events_app.db import get_engine, read_session, write_session
-from events_app.models import EventHost
+from events_app.models import EventHost, utcnow
 from events_app.services import dashboard
 from events_app.web.app import create_app
 from tests.conftest import shipped_font_loaded
@@ -128,6 +129,26 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_events(db_url: str) ->
     many, seats = queries_for_page()
     assert sorted(seats.values()) == list(range(1, 13))  # right counts for every row
     assert many == few
+
+
+def test_upcoming_keeps_up_with_new_events_and_earlier_clocks(db_url: str) -> None:
+    """The earliest unfinished start (the range the upcoming section reads) is kept between
+    dashboards: an event added since, or an earlier `now`, must still show."""
+    owner = make_organizer("owner@example.org", "Olga Owner")
+    now = utcnow()
+
+    def upcoming(at: datetime) -> list[str]:
+        with read_session() as s:
+            return [r.event.slug for r in dashboard.section(s, owner, "upcoming", now=at).rows]
+
+    later = make_event(owner_id=owner.id, starts_at=now + timedelta(days=5))
+    assert upcoming(now) == upcoming(now) == [later.slug]
+    sooner = make_event(owner_id=owner.id, starts_at=now + timedelta(days=1))
+    assert upcoming(now) == [sooner.slug, later.slug]
+    over = make_event(owner_id=owner.id, starts_at=now - timedelta(days=3))
+    assert upcoming(now) == [sooner.slug, later.slug]
+    assert upcoming(now - timedelta(days=4)) == [over.slug, sooner.slug, later.slug]
+    assert upcoming(now + timedelta(days=2)) == [later.slug]
 
 
 def test_dashboard_sections_page_independently(db_url: str) -> None:

@@ -442,3 +442,21 @@ def test_seat_counts_fits_is_the_one_party_rule() -> None:
     after = counts.after_promoting(2)
     assert (after.confirmed, after.waitlisted, after.is_full) == (10, 3, True)
     assert not after.fits(1)
+
+
+def test_post_rsvp_counts_every_post_of_a_client_against_its_limit(db_url) -> None:
+    """The public form's path: throttle, event by slug and decision in one transaction; a
+    post with nothing to store, and one the rules refuse, count all the same."""
+    ev = make_event(capacity=10, max_guests=1)
+    first = svc.post_rsvp(ev.slug, "203.0.113.9", 3, req("a@example.org"))
+    assert first.result is not None and first.result.confirmed and first.event.id == ev.id
+    nothing = svc.post_rsvp(ev.slug, "203.0.113.9", 3, None)
+    assert nothing.result is None and nothing.event.id == ev.id
+    with pytest.raises(svc.NotEnoughSeats):
+        svc.post_rsvp(ev.slug, "203.0.113.9", 3, req("b@example.org", guests=5))
+    with pytest.raises(svc.RateLimited):
+        svc.post_rsvp(ev.slug, "203.0.113.9", 3, req("c@example.org"))
+    assert svc.post_rsvp(ev.slug, "198.51.100.7", 3, req("c@example.org")).result is not None
+    assert statuses(ev.id) == {"a@example.org": "confirmed", "c@example.org": "confirmed"}
+    with pytest.raises(svc.RsvpNotFound):
+        svc.post_rsvp("no-such-event", "198.51.100.7", 3, req("d@example.org"))

@@ -277,6 +277,42 @@ def test_rate_limit_answers_429(client, monkeypatch) -> None:
     assert len(rsvps(ev.id)) == 2
 
 
+def test_refused_posts_count_against_the_rate_limit_too(client, monkeypatch) -> None:
+    """A post the rules refuse rolls its transaction back, yet it still counts: posting to a
+    closed event or an unknown slug is no way around the limit."""
+    open_event, over = make_event(), make_event(starts_at=utcnow() - timedelta(hours=1))
+    monkeypatch.setattr(settings, "RSVP_RATE_LIMIT", 3)
+    codes = [post_rsvp(client, over.slug, email="a@example.org").status_code,
+             post_rsvp(client, "no-such-event", email="b@example.org").status_code,
+             post_rsvp(client, open_event.slug, email="c@example.org").status_code,
+             post_rsvp(client, open_event.slug, email="d@example.org").status_code]
+    assert codes == [409, 404, 200, 429]
+    assert list(rsvps(open_event.id)) == ["c@example.org"] and rsvps(over.id) == {}
+
+
+def test_a_post_takes_one_pooled_connection(client, engine) -> None:
+    """Throttle, event lock, decision and e-mail in one transaction: one checkout (and one
+    BEGIN/COMMIT) per post, which is most of what a post costs the server."""
+    from sqlalchemy import event as sa_event
+
+    ev = make_event(capacity=5)
+    token = token_for(client, client.get(f"/events/{ev.slug}").text)
+    checkouts: list[object] = []
+
+    def count(*_: object) -> None:
+        checkouts.append(_)
+
+    sa_event.listen(engine.pool, "checkout", count)
+    try:
+        r = client.post(f"/events/{ev.slug}/rsvp", data={
+            "csrf_token": token, "name": "Ann", "email": "ann@example.org", "guests": "1",
+            "website": ""})
+    finally:
+        sa_event.remove(engine.pool, "checkout", count)
+    assert r.status_code == 200 and statuses(ev.id) == {"ann@example.org": "confirmed"}
+    assert len(checkouts) == 1
+
+
 # --- Manage page ------------------------------------------------------------------------------
 
 

@@ -1,8 +1,8 @@
 """Attendee lists for organizers: counts, search, sort and door check-in (the CSV export is
 attendee_csv's).
 
-The seat totals come from `rsvp.seat_counts` (the one place seats are counted); this module
-only adds what the door needs on top: who is checked in, in which order to show people.
+The seat totals use `rsvp.party_seats` (the one seat rule); this module only adds what the
+door needs on top: who is checked in, in which order to show people.
 """
 
 from __future__ import annotations
@@ -63,23 +63,25 @@ class AttendeeCounts:
 
 
 def counts(session: Session, event: Event) -> AttendeeCounts:
-    """The door's totals: seats from rsvp.seat_counts, parties and arrivals per status from
-    one more pass over the event's RSVPs (two queries, whatever the size of the event)."""
-    seats = rsvp.seat_counts(session, event)
+    """The door's totals: parties, seats and arrivals per status in one pass over the event's
+    RSVPs (one query, whatever the size of the event; the door asks after every check-in)."""
     here = col(Rsvp.checked_in_at).is_not(None)
-    per_status = {status: (int(parties), int(here_parties), int(here_seats))
-                  for status, parties, here_parties, here_seats in session.exec(
+    per_status = {status: (int(parties), int(here_parties), int(here_seats), int(seats))
+                  for status, parties, here_parties, here_seats, seats in session.exec(
         select(Rsvp.status, func.count(), func.count(Rsvp.checked_in_at),
-               func.coalesce(func.sum(case((here, arrived_seats()), else_=0)), 0))
+               func.coalesce(func.sum(case((here, arrived_seats()), else_=0)), 0),
+               func.coalesce(func.sum(rsvp.party_seats()), 0))
         .where(Rsvp.event_id == event.id).group_by(Rsvp.status)
     ).all()}
-    confirmed = per_status.get(RsvpStatus.CONFIRMED.value, (0, 0, 0))
+    none = (0, 0, 0, 0)
+    confirmed = per_status.get(RsvpStatus.CONFIRMED.value, none)
+    waitlisted = per_status.get(RsvpStatus.WAITLISTED.value, none)
     return AttendeeCounts(
         confirmed_parties=confirmed[0],
-        confirmed_seats=seats.confirmed,
-        waitlisted_parties=per_status.get(RsvpStatus.WAITLISTED.value, (0, 0, 0))[0],
-        waitlisted_seats=seats.waitlisted,
-        cancelled_parties=per_status.get(RsvpStatus.CANCELLED.value, (0, 0, 0))[0],
+        confirmed_seats=confirmed[3],
+        waitlisted_parties=waitlisted[0],
+        waitlisted_seats=waitlisted[3],
+        cancelled_parties=per_status.get(RsvpStatus.CANCELLED.value, none)[0],
         checked_in_parties=confirmed[1],
         checked_in_seats=confirmed[2],
         capacity=event.capacity,
@@ -89,7 +91,7 @@ def counts(session: Session, event: Event) -> AttendeeCounts:
 def arrived_seats() -> ColumnElement[int]:
     """People of a checked-in party who arrived, never more than the party's size now (the
     attendee may have made the party smaller after the door counted it)."""
-    return case((col(Rsvp.checked_in_seats) > Rsvp.guests + 1, Rsvp.guests + 1),
+    return case((col(Rsvp.checked_in_seats) > rsvp.party_seats(), rsvp.party_seats()),
                 else_=col(Rsvp.checked_in_seats))
 
 

@@ -7,6 +7,7 @@ an admin's dashboard covers all 100,000 events of a big calendar, so nothing may
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import Event, EventHost, EventStatus, Organizer, Rsvp, RsvpStatus, utcnow
-from events_app.services import access, rsvp
+from events_app.services import access, data_version, rsvp
 from events_app.services.attendees import arrived_seats
 from events_app.util import paging
 from events_app.util.forms import has_control_chars
@@ -69,9 +70,7 @@ def section(session: Session, organizer: Organizer, when: Literal["upcoming", "p
         # range of the starts_at index to read. That start comes from ix_event_ends_starts
         # alone; min() of a bare starts_at would tempt both planners to walk ix_event_starts_at
         # from the oldest event, reading half the table (the coalesce stops that).
-        earliest = session.exec(
-            select(func.min(func.coalesce(Event.starts_at, Event.starts_at)))
-            .where(col(Event.ends_at) >= now)).one()
+        earliest = _earliest_unfinished(session, now)
         cond = [col(Event.ends_at) >= now, col(Event.starts_at) >= (earliest or now)]
         order = (col(Event.starts_at).asc(), col(Event.id).asc())
     else:
@@ -86,6 +85,35 @@ def section(session: Session, organizer: Organizer, when: Literal["upcoming", "p
     events = list(session.exec(base.order_by(*order).offset(win.offset).limit(win.size)).all())
     return DashboardSection(rows=_rows(session, organizer, events, now), page=win.page,
                             pages=win.pages, total=total)
+
+
+# Per database: (events version, the `now` it was read at, the earliest start then).
+_EARLIEST: dict[int, tuple[str, datetime, datetime | None]] = {}
+_EARLIEST_LOCK = threading.Lock()
+
+
+def _earliest_unfinished(session: Session, now: datetime) -> datetime | None:
+    """The earliest start among events not over at `now`: the lower end of the starts_at
+    range the upcoming section reads.
+
+    Reading it walks every unfinished event's entry in ix_event_ends_starts (half the table
+    of a big calendar, the costliest query of a dashboard), so it is kept per data version
+    of the events. Kept, it stays a true lower bound: with no event written since, the events
+    not over at a later `now` are a subset of those it was taken over. The version is read
+    exactly (a few primary-key rows), so an event another worker just added is never hidden.
+    """
+    engine = session.get_bind()
+    version = data_version.refresh(engine).events  # type: ignore[arg-type]
+    with _EARLIEST_LOCK:
+        kept = _EARLIEST.get(id(engine))
+    if kept is not None and kept[0] == version and kept[1] <= now:
+        return kept[2]
+    earliest = session.exec(
+        select(func.min(func.coalesce(Event.starts_at, Event.starts_at)))
+        .where(col(Event.ends_at) >= now)).one()
+    with _EARLIEST_LOCK:
+        _EARLIEST[id(engine)] = (version, now, earliest)
+    return earliest
 
 
 def _rows(session: Session, organizer: Organizer, events: list[Event],

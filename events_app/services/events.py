@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import Event, EventStatus, utcnow
-from events_app.services import event_search, spans
+from events_app.services import event_search, locking, spans
 from events_app.util import paging
 from events_app.util.forms import has_control_chars
 from events_app.util.timezones import standard_wall_time
@@ -191,13 +191,16 @@ def attendance_mode(event: Event) -> Literal["online", "offline", "mixed"]:
     return "online" if event.is_online_only else "mixed"
 
 
-def get_public_event(session: Session, slug: str) -> Event | None:
-    """An event a visitor may see: drafts are invisible to the public."""
+def get_public_event(session: Session, slug: str, *, lock: bool = False) -> Event | None:
+    """An event a visitor may see: drafts are invisible to the public. With `lock`, its row
+    is locked in the same statement (services/locking.py's rules), for a decision such as an
+    RSVP that follows in the caller's write transaction."""
     if has_control_chars(slug):
         return None  # cannot be a stored slug (and PostgreSQL refuses NUL in a query)
-    return session.exec(
-        select(Event).where(Event.slug == slug, col(Event.status).in_(VISIBLE_STATUSES))
-    ).first()
+    query = select(Event).where(Event.slug == slug, col(Event.status).in_(VISIBLE_STATUSES))
+    if lock:
+        return locking.lock_event_found_by(session, query)
+    return session.exec(query).first()
 
 
 def known_cities(session: Session) -> list[str]:

@@ -18,6 +18,7 @@ Lock order is always the event row first, then its RSVPs, so two decisions never
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app.db import in_write_transaction
 from events_app.models import Event, Rsvp
@@ -37,10 +38,15 @@ def _require_write(session: Session, what: str) -> None:
 def lock_event(session: Session, event_id: int) -> Event | None:
     """The event with its row locked for the rest of the transaction, re-read so the decision
     uses committed values; None if it does not exist (any more)."""
+    return lock_event_found_by(session, select(Event).where(Event.id == event_id))
+
+
+def lock_event_found_by(session: Session, query: SelectOfScalar[Event]) -> Event | None:
+    """`lock_event` for an event named another way (the public RSVP form names it by slug):
+    finding and locking it is one statement, not a read followed by a lock."""
     _require_write(session, "an event")
     return session.exec(
-        select(Event).where(Event.id == event_id).with_for_update()
-        .execution_options(populate_existing=True)
+        query.with_for_update().execution_options(populate_existing=True)
     ).first()
 
 

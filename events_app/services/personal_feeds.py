@@ -36,6 +36,22 @@ def feed_for(session: Session, email: str) -> PersonalFeed:
     return session.exec(select(PersonalFeed).where(PersonalFeed.email == email)).one()
 
 
+def token_for(session: Session, email: str) -> str:
+    """The address's feed token, its row created on first use as in `feed_for` (caller's
+    transaction): for the RSVP e-mails that only need the token. A new address (the usual
+    case for an RSVP) costs the one INSERT, which hands back the token it wrote; only an
+    address that already had a row is read afterwards."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    table = PersonalFeed.__table__  # type: ignore[attr-defined]
+    created = session.execute(
+        insert(table).values(email=email, token=new_token(), created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["email"]).returning(table.c.token)
+    ).first()
+    if created is not None:
+        return str(created[0])
+    return session.exec(select(PersonalFeed.token).where(PersonalFeed.email == email)).one()
+
+
 def email_for_token(session: Session, token: str) -> str | None:
     """The address behind a feed token; None for anything that is not a current token."""
     if not is_token_shaped(token):

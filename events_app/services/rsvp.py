@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -45,6 +45,7 @@ from events_app.models import (
 )
 from events_app.services import (
     audit,
+    events,
     locking,
     mail,
     messages,
@@ -103,6 +104,10 @@ class PartyDoesNotFit(NotEnoughSeats):
         self.waitlist = waitlist
 
 
+class RateLimited(RsvpError):
+    """Too many RSVP posts from one client address within RATE_WINDOW."""
+
+
 class CapacityError(RsvpError):
     """An organizer's capacity change the confirmed RSVPs don't allow."""
 
@@ -143,6 +148,12 @@ class SeatCounts:
         return self.closed_reason is None and (not self.is_full or self.waitlist_enabled)
 
 
+def party_seats() -> ColumnElement[int]:
+    """The seats an RSVP takes, in SQL: the person and their guests. Summed per status by
+    every count of seats (here, and the door's totals in services/attendees.py)."""
+    return col(Rsvp.guests) + 1
+
+
 def seat_counts(session: Session, event: Event, now: datetime | None = None) -> SeatCounts:
     """Seats taken by confirmed and waitlisted parties (each party is 1 + guests)."""
     if event.id is None:
@@ -158,22 +169,39 @@ def seat_counts_for(session: Session, events: Sequence[Event],
     taken: dict[tuple[int, str], int] = {}
     if ids:
         rows = session.exec(
-            select(Rsvp.event_id, Rsvp.status, func.coalesce(func.sum(Rsvp.guests + 1), 0))
+            select(Rsvp.event_id, Rsvp.status, func.coalesce(func.sum(party_seats()), 0))
             .where(col(Rsvp.event_id).in_(ids), Rsvp.status != RsvpStatus.CANCELLED.value)
             .group_by(Rsvp.event_id, Rsvp.status)
         ).all()
         taken = {(event_id, status): int(n) for event_id, status, n in rows}
     now = now or utcnow()
     return {
-        e.id: SeatCounts(
-            confirmed=taken.get((e.id, RsvpStatus.CONFIRMED.value), 0),
-            waitlisted=taken.get((e.id, RsvpStatus.WAITLISTED.value), 0),
-            capacity=e.capacity,
-            waitlist_enabled=e.waitlist_enabled,
-            closed_reason=closed_reason(e, now),
-        )
+        e.id: _counted(e, taken.get((e.id, RsvpStatus.CONFIRMED.value), 0),
+                       taken.get((e.id, RsvpStatus.WAITLISTED.value), 0), now)
         for e in events if e.id is not None
     }
+
+
+def _counted(event: Event, confirmed: int, waitlisted: int, now: datetime) -> SeatCounts:
+    return SeatCounts(confirmed=confirmed, waitlisted=waitlisted, capacity=event.capacity,
+                      waitlist_enabled=event.waitlist_enabled,
+                      closed_reason=closed_reason(event, now))
+
+
+def _counts_and_address(session: Session, event: Event, email: str,
+                        now: datetime) -> tuple[SeatCounts, int | None]:
+    """`seat_counts` of a locked event, and the id of `email`'s RSVP to it in any status
+    (the unique (event, e-mail) index allows one), read in the same statement: a new RSVP
+    needs both, and every statement is a round trip made while the event's lock is held."""
+    rows = session.exec(
+        select(Rsvp.status, func.coalesce(func.sum(party_seats()), 0),
+               func.max(case((Rsvp.email == email, Rsvp.id))))
+        .where(Rsvp.event_id == event.id).group_by(Rsvp.status)
+    ).all()
+    seats = {status: int(n) for status, n, _ in rows}
+    found = next((int(rsvp_id) for _, _, rsvp_id in rows if rsvp_id is not None), None)
+    return _counted(event, seats.get(RsvpStatus.CONFIRMED.value, 0),
+                    seats.get(RsvpStatus.WAITLISTED.value, 0), now), found
 
 
 def closed_reason(event: Event, now: datetime) -> str | None:
@@ -237,7 +265,7 @@ def _lock_rsvp(session: Session, rsvp: Rsvp) -> Rsvp:
 def _calendar_page(session: Session, rsvp: Rsvp) -> str:
     """The address's "my events" page, for the e-mails that confirm a place (which go to the
     address itself, the only place the feed token is ever sent)."""
-    return personal_feeds.page_url(personal_feeds.feed_for(session, rsvp.email).token)
+    return personal_feeds.page_url(personal_feeds.token_for(session, rsvp.email))
 
 
 def _waitlist_stamp(session: Session, event: Event, now: datetime) -> datetime:
@@ -349,6 +377,57 @@ def allow_rsvp_post(client_key: str, limit: int) -> bool:
         return throttle.allow(session, f"rsvp:{client_key}", limit, RATE_WINDOW)
 
 
+@dataclass
+class PublicPost:
+    """What a post of the public RSVP form came to: the event it named, and the RSVP's
+    outcome (None when there was nothing to decide: the form was refused, or a bot sent it)."""
+
+    event: Event
+    result: RsvpResult | None
+
+
+def post_rsvp(slug: str, client_key: str, limit: int, req: RsvpRequest | None,
+              now: datetime | None = None) -> PublicPost:
+    """The public form's post, whole, in one write transaction on one pooled connection:
+    count it against its client's limit, find and lock the event by its slug, and decide the
+    RSVP exactly as `submit_rsvp` does (None: only count it and find the event).
+
+    One transaction because each one costs a connection checkout, a BEGIN and a COMMIT, and
+    posts are what the site must take most of at once. Lock order: every post locks its
+    client's throttle row before the event row, so posts never wait for each other in a
+    cycle, and a refused flood never touches the event's row. The price: posts from one
+    address (an office behind one NAT) wait for each other's whole post, a few statements,
+    where they used to wait for the count alone. Every post counts against the limit, also
+    one the rules refuse (a bot could otherwise post to a closed event for free): a refusal
+    rolls the transaction back, so its count is then written on its own. Raises RateLimited,
+    or RsvpError subclasses with a message to show.
+    """
+    key = f"rsvp:{client_key}"
+
+    def work(session: Session) -> PublicPost:
+        if not throttle.allow(session, key, limit, RATE_WINDOW, now):
+            raise RateLimited("You have sent a lot of RSVPs in a short time. Please wait a "
+                              "minute and try again.")
+        event = events.get_public_event(session, slug, lock=req is not None)
+        if event is None:
+            raise RsvpNotFound("We could not find that event. It may have been removed.")
+        if req is None:
+            return PublicPost(event, None)
+        # A party no state of the event could seat is the form's problem, before whether
+        # the event is open at all (the form reports it with the other fields' problems).
+        _check_party_size(event, req.guests)
+        return PublicPost(event, _decide(session, event, req, now))
+
+    try:
+        return _with_retry(work)
+    except RateLimited:
+        raise
+    except RsvpError:
+        with write_session() as session:
+            throttle.allow(session, key, limit, RATE_WINDOW, now)
+        raise
+
+
 def submit_rsvp(event_id: int, req: RsvpRequest, now: datetime | None = None) -> RsvpResult:
     """RSVP to an event from the public form (own transaction). `req` comes from
     `rsvp_input.parse_rsvp_form`, so it is well-formed and its e-mail normalised.
@@ -386,7 +465,13 @@ def submit_in(session: Session, event_id: int, req: RsvpRequest, now: datetime |
 
 def _submit(session: Session, event_id: int, req: RsvpRequest,
             now: datetime | None, notify: bool = True) -> RsvpResult:
-    event = _lock_event(session, event_id)
+    return _decide(session, _lock_event(session, event_id), req, now, notify)
+
+
+def _decide(session: Session, event: Event, req: RsvpRequest,
+            now: datetime | None, notify: bool = True) -> RsvpResult:
+    """`submit_rsvp`'s decision, on an event whose row this transaction has locked."""
+    event_id = event.id or 0
     # Read the clock only now that the event row is ours: the order of waitlisted_at is then
     # the order in which RSVPs took the lock, so positions e-mailed below are final.
     at = now or utcnow()
@@ -396,14 +481,12 @@ def _submit(session: Session, event_id: int, req: RsvpRequest,
     _check_party_size(event, req.guests)
     mail_ids: list[int] = []
     # The waitlist comes before newcomers; the newcomer is then judged on the same count.
-    promoted, counts = _promote_counted(session, event, seat_counts(session, event, at), at,
-                                        mail_ids)
+    counts, existing_id = _counts_and_address(session, event, req.email, at)
+    promoted, counts = _promote_counted(session, event, counts, at, mail_ids)
     fits = counts.fits(req.guests + 1)
     if not fits:
         _check_shortfall(event, counts, req)
-    existing = session.exec(
-        select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.email == req.email)
-    ).first()
+    existing = session.get(Rsvp, existing_id) if existing_id is not None else None
     if existing is not None and existing.status != RsvpStatus.CANCELLED:
         if not notify:
             return RsvpResult(existing, event, created=False,

@@ -103,7 +103,7 @@ def _nonce(state: dict) -> str:
 def _session_secret(request: Request) -> str | None:
     """The CSRF secret of the request's organizer session, if it has a live one (reads the
     database once per request: call from the thread pool, or after `read_form` did)."""
-    login = sessions.current(request) if sessions.has_cookie(request) else None
+    login = sessions.current(request)  # remembered per request: a page's every form asks
     return login.row.csrf_secret if login is not None else None
 
 

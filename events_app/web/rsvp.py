@@ -43,20 +43,11 @@ PRIVATE_HEADERS = {
 }
 NOTICES = ("updated", "cancelled", "cancelled-moved", "left-waitlist", "calendar")
 ALL_DATES = "all"  # the RSVP form's `dates` for every upcoming date of a series
-RATE_LIMITED = ("You have sent a lot of RSVPs in a short time. Please wait a minute and try "
-                "again.")
 
 
 def _load_event(slug: str) -> dict[str, Any]:
     with read_session() as session:
         return detail_context(session, public_event_or_404(session, slug))
-
-
-def _load_event_only(slug: str) -> Event:
-    """The event a post is for, without its seat counts: the post only needs its rules (the
-    seats are counted under the lock), and a busy event's count is the costly part."""
-    with read_session() as session:
-        return public_event_or_404(session, slug)
 
 
 def _deliver_soon(mail_ids: list[int]) -> BackgroundTask | None:
@@ -83,24 +74,22 @@ def _form_page(request: Request, slug: str, values: dict[str, str], errors: dict
 async def rsvp_submit(request: Request) -> Response:
     slug = request.path_params["slug"]
     form = await read_form(request)
-    allowed = await run_in_threadpool(rsvp_service.allow_rsvp_post, client_address(request),
-                                      settings.RSVP_RATE_LIMIT)
-    if not allowed:
-        raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": "60"})
-    event = await run_in_threadpool(_load_event_only, slug)
-    parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, event))
+    # The party's size is the event's rule: the service checks it under the event's lock.
+    parsed = parse_rsvp_form(form)
     all_dates = form.get("dates") == ALL_DATES  # every upcoming date of the series
     if all_dates:
         parsed.values["dates"] = ALL_DATES  # kept when the form comes back with messages
-    if parsed.is_bot:
-        # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
-        return _received(request, event, parsed.values["email"].strip(), all_dates)
-    if parsed.request is None:
-        return await run_in_threadpool(_form_page, request, slug, parsed.values, parsed.errors,
-                                       None, 422)
-    submit = series_rsvp.submit_all if all_dates else rsvp_service.submit_rsvp
+    req = None if parsed.is_bot else parsed.request
     try:
-        result = await run_in_threadpool(submit, event.id, parsed.request)
+        # Every date: this post only counts against the limit and finds the event; each
+        # date is then decided under its own lock by series_rsvp.
+        post = await run_in_threadpool(rsvp_service.post_rsvp, slug, client_address(request),
+                                       settings.RSVP_RATE_LIMIT, None if all_dates else req)
+        result = post.result
+        if all_dates and req is not None:
+            result = await run_in_threadpool(series_rsvp.submit_all, post.event.id, req)
+    except rsvp_service.RateLimited as exc:
+        raise HTTPException(429, exc.message, headers={"Retry-After": "60"}) from None
     except rsvp_service.RsvpNotFound as exc:
         raise HTTPException(404, exc.message) from None
     except rsvp_service.PartyDoesNotFit as exc:
@@ -111,9 +100,18 @@ async def rsvp_submit(request: Request) -> Response:
         status = 422 if isinstance(exc, rsvp_service.NotEnoughSeats) else 409
         return await run_in_threadpool(_form_page, request, slug, parsed.values, errors,
                                        None if exc.field else exc.message, status)
+    if parsed.is_bot:
+        # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
+        return _received(request, post.event, parsed.values["email"].strip(), all_dates)
+    if req is None or result is None:
+        parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, post.event))
+        if all_dates:
+            parsed.values["dates"] = ALL_DATES  # kept when the form comes back
+        return await run_in_threadpool(_form_page, request, slug, parsed.values, parsed.errors,
+                                       None, 422)
     # New RSVP or an address that already had one: the same page, status and headers; the
     # manage link (and whether anything changed) goes to the address only.
-    response = _received(request, event, parsed.request.email, all_dates)
+    response = _received(request, post.event, req.email, all_dates)
     response.background = _deliver_soon(result.mail_ids)
     return response
 

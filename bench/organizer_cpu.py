@@ -1,0 +1,130 @@
+"""The organizer dashboard and the 5,000-RSVP attendee page, timed in-process on the bench
+dataset (bench/dataset.py, generated or reused): wall and CPU time per request through the
+real ASGI app, signed in as the bench organizer and as the admin (who sees every event).
+
+The target (issue 11) is under 100 ms a page. Under wrk these pages queue behind each other
+on a shared machine; one request at a time, in-process, shows what each render costs.
+
+Usage: .venv/bin/python -m bench.organizer_cpu [--db postgresql|sqlite] [--events 100000]
+       [--repeat 7] [--profile FILE]  (cProfile of the measured requests, inline)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import re
+import secrets
+import statistics
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-" + "x" * 20)
+os.environ["SMTP_HOST"] = ""
+
+from bench import dataset  # noqa: E402
+from bench.rsvp_cpu import Client  # noqa: E402
+
+_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def _sign_in(client: Client, email: str) -> dict[str, str]:
+    from events_app.web.sessions import COOKIE_NAME
+
+    nonce = secrets.token_urlsafe(32)
+    cookie = f"csrftoken={nonce}"
+    status, page = await client.call("GET", "/organizer/login", {"Cookie": cookie})
+    token = _CSRF_FIELD.search(page.decode())
+    if status != 200 or token is None:
+        raise RuntimeError(f"login page: {status}")
+    body = urlencode({"email": email, "password": dataset.PASSWORD,
+                      "csrf_token": token.group(1), "next": "/organizer/"}).encode()
+    headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    scope_headers: list[tuple[bytes, bytes]] = []
+    status, _ = await client.call("POST", "/organizer/login", headers, body,
+                                  response_headers=scope_headers)
+    found = [v.decode() for k, v in scope_headers if k == b"set-cookie"
+             and v.decode().startswith(f"{COOKIE_NAME}=")]
+    if status != 303 or not found:
+        raise RuntimeError(f"login failed: {status}")
+    session = found[0].split(";", 1)[0]
+    signed_in = {"Cookie": f"{cookie}; {session}"}
+    await client.call("GET", "/organizer/", signed_in)  # shows (and drops) the welcome
+    return signed_in
+
+
+async def _run(args: argparse.Namespace, url: str) -> None:
+    from events_app import db, settings
+    from events_app.web.app import create_app
+
+    db.set_engine(db.make_engine(url))
+    app = create_app()
+    client = Client(app, settings.ALLOWED_HOSTS[0])
+    door = f"/organizer/events/{dataset.DOOR_LIST_SLUG}/attendees"
+    profiler = cProfile.Profile() if args.profile else None
+    timings: list[tuple[float, str]] = []
+    if args.sql:
+        from sqlalchemy import event as sa_event
+
+        @sa_event.listens_for(db.get_engine(), "before_cursor_execute")
+        def _start(conn: Any, *_: Any) -> None:
+            conn.info["started"] = time.perf_counter()
+
+        @sa_event.listens_for(db.get_engine(), "after_cursor_execute")
+        def _done(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            timings.append((time.perf_counter() - conn.info.pop("started"), statement))
+    if profiler:
+        import anyio.to_thread
+
+        async def inline(func: Any, *a: Any, **_: Any) -> Any:
+            return func(*a)
+
+        anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    for who, email in (("organizer", dataset.ORGANIZER_EMAIL), ("admin", dataset.ADMIN_EMAIL)):
+        headers = await _sign_in(client, email)
+        for name, path in (("dashboard", "/organizer/"), ("attendees", door),
+                           ("attendees by RSVP time", f"{door}?sort=rsvp")):
+            status, body = await client.call("GET", path, headers)  # warm
+            if args.sql:
+                timings.clear()
+                await client.call("GET", path, headers)
+                for seconds, statement in timings:
+                    print(f"    {1000 * seconds:7.1f} ms  {' '.join(statement.split())[:150]}")
+            walls, cpus = [], []
+            for _ in range(args.repeat):
+                cpu, wall = time.process_time(), time.perf_counter()
+                if profiler:
+                    profiler.enable()
+                status, body = await client.call("GET", path, headers)
+                if profiler:
+                    profiler.disable()
+                cpus.append(time.process_time() - cpu)
+                walls.append(time.perf_counter() - wall)
+            print(f"{who:<9} {name:<14} {status} {len(body):>8} B  wall min "
+                  f"{1000 * min(walls):6.1f} ms, median {1000 * statistics.median(walls):6.1f}"
+                  f" ms; CPU min {1000 * min(cpus):6.1f} ms", flush=True)
+    if profiler:
+        profiler.dump_stats(args.profile)
+        pstats.Stats(args.profile).sort_stats("cumulative").print_stats(60)
+        pstats.Stats(args.profile).sort_stats("tottime").print_stats(30)
+    db.get_engine().dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--profile")
+    parser.add_argument("--sql", action="store_true", help="time each statement once")
+    args = parser.parse_args()
+    ds = dataset.ensure(args.db, dataset.Size(args.events, 10 * args.events))
+    asyncio.run(_run(args, ds.url))
+
+
+if __name__ == "__main__":
+    main()
