@@ -31,7 +31,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from events_app import timefmt
+from events_app import i18n, timefmt
 from events_app.db import read_session, write_session
 from events_app.models import (
     Event,
@@ -407,6 +407,7 @@ def _submit(session: Session, event_id: int, req: RsvpRequest,
         rsvp.cancelled_at = rsvp.promoted_at = rsvp.checked_in_at = None
         rsvp.reminder_sent_at = rsvp.verified_at = None
     rsvp.name, rsvp.phone, rsvp.comment, rsvp.guests = req.name, req.phone, req.comment, req.guests
+    rsvp.language = i18n.current()  # the page's language: their e-mails are written in it
     rsvp.updated_at = at
     rsvp.status = (RsvpStatus.CONFIRMED if fits else RsvpStatus.WAITLISTED).value
     rsvp.waitlisted_at = None if fits else _waitlist_stamp(session, event, at)
