@@ -173,6 +173,25 @@ def test_rsvping_again_after_cancelling_takes_the_new_pages_language(db_url: str
         f"You're going: {TITLE}", f"Asistencia confirmada: {TITLE}"]
 
 
+
+def test_already_and_calendar_link_mails_in_the_rsvps_language(db_url: str) -> None:
+    """The RSVP's language, not that of the later request (the form sent again in English,
+    the manage page in English)."""
+    event = make_event(title=TITLE, starts_at=START)
+    with i18n.using("es"):
+        token = svc.submit_rsvp(event.id, req("ana@example.org")).rsvp.token
+    with i18n.using("en"):
+        svc.submit_rsvp(event.id, req("ana@example.org"))
+        svc.rotate_calendar(token)
+    already = _mail("already", "ana@example.org")
+    assert already.subject == f"Ya había confirmado su asistencia: {TITLE}"
+    assert "Tiene la asistencia confirmada: solo usted." in already.body_text
+    link = _mail("calendar_link", "ana@example.org")
+    assert link.subject.startswith("Su nuevo enlace de calendario · ")
+    for mail in (already, link):
+        assert_written_in(mail, "es")
+
+
 @pytest.fixture
 def owner(db_url: str) -> Organizer:
     return make_organizer("owner@example.org", "Olga Owner")
