@@ -348,3 +348,16 @@ def test_signing_in_records_the_language_used(client) -> None:
     assert login(client, "olga@example.org").status_code == 303
     assert _account("olga@example.org").language == "es"
 
+
+
+def test_translated_sentences_escape_what_visitors_typed(db_url: str) -> None:
+    """Sentences with the title or name inside are translated whole, and what fills them in
+    is escaped in the HTML part (and only there), in every language."""
+    event = make_event(title="Rally <b>now</b> & later", starts_at=START)
+    with i18n.using("es"):
+        svc.submit_rsvp(event.id, req("ana@example.org", name="<i>Ana</i>"))
+    mail = _mail("confirmation", "ana@example.org")
+    assert "Hola, &lt;i&gt;Ana&lt;/i&gt;:" in mail.body_html
+    assert "Su plaza en Rally &lt;b&gt;now&lt;/b&gt; &amp; later está confirmada" in mail.body_html
+    assert "<b>now</b>" not in mail.body_html
+    assert "Su plaza en Rally <b>now</b> & later está confirmada" in mail.body_text
