@@ -158,7 +158,7 @@ def test_a_spanish_person_cancelling_is_told_in_spanish(db_url: str) -> None:
     svc.cancel_rsvp(token)  # the manage page in the site default: the RSVP's language counts
     mail = _mail("cancelled", "ana@example.org")
     assert mail.subject == f"Asistencia cancelada: {TITLE}"
-    assert "Su asistencia a Budget town hall está cancelada." in mail.body_text
+    assert "Su confirmación de asistencia a Budget town hall está cancelada." in mail.body_text
     assert_written_in(mail, "es")
 
 
@@ -263,7 +263,7 @@ def test_reminder_in_the_attendees_language_with_its_date(db_url: str) -> None:
                                      lead=timedelta(hours=24)) == 2
     ana = _mail("reminder", "ana@example.org")
     assert ana.subject == f"Recordatorio: {TITLE}, sáb 14 jun, 18:00 CDT"
-    assert "Le recordamos que Budget town hall es pronto" in ana.body_text
+    assert "Le recordamos que Budget town hall se celebra pronto" in ana.body_text
     assert_written_in(ana, "es")
     ben = _mail("reminder", "ben@example.org")
     assert ben.subject == f"Reminder: {TITLE}, Sat 14 Jun, 6:00 PM CDT"
