@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from events_app import i18n
 from events_app.i18n import N_
 
 
@@ -96,6 +97,10 @@ class Organizer(SQLModel, table=True):
     totp_enabled_at: datetime | None = None
     # The last accepted TOTP time step: a code seen once is never accepted again (replay).
     totp_last_step: int | None = None
+    # The language the organizer uses the site in (set when the account is made and at each
+    # sign-in): invitations and password resets are written in it (services/messages.py).
+    language: str = Field(default_factory=i18n.current, max_length=16,
+                          sa_column_kwargs={"server_default": "en"})
 
     @property
     def has_two_factor(self) -> bool:
@@ -411,6 +416,10 @@ class Rsvp(SQLModel, table=True):
     # When name, e-mail, phone and comment were erased (retention, or the person asked); the
     # row stays, with its status, party size and check-in time, for counts and statistics.
     erased_at: datetime | None = None
+    # The language of the page the RSVP was made on (the request's, i18n.current()): the
+    # person's e-mails about it are written in it (services/messages.py).
+    language: str = Field(default_factory=i18n.current, max_length=16,
+                          sa_column_kwargs={"server_default": "en"})
 
     @property
     def seats(self) -> int:

@@ -156,3 +156,23 @@ def test_series_migration_downgrades_and_upgrades_again(db_url: str) -> None:
         assert row is not None
         row.series_id, row.recurrence_id = series.id, start
         s.add(row)
+
+
+def test_language_migration_reads_old_rows_as_english_and_downgrades(db_url: str) -> None:
+    """0013_language: rows from the English-only site are English; it can be rolled back."""
+    from sqlalchemy import text
+
+    from events_app import i18n
+    from events_app.migrate import downgrade, upgrade
+    from tests.factories import make_event, make_rsvp
+
+    with i18n.using("es"):
+        make_rsvp(make_event(), "Ana", "ana@example.org")
+    try:
+        downgrade(db_url, "0012_series")
+        assert "language" not in {c["name"] for c in inspect(get_engine()).get_columns("rsvp")}
+    finally:
+        upgrade(db_url)
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT language FROM rsvp")).scalar_one() == "en"
+    command.check(alembic_config(db_url))

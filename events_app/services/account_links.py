@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from events_app import settings, timefmt, urls
+from events_app import i18n, settings, timefmt, urls
 from events_app.db import read_session, write_session
 from events_app.models import (
     AccountLink,
@@ -85,8 +85,8 @@ def send_invitation(session: Session, organizer: Organizer, inviter: Organizer |
     link = urls.account_link_url(AccountLinkPurpose.INVITE, token)
     content = messages.invitation(organizer.name, organizer.email,
                                   organizer.role == Role.ADMIN.value,
-                                  inviter.name if inviter else "The site's administrator",
-                                  link, expires)
+                                  inviter.name if inviter else None, link, expires,
+                                  organizer.language)
     msg = mail.enqueue(session, kind="invitation", to_addr=organizer.email,
                        subject=content.subject, body_text=content.text, body_html=content.html)
     audit.record(session, inviter, "organizer.invite", organizer,
@@ -98,7 +98,7 @@ def send_reset(session: Session, organizer: Organizer, now: datetime | None = No
     """Queue a password-reset e-mail (caller's transaction)."""
     token, expires = issue(session, organizer, AccountLinkPurpose.RESET, now)
     link = urls.account_link_url(AccountLinkPurpose.RESET, token)
-    content = messages.password_reset(organizer.name, link, expires)
+    content = messages.password_reset(organizer.name, link, expires, organizer.language)
     msg = mail.enqueue(session, kind="password_reset", to_addr=organizer.email,
                        subject=content.subject, body_text=content.text, body_html=content.html)
     return Sent(link, msg.id if msg else None)
@@ -141,7 +141,8 @@ def request_reset(email: str, client_ip: str, now: datetime | None = None) -> Fo
         if organizer is None or not organizer.is_active:
             # The same rendering work as a real reset e-mail, so the time taken says little.
             messages.password_reset("", urls.account_link_url(
-                AccountLinkPurpose.RESET, secrets.token_urlsafe(32)), utcnow() + RESET_VALID)
+                AccountLinkPurpose.RESET, secrets.token_urlsafe(32)), utcnow() + RESET_VALID,
+                i18n.current())
             return ForgotResult()
         sent = send_reset(session, organizer, now)
         return ForgotResult(mail_ids=[sent.mail_id] if sent.mail_id else [])

@@ -42,7 +42,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, select
 
-from events_app import settings
+from events_app import i18n, settings
 from events_app.db import write_session
 from events_app.models import Organizer, utcnow
 from events_app.services import login_sessions, throttle
@@ -200,6 +200,7 @@ def authenticate(email: str, password: str, client_ip: str,
         if _hasher.check_needs_rehash(fresh.password_hash):
             fresh.password_hash = hash_password(password)
         fresh.last_login_at = utcnow()
+        fresh.language = i18n.current()  # their account e-mails are written in it
         session.add(fresh)
     return LoginResult(LoginOutcome.OK, fresh)
 

@@ -2,19 +2,27 @@
 
 Only wording lives here; which message goes to whom, and when, is decided by the RSVP rules
 (services/rsvp.py) and the reminder job (services/reminders.py).
+
+Each e-mail is written in its recipient's language, not the language of whoever caused it
+(an organizer cancelling in English still tells a Spanish-speaking attendee in Spanish): the
+RSVP's `language` (the page they RSVP'd on) or the organizer account's. The whole message,
+subject, dates (Babel, timefmt.py) and attachment included, is rendered with that language
+current (i18n.using); a language whose catalog is gone falls back to the site default.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import jinja2
 
-from events_app import settings, timefmt, urls
+from events_app import i18n, settings, timefmt, urls
+from events_app.i18n import gettext, ngettext
 from events_app.models import SEQUENCE_FIELDS, Event, Rsvp, RsvpStatus, address_line
 from events_app.services import rich_text
 from events_app.util.lru import LruCache
@@ -29,7 +37,15 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    extensions=["jinja2.ext.i18n"],  # {{ _("...") }}: the catalogs' texts (events_app/i18n.py)
 )
+# As for pages (web/templating.py): looked up per call in the current language, which is the
+# recipient's while a message renders; "newstyle" formats and (in HTML) escapes variables.
+_env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext,
+    npgettext=i18n.npgettext,
+)
+_env.globals["current_language"] = i18n.current  # <html lang> of the HTML part
 # Descriptions read as on the event page: sanitized HTML, readable text in the text part.
 _env.filters.update(rich_text=rich_text.to_html, plain_text=rich_text.to_text)
 
@@ -46,13 +62,20 @@ class MailContent:
 class EventChange:
     """What attendees are told about an edit: the (was, now) texts of the time and the place,
     each None when its text reads the same (e.g. only the map pin moved, which the feeds carry
-    but is not worth an e-mail)."""
+    but is not worth an e-mail). `values` keeps the edit's (was, now) field values, so each
+    recipient reads the texts in their own language (`in_current_language`)."""
 
     time: tuple[str, str] | None
     place: tuple[str, str] | None
+    values: tuple[dict[str, Any], dict[str, Any]] | None = field(
+        default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return bool(self.time or self.place)
+
+    def in_current_language(self) -> EventChange:
+        """The same change in the language now current (one built from texts stays as is)."""
+        return self if self.values is None else _told(*self.values)
 
 
 def _when(v: dict[str, Any]) -> str:
@@ -62,18 +85,23 @@ def _when(v: dict[str, Any]) -> str:
 def _where(v: dict[str, Any]) -> str:
     address = address_line(v["street_address"], v["city"], v["region"], v["postal_code"])
     # Told to waitlisted people too: a link kept for confirmed attendees is only "online".
-    online = "online" if v["online_url"] and v.get("join_link_private") else v["online_url"]
-    return ", ".join(p for p in (v["venue_name"], address, online) if p) or "not set"
+    online = gettext("online") if v["online_url"] and v.get("join_link_private") \
+        else v["online_url"]
+    return ", ".join(p for p in (v["venue_name"], address, online) if p) or gettext("not set")
 
 
 def event_change(event: Event, changes: dict[str, tuple[Any, Any]]) -> EventChange:
     """Describe an edit already applied to `event`, from `changes` ({field: (old, new)})."""
     now = {k: getattr(event, k) for k in SEQUENCE_FIELDS | {"join_link_private"}}
     was = {**now, **{k: old for k, (old, _) in changes.items() if k in now}}
+    return _told(was, now)
+
+
+def _told(was: dict[str, Any], now: dict[str, Any]) -> EventChange:
     time = (_when(was), _when(now))
     place = (_where(was), _where(now))
     return EventChange(time=time if time[0] != time[1] else None,
-                       place=place if place[0] != place[1] else None)
+                       place=place if place[0] != place[1] else None, values=(was, now))
 
 
 def clean_subject(subject: str) -> str:
@@ -92,8 +120,28 @@ def event_url(event: Event) -> str:
 def party_label(guests: int) -> str:
     """'just you', 'you and 1 guest', 'you and 3 guests'."""
     if guests == 0:
-        return "just you"
-    return f"you and {guests} guest{'s' if guests != 1 else ''}"
+        return gettext("just you")
+    return ngettext("you and %(num)d guest", "you and %(num)d guests", guests) % {"num": guests}
+
+
+def language_or_default(language: str | None) -> str:
+    """A stored language we still have a catalog for, else the site default (a language
+    removed since the row was written must not stop its e-mails)."""
+    return i18n.match(language) or settings.DEFAULT_LANGUAGE
+
+
+P = ParamSpec("P")
+
+
+def _in_rsvp_language(
+        write: Callable[Concatenate[Event, Rsvp, P], MailContent],
+) -> Callable[Concatenate[Event, Rsvp, P], MailContent]:
+    """An RSVP's message, subject and all, written in the language the person RSVP'd in."""
+    @functools.wraps(write)
+    def in_language(event: Event, rsvp: Rsvp, *args: P.args, **kwargs: P.kwargs) -> MailContent:
+        with i18n.using(language_or_default(rsvp.language)):
+            return write(event, rsvp, *args, **kwargs)
+    return in_language
 
 
 # The confirmation's .ics per event version: every RSVP to an event attaches the same file,
@@ -110,7 +158,8 @@ def _event_ics(event: Event) -> str:
     # Imported here: feeds owns the calendar format, and most messages carry no attachment.
     from events_app.services.ical import event_ics
 
-    values = (settings.SITE_NAME, settings.DEFAULT_TIMEZONE, *event.model_dump().values())
+    values = (settings.SITE_NAME, settings.DEFAULT_TIMEZONE, i18n.current(),
+              *event.model_dump().values())
     key = hashlib.blake2b(repr(values).encode(), digest_size=20).digest()
     cached = _event_ics_cache.get(key)
     if cached is None:
@@ -156,37 +205,45 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
     )
 
 
+@_in_rsvp_language
 def confirmation(event: Event, rsvp: Rsvp, updated: bool = False,
                  calendar_page: str = "") -> MailContent:
-    prefix = "Your RSVP was updated" if updated else "You're going"
-    return _render("confirmation", f"{prefix}: {event.title}",
+    subject = gettext("Your RSVP was updated: %(title)s") if updated \
+        else gettext("You're going: %(title)s")
+    return _render("confirmation", subject % {"title": event.title},
                    {"event": event, "rsvp": rsvp, "updated": updated,
                     "calendar_page": calendar_page}, ics=_event_ics(event))
 
 
+@_in_rsvp_language
 def waitlisted(event: Event, rsvp: Rsvp, position: int, updated: bool = False,
                calendar_page: str = "") -> MailContent:
-    prefix = "Your RSVP was updated" if updated else "You're on the waitlist"
-    return _render("waitlisted", f"{prefix}: {event.title}",
+    subject = gettext("Your RSVP was updated: %(title)s") if updated \
+        else gettext("You're on the waitlist: %(title)s")
+    return _render("waitlisted", subject % {"title": event.title},
                    {"event": event, "rsvp": rsvp, "position": position, "updated": updated,
                     "calendar_page": calendar_page})
 
 
+@_in_rsvp_language
 def promoted(event: Event, rsvp: Rsvp, calendar_page: str = "") -> MailContent:
-    return _render("promoted", f"A spot opened up, you're going: {event.title}",
+    return _render("promoted", gettext("A spot opened up, you're going: %(title)s")
+                   % {"title": event.title},
                    {"event": event, "rsvp": rsvp, "calendar_page": calendar_page},
                    ics=_event_ics(event))
 
 
+@_in_rsvp_language
 def already_rsvped(event: Event, rsvp: Rsvp, position: int | None) -> MailContent:
     """Someone sent the form again with this address: nothing changed, here is the link.
 
     Goes to the address, never to the page: whoever typed it learns nothing about the RSVP.
     """
-    return _render("already", f"You already RSVP'd: {event.title}",
+    return _render("already", gettext("You already RSVP'd: %(title)s") % {"title": event.title},
                    {"event": event, "rsvp": rsvp, "position": position})
 
 
+@_in_rsvp_language
 def series_summary(event: Event, rsvp: Rsvp, dates: Sequence[Any], what: str,
                    series_url: str, calendar_page: str = "") -> MailContent:
     """One message for a change to several dates of a series (services/series_rsvp.py):
@@ -200,51 +257,66 @@ def series_summary(event: Event, rsvp: Rsvp, dates: Sequence[Any], what: str,
                     "series_url": series_url, "calendar_page": calendar_page})
 
 
+@_in_rsvp_language
 def calendar_link(event: Event, rsvp: Rsvp, calendar_page: str) -> MailContent:
     """A new "my events" link, asked for from the manage page of `rsvp`."""
-    return _render("calendar_link", f"Your new calendar link · {settings.SITE_NAME}",
+    return _render("calendar_link", gettext("Your new calendar link · %(site)s")
+                   % {"site": settings.SITE_NAME},
                    {"event": event, "rsvp": rsvp, "calendar_page": calendar_page})
 
 
+@_in_rsvp_language
 def cancelled(event: Event, rsvp: Rsvp, by_organizer: bool = False,
               had_seat: bool = False) -> MailContent:
     """`had_seat`: the person was confirmed, so got an .ics to add; a METHOD:CANCEL one takes
     that entry out of their calendar again."""
-    return _render("cancelled", f"RSVP cancelled: {event.title}",
+    return _render("cancelled", gettext("RSVP cancelled: %(title)s") % {"title": event.title},
                    {"event": event, "rsvp": rsvp, "by_organizer": by_organizer},
                    ics=_update_ics(event, rsvp, "CANCEL", withdrawn=True) if had_seat else "")
 
 
+@_in_rsvp_language
 def event_changed(event: Event, rsvp: Rsvp, change: EventChange) -> MailContent:
     """The updated .ics goes to confirmed people only: its SEQUENCE makes their calendar move
     the entry they added from the confirmation; a waitlisted person has no seat to put there."""
-    what = " and ".join(w for w, c in (("time", change.time), ("place", change.place)) if c)
+    change = change.in_current_language()
+    if change.time and change.place:
+        subject = gettext("Time and place changed: %(title)s")
+    elif change.time:
+        subject = gettext("Time changed: %(title)s")
+    else:
+        subject = gettext("Place changed: %(title)s")
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
-    return _render("event_changed", f"{what.capitalize()} changed: {event.title}",
+    return _render("event_changed", subject % {"title": event.title},
                    {"event": event, "rsvp": rsvp, "change": change, "confirmed": confirmed},
                    ics=_update_ics(event, rsvp, "REQUEST") if confirmed else "")
 
 
+@_in_rsvp_language
 def reminder(event: Event, rsvp: Rsvp) -> MailContent:
     start = timefmt.format_start(event.starts_at, event.timezone)
-    return _render("reminder", f"Reminder: {event.title}, {start}",
+    # Translators: "Reminder: Town hall, Sat 14 Mar, 2:00 PM CDT".
+    return _render("reminder", gettext("Reminder: %(title)s, %(start)s")
+                   % {"title": event.title, "start": start},
                    {"event": event, "rsvp": rsvp})
 
 
+@_in_rsvp_language
 def event_cancelled(event: Event, rsvp: Rsvp, message: str) -> MailContent:
     """Confirmed people get a METHOD:CANCEL .ics (the cancellation already raised SEQUENCE),
     so the entry they added from their confirmation goes; the waitlisted never had one."""
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
-    return _render("event_cancelled", f"Cancelled: {event.title}",
+    return _render("event_cancelled", gettext("Cancelled: %(title)s") % {"title": event.title},
                    {"event": event, "rsvp": rsvp, "message": message.strip()},
                    ics=_update_ics(event, rsvp, "CANCEL") if confirmed else "")
 
 
+@_in_rsvp_language
 def event_uncancelled(event: Event, rsvp: Rsvp) -> MailContent:
     """The cancellation is undone. Confirmed people get a REQUEST .ics whose raised SEQUENCE
     puts back the entry the cancellation's .ics took out of their calendar."""
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
-    return _render("event_uncancelled", f"Back on: {event.title}",
+    return _render("event_uncancelled", gettext("Back on: %(title)s") % {"title": event.title},
                    {"event": event, "rsvp": rsvp, "confirmed": confirmed},
                    ics=_update_ics(event, rsvp, "REQUEST") if confirmed else "")
 
@@ -257,6 +329,7 @@ def organizer_subject(event: Event, subject: str) -> str:
     return clean_subject(f"{event.title}: {subject}")
 
 
+@_in_rsvp_language
 def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str, sender: str = "",
                       manage_url: str | None = None) -> MailContent:
     """An organizer's own message. The greeting rule: the message is the organizer's letter
@@ -286,13 +359,22 @@ def _expires(at: datetime) -> str:
     return timefmt.format_start(at, settings.DEFAULT_TIMEZONE)
 
 
-def invitation(name: str, email: str, admin: bool, inviter: str, link: str,
-               expires_at: datetime) -> MailContent:
-    return _render_account("invitation", f"Your organizer account on {settings.SITE_NAME}",
-                           {"name": name, "email": email, "admin": admin, "inviter": inviter,
-                            "link": link, "expires": _expires(expires_at)})
+def invitation(name: str, email: str, admin: bool, inviter: str | None, link: str,
+               expires_at: datetime, language: str) -> MailContent:
+    """`language`: the new account's (Organizer.language); `inviter` None: the command line."""
+    with i18n.using(language_or_default(language)):
+        return _render_account(
+            "invitation",
+            gettext("Your organizer account on %(site)s") % {"site": settings.SITE_NAME},
+            {"name": name, "email": email, "admin": admin,
+             "inviter": inviter or gettext("The site's administrator"),
+             "link": link, "expires": _expires(expires_at)})
 
 
-def password_reset(name: str, link: str, expires_at: datetime) -> MailContent:
-    return _render_account("password_reset", f"Reset your password · {settings.SITE_NAME}",
-                           {"name": name, "link": link, "expires": _expires(expires_at)})
+def password_reset(name: str, link: str, expires_at: datetime, language: str) -> MailContent:
+    """`language`: the account's (Organizer.language), whoever asked for the reset."""
+    with i18n.using(language_or_default(language)):
+        return _render_account(
+            "password_reset",
+            gettext("Reset your password · %(site)s") % {"site": settings.SITE_NAME},
+            {"name": name, "link": link, "expires": _expires(expires_at)})

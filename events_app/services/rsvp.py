@@ -31,7 +31,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from events_app import timefmt
+from events_app import i18n, timefmt
 from events_app.db import read_session, write_session
 from events_app.models import (
     Event,
@@ -503,6 +503,7 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
         rsvp.cancelled_at = rsvp.promoted_at = rsvp.checked_in_at = None
         rsvp.reminder_sent_at = rsvp.verified_at = None
     rsvp.name, rsvp.phone, rsvp.comment, rsvp.guests = req.name, req.phone, req.comment, req.guests
+    rsvp.language = i18n.current()  # the page's language: their e-mails are written in it
     rsvp.updated_at = at
     rsvp.status = (RsvpStatus.CONFIRMED if fits else RsvpStatus.WAITLISTED).value
     rsvp.waitlisted_at = None if fits else _waitlist_stamp(session, event, at)

@@ -1,7 +1,7 @@
 """an organizer's event ids from the index alone
 
-Revision ID: 0013_owner_event_ids
-Revises: 0012_series
+Revision ID: 0014_owner_event_ids
+Revises: 0013_language
 Create Date: 2026-11-26 00:00:00
 
 - ix_event_owner_id_id (owner_id, id): every organizer page restricts events to those the
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0013_owner_event_ids"
-down_revision: str | None = "0012_series"
+revision: str = "0014_owner_event_ids"
+down_revision: str | None = "0013_language"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
