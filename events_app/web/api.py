@@ -29,12 +29,14 @@ from events_app.services import rsvp as rsvp_service
 from events_app.web import api_models as m
 from events_app.web import cached, openapi
 from events_app.web.conditional import validated_response
+from events_app.web.fast_path import CachedResource
 from events_app.web.public import filter_params, parse_event_query, public_event_or_404
 from events_app.web.templating import query_string, render
 
 JSON = "application/json"
 CACHE_CONTROL = "public, max-age=60"
 V1 = urls.API_V1
+CATEGORIES_KEY, CITIES_KEY = "api:categories", "api:cities"  # their cache entries
 
 
 def _url(path: str, params: dict[str, Any] | None = None) -> str:
@@ -108,7 +110,11 @@ async def list_events(request: Request) -> Response:
             else None,
         )
 
-    return await _json_response(request, f"api:events:{query!r}", build)
+    return await _json_response(request, _list_key(query), build)
+
+
+def _list_key(query: event_service.EventQuery) -> str:
+    return f"api:events:{query!r}"
 
 
 async def get_event(request: Request) -> Response:
@@ -131,7 +137,7 @@ async def list_categories(request: Request) -> Response:
             for s in slugs
         ])
 
-    return await _json_response(request, "api:categories", build)
+    return await _json_response(request, CATEGORIES_KEY, build)
 
 
 async def list_cities(request: Request) -> Response:
@@ -141,7 +147,7 @@ async def list_cities(request: Request) -> Response:
             for name, n in event_service.upcoming_counts(session, "city")
         ])
 
-    return await _json_response(request, "api:cities", build)
+    return await _json_response(request, CITIES_KEY, build)
 
 
 @dataclass(frozen=True)
@@ -256,4 +262,11 @@ routes = [
       for e in ENDPOINTS),
     Route("/api/events", legacy_events, name="api_events"),
     Route("/api/events/{slug:str}", legacy_event, name="api_event"),
+]
+fast_resources = [
+    CachedResource(f"{V1}/events", lambda r: cached.hit(_list_key(parse_event_query(r))),
+                   JSON, CACHE_CONTROL),
+    CachedResource(f"{V1}/categories", lambda _r: cached.hit(CATEGORIES_KEY), JSON,
+                   CACHE_CONTROL),
+    CachedResource(f"{V1}/cities", lambda _r: cached.hit(CITIES_KEY), JSON, CACHE_CONTROL),
 ]

@@ -6,12 +6,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from events_app import settings, urls
 from events_app.web import api, atom, embed, feeds, month, public, rsvp
 from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
+from events_app.web.fast_path import FastPath, send_answer
 from events_app.web.hosts import TrustedHosts
 from events_app.web.organizer import routes as organizer
 from events_app.web.public_cors import PublicCorsMiddleware
@@ -19,7 +21,21 @@ from events_app.web.security_headers import SecurityHeadersMiddleware
 from events_app.web.sessions import SessionCookieMiddleware
 
 
-def create_app() -> Starlette:
+class EventsApp(Starlette):
+    """Starlette, with cache hits and 304s of polled resources answered before the middleware
+    stack (web/fast_path.py: same bytes and headers, a fraction of the CPU)."""
+
+    fast_path: FastPath
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.fast_path.answer(scope)
+        if found is not None:
+            await send_answer(send, *found)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app() -> EventsApp:
     routes = [
         *feeds.routes,  # before public: /events/{slug}.ics must not match /events/{slug}
         *atom.routes,
@@ -31,7 +47,7 @@ def create_app() -> Starlette:
         organizer.mount,  # /organizer/..., named organizer:<name>
         Mount(urls.STATIC, app=StaticFiles(directory=str(settings.STATIC_DIR)), name="static"),
     ]
-    return Starlette(
+    app = EventsApp(
         debug=settings.DEBUG,
         routes=routes,
         middleware=[
@@ -49,6 +65,9 @@ def create_app() -> Starlette:
         ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
     )
+    app.fast_path = FastPath([*feeds.fast_resources, *api.fast_resources, *atom.fast_resources],
+                             allowed_hosts=settings.ALLOWED_HOSTS, hsts=settings.HTTPS)
+    return app
 
 
 app = create_app()

@@ -23,6 +23,7 @@ from events_app.services.feeds import RenderedFeed
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web import cached
 from events_app.web.conditional import validated_response
+from events_app.web.fast_path import CachedResource
 from events_app.web.public import public_event_or_404
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -63,6 +64,14 @@ def _render_public_feed(flt: feeds.FeedFilter, version: Version) -> RenderedFeed
             raise HTTPException(404, str(exc)) from None
 
 
+def _cached_public_feed(request: Request) -> RenderedFeed | None:
+    """The fast path's lookup (web/fast_path.py): no database, no waiting."""
+    version = data_version.known()
+    if version is None:
+        return None
+    return feeds.cached_public_feed(parse_feed_filter(request), version)
+
+
 async def calendar_feed(request: Request) -> Response:
     flt = parse_feed_filter(request)
     version = await cached.version()
@@ -100,3 +109,4 @@ routes = [
     # The feed token, never a manage token: see services/personal_feeds.py.
     Route(urls.MY_FEED, personal_feed, name="personal_feed"),
 ]
+fast_resources = [CachedResource(urls.CALENDAR, _cached_public_feed, CONTENT_TYPE, PUBLIC_CACHE)]
