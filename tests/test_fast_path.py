@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from events_app import settings
 from events_app.models import utcnow
-from events_app.services import feeds, listing_cache
+from events_app.services import data_version, feeds, listing_cache
 from events_app.web import compression
 from events_app.web.app import EventsApp, create_app
 from tests.factories import backdate_data_version, make_event
@@ -64,8 +64,14 @@ def _both(app: EventsApp, path: str, headers: dict[str, str], method: str = "GET
 
 
 @pytest.fixture
-def app(client) -> EventsApp:  # the client fixture: a fresh database, empty caches
+def app(client, monkeypatch) -> EventsApp:  # the client fixture: a fresh database, empty caches
+    """The app, with the clock held still for the listing cache (an entry is valid for one
+    minute) and the data version re-read only on this process's own writes (which it sees at
+    once anyway), so a slow machine never turns a comparison into a miss."""
     compression.clear_copies()
+    minute = utcnow()
+    monkeypatch.setattr(listing_cache, "utcnow", lambda: minute)
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 3600)
     return client.app
 
 

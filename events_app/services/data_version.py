@@ -2,11 +2,12 @@
 valid for, O(1) to read and changed in the same transaction as any write that shows.
 
 The rule is written once, here, as Session events, so no service can forget it: a transaction
-that inserts, updates or deletes an Event or SiteSetting row (kind "events") or an Rsvp row
-(kind "seats") - through the unit of work or a bulk/Core/text statement run on the Session -
-writes a fresh random token to one random stripe of that kind's rows in data_version just
-before it commits. The token is written last, so the row lock it takes (PostgreSQL) is held only
-for the commit, and with STRIPES rows per kind concurrent RSVPs rarely wait for each other.
+that inserts, updates or deletes an Event or SiteSetting row (kind "events") or an Rsvp or
+PersonalFeed row (kind "seats": personal feeds are cached by their token) - through the unit
+of work or a bulk/Core/text statement run on the Session - writes a fresh random token to one
+random stripe of that kind's rows in data_version just before it commits. The token is written
+last, so the row lock it takes (PostgreSQL) is held only for the commit, and with STRIPES rows
+per kind concurrent RSVPs rarely wait for each other.
 Statements run on a bare Connection bypass the Session and are not seen: write through a Session.
 
 Reading. Each process keeps the last version it read per database, and:
@@ -39,14 +40,14 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, select
 
 from events_app.db import dialect_insert, get_engine
-from events_app.models import DataVersion, Event, Rsvp, SiteSetting, utcnow
+from events_app.models import DataVersion, Event, PersonalFeed, Rsvp, SiteSetting, utcnow
 
 EVENTS = "events"
 SEATS = "seats"
 STRIPES = 16
 CHECK_INTERVAL = 0.25  # seconds; every worker serves a new version within about this
 _TRACKED = {Event.__tablename__: EVENTS, SiteSetting.__tablename__: EVENTS,
-            Rsvp.__tablename__: SEATS}
+            Rsvp.__tablename__: SEATS, PersonalFeed.__tablename__: SEATS}
 _TEXT_WRITE = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from)\s+\"?(\w+)", re.IGNORECASE)
 _CHANGED = "events_app.data_version.changed"  # session.info: kinds written, not yet bumped

@@ -228,15 +228,6 @@ def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEn
     return entries
 
 
-def personal_version(session: Session, email: str) -> tuple[str, int]:
-    """A fingerprint of this person's RSVPs: a promotion from the waitlist or a cancellation
-    changes their feed without touching any event row."""
-    latest, count = session.exec(
-        select(func.max(Rsvp.updated_at), func.count(Rsvp.id)).where(Rsvp.email == email)
-    ).one()
-    return (latest.isoformat() if latest else "", int(count))
-
-
 def render_personal_feed(session: Session, email: str, now: datetime) -> bytes:
     name = f"My events · {settings.SITE_NAME}"
     description = "Events you have RSVPed to (confirmed or on the waitlist)."
@@ -324,10 +315,6 @@ def make_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def _as_datetime(iso: str) -> datetime:
-    return datetime.fromisoformat(iso).astimezone(UTC) if iso else datetime.min.replace(tzinfo=UTC)
-
-
 def _last_modified(*changes: datetime, now: datetime) -> datetime:
     """Latest change to anything in the feed, including the daily move of its date window
     (which drops old events without touching any row)."""
@@ -370,19 +357,35 @@ def public_feed(session: Session, flt: FeedFilter, now: datetime | None = None,
     )
 
 
-def personal_feed(session: Session, email: str, now: datetime | None = None,
+def _personal_key(token: str) -> str:
+    return "personal:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def _personal_validator(version: Version, now: datetime) -> Hashable:
+    """A person's feed changes with their RSVPs (a promotion from the waitlist, a
+    cancellation, a verification), which no event row records, and its token changes on
+    rotation: each is a write the seats version counts (services/data_version.py)."""
+    return (version.events, version.seats, window_start(now))
+
+
+def cached_personal_feed(token: str, version: Version, now: datetime | None = None
+                         ) -> RenderedFeed | None:
+    """The personal feed of this feed token if rendered for this version and day, without
+    touching the database (keyed by the token: a rotated one stops answering at once)."""
+    return personal_cache.lookup(_personal_key(token),
+                                 _personal_validator(version, now or utcnow()))
+
+
+def personal_feed(session: Session, token: str, email: str, now: datetime | None = None,
                   version: Version | None = None) -> RenderedFeed:
-    """The personal feed also changes when the person's RSVPs change (e.g. a promotion from
-    the waitlist), which no event row records, so its validator covers both. `version`: as
-    for public_feed."""
+    """The feed of `email`, reached through its feed `token`. `version`: as for
+    public_feed."""
     now = now or utcnow()
     version = version or data_version.current(session.get_bind())
-    mine = personal_version(session, email)
-    window = window_start(now)
     return personal_cache.get(
-        "personal:" + hashlib.sha256(email.encode()).hexdigest(),
-        (version.events, mine, window),
-        _last_modified(version.events_changed, _as_datetime(mine[0]), now=now),
+        _personal_key(token),
+        _personal_validator(version, now),
+        _last_modified(data_version.last_changed(version), now=now),
         lambda: render_personal_feed(session, email, now),
     )
 

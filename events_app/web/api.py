@@ -232,27 +232,36 @@ def event_json(event: Event, seats: rsvp_service.SeatCounts | None = None) -> di
     return data
 
 
-def legacy_events(request: Request) -> JSONResponse:
+async def legacy_events(request: Request) -> Response:
+    """Cached like v1 (no session on a hit), without validators, as it always was."""
     query = parse_event_query(request)
-    with read_session() as session:
+
+    def build(session: Session) -> bytes:
         page = event_service.list_events(session, query)
-    if query.page > page.pages:
-        raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
-    return JSONResponse({
-        "events": [event_json(e) for e in page.items],
-        "page": page.page,
-        "pages": page.pages,
-        "total": page.total,
-    }, headers=DEPRECATION)
+        if query.page > page.pages:
+            raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
+        return bytes(JSONResponse({
+            "events": [event_json(e) for e in page.items],
+            "page": page.page,
+            "pages": page.pages,
+            "total": page.total,
+        }).body)
+
+    found = await cached.listing(f"api:legacy:events:{query!r}", build)
+    return Response(found.body, headers=DEPRECATION, media_type=JSON)
 
 
-def legacy_event(request: Request) -> JSONResponse:
-    with read_session() as session:
-        event = event_service.get_public_event(session, request.path_params["slug"])
+async def legacy_event(request: Request) -> Response:
+    slug = request.path_params["slug"]
+
+    def build(session: Session) -> bytes:
+        event = event_service.get_public_event(session, slug)
         if event is None:
             raise HTTPException(404, "No such event.")
-        seats = rsvp_service.seat_counts(session, event)
-    return JSONResponse(event_json(event, seats), headers=DEPRECATION)
+        return bytes(JSONResponse(event_json(event, rsvp_service.seat_counts(session, event))).body)
+
+    found = await cached.listing(f"api:legacy:event:{slug}", build)
+    return Response(found.body, headers=DEPRECATION, media_type=JSON)
 
 
 routes = [

@@ -1,9 +1,10 @@
 """iCal routes: the public feed (optionally filtered), one event's .ics, the personal feed.
 
-The public feed answers a poller from the cache on the event loop (no session, no thread hop:
-web/cached.py); a cold render of a large feed, and the per-event and personal feeds, run in the
-thread pool, so they never stall the event loop. Every response carries ETag and
-Last-Modified, and a poller that already has the current version gets a body-less 304.
+The public and personal feeds answer a poller from the cache on the event loop (no session, no
+thread hop: web/cached.py; the public one even before the middleware stack, web/fast_path.py);
+a render, and the per-event feed, run in the thread pool, so they never stall the event loop.
+Every response carries ETag and Last-Modified, and a poller that already has the current
+version gets a body-less 304.
 """
 
 from __future__ import annotations
@@ -89,14 +90,21 @@ def event_feed(request: Request) -> Response:
     return ics_response(request, feed, PUBLIC_CACHE, {"Content-Disposition": disposition})
 
 
-def personal_feed(request: Request) -> Response:
-    token = request.path_params["feed_token"]
-    version = data_version.current()  # before the session's first read: never older data
-    with read_session() as session:
+def _render_personal_feed(token: str, version: Version) -> RenderedFeed:
+    with read_session() as session:  # opened after the version was read: never older data
         email = personal_feeds.email_for_token(session, token)
         if email is None:
             raise HTTPException(404, personal_feeds.NOT_FOUND)
-        feed = feeds.personal_feed(session, email, version=version)
+        return feeds.personal_feed(session, token, email, version=version)
+
+
+async def personal_feed(request: Request) -> Response:
+    """A hit (the token's feed rendered for this version) needs no session and no thread."""
+    token = request.path_params["feed_token"]
+    version = await cached.version()
+    feed = feeds.cached_personal_feed(token, version)
+    if feed is None:
+        feed = await run_in_threadpool(_render_personal_feed, token, version)
     # The token is the only key: keep it out of search engines and Referer headers.
     private = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
     return ics_response(request, feed, PRIVATE_CACHE, private)
