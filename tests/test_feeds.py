@@ -589,3 +589,19 @@ def test_waitlisted_events_say_so_in_the_summary(db_url) -> None:
     assert ev.summary == "Training (waitlist)"
     assert ev.status.value == "TENTATIVE"
     assert public_feed().strict_event(event.uid).summary == "Training"
+
+
+def test_stored_spelling_is_the_smallest_among_events_that_are_or_were_public(db_url) -> None:
+    soon = NOW + timedelta(days=2)
+    make_event(city="st. louis", starts_at=soon)
+    make_event(city="St. Louis", starts_at=soon)
+    make_event(city="ST. LOUIS", starts_at=soon, status="draft")  # never public: not counted
+    make_event(city="Aurora", starts_at=soon, status="draft")
+    make_event(city="Zion", starts_at=soon, status="draft", unpublished_at=NOW)  # once public
+    make_event(city="Boston", starts_at=soon, status="cancelled")
+    with read_session() as session:
+        found = feeds.canonical_filter(session, FeedFilter.of([], ["ST. LOUIS", "zion",
+                                                                   "boston"]))
+        assert found.cities == ("Boston", "St. Louis", "Zion")
+        with pytest.raises(feeds.UnknownFilter, match="no city 'aurora'"):
+            feeds.canonical_filter(session, FeedFilter.of([], ["aurora"]))

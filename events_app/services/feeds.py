@@ -104,12 +104,22 @@ class FeedFilter(event_service.PlaceFilter):
 
 def _stored_spellings(session: Session, column, wanted: tuple[str, ...]) -> dict[str, str]:
     """lower-cased value -> the stored spelling among events that are or were public (the
-    smallest, when rows differ only in case, so every worker picks the same one)."""
+    smallest, when rows differ only in case, so every worker picks the same one).
+
+    Reading every matching row (a city's share of 100,000 events) to find a handful of
+    spellings cost more than the rest of a filtered list: instead each distinct spelling is
+    found by one probe of the column's index for the next value after the previous one (a
+    recursive query, as events.known_cities does), and only those few are compared."""
+    shown = or_(col(Event.status).in_(VISIBLE_STATUSES), col(Event.unpublished_at).is_not(None))
+    first = select(func.min(column).label("value")).where(column > "", shown)
+    spellings = first.cte("spellings", recursive=True)
+    previous = spellings.alias("previous")
+    following = select(func.min(column)).where(column > previous.c.value, shown).scalar_subquery()
+    spellings = spellings.union_all(select(following).where(previous.c.value.is_not(None)))
     rows = session.exec(
-        select(column).where(or_(col(Event.status).in_(VISIBLE_STATUSES),
-                                 col(Event.unpublished_at).is_not(None)),
-                             func.lower(column).in_([w.lower() for w in wanted]))
-        .distinct()
+        select(spellings.c.value).where(spellings.c.value.is_not(None),
+                                        func.lower(spellings.c.value).in_(
+                                            [w.lower() for w in wanted]))
     ).all()
     found: dict[str, str] = {}
     for value in sorted(rows):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
@@ -9,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from events_app import settings, urls
-from events_app.web import api, atom, embed, feeds, month, public, rsvp
+from events_app.web import api, atom, embed, feeds, month, public, rsvp, warm_up
 from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
 from events_app.web.errors import exception_handlers
@@ -35,7 +38,15 @@ class EventsApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app() -> EventsApp:
+@asynccontextmanager
+async def _warmed(app: Starlette) -> AsyncIterator[None]:
+    await warm_up.warm_up(app)
+    yield
+
+
+def create_app(warm: bool = False) -> EventsApp:
+    """`warm`: send the first requests at start-up (web/warm_up.py), as the served app does;
+    tests build theirs cold, so each test's own requests are the first."""
     routes = [
         *feeds.routes,  # before public: /events/{slug}.ics must not match /events/{slug}
         *atom.routes,
@@ -64,10 +75,11 @@ def create_app() -> EventsApp:
             Middleware(SessionCookieMiddleware),
         ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        lifespan=_warmed if warm else None,
     )
     app.fast_path = FastPath([*feeds.fast_resources, *api.fast_resources, *atom.fast_resources],
                              allowed_hosts=settings.ALLOWED_HOSTS, hsts=settings.HTTPS)
     return app
 
 
-app = create_app()
+app = create_app(warm=True)
