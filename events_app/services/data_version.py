@@ -170,6 +170,11 @@ class _Known:
             self._claimed_at = now
             return True
 
+    def read_under_way(self) -> bool:
+        """Whether a caller has claimed the due read and not finished it (nor let it lapse)."""
+        claimed = self._claimed_at
+        return claimed is not None and time.monotonic() - claimed < CHECK_INTERVAL
+
     def read(self, engine: Engine) -> Version:
         started = time.monotonic()
         with self._lock:
@@ -238,6 +243,18 @@ def read_due(engine: Engine | None = None) -> bool:
     this caller is the one of many concurrent ones to read (the others use `stale()`)."""
     state = _state(engine or get_engine())
     return state.claim_read() or not state.ever_read
+
+
+def known_or_reading(engine: Engine | None = None) -> Version | None:
+    """`known()`, or while another caller reads the version, the last one read (what that
+    caller's concurrent requests are served anyway); None when a read is due and nobody is
+    doing it (the caller should, through `read_due` and `refresh`). Never touches the
+    database: for answering on the event loop without waiting (web/fast_path.py)."""
+    state = _state(engine or get_engine())
+    found = state.fresh()
+    if found is None and state.ever_read and state.read_under_way():
+        return state.version()
+    return found
 
 
 def stale(engine: Engine | None = None) -> Version:

@@ -336,8 +336,9 @@ def _last_modified(*changes: datetime, now: datetime) -> datetime:
 ENTRY_OVERHEAD = 1024
 # Separate so that many people's small personal feeds never push the public feeds out;
 # bounded by bytes as well (a 2,000-event feed is a few MB).
-public_cache = FeedCache(max_entries=64, max_bytes=20 * 1024 * 1024)
-personal_cache = FeedCache(max_entries=512, max_bytes=8 * 1024 * 1024)
+# (listing_cache.MAX_BYTES lists every budget.)
+public_cache = FeedCache(max_entries=64, max_bytes=12 * 1024 * 1024)
+personal_cache = FeedCache(max_entries=512, max_bytes=4 * 1024 * 1024)
 
 
 def _public_key(flt: FeedFilter) -> str:

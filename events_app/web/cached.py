@@ -30,10 +30,16 @@ async def version() -> Version:
     return data_version.stale()
 
 
+def version_now() -> Version | None:
+    """The version `version()` would give without a read: None when this request should read
+    it (through `version()`, in the full stack)."""
+    return data_version.known_or_reading()
+
+
 def hit(key: str) -> RenderedFeed | None:
     """The entry `key` if it is cached for the data version known right now (no database, no
-    waiting: None when the version is due for a read)."""
-    found = data_version.known()
+    waiting)."""
+    found = version_now()
     return listing_cache.lookup(key, found) if found is not None else None
 
 

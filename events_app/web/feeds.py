@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from events_app import settings, urls
 from events_app.db import read_session
-from events_app.services import data_version, feeds, ical, personal_feeds
+from events_app.services import feeds, ical, personal_feeds
 from events_app.services.data_version import Version
 from events_app.services.events import QueryError
 from events_app.services.feeds import RenderedFeed
@@ -67,7 +67,7 @@ def _render_public_feed(flt: feeds.FeedFilter, version: Version) -> RenderedFeed
 
 def _cached_public_feed(request: Request) -> RenderedFeed | None:
     """The fast path's lookup (web/fast_path.py): no database, no waiting."""
-    version = data_version.known()
+    version = cached.version_now()
     if version is None:
         return None
     return feeds.cached_public_feed(parse_feed_filter(request), version)
