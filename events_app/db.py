@@ -45,6 +45,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")  # wait for the write lock instead of failing
         cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster commits
+        # Each pooled connection keeps its own page cache (2 MB by default), and a busy worker
+        # holds up to 15 connections: 1 MB each keeps RSS per worker under 150 MB, and the
+        # pages dropped are still in the OS's cache (no measurable cost at 20,000 events).
+        cur.execute("PRAGMA cache_size=-1024")
         cur.close()
 
     @sa_event.listens_for(engine, "begin")

@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from events_app import settings, urls
+from events_app.util.memory import limit_malloc_arenas
 from events_app.web import api, atom, embed, feeds, month, public, rsvp, warm_up
 from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
@@ -82,4 +83,6 @@ def create_app(warm: bool = False) -> EventsApp:
     return app
 
 
+# The served process's threads share two malloc arenas (util/memory.py: RSS per worker).
+limit_malloc_arenas()
 app = create_app(warm=True)
