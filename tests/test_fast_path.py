@@ -23,7 +23,8 @@ from tests.factories import backdate_data_version, make_event
 RawHeaders = list[tuple[bytes, bytes]]
 CACHED_PATHS = ["/calendar.ics", "/calendar.ics?category=meeting&city=st.%20louis&months=3",
                 "/api/v1/events", "/api/v1/events?city=St.%20Louis&q=hall",
-                "/api/v1/categories", "/api/v1/cities", "/events.atom?category=meeting"]
+                "/api/v1/categories", "/api/v1/cities", "/events.atom?category=meeting",
+                "/embed/upcoming?limit=3&theme=dark"]
 
 
 def _scope(path: str, headers: dict[str, str], method: str = "GET") -> dict[str, Any]:

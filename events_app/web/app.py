@@ -78,8 +78,10 @@ def create_app(warm: bool = False) -> EventsApp:
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=_warmed if warm else None,
     )
-    app.fast_path = FastPath([*feeds.fast_resources, *api.fast_resources, *atom.fast_resources],
-                             allowed_hosts=settings.ALLOWED_HOSTS, hsts=settings.HTTPS)
+    app.fast_path = FastPath(
+        [*feeds.fast_resources, *api.fast_resources, *atom.fast_resources,
+         *embed.fast_resources],
+        allowed_hosts=settings.ALLOWED_HOSTS, hsts=settings.HTTPS)
     return app
 
 

@@ -30,6 +30,7 @@ from starlette.types import Scope, Send
 from events_app.services.feeds import RenderedFeed
 from events_app.web import compression, public_cors, security_headers
 from events_app.web.conditional import RawHeaders, answer
+from events_app.web.security_headers import FRAMEABLE_PATHS
 
 Lookup = Callable[[Request], RenderedFeed | None]
 
@@ -50,6 +51,10 @@ class FastPath:
     def __init__(self, resources: Iterable[CachedResource], allowed_hosts: Sequence[str],
                  hsts: bool) -> None:
         self.resources = {r.path: r for r in resources}
+        for r in self.resources.values():
+            # Other pages get the visitor's CSRF cookie from the stack (web/csrf.py).
+            if r.media_type.startswith("text/html") and r.path not in FRAMEABLE_PATHS:
+                raise ValueError(f"{r.path}: only frameable HTML sets no cookie")
         self.hosts = frozenset(h.lower() for h in allowed_hosts if "*" not in h)
         self.always = security_headers.always_headers(hsts)
         self._host_verdicts: dict[bytes, bool] = {}
@@ -104,8 +109,9 @@ class FastPath:
         if public_cors.is_public(scope["path"]):
             headers.append((b"vary", b"Origin"))
         present = {k for k, _ in headers}
+        content_type = dict(headers).get(b"content-type", b"").decode("latin-1")  # none on 304
         for name, value in security_headers.added(
-                scope["path"], resource.media_type, self.always).items():
+                scope["path"], content_type, self.always).items():
             if name.encode("latin-1") not in present:
                 headers.append((name.encode("latin-1"), value.encode("latin-1")))
         if method == "GET":
