@@ -18,6 +18,7 @@ from events_app.models import utcnow
 from events_app.services import data_version, feeds, listing_cache
 from events_app.web import compression
 from events_app.web.app import EventsApp, create_app
+from events_app.web.fast_path import CachedResource, FastPath
 from tests.factories import backdate_data_version, make_event
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -196,3 +197,9 @@ def test_gzip_copy_is_made_once_per_body_and_reused(client) -> None:
     again = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
     assert again.headers["etag"] == zipped.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
     assert compression.cached_copy(plain.headers["etag"]) is copy
+
+
+def test_pages_that_set_the_csrf_cookie_cannot_be_registered() -> None:
+    page = CachedResource("/events", lambda _r: None, "text/html; charset=utf-8", "no-cache")
+    with pytest.raises(ValueError, match="/events"):
+        FastPath([page], allowed_hosts=["testserver"], hsts=False)
