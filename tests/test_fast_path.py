@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -50,7 +51,9 @@ def _call(asgi: Any, scope: dict[str, Any]) -> tuple[int, RawHeaders, bytes]:
         else:
             out["body"] += message.get("body", b"")
 
-    asyncio.run(asgi(dict(scope), receive, send))
+    # A loop of its own in a thread of its own: whatever loop other tests left running here.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, asgi(dict(scope), receive, send)).result()
     return out["status"], out["headers"], out["body"]
 
 
