@@ -28,6 +28,7 @@ one version of the bytes, and a later version always has a later one.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Hashable, Iterable
@@ -265,9 +266,16 @@ class FeedCache:
     (striped locks, so unrelated feeds still render in parallel) instead of all rendering it.
     """
 
-    def __init__(self, max_entries: int = 64, max_bytes: int | None = None) -> None:
+    def __init__(self, max_entries: int = 64, max_bytes: int | None = None,
+                 parallel_renders: int | None = None) -> None:
+        """`parallel_renders`: at most this many renders at once (the rest wait). A cold
+        2,000-event feed holds ~20 MB while it renders, and a poller storm of 17 cities' feeds
+        rendering at once took a worker to 228 MB; on a 2-core machine more than two
+        CPU-bound renders at once finish no sooner anyway."""
         self._entries: LruCache[str, tuple[Hashable, RenderedFeed]] = LruCache(
             max_entries, max_bytes, weigh=lambda entry: len(entry[1].body) + ENTRY_OVERHEAD)
+        self._render_slots = (threading.BoundedSemaphore(parallel_renders)
+                              if parallel_renders else contextlib.nullcontext())
         self._render_locks = [threading.Lock() for _ in range(64)]
         self._count_lock = threading.Lock()
         self.renders = 0
@@ -295,7 +303,8 @@ class FeedCache:
             hit = self.lookup(key, validator)  # another thread may have just rendered it
             if hit is not None:
                 return hit
-            body = render()
+            with self._render_slots:
+                body = render()
             feed = RenderedFeed(body, make_etag(body), last_modified.replace(microsecond=0))
             self._entries.put(key, (validator, feed))
             with self._count_lock:
@@ -337,8 +346,8 @@ ENTRY_OVERHEAD = 1024
 # Separate so that many people's small personal feeds never push the public feeds out;
 # bounded by bytes as well (a 2,000-event feed is a few MB).
 # (listing_cache.MAX_BYTES lists every budget.)
-public_cache = FeedCache(max_entries=64, max_bytes=12 * 1024 * 1024)
-personal_cache = FeedCache(max_entries=512, max_bytes=4 * 1024 * 1024)
+public_cache = FeedCache(max_entries=64, max_bytes=12 * 1024 * 1024, parallel_renders=2)
+personal_cache = FeedCache(max_entries=512, max_bytes=4 * 1024 * 1024, parallel_renders=2)
 
 
 def _public_key(flt: FeedFilter) -> str:

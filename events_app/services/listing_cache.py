@@ -27,7 +27,8 @@ from events_app.services.feeds import FeedCache, RenderedFeed
 # the public feeds 12 MB and personal feeds 4 MB (services/feeds.py), VEVENTs 8 MB
 # (services/ical.py), gzip copies 4 MB (web/compression.py).
 MAX_BYTES = 16 * 1024 * 1024
-cache = FeedCache(max_entries=4096, max_bytes=MAX_BYTES)
+# Renders at once: bounded for RSS, yet more than the cores, as pages also wait on the database.
+cache = FeedCache(max_entries=4096, max_bytes=MAX_BYTES, parallel_renders=4)
 
 
 def _minute(now: datetime | None) -> datetime:
