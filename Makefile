@@ -71,11 +71,13 @@ BENCH_ARGS ?=
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-## In-process figures: feed rendering (cold, after one edit, cached) and the door list.
+## In-process figures: feed rendering (cold, after one edit, cached), the door list, and CPU
+## per request of the read paths next to bare Starlette (bench/http_cpu.py).
 bench-micro: $(VENV)/.installed-test
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/attendees.py
 	$(BIN)/python -m bench.rsvp_cpu
+	$(BIN)/python -m bench.http_cpu --requests 1000 --cold
 
 clean:
 	rm -rf $(VENV) events.db events.db-wal events.db-shm test-artifacts

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,3 +74,26 @@ def backdate_data_version(at: datetime) -> None:
     with write_session() as session:
         session.execute(update(DataVersion).values(changed_at=at))
     data_version.forget(get_engine())
+
+
+@contextmanager
+def queries_run() -> Iterator[list[str]]:
+    """The SQL statements run on the app's engine inside the block, apart from the data
+    version's own reads (services/data_version.py re-reads it every fraction of a second,
+    with SQLite's explicit BEGIN before)."""
+    from sqlalchemy import event as sa_event
+
+    from events_app.db import get_engine
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "data_version" not in statement and not statement.startswith("BEGIN"):
+            seen.append(statement)
+
+    engine = get_engine()
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from events_app.db import write_session
 from events_app.models import Rsvp, utcnow
-from tests.factories import make_event
+from tests.factories import make_event, queries_run
 
 
 def test_list_and_detail(client) -> None:
@@ -54,3 +54,16 @@ def test_dates_at_the_ends_of_the_calendar_filter_without_overflowing(client) ->
         r = client.get(f"/api/events?{query}")
         assert r.status_code == 200, query
         assert [e["slug"] for e in r.json()["events"]] == expected, query
+
+
+def test_legacy_api_hits_run_no_query_and_follow_writes(client) -> None:
+    make_event(slug="first", title="First")
+    first = client.get("/api/events")
+    one = client.get("/api/events/first")
+    with queries_run() as seen:
+        assert client.get("/api/events").content == first.content
+        assert client.get("/api/events/first").content == one.content
+    assert seen == []
+    assert first.headers["deprecation"] == "true"
+    make_event(slug="second", title="Second")
+    assert [e["slug"] for e in client.get("/api/events").json()["events"]] == ["first", "second"]

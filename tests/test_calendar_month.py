@@ -15,7 +15,7 @@ from events_app import settings
 from events_app.db import read_session
 from events_app.services import calendar_month as cal
 from events_app.services.events import EventQuery
-from tests.factories import make_event
+from tests.factories import make_event, queries_run
 
 NY = ZoneInfo("America/New_York")
 
@@ -252,3 +252,26 @@ def test_the_cached_month_shows_a_new_event_at_once(client) -> None:
     assert "Second" not in client.get("/events/month/2027-03").text
     make_event(title="Second", starts_at=ny(2027, 3, 10, 9))
     assert "Second" in client.get("/events/month/2027-03").text
+
+
+def test_the_grid_loads_its_few_fields_in_one_query_and_keeps_long_events(db_url) -> None:
+    """A residency that began two months earlier is on every day of the month, though the
+    query walks the starts_at index from the month's start (services/spans.py)."""
+    make_event(title="Residency", starts_at=ny(2027, 1, 10, 9), ends_at=ny(2027, 4, 2, 17))
+    for day in range(1, 29, 3):
+        make_event(title=f"Meeting {day}", starts_at=ny(2027, 3, day, 18))
+    with read_session() as session, queries_run() as seen:
+        days = cal.events_by_day(session, EventQuery(), date(2027, 3, 1), date(2027, 3, 31),
+                                 fields=cal.GRID_FIELDS)
+        titles = {e.event.title for entries in days.values() for e in entries}
+        for entries in days.values():
+            for entry in entries:
+                assert entry.event.slug and entry.event.local_start and not entry.event.is_cancelled
+    assert len(days) == 31 and all(e[0].event.title == "Residency" for e in days.values())
+    assert titles == {"Residency", *(f"Meeting {d}" for d in range(1, 29, 3))}
+    assert len(seen) == 2  # the longest event (one index probe), then the rows: none per event
+    with read_session() as session:
+        event = cal.events_by_day(session, EventQuery(), date(2027, 3, 1), date(2027, 3, 1),
+                                  fields=cal.GRID_FIELDS)[date(2027, 3, 1)][0].event
+        with pytest.raises(Exception, match="raiseload|not available"):
+            _ = event.description  # never read one event at a time

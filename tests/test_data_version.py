@@ -132,6 +132,25 @@ def test_a_version_never_answers_for_another_database(db_url) -> None:
     assert before.events != after.events and before.seats != after.seats
 
 
+def test_without_a_read_the_last_version_serves_only_while_another_caller_reads(
+        db_url, monkeypatch) -> None:
+    """What the event loop may answer with (known_or_reading): the version while fresh; once
+    a read is due, nothing until a caller claims it, then the last one until that read ends."""
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.5)
+    first = data_version.refresh()
+    assert data_version.known_or_reading() == first
+    time.sleep(0.6)
+    assert data_version.known() is None
+    assert data_version.known_or_reading() is None  # due, and nobody reads: the caller must
+    assert data_version.read_due()  # one caller claims the read ...
+    assert data_version.known_or_reading() == first  # ... the others keep the last version
+    with write_session() as session:  # another process's write (not told to this one)
+        session.execute(update(DataVersion).where(DataVersion.kind == data_version.EVENTS)
+                        .values(token="elsewhere"))
+    data_version.forget(get_engine())
+    assert data_version.known_or_reading() is None  # nothing read for this database yet
+
+
 PAGES = ("/events", "/events/{slug}", "/api/v1/events", "/api/v1/events/{slug}",
          "/events.atom", "/embed/upcoming", "/calendar.ics")
 

@@ -35,3 +35,21 @@ def test_first_use_from_many_threads_builds_one_engine(monkeypatch, tmp_path) ->
     assert len(built) == 1
     assert all(e is built[0] for e in engines)
     built[0].dispose()
+
+
+def test_warm_up_leaves_connections_open_in_the_pool(db_url) -> None:
+    engine = db.get_engine()
+    engine.pool.dispose()  # none open yet
+    db.warm_up(3)
+    assert engine.pool.checkedin() >= 3
+    with engine.connect() as conn:  # and they work
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_sqlite_connections_keep_a_small_page_cache(tmp_path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -1024
+    finally:
+        engine.dispose()

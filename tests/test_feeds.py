@@ -589,3 +589,54 @@ def test_waitlisted_events_say_so_in_the_summary(db_url) -> None:
     assert ev.summary == "Training (waitlist)"
     assert ev.status.value == "TENTATIVE"
     assert public_feed().strict_event(event.uid).summary == "Training"
+
+
+def test_stored_spelling_is_the_smallest_among_events_that_are_or_were_public(db_url) -> None:
+    soon = NOW + timedelta(days=2)
+    make_event(city="st. louis", starts_at=soon)
+    make_event(city="St. Louis", starts_at=soon)
+    make_event(city="ST. LOUIS", starts_at=soon, status="draft")  # never public: not counted
+    make_event(city="Aurora", starts_at=soon, status="draft")
+    make_event(city="Zion", starts_at=soon, status="draft", unpublished_at=NOW)  # once public
+    make_event(city="Boston", starts_at=soon, status="cancelled")
+    with read_session() as session:
+        found = feeds.canonical_filter(session, FeedFilter.of([], ["ST. LOUIS", "zion",
+                                                                   "boston"]))
+        assert found.cities == ("Boston", "St. Louis", "Zion")
+        with pytest.raises(feeds.UnknownFilter, match="no city 'aurora'"):
+            feeds.canonical_filter(session, FeedFilter.of([], ["aurora"]))
+
+
+def test_renders_beyond_the_parallel_limit_wait_for_a_slot() -> None:
+    """FeedCache(parallel_renders=1): a second key's render starts only once the first ends
+    (a storm of cold feeds never holds all their rows in memory at once)."""
+    import threading
+
+    cache = feeds.FeedCache(parallel_renders=1)
+    first_started, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def slow() -> bytes:
+        order.append("first started")
+        first_started.set()
+        release.wait(10)
+        order.append("first done")
+        return b"first"
+
+    def quick() -> bytes:
+        order.append("second started")
+        return b"second"
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    one = threading.Thread(target=cache.get, args=("a", 1, when, slow))
+    one.start()
+    assert first_started.wait(10)
+    two = threading.Thread(target=cache.get, args=("b", 1, when, quick))
+    two.start()
+    two.join(0.2)
+    assert two.is_alive()  # waiting for the slot, not rendering
+    release.set()
+    one.join(10)
+    two.join(10)
+    assert order == ["first started", "first done", "second started"]
+    assert cache.lookup("b", 1).body == b"second"

@@ -18,7 +18,7 @@ from events_app.db import write_session
 from events_app.models import Rsvp, utcnow
 from events_app.services import feeds, personal_feeds
 from tests.conftest import start_server
-from tests.factories import backdate_data_version, make_event, make_rsvp
+from tests.factories import backdate_data_version, make_event, make_rsvp, queries_run
 from tests.feed_helpers import organizer_edit, parse
 
 
@@ -424,3 +424,21 @@ def test_last_modified_strictly_increases_with_every_change(client) -> None:
     assert feeds.settled_last_modified(feed, changed_at + timedelta(seconds=30)) is None
     settled = feeds.settled_last_modified(feed, changed_at + timedelta(minutes=2))
     assert settled == changed_at.replace(microsecond=0) > parsedate_to_datetime(lm0)
+
+
+def test_personal_feed_hit_runs_no_query_and_a_rotated_token_stops_at_once(client) -> None:
+    make_rsvp(make_event(title="Mine"), email="me@example.org")
+    with write_session() as session:
+        token = personal_feeds.feed_for(session, "me@example.org").token
+    first = client.get(f"/my/{token}/calendar.ics")
+    with queries_run() as seen:
+        again = client.get(f"/my/{token}/calendar.ics")
+        not_modified = client.get(f"/my/{token}/calendar.ics",
+                                  headers={"If-None-Match": first.headers["etag"]})
+    assert seen == []
+    assert (again.status_code, again.content) == (200, first.content)
+    assert not_modified.status_code == 304
+    with write_session() as session:
+        new = personal_feeds.rotate(session, "me@example.org").token
+    assert client.get(f"/my/{token}/calendar.ics").status_code == 404
+    assert client.get(f"/my/{new}/calendar.ics").content == first.content

@@ -3,10 +3,11 @@ valid for, O(1) to read and changed in the same transaction as any write that sh
 
 The rule is written once, here, as Session events, so no service can forget it: a transaction
 that inserts, updates or deletes an Event, Series or SiteSetting row (kind "events") or an Rsvp
-row (kind "seats") - through the unit of work or a bulk/Core/text statement run on the Session -
-writes a fresh random token to one random stripe of that kind's rows in data_version just
-before it commits. The token is written last, so the row lock it takes (PostgreSQL) is held only
-for the commit, and with STRIPES rows per kind concurrent RSVPs rarely wait for each other.
+or PersonalFeed row (kind "seats": personal feeds are cached by their token) - through the unit
+of work or a bulk/Core/text statement run on the Session - writes a fresh random token to one
+random stripe of that kind's rows in data_version just before it commits. The token is written
+last, so the row lock it takes (PostgreSQL) is held only for the commit, and with STRIPES rows
+per kind concurrent RSVPs rarely wait for each other.
 Statements run on a bare Connection bypass the Session and are not seen: write through a Session.
 
 Reading. Each process keeps the last version it read per database, and:
@@ -39,7 +40,7 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, select
 
 from events_app.db import dialect_insert, get_engine
-from events_app.models import DataVersion, Event, Rsvp, Series, SiteSetting, utcnow
+from events_app.models import DataVersion, Event, PersonalFeed, Rsvp, Series, SiteSetting, utcnow
 
 EVENTS = "events"
 SEATS = "seats"
@@ -47,7 +48,8 @@ STRIPES = 16
 CHECK_INTERVAL = 0.25  # seconds; every worker serves a new version within about this
 # A series row is public output too: its rule, skipped dates and SEQUENCE make the feeds' VEVENT.
 _TRACKED = {Event.__tablename__: EVENTS, SiteSetting.__tablename__: EVENTS,
-            Series.__tablename__: EVENTS, Rsvp.__tablename__: SEATS}
+            Series.__tablename__: EVENTS, Rsvp.__tablename__: SEATS,
+            PersonalFeed.__tablename__: SEATS}
 _TEXT_WRITE = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from)\s+\"?(\w+)", re.IGNORECASE)
 _CHANGED = "events_app.data_version.changed"  # session.info: kinds written, not yet bumped
@@ -170,6 +172,11 @@ class _Known:
             self._claimed_at = now
             return True
 
+    def read_under_way(self) -> bool:
+        """Whether a caller has claimed the due read and not finished it (nor let it lapse)."""
+        claimed = self._claimed_at
+        return claimed is not None and time.monotonic() - claimed < CHECK_INTERVAL
+
     def read(self, engine: Engine) -> Version:
         started = time.monotonic()
         with self._lock:
@@ -238,6 +245,18 @@ def read_due(engine: Engine | None = None) -> bool:
     this caller is the one of many concurrent ones to read (the others use `stale()`)."""
     state = _state(engine or get_engine())
     return state.claim_read() or not state.ever_read
+
+
+def known_or_reading(engine: Engine | None = None) -> Version | None:
+    """`known()`, or while another caller reads the version, the last one read (what that
+    caller's concurrent requests are served anyway); None when a read is due and nobody is
+    doing it (the caller should, through `read_due` and `refresh`). Never touches the
+    database: for answering on the event loop without waiting (web/fast_path.py)."""
+    state = _state(engine or get_engine())
+    found = state.fresh()
+    if found is None and state.ever_read and state.read_under_way():
+        return state.version()
+    return found
 
 
 def stale(engine: Engine | None = None) -> Version:

@@ -28,6 +28,7 @@ one version of the bytes, and a later version always has a later one.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Hashable, Iterable
@@ -106,12 +107,22 @@ class FeedFilter(event_service.PlaceFilter):
 
 def _stored_spellings(session: Session, column, wanted: tuple[str, ...]) -> dict[str, str]:
     """lower-cased value -> the stored spelling among events that are or were public (the
-    smallest, when rows differ only in case, so every worker picks the same one)."""
+    smallest, when rows differ only in case, so every worker picks the same one).
+
+    Reading every matching row (a city's share of 100,000 events) to find a handful of
+    spellings cost more than the rest of a filtered list: instead each distinct spelling is
+    found by one probe of the column's index for the next value after the previous one (a
+    recursive query, as events.known_cities does), and only those few are compared."""
+    shown = or_(col(Event.status).in_(VISIBLE_STATUSES), col(Event.unpublished_at).is_not(None))
+    first = select(func.min(column).label("value")).where(column > "", shown)
+    spellings = first.cte("spellings", recursive=True)
+    previous = spellings.alias("previous")
+    following = select(func.min(column)).where(column > previous.c.value, shown).scalar_subquery()
+    spellings = spellings.union_all(select(following).where(previous.c.value.is_not(None)))
     rows = session.exec(
-        select(column).where(or_(col(Event.status).in_(VISIBLE_STATUSES),
-                                 col(Event.unpublished_at).is_not(None)),
-                             func.lower(column).in_([w.lower() for w in wanted]))
-        .distinct()
+        select(spellings.c.value).where(spellings.c.value.is_not(None),
+                                        func.lower(spellings.c.value).in_(
+                                            [w.lower() for w in wanted]))
     ).all()
     found: dict[str, str] = {}
     for value in sorted(rows):
@@ -249,15 +260,6 @@ def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEn
     return entries
 
 
-def personal_version(session: Session, email: str) -> tuple[str, int]:
-    """A fingerprint of this person's RSVPs: a promotion from the waitlist or a cancellation
-    changes their feed without touching any event row."""
-    latest, count = session.exec(
-        select(func.max(Rsvp.updated_at), func.count(Rsvp.id)).where(Rsvp.email == email)
-    ).one()
-    return (latest.isoformat() if latest else "", int(count))
-
-
 def render_personal_feed(session: Session, email: str, now: datetime) -> bytes:
     name = f"My events · {settings.SITE_NAME}"
     description = "Events you have RSVPed to (confirmed or on the waitlist)."
@@ -285,9 +287,16 @@ class FeedCache:
     (striped locks, so unrelated feeds still render in parallel) instead of all rendering it.
     """
 
-    def __init__(self, max_entries: int = 64, max_bytes: int | None = None) -> None:
+    def __init__(self, max_entries: int = 64, max_bytes: int | None = None,
+                 parallel_renders: int | None = None) -> None:
+        """`parallel_renders`: at most this many renders at once (the rest wait). A cold
+        2,000-event feed holds ~20 MB while it renders, and a poller storm of 17 cities' feeds
+        rendering at once took a worker to 228 MB; on a 2-core machine more than two
+        CPU-bound renders at once finish no sooner anyway."""
         self._entries: LruCache[str, tuple[Hashable, RenderedFeed]] = LruCache(
             max_entries, max_bytes, weigh=lambda entry: len(entry[1].body) + ENTRY_OVERHEAD)
+        self._render_slots = (threading.BoundedSemaphore(parallel_renders)
+                              if parallel_renders else contextlib.nullcontext())
         self._render_locks = [threading.Lock() for _ in range(64)]
         self._count_lock = threading.Lock()
         self.renders = 0
@@ -315,7 +324,8 @@ class FeedCache:
             hit = self.lookup(key, validator)  # another thread may have just rendered it
             if hit is not None:
                 return hit
-            body = render()
+            with self._render_slots:
+                body = render()
             feed = RenderedFeed(body, make_etag(body), last_modified.replace(microsecond=0))
             self._entries.put(key, (validator, feed))
             with self._count_lock:
@@ -345,10 +355,6 @@ def make_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def _as_datetime(iso: str) -> datetime:
-    return datetime.fromisoformat(iso).astimezone(UTC) if iso else datetime.min.replace(tzinfo=UTC)
-
-
 def _last_modified(*changes: datetime, now: datetime) -> datetime:
     """Latest change to anything in the feed, including the daily move of its date window
     (which drops old events without touching any row)."""
@@ -360,8 +366,9 @@ def _last_modified(*changes: datetime, now: datetime) -> datetime:
 ENTRY_OVERHEAD = 1024
 # Separate so that many people's small personal feeds never push the public feeds out;
 # bounded by bytes as well (a 2,000-event feed is a few MB).
-public_cache = FeedCache(max_entries=64, max_bytes=20 * 1024 * 1024)
-personal_cache = FeedCache(max_entries=512, max_bytes=8 * 1024 * 1024)
+# (listing_cache.MAX_BYTES lists every budget.)
+public_cache = FeedCache(max_entries=64, max_bytes=12 * 1024 * 1024, parallel_renders=2)
+personal_cache = FeedCache(max_entries=512, max_bytes=4 * 1024 * 1024, parallel_renders=2)
 
 
 def _public_key(flt: FeedFilter) -> str:
@@ -391,19 +398,35 @@ def public_feed(session: Session, flt: FeedFilter, now: datetime | None = None,
     )
 
 
-def personal_feed(session: Session, email: str, now: datetime | None = None,
+def _personal_key(token: str) -> str:
+    return "personal:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def _personal_validator(version: Version, now: datetime) -> Hashable:
+    """A person's feed changes with their RSVPs (a promotion from the waitlist, a
+    cancellation, a verification), which no event row records, and its token changes on
+    rotation: each is a write the seats version counts (services/data_version.py)."""
+    return (version.events, version.seats, window_start(now))
+
+
+def cached_personal_feed(token: str, version: Version, now: datetime | None = None
+                         ) -> RenderedFeed | None:
+    """The personal feed of this feed token if rendered for this version and day, without
+    touching the database (keyed by the token: a rotated one stops answering at once)."""
+    return personal_cache.lookup(_personal_key(token),
+                                 _personal_validator(version, now or utcnow()))
+
+
+def personal_feed(session: Session, token: str, email: str, now: datetime | None = None,
                   version: Version | None = None) -> RenderedFeed:
-    """The personal feed also changes when the person's RSVPs change (e.g. a promotion from
-    the waitlist), which no event row records, so its validator covers both. `version`: as
-    for public_feed."""
+    """The feed of `email`, reached through its feed `token`. `version`: as for
+    public_feed."""
     now = now or utcnow()
     version = version or data_version.current(session.get_bind())
-    mine = personal_version(session, email)
-    window = window_start(now)
     return personal_cache.get(
-        "personal:" + hashlib.sha256(email.encode()).hexdigest(),
-        (version.events, mine, window),
-        _last_modified(version.events_changed, _as_datetime(mine[0]), now=now),
+        _personal_key(token),
+        _personal_validator(version, now),
+        _last_modified(data_version.last_changed(version), now=now),
         lambda: render_personal_feed(session, email, now),
     )
 

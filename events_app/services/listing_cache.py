@@ -22,8 +22,13 @@ from events_app.models import utcnow
 from events_app.services.data_version import Version, last_changed
 from events_app.services.feeds import FeedCache, RenderedFeed
 
-MAX_BYTES = 24 * 1024 * 1024  # with the feeds' 20 + 8 MB: RSS per worker stays under 150 MB
-cache = FeedCache(max_entries=4096, max_bytes=MAX_BYTES)
+# Every cache of rendered output, by bytes, so a worker's RSS stays under 150 MB (the process
+# itself is ~75 MB, a cold 2,000-event feed render ~20 MB more at its peak): these pages 16 MB,
+# the public feeds 12 MB and personal feeds 4 MB (services/feeds.py), VEVENTs 8 MB
+# (services/ical.py), gzip copies 4 MB (web/compression.py).
+MAX_BYTES = 16 * 1024 * 1024
+# Renders at once: bounded for RSS, yet more than the cores, as pages also wait on the database.
+cache = FeedCache(max_entries=4096, max_bytes=MAX_BYTES, parallel_renders=4)
 
 
 def _minute(now: datetime | None) -> datetime:

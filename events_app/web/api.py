@@ -30,12 +30,14 @@ from events_app.services import series_public
 from events_app.web import api_models as m
 from events_app.web import cached, openapi
 from events_app.web.conditional import validated_response
+from events_app.web.fast_path import CachedResource
 from events_app.web.public import filter_params, parse_event_query, public_event_or_404
 from events_app.web.templating import query_string, render
 
 JSON = "application/json"
 CACHE_CONTROL = "public, max-age=60"
 V1 = urls.API_V1
+CATEGORIES_KEY, CITIES_KEY = "api:categories", "api:cities"  # their cache entries
 
 
 def _url(path: str, params: dict[str, Any] | None = None) -> str:
@@ -115,7 +117,11 @@ async def list_events(request: Request) -> Response:
             else None,
         )
 
-    return await _json_response(request, f"api:events:{query!r}", build)
+    return await _json_response(request, _list_key(query), build)
+
+
+def _list_key(query: event_service.EventQuery) -> str:
+    return f"api:events:{query!r}"
 
 
 async def get_event(request: Request) -> Response:
@@ -139,7 +145,7 @@ async def list_categories(request: Request) -> Response:
             for s in slugs
         ])
 
-    return await _json_response(request, "api:categories", build)
+    return await _json_response(request, CATEGORIES_KEY, build)
 
 
 async def list_cities(request: Request) -> Response:
@@ -149,7 +155,7 @@ async def list_cities(request: Request) -> Response:
             for name, n in event_service.upcoming_counts(session, "city")
         ])
 
-    return await _json_response(request, "api:cities", build)
+    return await _json_response(request, CITIES_KEY, build)
 
 
 @dataclass(frozen=True)
@@ -234,27 +240,36 @@ def event_json(event: Event, seats: rsvp_service.SeatCounts | None = None) -> di
     return data
 
 
-def legacy_events(request: Request) -> JSONResponse:
+async def legacy_events(request: Request) -> Response:
+    """Cached like v1 (no session on a hit), without validators, as it always was."""
     query = parse_event_query(request)
-    with read_session() as session:
+
+    def build(session: Session) -> bytes:
         page = event_service.list_events(session, query)
-    if query.page > page.pages:
-        raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
-    return JSONResponse({
-        "events": [event_json(e) for e in page.items],
-        "page": page.page,
-        "pages": page.pages,
-        "total": page.total,
-    }, headers=DEPRECATION)
+        if query.page > page.pages:
+            raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
+        return bytes(JSONResponse({
+            "events": [event_json(e) for e in page.items],
+            "page": page.page,
+            "pages": page.pages,
+            "total": page.total,
+        }).body)
+
+    found = await cached.listing(f"api:legacy:events:{query!r}", build)
+    return Response(found.body, headers=DEPRECATION, media_type=JSON)
 
 
-def legacy_event(request: Request) -> JSONResponse:
-    with read_session() as session:
-        event = event_service.get_public_event(session, request.path_params["slug"])
+async def legacy_event(request: Request) -> Response:
+    slug = request.path_params["slug"]
+
+    def build(session: Session) -> bytes:
+        event = event_service.get_public_event(session, slug)
         if event is None:
             raise HTTPException(404, "No such event.")
-        seats = rsvp_service.seat_counts(session, event)
-    return JSONResponse(event_json(event, seats), headers=DEPRECATION)
+        return bytes(JSONResponse(event_json(event, rsvp_service.seat_counts(session, event))).body)
+
+    found = await cached.listing(f"api:legacy:event:{slug}", build)
+    return Response(found.body, headers=DEPRECATION, media_type=JSON)
 
 
 routes = [
@@ -264,4 +279,11 @@ routes = [
       for e in ENDPOINTS),
     Route("/api/events", legacy_events, name="api_events"),
     Route("/api/events/{slug:str}", legacy_event, name="api_event"),
+]
+fast_resources = [
+    CachedResource(f"{V1}/events", lambda r: cached.hit(_list_key(parse_event_query(r))),
+                   JSON, CACHE_CONTROL),
+    CachedResource(f"{V1}/categories", lambda _r: cached.hit(CATEGORIES_KEY), JSON,
+                   CACHE_CONTROL),
+    CachedResource(f"{V1}/cities", lambda _r: cached.hit(CITIES_KEY), JSON, CACHE_CONTROL),
 ]

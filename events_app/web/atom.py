@@ -23,6 +23,7 @@ from events_app.models import Event
 from events_app.services import events as event_service
 from events_app.web import cached
 from events_app.web.conditional import validated_response
+from events_app.web.fast_path import CachedResource
 from events_app.web.public import filter_params, parse_event_query
 from events_app.web.templating import query_string, templates
 
@@ -68,8 +69,14 @@ async def atom_feed(request: Request) -> Response:
             utc=lambda dt: dt.astimezone(UTC).isoformat(),
         ).encode()
 
-    feed = await cached.listing(f"atom:{query!r}", render)
+    feed = await cached.listing(_key(query), render)
     return validated_response(request, feed, CONTENT_TYPE, CACHE_CONTROL)
 
 
+def _key(query: event_service.EventQuery) -> str:
+    return f"atom:{query!r}"
+
+
 routes = [Route(urls.ATOM, atom_feed, name="atom_feed")]
+fast_resources = [CachedResource(urls.ATOM, lambda r: cached.hit(_key(parse_event_query(r))),
+                                 CONTENT_TYPE, CACHE_CONTROL)]

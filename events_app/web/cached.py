@@ -2,7 +2,8 @@
 while it is fresh (services/data_version.py), a cache lookup, and only on a miss a hop to the
 thread pool for a session and a render.
 
-A cache hit or a 304 so costs no session, no query and no thread switch.
+A cache hit or a 304 so costs no session, no query and no thread switch. `hit` is the same
+lookup for the fast path (web/fast_path.py), which answers before the middleware stack.
 """
 
 from __future__ import annotations
@@ -28,6 +29,19 @@ async def version() -> Version:
     if data_version.read_due():
         return await run_in_threadpool(data_version.refresh)
     return data_version.stale()
+
+
+def version_now() -> Version | None:
+    """The version `version()` would give without a read: None when this request should read
+    it (through `version()`, in the full stack)."""
+    return data_version.known_or_reading()
+
+
+def hit(key: str) -> RenderedFeed | None:
+    """The entry `key` if it is cached for the data version known right now (no database, no
+    waiting)."""
+    found = version_now()
+    return listing_cache.lookup(in_language(key), found) if found is not None else None
 
 
 def _render(key: str, found: Version, render: Callable[[Session], bytes]) -> RenderedFeed:

@@ -23,12 +23,11 @@ def _etag_matches(header: str, etag: str) -> bool:
     return any(t == "*" or t.removeprefix("W/") == etag for t in candidates)
 
 
-def not_modified(request: Request, feed: RenderedFeed, last_modified: datetime | None) -> bool:
-    if_none_match = request.headers.get("if-none-match")
+def not_modified(if_none_match: str | None, if_modified_since: str | None, feed: RenderedFeed,
+                 last_modified: datetime | None) -> bool:
     if if_none_match is not None:
         # When both are sent the ETag decides (RFC 9110 13.2.2): it is the precise validator.
         return _etag_matches(if_none_match, feed.etag)
-    if_modified_since = request.headers.get("if-modified-since")
     if if_modified_since and last_modified is not None:
         try:
             since: datetime = parsedate_to_datetime(if_modified_since)
@@ -40,18 +39,42 @@ def not_modified(request: Request, feed: RenderedFeed, last_modified: datetime |
     return False
 
 
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def answer(method: str, if_none_match: str | None, if_modified_since: str | None,
+           feed: RenderedFeed, media_type: str, cache_control: str,
+           extra_headers: dict[str, str] | None = None) -> tuple[int, RawHeaders, bytes]:
+    """(status, headers, body): the body with its validators, a 304 when the client has it,
+    or headers only on HEAD; the headers as Starlette's Response would write them."""
+    last_modified = settled_last_modified(feed)
+    headers = {"etag": feed.etag, "cache-control": cache_control,
+               **{k.lower(): v for k, v in (extra_headers or {}).items()}}
+    if last_modified is not None:
+        headers["last-modified"] = format_datetime(last_modified, usegmt=True)
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    if not_modified(if_none_match, if_modified_since, feed, last_modified):
+        return 304, raw, b""
+    # Same headers on HEAD as on GET, including the length of the body a GET would get.
+    raw.append((b"content-length", str(len(feed.body)).encode("latin-1")))
+    raw.append((b"content-type", _content_type(media_type).encode("latin-1")))
+    return 200, raw, b"" if method == "HEAD" else feed.body
+
+
+def _content_type(media_type: str) -> str:
+    """As Starlette's Response writes it (text/ types get a charset)."""
+    if media_type.startswith("text/") and "charset=" not in media_type.lower():
+        return f"{media_type}; charset=utf-8"
+    return media_type
+
+
 def validated_response(request: Request, feed: RenderedFeed, media_type: str,
                        cache_control: str, extra_headers: dict[str, str] | None = None
                        ) -> Response:
-    """The body with its validators, a 304 when the client has it, or headers only on HEAD."""
-    last_modified = settled_last_modified(feed)
-    headers = {"ETag": feed.etag, "Cache-Control": cache_control, **(extra_headers or {})}
-    if last_modified is not None:
-        headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
-    if not_modified(request, feed, last_modified):
-        return Response(status_code=304, headers=headers)
-    if request.method == "HEAD":
-        # Same headers as GET, including the length of the body a GET would get.
-        headers["Content-Length"] = str(len(feed.body))
-        return Response(b"", headers=headers, media_type=media_type)
-    return Response(feed.body, headers=headers, media_type=media_type)
+    """`answer` as a Response."""
+    status, raw, body = answer(request.method, request.headers.get("if-none-match"),
+                               request.headers.get("if-modified-since"), feed, media_type,
+                               cache_control, extra_headers)
+    response = Response(body, status_code=status)
+    response.raw_headers = raw
+    return response

@@ -25,12 +25,14 @@ from events_app.services import series_public
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web import cached
 from events_app.web.conditional import validated_response
+from events_app.web.fast_path import CachedResource
 from events_app.web.public import filter_params, parse_event_query
 from events_app.web.templating import query_string, render, templates
 
 MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 20, 5
 THEMES = ("light", "dark")
 CACHE_CONTROL = "public, max-age=300"
+CONTENT_TYPE = "text/html; charset=utf-8"
 
 
 def _limit(request: Request) -> int:
@@ -48,10 +50,16 @@ def _theme(request: Request) -> str:
     return theme
 
 
-async def upcoming(request: Request) -> Response:
-    # The box is "what's next": the list's filters, but always upcoming and from the start.
+def _box_key(request: Request) -> tuple[str, event_service.EventQuery, int, str]:
+    """(cache key, query, limit, theme). The box is "what's next": the list's filters, but
+    always upcoming and from the start."""
     query = replace(parse_event_query(request), when="upcoming", page=1)
     limit, theme = _limit(request), _theme(request)
+    return f"embed:{limit}:{theme}:{query!r}", query, limit, theme
+
+
+async def upcoming(request: Request) -> Response:
+    key, query, limit, theme = _box_key(request)
 
     def render_box(session: Session) -> bytes:
         page = event_service.list_events(session, query, page_size=limit)
@@ -64,8 +72,8 @@ async def upcoming(request: Request) -> Response:
             script_url=urls.absolute(f"{urls.STATIC}/embed-frame.js"),
         ).encode()
 
-    box = await cached.listing(f"embed:{limit}:{theme}:{query!r}", render_box)
-    return validated_response(request, box, "text/html; charset=utf-8", CACHE_CONTROL)
+    box = await cached.listing(key, render_box)
+    return validated_response(request, box, CONTENT_TYPE, CACHE_CONTROL)
 
 
 def loader_script(request: Request) -> Response:
@@ -108,3 +116,6 @@ routes = [
     Route(urls.EMBED_JS, loader_script, name="embed_js"),
     Route("/embed", builder, name="embed_builder"),
 ]
+# A frameable page sets no cookie (web/csrf.py), so its hits can skip the stack too.
+fast_resources = [CachedResource(urls.EMBED_UPCOMING, lambda r: cached.hit(_box_key(r)[0]),
+                                 CONTENT_TYPE, CACHE_CONTROL)]

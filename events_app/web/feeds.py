@@ -1,9 +1,10 @@
 """iCal routes: the public feed (optionally filtered), one event's .ics, the personal feed.
 
-The public feed answers a poller from the cache on the event loop (no session, no thread hop:
-web/cached.py); a cold render of a large feed, and the per-event and personal feeds, run in the
-thread pool, so they never stall the event loop. Every response carries ETag and
-Last-Modified, and a poller that already has the current version gets a body-less 304.
+The public and personal feeds answer a poller from the cache on the event loop (no session, no
+thread hop: web/cached.py; the public one even before the middleware stack, web/fast_path.py);
+a render, and the per-event feed, run in the thread pool, so they never stall the event loop.
+Every response carries ETag and Last-Modified, and a poller that already has the current
+version gets a body-less 304.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from starlette.routing import Route
 
 from events_app import settings, urls
 from events_app.db import read_session
-from events_app.services import data_version, feeds, ical, personal_feeds
+from events_app.services import feeds, ical, personal_feeds
 from events_app.services.data_version import Version
 from events_app.services.events import QueryError
 from events_app.services.feeds import RenderedFeed
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web import cached
 from events_app.web.conditional import validated_response
+from events_app.web.fast_path import CachedResource
 from events_app.web.public import public_event_or_404
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -63,6 +65,14 @@ def _render_public_feed(flt: feeds.FeedFilter, version: Version) -> RenderedFeed
             raise HTTPException(404, str(exc)) from None
 
 
+def _cached_public_feed(request: Request) -> RenderedFeed | None:
+    """The fast path's lookup (web/fast_path.py): no database, no waiting."""
+    version = cached.version_now()
+    if version is None:
+        return None
+    return feeds.cached_public_feed(parse_feed_filter(request), version)
+
+
 async def calendar_feed(request: Request) -> Response:
     flt = parse_feed_filter(request)
     version = await cached.version()
@@ -80,14 +90,21 @@ def event_feed(request: Request) -> Response:
     return ics_response(request, feed, PUBLIC_CACHE, {"Content-Disposition": disposition})
 
 
-def personal_feed(request: Request) -> Response:
-    token = request.path_params["feed_token"]
-    version = data_version.current()  # before the session's first read: never older data
-    with read_session() as session:
+def _render_personal_feed(token: str, version: Version) -> RenderedFeed:
+    with read_session() as session:  # opened after the version was read: never older data
         email = personal_feeds.email_for_token(session, token)
         if email is None:
             raise HTTPException(404, personal_feeds.NOT_FOUND)
-        feed = feeds.personal_feed(session, email, version=version)
+        return feeds.personal_feed(session, token, email, version=version)
+
+
+async def personal_feed(request: Request) -> Response:
+    """A hit (the token's feed rendered for this version) needs no session and no thread."""
+    token = request.path_params["feed_token"]
+    version = await cached.version()
+    feed = feeds.cached_personal_feed(token, version)
+    if feed is None:
+        feed = await run_in_threadpool(_render_personal_feed, token, version)
     # The token is the only key: keep it out of search engines and Referer headers.
     private = {"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
     return ics_response(request, feed, PRIVATE_CACHE, private)
@@ -100,3 +117,4 @@ routes = [
     # The feed token, never a manage token: see services/personal_feeds.py.
     Route(urls.MY_FEED, personal_feed, name="personal_feed"),
 ]
+fast_resources = [CachedResource(urls.CALENDAR, _cached_public_feed, CONTENT_TYPE, PUBLIC_CACHE)]

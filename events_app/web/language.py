@@ -45,6 +45,15 @@ def language_of(scope: Scope) -> tuple[str, str | None]:
     return language, choice if choice is not None and choice != remembered else None
 
 
+def mark_language(headers: MutableHeaders, language: str) -> None:
+    """What a response in `language` says of itself: HTML varies with the language choice.
+    One rule for the middleware below and web/fast_path.py."""
+    if headers.get("content-type", "").startswith("text/html"):
+        headers.add_vary_header("Accept-Language")
+        headers.add_vary_header("Cookie")
+        headers.setdefault("content-language", language)
+
+
 class LanguageMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -61,10 +70,7 @@ class LanguageMiddleware:
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers.add_vary_header("Accept-Language")
-                    headers.add_vary_header("Cookie")
-                    headers.setdefault("content-language", language)
+                mark_language(headers, language)
                 if remember is not None:
                     headers.append("set-cookie", f"{COOKIE}={remember}; Path=/; "
                                    f"Max-Age={COOKIE_MAX_AGE}; SameSite=Lax"

@@ -13,6 +13,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 PUBLIC_PREFIXES = ("/api/", "/embed")
 
 
+def is_public(path: str) -> bool:
+    """Whether `path` gets CORS headers: with no Origin sent, only `Vary: Origin` (Starlette's
+    CORSMiddleware; the fast path, web/fast_path.py, adds the same)."""
+    return path.startswith(PUBLIC_PREFIXES)
+
+
 class PublicCorsMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -26,7 +32,7 @@ class PublicCorsMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PUBLIC_PREFIXES):
+        if scope["type"] == "http" and is_public(scope["path"]):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)

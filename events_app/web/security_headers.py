@@ -42,10 +42,22 @@ _PAGES = {
 HSTS = "max-age=31536000"
 
 
+def added(path: str, content_type: str, always: dict[str, str]) -> dict[str, str]:
+    """The headers a response to `path` gets (before the handler's own values win): `always`
+    (nosniff, referrer policy, HSTS when on), and on HTML the page policies."""
+    if not content_type.startswith("text/html"):
+        return always
+    return {**always, **(_FRAMEABLE if path in FRAMEABLE_PATHS else _PAGES)}
+
+
+def always_headers(hsts: bool) -> dict[str, str]:
+    return {**_ALWAYS, **({"strict-transport-security": HSTS} if hsts else {})}
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
-        self.always = {**_ALWAYS, **({"strict-transport-security": HSTS} if hsts else {})}
+        self.always = always_headers(hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,10 +67,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                extra = dict(self.always)
-                if headers.get("content-type", "").startswith("text/html"):
-                    extra.update(
-                        _FRAMEABLE if scope["path"] in FRAMEABLE_PATHS else _PAGES)
+                extra = added(scope["path"], headers.get("content-type", ""), self.always)
                 for name, value in extra.items():
                     if name not in headers:
                         headers[name] = value

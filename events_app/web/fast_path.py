@@ -1,0 +1,141 @@
+"""Cache hits and 304s of machine-polled resources, answered before the middleware stack.
+
+Calendar apps and API clients poll the same few URLs, and nearly every poll is a hit or a
+304. Through the full stack each one passes six middlewares and the router (~75 us of CPU
+for a 304, where bare Starlette needs ~20), none of which changes anything for such a
+response. So `FastPath.answer` takes a GET or HEAD of a registered path (`CachedResource`)
+and, when the rendered entry is in the cache for the current data version (no database, no
+thread), writes the response itself: the same bytes and headers the full stack would send,
+built by the same rules (conditional.answer for validators, compression.encode for gzip,
+security_headers.added for the hardening headers). tests/test_fast_path.py proves them equal.
+
+Anything unusual falls through to the full stack, which then decides as it always has: a
+miss or a stale data version, a Host not listed verbatim in ALLOWED_HOSTS (TrustedHosts
+refuses or checks wildcards), an Origin header (CORS adds its headers; without one it only
+adds `Vary: Origin`, as here), a gzip copy not made yet
+(compressed in the thread pool there), or any error while reading the request (the full
+stack answers 400 with its error page). CSRF and session cookies are never set on these
+media types, so they have nothing to add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from starlette._utils import parse_host_header  # TrustedHostMiddleware's own parser
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import Scope, Send
+
+from events_app import i18n
+from events_app.services.feeds import RenderedFeed
+from events_app.web import compression, language, public_cors, security_headers
+from events_app.web.conditional import RawHeaders, answer
+from events_app.web.security_headers import FRAMEABLE_PATHS
+
+Lookup = Callable[[Request], RenderedFeed | None]
+
+
+@dataclass(frozen=True)
+class CachedResource:
+    """A path whose answers are cached whole: `lookup` finds the current entry without the
+    database (None when it is not there, or the data version is not known right now)."""
+
+    path: str
+    lookup: Lookup
+    media_type: str
+    cache_control: str
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+class FastPath:
+    def __init__(self, resources: Iterable[CachedResource], allowed_hosts: Sequence[str],
+                 hsts: bool) -> None:
+        self.resources = {r.path: r for r in resources}
+        for r in self.resources.values():
+            # Other pages get the visitor's CSRF cookie from the stack (web/csrf.py).
+            if r.media_type.startswith("text/html") and r.path not in FRAMEABLE_PATHS:
+                raise ValueError(f"{r.path}: only frameable HTML sets no cookie")
+        self.hosts = frozenset(h.lower() for h in allowed_hosts if "*" not in h)
+        self.always = security_headers.always_headers(hsts)
+        self._host_verdicts: dict[bytes, bool] = {}
+
+    def answer(self, scope: Scope) -> tuple[int, RawHeaders, bytes] | None:
+        """The full response to this request if it can be given here, else None."""
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            return None
+        resource = self.resources.get(scope["path"])
+        if resource is None:
+            return None
+        found: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                return None
+            found.setdefault(name, value)
+        if not self._host_allowed(found.get(b"host")):
+            return None
+        reader_language, remember = language.language_of(scope)
+        if remember is not None:
+            return None  # a new choice: the stack sets the cookie that remembers it
+        # In the request's language, as LanguageMiddleware would set it: the lookup's cache
+        # key and the headers follow it. The answer is complete bytes, so it is reset after.
+        with i18n.using(reader_language):
+            try:
+                feed = resource.lookup(Request(scope))
+            except Exception:  # noqa: BLE001 - a bad query string: the full stack answers it
+                return None
+            if feed is None:
+                return None
+            return self._respond(scope, resource, feed, found)
+
+    def _host_allowed(self, raw: bytes | None) -> bool:
+        """Host named verbatim in ALLOWED_HOSTS (parsed as Starlette does); verdicts kept for
+        the few Host values a site sees, so each is parsed once."""
+        if raw is None:
+            return False
+        verdict = self._host_verdicts.get(raw)
+        if verdict is None:
+            parsed = parse_host_header(raw.decode("latin-1"))
+            verdict = parsed is not None and parsed.host.lower() in self.hosts
+            if len(self._host_verdicts) < 64:
+                self._host_verdicts[raw] = verdict
+        return verdict
+
+    def _respond(self, scope: Scope, resource: CachedResource, feed: RenderedFeed,
+                 found: dict[bytes, bytes]) -> tuple[int, RawHeaders, bytes] | None:
+        method = scope["method"]
+        if_none_match = _text(found.get(b"if-none-match"))
+        gzip_ok = compression.accepts_gzip(_text(found.get(b"accept-encoding")) or "")
+        held_gzip_tag = compression.holds_gzip_tag(if_none_match or "", gzip_ok)
+        status, headers, body = answer(
+            method, compression.plain_if_none_match(if_none_match)
+            if if_none_match is not None else None,
+            _text(found.get(b"if-modified-since")), feed, resource.media_type,
+            resource.cache_control, resource.extra_headers)
+        # In the stack's order: CORS innermost, then the security headers, compression last.
+        if public_cors.is_public(scope["path"]):
+            headers.append((b"vary", b"Origin"))
+        language.mark_language(MutableHeaders(raw=headers), i18n.current())
+        present = {k for k, _ in headers}
+        content_type = dict(headers).get(b"content-type", b"").decode("latin-1")  # none on 304
+        for name, value in security_headers.added(
+                scope["path"], content_type, self.always).items():
+            if name.encode("latin-1") not in present:
+                headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        if method == "GET":
+            if (gzip_ok and status == 200 and len(body) >= compression.MINIMUM_SIZE
+                    and compression.cached_copy(feed.etag) is None):
+                return None  # compressed once in the full stack's thread pool, then kept
+            headers, body = compression.encode(gzip_ok, held_gzip_tag, status, headers, body,
+                                               feed.etag)
+        return status, headers, body
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None
+
+
+async def send_answer(send: Send, status: int, headers: RawHeaders, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,228 @@
+"""The fast path (web/fast_path.py): cache hits and 304s answered before the middleware stack
+give exactly the status, headers and bytes the full stack gives, and anything it cannot
+answer the same way goes to the full stack."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+
+from events_app import settings
+from events_app.models import utcnow
+from events_app.services import data_version, feeds, listing_cache
+from events_app.web import compression
+from events_app.web.app import EventsApp, create_app
+from events_app.web.fast_path import CachedResource, FastPath
+from tests.factories import backdate_data_version, make_event
+
+RawHeaders = list[tuple[bytes, bytes]]
+CACHED_PATHS = ["/calendar.ics", "/calendar.ics?category=meeting&city=st.%20louis&months=3",
+                "/api/v1/events", "/api/v1/events?city=St.%20Louis&q=hall",
+                "/api/v1/categories", "/api/v1/cities", "/events.atom?category=meeting",
+                "/embed/upcoming?limit=3&theme=dark"]
+
+
+def _scope(path: str, headers: dict[str, str], method: str = "GET") -> dict[str, Any]:
+    raw_path, _, query = path.partition("?")
+    headers = {"host": "testserver", **{k.lower(): v for k, v in headers.items()}}
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": method, "scheme": "http", "path": raw_path,
+            "raw_path": raw_path.encode(), "query_string": query.encode(), "root_path": "",
+            "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+            "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}
+
+
+def _call(asgi: Any, scope: dict[str, Any]) -> tuple[int, RawHeaders, bytes]:
+    out: dict[str, Any] = {"body": b""}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            out["status"], out["headers"] = message["status"], list(message["headers"])
+        else:
+            out["body"] += message.get("body", b"")
+
+    # A loop of its own in a thread of its own: whatever loop other tests left running here.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, asgi(dict(scope), receive, send)).result()
+    return out["status"], out["headers"], out["body"]
+
+
+def _full_stack(app: EventsApp) -> Any:
+    """The same app without its fast path: Starlette's own __call__ (middleware, router)."""
+    return lambda scope, receive, send: Starlette.__call__(app, scope, receive, send)
+
+
+def _both(app: EventsApp, path: str, headers: dict[str, str], method: str = "GET"):
+    """(full stack's response, fast path's response or None)."""
+    scope = _scope(path, headers, method)
+    return _call(_full_stack(app), scope), app.fast_path.answer(scope)
+
+
+@pytest.fixture
+def app(client, monkeypatch) -> EventsApp:  # the client fixture: a fresh database, empty caches
+    """The app, with the clock held still for the listing cache (an entry is valid for one
+    minute) and the data version re-read only on this process's own writes (which it sees at
+    once anyway), so a slow machine never turns a comparison into a miss."""
+    compression.clear_copies()
+    minute = utcnow()
+    monkeypatch.setattr(listing_cache, "utcnow", lambda: minute)
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 3600)
+    return client.app
+
+
+def _etag(headers: RawHeaders) -> str:
+    return dict(headers)[b"etag"].decode()
+
+
+@pytest.mark.parametrize("path", CACHED_PATHS)
+def test_hits_and_304s_equal_the_full_stack(app, path: str) -> None:
+    make_event(title="Town hall", category="meeting", city="St. Louis")
+    make_event(title="Budget hearing", category="hearing", city="Chicago")
+    first, _ = _both(app, path, {})  # renders into the cache
+    assert first[0] == 200
+    etag = _etag(first[1])
+    _both(app, path, {"Accept-Encoding": "gzip"})  # the full stack makes the gzip copy
+    gz_tag = etag[:-1] + '-gzip"'
+    variants: list[tuple[dict[str, str], str]] = [
+        ({}, "GET"), ({}, "HEAD"),
+        ({"Accept-Encoding": "gzip, deflate"}, "GET"),
+        ({"Accept-Encoding": "gzip"}, "HEAD"),
+        ({"If-None-Match": etag}, "GET"),
+        ({"If-None-Match": f'"stale", W/{etag}'}, "GET"),
+        ({"If-None-Match": '"stale"'}, "GET"),
+        ({"If-None-Match": etag}, "HEAD"),
+        ({"If-None-Match": gz_tag, "Accept-Encoding": "gzip"}, "GET"),
+        ({"If-None-Match": gz_tag}, "GET"),
+        ({"If-None-Match": "*", "Accept-Encoding": "gzip"}, "GET"),
+        ({"If-None-Match": '"stale-gzip"', "Accept-Encoding": "gzip"}, "GET"),
+        ({"If-Modified-Since": format_datetime(utcnow() + timedelta(days=1), usegmt=True)},
+         "GET"),
+        ({"If-Modified-Since": "not a date"}, "GET"),
+        ({"Host": "127.0.0.1:8000", "Cookie": "csrftoken=" + "x" * 30}, "GET"),
+    ]
+    for headers, method in variants:
+        full, fast = _both(app, path, headers, method)
+        assert fast is not None, (headers, method)
+        assert fast == full, (headers, method)
+    statuses = {_both(app, path, h, m)[0][0] for h, m in variants}
+    assert statuses == {200, 304}
+
+
+def test_settled_last_modified_and_if_modified_since_match(app) -> None:
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+    make_event(created_at=at, updated_at=at)
+    backdate_data_version(at)
+    full, _ = _both(app, "/calendar.ics", {})
+    last_modified = dict(full[1])[b"last-modified"].decode()
+    for since in (last_modified, format_datetime(at - timedelta(days=1), usegmt=True)):
+        full, fast = _both(app, "/calendar.ics", {"If-Modified-Since": since})
+        assert fast == full
+    assert _both(app, "/calendar.ics", {"If-Modified-Since": last_modified})[1][0] == 304
+
+
+def test_security_headers_with_https(app, monkeypatch) -> None:
+    """HSTS (BASE_URL on https) is sent on the fast path as on the full stack."""
+    monkeypatch.setattr(settings, "HTTPS", True)
+    https_app = create_app()
+    make_event()
+    _both(https_app, "/api/v1/events", {})
+    full, fast = _both(https_app, "/api/v1/events", {})
+    assert fast == full
+    assert dict(fast[1])[b"strict-transport-security"] == b"max-age=31536000"
+    assert dict(fast[1])[b"x-content-type-options"] == b"nosniff"
+    assert dict(fast[1])[b"referrer-policy"] == b"strict-origin-when-cross-origin"
+
+
+def test_what_it_cannot_answer_the_same_goes_to_the_full_stack(app) -> None:
+    make_event()
+    _both(app, "/api/v1/events", {})
+    _both(app, "/calendar.ics", {})
+    assert _both(app, "/api/v1/events", {})[1] is not None
+    # CORS adds headers for a cross-origin reader; an unknown Host is refused there.
+    assert _both(app, "/api/v1/events", {"Origin": "https://elsewhere.example"})[1] is None
+    refused, fast = _both(app, "/api/v1/events", {"Host": "evil.example"})
+    assert (refused[0], fast) == (400, None)
+    # Bad input gets the full stack's 400; other methods, paths and uncached filters too.
+    bad, fast = _both(app, "/calendar.ics?months=nope", {})
+    assert (bad[0], fast) == (400, None)
+    assert app.fast_path.answer(_scope("/calendar.ics", {}, "POST")) is None
+    assert app.fast_path.answer(_scope("/events", {})) is None
+    assert app.fast_path.answer(_scope("/calendar.ics?city=Chicago", {})) is None
+    # A gzip copy not made yet is made by the full stack (in its thread pool), then kept.
+    compression.clear_copies()
+    gzip_scope = _scope("/calendar.ics", {"Accept-Encoding": "gzip"})
+    assert app.fast_path.answer(gzip_scope) is None
+    _call(app, gzip_scope)
+    assert app.fast_path.answer(gzip_scope) is not None
+
+
+def test_a_write_is_never_answered_from_the_old_entry(app) -> None:
+    make_event(title="First")
+    old, _ = _both(app, "/calendar.ics", {})
+    make_event(title="Second")
+    full, fast = _both(app, "/calendar.ics", {"If-None-Match": _etag(old[1])})
+    assert fast is None or fast[0] == 200
+    assert full[0] == 200 and b"Second" in full[2]
+    assert _both(app, "/calendar.ics", {})[1] == _call(
+        _full_stack(app), _scope("/calendar.ics", {}))
+
+
+def test_the_app_answers_from_the_fast_path(app, client) -> None:
+    """Through the real app (not just FastPath.answer): no render happens for a hit."""
+    make_event()
+    first = client.get("/api/v1/events")
+    renders = listing_cache.cache.renders
+    again = client.get("/api/v1/events", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert listing_cache.cache.renders == renders
+    assert feeds.public_cache.renders == 0
+
+
+def test_gzip_copy_is_made_once_per_body_and_reused(client) -> None:
+    compression.clear_copies()
+    for i in range(30):  # a feed well over the compression minimum
+        make_event(title=f"Event {i}")
+    plain = client.get("/calendar.ics", headers={"Accept-Encoding": "identity"})
+    zipped = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    copy = compression.cached_copy(plain.headers["etag"])
+    assert copy is not None and gzip.decompress(copy) == plain.content
+    assert zipped.content == plain.content  # httpx decodes: the same feed
+    again = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip"})
+    assert again.headers["etag"] == zipped.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    assert compression.cached_copy(plain.headers["etag"]) is copy
+
+
+def test_pages_that_set_the_csrf_cookie_cannot_be_registered() -> None:
+    page = CachedResource("/events", lambda _r: None, "text/html; charset=utf-8", "no-cache")
+    with pytest.raises(ValueError, match="/events"):
+        FastPath([page], allowed_hosts=["testserver"], hsts=False)
+
+
+@pytest.mark.parametrize("path", ["/embed/upcoming?limit=3", "/api/v1/categories"])
+def test_each_language_is_answered_from_its_own_entry(app, path: str) -> None:
+    """A reader of Spanish (Accept-Language or the remembered choice) gets the Spanish entry,
+    with the headers the stack's LanguageMiddleware adds, never the English one."""
+    make_event(title="Town hall", category="meeting", city="St. Louis")
+    english, _ = _both(app, path, {})
+    for headers in ({"Accept-Language": "es-MX,es;q=0.9"}, {"Cookie": "lang=es"}):
+        assert _both(app, path, headers)[0][0] == 200  # renders the Spanish entry
+        full, fast = _both(app, path, headers)
+        assert fast is not None and fast == full, headers
+        fast_headers = dict(fast[1])
+        if path.startswith("/embed"):
+            assert fast_headers[b"content-language"] == b"es"
+            assert b"Accept-Language" in fast_headers[b"vary"]
+            assert fast[2] != english[2]  # Spanish words and dates, not the English entry
+    # A new choice (?lang=) sets the cookie: only the full stack does that.
+    assert app.fast_path.answer(_scope(path + ("&" if "?" in path else "?") + "lang=es",
+                                       {})) is None

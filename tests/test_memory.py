@@ -1,0 +1,14 @@
+"""util/memory.py: the malloc arena cap is taken where the C library is glibc."""
+
+from __future__ import annotations
+
+import platform
+
+import pytest
+
+from events_app.util.memory import limit_malloc_arenas
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc setting")
+def test_glibc_takes_the_arena_cap() -> None:
+    assert limit_malloc_arenas(2) is True

@@ -1,0 +1,48 @@
+"""Warm-up at start-up (web/warm_up.py): the served app sends itself the first requests
+before it accepts connections, so a fresh worker's first visitors find pages rendered; a
+failure never stops it starting."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.testclient import TestClient
+
+from events_app import db
+from events_app.services import feeds, listing_cache
+from events_app.web.app import create_app
+from tests.factories import make_event, queries_run
+
+
+def test_first_requests_after_start_up_are_answered_from_what_it_rendered(db_url) -> None:
+    for cache in (listing_cache.cache, feeds.public_cache):
+        cache.clear()
+    event = make_event(title="Town hall")
+    with TestClient(create_app(warm=True)) as client:
+        assert feeds.public_cache.renders == 1
+        with queries_run() as seen:
+            for path in ("/events", "/calendar.ics", "/api/v1/events", "/events.atom",
+                         f"/events/{event.slug}"):
+                assert client.get(path).status_code == 200, path
+        assert seen == []
+    assert feeds.public_cache.renders == 1
+
+
+def test_tests_and_tools_get_a_cold_app(db_url) -> None:
+    feeds.public_cache.clear()
+    with TestClient(create_app()):
+        assert feeds.public_cache.renders == 0
+
+
+def test_a_failed_warm_up_is_logged_and_the_app_starts(tmp_path, caplog) -> None:
+    """An empty, unmigrated database: every warm-up request fails."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    db.set_engine(engine)
+    try:
+        with caplog.at_level(logging.WARNING, logger="events_app.web.warm_up"), \
+                TestClient(create_app(warm=True), raise_server_exceptions=False) as client:
+            assert client.get("/static/app.css").status_code == 200
+        assert "warm-up failed" in caplog.text
+    finally:
+        db.set_engine(None)
+        engine.dispose()
