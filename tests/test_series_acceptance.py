@@ -31,7 +31,7 @@ from tests.organizer_support import (
     make_organizer,
     post,
 )
-from tests.rsvp_helpers import MANAGE_RE, csrf_from, feed_token, outbox, post_rsvp
+from tests.rsvp_helpers import csrf_from, feed_token, outbox, post_rsvp
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
@@ -225,6 +225,7 @@ def test_done_when_every_reader_agrees_with_the_site_on_every_date(
     horizon = datetime.now(UTC) + timedelta(days=SHORT_HORIZON_DAYS)
     made_now = [t for t in tuesdays if t <= horizon]
     assert 8 <= len(made_now) < len(tuesdays)  # a date each to cancel, move, skip; more later
+    assert len({t.astimezone(CHICAGO).utcoffset() for t in tuesdays}) == 2  # CST and CDT
     monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", SHORT_HORIZON_DAYS)
 
     # The organizer signs in, previews the dates, then saves and publishes both series.
@@ -254,13 +255,21 @@ def test_done_when_every_reader_agrees_with_the_site_on_every_date(
         assert by_slug[slug]["repeats"] == "Repeats every second Tuesday"
     monthly = [c for c in listed if c["slug"] not in dict(dates)]
     assert {c["repeats"] for c in monthly} == {"Repeats monthly on the first Saturday"}
-    months = sorted({at.astimezone(CHICAGO).strftime("%Y-%m") for _s, at in dates})
+    everything = [(c["slug"], c["start"]) for c in listed]
+    assert len(monthly) == len([s for s in saturdays if s <= horizon])
+    months = sorted({at.astimezone(CHICAGO).strftime("%Y-%m") for _s, at in everything})
     for month in months:
         view = client.get(f"/events/month/{month}").text
-        for slug, at in dates:
+        for slug, at in everything:
             if at.astimezone(CHICAGO).strftime("%Y-%m") == month:
                 assert re.search(f'href="(https?://[^/"]+)?/events/{slug}"', view), (month, slug)
     _assert_readers_agree_with_site(client)
+    # In a subscribed calendar each series is one repeating event.
+    feed = client.get("/calendar.ics").text.replace("\r\n ", "")
+    rules = sorted(line for line in feed.splitlines() if line.startswith("RRULE:"))
+    assert len(rules) == 2 and feed.count("BEGIN:VEVENT") == 2
+    assert "FREQ=MONTHLY" in rules[0] and "BYDAY=1SA" in rules[0]
+    assert "FREQ=WEEKLY" in rules[1] and "INTERVAL=2" in rules[1] and "BYDAY=TU" in rules[1]
 
     # RSVPs: Ann to every date at once, Bo to the date about to be cancelled, Cy to the one
     # about to move.
@@ -336,17 +345,26 @@ def test_done_when_every_reader_agrees_with_the_site_on_every_date(
     page = client.get(link.group(1))
     assert page.status_code == 200
     ann_dates = [s for s in slugs if s != skipped]
-    assert page.text.count('data-status="confirmed"') == len(ann_dates)
+    rows = re.findall(r'<tr data-status="([a-z]+)">\s*<th scope="row"><a href="[^"]*/events/'
+                      r'([^"]+)"><time datetime="([^"]+)">', page.text)
+    assert [(slug, status) for status, slug, _at in rows] == \
+        [(slug, "confirmed") for slug in ann_dates]
+    assert {slug: _when(at) for _status, slug, at in rows}[moved] == _utc(new_day, time(18, 0))
     assert page.text.count("This date is cancelled.") == 1
-    assert f'datetime="{_utc(new_day, time(18, 0)):%Y-%m-%dT%H:%M:%SZ}"' in page.text or \
-        _utc(new_day, time(18, 0)).isoformat() in page.text
     assert "bo@example.org" not in page.text and "cy@example.org" not in page.text
-    csrf_from(page.text)  # the page's forms carry CSRF
+    # The dates the cron command added since are offered; she joins them from the same page.
+    later = [slug for slug, at in now_dates if at > horizon]
+    assert f"{len(later)} upcoming dates take RSVPs" in page.text
+    joined = client.post(link.group(1), data={"csrf_token": csrf_from(page.text),
+                                              "action": "join"})
+    assert joined.status_code == 200 and "Done." in joined.text
+    page = client.get(link.group(1)).text
+    assert page.count('data-status="confirmed"') == len(ann_dates) + len(later)
+    assert "Dates you're not on yet" not in page
     feed = client.get(f"/my/{feed_token('ann@example.org')}/calendar.ics")
     assert feed.status_code == 200
     # The holiday had left the series before she opened the link that proves her address, so
     # that one RSVP stays unproven and out of her feed (personal_feeds lists proven ones).
-    own = sorted(_occurrence(_api(client, slug)) for slug in ann_dates)
+    own = sorted(_occurrence(_api(client, slug)) for slug in ann_dates + later)
     for reader, got in expansions(feed.content).items():
         assert got == own, (reader, sorted(set(own) - set(got)), sorted(set(got) - set(own)))
-    assert MANAGE_RE.search(summary[-1].body_text)
