@@ -368,3 +368,54 @@ def test_done_when_every_reader_agrees_with_the_site_on_every_date(
     own = sorted(_occurrence(_api(client, slug)) for slug in ann_dates + later)
     for reader, got in expansions(feed.content).items():
         assert got == own, (reader, sorted(set(own) - set(got)), sorted(set(got) - set(own)))
+
+
+def test_following_dates_changed_and_cancelled_reach_every_reader(client: Any,
+                                                                 db_url: str) -> None:
+    """The other scopes, through the same forms: a full date waitlists an all-dates RSVP;
+    "this and all following" gets a new time (from there on a series of its own, as calendar
+    apps split one); "the rest of the series" is cancelled; readers still agree with the site
+    and the cron command adds nothing back."""
+    make_organizer("olga@example.org", "Olga Organizer")
+    assert login(client, "olga@example.org").status_code == 303
+    r = post(client, "/organizer/events/new", {**_form(capacity="1"), "then": "publish"})
+    assert r.status_code == 303, r.text[:3000]
+    series_page = r.headers["location"]
+    dates = _organizer_dates(client, series_page)
+    assert [at for _slug, at in dates] == _tuesdays()
+    slugs = [slug for slug, _at in dates]
+
+    assert post_rsvp(client, slugs[2], name="Bo Diaz", email="bo@example.org").status_code == 200
+    r = post_rsvp(client, slugs[0], name="Ann Lee", email="ann@example.org", dates="all")
+    assert r.status_code == 200
+    link = re.search(r"https?://[^/\s]+(/rsvp/[A-Za-z0-9_-]{43}/series)\b",
+                     _mails("series_summary", "ann@example.org")[-1].body_text)
+    assert link
+    page = client.get(link.group(1)).text
+    states = re.findall(r'<tr data-status="([a-z]+)">', page)
+    assert states == ["confirmed"] * 2 + ["waitlisted"] + ["confirmed"] * (len(slugs) - 3)
+    seats = dict(re.findall(r'<tr data-slug="([^"]+)">.*?class="num seats">(\d+) /',
+                            client.get(series_page).text, re.S))
+    assert seats[slugs[2]] == "1" and seats[slugs[3]] == "1"
+
+    form = _edit_form(client, slugs[4])
+    form.update(start_time="18:00", end_time="19:30", scope="following")
+    r = post(client, f"/organizer/events/{slugs[4]}/edit", form)
+    assert r.status_code == 303, r.text[:3000]
+    site = _assert_readers_agree_with_site(client)
+    assert len({o[0] for o in site}) == 2  # two repeating events now
+    moved = [datetime.fromisoformat(o[1]) for o in site]
+    assert sorted(moved) == sorted(dates[i][1] if i < 4 else dates[i][1] - timedelta(hours=1)
+                                   for i in range(len(dates)))
+    listed = _listed(client)
+    assert {c["repeats"] for c in listed} == {"Repeats every second Tuesday"}
+
+    r = post(client, f"/organizer/events/{slugs[6]}/cancel",
+             {"scope": "following", "message": "The network meets online from now on."})
+    assert r.status_code == 303
+    site = _assert_readers_agree_with_site(client)
+    assert [o[3] for o in sorted(site, key=lambda o: o[1])] == \
+        ["CONFIRMED"] * 6 + ["CANCELLED"] * (len(slugs) - 6)
+    assert {m.to_addr for m in outbox("event_cancelled")} == {"ann@example.org"}
+    assert "Recurring series: 0 occurrence(s) created" in _run_cli(db_url, "extend-series")
+    assert _assert_readers_agree_with_site(client) == site
