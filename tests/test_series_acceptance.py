@@ -419,3 +419,64 @@ def test_following_dates_changed_and_cancelled_reach_every_reader(client: Any,
     assert {m.to_addr for m in outbox("event_cancelled")} == {"ann@example.org"}
     assert "Recurring series: 0 occurrence(s) created" in _run_cli(db_url, "extend-series")
     assert _assert_readers_agree_with_site(client) == site
+
+
+def test_a_converted_event_moved_across_dst_and_its_rule_changed(client: Any,
+                                                                db_url: str) -> None:
+    """An event made on its own becomes the series (its RSVP kept); a winter date is moved a
+    week on, past the spring clock change; then the rule changes twice (weekly, keeping every
+    date; every four weeks, removing some and telling their attendees). After each step every
+    reader expands the feed to what the site lists."""
+    make_organizer("olga@example.org", "Olga Organizer")
+    assert login(client, "olga@example.org").status_code == 303
+    r = post(client, "/organizer/events/new", {**_form(repeat="none"), "then": "publish"})
+    assert r.status_code == 303, r.text[:3000]
+    (card,) = _listed(client)
+    first = card["slug"]
+    assert post_rsvp(client, first, name="Cy Park", email="cy@example.org").status_code == 200
+    repeat = {k: v for k, v in _form().items() if k in (
+        "repeat", "interval", "weekday", "monthly_by", "ends", "until", "count")}
+    r = post(client, f"/organizer/events/{first}/repeat", {**repeat, "step": "save"})
+    assert r.status_code == 303, r.text[:3000]
+    series_page = f"/organizer/events/{first}/series"
+    dates = _organizer_dates(client, series_page)
+    assert [at for _s, at in dates] == _tuesdays() and dates[0][0] == first
+    assert "Repeats every second Tuesday" in unescape(client.get(f"/events/{first}").text)
+    _assert_readers_agree_with_site(client)
+    seats = dict(re.findall(r'<tr data-slug="([^"]+)">.*?class="num seats">(\d+) /',
+                            client.get(series_page).text, re.S))
+    assert seats[first] == "1"  # Cy's RSVP stayed with the date
+
+    # The last date on winter time moves a week on, onto summer time, same 7 PM.
+    winter = [(s, at) for s, at in dates
+              if at.astimezone(CHICAGO).utcoffset() == timedelta(hours=-6)]
+    slug, at = winter[-1]
+    later = at.astimezone(CHICAGO).date() + timedelta(days=7)
+    assert _utc(later, time(19, 0)).astimezone(CHICAGO).utcoffset() == timedelta(hours=-5)
+    form = _edit_form(client, slug)
+    form.update(start_date=later.isoformat(), end_date=later.isoformat(), scope="one")
+    assert post(client, f"/organizer/events/{slug}/edit", form).status_code == 303
+    by_slug = {c["slug"]: c for c in _listed(client)}
+    assert by_slug[slug]["start"] == _utc(later, time(19, 0))
+    _assert_readers_agree_with_site(client)
+
+    # Weekly: every date so far stays (with its RSVPs), the weeks between are added.
+    dan_slug = dates[1][0]
+    assert post_rsvp(client, dan_slug, name="Dan Ng", email="dan@example.org").status_code == 200
+    rule_page = f"/organizer/events/{first}/series/repeat"
+    r = post(client, rule_page, {**repeat, "interval": "1", "step": "save"})
+    assert r.status_code == 303, r.text[:3000]
+    weekly = _assert_readers_agree_with_site(client)
+    assert len(weekly) > len(dates)
+    assert outbox("event_cancelled") == []
+
+    # Every four weeks: the second-week dates go, and Dan (on one of them) is told.
+    r = post(client, rule_page, {**repeat, "interval": "4", "step": "save"})
+    assert r.status_code == 303, r.text[:3000]
+    assert [m.to_addr for m in outbox("event_cancelled")] == ["dan@example.org"]
+    site = _assert_readers_agree_with_site(client)
+    live = sorted(datetime.fromisoformat(o[1]) for o in site if o[3] == "CONFIRMED")
+    # Every fourth Tuesday from the first, 7 PM; the moved winter date's Tuesday is not one
+    # of them, so it went too (nobody was on it).
+    assert live == _tuesdays()[::2]
+    assert _utc(later, time(19, 0)) not in live
