@@ -299,7 +299,10 @@ def test_done_when_every_reader_agrees_with_the_site_on_every_date(
                 notify_attendees="on")
     r = post(client, f"/organizer/events/{moved}/edit", form)
     assert r.status_code == 303, r.text[:3000]
-    assert _mails("event_changed", "cy@example.org")
+    (changed,) = _mails("event_changed", "cy@example.org")
+    assert _api(client, moved)["uid"] in changed.ics  # the date alone, under its own UID
+    assert f"DTSTART;TZID=America/Chicago:{new_day:%Y%m%d}T180000" in changed.ics
+    assert "RRULE" not in changed.ics and "RECURRENCE-ID" not in changed.ics
 
     # Skip a holiday.
     holiday = dates[2][1].astimezone(CHICAGO).date()
@@ -398,6 +401,22 @@ def test_following_dates_changed_and_cancelled_reach_every_reader(client: Any,
                             client.get(series_page).text, re.S))
     assert seats[slugs[2]] == "1" and seats[slugs[3]] == "1"
 
+    # One date moved a day and then cancelled; then the venue of every date changed: the
+    # cancelled date stays cancelled on its own day.
+    day = dates[1][1].astimezone(CHICAGO).date() + timedelta(days=1)
+    form = _edit_form(client, slugs[1])
+    form.update(start_date=day.isoformat(), end_date=day.isoformat(), scope="one")
+    assert post(client, f"/organizer/events/{slugs[1]}/edit", form).status_code == 303
+    r = post(client, f"/organizer/events/{slugs[1]}/cancel", {"scope": "one", "message": ""})
+    assert r.status_code == 303
+    form = _edit_form(client, slugs[0])
+    form.update(venue_name="Library annex", scope="all")
+    assert post(client, f"/organizer/events/{slugs[0]}/edit", form).status_code == 303
+    assert {_api(client, s)["venue_name"] for s in slugs} == {"Library annex"}
+    info = _api(client, slugs[1])
+    assert info["status"] == "cancelled" and _when(info["starts_at"]) == _utc(day, time(19, 0))
+    _assert_readers_agree_with_site(client)
+
     form = _edit_form(client, slugs[4])
     form.update(start_time="18:00", end_time="19:30", scope="following")
     r = post(client, f"/organizer/events/{slugs[4]}/edit", form)
@@ -405,8 +424,9 @@ def test_following_dates_changed_and_cancelled_reach_every_reader(client: Any,
     site = _assert_readers_agree_with_site(client)
     assert len({o[0] for o in site}) == 2  # two repeating events now
     moved = [datetime.fromisoformat(o[1]) for o in site]
-    assert sorted(moved) == sorted(dates[i][1] if i < 4 else dates[i][1] - timedelta(hours=1)
-                                   for i in range(len(dates)))
+    assert sorted(moved) == sorted(
+        _utc(day, time(19, 0)) if i == 1 else dates[i][1] if i < 4
+        else dates[i][1] - timedelta(hours=1) for i in range(len(dates)))
     listed = _listed(client)
     assert {c["repeats"] for c in listed} == {"Repeats every second Tuesday"}
 
@@ -415,7 +435,7 @@ def test_following_dates_changed_and_cancelled_reach_every_reader(client: Any,
     assert r.status_code == 303
     site = _assert_readers_agree_with_site(client)
     assert [o[3] for o in sorted(site, key=lambda o: o[1])] == \
-        ["CONFIRMED"] * 6 + ["CANCELLED"] * (len(slugs) - 6)
+        ["CONFIRMED", "CANCELLED"] + ["CONFIRMED"] * 4 + ["CANCELLED"] * (len(slugs) - 6)
     assert {m.to_addr for m in outbox("event_cancelled")} == {"ann@example.org"}
     assert "Recurring series: 0 occurrence(s) created" in _run_cli(db_url, "extend-series")
     assert _assert_readers_agree_with_site(client) == site
