@@ -98,6 +98,7 @@ def _form(**overrides: Any) -> dict[str, Any]:
 
 MONTHLY = {
     "title": "Know-Your-Rights training", "summary": "First Saturday of the month",
+    "category": "training",
     "start_date": FIRST_SATURDAY.isoformat(), "start_time": "10:00",
     "end_date": FIRST_SATURDAY.isoformat(), "end_time": "13:00", "rsvp_all": "",
     "venue_name": "Central library", "repeat": "monthly", "interval": "1", "weekday": [],
@@ -117,11 +118,13 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def _listed(client: Any) -> list[dict[str, Any]]:
-    """Every card of the public list, page after page: slug, start, cancelled, "Repeats ..."."""
+def _listed(client: Any, query: str = "") -> list[dict[str, Any]]:
+    """Every card of the public list (filtered by `query`, "category=training"), page after
+    page: slug, start, cancelled, "Repeats ..."."""
     cards, page = [], 1
     while True:
-        r = client.get("/events" + (f"?page={page}" if page > 1 else ""))
+        params = "&".join(p for p in (query, f"page={page}" if page > 1 else "") if p)
+        r = client.get("/events" + (f"?{params}" if params else ""))
         assert r.status_code == 200
         for m in CARD_RE.finditer(r.text):
             words = REPEATS_RE.search(m.group(0))
@@ -139,12 +142,12 @@ def _api(client: Any, slug: str) -> dict[str, Any]:
     return r.json()
 
 
-def _site_occurrences(client: Any) -> list[Occurrence]:
+def _site_occurrences(client: Any, query: str = "") -> list[Occurrence]:
     """What the site lists, as a reader's occurrence: (series UID, UTC start, UTC end, status,
     title) - the list for which dates and in what state, the public API for each date's end
     and its series' UID."""
     found = []
-    for card in _listed(client):
+    for card in _listed(client, query):
         info = _api(client, card["slug"])
         assert _when(info["starts_at"]) == card["start"]
         assert (info["status"] == "cancelled") == card["cancelled"]
@@ -161,9 +164,11 @@ def _occurrence(info: dict[str, Any], uid: str | None = None) -> Occurrence:
             f"Cancelled: {info['title']}" if cancelled else info["title"])
 
 
-def _assert_readers_agree_with_site(client: Any) -> list[Occurrence]:
-    site = _site_occurrences(client)
-    r = client.get("/calendar.ics")
+def _assert_readers_agree_with_site(client: Any, query: str = "") -> list[Occurrence]:
+    """The subscribed feed (with the same filter as the list) expands, in every reader, to
+    exactly the occurrences the site lists."""
+    site = _site_occurrences(client, query)
+    r = client.get("/calendar.ics" + (f"?{query}" if query else ""))
     assert r.status_code == 200
     for reader, got in expansions(r.content).items():
         assert got == site, (f"{reader}: missing {sorted(set(site) - set(got))}, "
@@ -337,6 +342,8 @@ def test_done_when_every_reader_agrees_with_the_site_on_every_date(
     assert starts == sorted(expected + [dates[2][1]] + saturdays)
     site = _assert_readers_agree_with_site(client)
     assert len(site) == len(tuesdays) + len(saturdays)
+    trainings = _assert_readers_agree_with_site(client, "category=training")
+    assert len(trainings) == len(saturdays) and {o[0] for o in trainings} < {o[0] for o in site}
 
     # Ann's all-dates RSVP: one manage page lists every date she is on, the cancelled one
     # marked; her own feed holds those dates, each on its own.
