@@ -507,3 +507,29 @@ def test_a_converted_event_moved_across_dst_and_its_rule_changed(client: Any,
     # Tuesday is one of them, and goes (nobody was on it) if not - which, depends on the day
     # the suite runs.
     assert live == sorted(_utc(later, time(19, 0)) if t == at else t for t in _tuesdays()[::2])
+
+
+def test_cron_runs_overlapping_make_each_date_once(client: Any, db_url: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two `events-app extend-series` processes at once (a slow cron run overlapping the
+    next): between them every missing date is made exactly once."""
+    monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", SHORT_HORIZON_DAYS)
+    make_organizer("olga@example.org", "Olga Organizer")
+    assert login(client, "olga@example.org").status_code == 303
+    r = post(client, "/organizer/events/new", {**_form(), "then": "publish"})
+    assert r.status_code == 303, r.text[:3000]
+    made = len(_organizer_dates(client, r.headers["location"]))
+    monkeypatch.undo()
+    env = {**os.environ, "DATABASE_URL": db_url}
+    env.pop("SERIES_HORIZON_DAYS", None)
+    command = [str(Path(sys.executable).parent / "events-app"), "extend-series"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    created = [int(re.search(r"Recurring series: (\d+) occurrence", out).group(1))  # type: ignore[union-attr]
+               for out, _err in outputs]
+    assert sum(created) == len(_tuesdays()) - made
+    listed = _listed(client)
+    assert sorted(c["start"] for c in listed) == _tuesdays()
+    _assert_readers_agree_with_site(client)
