@@ -325,6 +325,12 @@ def test_done_when_every_reader_agrees_with_the_site_on_every_date(
     assert by_slug[skipped]["cancelled"] and by_slug[skipped]["repeats"] is None
     assert _api(client, skipped)["series"] is None
     _assert_readers_agree_with_site(client)
+    # A date's own download holds that date alone, as it now is.
+    for slug in (cancelled, moved, slugs[0]):
+        download = client.get(f"/events/{slug}.ics")
+        assert download.status_code == 200
+        for reader, got in expansions(download.content).items():
+            assert got == [_occurrence(_api(client, slug))], (reader, slug)
 
     # The cron command adds the dates up to June, once, however often it runs.
     monkeypatch.undo()
