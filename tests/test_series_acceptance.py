@@ -325,6 +325,10 @@ def test_done_when_every_reader_agrees_with_the_site_on_every_date(
     assert by_slug[skipped]["cancelled"] and by_slug[skipped]["repeats"] is None
     assert _api(client, skipped)["series"] is None
     _assert_readers_agree_with_site(client)
+    old_day = dates[3][1].astimezone(CHICAGO).date()
+    assert f"/events/{moved}\"" in client.get(f"/events/day/{new_day}").text
+    assert f"/events/{moved}\"" not in client.get(f"/events/day/{old_day}").text
+    assert f"/events/{moved}\"" in client.get(f"/events/month/{new_day:%Y-%m}").text
     # A date's own download holds that date alone, as it now is.
     for slug in (cancelled, moved, slugs[0]):
         download = client.get(f"/events/{slug}.ics")
