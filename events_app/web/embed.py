@@ -39,13 +39,13 @@ def _limit(request: Request) -> int:
     try:
         return parse_whole(raw, MIN_LIMIT, MAX_LIMIT)
     except NumberError as exc:
-        raise HTTPException(400, f"'limit': {exc}") from None
+        raise HTTPException(400, gettext("'limit': %(problem)s") % {"problem": exc}) from None
 
 
 def _theme(request: Request) -> str:
     theme = request.query_params.get("theme", "light")
     if theme not in THEMES:
-        raise HTTPException(400, "'theme' must be 'light' or 'dark'.")
+        raise HTTPException(400, gettext("'theme' must be 'light' or 'dark'."))
     return theme
 
 

@@ -61,7 +61,8 @@ class LanguageMiddleware:
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html"):
+                # HTML and the API's JSON (its error messages, a series' rule in words).
+                if headers.get("content-type", "").startswith(("text/html", "application/json")):
                     headers.add_vary_header("Accept-Language")
                     headers.add_vary_header("Cookie")
                     headers.setdefault("content-language", language)
