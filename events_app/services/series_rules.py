@@ -281,37 +281,33 @@ _ORDINAL_PATTERNS = {
     "rd": lambda: pgettext("day of the month", "%(num)drd"),
     "th": lambda: pgettext("day of the month", "%(num)dth"),
 }
-_EVERY = "repeats every (weekday / Nth week)"
-_OF_MONTH = "the Nth (weekday) of the month"
-
-
 def _every_day(day: int) -> str:
     """"every Tuesday", "on Monday and Wednesday" (every week): Spanish "martes", "sábados"."""
-    return (pgettext(_EVERY, "Monday"), pgettext(_EVERY, "Tuesday"),
-            pgettext(_EVERY, "Wednesday"), pgettext(_EVERY, "Thursday"),
-            pgettext(_EVERY, "Friday"), pgettext(_EVERY, "Saturday"),
-            pgettext(_EVERY, "Sunday"))[day]
+    return (pgettext("every", "Monday"), pgettext("every", "Tuesday"),
+            pgettext("every", "Wednesday"), pgettext("every", "Thursday"),
+            pgettext("every", "Friday"), pgettext("every", "Saturday"),
+            pgettext("every", "Sunday"))[day]
 
 
 def _every_nth(interval: int) -> str:
     """"every second week": Spanish "cada dos semanas"."""
-    return {2: pgettext(_EVERY, "second"), 3: pgettext(_EVERY, "third"),
-            4: pgettext(_EVERY, "fourth"), 5: pgettext(_EVERY, "fifth"),
-            6: pgettext(_EVERY, "sixth")}[interval]
+    return {2: pgettext("every", "second"), 3: pgettext("every", "third"),
+            4: pgettext("every", "fourth"), 5: pgettext("every", "fifth"),
+            6: pgettext("every", "sixth")}[interval]
 
 
 def _month_day(day: int) -> str:
     """"the second Tuesday" of a month: Spanish "el segundo martes"."""
-    return (pgettext(_OF_MONTH, "Monday"), pgettext(_OF_MONTH, "Tuesday"),
-            pgettext(_OF_MONTH, "Wednesday"), pgettext(_OF_MONTH, "Thursday"),
-            pgettext(_OF_MONTH, "Friday"), pgettext(_OF_MONTH, "Saturday"),
-            pgettext(_OF_MONTH, "Sunday"))[day]
+    return (pgettext("of the month", "Monday"), pgettext("of the month", "Tuesday"),
+            pgettext("of the month", "Wednesday"), pgettext("of the month", "Thursday"),
+            pgettext("of the month", "Friday"), pgettext("of the month", "Saturday"),
+            pgettext("of the month", "Sunday"))[day]
 
 
 def _month_nth(nth: int) -> str:
-    return {1: pgettext(_OF_MONTH, "first"), 2: pgettext(_OF_MONTH, "second"),
-            3: pgettext(_OF_MONTH, "third"), 4: pgettext(_OF_MONTH, "fourth"),
-            5: pgettext(_OF_MONTH, "fifth"), -1: pgettext(_OF_MONTH, "last")}[nth]
+    return {1: pgettext("of the month", "first"), 2: pgettext("of the month", "second"),
+            3: pgettext("of the month", "third"), 4: pgettext("of the month", "fourth"),
+            5: pgettext("of the month", "fifth"), -1: pgettext("of the month", "last")}[nth]
 
 
 def _join(words: list[str]) -> str:
