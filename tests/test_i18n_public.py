@@ -32,7 +32,8 @@ OURS = ("templates/events/detail.html", "templates/events/_card.html",
         "templates/events/_share.html", "templates/events/_subscribe.html",
         "templates/rsvp/", "templates/embed/", "events_app/services/rsvp.py",
         "events_app/services/rsvp_input.py", "events_app/services/series_rsvp.py",
-        "events_app/services/series_rules.py", "events_app/util/forms.py",
+        "events_app/services/series_rules.py", "events_app/services/events.py",
+        "events_app/util/forms.py", "events_app/util/numbers.py",
         "events_app/web/public.py", "events_app/web/api.py", "events_app/web/embed.py",
         "events_app/web/rsvp.py", "events_app/web/share.py")
 _PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
@@ -206,6 +207,15 @@ def test_the_api_speaks_the_readers_language(client, headers, words) -> None:
     assert bad.status_code == 400
     assert bad.json()["error"] == ("'when' debe ser 'upcoming' o 'past'." if headers is ES
                                    else "'when' must be 'upcoming' or 'past'.")
+    dates_swapped = client.get("/api/v1/events?from=2027-03-10&to=2027-03-01", headers=headers)
+    assert dates_swapped.status_code == 400
+    assert dates_swapped.json()["error"] == (
+        "la fecha 'from' es posterior a la fecha 'to'" if headers is ES
+        else "the 'from' date is after the 'to' date")
+    page = client.get("/events?page=x", headers=headers)
+    assert page.status_code == 400
+    assert ("Número de página ('page'): Escriba un número entero del 1 al" if headers is ES
+            else "Page number ('page'): Enter a whole number from 1 to") in _read(page.text)
     missing = client.get("/api/v1/events?page=99", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["error"].startswith("No existe la página 99" if headers is ES
