@@ -167,6 +167,7 @@ def test_spanish_public_pages_hold_no_english_sentence(client) -> None:
     # The pages really are the ones meant: Spanish throughout, the reader's own words.
     assert all('<html lang="es"' in html for html in spanish.values())
     assert "Confirmar asistencia" in spanish["event"]
+    assert '<meta property="og:locale" content="es_ES">' in spanish["event"]
     assert "Escriba su nombre." in spanish["form with errors"]
     assert "Esto no parece una dirección de correo electrónico" in spanish["form with errors"]
     assert "Corrija los 4 problemas indicados abajo" in spanish["form with errors"]
