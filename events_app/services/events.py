@@ -22,6 +22,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from events_app import settings
+from events_app.i18n import gettext
 from events_app.models import Event, EventStatus, utcnow
 from events_app.services import event_search, locking, spans
 from events_app.util import paging
@@ -49,11 +50,13 @@ class PlaceFilter:
     def __post_init__(self) -> None:
         for label, values in (("category", self.categories), ("city", self.cities)):
             if len(values) > MAX_FILTER_VALUES:
-                raise QueryError(f"At most {MAX_FILTER_VALUES} '{label}' filters at once.")
+                raise QueryError(gettext("At most %(max)d '%(name)s' filters at once.")
+                                 % {"max": MAX_FILTER_VALUES, "name": label})
             if any(len(v) > MAX_FILTER_LENGTH for v in values):
-                raise QueryError(f"A '{label}' filter is too long.")
+                raise QueryError(gettext("A '%(name)s' filter is too long.") % {"name": label})
             if any(map(has_control_chars, values)):
-                raise QueryError(f"A '{label}' filter has a character we could not read.")
+                raise QueryError(gettext("A '%(name)s' filter has a character we could not read.")
+                                 % {"name": label})
 
     def conditions(self) -> list:
         """The SQL conditions of this filter (case-insensitive, as the feeds' URLs are)."""
@@ -77,14 +80,14 @@ class EventQuery(PlaceFilter):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.page < 1 or self.page > MAX_PAGE:
-            raise QueryError("page must be a whole number from 1")
+            raise QueryError(gettext("page must be a whole number from 1"))
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise QueryError("the 'from' date is after the 'to' date")
+            raise QueryError(gettext("the 'from' date is after the 'to' date"))
         if len(self.q) > MAX_SEARCH_LENGTH:
-            raise QueryError(
-                f"the search text is too long ({MAX_SEARCH_LENGTH} characters at most)")
+            raise QueryError(gettext("the search text is too long (%(max)d characters at most)")
+                             % {"max": MAX_SEARCH_LENGTH})
         if has_control_chars(self.q):
-            raise QueryError("the filters contain a character we could not read")
+            raise QueryError(gettext("the filters contain a character we could not read"))
 
     def conditions(self) -> list:
         """The place filter's conditions plus the online filter."""

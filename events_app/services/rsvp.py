@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from events_app import i18n, timefmt
 from events_app.db import read_session, write_session
+from events_app.i18n import gettext, ngettext
 from events_app.models import (
     Event,
     EventStatus,
@@ -95,10 +96,12 @@ class PartyDoesNotFit(NotEnoughSeats):
     waitlist with the whole party) instead of being waitlisted whole without being asked."""
 
     def __init__(self, left: int, party: int, waitlist: bool) -> None:
-        spots = f"{left} spot{'s' if left != 1 else ''}"
         super().__init__(
-            f"Only {spots} left, not enough for your party of {party}." if left else
-            f"The last spots were just taken, so your party of {party} no longer fits.")
+            ngettext("Only %(num)d spot left, not enough for your party of %(party)d.",
+                     "Only %(num)d spots left, not enough for your party of %(party)d.",
+                     left) % {"num": left, "party": party} if left else
+            gettext("The last spots were just taken, so your party of %(party)d no longer "
+                    "fits.") % {"party": party})
         self.left = left
         self.party = party
         self.waitlist = waitlist
@@ -207,16 +210,16 @@ def _counts_and_address(session: Session, event: Event, email: str,
 def closed_reason(event: Event, now: datetime) -> str | None:
     """Why `event` refuses new RSVPs at `now`, in words for the visitor; None if it accepts."""
     if event.status == EventStatus.CANCELLED:
-        return "This event has been cancelled, so it no longer takes RSVPs."
+        return gettext("This event has been cancelled, so it no longer takes RSVPs.")
     if event.status != EventStatus.PUBLISHED:
-        return "This event is not open for RSVPs yet."
+        return gettext("This event is not open for RSVPs yet.")
     if now >= event.ends_at:
-        return "This event is over, so it no longer takes RSVPs."
+        return gettext("This event is over, so it no longer takes RSVPs.")
     if now >= event.starts_at:
-        return "RSVPs closed when the event started."
+        return gettext("RSVPs closed when the event started.")
     if event.rsvp_deadline is not None and now >= event.rsvp_deadline:
         deadline = timefmt.format_start(event.rsvp_deadline, event.timezone)
-        return f"RSVPs for this event closed on {deadline}."
+        return gettext("RSVPs for this event closed on %(deadline)s.") % {"deadline": deadline}
     return None
 
 
@@ -249,7 +252,7 @@ def _waitlist(session: Session, event_id: int) -> list[Rsvp]:
 def _lock_event(session: Session, event_id: int) -> Event:
     event = locking.lock_event(session, event_id)
     if event is None:
-        raise RsvpNotFound("We could not find that event. It may have been removed.")
+        raise RsvpNotFound(gettext("We could not find that event. It may have been removed."))
     return event
 
 
@@ -258,7 +261,7 @@ def _lock_rsvp(session: Session, rsvp: Rsvp) -> Rsvp:
     values."""
     fresh = locking.lock_rsvp(session, rsvp.id or 0)
     if fresh is None:
-        raise RsvpNotFound("We could not find that RSVP.")
+        raise RsvpNotFound(gettext("We could not find that RSVP."))
     return fresh
 
 
@@ -292,12 +295,16 @@ def party_size_problem(event: Event, guests: int) -> str | None:
     before seats are counted: waitlisting it would promise a seat that can never come. Whether
     it fits *now* is SeatCounts.fits."""
     if guests < 0 or guests > event.max_guests:
-        return ("This event allows no guests." if event.max_guests == 0
-                else f"You can bring at most {event.max_guests} guest"
-                     f"{'s' if event.max_guests != 1 else ''}.")
+        return (gettext("This event allows no guests.") if event.max_guests == 0
+                else ngettext("You can bring at most %(num)d guest.",
+                              "You can bring at most %(num)d guests.",
+                              event.max_guests) % {"num": event.max_guests})
     if event.capacity is not None and guests + 1 > event.capacity:
-        return (f"This event has {event.capacity} spot{'s' if event.capacity != 1 else ''} in "
-                f"total, so a party of {guests + 1} can't fit. Please bring fewer guests.")
+        return ngettext("This event has %(num)d spot in total, so a party of %(party)d can't "
+                        "fit. Please bring fewer guests.",
+                        "This event has %(num)d spots in total, so a party of %(party)d can't "
+                        "fit. Please bring fewer guests.",
+                        event.capacity) % {"num": event.capacity, "party": guests + 1}
     return None
 
 
@@ -406,11 +413,11 @@ def post_rsvp(slug: str, client_key: str, limit: int, req: RsvpRequest | None,
 
     def work(session: Session) -> PublicPost:
         if not throttle.allow(session, key, limit, RATE_WINDOW, now):
-            raise RateLimited("You have sent a lot of RSVPs in a short time. Please wait a "
-                              "minute and try again.")
+            raise RateLimited(gettext("You have sent a lot of RSVPs in a short time. Please "
+                                      "wait a minute and try again."))
         event = events.get_public_event(session, slug, lock=req is not None)
         if event is None:
-            raise RsvpNotFound("We could not find that event. It may have been removed.")
+            raise RsvpNotFound(gettext("We could not find that event. It may have been removed."))
         if req is None:
             return PublicPost(event, None)
         # A party no state of the event could seat is the form's problem, before whether
@@ -536,7 +543,7 @@ def _check_shortfall(event: Event, counts: SeatCounts, req: RsvpRequest) -> None
     if left > 0 or (req.choice == "fewer" and event.waitlist_enabled):
         raise PartyDoesNotFit(left, req.guests + 1, event.waitlist_enabled)
     if not event.waitlist_enabled:
-        raise EventFull("Sorry, this event is full.")
+        raise EventFull(gettext("Sorry, this event is full."))
 
 
 def _remind_existing(session: Session, event: Event, rsvp: Rsvp, now: datetime,
@@ -560,9 +567,13 @@ def _resize(session: Session, event: Event, rsvp: Rsvp, guests: int, now: dateti
         if not counts.fits(guests - old):
             left = counts.remaining or 0
             raise NotEnoughSeats(
-                f"Only {left} more spot{'s' if left != 1 else ''} left, so we couldn't add "
-                f"{guests - old} guest{'s' if guests - old != 1 else ''}. Your RSVP for "
-                f"{messages.party_label(old)} is unchanged.", field="guests")
+                ngettext("Only %(num)d more spot left, so we couldn't add %(guests)s.",
+                         "Only %(num)d more spots left, so we couldn't add %(guests)s.",
+                         left) % {"num": left, "guests": ngettext(
+                             "%(num)d guest", "%(num)d guests", guests - old)
+                             % {"num": guests - old}}
+                + " " + gettext("Your RSVP for %(party)s is unchanged.")
+                % {"party": messages.party_label(old)}, field="guests")
     rsvp.guests = guests
     rsvp.updated_at = now
     session.flush()
@@ -639,7 +650,8 @@ def rotate_calendar(token: str) -> RsvpResult:
     def work(session: Session) -> RsvpResult:
         found = _by_token(session, token)
         if found is None or found.is_erased:
-            raise RsvpNotFound("This RSVP link is not valid. Check that you copied all of it.")
+            raise RsvpNotFound(gettext(
+                "This RSVP link is not valid. Check that you copied all of it."))
         event = session.get(Event, found.event_id)
         assert event is not None
         feed = personal_feeds.rotate(session, found.email)
@@ -660,7 +672,8 @@ def _by_token(session: Session, token: str) -> Rsvp | None:
 def _locked_by_token(session: Session, token: str) -> tuple[Event, Rsvp]:
     found = _by_token(session, token)
     if found is None:
-        raise RsvpNotFound("This RSVP link is not valid. Check that you copied all of it.")
+        raise RsvpNotFound(gettext(
+                "This RSVP link is not valid. Check that you copied all of it."))
     event = _lock_event(session, found.event_id)
     return event, _lock_rsvp(session, found)
 
@@ -675,9 +688,10 @@ def change_guests(token: str, guests: int, now: datetime | None = None) -> RsvpR
         at = now or utcnow()
         event, rsvp = _locked_by_token(session, token)
         if rsvp.status == RsvpStatus.CANCELLED:
-            raise RsvpClosed("This RSVP was cancelled. You can RSVP again on the event page.")
+            raise RsvpClosed(gettext(
+                "This RSVP was cancelled. You can RSVP again on the event page."))
         if event.status != EventStatus.PUBLISHED or at >= event.starts_at:
-            raise RsvpClosed(closed_reason(event, at) or "This event takes no changes.")
+            raise RsvpClosed(closed_reason(event, at) or gettext("This event takes no changes."))
         reason = closed_reason(event, at)
         if reason and guests > rsvp.guests:
             raise RsvpClosed(f"{reason} You can still bring fewer guests or cancel.",
@@ -721,7 +735,7 @@ def cancel_in(session: Session, token: str, now: datetime | None = None, *,
     if rsvp.status == RsvpStatus.CANCELLED:
         return RsvpResult(rsvp, event, created=False, position=None)
     if at >= event.ends_at:
-        raise RsvpClosed("This event is over, so its RSVPs can't be changed.")
+        raise RsvpClosed(gettext("This event is over, so its RSVPs can't be changed."))
     mail_ids: list[int] = []
     promoted = _cancel(session, event, rsvp, at, False, notify, mail_ids)
     return RsvpResult(rsvp, event, created=False, position=None, promoted=promoted,
@@ -755,7 +769,7 @@ def erase_my_rsvp(token: str, now: datetime | None = None) -> RsvpResult:
 def _locked_by_id(session: Session, rsvp_id: int) -> tuple[Event, Rsvp]:
     found = session.get(Rsvp, rsvp_id)
     if found is None:
-        raise RsvpNotFound("That RSVP does not exist (any more).")
+        raise RsvpNotFound(gettext("That RSVP does not exist (any more)."))
     event = _lock_event(session, found.event_id)
     return event, _lock_rsvp(session, found)
 

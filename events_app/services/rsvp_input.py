@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from events_app.i18n import gettext
 from events_app.util.forms import EmailError, normalize_email, unreadable
 from events_app.util.numbers import NumberError, parse_whole
 
@@ -57,8 +58,8 @@ def parse_guests(raw: str, errors: dict[str, str]) -> int:
     try:
         return parse_whole(raw.strip() or "0", 0, 9999)
     except NumberError:
-        errors["guests"] = ("Choose how many guests you are bringing "
-                            "(a whole number, digits 0-9).")
+        errors["guests"] = gettext("Choose how many guests you are bringing "
+                                   "(a whole number, digits 0-9).")
         return 0
 
 
@@ -79,19 +80,21 @@ def parse_rsvp_form(data: Mapping[str, object],
 
     for key, text in values.items():
         if unreadable(text):
-            errors[key] = "This contains characters we could not read. Please retype it."
+            errors[key] = gettext("This contains characters we could not read. Please retype it.")
 
     name = " ".join(values["name"].split())
     if "name" not in errors:
         if not name:
-            errors["name"] = "Please enter your name."
+            errors["name"] = gettext("Please enter your name.")
         elif len(name) > NAME_MAX:
-            errors["name"] = f"Please keep your name under {NAME_MAX} characters."
+            errors["name"] = gettext("Please keep your name under %(max)d characters.") % {
+                "max": NAME_MAX}
 
     email = ""
     if "email" not in errors:
         if not values["email"].strip():
-            errors["email"] = "Please enter your e-mail address, so we can confirm your spot."
+            errors["email"] = gettext(
+                "Please enter your e-mail address, so we can confirm your spot.")
         else:
             try:
                 email = normalize_email(values["email"])
@@ -101,9 +104,10 @@ def parse_rsvp_form(data: Mapping[str, object],
     phone = values["phone"].strip()
     if "phone" not in errors and phone:
         if len(phone) > PHONE_MAX:
-            errors["phone"] = f"Please keep the phone number under {PHONE_MAX} characters."
+            errors["phone"] = gettext("Please keep the phone number under %(max)d characters.") % {
+                "max": PHONE_MAX}
         elif not _PHONE_RE.match(phone) or sum(c.isdigit() for c in phone) < 5:
-            errors["phone"] = "Use digits, spaces, + ( ) - only, like +1 314 555 0100."
+            errors["phone"] = gettext("Use digits, spaces, + ( ) - only, like +1 314 555 0100.")
 
     party = values["party"].strip()
     choice = "waitlist" if party == WAITLIST_CHOICE else ("fewer" if party else "")
@@ -119,7 +123,8 @@ def parse_rsvp_form(data: Mapping[str, object],
 
     comment = values["comment"].strip()
     if "comment" not in errors and len(comment) > COMMENT_MAX:
-        errors["comment"] = f"Please keep the comment under {COMMENT_MAX} characters."
+        errors["comment"] = gettext("Please keep the comment under %(max)d characters.") % {
+            "max": COMMENT_MAX}
 
     if not errors:
         parsed.request = RsvpRequest(name=name, email=email, phone=phone, guests=guests,

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from events_app import urls
 from events_app.db import read_session, write_session
+from events_app.i18n import gettext
 from events_app.models import (
     Event,
     EventStatus,
@@ -103,7 +104,7 @@ def _series_of(session: Session, event: Event) -> Series:
     series = (series_service.get_series(session, event.series_id)
               if event.series_id is not None else None)
     if series is None or not series.rsvp_all:
-        raise rsvp_service.RsvpClosed("This event takes RSVPs one date at a time.")
+        raise rsvp_service.RsvpClosed(gettext("This event takes RSVPs one date at a time."))
     return series
 
 
@@ -116,12 +117,13 @@ def submit_all(event_id: int, req: RsvpRequest, now: datetime | None = None) -> 
     with write_session() as session:
         event = session.get(Event, event_id)
         if event is None:
-            raise rsvp_service.RsvpNotFound("We could not find that event.")
+            raise rsvp_service.RsvpNotFound(gettext("We could not find that event."))
         series = _series_of(session, event)
         dates, at = _locked_open_dates(session, series, now)
         if not dates:
             raise rsvp_service.RsvpClosed(rsvp_service.closed_reason(event, at)
-                                          or "No upcoming dates of this series take RSVPs.")
+                                          or gettext(
+                                              "No upcoming dates of this series take RSVPs."))
         each = replace(req, choice=WAITLIST_CHOICE)
         outcomes: list[DateOutcome] = []
         mail_ids: list[int] = []
@@ -277,7 +279,7 @@ def cancel_all(token: str, now: datetime | None = None) -> SeriesResult:
     with write_session() as session:
         found = _anchor(session, token)
         if found is None:
-            raise rsvp_service.RsvpNotFound("This RSVP link is not valid.")
+            raise rsvp_service.RsvpNotFound(gettext("This RSVP link is not valid."))
         rsvp, _event, series = found
         pairs = [(r, e) for r, e in _same_person_rows(session, rsvp, series.id or 0, at)
                  if r.status != RsvpStatus.CANCELLED and e.status == EventStatus.PUBLISHED]
@@ -306,7 +308,7 @@ def change_guests_all(token: str, guests: int,
     date without room for more keeps its party and says so (the outcomes list each date)."""
     view = get_series_view(token, now)
     if view is None:
-        raise rsvp_service.RsvpNotFound("This RSVP link is not valid.")
+        raise rsvp_service.RsvpNotFound(gettext("This RSVP link is not valid."))
     outcomes: list[DateOutcome] = []
     for row in view.live:
         if not row.can_change_guests or row.rsvp.guests == guests:
@@ -327,7 +329,7 @@ def join_missing(token: str, now: datetime | None = None) -> SeriesResult:
     with read_session() as session:
         found = _anchor(session, token)
     if found is None:
-        raise rsvp_service.RsvpNotFound("This RSVP link is not valid.")
+        raise rsvp_service.RsvpNotFound(gettext("This RSVP link is not valid."))
     rsvp, event, _series = found
     req = RsvpRequest(name=rsvp.name, email=rsvp.email, phone=rsvp.phone, guests=rsvp.guests,
                       comment=rsvp.comment)

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as du
 
+from events_app.i18n import gettext, pgettext
+
 Freq = Literal["daily", "weekly", "monthly"]
 FREQS: tuple[Freq, ...] = ("daily", "weekly", "monthly")
 
@@ -265,57 +267,108 @@ def preview(start_local: datetime, rule: Rule, n: int = 8) -> list[datetime]:
 # --- words ---------------------------------------------------------------------------------
 
 def _ordinal(n: int) -> str:
+    """"15th" (a day of the month); each language writes its own ("15" in Spanish)."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return _ORDINAL_PATTERNS[suffix]() % {"num": n}
+
+
+# The words of describe(), written whole per case so each language can order and inflect
+# them (Spanish puts the weekday in the plural after "todos los", and "every second
+# Tuesday" is "cada dos martes", while "the second Tuesday" of a month is "el segundo").
+_ORDINAL_PATTERNS = {
+    "st": lambda: pgettext("day of the month", "%(num)dst"),
+    "nd": lambda: pgettext("day of the month", "%(num)dnd"),
+    "rd": lambda: pgettext("day of the month", "%(num)drd"),
+    "th": lambda: pgettext("day of the month", "%(num)dth"),
+}
+def _every_day(day: int) -> str:
+    """"every Tuesday", "on Monday and Wednesday" (every week): Spanish "martes", "sábados"."""
+    return (pgettext("every", "Monday"), pgettext("every", "Tuesday"),
+            pgettext("every", "Wednesday"), pgettext("every", "Thursday"),
+            pgettext("every", "Friday"), pgettext("every", "Saturday"),
+            pgettext("every", "Sunday"))[day]
+
+
+def _every_nth(interval: int) -> str:
+    """"every second week": Spanish "cada dos semanas"."""
+    return {2: pgettext("every", "second"), 3: pgettext("every", "third"),
+            4: pgettext("every", "fourth"), 5: pgettext("every", "fifth"),
+            6: pgettext("every", "sixth")}[interval]
+
+
+def _month_day(day: int) -> str:
+    """"the second Tuesday" of a month: Spanish "el segundo martes"."""
+    return (pgettext("of the month", "Monday"), pgettext("of the month", "Tuesday"),
+            pgettext("of the month", "Wednesday"), pgettext("of the month", "Thursday"),
+            pgettext("of the month", "Friday"), pgettext("of the month", "Saturday"),
+            pgettext("of the month", "Sunday"))[day]
+
+
+def _month_nth(nth: int) -> str:
+    return {1: pgettext("of the month", "first"), 2: pgettext("of the month", "second"),
+            3: pgettext("of the month", "third"), 4: pgettext("of the month", "fourth"),
+            5: pgettext("of the month", "fifth"), -1: pgettext("of the month", "last")}[nth]
 
 
 def _join(words: list[str]) -> str:
-    if len(words) <= 2:
-        return " and ".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def _every(rule: Rule) -> str:
-    """"every second week", "every 10 days"; "" for an interval of 1."""
-    unit = _UNITS[rule.freq]
-    if rule.interval == 1:
-        return ""
-    if rule.interval in _EVERY_WORDS:
-        return f"every {_EVERY_WORDS[rule.interval]} {unit}"
-    return f"every {rule.interval} {unit}s"
+    if len(words) == 1:
+        return words[0]
+    return gettext("%(list)s and %(last)s") % {
+        "list": gettext(", ").join(words[:-1]), "last": words[-1]}
 
 
 def describe(rule: Rule, start_local: datetime, with_end: bool = False) -> str:
-    """The rule in words for lists and pages: "Repeats every second Tuesday", "Repeats weekly
-    on Monday and Wednesday", "Repeats monthly on the last Friday". `with_end` adds ", until
-    June 1, 2027" / ", 10 times" (the organizer's pages)."""
+    """The rule in words for lists and pages, in the reader's language: "Repeats every second
+    Tuesday", "Repeats weekly on Monday and Wednesday", "Repeats monthly on the last Friday".
+    `with_end` adds ", until June 1, 2027" / ", 10 times" (the organizer's pages)."""
     rule = rule.resolved(start_local)
-    every = _every(rule)
+    n = rule.interval
+    nth = n in _EVERY_WORDS
     if rule.freq == "daily":
-        text = f"Repeats {every or 'daily'}"
-    elif rule.freq == "weekly":
-        if rule.weekdays == (0, 1, 2, 3, 4) and rule.interval == 1:
-            text = "Repeats every weekday"
-        elif len(rule.weekdays) == 1:
-            ordinal = _EVERY_WORDS.get(rule.interval)
-            day = _DAY_NAMES[rule.weekdays[0]]
-            if rule.interval == 1:
-                text = f"Repeats every {day}"
-            elif ordinal:
-                text = f"Repeats every {ordinal} {day}"
-            else:
-                text = f"Repeats {every} on {day}"
+        if n == 1:
+            text = gettext("Repeats daily")
+        elif nth:
+            text = gettext("Repeats every %(nth)s day") % {"nth": _every_nth(n)}
         else:
-            days = _join([_DAY_NAMES[d] for d in rule.weekdays])
-            text = f"Repeats {every or 'weekly'} on {days}"
+            text = gettext("Repeats every %(num)d days") % {"num": n}
+    elif rule.freq == "weekly":
+        if rule.weekdays == (0, 1, 2, 3, 4) and n == 1:
+            text = gettext("Repeats every weekday")
+        elif len(rule.weekdays) == 1:
+            day = _every_day(rule.weekdays[0])
+            if n == 1:
+                text = gettext("Repeats every %(day)s") % {"day": day}
+            elif nth:
+                text = gettext("Repeats every %(nth)s %(day)s") % {"nth": _every_nth(n),
+                                                                   "day": day}
+            else:
+                text = gettext("Repeats every %(num)d weeks on %(day)s") % {"num": n,
+                                                                            "day": day}
+        else:
+            days = _join([_every_day(d) for d in rule.weekdays])
+            if n == 1:
+                text = gettext("Repeats weekly on %(day)s") % {"day": days}
+            elif nth:
+                text = gettext("Repeats every %(nth)s week on %(day)s") % {
+                    "nth": _every_nth(n), "day": days}
+            else:
+                text = gettext("Repeats every %(num)d weeks on %(day)s") % {"num": n,
+                                                                            "day": days}
     else:
         if rule.monthly_nth is not None:
             assert rule.monthly_weekday is not None
-            on = f"the {_NTH_WORDS[rule.monthly_nth]} {_DAY_NAMES[rule.monthly_weekday]}"
+            on = gettext("the %(nth)s %(day)s") % {
+                "nth": _month_nth(rule.monthly_nth), "day": _month_day(rule.monthly_weekday)}
         else:
             assert rule.monthly_day is not None
-            on = f"the {_ordinal(rule.monthly_day)}"
-        text = f"Repeats {every or 'monthly'} on {on}"
+            on = gettext("the %(day)s") % {"day": _ordinal(rule.monthly_day)}
+        if n == 1:
+            text = gettext("Repeats monthly on %(on)s") % {"on": on}
+        elif nth:
+            text = gettext("Repeats every %(nth)s month on %(on)s") % {"nth": _every_nth(n),
+                                                                       "on": on}
+        else:
+            text = gettext("Repeats every %(num)d months on %(on)s") % {"num": n, "on": on}
     if with_end:
         text += ", " + describe_end(rule)
     return text

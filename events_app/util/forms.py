@@ -19,6 +19,8 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
+from events_app import i18n
+from events_app.i18n import gettext
 from events_app.util.numbers import MAX_DIGITS, NumberError, parse_decimal, parse_whole
 
 M = TypeVar("M", bound=BaseModel)
@@ -64,15 +66,18 @@ def normalize_email(raw: str) -> str:
     """
     s = raw.strip()
     if len(s) > EMAIL_MAX:
-        raise EmailError(f"An e-mail address can't be longer than {EMAIL_MAX} characters.")
+        raise EmailError(gettext("An e-mail address can't be longer than %(max)d characters.")
+                         % {"max": EMAIL_MAX})
     if s.count("@") > 1 or any(sep in s for sep in ",;"):
-        raise EmailError("Enter just one e-mail address, like name@example.org.")
+        raise EmailError(gettext("Enter just one e-mail address, like name@example.org."))
     try:
         valid = validate_email(s, check_deliverability=False)
     except EmailNotValidError as exc:
-        reason = str(exc).replace("email address", "e-mail address")
-        raise EmailError("This doesn't look like an e-mail address (like name@example.org). "
-                         + reason) from None
+        # email-validator explains in English only: its reason is added on English pages.
+        reason = (" " + str(exc).replace("email address", "e-mail address")
+                  if i18n.current() == i18n.SOURCE_LANGUAGE else "")
+        raise EmailError(gettext("This doesn't look like an e-mail address "
+                                 "(like name@example.org).") + reason) from None
     return (valid.ascii_email or valid.normalized).lower()
 
 

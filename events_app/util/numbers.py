@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from events_app.i18n import gettext
+
 # ASCII only, by construction ([0-9], not \d, which matches every Unicode decimal digit).
 _WHOLE_RE = re.compile(r"[+-]?[0-9]+")
 _DECIMAL_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
@@ -31,11 +33,12 @@ def parse_whole(raw: str, minimum: int, maximum: int, *, signed: bool = False) -
     text = raw.strip()
     if (not _WHOLE_RE.fullmatch(text) or (not signed and text[0] in "+-")
             or len(text.lstrip("+-")) > MAX_DIGITS):
-        raise NumberError(f"Enter a whole number from {minimum} to {maximum}, "
-                          "using the digits 0-9.")
+        raise NumberError(gettext("Enter a whole number from %(min)d to %(max)d, using the "
+                                  "digits 0-9.") % {"min": minimum, "max": maximum})
     value = int(text)
     if not minimum <= value <= maximum:
-        raise NumberError(f"Enter a whole number from {minimum} to {maximum}.")
+        raise NumberError(gettext("Enter a whole number from %(min)d to %(max)d.")
+                          % {"min": minimum, "max": maximum})
     return value
 
 
@@ -43,9 +46,11 @@ def parse_decimal(raw: str, minimum: float, maximum: float) -> float:
     """A decimal number like -38.627 (ASCII digits, a dot, no exponent, no nan/inf), in range."""
     text = raw.strip()
     if not _DECIMAL_RE.fullmatch(text) or len(text) > 2 * MAX_DIGITS:
-        raise NumberError(f"Enter a decimal number from {minimum:g} to {maximum:g}, "
-                          "like 38.627, using the digits 0-9.")
+        raise NumberError(gettext("Enter a decimal number from %(min)s to %(max)s, like "
+                                  "38.627, using the digits 0-9.")
+                          % {"min": f"{minimum:g}", "max": f"{maximum:g}"})
     value = float(text)
     if not minimum <= value <= maximum:
-        raise NumberError(f"Enter a number from {minimum:g} to {maximum:g}.")
+        raise NumberError(gettext("Enter a number from %(min)s to %(max)s.")
+                          % {"min": f"{minimum:g}", "max": f"{maximum:g}"})
     return value

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from events_app import settings, urls
 from events_app.db import read_session
+from events_app.i18n import gettext
 from events_app.models import CATEGORIES, Event, category_label
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
@@ -103,7 +104,8 @@ async def list_events(request: Request) -> Response:
     def build(session: Session) -> m.EventList:
         page = event_service.list_events(session, query)
         if query.page > page.pages:
-            raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
+            raise HTTPException(404, gettext("There is no page %(page)d; the last is %(last)d.")
+                                % {"page": query.page, "last": page.pages})
         seats = rsvp_service.seat_counts_for(session, page.items)
         series = series_public.labels(session, page.items)
         params = filter_params(query)
@@ -247,7 +249,8 @@ async def legacy_events(request: Request) -> Response:
     def build(session: Session) -> bytes:
         page = event_service.list_events(session, query)
         if query.page > page.pages:
-            raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
+            raise HTTPException(404, gettext("There is no page %(page)d; the last is %(last)d.")
+                                % {"page": query.page, "last": page.pages})
         return bytes(JSONResponse({
             "events": [event_json(e) for e in page.items],
             "page": page.page,
@@ -265,7 +268,7 @@ async def legacy_event(request: Request) -> Response:
     def build(session: Session) -> bytes:
         event = event_service.get_public_event(session, slug)
         if event is None:
-            raise HTTPException(404, "No such event.")
+            raise HTTPException(404, gettext("No such event."))
         return bytes(JSONResponse(event_json(event, rsvp_service.seat_counts(session, event))).body)
 
     found = await cached.listing(f"api:legacy:event:{slug}", build)

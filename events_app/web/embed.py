@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from events_app import settings, urls
 from events_app.db import read_session
+from events_app.i18n import gettext
 from events_app.models import CATEGORIES
 from events_app.services import events as event_service
 from events_app.services import series_public
@@ -40,13 +41,13 @@ def _limit(request: Request) -> int:
     try:
         return parse_whole(raw, MIN_LIMIT, MAX_LIMIT)
     except NumberError as exc:
-        raise HTTPException(400, f"'limit': {exc}") from None
+        raise HTTPException(400, gettext("'limit': %(problem)s") % {"problem": exc}) from None
 
 
 def _theme(request: Request) -> str:
     theme = request.query_params.get("theme", "light")
     if theme not in THEMES:
-        raise HTTPException(400, "'theme' must be 'light' or 'dark'.")
+        raise HTTPException(400, gettext("'theme' must be 'light' or 'dark'."))
     return theme
 
 
@@ -84,7 +85,7 @@ def loader_script(request: Request) -> Response:
 def snippet_templates() -> dict[str, str]:
     """The two snippets, written once, with __QS__ standing for the query string (HTML-escaped
     when filled in); the builder page's script only swaps in a new query string."""
-    title = html.escape(f"Upcoming events from {settings.SITE_NAME}")
+    title = html.escape(gettext("Upcoming events from %(site)s") % {"site": settings.SITE_NAME})
     return {
         "iframe": f'<iframe src="{urls.absolute(urls.EMBED_UPCOMING, "__QS__")}" '
                   f'title="{title}" width="100%" '

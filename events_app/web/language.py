@@ -48,7 +48,8 @@ def language_of(scope: Scope) -> tuple[str, str | None]:
 def mark_language(headers: MutableHeaders, language: str) -> None:
     """What a response in `language` says of itself: HTML varies with the language choice.
     One rule for the middleware below and web/fast_path.py."""
-    if headers.get("content-type", "").startswith("text/html"):
+    # HTML, and the API's JSON (its error messages, a series' rule in words).
+    if headers.get("content-type", "").startswith(("text/html", "application/json")):
         headers.add_vary_header("Accept-Language")
         headers.add_vary_header("Cookie")
         headers.setdefault("content-language", language)

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from events_app import urls
 from events_app.db import read_session
+from events_app.i18n import gettext
 from events_app.models import CATEGORIES, Event, category_label, utcnow
 from events_app.services import calendar_month, series_public
 from events_app.services import events as event_service
@@ -42,7 +43,8 @@ def _parse_date(raw: str | None, label: str) -> date | None:
             raise ValueError
         return date.fromisoformat(raw)
     except ValueError:
-        raise HTTPException(400, f"The {label} date must look like 2026-03-14.") from None
+        raise HTTPException(400, gettext("The %(name)s date must look like 2026-03-14.")
+                            % {"name": label}) from None
 
 
 def parse_event_query(request: Request) -> event_service.EventQuery:
@@ -50,14 +52,16 @@ def parse_event_query(request: Request) -> event_service.EventQuery:
     params = request.query_params
     when = params.get("when", "upcoming")
     if when not in ("upcoming", "past"):
-        raise HTTPException(400, "'when' must be 'upcoming' or 'past'.")
+        raise HTTPException(400, gettext("'when' must be 'upcoming' or 'past'."))
     online = params.get("online", "")
     if online not in ("", "1"):
-        raise HTTPException(400, "'online' must be 1 (online and hybrid events only) or empty.")
+        raise HTTPException(400, gettext(
+            "'online' must be 1 (online and hybrid events only) or empty."))
     try:
         page = parse_whole(params.get("page", "1"), 1, event_service.MAX_PAGE)
     except NumberError as exc:
-        raise HTTPException(400, f"Page number ('page'): {exc}") from None
+        raise HTTPException(400, gettext("Page number ('page'): %(problem)s")
+                            % {"problem": exc}) from None
     try:
         return event_service.EventQuery(
             when=when,  # type: ignore[arg-type]
@@ -158,7 +162,8 @@ async def event_list(request: Request) -> Response:
     def render_page(session: Session) -> bytes:
         page = event_service.list_events(session, query)
         if query.page > page.pages:
-            raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
+            raise HTTPException(404, gettext("There is no page %(page)d; the last is %(last)d.")
+                                % {"page": query.page, "last": page.pages})
         days = [
             (day, list(items))
             for day, items in groupby(page.items, key=lambda e: e.local_start.date())
@@ -197,7 +202,7 @@ def public_event_or_404(session: Session, slug: str) -> Event:
     names an event by slug; drafts are as absent as unknown slugs."""
     event = event_service.get_public_event(session, slug)
     if event is None:
-        raise HTTPException(404, "We could not find that event. It may have been removed.")
+        raise HTTPException(404, gettext("We could not find that event. It may have been removed."))
     return event
 
 

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from events_app import settings, urls
 from events_app.db import read_session
+from events_app.i18n import N_, gettext
 from events_app.models import Event, RsvpStatus, utcnow
 from events_app.services import feeds, mail, personal_feeds, retention, series_rsvp
 from events_app.services import rsvp as rsvp_service
@@ -140,9 +141,9 @@ def _manage_page(request: Request, view: rsvp_service.ManageView, *, notice: str
 async def _view_or_404(token: str) -> rsvp_service.ManageView:
     view = await run_in_threadpool(rsvp_service.get_manage_view, token)
     if view is None:
-        raise HTTPException(404, "This RSVP link is not valid. Check that you copied all of it "
-                                 "from the e-mail; if it still fails, RSVP again on the event "
-                                 "page with the same e-mail address.")
+        raise HTTPException(404, gettext(
+            "This RSVP link is not valid. Check that you copied all of it from the e-mail; if "
+            "it still fails, RSVP again on the event page with the same e-mail address."))
     return view
 
 
@@ -193,8 +194,8 @@ async def manage_post(request: Request) -> Response:
             result = await run_in_threadpool(rsvp_service.change_guests, token, guests)
             notice = "updated"
         else:
-            raise HTTPException(400, "Choose whether to change your guests, cancel, or get a "
-                                     "new calendar link.")
+            raise HTTPException(400, gettext("Choose whether to change your guests, cancel, or "
+                                             "get a new calendar link."))
     except rsvp_service.RsvpNotFound as exc:
         raise HTTPException(404, exc.message) from None
     except rsvp_service.RsvpError as exc:
@@ -208,8 +209,8 @@ async def manage_post(request: Request) -> Response:
 
 
 SERIES_NOTICES = ("joined", "cancelled", "updated")
-NOT_A_SERIES_LINK = ("This link is not valid for a series. Check that you copied all of it "
-                     "from the e-mail.")
+NOT_A_SERIES_LINK = N_("This link is not valid for a series. Check that you copied all of "
+                       "it from the e-mail.")
 
 
 def _series_page(request: Request, view: series_rsvp.SeriesView, *, notice: str | None = None,
@@ -225,7 +226,7 @@ def _series_page(request: Request, view: series_rsvp.SeriesView, *, notice: str 
 async def _series_view_or_404(token: str) -> series_rsvp.SeriesView:
     view = await run_in_threadpool(series_rsvp.get_series_view, token)
     if view is None:
-        raise HTTPException(404, NOT_A_SERIES_LINK)
+        raise HTTPException(404, gettext(NOT_A_SERIES_LINK))
     return view
 
 
@@ -237,7 +238,7 @@ async def series_manage(request: Request) -> Response:
         if await run_in_threadpool(rsvp_service.get_manage_view, token) is not None:
             # A single event's RSVP: its own page is all there is.
             return RedirectResponse(request.app.url_path_for("rsvp_manage", token=token), 303)
-        raise HTTPException(404, NOT_A_SERIES_LINK)
+        raise HTTPException(404, gettext(NOT_A_SERIES_LINK))
     if any(row.rsvp.verified_at is None for row in view.rows):
         # The link came from the e-mail that announced these RSVPs: they may join the feed.
         await run_in_threadpool(series_rsvp.verify_batch, token)
@@ -278,8 +279,9 @@ async def series_manage_post(request: Request) -> Response:
                                     status_code=200 if changed else 409)
             return RedirectResponse(f"{path}?m=updated", status_code=303)
         else:
-            raise HTTPException(400, "Choose whether to change your guests, cancel every "
-                                     "date, or RSVP to the dates you are not on yet.")
+            raise HTTPException(400, gettext("Choose whether to change your guests, cancel "
+                                             "every date, or RSVP to the dates you are not on "
+                                             "yet."))
     except rsvp_service.RsvpNotFound as exc:
         raise HTTPException(404, exc.message) from None
     except rsvp_service.RsvpError as exc:

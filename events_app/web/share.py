@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from events_app import timefmt, urls
+from events_app.i18n import gettext
 from events_app.models import Event
 
 
@@ -30,7 +31,7 @@ def share_links(event: Event) -> list[tuple[str, str]]:
         return urlencode(params, quote_via=quote)
 
     return [
-        ("E-mail", "mailto:?" + q({"subject": event.title, "body": f"{text}\n\n{url}"})),
+        (gettext("E-mail"), "mailto:?" + q({"subject": event.title, "body": f"{text}\n\n{url}"})),
         ("WhatsApp", "https://wa.me/?" + q({"text": f"{text} {url}"})),
         ("Facebook", "https://www.facebook.com/sharer/sharer.php?" + q({"u": url})),
         ("X (Twitter)", "https://twitter.com/intent/tweet?" + q({"text": text, "url": url})),
