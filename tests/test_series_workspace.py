@@ -109,6 +109,10 @@ def test_new_event_form_offers_repeats_without_a_script(signed_in: Any) -> None:
     assert "<legend>Repeats</legend>" in html
     assert re.search(r'name="repeat" type="radio" value="none" checked', html)
     assert 'name="step" value="preview"' in html  # a submit button: works without JS
+    # Enter presses the form's first submit button: saving as a draft, not the preview
+    # (tests/test_event_form_browser.py presses it).
+    form = html[html.index('<form method="post" class="event-form"'):]
+    assert re.search(r'<button type="submit"[^>]*>', form).group(0).count('value="draft"') == 1
 
 
 def test_preview_lists_the_next_dates_and_saves_nothing(signed_in: Any) -> None:
