@@ -911,12 +911,14 @@ def set_published(actor: Organizer, series_id: int, published: bool) -> int:
 
 
 def set_rsvp_all(actor: Organizer, series_id: int, allowed: bool) -> Series:
-    """Whether the public may RSVP to every upcoming date at once."""
+    """Whether the public may RSVP to every upcoming date at once (RSVPs made stay)."""
     def work(session: Session, series: Series) -> Series:
         if series.rsvp_all != allowed:
             series.rsvp_all = allowed
             _changed(series, significant=False)
             session.add(series)
+            _audit(session, actor, series, "series.rsvp_all",
+                   f"RSVP to every date at once: {'on' if allowed else 'off'}")
         return series
 
     return _on_series(actor, series_id, work)

@@ -154,6 +154,24 @@ def publish_series(request: Request, form: FormData | None) -> Response:
     return _to_series(request, event.slug)
 
 
+@requires("event")
+def rsvp_all_setting(request: Request, form: FormData | None) -> Response:
+    """Let the public RSVP to every upcoming date at once, or stop it (RSVPs made stay)."""
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    allowed = bool(form and form.get("rsvp_all") == "1")
+    try:
+        series.set_rsvp_all(organizer_of(request), the_series.id or 0, allowed)
+    except series.SeriesNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    flash(request, "People may now RSVP to every upcoming date at once; each date keeps its "
+                   "own RSVP, capacity and waitlist." if allowed else
+                   "People now RSVP to one date at a time; the RSVPs already made stay.")
+    return _to_series(request, event.slug)
+
+
 def _rule_start(event: Event, the_series: Series | None, now: datetime | None = None
                 ) -> datetime:
     """What a rule counts from: the event becoming a series; for a new rule of a series, its
@@ -174,7 +192,7 @@ def _rule_page(request: Request, *, event: Event, the_series: Series | None,
         "event": event, "series": the_series, "values": values, "errors": errors,
         "rule_text": series.describe_series(the_series, with_end=True) if the_series else "",
         **repeats.context(values, rule, _rule_start(event, the_series), previewing,
-                          show_rsvp_all=the_series is None),
+                          show_rsvp_all=False),  # switched on the series page
     }, status_code=422 if errors else 200)
 
 
@@ -264,6 +282,8 @@ routes: list[Any] = [
     Route(f"{_S}/series/duplicate", duplicate_series, methods=["POST"],
           name="series_duplicate"),
     Route(f"{_S}/series/publish", publish_series, methods=["POST"], name="series_publish"),
+    Route(f"{_S}/series/rsvp-all", rsvp_all_setting, methods=["POST"],
+          name="series_rsvp_all"),
     Route(f"{_S}/series/repeat", change_rule, methods=["GET", "POST"], name="series_rule"),
     Route(f"{_S}/repeat", convert_event, methods=["GET", "POST"], name="convert_event"),
 ]
