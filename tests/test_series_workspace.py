@@ -507,6 +507,26 @@ def test_change_rule_page_shows_the_rule_and_previews(signed_in: Any) -> None:
     assert "Repeats every Tuesday" in unescape(r.text)
 
 
+def test_new_rule_previews_and_takes_over_from_the_next_date(signed_in: Any) -> None:
+    """The rule page's preview and the change itself count from the same date: the series'
+    next one by its rule (services/series.next_rule_start); the dates before stay."""
+    started = FIRST - timedelta(days=28)  # two past dates, then FIRST
+    found, dates, _ = _create(signed_in, start_date=started.isoformat(),
+                              end_date=started.isoformat())
+    url = f"/organizer/events/{dates[0].slug}/series/repeat"
+    preview = post(signed_in, url, {**_form(interval="1"), "step": "preview"})
+    shown = re.findall(r'<li><time datetime="([^"]+)"', preview.text)
+    at_first = datetime(FIRST.year, FIRST.month, FIRST.day, 19, 0, tzinfo=CHICAGO)
+    assert shown[:2] == [(at_first + timedelta(days=d)).astimezone(UTC)
+                         .strftime("%Y-%m-%dT%H:%M:%SZ") for d in (0, 7)]
+    assert post(signed_in, url, {**_form(interval="1"), "step": "save"}).status_code == 303
+    with read_session() as s:
+        old, new = s.exec(select(Series).order_by(col(Series.id))).all()
+    assert old.id == found.id and new.first_start == at_first.astimezone(UTC)
+    assert [e.local_start.date() for e in _occurrences(old.id or 0)] == \
+        [started, started + timedelta(days=14)]
+
+
 def test_change_rule_keeps_rsvps_of_dates_it_keeps(signed_in: Any) -> None:
     found, dates, _ = _create(signed_in)
     kept = make_rsvp(dates[2], "Ann", "ann@example.org")

@@ -629,6 +629,14 @@ class RuleChange:
     notified: int = 0
 
 
+def next_rule_start(series: Series, now: datetime | None = None) -> datetime | None:
+    """Where a new rule takes over (UTC): the series' first date still to come by its rule
+    as it is. Dates before it stay with the old rule (`change_series_rule`); the rule page's
+    preview counts from it. None when the rule has no date left."""
+    now = now or utcnow()
+    return next((i for i in rule_starts(series) if i > now), None)
+
+
 def change_series_rule(session: Session, actor: Organizer, series: Series, rule: Rule,
                        now: datetime | None = None) -> RuleChange:
     """Give the series' dates still to come a new rule (a COUNT counts from the first of
@@ -638,11 +646,10 @@ def change_series_rule(session: Session, actor: Organizer, series: Series, rule:
     Dates already started stay with the old rule (the series is split at the first date to
     come)."""
     now = now or utcnow()
-    old_rule = rule_of(series)
-    upcoming = [i for i in instance_starts(old_rule, start_local(series)) if i > now]
-    if not upcoming:
+    takes_over = next_rule_start(series, now)
+    if takes_over is None:
         raise EventStateError("This series has no dates left to change.")
-    target = split(session, actor, series, upcoming[0])
+    target = split(session, actor, series, takes_over)
     zone, local = target.tz, start_local(target)
     rule = _check_rule(rule, local)
     all_new = instance_starts(rule, local)

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events_app.db import read_session
-from events_app.models import Event, Series, utcnow
+from events_app.models import Event, Series
 from events_app.services import event_admin, series, series_overview, series_rules
 from events_app.services.event_admin import EventStateError
 from events_app.util.forms import FormError
@@ -172,17 +172,14 @@ def rsvp_all_setting(request: Request, form: FormData | None) -> Response:
     return _to_series(request, event.slug)
 
 
-def _rule_start(event: Event, the_series: Series | None, now: datetime | None = None
-                ) -> datetime:
-    """What a rule counts from: the event becoming a series; for a new rule of a series, its
-    next date (dates already started keep the old rule: services/series.change_rule)."""
+def _rule_start(event: Event, the_series: Series | None) -> datetime:
+    """What a rule counts from (local): the event becoming a series; for a new rule of a
+    series, the date it takes over from (services/series.next_rule_start)."""
     if the_series is None:
         return event.local_start
-    first = series.start_local(the_series)
-    now = now or utcnow()
-    upcoming = [i for i in series_rules.instance_starts(series.rule_of(the_series), first)
-                if i > now]
-    return upcoming[0].astimezone(the_series.tz) if upcoming else first
+    takes_over = series.next_rule_start(the_series)
+    return (takes_over.astimezone(the_series.tz) if takes_over is not None
+            else series.start_local(the_series))
 
 
 def _rule_page(request: Request, *, event: Event, the_series: Series | None,
