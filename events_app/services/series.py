@@ -174,11 +174,19 @@ def horizon(now: datetime | None = None) -> datetime:
 
 
 def lock_series(session: Session, series_id: int) -> Series | None:
-    """The series with its row locked and re-read (the first lock any series change takes)."""
+    """The series with its row locked and re-read (the first lock any series change takes),
+    then every occurrence's row, in id order (locking.lock_events). A change may write any
+    of them, one by one in date order (event_admin, rsvp, attendee_mail lock as they go),
+    while an RSVP to every date locks them in id order: holding them all first, in that
+    one order, leaves no cycle for two such transactions to deadlock in on PostgreSQL."""
     if not in_write_transaction(session):
         raise locking.LockOutsideWriteTransaction("locking a series needs db.write_session()")
-    return session.exec(select(Series).where(Series.id == series_id).with_for_update()
-                        .execution_options(populate_existing=True)).first()
+    series = session.exec(select(Series).where(Series.id == series_id).with_for_update()
+                          .execution_options(populate_existing=True)).first()
+    if series is not None:
+        locking.lock_events(session, list(session.exec(
+            select(Event.id).where(Event.series_id == series_id)).all()))
+    return series
 
 
 @dataclass(frozen=True)
