@@ -61,6 +61,10 @@ pytestmark = pytest.mark.usefixtures("cheap_passwords")
      "Made the event “Training” a series, repeating daily, 3 times"),
     ("series.duplicate", "Training", "copied from series abc: 9 date(s)",
      "Created the series “Training” as a copy of another"),
+    ("series.rsvp_all", "Training", "series abc: RSVP to every date at once: on",
+     "Let people RSVP to every date of the series “Training” at once"),
+    ("series.rsvp_all", "Training", "series abc: RSVP to every date at once: off",
+     "Stopped letting people RSVP to every date of the series “Training” at once"),
 ])
 def test_actions_read_as_sentences(action: str, subject: str, detail: str,
                                    sentence: str) -> None:

@@ -5,8 +5,15 @@ does the same (tests/test_event_form_ux.py)."""
 
 from __future__ import annotations
 
-import pytest
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
+from sqlmodel import select
+
+from events_app.db import read_session
+from events_app.models import Event
 from tests.organizer_support import (
     PASSWORD,
     cheap_passwords,  # noqa: F401 - fixture
@@ -14,6 +21,8 @@ from tests.organizer_support import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("cheap_passwords")]
+
+CHICAGO = ZoneInfo("America/Chicago")
 
 
 def _new_event_form(page, base: str) -> None:
@@ -53,3 +62,31 @@ def test_end_follows_start_until_set_and_past_dates_warn(db_url, live_server, ne
     page.check("#f-all_day")
     assert not page.evaluate("document.getElementById('f-start_time').required")
     assert page.locator('label[for="f-start_time"] .req').is_hidden()
+
+
+def test_enter_saves_as_draft_and_only_the_button_previews(db_url, live_server,
+                                                           new_page) -> None:
+    """Issue 14: the Repeats fieldset's "Preview dates" button sits above the save buttons,
+    yet Enter in a field still saves as a draft (as before it came), script or no script."""
+    make_organizer("olga@example.org", "Olga")
+    page = new_page(java_script_enabled=False)
+    _new_event_form(page, live_server.url)
+    page.fill("#f-timezone", "America/Chicago")
+    page.fill("#f-start_date", (datetime.now(CHICAGO).date() + timedelta(days=7)).isoformat())
+    page.fill("#f-start_time", "19:00")
+    page.get_by_label("Weekly").check()
+    page.get_by_label("After a number of dates").check()
+    page.fill("#f-count", "3")
+    page.get_by_role("textbox", name="Title", exact=True).fill("Phone bank")
+
+    page.get_by_role("button", name="Preview dates").click()  # the button still previews
+    page.locator("#preview-dates li").first.wait_for()
+    assert page.locator("#preview-dates li").count() == 3
+    with read_session() as s:
+        assert s.exec(select(Event)).all() == []
+
+    page.get_by_role("textbox", name="Title", exact=True).press("Enter")
+    page.wait_for_url(re.compile(r"/organizer/events/[\w-]+/series$"))
+    with read_session() as s:
+        saved = s.exec(select(Event.title, Event.status)).all()
+    assert saved == [("Phone bank", "draft")] * 3

@@ -6,10 +6,12 @@ date does; the person's series page (only their own RSVPs, private headers, CSRF
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from events_app import settings, urls
 from events_app.db import read_session, write_session
 from events_app.models import Event, EventStatus, RsvpStatus, utcnow
 from events_app.services import rsvp as rsvp_service
@@ -44,6 +46,19 @@ def test_list_marks_each_occurrence_with_its_rule_in_words(client) -> None:
     assert client.get("/embed/upcoming").text.count(REPEATS) == 3  # the embeddable list too
     card = page[page.index(single.title):]
     assert REPEATS not in card.split("</article>")[0]
+
+
+def test_day_list_marks_an_occurrence_with_its_rule_in_words(client) -> None:
+    _series, events = make_series(dates=2)
+    day = events[0].starts_at.astimezone(ZoneInfo(settings.DEFAULT_TIMEZONE)).date()
+    noon = datetime.combine(day, time(12), ZoneInfo(settings.DEFAULT_TIMEZONE))
+    single = make_event(title="One-off rally", starts_at=noon.astimezone(UTC),
+                        ends_at=(noon + timedelta(hours=1)).astimezone(UTC))
+    page = client.get(urls.day_path(day)).text
+    assert f'/events/{events[0].slug}"' in page and f'/events/{single.slug}"' in page
+    assert page.count(REPEATS) == 1
+    occurrence = page[page.index(f'/events/{events[0].slug}"'):].split("</article>")[0]
+    assert REPEATS in occurrence
 
 
 def test_occurrence_page_names_the_rule_and_links_the_other_upcoming_dates(client) -> None:

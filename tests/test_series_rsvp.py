@@ -10,12 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from events_app.db import read_session, write_session
 from events_app.models import Event, EventStatus, Rsvp, RsvpStatus, utcnow
+from events_app.services import locking, series_rsvp
 from events_app.services import rsvp as rsvp_service
-from events_app.services import series_rsvp
 from tests.factories import make_rsvp
 from tests.rsvp_helpers import outbox, req, rsvps
 from tests.series_public_helpers import make_series
@@ -223,3 +224,45 @@ def test_cancelling_all_while_others_join_keeps_every_date_full_and_in_order(db_
         assert positions == list(range(1, len(waiting) + 1))
         assert all(rsvps(e.id)[f"early{i}@example.org"].status == RsvpStatus.CANCELLED
                    for i in range(3))
+
+
+def test_opening_the_summary_link_while_a_date_is_changed_cannot_deadlock(db_url,
+                                                                        engine) -> None:
+    """verify_batch writes RSVPs of several dates. It locks their dates first, in id order,
+    as any writer of several dates' RSVPs does (here one holding the dates and locking the
+    RSVPs last to first): it waits holding nothing, instead of holding one RSVP while
+    waiting for another that writer holds (PostgreSQL would abort one of the two)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one write lock per database: no row order to get wrong")
+    _series, events = make_series(dates=2)
+    series_rsvp.submit_all(events[0].id, req("pat@example.org"))
+    rows = _series_rows("pat@example.org", events)
+    first, second = rows[events[0].id], rows[events[1].id]
+    assert first.verified_at is None and second.verified_at is None
+    verified: list[object] = []
+
+    def open_link() -> None:
+        try:
+            verified.append(series_rsvp.verify_batch(first.token))
+        except Exception as exc:  # a deadlock shows up here or in the other transaction
+            verified.append(exc)
+
+    def waiting() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")).scalar_one())
+
+    with write_session() as s:
+        locking.lock_events(s, sorted(e.id for e in events))
+        locking.lock_rsvp(s, second.id)
+        opener = threading.Thread(target=open_link)
+        opener.start()
+        for _ in range(400):  # until the link's transaction waits for a lock (10 s at most)
+            if waiting() or not opener.is_alive():
+                break
+            opener.join(0.025)
+        assert waiting() == 1
+        locking.lock_rsvp(s, first.id)
+    opener.join(30)
+    assert verified == [2]

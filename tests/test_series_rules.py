@@ -311,6 +311,27 @@ def test_limit_errors_no_date_at_all() -> None:
     assert limit_errors(Rule("daily", count=MAX_OCCURRENCES), start) == {}
 
 
+@pytest.mark.parametrize("day", [date(9997, 12, 31), date(9998, 1, 5), date(9999, 12, 31)])
+@pytest.mark.parametrize("form", [
+    {"repeat": "weekly", "ends": "count", "count": "3"},
+    {"repeat": "daily", "ends": "until", "until": "9999-12-31"},
+])
+def test_a_start_without_two_years_left_in_the_calendar_is_a_field_error(
+        day: date, form: dict) -> None:
+    """The two-year check reaches past year 9999 from these starts: said on the start date
+    (it was a ValueError/OverflowError, a 500 for any caller not guarding the date)."""
+    for zone in (CHICAGO, ZoneInfo("Pacific/Kiritimati")):
+        rule, errors = parse_form(form, datetime(day.year, day.month, day.day, 19, 0,
+                                                 tzinfo=zone))
+        assert rule is None
+        assert errors == {"start_date": "A series needs room to run for 2 years: choose a "
+                                        "start date up to 9997-12-30."}
+    latest = datetime(9997, 12, 30, 23, 30, tzinfo=ZoneInfo("Pacific/Kiritimati"))
+    rule, errors = parse_form({"repeat": "daily", "ends": "count", "count": "3"}, latest)
+    assert errors == {} and rule is not None  # the last start that fits still works
+    assert [d.astimezone(latest.tzinfo).day for d in preview(latest, rule)] == [30, 31, 1]
+
+
 # --- properties -----------------------------------------------------------------------------
 
 ZONES = [ZoneInfo(z) for z in ("America/Chicago", "Europe/Berlin", "Australia/Sydney",

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from events_app.db import get_engine, read_session, write_session
 from events_app.models import Event, EventHost, Organizer, Rsvp, Series, utcnow
-from events_app.services import series, series_overview
+from events_app.services import audit, series, series_overview
 from events_app.services.event_form import form_values, repeat_choices
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
@@ -109,6 +109,10 @@ def test_new_event_form_offers_repeats_without_a_script(signed_in: Any) -> None:
     assert "<legend>Repeats</legend>" in html
     assert re.search(r'name="repeat" type="radio" value="none" checked', html)
     assert 'name="step" value="preview"' in html  # a submit button: works without JS
+    # Enter presses the form's first submit button: saving as a draft, not the preview
+    # (tests/test_event_form_browser.py presses it).
+    form = html[html.index('<form method="post" class="event-form"'):]
+    assert re.search(r'<button type="submit"[^>]*>', form).group(0).count('value="draft"') == 1
 
 
 def test_preview_lists_the_next_dates_and_saves_nothing(signed_in: Any) -> None:
@@ -458,6 +462,40 @@ def test_skip_with_nothing_ticked_or_a_bad_date(signed_in: Any) -> None:
     assert len(_occurrences(found.id or 0)) == len(dates)
 
 
+def test_rsvp_to_every_date_is_switched_on_the_series_page(signed_in: Any) -> None:
+    found, dates, _ = _create(signed_in)
+    series_url = f"/organizer/events/{dates[0].slug}/series"
+    url = f"{series_url}/rsvp-all"
+    public = f"/events/{dates[1].slug}"
+    assert "People RSVP to one date at a time" in unescape(signed_in.get(series_url).text)
+    assert 'id="rsvp-dates-all"' not in signed_in.get(public).text
+
+    assert signed_in.post(url, data={"rsvp_all": "1"}).status_code == 403  # no CSRF token
+    with read_session() as s:
+        assert s.get(Series, found.id).rsvp_all is False  # type: ignore[union-attr]
+
+    r = post(signed_in, url, {"rsvp_all": "1"})
+    assert r.status_code == 303 and r.headers["location"].endswith(series_url)
+    page = unescape(signed_in.get(series_url).text)
+    assert "People may now RSVP to every upcoming date at once" in page
+    assert "Stop RSVPs to every date at once" in page
+    with read_session() as s:
+        assert s.get(Series, found.id).rsvp_all is True  # type: ignore[union-attr]
+    assert 'id="rsvp-dates-all"' in signed_in.get(public).text  # the public is offered it
+
+    post(signed_in, url, {"rsvp_all": "1"})  # already on: nothing changes, nothing audited
+    r = post(signed_in, url, {"rsvp_all": "0"})
+    assert r.status_code == 303
+    with read_session() as s:
+        assert s.get(Series, found.id).rsvp_all is False  # type: ignore[union-attr]
+        said = [r.summary for r in reversed(audit.list_entries(s, page_size=100).rows)
+                if r.entry.action == "series.rsvp_all"]
+    assert said == [
+        f"Let people RSVP to every date of the series “{dates[0].title}” at once",
+        f"Stopped letting people RSVP to every date of the series “{dates[0].title}” at once"]
+    assert 'id="rsvp-dates-all"' not in signed_in.get(public).text
+
+
 def test_change_rule_page_shows_the_rule_and_previews(signed_in: Any) -> None:
     _, dates, _ = _create(signed_in)
     url = f"/organizer/events/{dates[0].slug}/series/repeat"
@@ -467,6 +505,26 @@ def test_change_rule_page_shows_the_rule_and_previews(signed_in: Any) -> None:
     r = post(signed_in, url, {**_form(interval="1"), "step": "preview"})
     assert r.status_code == 200
     assert "Repeats every Tuesday" in unescape(r.text)
+
+
+def test_new_rule_previews_and_takes_over_from_the_next_date(signed_in: Any) -> None:
+    """The rule page's preview and the change itself count from the same date: the series'
+    next one by its rule (services/series.next_rule_start); the dates before stay."""
+    started = FIRST - timedelta(days=28)  # two past dates, then FIRST
+    found, dates, _ = _create(signed_in, start_date=started.isoformat(),
+                              end_date=started.isoformat())
+    url = f"/organizer/events/{dates[0].slug}/series/repeat"
+    preview = post(signed_in, url, {**_form(interval="1"), "step": "preview"})
+    shown = re.findall(r'<li><time datetime="([^"]+)"', preview.text)
+    at_first = datetime(FIRST.year, FIRST.month, FIRST.day, 19, 0, tzinfo=CHICAGO)
+    assert shown[:2] == [(at_first + timedelta(days=d)).astimezone(UTC)
+                         .strftime("%Y-%m-%dT%H:%M:%SZ") for d in (0, 7)]
+    assert post(signed_in, url, {**_form(interval="1"), "step": "save"}).status_code == 303
+    with read_session() as s:
+        old, new = s.exec(select(Series).order_by(col(Series.id))).all()
+    assert old.id == found.id and new.first_start == at_first.astimezone(UTC)
+    assert [e.local_start.date() for e in _occurrences(old.id or 0)] == \
+        [started, started + timedelta(days=14)]
 
 
 def test_change_rule_keeps_rsvps_of_dates_it_keeps(signed_in: Any) -> None:
@@ -509,7 +567,11 @@ def test_convert_a_single_event_keeps_its_rsvps(signed_in: Any, owner: Organizer
     edit = signed_in.get(f"/organizer/events/{event.slug}/edit").text
     assert f"/organizer/events/{event.slug}/repeat" in edit
     url = f"/organizer/events/{event.slug}/repeat"
-    assert signed_in.get(url).status_code == 200
+    convert_page = signed_in.get(url)
+    assert convert_page.status_code == 200
+    # RSVP to every date is switched on the series page (this page used to offer a box
+    # that converting then ignored)
+    assert 'name="rsvp_all"' not in convert_page.text
     preview = post(signed_in, url, {"repeat": "monthly", "monthly_by": "weekday",
                                     "monthly_nth": "1", "ends": "count", "count": "4",
                                     "interval": "1", "step": "preview"})
@@ -553,9 +615,12 @@ def test_another_organizer_cannot_see_or_change_the_series(client: Any, owner: O
     assert post(client, f"/organizer/events/{slug}/series/skip",
                 {"skip": dates[1].local_start.date().isoformat()}).status_code == 404
     assert post(client, f"/organizer/events/{slug}/series/duplicate").status_code == 404
+    assert post(client, f"/organizer/events/{slug}/series/rsvp-all",
+                {"rsvp_all": "1"}).status_code == 404
     with read_session() as s:
         assert len(s.exec(select(Series)).all()) == 1
         assert s.get(Series, found.id).skipped == ""  # type: ignore[union-attr]
+        assert s.get(Series, found.id).rsvp_all is False  # type: ignore[union-attr]
 
 
 def test_dashboard_links_dates_to_their_series(signed_in: Any) -> None:

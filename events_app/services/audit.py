@@ -183,6 +183,10 @@ _SENTENCES: dict[str, Any] = {
     "series.split": lambda s, d: _split(d, s),
     "series.duplicate": lambda s, d: f"Created the series “{s}” as a copy of another",
     "series.extend": lambda s, d: _added(d, s),
+    "series.rsvp_all": lambda s, d: (
+        f"Stopped letting people RSVP to every date of the series “{s}” at once"
+        if d.endswith(": off") else
+        f"Let people RSVP to every date of the series “{s}” at once"),
 }
 
 

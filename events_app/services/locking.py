@@ -12,7 +12,9 @@ a read session (or one whose commit is elsewhere) it would end, or never start, 
 write, and the check would silently race. Like pretix's `base/services/locking.py`, these
 functions therefore refuse to run outside `write_session()` instead of locking nothing.
 
-Lock order is always the event row first, then its RSVPs, so two decisions never deadlock.
+Lock order is always the event row first, then its RSVPs, so two decisions never deadlock;
+a transaction that locks several events locks them all at once, in id order (`lock_events`:
+an RSVP to every date of a series, any change to a series), before it writes any of them.
 """
 
 from __future__ import annotations

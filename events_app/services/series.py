@@ -174,11 +174,19 @@ def horizon(now: datetime | None = None) -> datetime:
 
 
 def lock_series(session: Session, series_id: int) -> Series | None:
-    """The series with its row locked and re-read (the first lock any series change takes)."""
+    """The series with its row locked and re-read (the first lock any series change takes),
+    then every occurrence's row, in id order (locking.lock_events). A change may write any
+    of them, one by one in date order (event_admin, rsvp, attendee_mail lock as they go),
+    while an RSVP to every date locks them in id order: holding them all first, in that
+    one order, leaves no cycle for two such transactions to deadlock in on PostgreSQL."""
     if not in_write_transaction(session):
         raise locking.LockOutsideWriteTransaction("locking a series needs db.write_session()")
-    return session.exec(select(Series).where(Series.id == series_id).with_for_update()
-                        .execution_options(populate_existing=True)).first()
+    series = session.exec(select(Series).where(Series.id == series_id).with_for_update()
+                          .execution_options(populate_existing=True)).first()
+    if series is not None:
+        locking.lock_events(session, list(session.exec(
+            select(Event.id).where(Event.series_id == series_id)).all()))
+    return series
 
 
 @dataclass(frozen=True)
@@ -629,6 +637,14 @@ class RuleChange:
     notified: int = 0
 
 
+def next_rule_start(series: Series, now: datetime | None = None) -> datetime | None:
+    """Where a new rule takes over (UTC): the series' first date still to come by its rule
+    as it is. Dates before it stay with the old rule (`change_series_rule`); the rule page's
+    preview counts from it. None when the rule has no date left."""
+    now = now or utcnow()
+    return next((i for i in rule_starts(series) if i > now), None)
+
+
 def change_series_rule(session: Session, actor: Organizer, series: Series, rule: Rule,
                        now: datetime | None = None) -> RuleChange:
     """Give the series' dates still to come a new rule (a COUNT counts from the first of
@@ -638,11 +654,10 @@ def change_series_rule(session: Session, actor: Organizer, series: Series, rule:
     Dates already started stay with the old rule (the series is split at the first date to
     come)."""
     now = now or utcnow()
-    old_rule = rule_of(series)
-    upcoming = [i for i in instance_starts(old_rule, start_local(series)) if i > now]
-    if not upcoming:
+    takes_over = next_rule_start(series, now)
+    if takes_over is None:
         raise EventStateError("This series has no dates left to change.")
-    target = split(session, actor, series, upcoming[0])
+    target = split(session, actor, series, takes_over)
     zone, local = target.tz, start_local(target)
     rule = _check_rule(rule, local)
     all_new = instance_starts(rule, local)
@@ -911,12 +926,14 @@ def set_published(actor: Organizer, series_id: int, published: bool) -> int:
 
 
 def set_rsvp_all(actor: Organizer, series_id: int, allowed: bool) -> Series:
-    """Whether the public may RSVP to every upcoming date at once."""
+    """Whether the public may RSVP to every upcoming date at once (RSVPs made stay)."""
     def work(session: Session, series: Series) -> Series:
         if series.rsvp_all != allowed:
             series.rsvp_all = allowed
             _changed(series, significant=False)
             session.add(series)
+            _audit(session, actor, series, "series.rsvp_all",
+                   f"RSVP to every date at once: {'on' if allowed else 'off'}")
         return series
 
     return _on_series(actor, series_id, work)

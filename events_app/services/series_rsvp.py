@@ -254,7 +254,10 @@ def verify_batch(token: str, now: datetime | None = None) -> int:
     e-mail announced: those made with the link's own RSVP, in the same transaction (so with
     its `created_at`), by the same address, to this series. They join the address's personal
     feed as a single RSVP does when its link is opened (rsvp.verify_link); others typed with
-    the address at other times do not. Returns how many were verified."""
+    the address at other times do not. Returns how many were verified. The dates' rows are
+    locked first, in id order, as every write to RSVPs of several dates does (an RSVP row is
+    locked after its event's, services/locking.py): an UPDATE of several RSVPs alone would
+    lock them in whatever order the database reads them."""
     at = now or utcnow()
     with write_session() as session:
         found = _anchor(session, token)
@@ -262,12 +265,13 @@ def verify_batch(token: str, now: datetime | None = None) -> int:
             return 0
         rsvp, _event, series = found
         dates = select(Event.id).where(Event.series_id == series.id)
+        announced = (Rsvp.email == rsvp.email, Rsvp.created_at == rsvp.created_at,
+                     col(Rsvp.event_id).in_(dates), col(Rsvp.verified_at).is_(None),
+                     col(Rsvp.erased_at).is_(None))
+        locking.lock_events(session, list(session.exec(
+            select(Rsvp.event_id).where(*announced).distinct()).all()))
         result = session.exec(  # type: ignore[call-overload]
-            update(Rsvp)
-            .where(Rsvp.email == rsvp.email, Rsvp.created_at == rsvp.created_at,
-                   col(Rsvp.event_id).in_(dates), col(Rsvp.verified_at).is_(None),
-                   col(Rsvp.erased_at).is_(None))
-            .values(verified_at=at, updated_at=at))
+            update(Rsvp).where(*announced).values(verified_at=at, updated_at=at))
         return int(result.rowcount or 0)
 
 

@@ -495,7 +495,13 @@ def limit_errors(rule: Rule, start_local: datetime) -> dict[str, str]:
     an end before the start, more than MAX_YEARS or MAX_OCCURRENCES, or no date at all.
     The service checks the same before it writes a row."""
     first = start_local.date()
-    last_allowed = _add_years(first, MAX_YEARS)
+    try:
+        last_allowed = _add_years(first, MAX_YEARS)
+        span_end = datetime.combine(last_allowed + timedelta(days=1), time(), start_local.tzinfo)
+    except (ValueError, OverflowError):  # its years would run past date.max
+        latest = date(date.max.year - MAX_YEARS, 12, 30)
+        return {"start_date": f"A series needs room to run for {MAX_YEARS} years: choose a "
+                              f"start date up to {latest.isoformat()}."}
     field_name = "until" if rule.until is not None else "count"
     if rule.until is not None:
         if rule.until < first:
@@ -503,7 +509,6 @@ def limit_errors(rule: Rule, start_local: datetime) -> dict[str, str]:
         if rule.until > last_allowed:
             return {"until": f"A series can run for at most {MAX_YEARS} years: "
                              f"choose a last date up to {last_allowed.isoformat()}."}
-    span_end = datetime.combine(last_allowed + timedelta(days=1), time(), start_local.tzinfo)
     starts = instance_starts(rule, start_local, until_utc=span_end.astimezone(UTC),
                              limit=MAX_OCCURRENCES + 1)
     if not starts:

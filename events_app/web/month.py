@@ -20,6 +20,7 @@ from events_app import settings, urls
 from events_app.models import utcnow
 from events_app.services import calendar_month as cal
 from events_app.services import rsvp as rsvp_service
+from events_app.services import series_public
 from events_app.web import cached
 from events_app.web.public import (
     filter_choices,
@@ -101,6 +102,7 @@ async def day_list(request: Request) -> Response:
             "day": day,
             "entries": entries,
             "seats": rsvp_service.seat_counts_for(session, events),
+            "repeats": series_public.labels(session, events),  # "Repeats ..." as on the list
             "now": utcnow(),
             "today": cal.today(),
             "prev_url": urls.day_path(prev_day, params) if cal.in_range(prev_day) else "",

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events_app.db import read_session
-from events_app.models import Event, Series, utcnow
+from events_app.models import Event, Series
 from events_app.services import event_admin, series, series_overview, series_rules
 from events_app.services.event_admin import EventStateError
 from events_app.util.forms import FormError
@@ -154,17 +154,32 @@ def publish_series(request: Request, form: FormData | None) -> Response:
     return _to_series(request, event.slug)
 
 
-def _rule_start(event: Event, the_series: Series | None, now: datetime | None = None
-                ) -> datetime:
-    """What a rule counts from: the event becoming a series; for a new rule of a series, its
-    next date (dates already started keep the old rule: services/series.change_rule)."""
+@requires("event")
+def rsvp_all_setting(request: Request, form: FormData | None) -> Response:
+    """Let the public RSVP to every upcoming date at once, or stop it (RSVPs made stay)."""
+    found = _series_of(request)
+    if isinstance(found, Response):
+        return found
+    event, the_series = found
+    allowed = bool(form and form.get("rsvp_all") == "1")
+    try:
+        series.set_rsvp_all(organizer_of(request), the_series.id or 0, allowed)
+    except series.SeriesNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    flash(request, "People may now RSVP to every upcoming date at once; each date keeps its "
+                   "own RSVP, capacity and waitlist." if allowed else
+                   "People now RSVP to one date at a time; the RSVPs already made stay.")
+    return _to_series(request, event.slug)
+
+
+def _rule_start(event: Event, the_series: Series | None) -> datetime:
+    """What a rule counts from (local): the event becoming a series; for a new rule of a
+    series, the date it takes over from (services/series.next_rule_start)."""
     if the_series is None:
         return event.local_start
-    first = series.start_local(the_series)
-    now = now or utcnow()
-    upcoming = [i for i in series_rules.instance_starts(series.rule_of(the_series), first)
-                if i > now]
-    return upcoming[0].astimezone(the_series.tz) if upcoming else first
+    takes_over = series.next_rule_start(the_series)
+    return (takes_over.astimezone(the_series.tz) if takes_over is not None
+            else series.start_local(the_series))
 
 
 def _rule_page(request: Request, *, event: Event, the_series: Series | None,
@@ -174,7 +189,7 @@ def _rule_page(request: Request, *, event: Event, the_series: Series | None,
         "event": event, "series": the_series, "values": values, "errors": errors,
         "rule_text": series.describe_series(the_series, with_end=True) if the_series else "",
         **repeats.context(values, rule, _rule_start(event, the_series), previewing,
-                          show_rsvp_all=the_series is None),
+                          show_rsvp_all=False),  # switched on the series page
     }, status_code=422 if errors else 200)
 
 
@@ -264,6 +279,8 @@ routes: list[Any] = [
     Route(f"{_S}/series/duplicate", duplicate_series, methods=["POST"],
           name="series_duplicate"),
     Route(f"{_S}/series/publish", publish_series, methods=["POST"], name="series_publish"),
+    Route(f"{_S}/series/rsvp-all", rsvp_all_setting, methods=["POST"],
+          name="series_rsvp_all"),
     Route(f"{_S}/series/repeat", change_rule, methods=["GET", "POST"], name="series_rule"),
     Route(f"{_S}/repeat", convert_event, methods=["GET", "POST"], name="convert_event"),
 ]
