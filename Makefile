@@ -57,9 +57,12 @@ run: $(VENV)/.installed
 	$(BIN)/events-app serve --host 127.0.0.1 --port 8000
 
 ## Install the test extras, lint, and run the whole suite (SQLite and PostgreSQL).
+## In TEST_WORKERS processes (pytest-xdist): while one waits on the database, a browser or a
+## server, the other runs; 2 suits a 2-core machine. The slowest tests are listed at the end.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test tools/node_modules/.installed
 	$(BIN)/ruff check events_app tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=25
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check events_app tests bench
