@@ -75,11 +75,11 @@ def two_factor_page(request: Request, form: FormData | None) -> Response:
         if change.error:
             return _page(request, change.organizer, errors={field: change.error})
         if action == "disable":
-            flash(request, gettext("Two-factor sign-in is off. Your password alone signs you in now."),
-                  "warn")
+            flash(request, gettext("Two-factor sign-in is off. Your password alone signs you "
+                                   "in now."), "warn")
             return redirect_to(request, "organizer:account")
         return _page(request, change.organizer, codes=change.codes)
-    raise HTTPException(400, "Unknown action.")
+    raise HTTPException(400, gettext("Unknown action."))
 
 
 routes: list[Any] = [
