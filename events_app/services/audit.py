@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from babel.dates import format_date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from events_app import settings, timefmt
+from events_app import i18n, settings, timefmt
+from events_app.i18n import N_, gettext, ngettext
 from events_app.models import AuditLog, Event, Organizer, Rsvp
 from events_app.util import paging
 
@@ -64,21 +66,38 @@ def record(session: Session, actor: Organizer | None, action: str, entity: Event
 
 
 # --- Reading the trail: each entry as a sentence ---------------------------------------------
+# Entries store codes and raw details (in whatever language they were written); the sentences
+# are made when the log is read, in the reader's language, with Babel's dates.
 
 _RECIPIENTS = re.compile(r"^(\d+) recipient\(s\)(?: \((\w+)\))?: (.*)$", re.S)
-_AUDIENCES = {"confirmed": "confirmed", "waitlisted": "waitlisted",
-              "checked_in": "checked-in", "not_checked_in": "not-yet-checked-in"}
 
 
 def _emailed(detail: str, title: str) -> str:
     """'E-mailed 12 confirmed attendees of “X”: “Subject”' from the entry's detail."""
     found = _RECIPIENTS.match(detail)
     if not found:
-        return f"E-mailed the attendees of “{title}”"
+        return gettext("E-mailed the attendees of “%(title)s”") % {"title": title}
     count, audience, subject = int(found.group(1)), found.group(2), found.group(3)
-    who = f"{_AUDIENCES.get(audience or 'confirmed', '')} attendee".lstrip()
-    return (f"E-mailed {count} {who}{'' if count == 1 else 's'} of “{title}”: "
-            f"“{subject}”")
+    values = {"num": count, "title": title, "subject": subject}
+    if audience == "waitlisted":
+        return ngettext("E-mailed %(num)d waitlisted attendee of “%(title)s”: “%(subject)s”",
+                        "E-mailed %(num)d waitlisted attendees of “%(title)s”: “%(subject)s”",
+                        count) % values
+    if audience == "checked_in":
+        return ngettext("E-mailed %(num)d checked-in attendee of “%(title)s”: “%(subject)s”",
+                        "E-mailed %(num)d checked-in attendees of “%(title)s”: “%(subject)s”",
+                        count) % values
+    if audience == "not_checked_in":
+        return ngettext(
+            "E-mailed %(num)d not-yet-checked-in attendee of “%(title)s”: “%(subject)s”",
+            "E-mailed %(num)d not-yet-checked-in attendees of “%(title)s”: “%(subject)s”",
+            count) % values
+    if audience in (None, "confirmed"):
+        return ngettext("E-mailed %(num)d confirmed attendee of “%(title)s”: “%(subject)s”",
+                        "E-mailed %(num)d confirmed attendees of “%(title)s”: “%(subject)s”",
+                        count) % values
+    return ngettext("E-mailed %(num)d attendee of “%(title)s”: “%(subject)s”",
+                    "E-mailed %(num)d attendees of “%(title)s”: “%(subject)s”", count) % values
 
 
 # Series entries (services/series.py) are filed under one of its dates; their details say
@@ -90,103 +109,155 @@ _SPLIT_AT = re.compile(r"\bdates from (\d{4}-\d\d-\d\d) on")
 _ADDED = re.compile(r"\b(\d+) date\(s\) added")
 
 
-def _rule(detail: str, lead: str) -> str:
-    """", repeating every second Tuesday" (`lead` ", repeating") from a detail that names the
-    rule in words; "" when it does not."""
+def _rule_words(detail: str) -> str | None:
+    """'every second Tuesday, until June 1, 2027' from a detail that names the rule in English
+    words, for an English reader; None otherwise (the rule was written in words of the
+    language its author used, which another reader may not share: the detail below the
+    sentence still shows it)."""
+    if i18n.current() != i18n.SOURCE_LANGUAGE:
+        return None
     found = _RULE.search(detail)
-    return f"{lead} {found.group(1)}" if found else ""
+    return found.group(1) if found else None
 
 
 def _day(iso: str) -> str:
+    """'March 9, 2027' / '9 de marzo de 2027'."""
     try:
         day = date.fromisoformat(iso.strip())
     except ValueError:
         return iso.strip()
-    return f"{day:%B} {day.day}, {day.year}"
+    return format_date(day, format="long", locale=i18n.locale())
 
 
 def _days(isos: list[str]) -> str:
     days = [_day(d) for d in isos if d.strip()]
-    return days[0] if len(days) == 1 else ", ".join(days[:-1]) + " and " + days[-1]
+    if len(days) == 1:
+        return days[0]
+    return gettext("%(list)s and %(last)s") % {"list": gettext(", ").join(days[:-1]),
+                                               "last": days[-1]}
 
 
-def _scoped(detail: str, title: str, verb: str, still: str) -> str:
-    """An edit or cancellation of several dates, by its scope."""
+def _series_edit(detail: str, title: str) -> str:
     scope = _SCOPE.search(detail)
     if scope and scope.group(1) == "all":
-        return f"{verb} every date of the series “{title}” {still}"
+        return gettext("Edited every date of the series “%(title)s” not started yet") % {
+            "title": title}
     if scope and scope.group(1) == "following":
-        return f"{verb} a date of the series “{title}” and every later one"
-    return f"{verb} dates of the series “{title}”"
+        return gettext("Edited a date of the series “%(title)s” and every later one") % {
+            "title": title}
+    return gettext("Edited dates of the series “%(title)s”") % {"title": title}
+
+
+def _series_cancel(detail: str, title: str) -> str:
+    scope = _SCOPE.search(detail)
+    if scope and scope.group(1) == "all":
+        return gettext("Cancelled every date of the series “%(title)s” still to come") % {
+            "title": title}
+    if scope and scope.group(1) == "following":
+        return gettext("Cancelled a date of the series “%(title)s” and every later one") % {
+            "title": title}
+    return gettext("Cancelled dates of the series “%(title)s”") % {"title": title}
 
 
 def _skipped(detail: str, title: str) -> str:
     found = _SKIPPED.search(detail)
     if found and found.group(1).strip(" ,"):
-        return f"Skipped {_days(found.group(1).split(','))} in the series “{title}”"
-    return f"Skipped dates of the series “{title}”"
+        return gettext("Skipped %(dates)s in the series “%(title)s”") % {
+            "dates": _days(found.group(1).split(",")), "title": title}
+    return gettext("Skipped dates of the series “%(title)s”") % {"title": title}
 
 
 def _split(detail: str, title: str) -> str:
     found = _SPLIT_AT.search(detail)
-    at = f"from {_day(found.group(1))} on" if found else "from one date on"
-    return f"Split the series “{title}”: its dates {at} became a new series"
+    if found:
+        return gettext("Split the series “%(title)s”: its dates from %(day)s on became a new "
+                       "series") % {"title": title, "day": _day(found.group(1))}
+    return gettext("Split the series “%(title)s”: its dates from one date on became a new "
+                   "series") % {"title": title}
 
 
 def _added(detail: str, title: str) -> str:
     found = _ADDED.search(detail)
-    count = int(found.group(1)) if found else 0
-    what = f"{count} date{'' if count == 1 else 's'}" if found else "dates"
-    return f"Added {what} to the series “{title}”"
+    if not found:
+        return gettext("Added dates to the series “%(title)s”") % {"title": title}
+    count = int(found.group(1))
+    return ngettext("Added %(num)d date to the series “%(title)s”",
+                    "Added %(num)d dates to the series “%(title)s”", count) % {
+        "num": count, "title": title}
 
 
-# action -> the sentence, from the readable name of what it is about (and the detail).
+def _series_made(detail: str, title: str, plain: str, repeating: str) -> str:
+    rule = _rule_words(detail)
+    if rule is None:
+        return gettext(plain) % {"title": title}
+    return gettext(repeating) % {"title": title, "rule": rule}
+
+
+def _change_rule(detail: str, title: str) -> str:
+    rule = _rule_words(detail)
+    if rule is None:
+        return gettext("Changed how the series “%(title)s” repeats") % {"title": title}
+    return gettext("Changed the series “%(title)s” to repeat %(rule)s") % {"title": title,
+                                                                          "rule": rule}
+
+
+def _two_factor_site(detail: str) -> str:
+    if detail.startswith("required"):
+        return gettext("Made two-factor sign-in required for every organizer")
+    return gettext("Made two-factor sign-in optional for every organizer")
+
+
+def _rsvp_all(detail: str, title: str) -> str:
+    if detail.endswith(": off"):
+        return gettext("Stopped letting people RSVP to every date of the series “%(title)s” "
+                       "at once") % {"title": title}
+    return gettext("Let people RSVP to every date of the series “%(title)s” at once") % {
+        "title": title}
+
+
+# action -> the sentence (a text with %(s)s for the readable name of what it is about), or a
+# function of that name and the detail. Texts are translated when read.
 _SENTENCES: dict[str, Any] = {
-    "event.create": lambda s, d: f"Created the event “{s}”",
-    "event.update": lambda s, d: f"Edited the event “{s}”",
-    "event.duplicate": lambda s, d: f"Created the event “{s}” as a copy of another",
-    "event.publish": lambda s, d: f"Published the event “{s}”",
-    "event.unpublish": lambda s, d: f"Took the event “{s}” back to draft",
-    "event.cancel": lambda s, d: f"Cancelled the event “{s}”",
-    "event.uncancel": lambda s, d: f"Undid the cancellation of the event “{s}”",
+    "event.create": N_("Created the event “%(s)s”"),
+    "event.update": N_("Edited the event “%(s)s”"),
+    "event.duplicate": N_("Created the event “%(s)s” as a copy of another"),
+    "event.publish": N_("Published the event “%(s)s”"),
+    "event.unpublish": N_("Took the event “%(s)s” back to draft"),
+    "event.cancel": N_("Cancelled the event “%(s)s”"),
+    "event.uncancel": N_("Undid the cancellation of the event “%(s)s”"),
     "event.email_attendees": lambda s, d: _emailed(d, s),
-    "event.email_test": lambda s, d: f"Sent themself a test of an e-mail to the attendees "
-                                     f"of “{s}”",
-    "event.export_csv": lambda s, d: f"Downloaded the attendee list of “{s}”",
-    "rsvp.check_in": lambda s, d: f"Checked in {s}",
-    "rsvp.undo_check_in": lambda s, d: f"Undid the check-in of {s}",
-    "rsvp.force_confirm": lambda s, d: f"Moved {s} from the waitlist to confirmed",
-    "rsvp.remove": lambda s, d: f"Cancelled the RSVP of {s}",
-    "organizer.create": lambda s, d: f"Created the organizer account of {s}",
-    "organizer.invite": lambda s, d: f"Sent {s} an invitation to choose a password",
-    "organizer.invitation_accepted": lambda s, d: f"{s} accepted the invitation and chose "
-                                                  "a password",
-    "organizer.reset_link_sent": lambda s, d: f"Sent {s} a link to choose a new password",
-    "organizer.password_reset_by_link": lambda s, d: f"{s} chose a new password through a "
-                                                     "reset link",
-    "organizer.reset_password": lambda s, d: f"Set a new password for {s}",
-    "organizer.update": lambda s, d: f"Changed the account of {s}",
-    "organizer.sign_out_everywhere": lambda s, d: f"Signed {s} out on every device",
-    "organizer.two_factor_on": lambda s, d: f"{s} turned on two-factor sign-in",
-    "organizer.two_factor_off": lambda s, d: f"Turned off two-factor sign-in for {s}",
-    "organizer.recovery_code_used": lambda s, d: f"{s} signed in with a recovery code",
-    "site.two_factor_required": lambda s, d: "Made two-factor sign-in " + (
-        "required" if d.startswith("required") else "optional") + " for every organizer",
-    "series.create": lambda s, d: f"Created the series “{s}”" + _rule(d, ", repeating"),
-    "series.convert": lambda s, d: f"Made the event “{s}” a series" + _rule(d, ", repeating"),
-    "series.change_rule": lambda s, d: (f"Changed the series “{s}”" + _rule(d, " to repeat")
-                                        if _RULE.search(d)
-                                        else f"Changed how the series “{s}” repeats"),
-    "series.edit": lambda s, d: _scoped(d, s, "Edited", "not started yet"),
-    "series.cancel": lambda s, d: _scoped(d, s, "Cancelled", "still to come"),
+    "event.email_test": N_("Sent themself a test of an e-mail to the attendees of “%(s)s”"),
+    "event.export_csv": N_("Downloaded the attendee list of “%(s)s”"),
+    "rsvp.check_in": N_("Checked in %(s)s"),
+    "rsvp.undo_check_in": N_("Undid the check-in of %(s)s"),
+    "rsvp.force_confirm": N_("Moved %(s)s from the waitlist to confirmed"),
+    "rsvp.remove": N_("Cancelled the RSVP of %(s)s"),
+    "organizer.create": N_("Created the organizer account of %(s)s"),
+    "organizer.invite": N_("Sent %(s)s an invitation to choose a password"),
+    "organizer.invitation_accepted": N_("%(s)s accepted the invitation and chose a password"),
+    "organizer.reset_link_sent": N_("Sent %(s)s a link to choose a new password"),
+    "organizer.password_reset_by_link": N_("%(s)s chose a new password through a reset link"),
+    "organizer.reset_password": N_("Set a new password for %(s)s"),
+    "organizer.update": N_("Changed the account of %(s)s"),
+    "organizer.sign_out_everywhere": N_("Signed %(s)s out on every device"),
+    "organizer.two_factor_on": N_("%(s)s turned on two-factor sign-in"),
+    "organizer.two_factor_off": N_("Turned off two-factor sign-in for %(s)s"),
+    "organizer.recovery_code_used": N_("%(s)s signed in with a recovery code"),
+    "site.two_factor_required": lambda s, d: _two_factor_site(d),
+    "series.create": lambda s, d: _series_made(
+        d, s, N_("Created the series “%(title)s”"),
+        N_("Created the series “%(title)s”, repeating %(rule)s")),
+    "series.convert": lambda s, d: _series_made(
+        d, s, N_("Made the event “%(title)s” a series"),
+        N_("Made the event “%(title)s” a series, repeating %(rule)s")),
+    "series.change_rule": lambda s, d: _change_rule(d, s),
+    "series.edit": lambda s, d: _series_edit(d, s),
+    "series.cancel": lambda s, d: _series_cancel(d, s),
     "series.skip": lambda s, d: _skipped(d, s),
     "series.split": lambda s, d: _split(d, s),
-    "series.duplicate": lambda s, d: f"Created the series “{s}” as a copy of another",
+    "series.duplicate": N_("Created the series “%(s)s” as a copy of another"),
     "series.extend": lambda s, d: _added(d, s),
-    "series.rsvp_all": lambda s, d: (
-        f"Stopped letting people RSVP to every date of the series “{s}” at once"
-        if d.endswith(": off") else
-        f"Let people RSVP to every date of the series “{s}” at once"),
+    "series.rsvp_all": lambda s, d: _rsvp_all(d, s),
 }
 
 
@@ -195,6 +266,8 @@ def describe(action: str, subject: str, detail: str = "") -> str:
     table does not know yet reads as its code in words ('event.something_new' -> 'Something
     new')."""
     sentence = _SENTENCES.get(action)
+    if isinstance(sentence, str):
+        return gettext(sentence) % {"s": subject}
     if sentence is not None:
         return str(sentence(subject, detail))
     verb = action.rpartition(".")[2].replace("_", " ").capitalize()
@@ -252,6 +325,15 @@ def _subjects(session: Session, entries: list[AuditLog]) -> dict[tuple[str, int]
     return names
 
 
+def _command_line(label: str) -> str:
+    """The stored command-line label ('Command line (ana)', English since written) in the
+    reader's words; entries older than 0011_people have none."""
+    user = label[len("Command line ("):-1] if label.startswith("Command line (") else ""
+    if user:
+        return gettext("Command line (%(user)s)") % {"user": user}
+    return label if label and label != "Command line" else gettext("Command line")
+
+
 def list_entries(session: Session, page: int = 1, page_size: int = 50,
                  event_id: int | None = None) -> AuditPage:
     """Newest first; optionally only one event and its RSVPs."""
@@ -278,7 +360,7 @@ def list_entries(session: Session, page: int = 1, page_size: int = 50,
         subject = subjects.get((e.entity_type, e.entity_id or 0), f"#{e.entity_id}")
         # No account: the command line (named by its server user since 0011_people; older
         # entries have no label). Accounts are never deleted, only deactivated.
-        actor = name or e.actor_label or "Command line"
+        actor = name or _command_line(e.actor_label)
         return AuditRow(entry=e, actor_name=actor, actor_email=mail or "", subject=subject,
                         summary=describe(e.action, subject, e.detail),
                         when=timefmt.format_instant(e.at, settings.DEFAULT_TIMEZONE))

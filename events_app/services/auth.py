@@ -44,6 +44,7 @@ from sqlmodel import Session, select
 
 from events_app import i18n, settings
 from events_app.db import write_session
+from events_app.i18n import N_, gettext
 from events_app.models import Organizer, utcnow
 from events_app.services import login_sessions, throttle
 from events_app.util.forms import has_control_chars
@@ -58,8 +59,9 @@ IP_WINDOW = timedelta(minutes=15)
 IP_FAILURE_FACTOR = 4
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
-LOGIN_FAILED_MESSAGE = "That e-mail and password do not match an active organizer account."
-THROTTLED_MESSAGE = (
+# Texts shown to the person signing in, translated where they are read (the reader's language).
+LOGIN_FAILED_MESSAGE = N_("That e-mail and password do not match an active organizer account.")
+THROTTLED_MESSAGE = N_(
     "Too many failed sign-in attempts from here. Wait a few minutes and try again, "
     "or reset your password by e-mail (“Forgot your password?”)."
 )
@@ -99,11 +101,11 @@ def _dummy() -> str:
 def password_problem(password: str) -> str | None:
     """Why a new password is not acceptable, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return gettext("Use at least %(num)d characters.") % {"num": MIN_PASSWORD_LENGTH}
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return gettext("Use at most %(num)d characters.") % {"num": MAX_PASSWORD_LENGTH}
     if not password.strip():
-        return "The password cannot be only spaces."
+        return gettext("The password cannot be only spaces.")
     return None
 
 
@@ -146,8 +148,8 @@ class LoginResult:
 
     @property
     def message(self) -> str:
-        return THROTTLED_MESSAGE if self.outcome == LoginOutcome.THROTTLED else \
-            LOGIN_FAILED_MESSAGE
+        return gettext(THROTTLED_MESSAGE if self.outcome == LoginOutcome.THROTTLED else
+                       LOGIN_FAILED_MESSAGE)
 
 
 def _limits(email: str, client_ip: str, device: str | None) -> list[throttle.Limit]:
@@ -205,8 +207,8 @@ def authenticate(email: str, password: str, client_ip: str,
     return LoginResult(LoginOutcome.OK, fresh)
 
 
-WRONG_CURRENT_PASSWORD = "That is not your current password."  # noqa: S105
-REAUTH_THROTTLED = "Too many wrong passwords. Wait a few minutes and try again."
+WRONG_CURRENT_PASSWORD = N_("That is not your current password.")
+REAUTH_THROTTLED = N_("Too many wrong passwords. Wait a few minutes and try again.")
 
 
 def current_password_problem(session: Session, organizer: Organizer, password: str) -> \
@@ -220,9 +222,9 @@ def current_password_problem(session: Session, organizer: Organizer, password: s
     limit = throttle.Limit(f"reauth:{organizer.id}", settings.LOGIN_MAX_FAILURES, PAIR_WINDOW,
                            backoff=PAIR_BACKOFF, max_backoff=PAIR_MAX_BACKOFF)
     if not throttle.take(session, [limit]):
-        return REAUTH_THROTTLED
+        return gettext(REAUTH_THROTTLED)
     if not verify_password(organizer.password_hash, password):
-        return WRONG_CURRENT_PASSWORD
+        return gettext(WRONG_CURRENT_PASSWORD)
     throttle.clear(session, limit.key)
     return None
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from events_app.db import write_session
+from events_app.i18n import gettext
 from events_app.models import Organizer, Role
 from events_app.services import account_links, audit, auth, login_sessions, seed, two_factor
 from events_app.util.forms import Checkbox, Form, FormError, email, parse_form, text
@@ -40,7 +41,7 @@ def create_organizer(session: Session, *, email: str, name: str, password: str |
     if password is not None and (problem := auth.password_problem(password)):
         raise FormError({"password": problem})
     if session.exec(select(Organizer.id).where(Organizer.email == form.email)).first():
-        raise FormError({"email": "There is already an organizer with this e-mail."})
+        raise FormError({"email": gettext("There is already an organizer with this e-mail.")})
     organizer = Organizer(
         email=form.email,
         name=form.name,
@@ -52,7 +53,8 @@ def create_organizer(session: Session, *, email: str, name: str, password: str |
             session.add(organizer)
             session.flush()
     except IntegrityError:  # created by someone else between the check and the insert
-        raise FormError({"email": "There is already an organizer with this e-mail."}) from None
+        raise FormError(
+            {"email": gettext("There is already an organizer with this e-mail.")}) from None
     audit.record(session, actor, "organizer.create", organizer,
                  f"{organizer.email} as {organizer.role}")
     if form.admin and seed.first_admin(session) is organizer:
@@ -95,9 +97,9 @@ def update_account(session: Session, actor: Organizer, organizer_id: int, *,
     if target is None:
         raise LookupError(organizer_id)
     if active is False and target.id == actor.id:
-        raise FormError({"active": "You cannot deactivate your own account."})
+        raise FormError({"active": gettext("You cannot deactivate your own account.")})
     if role is not None and role not in (Role.ADMIN.value, Role.ORGANIZER.value):
-        raise FormError({"role": "Choose admin or organizer."})
+        raise FormError({"role": gettext("Choose admin or organizer.")})
     changes = {}
     if role is not None and role != target.role:
         changes["role"] = (target.role, role)
@@ -112,7 +114,7 @@ def update_account(session: Session, actor: Organizer, organizer_id: int, *,
     session.add(target)
     session.flush()
     if _active_admins(session) == 0:
-        raise FormError({"role": "There must always be at least one active admin."})
+        raise FormError({"role": gettext("There must always be at least one active admin.")})
     audit.record(session, actor, "organizer.update", target, audit.describe_changes(changes))
     return target
 
@@ -132,8 +134,8 @@ def send_link(session: Session, actor: Organizer, organizer_id: int) -> \
     if target is None:
         raise LookupError(organizer_id)
     if not target.is_active:
-        raise FormError({"active": f"{target.name}'s account is deactivated; reactivate it "
-                                   "first."})
+        raise FormError({"active": gettext("%(name)s's account is deactivated; reactivate it "
+                                           "first.") % {"name": target.name}})
     if not target.has_password:
         return target, account_links.send_invitation(session, target, actor)
     sent = account_links.send_reset(session, target)

@@ -22,9 +22,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from dateutil import rrule as du
 
-from events_app.i18n import gettext, pgettext
+from events_app import i18n
+from events_app.i18n import gettext, ngettext, pgettext
 
 Freq = Literal["daily", "weekly", "monthly"]
 FREQS: tuple[Freq, ...] = ("daily", "weekly", "monthly")
@@ -40,7 +42,6 @@ _CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _NTH_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
 _EVERY_WORDS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
-_UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 _ADVERBS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly"}
 # The RRULE parts this module writes; a value with any other part is not one of ours.
 _KNOWN_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "WKST", "UNTIL", "COUNT"}
@@ -377,9 +378,13 @@ def describe(rule: Rule, start_local: datetime, with_end: bool = False) -> str:
 def describe_end(rule: Rule) -> str:
     """"until June 1, 2027" or "10 times" ("once" for 1)."""
     if rule.until is not None:
-        return f"until {rule.until:%B} {rule.until.day}, {rule.until.year}"
+        # Translators: %(day)s is a date as Babel writes it in full: "June 1, 2027".
+        return gettext("until %(day)s") % {
+            "day": format_date(rule.until, format="long", locale=i18n.locale())}
     assert rule.count is not None
-    return "once" if rule.count == 1 else f"{rule.count} times"
+    if rule.count == 1:
+        return gettext("once")
+    return ngettext("%(num)d time", "%(num)d times", rule.count) % {"num": rule.count}
 
 
 # --- the form's "Repeats" fieldset ---------------------------------------------------------
@@ -428,19 +433,18 @@ def parse_form(form: Mapping[str, str | list], start_local: datetime | None = No
         return None, {}
     errors: dict[str, str] = {}
     if repeat not in FREQS:
-        return None, {"repeat": "Choose how often the event repeats."}
+        return None, {"repeat": gettext("Choose how often the event repeats.")}
     freq: Freq = repeat  # type: ignore[assignment]
     interval_text = _first(form, "interval") or "1"
     interval = _int(interval_text, 1, MAX_INTERVAL[freq])
     if interval is None:
-        errors["interval"] = (f"Enter a whole number from 1 to {MAX_INTERVAL[freq]} "
-                              f"({_UNITS[freq]}s between dates).")
+        errors["interval"] = _interval_error(freq)
     weekdays: list[int] = []
     if freq == "weekly":
         for text in _many(form, "weekday"):
             day = _weekday(text)
             if day is None:
-                errors["weekday"] = "Choose weekdays from the list."
+                errors["weekday"] = gettext("Choose weekdays from the list.")
             else:
                 weekdays.append(day)
     monthly_day = nth = monthly_weekday = None
@@ -451,32 +455,35 @@ def parse_form(form: Mapping[str, str | list], start_local: datetime | None = No
             if day_text:
                 monthly_day = _int(day_text, 1, 31)
                 if monthly_day is None:
-                    errors["monthly_day"] = "Enter a day of the month from 1 to 31."
+                    errors["monthly_day"] = gettext("Enter a day of the month from 1 to 31.")
         elif by == "weekday":
             nth_text = _first(form, "monthly_nth")
             nth = {"-1": -1, "last": -1}.get(nth_text) or _int(nth_text, 1, 5)
             if nth is None:
-                errors["monthly_nth"] = "Choose first, second, third, fourth, fifth or last."
+                errors["monthly_nth"] = gettext(
+                    "Choose first, second, third, fourth, fifth or last.")
             weekday_text = _first(form, "monthly_weekday")
             if weekday_text:
                 monthly_weekday = _weekday(weekday_text)
                 if monthly_weekday is None:
-                    errors["monthly_weekday"] = "Choose a weekday from the list."
+                    errors["monthly_weekday"] = gettext("Choose a weekday from the list.")
         else:
-            errors["monthly_by"] = "Choose a day of the month or a weekday."
+            errors["monthly_by"] = gettext("Choose a day of the month or a weekday.")
     until = count = None
     ends = _first(form, "ends") or "until"
     if ends == "until":
         try:
             until = date.fromisoformat(_first(form, "until"))
         except ValueError:
-            errors["until"] = "Enter the last date, like 2027-06-01."
+            errors["until"] = gettext("Enter the last date, like 2027-06-01.")
     elif ends == "count":
         count = _int(_first(form, "count"), 1, MAX_OCCURRENCES)
         if count is None:
-            errors["count"] = f"Enter a number of dates from 1 to {MAX_OCCURRENCES}."
+            errors["count"] = gettext("Enter a number of dates from 1 to %(max)d.") % {
+                "max": MAX_OCCURRENCES}
     else:
-        errors["ends"] = "Choose whether the series ends on a date or after a number of dates."
+        errors["ends"] = gettext(
+            "Choose whether the series ends on a date or after a number of dates.")
     if errors:
         return None, errors
     assert interval is not None
@@ -490,6 +497,15 @@ def parse_form(form: Mapping[str, str | list], start_local: datetime | None = No
     return rule, {}
 
 
+def _interval_error(freq: Freq) -> str:
+    values = {"max": MAX_INTERVAL[freq]}
+    if freq == "daily":
+        return gettext("Enter a whole number from 1 to %(max)d (days between dates).") % values
+    if freq == "weekly":
+        return gettext("Enter a whole number from 1 to %(max)d (weeks between dates).") % values
+    return gettext("Enter a whole number from 1 to %(max)d (months between dates).") % values
+
+
 def limit_errors(rule: Rule, start_local: datetime) -> dict[str, str]:
     """What is wrong with this rule for a series starting at `start_local`, by form field:
     an end before the start, more than MAX_YEARS or MAX_OCCURRENCES, or no date at all.
@@ -500,25 +516,28 @@ def limit_errors(rule: Rule, start_local: datetime) -> dict[str, str]:
         span_end = datetime.combine(last_allowed + timedelta(days=1), time(), start_local.tzinfo)
     except (ValueError, OverflowError):  # its years would run past date.max
         latest = date(date.max.year - MAX_YEARS, 12, 30)
-        return {"start_date": f"A series needs room to run for {MAX_YEARS} years: choose a "
-                              f"start date up to {latest.isoformat()}."}
+        return {"start_date": gettext("A series needs room to run for %(years)d years: choose "
+                                      "a start date up to %(day)s.") % {
+            "years": MAX_YEARS, "day": latest.isoformat()}}
     field_name = "until" if rule.until is not None else "count"
     if rule.until is not None:
         if rule.until < first:
-            return {"until": "The last date must be on or after the first one."}
+            return {"until": gettext("The last date must be on or after the first one.")}
         if rule.until > last_allowed:
-            return {"until": f"A series can run for at most {MAX_YEARS} years: "
-                             f"choose a last date up to {last_allowed.isoformat()}."}
+            return {"until": gettext("A series can run for at most %(years)d years: choose a "
+                                     "last date up to %(day)s.") % {
+                "years": MAX_YEARS, "day": last_allowed.isoformat()}}
     starts = instance_starts(rule, start_local, until_utc=span_end.astimezone(UTC),
                              limit=MAX_OCCURRENCES + 1)
     if not starts:
-        return {field_name: "These choices give no date: check the weekdays, day and end."}
+        return {field_name: gettext("These choices give no date: check the weekdays, day and "
+                                    "end.")}
     if len(starts) > MAX_OCCURRENCES:
-        return {field_name: f"A series can have at most {MAX_OCCURRENCES} dates: "
-                            "choose an earlier end or fewer days."}
+        return {field_name: gettext("A series can have at most %(max)d dates: choose an "
+                                    "earlier end or fewer days.") % {"max": MAX_OCCURRENCES}}
     if rule.count is not None and len(starts) < rule.count:
-        return {"count": f"A series can run for at most {MAX_YEARS} years: "
-                         "choose fewer dates or repeat more often."}
+        return {"count": gettext("A series can run for at most %(years)d years: choose fewer "
+                                 "dates or repeat more often.") % {"years": MAX_YEARS}}
     return {}
 
 

@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.db import write_session
+from events_app.i18n import N_, gettext
 from events_app.models import Organizer, RecoveryCode, utcnow
 from events_app.services import audit, site_settings, throttle
 from events_app.services import auth as auth_service
@@ -51,12 +52,13 @@ class CodeOutcome(StrEnum):
     THROTTLED = "throttled"
 
 
-WRONG_CODE_MESSAGE = "That code is not right. Check the time on your phone and try again."
-CONFIRM_MISMATCH_MESSAGE = ("That code does not match. Check that your phone's clock is "
-                            "right and type the code the app shows now.")
-REQUIRED_MESSAGE = "Two-factor sign-in is required on this site."
-THROTTLED_MESSAGE = ("Too many wrong codes. Wait a few minutes and try again, or use one of "
-                     "your recovery codes later.")
+# Texts for the person at the form, translated where they are read (the reader's language).
+WRONG_CODE_MESSAGE = N_("That code is not right. Check the time on your phone and try again.")
+CONFIRM_MISMATCH_MESSAGE = N_("That code does not match. Check that your phone's clock is "
+                              "right and type the code the app shows now.")
+REQUIRED_MESSAGE = N_("Two-factor sign-in is required on this site.")
+THROTTLED_MESSAGE = N_("Too many wrong codes. Wait a few minutes and try again, or use one "
+                       "of your recovery codes later.")
 
 
 def is_required(session: Session) -> bool:
@@ -191,8 +193,8 @@ class CodeCheck:
 
     @property
     def message(self) -> str:
-        return THROTTLED_MESSAGE if self.outcome == CodeOutcome.THROTTLED else \
-            WRONG_CODE_MESSAGE
+        return gettext(THROTTLED_MESSAGE if self.outcome == CodeOutcome.THROTTLED else
+                       WRONG_CODE_MESSAGE)
 
 
 def _guess_limit(organizer: Organizer) -> throttle.Limit:
@@ -278,7 +280,7 @@ def confirm_own_enrolment(organizer_id: int, code: str) -> PageChange | None:
             return None
         codes = confirm_enrolment(session, me, code)
     if codes is None:
-        return PageChange(me, CONFIRM_MISMATCH_MESSAGE, [])
+        return PageChange(me, gettext(CONFIRM_MISMATCH_MESSAGE), [])
     return PageChange(me, "", codes)
 
 
@@ -295,7 +297,7 @@ def change_own(organizer_id: int, action: Literal["recovery_codes", "disable"],
         if problem := auth_service.current_password_problem(session, me, password):
             error = problem
         elif action == "disable" and is_required(session):
-            error = REQUIRED_MESSAGE
+            error = gettext(REQUIRED_MESSAGE)
         else:
             error = ""
             if action == "disable":

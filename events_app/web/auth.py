@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events_app.db import read_session
+from events_app.i18n import gettext, ngettext
 from events_app.models import Organizer, SessionStage
 from events_app.services import access, login_sessions, two_factor
 from events_app.services import auth as auth_service
@@ -140,7 +141,7 @@ def requires(kind: Access, *, enrolling: bool = False) -> Callable[[Handler], En
                 if isinstance(organizer, Response):
                     return organizer
                 if kind == "admin" and not access.is_admin(organizer):
-                    raise HTTPException(403, "Only admins can open this page.")
+                    raise HTTPException(403, gettext("Only admins can open this page."))
             form = await read_form(request) if request.method == "POST" else None
             return await run_in_threadpool(handler, request, form)
 
@@ -208,7 +209,7 @@ def login(request: Request, form: FormData | None) -> Response:
     next_url = _next_or_dashboard(request, str(form.get("next", "")) or next_url)
     if not email.strip() or not password:
         return _login_page(request, email=email, next_url=next_url, status_code=422,
-                           error="Enter your e-mail and password.")
+                           error=gettext("Enter your e-mail and password."))
     result = auth_service.authenticate(email, password, client_address(request),
                                        sessions.device_token(request))
     if result.outcome == auth_service.LoginOutcome.THROTTLED:
@@ -235,7 +236,7 @@ def after_password(request: Request, organizer: Organizer, next_url: str) -> Res
 
 def _welcome(request: Request, organizer: Organizer, next_url: str) -> Response:
     sign_in(request, organizer)
-    flash(request, f"Welcome back, {organizer.name}.")
+    flash(request, gettext("Welcome back, %(name)s.") % {"name": organizer.name})
     return RedirectResponse(next_url, status_code=303)
 
 
@@ -264,8 +265,11 @@ def login_code(request: Request, form: FormData | None) -> Response:
         return _code_page(request, next_url, check.message, status_code=422)
     response = _welcome(request, organizer, next_url)
     if left is not None:
-        flash(request, f"You signed in with a recovery code; {left} left. Make new ones "
-                       "under “Account” if you are running low.", "warn")
+        flash(request, ngettext("You signed in with a recovery code; %(num)d left. Make new "
+                                "ones under “Account” if you are running low.",
+                                "You signed in with a recovery code; %(num)d left. Make new "
+                                "ones under “Account” if you are running low.", left)
+              % {"num": left}, "warn")
     return response
 
 

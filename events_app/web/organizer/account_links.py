@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events_app import urls
+from events_app.i18n import gettext
 from events_app.models import AccountLinkPurpose
 from events_app.services import account_links
 from events_app.services import auth as auth_service
@@ -48,14 +49,15 @@ def forgot_password(request: Request, form: FormData | None) -> Response:
     email = str(form.get("email", ""))[:254]
     if not email.strip():
         return _render(request, "organizer/forgot.html",
-                       {"email": email, "error": "Enter the e-mail address you sign in with.",
+                       {"email": email,
+                        "error": gettext("Enter the e-mail address you sign in with."),
                         "sent": False, "minutes": minutes}, status_code=422)
     result = account_links.request_reset(email, client_address(request))
     if result.throttled:
         return _render(request, "organizer/forgot.html",
                        {"email": email, "sent": False, "minutes": minutes,
-                        "error": "Too many reset requests from here or for this address. "
-                                 "Wait a while and try again."}, status_code=429)
+                        "error": gettext("Too many reset requests from here or for this "
+                                         "address. Wait a while and try again.")}, status_code=429)
     response = _render(request, "organizer/forgot.html",
                        {"email": email.strip(), "error": "", "sent": True, "minutes": minutes})
     response.background = deliver_soon(result.mail_ids)
@@ -81,7 +83,7 @@ def _link_page(request: Request, purpose: AccountLinkPurpose, form: FormData | N
             organizer = account_links.check(token, purpose)
             if organizer is None:
                 raise account_links.LinkError(account_links.INVALID_LINK)
-            errors = {"confirm_password": "The two passwords are not the same."}
+            errors = {"confirm_password": gettext("The two passwords are not the same.")}
         else:
             organizer, errors = account_links.set_password(token, purpose, new)
     except account_links.LinkError:

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from events_app import settings
 from events_app.db import read_session
+from events_app.i18n import gettext, ngettext
 from events_app.models import Event
 from events_app.services import account_links, audit, organizers, two_factor
 from events_app.services import auth as auth_service
@@ -47,9 +48,13 @@ def organizer_list(request: Request, form: FormData | None) -> Response:
         )
     except FormError as exc:
         return _organizers_page(request, values, exc.errors)
-    flash(request, f"Account created for {created.name}. An invitation is on its way to "
-                   f"{created.email}, with a link to choose a password (valid for "
-                   f"{account_links.INVITE_VALID.days} days).")
+    days = account_links.INVITE_VALID.days
+    flash(request, ngettext(
+        "Account created for %(name)s. An invitation is on its way to %(email)s, with a link "
+        "to choose a password (valid for %(num)d day).",
+        "Account created for %(name)s. An invitation is on its way to %(email)s, with a link "
+        "to choose a password (valid for %(num)d days).", days)
+        % {"name": created.name, "email": created.email, "num": days})
     response = redirect_to(request, "organizer:accounts")
     response.background = deliver_soon(mail_ids)
     return response
@@ -63,32 +68,32 @@ def organizer_update(request: Request, form: FormData | None) -> Response:
     target_id = path_id(request, "organizer_id")
     action = values.get("action", "")
     if action not in organizers.ACCOUNT_ACTIONS:
-        raise HTTPException(400, "Unknown action.")
+        raise HTTPException(400, gettext("Unknown action."))
     mail_ids: list[int] = []
     try:
         target = organizers.account_action(me, target_id, action, mail_ids)
     except LookupError:
-        raise HTTPException(404, "There is no such organizer account.") from None
+        raise HTTPException(404, gettext("There is no such organizer account.")) from None
     except FormError as exc:
         flash(request, " ".join(exc.errors.values()), "error")
         return redirect_to(request, "organizer:accounts")
     messages = {
-        "make_admin": f"{target.name} is now an admin.",
-        "make_organizer": f"{target.name} is now an organizer (not an admin).",
-        "activate": f"{target.name} can sign in again.",
-        "deactivate": f"{target.name} can no longer sign in.",
-        "send_link": f"A link to choose a new password is on its way to {target.email}."
+        "make_admin": gettext("%(name)s is now an admin."),
+        "make_organizer": gettext("%(name)s is now an organizer (not an admin)."),
+        "activate": gettext("%(name)s can sign in again."),
+        "deactivate": gettext("%(name)s can no longer sign in."),
+        "send_link": gettext("A link to choose a new password is on its way to %(email)s.")
                      if target.has_password else
-                     f"A new invitation is on its way to {target.email}; older links no "
-                     "longer work.",
-        "sign_out_everywhere": f"{target.name} was signed out on every device.",
-        "reset_two_factor": f"Two-factor sign-in is off for {target.name}, who was signed "
-                            "out; they can set it up again after signing in.",
+                     gettext("A new invitation is on its way to %(email)s; older links no "
+                             "longer work."),
+        "sign_out_everywhere": gettext("%(name)s was signed out on every device."),
+        "reset_two_factor": gettext("Two-factor sign-in is off for %(name)s, who was signed "
+                                    "out; they can set it up again after signing in."),
     }
     if target.id == me.id and action in ("sign_out_everywhere", "reset_two_factor"):
         sessions.forget(request)  # this session ended with the others
         return redirect_to(request, "organizer:login", query={"logged_out": "1"})
-    flash(request, messages[action])
+    flash(request, messages[action] % {"name": target.name, "email": target.email})
     response = redirect_to(request, "organizer:accounts")
     response.background = deliver_soon(mail_ids)
     return response
@@ -99,9 +104,9 @@ def site_security(request: Request, form: FormData | None) -> Response:
     """Require (or stop requiring) two-factor sign-in for every organizer."""
     required = bool(form and form.get("two_factor_required"))
     organizers.require_two_factor(organizer_of(request), required)
-    flash(request, "Every organizer now needs two-factor sign-in; those without it set it "
-                   "up at their next page." if required else
-          "Two-factor sign-in is now optional.")
+    flash(request, gettext("Every organizer now needs two-factor sign-in; those without it set "
+                           "it up at their next page.") if required else
+          gettext("Two-factor sign-in is now optional."))
     return redirect_to(request, "organizer:accounts")
 
 
@@ -114,7 +119,7 @@ def audit_log(request: Request, form: FormData | None) -> Response:
             event = None if has_control_chars(slug) else \
                 session.exec(select(Event).where(Event.slug == slug)).first()
             if event is None:
-                raise HTTPException(404, "There is no event with that address.")
+                raise HTTPException(404, gettext("There is no event with that address."))
         entries = audit.list_entries(session, int_param(request, "page"),
                                      event_id=event.id if event else None)
     return page(request, "organizer/audit.html", {"audit": entries, "event": event,
@@ -129,7 +134,7 @@ def account(request: Request, form: FormData | None) -> Response:
     values = form_strings(form)
     errors: dict[str, str] = {}
     if values.get("new_password", "") != values.get("confirm_password", ""):
-        errors["confirm_password"] = "The two new passwords are not the same."  # noqa: S105
+        errors["confirm_password"] = gettext("The two new passwords are not the same.")
     if not errors:
         me, errors = organizers.change_own_password(organizer_of(request).id or 0,
                                                     values.get("current_password", ""),
@@ -139,7 +144,7 @@ def account(request: Request, form: FormData | None) -> Response:
                     {"errors": errors, "min_password": auth_service.MIN_PASSWORD_LENGTH},
                     status_code=422)
     sign_in(request, me)  # every session ended with the change; this one starts afresh
-    flash(request, "Your password was changed. Other devices have been signed out.")
+    flash(request, gettext("Your password was changed. Other devices have been signed out."))
     return redirect_to(request, "organizer:dashboard")
 
 
@@ -149,7 +154,7 @@ def sign_out_others(request: Request, form: FormData | None) -> Response:
     me = organizer_of(request)
     organizers.account_action(me, me.id or 0, "sign_out_everywhere")
     sign_in(request, me)
-    flash(request, "You were signed out on every other device.")
+    flash(request, gettext("You were signed out on every other device."))
     return redirect_to(request, "organizer:account")
 
 

@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events_app import settings
 from events_app.db import read_session
+from events_app.i18n import gettext
 from events_app.models import Organizer
 from events_app.services import two_factor
 from events_app.web.auth import flash, organizer_of, requires, safe_next, sign_in
@@ -31,7 +33,7 @@ def _page(request: Request, me: Organizer, *, errors: dict[str, str] | None = No
         unused = two_factor.unused_recovery_codes(session, me.id)
     context: dict[str, Any] = {
         "me": me, "errors": errors or {}, "codes": codes, "required": required,
-        "unused_codes": unused,
+        "unused_codes": unused, "site_timezone": settings.DEFAULT_TIMEZONE,
         "next": next_url or path_for(request, "organizer:account"),
     }
     if not me.has_two_factor and not codes:
@@ -73,11 +75,11 @@ def two_factor_page(request: Request, form: FormData | None) -> Response:
         if change.error:
             return _page(request, change.organizer, errors={field: change.error})
         if action == "disable":
-            flash(request, "Two-factor sign-in is off. Your password alone signs you in now.",
-                  "warn")
+            flash(request, gettext("Two-factor sign-in is off. Your password alone signs you "
+                                   "in now."), "warn")
             return redirect_to(request, "organizer:account")
         return _page(request, change.organizer, codes=change.codes)
-    raise HTTPException(400, "Unknown action.")
+    raise HTTPException(400, gettext("Unknown action."))
 
 
 routes: list[Any] = [
