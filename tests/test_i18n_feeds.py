@@ -14,7 +14,7 @@ import pytest
 from events_app import i18n, settings, urls
 from events_app.db import write_session
 from events_app.models import EventStatus, RsvpStatus, utcnow
-from events_app.services import messages, personal_feeds, series_rsvp
+from events_app.services import feeds, ical, ical_series, messages, personal_feeds, series_rsvp
 from events_app.services.ical import event_ics
 from tests.factories import make_event, make_rsvp
 from tests.rsvp_helpers import outbox, req
@@ -188,3 +188,21 @@ def test_the_series_summary_mail_in_spanish(db_url) -> None:
         for word in ("Here are your RSVPs", "on the waitlist", "confirmed for",
                      "See or change all", "This link is private"):
             assert word not in body, word
+
+
+def test_a_series_in_spanish_whatever_was_cached_in_english(client) -> None:
+    """A series' rows are compared by their rendered contents (services/ical_series.py): a
+    row cached in English must not make a Spanish feed's master and overrides differ."""
+    series, events = make_series(dates=3)
+
+    def cold_caches() -> None:
+        ical_series._contents.clear()
+        ical.clear_vevent_cache()
+        feeds.public_cache.clear()
+
+    cold_caches()
+    spanish = client.get("/calendar.ics?lang=es").content
+    assert b"RRULE:" in spanish and b"RECURRENCE-ID" not in spanish
+    cold_caches()
+    ical_series._content(events[0], series.uid)  # one row's contents cached in English
+    assert client.get("/calendar.ics?lang=es").content == spanish
