@@ -206,3 +206,11 @@ def test_a_series_in_spanish_whatever_was_cached_in_english(client) -> None:
     cold_caches()
     ical_series._content(events[0], series.uid)  # one row's contents cached in English
     assert client.get("/calendar.ics?lang=es").content == spanish
+
+
+def test_the_apis_ics_link_is_in_the_readers_language(client) -> None:
+    make_event(title="Town hall", slug="town-hall")
+    for language, suffix in (("es", "?lang=es"), ("en", "")):
+        data = client.get("/api/v1/events", headers={"Accept-Language": language}).json()
+        assert [e["urls"]["ics"] for e in data["events"]] == [
+            urls.absolute("/events/town-hall.ics") + suffix]
