@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from events_app import settings
+from events_app import i18n, settings
 
 # Route paths (Starlette syntax). The converters (`:str`) are added where the routes register.
 HOME = "/"
@@ -99,8 +99,27 @@ def my_events_url(feed_token: str) -> str:
     return absolute(path(MY_EVENTS, feed_token=feed_token))
 
 
-def my_feed_url(feed_token: str) -> str:
-    return absolute(path(MY_FEED, feed_token=feed_token))
+FEED_LANGUAGE_PARAM = "lang"  # the same parameter as the pages' ?lang= (web/language.py)
+
+
+def feed_language(language: str | None = None) -> str | None:
+    """The `lang` a calendar-file link carries: `language` (the current one by default), or
+    None for the site default, so the links English subscribers already hold stay the same.
+
+    Calendar apps poll with no cookie and no useful Accept-Language, so a feed's language is
+    the one its URL names (web/language.py reads nothing else for .ics paths): a link on a
+    Spanish page, or in a Spanish e-mail, subscribes to the Spanish feed."""
+    language = language or i18n.current()
+    return None if language == settings.DEFAULT_LANGUAGE else language
+
+
+def with_feed_language(url: str, language: str | None = None) -> str:
+    """A calendar-file URL (no query of its own yet) with its `lang` (see feed_language)."""
+    return with_query(url, {FEED_LANGUAGE_PARAM: feed_language(language)})
+
+
+def my_feed_url(feed_token: str, language: str | None = None) -> str:
+    return with_feed_language(absolute(path(MY_FEED, feed_token=feed_token)), language)
 
 
 def home_url() -> str:

@@ -24,6 +24,7 @@ from tests.factories import backdate_data_version, make_event
 
 RawHeaders = list[tuple[bytes, bytes]]
 CACHED_PATHS = ["/calendar.ics", "/calendar.ics?category=meeting&city=st.%20louis&months=3",
+                "/calendar.ics?category=meeting&lang=es",  # a feed's language is its URL's
                 "/api/v1/events", "/api/v1/events?city=St.%20Louis&q=hall",
                 "/api/v1/categories", "/api/v1/cities", "/events.atom?category=meeting",
                 "/embed/upcoming?limit=3&theme=dark"]

@@ -38,7 +38,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from events_app import settings
+from events_app import i18n, settings
+from events_app.i18n import N_, gettext
 from events_app.models import (
     CATEGORIES,
     Event,
@@ -46,13 +47,12 @@ from events_app.models import (
     Rsvp,
     RsvpStatus,
     Series,
-    category_label,
     utcnow,
 )
 from events_app.services import data_version, spans
 from events_app.services import events as event_service
 from events_app.services.data_version import Version
-from events_app.services.ical import FeedEntry, render_calendar
+from events_app.services.ical import FeedEntry, category_text, render_calendar
 from events_app.services.ical_series import feed_entries
 from events_app.util.lru import LruCache
 
@@ -137,11 +137,12 @@ def canonical_filter(session: Session, flt: FeedFilter) -> FeedFilter:
     categories = {k: k for k in CATEGORIES}
     categories.update(_stored_spellings(session, Event.category, flt.categories))
     cities = _stored_spellings(session, Event.city, flt.cities)
-    for label, values, known in (("category", flt.categories, categories),
-                                 ("city", flt.cities, cities)):
+    for message, values, known in (
+            (N_("There is no category '%(value)s' in this calendar."), flt.categories, categories),
+            (N_("There is no city '%(value)s' in this calendar."), flt.cities, cities)):
         missing = [v for v in values if v.lower() not in known]
         if missing:
-            raise UnknownFilter(f"There is no {label} '{missing[0]}' in this calendar.")
+            raise UnknownFilter(gettext(message) % {"value": missing[0]})
     return FeedFilter(tuple(categories[c.lower()] for c in flt.categories),
                       tuple(cities[c.lower()] for c in flt.cities), flt.months)
 
@@ -203,8 +204,9 @@ def feed_events(session: Session, flt: FeedFilter, now: datetime) -> list[Event]
 
 
 def feed_title(flt: FeedFilter) -> tuple[str, str]:
-    """Calendar name and description; a filtered feed says what it is filtered to."""
-    scope = ", ".join([*(category_label(c) for c in flt.categories), *flt.cities])
+    """Calendar name and description; a filtered feed says what it is filtered to (in the
+    reader's language, as the subscribe block on the list page names it)."""
+    scope = ", ".join([*(category_text(c) for c in flt.categories), *flt.cities])
     name = f"{settings.SITE_NAME} ({scope})" if scope else settings.SITE_NAME
     return name, settings.SITE_DESCRIPTION
 
@@ -254,15 +256,15 @@ def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEn
     entries = []
     for event, status in session.exec(stmt).all():
         waitlisted = status == RsvpStatus.WAITLISTED.value
-        note = "You are on the waitlist for this event." if waitlisted else ""
+        note = gettext("You are on the waitlist for this event.") if waitlisted else ""
         entries.append(FeedEntry(event, note=note, waitlisted=waitlisted,
                                  confirmed_reader=not waitlisted))
     return entries
 
 
 def render_personal_feed(session: Session, email: str, now: datetime) -> bytes:
-    name = f"My events · {settings.SITE_NAME}"
-    description = "Events you have RSVPed to (confirmed or on the waitlist)."
+    name = gettext("My events · %(site)s") % {"site": settings.SITE_NAME}
+    description = gettext("Events you have RSVPed to (confirmed or on the waitlist).")
     return render_calendar(personal_entries(session, email, now), name, description)
 
 
@@ -373,8 +375,8 @@ personal_cache = FeedCache(max_entries=512, max_bytes=4 * 1024 * 1024, parallel_
 
 def _public_key(flt: FeedFilter) -> str:
     """The same for a filter and its canonical form (the key ignores case), so a hit needs no
-    query for the stored spellings."""
-    return f"public:{flt.key()}"
+    query for the stored spellings; one entry per language (the feed's texts are in it)."""
+    return f"public:{i18n.current()}:{flt.key()}"
 
 
 def cached_public_feed(flt: FeedFilter, version: Version, now: datetime | None = None
@@ -399,7 +401,8 @@ def public_feed(session: Session, flt: FeedFilter, now: datetime | None = None,
 
 
 def _personal_key(token: str) -> str:
-    return "personal:" + hashlib.sha256(token.encode()).hexdigest()
+    """One entry per token and language (the feed's texts are in it)."""
+    return f"personal:{i18n.current()}:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def _personal_validator(version: Version, now: datetime) -> Hashable:

@@ -25,7 +25,8 @@ import icalendar
 from icalendar.parser.string import _foldline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
-from events_app import settings, urls
+from events_app import i18n, settings, urls
+from events_app.i18n import gettext
 from events_app.models import Event, EventStatus, category_label
 from events_app.services.vtimezone import add_timezones, wall_time
 from events_app.timefmt import all_day_last_day
@@ -82,7 +83,23 @@ def _location(entry: FeedEntry) -> str:
     event = entry.event
     parts = [event.venue_name, event.address_line]
     text = ", ".join(p for p in parts if p)
-    return text or entry.join_url or ("Online" if event.online_url else "")
+    return text or entry.join_url or (gettext("Online") if event.online_url else "")
+
+
+def _summary(entry: FeedEntry) -> str:
+    """The title as the reader's calendar shows it: marked when cancelled or waitlisted (most
+    apps don't show STATUS:CANCELLED or TENTATIVE at all)."""
+    title = clean_text(entry.event.title)
+    if entry.is_cancelled:
+        return gettext("Cancelled: %(title)s") % {"title": title}
+    if entry.waitlisted:
+        return gettext("%(title)s (waitlist)") % {"title": title}
+    return title
+
+
+def category_text(slug: str) -> str:
+    """A category's name in the reader's language (CATEGORIES' labels are catalog entries)."""
+    return gettext(category_label(slug))
 
 
 def _description(entry: FeedEntry) -> str:
@@ -91,23 +108,23 @@ def _description(entry: FeedEntry) -> str:
     if entry.note:
         paragraphs.append(entry.note)
     if event.is_cancelled:
-        paragraphs.append("This event has been cancelled." + (
+        paragraphs.append(gettext("This event has been cancelled.") + (
             f" {event.cancel_message}" if event.cancel_message else ""))
     elif entry.withdrawn:
-        paragraphs.append("Your RSVP was cancelled, so this event is off your calendar.")
+        paragraphs.append(gettext("Your RSVP was cancelled, so this event is off your calendar."))
     elif event.status == EventStatus.DRAFT:
-        paragraphs.append("This event is no longer on the calendar.")
+        paragraphs.append(gettext("This event is no longer on the calendar."))
     if event.summary:
         paragraphs.append(event.summary)
     if event.description:
         paragraphs.append(event.description)
     if entry.join_url:
-        paragraphs.append(f"Join online: {entry.join_url}")
+        paragraphs.append(gettext("Join online: %(url)s") % {"url": entry.join_url})
     elif event.online_url:
-        paragraphs.append("Online: the join link is sent to confirmed attendees.")
-    paragraphs.append(f"Event page: {event_url(event)}")
+        paragraphs.append(gettext("Online: the join link is sent to confirmed attendees."))
+    paragraphs.append(gettext("Event page: %(url)s") % {"url": event_url(event)})
     if not entry.is_cancelled:
-        paragraphs.append(f"RSVP: {rsvp_url(event)}")
+        paragraphs.append(gettext("RSVP: %(url)s") % {"url": rsvp_url(event)})
     return clean_text("\n\n".join(paragraphs))
 
 
@@ -195,12 +212,7 @@ def build_vevent(entry: FeedEntry | Event) -> icalendar.Event:
     else:
         ev.add("DTSTART", _zoned(event.starts_at, event.timezone))
         ev.add("DTEND", _zoned(event.ends_at, event.timezone))
-    title = clean_text(event.title)
-    if cancelled:
-        title = f"Cancelled: {title}"
-    elif entry.waitlisted:
-        title = f"{title} (waitlist)"  # most apps don't show STATUS:TENTATIVE at all
-    ev.add("SUMMARY", title)
+    ev.add("SUMMARY", _summary(entry))
     ev.add("DESCRIPTION", _description(entry))
     location = _location(entry)
     if location:
@@ -208,7 +220,7 @@ def build_vevent(entry: FeedEntry | Event) -> icalendar.Event:
     if event.latitude is not None and event.longitude is not None:
         ev.add("GEO", (event.latitude, event.longitude))
     ev.add("URL", event_url(event))
-    ev.add("CATEGORIES", [clean_text(category_label(event.category))])
+    ev.add("CATEGORIES", [clean_text(category_text(event.category))])
     ev.add("ORGANIZER", _organizer_address(),
            parameters={"CN": parameter_text(event.host_name or settings.SITE_NAME)})
     if entry.attendee:
@@ -245,7 +257,8 @@ def clear_vevent_cache() -> None:
 
 def _vevent_bytes(entry: FeedEntry) -> bytes:
     extras = tuple(getattr(entry, f.name) for f in fields(entry) if f.name != "event")
-    values = (extras, tuple(entry.event.model_dump().values()))
+    # The language too: the fixed texts (DESCRIPTION's lines, "Cancelled:") are in it.
+    values = (i18n.current(), extras, tuple(entry.event.model_dump().values()))
     key = hashlib.blake2b(repr(values).encode(), digest_size=20).digest()
     cached = _vevent_cache.get(key)
     if cached is None:
@@ -351,11 +364,7 @@ def vevent_ical(entry: FeedEntry) -> bytes:
         return build_vevent(entry).to_ical()
     event = entry.event
     cancelled = entry.is_cancelled
-    title = clean_text(event.title)
-    if cancelled:
-        title = f"Cancelled: {title}"
-    elif entry.waitlisted:
-        title = f"{title} (waitlist)"
+    title = _summary(entry)
     if event.all_day:
         first, end = _all_day_dates(event)
         dates = [_dt_line("DTSTART", first)] + ([_dt_line("DTEND", end)] if end else [])
@@ -365,7 +374,7 @@ def vevent_ical(entry: FeedEntry) -> bytes:
     lines = ["BEGIN:VEVENT", f"SUMMARY:{_text(title)}", *dates,
              f"DTSTAMP:{_utc_stamp(event.updated_at)}", f"UID:{_text(entry.uid or event.uid)}",
              *_recurrence_lines(entry, event.sequence + entry.sequence_bump),
-             f"CATEGORIES:{_text(clean_text(category_label(event.category)))}",
+             f"CATEGORIES:{_text(clean_text(category_text(event.category)))}",
              "CLASS:PUBLIC",
              f"CREATED:{_utc_stamp(event.created_at)}",
              f"DESCRIPTION:{_text(_description(entry))}"]

@@ -51,6 +51,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from dateutil.rrule import rrulestr
 
+from events_app import i18n
 from events_app.models import Event, Series
 from events_app.services.ical import FeedEntry, vevent_ical, written_in_utc
 from events_app.services.vtimezone import wall_time
@@ -183,7 +184,10 @@ _contents: LruCache[bytes, bytes] = LruCache(max_entries=10_000)
 def _content(event: Event, uid: str) -> bytes:
     """The row's VEVENT with everything an instance may have of its own made equal."""
     values = event.model_dump() | _NEUTRAL | {"uid": uid}
-    key = hashlib.blake2b(repr(tuple(values.items())).encode(), digest_size=20).digest()
+    # The language too: contents are compared within one feed, so a row's content cached in
+    # another language would never equal its siblings' and make a needless override.
+    key = hashlib.blake2b(repr((i18n.current(), *values.items())).encode(),
+                          digest_size=20).digest()
     found = _contents.get(key)
     if found is None:
         found = vevent_ical(FeedEntry(Event.model_construct(**values)))

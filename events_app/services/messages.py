@@ -249,7 +249,8 @@ def series_summary(event: Event, rsvp: Rsvp, dates: Sequence[Any], what: str,
     """One message for a change to several dates of a series (services/series_rsvp.py):
     `what` is "joined" or "cancelled"; `dates` are its DateOutcomes, each with its status,
     waitlist place, or why it was skipped."""
-    subject = ("Your RSVPs" if what == "joined" else "RSVPs cancelled") + f": {event.title}"
+    subject = (gettext("Your RSVPs: %(title)s") if what == "joined"
+               else gettext("RSVPs cancelled: %(title)s")) % {"title": event.title}
     lines = [(timefmt.format_range(d.event.starts_at, d.event.ends_at, d.event.timezone,
                                    d.event.all_day), d) for d in dates]
     return _render("series_summary", subject,

@@ -14,10 +14,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from events_app import urls
+from events_app.i18n import N_
 from events_app.models import PersonalFeed, is_token_shaped, new_token, utcnow
 
-NOT_FOUND = ("This calendar link is not valid (it may have been replaced by a newer one). "
-             "Use the link in your latest RSVP e-mail.")
+# Shown with gettext() in the reader's language (web/feeds.py).
+NOT_FOUND = N_("This calendar link is not valid (it may have been replaced by a newer one). "
+               "Use the link in your latest RSVP e-mail.")
 
 
 def feed_for(session: Session, email: str) -> PersonalFeed:

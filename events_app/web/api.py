@@ -73,7 +73,9 @@ def _event_fields(event: Event, seats: rsvp_service.SeatCounts,
         waitlist=event.waitlist_enabled,
         rsvp_open=seats.accepting,
         updated_at=event.updated_at,
-        urls=m.EventUrls(page=page, ics=_url(f"/events/{event.slug}.ics"), rsvp=f"{page}#rsvp",
+        # The .ics in the reader's language (a calendar file's language is its URL's).
+        urls=m.EventUrls(page=page, ics=urls.with_feed_language(_url(f"/events/{event.slug}.ics")),
+                         rsvp=f"{page}#rsvp",
                          api=_url(urls.path(f"{V1}/events/{{slug}}", slug=event.slug))),
         series=m.SeriesInfo(uid=series.uid, repeats=series.words) if series else None,
     )

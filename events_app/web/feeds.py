@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from events_app import settings, urls
 from events_app.db import read_session
+from events_app.i18n import gettext
 from events_app.services import feeds, ical, personal_feeds
 from events_app.services.data_version import Version
 from events_app.services.events import QueryError
@@ -94,7 +95,7 @@ def _render_personal_feed(token: str, version: Version) -> RenderedFeed:
     with read_session() as session:  # opened after the version was read: never older data
         email = personal_feeds.email_for_token(session, token)
         if email is None:
-            raise HTTPException(404, personal_feeds.NOT_FOUND)
+            raise HTTPException(404, gettext(personal_feeds.NOT_FOUND))
         return feeds.personal_feed(session, token, email, version=version)
 
 

@@ -37,8 +37,16 @@ def _choice(scope: Scope) -> str | None:
 
 
 def language_of(scope: Scope) -> tuple[str, str | None]:
-    """The request's language, and the explicit choice to remember (None: nothing new)."""
+    """The request's language, and the explicit choice to remember (None: nothing new).
+
+    A calendar file (`.ics`: the feeds, an event's download) is in the language its URL
+    names, else the site default, and remembers nothing: calendar apps poll without cookies
+    or a useful Accept-Language, so the subscribe links carry `?lang=` (urls.feed_language),
+    and the URL alone decides the bytes (a shared cache needs no Vary; no Set-Cookie on a
+    public response; web/fast_path.py can answer a Spanish poll)."""
     choice = _choice(scope)
+    if scope.get("path", "").endswith(".ics"):
+        return choice or settings.DEFAULT_LANGUAGE, None
     remembered = read_cookie(scope, COOKIE)
     language = i18n.negotiate(choice, remembered,
                               Headers(scope=scope).get("accept-language"))
