@@ -368,9 +368,11 @@ def _last_modified(*changes: datetime, now: datetime) -> datetime:
 ENTRY_OVERHEAD = 1024
 # Separate so that many people's small personal feeds never push the public feeds out;
 # bounded by bytes as well (a 2,000-event feed is a few MB).
-# (listing_cache.MAX_BYTES lists every budget.)
-public_cache = FeedCache(max_entries=64, max_bytes=12 * 1024 * 1024, parallel_renders=2)
-personal_cache = FeedCache(max_entries=512, max_bytes=4 * 1024 * 1024, parallel_renders=2)
+# (listing_cache.MAX_BYTES lists every budget.) One render at a time each: a cold
+# 2,000-event feed holds ~15 MB while it renders, and the CPU-bound renders of two feeds at
+# once finish no sooner on a 2-core machine that is serving pages meanwhile.
+public_cache = FeedCache(max_entries=64, max_bytes=8 * 1024 * 1024, parallel_renders=1)
+personal_cache = FeedCache(max_entries=512, max_bytes=4 * 1024 * 1024, parallel_renders=1)
 
 
 def _public_key(flt: FeedFilter) -> str:

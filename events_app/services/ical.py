@@ -245,8 +245,8 @@ def build_vevent(entry: FeedEntry | Event) -> icalendar.Event:
 # extras: an edit to any field makes a new key, so a feed re-rendered after one edit
 # re-serialises only that event (~0.5 ms an event; a 2,000-event feed would take a second).
 # The digest, not the values, is the key, so long descriptions are not held twice.
-_vevent_cache: LruCache[bytes, bytes] = LruCache(  # 8 MB with keys: see listing_cache.MAX_BYTES
-    max_entries=10_000, max_weight=8 * 1024 * 1024, weigh=lambda vevent: len(vevent) + 160)
+_vevent_cache: LruCache[bytes, bytes] = LruCache(  # 6 MB with keys: see listing_cache.MAX_BYTES
+    max_entries=10_000, max_weight=6 * 1024 * 1024, weigh=lambda vevent: len(vevent) + 160)
 _END = b"END:VCALENDAR\r\n"
 
 

@@ -22,13 +22,18 @@ from events_app.models import utcnow
 from events_app.services.data_version import Version, last_changed
 from events_app.services.feeds import FeedCache, RenderedFeed
 
-# Every cache of rendered output, by bytes, so a worker's RSS stays under 150 MB (the process
-# itself is ~75 MB, a cold 2,000-event feed render ~20 MB more at its peak): these pages 16 MB,
-# the public feeds 12 MB and personal feeds 4 MB (services/feeds.py), VEVENTs 8 MB
-# (services/ical.py), gzip copies 4 MB (web/compression.py).
-MAX_BYTES = 16 * 1024 * 1024
-# Renders at once: bounded for RSS, yet more than the cores, as pages also wait on the database.
-cache = FeedCache(max_entries=4096, max_bytes=MAX_BYTES, parallel_renders=4)
+# Every cache of rendered output, by bytes, so a worker's RSS stays under 150 MB (bench/rss.py:
+# at 100,000 events a worker is ~80 MB once imported and ~107 MB after its warm-up). Measured
+# there, what pushes it up is less what the caches keep than what renders hold while they run
+# (a cold 2,000-event feed ~15 MB at its peak, a month view ~5 MB) and the freed memory they
+# leave spread over the heap: fewer renders at once saved more than smaller budgets did.
+# These pages 10 MB (both languages share it: a page is ~20-40 KB in each), the public feeds
+# 8 MB and personal feeds 4 MB (services/feeds.py), VEVENTs 6 MB (services/ical.py), gzip
+# copies 4 MB (web/compression.py).
+MAX_BYTES = 10 * 1024 * 1024
+# Renders at once: two, one per core; a page's render also waits on the database, but four at
+# once (with two feed renders) held a worker's peak over 150 MB (bench/rss.py).
+cache = FeedCache(max_entries=4096, max_bytes=MAX_BYTES, parallel_renders=2)
 
 
 def _minute(now: datetime | None) -> datetime:
