@@ -34,7 +34,7 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / "data"
 # Bump when the generated rows change shape or meaning: cached datasets are then rebuilt.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 # Dates are relative to the day of generation: past this age, "upcoming" has thinned out.
 MAX_AGE_DAYS = 30
 DEFAULT_PG_URL = os.environ.get(
@@ -349,6 +349,7 @@ def _rsvps(size: Size, rng: random.Random, events: list[tuple[int, int | None, i
             guests if guests >= 2 and i % 5 == 1 else guests + 1,
             "reminder_sent_at": starts - timedelta(hours=24) if past and status == "confirmed"
             else None,
+            "language": "es" if i % 4 == 0 else "en",  # a quarter RSVP'd in Spanish (v4)
         }
 
 

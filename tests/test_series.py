@@ -167,6 +167,9 @@ def test_extending_twice_at_once_makes_each_row_once(db_url: str, ada: Any,
     made = [_new(ada, Rule("daily", count=30), start_date=start.isoformat(),
                  end_date=start.isoformat(), title=f"Phone bank {n}") for n in range(3)]
     monkeypatch.setattr(settings, "SERIES_HORIZON_DAYS", 60)
+    # Two or three rows each so far, depending on the hour the test runs at.
+    missing = sum(30 - len(_rows(m.id)) for m in made)
+    assert 3 * (30 - 3) <= missing <= 3 * (30 - 2)
     results: list[int] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(2)
@@ -184,7 +187,7 @@ def test_extending_twice_at_once_makes_each_row_once(db_url: str, ada: Any,
     for t in threads:
         t.join()
     assert errors == []
-    assert sum(results) == 3 * (30 - 2)  # each series had its first two (or three) rows
+    assert sum(results) == missing  # made once, by one run or the other
     for m in made:
         rows = _rows(m.id)
         assert len(rows) == 30 and len({e.recurrence_id for e in rows}) == 30

@@ -93,12 +93,21 @@ def _language_query(params: dict[str, Any] | None) -> str:
     return query_string(params) if params else ""
 
 
+def _linkable_path(request: Request) -> str:
+    """Where a language link may point: the page itself when it was a GET, otherwise (a form
+    answered with errors, a confirmation step) its area's start page, because the link is a
+    GET and the URL that answered the form may take POSTs only."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path
+    return "/organizer/" if request.url.path.startswith("/organizer/") else "/"
+
+
 def _language_links(request: Request, params: dict[str, Any] | None = None
                     ) -> list[tuple[str, str, str]]:
     """(code, name, path and query) of this page in every language, for the switcher: the
     same URL with `?lang=` (web/language.py). hreflang wants them absolute: urls.absolute."""
     query = _language_query(params)
-    path = f"{request.url.path}?{query}&" if query else f"{request.url.path}?"
+    path = f"{_linkable_path(request)}?{query}&" if query else f"{_linkable_path(request)}?"
     return [(code, i18n.language_name(code), f"{path}{language.PARAM}={code}")
             for code in i18n.LANGUAGES]
 
