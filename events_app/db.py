@@ -9,12 +9,14 @@ insert" is atomic across threads, worker processes and hosts.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from events_app import settings
@@ -30,8 +32,48 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=settings.DB_POOL_SIZE,
-                         max_overflow=settings.DB_MAX_OVERFLOW, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=settings.DB_POOL_SIZE,
+                           max_overflow=settings.DB_MAX_OVERFLOW)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection back in use within this many seconds is taken as alive without a ping.
+PING_AFTER_IDLE = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping's check, only for connections that sat idle in the pool a while.
+
+    pool_pre_ping sends a SELECT 1 at every checkout: a round trip (and server work) on every
+    request, about a tenth of an RSVP post's cost. What it guards against - a server restart,
+    a firewall or pgbouncer dropping a quiet connection - happens to connections left idle,
+    not to one checked in a moment ago; under load every connection is reused within
+    milliseconds and none is pinged. A dead connection found here is replaced before the
+    caller gets it (DisconnectionError makes the pool reconnect); one that dies within
+    PING_AFTER_IDLE of its last use fails that request's statement, and the pool then drops it
+    (SQLAlchemy invalidates a connection on a disconnect error).
+    """
+    dialect = engine.dialect
+
+    @sa_event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @sa_event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get(_LAST_USED)
+        if last is None or time.monotonic() - last < PING_AFTER_IDLE:
+            return  # just connected, or back in use soon after its last use
+        try:
+            alive = dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"connection found dead after idling: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("connection found dead after idling")
+
+
+_LAST_USED = "events_app.last_used"  # connection record info: time.monotonic() of its checkin
 
 
 def _configure_sqlite(engine: Engine) -> None:

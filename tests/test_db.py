@@ -53,3 +53,42 @@ def test_sqlite_connections_keep_a_small_page_cache(tmp_path) -> None:
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -1024
     finally:
         engine.dispose()
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+
+def test_postgres_connection_dropped_while_idle_is_replaced(pg_database, monkeypatch) -> None:
+    """A server restart or a firewall drops connections that sat in the pool: the next
+    checkout finds out before handing it over, and the caller gets a live one."""
+    engine, admin = db.make_engine(pg_database), db.make_engine(pg_database)
+    try:
+        first = _backend_pid(engine)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend({first})")
+            conn.commit()
+        monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0)  # it has now idled long enough
+        assert _backend_pid(engine) != first
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_postgres_connection_back_in_use_soon_is_not_pinged(pg_database, monkeypatch) -> None:
+    """A busy pool's connections are reused within milliseconds: no SELECT 1 round trip in
+    front of each request (pool_pre_ping's cost), only for connections that idled."""
+    engine = db.make_engine(pg_database)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    try:
+        _backend_pid(engine)
+        _backend_pid(engine)
+        assert pings == []
+        monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0)
+        _backend_pid(engine)
+        assert pings == [1]
+    finally:
+        engine.dispose()

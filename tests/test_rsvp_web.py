@@ -127,6 +127,25 @@ def test_honeypot_pretends_success_and_stores_nothing(client) -> None:
     assert rsvps(ev.id) == {} and outbox() == []
 
 
+def test_each_answer_page_shows_its_own_address_escaped_in_its_language(client) -> None:
+    """The answer page is kept rendered per event and language with only the address put in:
+    every poster still sees their own address (escaped), never the one before, and a reader
+    of another language gets the page in theirs."""
+    ev = make_event(title="Tenants <meeting>")
+    ann = post_rsvp(client, ev.slug, email="ann@example.org")
+    bob = post_rsvp(client, ev.slug, name="Bob Ray", email="bob@example.org")
+    bot = post_rsvp(client, ev.slug, email="<b>bot</b>@example.org", website="x")
+    assert "ann@example.org" in ann.text and "bob@example.org" not in ann.text
+    assert "bob@example.org" in bob.text and "ann@example.org" not in bob.text
+    assert "&lt;b&gt;bot&lt;/b&gt;@example.org" in bot.text and "<b>bot" not in bot.text
+    assert "Tenants &lt;meeting&gt;" in bob.text
+    assert '<html lang="en">' in bob.text
+    assert client.get(f"/events/{ev.slug}?lang=es").status_code == 200  # the choice, kept
+    spanish = post_rsvp(client, ev.slug, name="Cy Young", email="cy@example.org")
+    assert '<html lang="es">' in spanish.text and "cy@example.org" in spanish.text
+    assert spanish.headers["cache-control"] == "no-store"
+
+
 def test_post_without_csrf_token_is_refused(client) -> None:
     ev = make_event()
     client.get(f"/events/{ev.slug}")

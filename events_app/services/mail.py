@@ -24,14 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from events_app import settings
-from events_app.db import read_session, write_session
+from events_app.db import dialect_insert, read_session, write_session
 from events_app.models import Outbox, Rsvp, utcnow
 
 if TYPE_CHECKING:
@@ -61,27 +60,37 @@ def enqueue(
     dedupe_key: str | None = None,
     reply_to: str = "",
 ) -> Outbox | None:
-    """Queue a message in the caller's transaction.
+    """Queue a message in the caller's transaction; returns it (id set, not attached to the
+    session: callers want its id, and the row is written already).
 
     With a `dedupe_key`, a second message with the same key is silently dropped (returns
     None): the unique index makes "exactly once" hold even when two cron runs overlap.
     """
-    msg = Outbox(kind=kind, to_addr=to_addr, subject=subject, body_text=body_text,
-                 body_html=body_html, ics=ics, rsvp_id=rsvp_id, dedupe_key=dedupe_key,
-                 reply_to=reply_to)
-    if dedupe_key is not None:
-        if session.exec(select(Outbox.id).where(Outbox.dedupe_key == dedupe_key)).first():
-            return None
-        try:
-            with session.begin_nested():
-                session.add(msg)
-                session.flush()
-        except IntegrityError:
-            return None
-        return msg
-    session.add(msg)
-    session.flush()
-    return msg
+    values = {"kind": kind, "to_addr": to_addr, "subject": subject, "body_text": body_text,
+              "body_html": body_html, "ics": ics, "rsvp_id": rsvp_id, "dedupe_key": dedupe_key,
+              "reply_to": reply_to, "created_at": utcnow(), "sent_at": None,
+              "next_attempt_at": None, "attempts": 0, "last_error": ""}
+    msg_id = session.connection().execute(_insert_statement(session), values).scalar()
+    return None if msg_id is None else Outbox(id=msg_id, **values)
+
+
+_insert_statements: dict[str, Any] = {}
+
+
+def _insert_statement(session: Session) -> Any:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, built once per dialect and
+    run as Core: every RSVP post queues a message, and the ORM's unit of work (plus a SELECT,
+    a SAVEPOINT and its RELEASE for a deduplicated one) cost more than the insert itself. A
+    key another transaction holds uncommitted waits for it, as the unique index always did;
+    rows without a key (NULL) never conflict."""
+    dialect = session.get_bind().dialect.name
+    found = _insert_statements.get(dialect)
+    if found is None:
+        found = _insert_statements[dialect] = (
+            dialect_insert(session, Outbox)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(col(Outbox.id)))
+    return found
 
 
 def queue_to(session: Session, rsvp: Rsvp, content: MailContent, kind: str,

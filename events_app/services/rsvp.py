@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -196,15 +196,18 @@ def _counts_and_address(session: Session, event: Event, email: str,
     """`seat_counts` of a locked event, and the id of `email`'s RSVP to it in any status
     (the unique (event, e-mail) index allows one), read in the same statement: a new RSVP
     needs both, and every statement is a round trip made while the event's lock is held."""
-    rows = session.exec(
-        select(Rsvp.status, func.coalesce(func.sum(party_seats()), 0),
-               func.max(case((Rsvp.email == email, Rsvp.id))))
-        .where(Rsvp.event_id == event.id).group_by(Rsvp.status)
-    ).all()
+    rows = session.execute(_COUNTS_AND_ADDRESS, {"c_event": event.id, "c_email": email}).all()
     seats = {status: int(n) for status, n, _ in rows}
     found = next((int(rsvp_id) for _, _, rsvp_id in rows if rsvp_id is not None), None)
     return _counted(event, seats.get(RsvpStatus.CONFIRMED.value, 0),
                     seats.get(RsvpStatus.WAITLISTED.value, 0), now), found
+
+
+# Built once: every RSVP post runs it under the event's lock (its values are parameters).
+_COUNTS_AND_ADDRESS = (
+    select(Rsvp.status, func.coalesce(func.sum(party_seats()), 0),
+           func.max(case((Rsvp.email == bindparam("c_email"), Rsvp.id))))
+    .where(Rsvp.event_id == bindparam("c_event")).group_by(Rsvp.status))
 
 
 def closed_reason(event: Event, now: datetime) -> str | None:

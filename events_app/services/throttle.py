@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, delete, literal, or_, update
+from sqlalchemy import bindparam, case, delete, or_, update
 from sqlmodel import Session, col, select
 
 from events_app.db import dialect_insert
@@ -98,31 +99,48 @@ def allow(session: Session, key: str, limit: int, window: timedelta,
     the limit blocks the key until the window ends, refused attempts are not counted.
     """
     now = now or utcnow()
-    table = ThrottleBucket.__table__  # type: ignore[attr-defined]
-    c = table.c
-    at = literal(now, c.window_start.type)
-    passed = c.window_start <= literal(now - window, c.window_start.type)
     first_blocked_until = now + window if limit <= 1 else None
-    stmt = dialect_insert(session, table).values(
-        key=key, count=1, window_start=now, blocked_until=first_blocked_until)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["key"],
-        set_={"count": case((passed, 1), else_=c.count + 1),
-              "window_start": case((passed, at), else_=c.window_start),
-              "blocked_until": case((passed, literal(first_blocked_until,
-                                                     c.blocked_until.type)),
-                                    else_=c.blocked_until)},
-        where=or_(c.blocked_until.is_(None), c.blocked_until <= at),
-    ).returning(c.count, c.window_start)
-    counted = session.execute(stmt).first()
+    counted = session.connection().execute(_allow_statement(session), {
+        "t_key": key, "t_now": now, "t_cutoff": now - window,
+        "t_first_blocked": first_blocked_until}).first()
     if counted is None:
         return False  # blocked: nothing was written
     count, window_start = counted
     if count >= limit and count > 1:
         # Reached the limit inside a running window (the row is still ours until commit).
-        session.execute(update(table).where(c.key == key)
+        table = ThrottleBucket.__table__  # type: ignore[attr-defined]
+        session.execute(update(table).where(table.c.key == key)
                         .values(blocked_until=window_start + window))
     return True
+
+
+_allow_statements: dict[str, Any] = {}
+
+
+def _allow_statement(session: Session) -> Any:
+    """`allow`'s upsert, built once per dialect with its values as parameters (run as Core on
+    the session's connection): every RSVP post runs it, and building the statement anew cost
+    more CPU than the database spends on it."""
+    dialect = session.get_bind().dialect.name
+    found = _allow_statements.get(dialect)
+    if found is not None:
+        return found
+    table = ThrottleBucket.__table__  # type: ignore[attr-defined]
+    c = table.c
+    at = bindparam("t_now", type_=c.window_start.type)
+    passed = c.window_start <= bindparam("t_cutoff", type_=c.window_start.type)
+    first_blocked = bindparam("t_first_blocked", type_=c.blocked_until.type)
+    stmt = dialect_insert(session, table).values(
+        key=bindparam("t_key", type_=c.key.type), count=1, window_start=at,
+        blocked_until=first_blocked)
+    found = _allow_statements[dialect] = stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"count": case((passed, 1), else_=c.count + 1),
+              "window_start": case((passed, at), else_=c.window_start),
+              "blocked_until": case((passed, first_blocked), else_=c.blocked_until)},
+        where=or_(c.blocked_until.is_(None), c.blocked_until <= at),
+    ).returning(c.count, c.window_start)
+    return found
 
 
 def refund(session: Session, limit: Limit) -> None:

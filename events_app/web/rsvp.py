@@ -12,15 +12,17 @@ loop that serves everyone else.
 
 from __future__ import annotations
 
+import secrets
 from functools import partial
 from typing import Any
 
+from markupsafe import escape
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from events_app import settings, urls
@@ -30,6 +32,8 @@ from events_app.models import Event, RsvpStatus, utcnow
 from events_app.services import feeds, mail, personal_feeds, retention, series_rsvp
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
+from events_app.util.lru import LruCache
+from events_app.web.cached import in_language
 from events_app.web.client import client_address
 from events_app.web.csrf import read_form
 from events_app.web.public import detail_context, public_event_or_404
@@ -118,9 +122,26 @@ async def rsvp_submit(request: Request) -> Response:
 
 
 def _received(request: Request, event: Event, email: str, all_dates: bool = False) -> Response:
-    return render(request, "rsvp/received.html",
-                  {"event": event, "email": email, "all_dates": all_dates},
-                  headers={"Cache-Control": "no-store"})
+    """The "check your e-mail" page. Every post answers with it, so it is rendered once per
+    event, language and path with a marker for the address, and each answer puts the escaped
+    address in: the page is otherwise the same bytes for everyone (and must be: whether the
+    address had an RSVP must not show)."""
+    key = (in_language(request.url.path), event.id, event.slug, event.title, all_dates)
+    parts = _received_pages.get(key)
+    if parts is None:
+        page = render(request, "rsvp/received.html",
+                      {"event": event, "email": _EMAIL_MARK, "all_dates": all_dates})
+        parts = tuple(bytes(page.body).split(_EMAIL_MARK.encode()))
+        if len(parts) == 2:
+            _received_pages.put(key, parts)
+    body = escape(email).encode().join(parts)
+    return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+
+
+# Kept per (language, path, event): a few hundred bytes each, a few thousand at most.
+_received_pages: LruCache[tuple[Any, ...], tuple[bytes, ...]] = LruCache(
+    2000, max_weight=4 << 20, weigh=lambda parts: sum(map(len, parts)))
+_EMAIL_MARK = "email-" + secrets.token_hex(16)  # nothing a template escapes or alters
 
 
 def _manage_page(request: Request, view: rsvp_service.ManageView, *, notice: str | None = None,
