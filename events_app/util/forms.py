@@ -265,7 +265,7 @@ def choice(options: Callable[[], Any], message: str) -> Any:
     def check(value: Any) -> str:
         s = _as_text(value)
         if s not in options():
-            raise fail(message)
+            raise fail(gettext(message))  # marked with N_() where it is defined
         return s
 
     return Annotated[str, PlainValidator(check)]
