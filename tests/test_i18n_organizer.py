@@ -135,6 +135,9 @@ def _crawl(client: Any, headers: dict[str, str]) -> dict[str, str]:
     pages["new event, errors"] = send("/organizer/events/new",
                                       {**_form(title="", start_time="", latitude="41"),
                                        "then": "draft"}, expect=422)
+    pages["new event, lat only"] = send("/organizer/events/new",
+                                        {**_form(latitude="41", repeat="none"), "then": "draft"},
+                                        expect=422)
     pages["new event, preview"] = send("/organizer/events/new",
                                        {**_form(), "step": "preview"})
     pages["series created"] = send("/organizer/events/new", {**_form(), "then": "publish"},
@@ -192,8 +195,10 @@ def test_spanish_workspace_holds_no_english_sentence(client: Any) -> None:
     english_left = {name: _english_in(text) for name, text in spanish.items()}
     assert {name: found for name, found in english_left.items() if found} == {}
     assert "Nuevo evento" in spanish["dashboard"]
-    assert "Indique la latitud y la longitud" in spanish["new event, errors"], spanish["new event, errors"][-3000:]
-    assert "Corrija los" in spanish["new event, errors"]
+    assert "Este campo es obligatorio." in spanish["new event, errors"]
+    assert "Corrija el problema indicado abajo." in spanish["new event, errors"]
+    assert "Indique la latitud y la longitud, o ninguna de las dos." in \
+        spanish["new event, lat only"]
     assert "Las próximas fechas:" in spanish["new event, preview"]
     assert "se creó y se publicó" in spanish["series created"]
     assert "Próximas fechas" in spanish["series"]
@@ -201,7 +206,7 @@ def test_spanish_workspace_holds_no_english_sentence(client: Any) -> None:
     assert "Omitidas:" in spanish["skipped"]
     assert "Registrar llegada" in spanish["attendees"]
     assert "Nadie coincide con esta búsqueda." in spanish["attendees, none found"]
-    assert "Escriba un asunto." in spanish["e-mail, errors"]
+    assert "Este campo es obligatorio." in spanish["e-mail, errors"]
     assert "Su mensaje va en camino a 1 asistente" in spanish["e-mail, sent"]
     assert "Se canceló la confirmación de asistencia de Wes Waiting." in spanish["removed"]
     assert spanish["csv"].splitlines()[0].startswith("Evento,Fecha del evento,Nombre,")
@@ -214,7 +219,8 @@ def test_english_workspace_is_unchanged(client: Any) -> None:
     english = _crawl(client, EN)
     found = set().union(*(_english_in(text) for text in english.values()))
     assert len(found) > 100
-    assert "Enter the start time (or tick 'All day')." in english["new event, errors"]
+    assert "This field is required." in english["new event, errors"]
+    assert "Enter both latitude and longitude, or neither." in english["new event, lat only"]
     assert "Saved for every date of the series." in english["occurrence saved"]
     assert english["csv"].splitlines()[0].startswith("Event,Event date,Name,")
     assert "Your message is on its way to 1 attendee (everyone confirmed)." in \
