@@ -213,9 +213,12 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
         detail = party.name
     else:
         if party.status != RsvpStatus.CONFIRMED:
-            raise CheckInError(gettext("%(name)s is not confirmed (on the waitlist or "
-                                       "cancelled); confirm them before checking them in.")
-                               % {"name": party.name})
+            refusal = gettext("%(name)s is waitlisted, not confirmed; confirm them before "
+                              "checking them in.") \
+                if party.status == RsvpStatus.WAITLISTED else \
+                gettext("%(name)s is cancelled, not confirmed; confirm them before checking "
+                        "them in.")
+            raise CheckInError(refusal % {"name": party.name})
         arrived = party.seats if people is None else people
         if not 1 <= arrived <= party.seats:
             raise CheckInError(ngettext("%(name)s's party is %(num)s person; check in "
