@@ -20,17 +20,19 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from events_app.db import read_session, write_session
+from events_app.i18n import N_, gettext
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
 from events_app.services import access, audit
 from events_app.services.attendees import arrived_seats
 
-CSV_HEADER = ["Event", "Event date", "Name", "Email", "Phone", "Guests", "Party size",
-              "Status", "Waitlist position", "RSVP time", "Checked in", "Check-in time",
-              "People arrived", "Comment"]
+# In the language of the organizer who downloads the file (gettext when it is written).
+CSV_HEADER = [N_("Event"), N_("Event date"), N_("Name"), N_("Email"), N_("Phone"), N_("Guests"),
+              N_("Party size"), N_("Status"), N_("Waitlist position"), N_("RSVP time"),
+              N_("Checked in"), N_("Check-in time"), N_("People arrived"), N_("Comment")]
 STATUS_WORDS = {
-    RsvpStatus.CONFIRMED.value: "Confirmed",
-    RsvpStatus.WAITLISTED.value: "On the waitlist",
-    RsvpStatus.CANCELLED.value: "Cancelled",
+    RsvpStatus.CONFIRMED.value: N_("Confirmed"),
+    RsvpStatus.WAITLISTED.value: N_("On the waitlist"),
+    RsvpStatus.CANCELLED.value: N_("Cancelled"),
 }
 BOM = "\ufeff"
 BATCH = 500  # rows fetched and written per chunk
@@ -106,9 +108,9 @@ def _rows(session: Session, event: Event) -> Iterator[list[Any]]:
             position += 1
         here = checked_in_at is not None
         yield [title, when, name, "" if erased_at else email, phone, guests, guests + 1,
-               STATUS_WORDS.get(status, status),
+               gettext(STATUS_WORDS[status]) if status in STATUS_WORDS else status,
                position if status == RsvpStatus.WAITLISTED.value else "",
-               _local(created_at, event), "yes" if here else "no",
+               _local(created_at, event), gettext("yes") if here else gettext("no"),
                _local(checked_in_at, event), arrived if here else "", comment]
 
 
@@ -118,7 +120,7 @@ def csv_chunks(session: Session, event: Event, *, bom: bool = False) -> Iterator
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     if bom:
         out.write(BOM)
-    writer.writerow(CSV_HEADER)
+    writer.writerow([gettext(name) for name in CSV_HEADER])
     for n, row in enumerate(_rows(session, event), start=1):
         writer.writerow([safe_cell(v) for v in row])
         if n % BATCH == 0:

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from events_app import urls
 from events_app.db import write_session
+from events_app.i18n import N_, gettext
 from events_app.models import Event, EventStatus, Organizer, Outbox, Rsvp, RsvpStatus, utcnow
 from events_app.services import access, audit, locking, mail, messages
 from events_app.services.rsvp import RsvpError
@@ -125,10 +126,10 @@ class Audience(StrEnum):
 
 
 AUDIENCE_LABELS: dict[Audience, str] = {
-    Audience.CONFIRMED: "Everyone confirmed",
-    Audience.WAITLISTED: "Everyone on the waitlist",
-    Audience.CHECKED_IN: "Confirmed and checked in at the door",
-    Audience.NOT_CHECKED_IN: "Confirmed but not checked in",
+    Audience.CONFIRMED: N_("Everyone confirmed"),
+    Audience.WAITLISTED: N_("Everyone on the waitlist"),
+    Audience.CHECKED_IN: N_("Confirmed and checked in at the door"),
+    Audience.NOT_CHECKED_IN: N_("Confirmed but not checked in"),
 }
 # A link only the real recipient's e-mail carries: previews and test mails show this instead
 # of someone's private manage link.
@@ -174,9 +175,9 @@ class Draft:
     def check(self) -> None:
         """RsvpError (with the field) for an empty subject or body."""
         if not messages.clean_subject(self.subject):
-            raise RsvpError("Please write a subject.", field="subject")
+            raise RsvpError(gettext("Please write a subject."), field="subject")
         if not self.body.strip():
-            raise RsvpError("Please write a message.", field="body")
+            raise RsvpError(gettext("Please write a message."), field="body")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app.db import write_session
+from events_app.i18n import N_, gettext, ngettext
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
 from events_app.services import access, audit, locking, rsvp
 from events_app.util import paging
@@ -24,19 +25,19 @@ from events_app.util.text_search import contains_text
 
 SortKey = Literal["name", "rsvp", "status", "checked_in", "guests"]
 SORT_KEYS: dict[str, str] = {
-    "name": "Name",
-    "rsvp": "RSVP time",
-    "status": "Status",
-    "checked_in": "Check-in",
-    "guests": "Guests",
+    "name": N_("Name"),
+    "rsvp": N_("RSVP time"),
+    "status": N_("Status"),
+    "checked_in": N_("Check-in"),
+    "guests": N_("Guests"),
 }
 STATUS_FILTERS: dict[str, str] = {
-    "": "Everyone",
-    "confirmed": "Confirmed",
-    "waitlisted": "Waitlisted",
-    "cancelled": "Cancelled",
-    "here": "Checked in",
-    "not_here": "Confirmed, not checked in",
+    "": N_("Everyone"),
+    "confirmed": N_("Confirmed"),
+    "waitlisted": N_("Waitlisted"),
+    "cancelled": N_("Cancelled"),
+    "here": N_("Checked in"),
+    "not_here": N_("Confirmed, not checked in"),
 }
 MAX_SEARCH = 200
 PAGE_SIZE = 100  # rows per page of the attendee list; the CSV has them all
@@ -212,13 +213,19 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
         detail = party.name
     else:
         if party.status != RsvpStatus.CONFIRMED:
-            raise CheckInError(f"{party.name} is {party.status}, not confirmed; "
-                               "confirm them before checking them in.")
+            refusal = gettext("%(name)s is waitlisted, not confirmed; confirm them before "
+                              "checking them in.") \
+                if party.status == RsvpStatus.WAITLISTED else \
+                gettext("%(name)s is cancelled, not confirmed; confirm them before checking "
+                        "them in.")
+            raise CheckInError(refusal % {"name": party.name})
         arrived = party.seats if people is None else people
         if not 1 <= arrived <= party.seats:
-            raise CheckInError(f"{party.name}'s party is {party.seats} "
-                               f"{'person' if party.seats == 1 else 'people'}; check in "
-                               f"between 1 and {party.seats}.")
+            raise CheckInError(ngettext("%(name)s's party is %(num)s person; check in "
+                                        "between 1 and %(num)s.",
+                                        "%(name)s's party is %(num)s people; check in "
+                                        "between 1 and %(num)s.", party.seats)
+                               % {"name": party.name, "num": party.seats})
         if party.checked_in_at is not None and party.checked_in_seats == arrived:
             return party
         if party.checked_in_at is None:

@@ -15,9 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from events_app import settings
+from events_app.i18n import N_, gettext
 from events_app.models import CATEGORIES, Event
 from events_app.services.series_rules import Rule, describe
-from events_app.timefmt import all_day_last_day
+from events_app.timefmt import all_day_last_day, upper_first, weekday_name
 from events_app.util.forms import (
     Checkbox,
     DateField,
@@ -49,20 +50,21 @@ DEFAULT_LENGTH = timedelta(hours=1)
 Title = text(200, required=True)
 Summary = text(500)
 Description = text(20_000, multiline=True)
-Category = choice(lambda: CATEGORIES, "Choose a category from the list.")
+Category = choice(lambda: CATEGORIES, N_("Choose a category from the list."))
 Timezone = choice(lambda: KNOWN_TIMEZONES,
-                  "Choose a timezone from the list, like America/Chicago.")
+                  N_("Choose a timezone from the list, like America/Chicago."))
 Line200 = text(200)
 Line100 = text(100)
 Line20 = text(20)
-Latitude = optional_float(-90, 90, "latitude")
-Longitude = optional_float(-180, 180, "longitude")
+Latitude = optional_float(-90, 90, N_("latitude"))
+Longitude = optional_float(-180, 180, N_("longitude"))
 Capacity = optional_int(1, MAX_CAPACITY, 50)
 GuestLimit = optional_int(0, MAX_GUESTS, 4)
 CohostList = email_list(MAX_COHOSTS)
 # Which of the two 01:30s on the night clocks go back: "first" (still daylight time) or
 # "second" (an hour later, standard time); empty when the form did not ask.
-Occurrence = choice(lambda: ("", "first", "second"), "Choose the first or the second time.")
+Occurrence = choice(lambda: ("", "first", "second"),
+                    N_("Choose the first or the second time."))
 
 
 class EventForm(Form):
@@ -214,8 +216,8 @@ def event_date_range(today: date | None = None) -> tuple[date, date]:
 def _out_of_range(form: EventForm) -> dict[str, str]:
     """Each date field outside `event_date_range`, with the message shown next to it."""
     first, last = event_date_range()
-    message = (f"Choose a date from {first.isoformat()} to {last.isoformat()} "
-               f"(up to {MAX_YEARS_AHEAD} years ahead).")
+    message = gettext("Choose a date from %(first)s to %(last)s (up to %(years)s years ahead).") \
+        % {"first": first.isoformat(), "last": last.isoformat(), "years": MAX_YEARS_AHEAD}
     days = {"start_date": form.start_date, "end_date": form.end_date,
             "rsvp_deadline": form.rsvp_deadline.date() if form.rsvp_deadline else None}
     return {name: message for name, day in days.items()
@@ -229,20 +231,25 @@ def _end_defaults(form: EventForm) -> bool:
             and form.end_date in (None, form.start_date))
 
 
+def _skipped_time(local: datetime, tzid: str) -> str:
+    return gettext("%(time)s does not exist on that day in %(timezone)s (the clocks skip "
+                   "forward); pick another time.") % {"time": f"{local:%H:%M}", "timezone": tzid}
+
+
 def _build(form: EventForm) -> EventData:
     errors: dict[str, str] = {}
     if form.start_date is None:
-        errors["start_date"] = "Enter the date the event starts."
+        errors["start_date"] = gettext("Enter the date the event starts.")
     default_end = _end_defaults(form)
     if not form.all_day:
         if form.start_time is None:
-            errors["start_time"] = "Enter the start time (or tick 'All day')."
+            errors["start_time"] = gettext("Enter the start time (or tick 'All day').")
         if form.end_time is None and not default_end:
-            errors["end_time"] = ("Enter the end time (or leave the end date and time empty: "
-                                  "the event then lasts an hour).")
+            errors["end_time"] = gettext("Enter the end time (or leave the end date and time "
+                                         "empty: the event then lasts an hour).")
     if (form.latitude is None) != (form.longitude is None):
         key = "longitude" if form.longitude is None else "latitude"
-        errors[key] = "Enter both latitude and longitude, or neither."
+        errors[key] = gettext("Enter both latitude and longitude, or neither.")
     errors.update(_out_of_range(form))
     if errors:
         raise FormError(errors)
@@ -253,7 +260,7 @@ def _build(form: EventForm) -> EventData:
         # (iCal's exclusive DTEND); the form asks for the inclusive last day.
         last_day = form.end_date or form.start_date
         if last_day < form.start_date:
-            raise FormError({"end_date": "The last day cannot be before the first day."})
+            raise FormError({"end_date": gettext("The last day cannot be before the first day.")})
         local_start = datetime.combine(form.start_date, time.min)
         local_end = datetime.combine(last_day + timedelta(days=1), time.min)
     else:
@@ -266,39 +273,40 @@ def _build(form: EventForm) -> EventData:
         ends = (("end", local_end, form.end_occurrence),) if not default_end else ()
         for prefix, local, chosen in (("start", local_start, form.start_occurrence), *ends):
             if not chosen and _ambiguous(local, form.timezone):
-                errors[f"{prefix}_occurrence"] = (
-                    f"{local:%H:%M} happens twice on {local:%Y-%m-%d} in {form.timezone} (the "
-                    "clocks go back an hour). Choose which one you mean and save again.")
+                errors[f"{prefix}_occurrence"] = gettext(
+                    "%(time)s happens twice on %(day)s in %(timezone)s (the clocks go back an "
+                    "hour). Choose which one you mean and save again.") % {
+                    "time": f"{local:%H:%M}", "day": f"{local:%Y-%m-%d}",
+                    "timezone": form.timezone}
     try:
         starts_at = _to_utc(local_start, form.timezone, form.start_occurrence == "second")
     except ValueError:
-        errors["start_time"] = (f"{local_start:%H:%M} does not exist on that day in "
-                                f"{form.timezone} (the clocks skip forward); pick another time.")
+        errors["start_time"] = _skipped_time(local_start, form.timezone)
     if default_end:
         ends_at = (starts_at + DEFAULT_LENGTH) if "start_time" not in errors else None
     else:
         try:
             ends_at = _to_utc(local_end, form.timezone, form.end_occurrence == "second")
         except ValueError:
-            errors["end_time"] = (f"{local_end:%H:%M} does not exist on that day in "
-                                  f"{form.timezone} (the clocks skip forward); pick another "
-                                  "time.")
+            errors["end_time"] = _skipped_time(local_end, form.timezone)
     if errors:
         raise FormError(errors)
     assert ends_at is not None
     if ends_at <= starts_at:
         raise FormError({"end_time" if local_end.date() == local_start.date() else "end_date":
-                         "The event must end after it starts."})
+                         gettext("The event must end after it starts.")})
 
     deadline = None
     if form.rsvp_deadline is not None:
         try:
             deadline = _to_utc(form.rsvp_deadline, form.timezone)
         except ValueError:
-            raise FormError({"rsvp_deadline": "That time does not exist on that day in "
-                             f"{form.timezone} (the clocks skip forward)."}) from None
+            raise FormError({"rsvp_deadline": gettext(
+                "That time does not exist on that day in %(timezone)s (the clocks skip "
+                "forward).") % {"timezone": form.timezone}}) from None
         if deadline > ends_at:
-            raise FormError({"rsvp_deadline": "The RSVP deadline must be before the event ends."})
+            raise FormError({"rsvp_deadline": gettext(
+                "The RSVP deadline must be before the event ends.")})
 
     copied = {name: getattr(form, name) for name in _COPIED_FIELDS}
     return EventData(
@@ -316,9 +324,9 @@ def warnings(data: EventData, now: datetime | None = None) -> dict[str, str]:
     but is more often a typo in the year or the month."""
     found: dict[str, str] = {}
     if data.starts_at < (now or datetime.now(UTC)):
-        found["start_date"] = ("The start is in the past: the event is listed under past "
-                               "events and takes no RSVPs. Change the date if that is a "
-                               "mistake.")
+        found["start_date"] = gettext("The start is in the past: the event is listed under "
+                                      "past events and takes no RSVPs. Change the date if "
+                                      "that is a mistake.")
     return found
 
 
@@ -434,14 +442,19 @@ def repeat_choices(values: dict[str, Any]) -> RepeatChoices:
         start: datetime | None = datetime.combine(day, time(12), tzinfo=UTC)
     except ValueError:
         start = None
-    weekdays = [(str(d), _words(Rule("weekly", weekdays=(d,), count=1), _ANY_MONDAY,
-                                 "Repeats every ")) for d in range(7)]
+    # The day names in the reader's language (Babel), as the rule's words write them.
+    weekdays = [(str(d), upper_first(weekday_name(_ANY_MONDAY.date() + timedelta(days=d))))
+                for d in range(7)]
     if start is None:
         return RepeatChoices(
-            weekdays=weekdays, monthly_day_label="On the first date's day of the month",
-            nth_options=[(str(n), f"On the {word} (of the first date's weekday)")
-                         for n, word in zip(NTH_CHOICES, ("first", "second", "third", "fourth",
-                                                          "fifth", "last"), strict=True)],
+            weekdays=weekdays, monthly_day_label=gettext("On the first date's day of the month"),
+            nth_options=[(str(n), gettext(label)) for n, label in zip(NTH_CHOICES, (
+                N_("On the first (of the first date's weekday)"),
+                N_("On the second (of the first date's weekday)"),
+                N_("On the third (of the first date's weekday)"),
+                N_("On the fourth (of the first date's weekday)"),
+                N_("On the fifth (of the first date's weekday)"),
+                N_("On the last (of the first date's weekday)")), strict=True)],
             default_weekday="", default_nth="1")
     nth = (start.day - 1) // 7 + 1
     return RepeatChoices(

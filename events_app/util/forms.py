@@ -98,9 +98,9 @@ def _as_text(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise fail("This field must be text.")
+        raise fail(gettext("This field must be text."))
     if unreadable(value):
-        raise fail("This field contains characters that are not allowed.")
+        raise fail(gettext("This field contains characters that are not allowed."))
     return value.strip()
 
 
@@ -112,11 +112,12 @@ def text(max_length: int, *, required: bool = False, multiline: bool = False) ->
         if multiline:
             s = s.replace("\r\n", "\n").replace("\r", "\n")
         elif "\n" in s or "\r" in s:
-            raise fail("Keep this on one line.")
+            raise fail(gettext("Keep this on one line."))
         if required and not s:
-            raise fail("This field is required.")
+            raise fail(gettext("This field is required."))
         if len(s) > max_length:
-            raise fail(f"Keep this to {max_length} characters or fewer (now {len(s)}).")
+            raise fail(gettext("Keep this to %(max)s characters or fewer (now %(now)s).")
+                       % {"max": max_length, "now": len(s)})
         return s
 
     return Annotated[str, PlainValidator(check)]
@@ -127,7 +128,7 @@ def email(*, required: bool = True) -> Any:
         s = _as_text(value)
         if not s:
             if required:
-                raise fail("Enter an e-mail address.")
+                raise fail(gettext("Enter an e-mail address."))
             return ""
         try:
             return normalize_email(s)
@@ -147,9 +148,11 @@ def optional_int(minimum: int, maximum: int, example: int) -> Any:
         try:
             n = parse_whole(s, -10**MAX_DIGITS, 10**MAX_DIGITS, signed=True)
         except NumberError:
-            raise fail(f"Enter a whole number, like {example} (digits 0-9).") from None
+            raise fail(gettext("Enter a whole number, like %(example)s (digits 0-9).")
+                       % {"example": example}) from None
         if not minimum <= n <= maximum:
-            raise fail(f"Enter a number from {minimum} to {maximum}.")
+            raise fail(gettext("Enter a number from %(min)s to %(max)s.")
+                       % {"min": minimum, "max": maximum})
         return n
 
     return Annotated[int | None, PlainValidator(check)]
@@ -163,10 +166,11 @@ def optional_float(minimum: float, maximum: float, what: str) -> Any:
         try:
             f = parse_decimal(s, -math.inf, math.inf)
         except NumberError:
-            raise fail(f"Enter the {what} as a decimal number, like 38.6270 "
-                       "(digits 0-9 and a dot).") from None
+            raise fail(gettext("Enter the %(what)s as a decimal number, like 38.6270 "
+                               "(digits 0-9 and a dot).") % {"what": gettext(what)}) from None
         if not minimum <= f <= maximum:
-            raise fail(f"The {what} must be between {minimum:g} and {maximum:g}.")
+            raise fail(gettext("The %(what)s must be between %(min)s and %(max)s.") % {
+                "what": gettext(what), "min": f"{minimum:g}", "max": f"{maximum:g}"})
         return f
 
     return Annotated[float | None, PlainValidator(check)]
@@ -178,11 +182,11 @@ def _check_local_datetime(value: Any) -> datetime | None:
         return None
     # <input type="datetime-local"> sends "2026-03-14T18:30" (seconds only if the page asks).
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?", s):
-        raise fail("Enter a date and time like 2026-03-14 18:30.")
+        raise fail(gettext("Enter a date and time like 2026-03-14 18:30."))
     try:
         return datetime.fromisoformat(s.replace(" ", "T"))
     except ValueError:
-        raise fail("That date does not exist; check the day and month.") from None
+        raise fail(gettext("That date does not exist; check the day and month.")) from None
 
 
 LocalDateTime = Annotated[datetime | None, PlainValidator(_check_local_datetime)]
@@ -193,10 +197,10 @@ def _check_url(value: Any) -> str:
     if not s:
         return ""
     if len(s) > 500:
-        raise fail("Keep the link to 500 characters or fewer.")
+        raise fail(gettext("Keep the link to 500 characters or fewer."))
     parts = urlsplit(s)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in s:
-        raise fail("Enter a full web address starting with https:// (or http://).")
+        raise fail(gettext("Enter a full web address starting with https:// (or http://)."))
     return s
 
 
@@ -208,11 +212,11 @@ def _check_date(value: Any) -> date | None:
     if not s:
         return None
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", s):
-        raise fail("Enter a date like 2026-03-14.")
+        raise fail(gettext("Enter a date like 2026-03-14."))
     try:
         return date.fromisoformat(s)
     except ValueError:
-        raise fail("That date does not exist; check the day and month.") from None
+        raise fail(gettext("That date does not exist; check the day and month.")) from None
 
 
 def _check_time(value: Any) -> time | None:
@@ -220,11 +224,11 @@ def _check_time(value: Any) -> time | None:
     if not s:
         return None
     if not re.fullmatch(r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?", s):
-        raise fail("Enter a time like 18:30.")
+        raise fail(gettext("Enter a time like 18:30."))
     try:
         return time.fromisoformat(s.zfill(len(s) + 1) if s.index(":") == 1 else s)
     except ValueError:
-        raise fail("Enter a time between 00:00 and 23:59.") from None
+        raise fail(gettext("Enter a time between 00:00 and 23:59.")) from None
 
 
 DateField = Annotated[date | None, PlainValidator(_check_date)]
@@ -245,7 +249,7 @@ def email_list(maximum: int) -> Any:
                     raise fail(f"{part[:EMAIL_MAX]}: {exc}") from None
         unique = tuple(dict.fromkeys(found))
         if len(unique) > maximum:
-            raise fail(f"At most {maximum} addresses.")
+            raise fail(gettext("At most %(max)s addresses.") % {"max": maximum})
         return unique
 
     return Annotated[tuple[str, ...], PlainValidator(check)]
@@ -265,7 +269,7 @@ def choice(options: Callable[[], Any], message: str) -> Any:
     def check(value: Any) -> str:
         s = _as_text(value)
         if s not in options():
-            raise fail(message)
+            raise fail(gettext(message))  # marked with N_() where it is defined
         return s
 
     return Annotated[str, PlainValidator(check)]

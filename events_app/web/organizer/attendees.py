@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from events_app.db import read_session
+from events_app.i18n import N_, gettext, ngettext
 from events_app.models import Event, Rsvp, RsvpStatus, utcnow
 from events_app.services import attendee_csv, attendee_mail, attendees, retention, rsvp
 from events_app.timefmt import format_clock
@@ -72,7 +73,7 @@ def _parse_query(params: dict[str, str]) -> attendees.AttendeeQuery:
             descending=params.get("dir") == "desc",
         )
     except ValueError:
-        raise HTTPException(400, "That search or sort option is not available.") from None
+        raise HTTPException(400, gettext("That search or sort option is not available.")) from None
 
 
 def _event_and_rsvp(request: Request) -> tuple[Event, Rsvp]:
@@ -81,7 +82,7 @@ def _event_and_rsvp(request: Request) -> tuple[Event, Rsvp]:
         event = event_or_404(session, request)
         party = attendees.get_rsvp(session, event, path_id(request, "rsvp_id"))
     if party is None:
-        raise HTTPException(404, "That RSVP is not on this event's list.")
+        raise HTTPException(404, gettext("That RSVP is not on this event's list."))
     return event, party
 
 
@@ -131,7 +132,7 @@ def check_in(request: Request, form: FormData | None) -> Response:
         flash(request, str(exc), "error")
         return _to_list(request, slug, params, rsvp_id)
     if done is None:
-        raise HTTPException(404, "That RSVP is not on this event's list.")
+        raise HTTPException(404, gettext("That RSVP is not on this event's list."))
     event, party, counts = done.event, done.party, done.counts
     if wants_json(request):
         at = party.checked_in_at
@@ -157,16 +158,17 @@ def _people(values: dict[str, str]) -> int | None:
     try:
         return parse_whole(raw, 0, 10_000)  # 0 and too many: the service says the range
     except NumberError:
-        raise attendees.CheckInError("Enter how many people of the party arrived, "
-                                     "as a whole number.") from None
+        raise attendees.CheckInError(gettext("Enter how many people of the party arrived, "
+                                             "as a whole number.")) from None
 
 
 def _checked_in_message(party: Rsvp, here: bool) -> str:
     if not here:
-        return f"Check-in undone for {party.name}."
+        return gettext("Check-in undone for %(name)s.") % {"name": party.name}
     if party.checked_in_seats < party.seats:
-        return f"{party.name}: {party.checked_in_seats} of {party.seats} checked in."
-    return f"{party.name} is checked in."
+        return gettext("%(name)s: %(here)s of %(party)s checked in.") % {
+            "name": party.name, "here": party.checked_in_seats, "party": party.seats}
+    return gettext("%(name)s is checked in.") % {"name": party.name}
 
 
 @requires("event")
@@ -177,7 +179,7 @@ def force_confirm(request: Request, form: FormData | None) -> Response:
     event, party = _event_and_rsvp(request)
     back = _to_list(request, event.slug, params, party.id)
     if party.status != RsvpStatus.WAITLISTED:
-        flash(request, f"{party.name} is not on the waitlist.", "warn")
+        flash(request, gettext("%(name)s is not on the waitlist.") % {"name": party.name}, "warn")
         return back
     with read_session() as session:
         seats = rsvp.seat_counts(session, event)
@@ -190,9 +192,9 @@ def force_confirm(request: Request, form: FormData | None) -> Response:
     except rsvp.RsvpError as exc:
         flash(request, exc.message, "error")
         return back
-    message = f"{party.name} is confirmed and was e-mailed."
+    message = gettext("%(name)s is confirmed and was e-mailed.") % {"name": party.name}
     if over:
-        message += " The event is now over its capacity."
+        message += " " + gettext("The event is now over its capacity.")
     flash(request, message, "warn" if over else "ok")
     return back
 
@@ -205,7 +207,8 @@ def remove(request: Request, form: FormData | None) -> Response:
     event, party = _event_and_rsvp(request)
     back = _to_list(request, event.slug, params, party.id)
     if party.status == RsvpStatus.CANCELLED:
-        flash(request, f"{party.name}'s RSVP is already cancelled.", "warn")
+        flash(request, gettext("%(name)s's RSVP is already cancelled.") % {"name": party.name},
+              "warn")
         return back
     if values.get("confirm") != "1":
         return page(request, "organizer/remove.html", {
@@ -217,10 +220,10 @@ def remove(request: Request, form: FormData | None) -> Response:
     except rsvp.RsvpError as exc:
         flash(request, exc.message, "error")
         return back
-    message = f"{party.name}'s RSVP was cancelled."
+    message = gettext("%(name)s's RSVP was cancelled.") % {"name": party.name}
     if promoted:
-        message += " Confirmed from the waitlist (and e-mailed): " + \
-            ", ".join(p.name for p in promoted) + "."
+        message += " " + gettext("Confirmed from the waitlist (and e-mailed): %(names)s.") % {
+            "names": ", ".join(p.name for p in promoted)}
     flash(request, message)
     return _to_list(request, event.slug, params)
 
@@ -228,7 +231,7 @@ def remove(request: Request, form: FormData | None) -> Response:
 Subject = text(150, required=True)
 Body = text(10_000, required=True, multiline=True)
 AudienceField = choice(lambda: {a.value for a in attendee_mail.Audience},
-                       "Choose who gets the message.")
+                       N_("Choose who gets the message."))
 
 
 class AttendeeMessage(Form):
@@ -244,7 +247,7 @@ def _email_form(request: Request, values: dict[str, str], errors: dict[str, str]
     with read_session() as session:
         event = event_or_404(session, request)
         counts = attendee_mail.audience_counts(session, event)
-    audiences = [(a.value, f"{attendee_mail.AUDIENCE_LABELS[a]} ({counts[a]})")
+    audiences = [(a.value, f"{gettext(attendee_mail.AUDIENCE_LABELS[a])} ({counts[a]})")
                  for a in attendee_mail.Audience]
     return page(request, "organizer/email.html",
                 {"event": event, "audiences": audiences, "values": values, "errors": errors},
@@ -255,7 +258,7 @@ def _preview_page(request: Request, event: Event, draft: attendee_mail.Draft,
                   shown: attendee_mail.Preview, tested: str = "") -> Response:
     return page(request, "organizer/email_preview.html", {
         "event": event, "draft": draft, "preview": shown, "tested": tested,
-        "audience_label": attendee_mail.AUDIENCE_LABELS[draft.audience],
+        "audience_label": gettext(attendee_mail.AUDIENCE_LABELS[draft.audience]),
     })
 
 
@@ -271,7 +274,7 @@ def email_attendees(request: Request, form: FormData | None) -> Response:
                            {})
     step = values.get("step", "preview")
     if step not in _STEPS:
-        raise HTTPException(400, "Unknown step.")
+        raise HTTPException(400, gettext("Unknown step."))
     if step == "edit":
         return _email_form(request, values, {})
     me = organizer_of(request)
@@ -292,10 +295,11 @@ def email_attendees(request: Request, form: FormData | None) -> Response:
         if done is None:
             raise HTTPException(404, NOT_FOUND)
         event, sent = done
-        group = attendee_mail.AUDIENCE_LABELS[draft.audience].lower()
-        flash(request, f"Your message is on its way to {sent} attendee"
-                       f"{'' if sent == 1 else 's'} ({group})." if sent else
-              "Nobody is in that group, so nothing was sent.", "ok" if sent else "warn")
+        group = gettext(attendee_mail.AUDIENCE_LABELS[draft.audience]).lower()
+        flash(request, ngettext("Your message is on its way to %(num)s attendee (%(group)s).",
+                                "Your message is on its way to %(num)s attendees (%(group)s).",
+                                sent) % {"num": sent, "group": group} if sent else
+              gettext("Nobody is in that group, so nothing was sent."), "ok" if sent else "warn")
         return _to_list(request, event.slug)
     if step == "test":
         tested = attendee_mail.send_test(me, slug, draft)
@@ -317,7 +321,7 @@ def export_csv(request: Request, form: FormData | None) -> Response:
     Windows needs to read UTF-8 (LibreOffice's default import reads either)."""
     variant = request.query_params.get("for", "")
     if variant not in ("", "excel"):
-        raise HTTPException(400, "That download option is not available.")
+        raise HTTPException(400, gettext("That download option is not available."))
     done = attendee_csv.export_for(organizer_of(request), request.path_params["slug"],
                                    bom=variant == "excel")
     if done is None:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from events_app import settings
+from events_app.i18n import gettext
 from events_app.models import Event
 from events_app.services import access, mail
 from events_app.util.numbers import NumberError, parse_whole
@@ -27,8 +28,8 @@ def page(request: Request, template: str, context: dict[str, Any] | None = None,
     me = organizer_of(request)
     is_admin = access.is_admin(me)
     # The dashboard's one name, in the nav, its heading and every breadcrumb.
-    ctx = {"me": me, "is_admin": is_admin, "dashboard_name": "All events" if is_admin
-           else "My events", "flashes": pop_flashes(request), **(context or {})}
+    ctx = {"me": me, "is_admin": is_admin, "dashboard_name": gettext("All events") if is_admin
+           else gettext("My events"), "flashes": pop_flashes(request), **(context or {})}
     response = render(request, template, ctx, status_code=status_code)
     # Attendee data must not linger in shared or browser caches.
     response.headers["Cache-Control"] = "no-store"
@@ -80,7 +81,7 @@ def path_id(request: Request, name: str) -> int:
     """A numeric id from the URL that can exist in the database, else 404."""
     value = request.path_params[name]
     if not 0 < value <= MAX_DB_ID:
-        raise HTTPException(404, "There is nothing at this address.")
+        raise HTTPException(404, gettext("There is nothing at this address."))
     return int(value)
 
 

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from events_app import timefmt
 from events_app.db import read_session
+from events_app.i18n import N_, gettext, ngettext
 from events_app.models import CATEGORIES, Event, Organizer, utcnow
 from events_app.services import attendee_mail, dashboard, event_admin, rsvp, series, series_rules
 from events_app.services.event_form import (
@@ -45,14 +46,19 @@ NOTIFY_FIELD = "notify_attendees"  # the edit form's "e-mail the people who RSVP
 # What "Preview dates" needs of the event form: where the series starts.
 START_FIELDS = frozenset({"timezone", "all_day", "start_date", "start_time", "start_occurrence"})
 # Which dates of a series an edit or a cancellation is for (the form's radio buttons).
-SCOPE_CHOICES = [("one", "Only this date"), ("following", "This date and the later ones"),
-                 ("all", "Every date of the series")]
+SCOPE_CHOICES = [("one", N_("Only this date")), ("following", N_("This date and the later ones")),
+                 ("all", N_("Every date of the series"))]
 CANCEL_SCOPES = SCOPE_CHOICES[:2]
 SCOPE_SAVED = {
-    "one": "Saved for this date only; the other dates of the series are unchanged.",
-    "following": "Saved for this date and the later ones.",
-    "all": "Saved for every date of the series.",
+    "one": N_("Saved for this date only; the other dates of the series are unchanged."),
+    "following": N_("Saved for this date and the later ones."),
+    "all": N_("Saved for every date of the series."),
 }
+
+
+def _scope_choices(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The scope radio buttons in the reader's language."""
+    return [(value, gettext(label)) for value, label in choices]
 
 
 def _to_edit(request: Request, slug: str) -> Response:
@@ -65,7 +71,7 @@ def dashboard_page(request: Request, form: FormData | None) -> Response:
     try:
         q = dashboard.clean_search(request.query_params.get("q", ""))
     except ValueError:
-        raise HTTPException(400, "That search is too long or not text.") from None
+        raise HTTPException(400, gettext("That search is too long or not text.")) from None
     with read_session() as session:
         today = [] if q else dashboard.today(session, me)
         upcoming = dashboard.section(session, me, "upcoming", int_param(request, "page"), q=q)
@@ -90,7 +96,7 @@ def _form_page(request: Request, *, event: Event | None, values: dict[str, Any],
     elif event.series_id is not None:
         with read_session() as session:
             found = series.get_series(session, event.series_id)
-        context.update(series=found, scopes=SCOPE_CHOICES,
+        context.update(series=found, scopes=_scope_choices(SCOPE_CHOICES),
                        rule_text=series.describe_series(found, with_end=True) if found else "")
     return page(request, "organizer/event_form.html", context,
                 status_code=422 if errors else status_code)
@@ -127,8 +133,8 @@ def new_event(request: Request, form: FormData | None) -> Response:
         event = event_admin.new_event(me, data, publish=publish)
     except FormError as exc:
         return _form_page(request, event=None, values=values, errors=exc.errors, rule=rule)
-    flash(request, f"“{event.title}” was created"
-                   f"{' and published' if event.status == 'published' else ' as a draft'}.")
+    flash(request, (gettext("“%(title)s” was created and published.") if event.status == "published"
+                    else gettext("“%(title)s” was created as a draft.")) % {"title": event.title})
     _flash_warnings(request, data)
     return _to_edit(request, event.slug)
 
@@ -138,9 +144,15 @@ def _new_series(request: Request, me: Organizer, data: EventData, rule: series_r
     created = series.new_series(me, data, rule, publish=publish, rsvp_all=rsvp_all)
     with read_session() as session:
         dates = series.occurrences(session, created)
-    flash(request, f"“{data.title}” was created{' and published' if publish else ' as drafts'}: "
-                   f"{series.describe_series(created, with_end=True)}, {len(dates)} "
-                   f"date{'' if len(dates) == 1 else 's'} so far.")
+    created_text = (
+        ngettext("“%(title)s” was created and published: %(rule)s, %(num)s date so far.",
+                 "“%(title)s” was created and published: %(rule)s, %(num)s dates so far.",
+                 len(dates)) if publish else
+        ngettext("“%(title)s” was created as drafts: %(rule)s, %(num)s date so far.",
+                 "“%(title)s” was created as drafts: %(rule)s, %(num)s dates so far.",
+                 len(dates)))
+    flash(request, created_text % {"title": data.title, "num": len(dates),
+                                   "rule": series.describe_series(created, with_end=True)})
     _flash_warnings(request, data)
     if not dates:
         return redirect_to(request, "organizer:dashboard")
@@ -173,18 +185,20 @@ def edit_event(request: Request, form: FormData | None) -> Response:
     except FormError as exc:
         return _refused_edit(request, values, exc.errors)
     if not changes:
-        flash(request, "Nothing was changed.", "warn")
+        flash(request, gettext("Nothing was changed."), "warn")
     elif changes.moves_calendar_entry and event.status != "draft":
-        told = (f" {changes.notified} {'person was' if changes.notified == 1 else 'people were'}"
-                " e-mailed about it." if changes.notified else "")
-        flash(request, "Saved. The new time or place will reach subscribed calendars "
-                       f"when they next refresh.{told}")
+        told = (" " + ngettext("%(num)s person was e-mailed about it.",
+                               "%(num)s people were e-mailed about it.", changes.notified)
+                % {"num": changes.notified} if changes.notified else "")
+        flash(request, gettext("Saved. The new time or place will reach subscribed calendars "
+                               "when they next refresh.") + told)
     elif event.status == "draft":
-        flash(request, "Saved. This is a draft: nobody sees it until you publish it.")
+        flash(request, gettext("Saved. This is a draft: nobody sees it until you publish it."))
     else:
-        flash(request, "Saved.")
+        flash(request, gettext("Saved."))
     if "slug" in changes:
-        flash(request, f"The draft's address follows its new title: /events/{event.slug}.")
+        flash(request, gettext("The draft's address follows its new title: %(path)s.")
+              % {"path": f"/events/{event.slug}"})
     if changes:
         _flash_warnings(request, data)
     return _to_edit(request, event.slug)
@@ -205,7 +219,8 @@ def _scope(values: dict[str, str]) -> series.Scope:
     try:
         return series.Scope(values.get("scope") or series.Scope.ONE.value)
     except ValueError:
-        raise HTTPException(400, "Choose which dates of the series the change is for.") from None
+        raise HTTPException(
+            400, gettext("Choose which dates of the series the change is for.")) from None
 
 
 def _edit_occurrence(request: Request, values: dict[str, str]) -> Response:
@@ -222,7 +237,7 @@ def _edit_occurrence(request: Request, values: dict[str, str]) -> Response:
         return _refused_edit(request, values, exc.errors)
     except event_admin.EventStateError as exc:
         return _refused_edit(request, values, {"scope": str(exc)})
-    flash(request, SCOPE_SAVED[scope])
+    flash(request, gettext(SCOPE_SAVED[scope]))
     _flash_warnings(request, data)
     return _to_edit(request, event.slug)
 
@@ -234,8 +249,9 @@ def duplicate_event(request: Request, form: FormData | None) -> Response:
     except event_admin.EventNotFound:
         raise HTTPException(404, NOT_FOUND) from None
     when = timefmt.format_range(copy.starts_at, copy.ends_at, copy.timezone, copy.all_day)
-    flash(request, f"This is a draft copy, proposed for {when}: the same weekday and time a "
-                   "week on (or the first such day still ahead). Check it, then publish.")
+    flash(request, gettext("This is a draft copy, proposed for %(when)s: the same weekday and time "
+                           "a week on (or the first such day still ahead). Check it, then "
+                           "publish.") % {"when": when})
     return _to_edit(request, copy.slug)
 
 
@@ -248,8 +264,9 @@ def _change_status(request: Request, publish: bool) -> Response:
     except event_admin.EventStateError as exc:
         flash(request, str(exc), "error")
         return _to_edit(request, request.path_params["slug"])
-    flash(request, "Published: the event is on the public calendar and in the feeds."
-          if publish else "Unpublished: the event is a draft again and hidden from the public.")
+    flash(request, gettext("Published: the event is on the public calendar and in the feeds.")
+          if publish else
+          gettext("Unpublished: the event is a draft again and hidden from the public."))
     return _to_edit(request, event.slug)
 
 
@@ -271,7 +288,7 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
             seats = rsvp.seat_counts(session, event)
         return page(request, "organizer/cancel.html",
                     {"event": event, "seats": seats, "message": "", "errors": {},
-                     "scopes": CANCEL_SCOPES, "scope": series.Scope.ONE.value})
+                     "scopes": _scope_choices(CANCEL_SCOPES), "scope": series.Scope.ONE.value})
     values = form_strings(form)
     message = values.get("message", "").strip()
     with read_session() as session:
@@ -293,14 +310,17 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
         errors = exc.errors if isinstance(exc, FormError) else {"message": str(exc)}
         return page(request, "organizer/cancel.html",
                     {"event": event, "seats": seats, "message": message, "errors": errors,
-                     "scopes": CANCEL_SCOPES, "scope": values.get("scope", "")},
+                     "scopes": _scope_choices(CANCEL_SCOPES), "scope": values.get("scope", "")},
                     status_code=422)
     day = timefmt.format_start(event.starts_at, event.timezone)
-    what = "is cancelled" if scope is None else f"is cancelled on {day}" \
-        if scope == series.Scope.ONE else f"is cancelled from {day} on" \
-        if scope == series.Scope.FOLLOWING else "is cancelled on every date still to come"
-    flash(request, f"“{event.title}” {what}. {notified} "
-                   f"{'person was' if notified == 1 else 'people were'} e-mailed.")
+    what = gettext("“%(title)s” is cancelled.") if scope is None else \
+        gettext("“%(title)s” is cancelled on %(day)s.") if scope == series.Scope.ONE else \
+        gettext("“%(title)s” is cancelled from %(day)s on.") \
+        if scope == series.Scope.FOLLOWING else \
+        gettext("“%(title)s” is cancelled on every date still to come.")
+    told = ngettext("%(num)s person was e-mailed.", "%(num)s people were e-mailed.", notified)
+    flash(request, (what % {"title": event.title, "day": day}) + " "
+          + told % {"num": notified})
     return _to_edit(request, event.slug)
 
 
@@ -314,10 +334,13 @@ def uncancel_event(request: Request, form: FormData | None) -> Response:
     except event_admin.EventStateError as exc:
         flash(request, str(exc), "error")
         return _to_edit(request, request.path_params["slug"])
-    told = (f" {notified} {'person who was' if notified == 1 else 'people who were'} told it "
-            "was cancelled got an e-mail that it is back on." if notified else "")
-    flash(request, f"“{event.title}” is back on: published again, and subscribed calendars "
-                   f"show it as confirmed when they next refresh.{told}")
+    told = (" " + ngettext("%(num)s person who was told it was cancelled got an e-mail that "
+                           "it is back on.",
+                           "%(num)s people who were told it was cancelled got an e-mail that "
+                           "it is back on.", notified) % {"num": notified} if notified else "")
+    flash(request, gettext("“%(title)s” is back on: published again, and subscribed calendars "
+                           "show it as confirmed when they next refresh.")
+          % {"title": event.title} + told)
     return _to_edit(request, event.slug)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from events_app.i18n import gettext
 from events_app.models import Series
 from events_app.services import series as series_service
 from events_app.services import series_rules
@@ -49,9 +50,9 @@ def context(values: dict[str, Any], rule: series_rules.Rule | None,
     if previewing:
         preview = []
         if start is None:
-            hint = "Enter the start date, time and timezone to see the dates."
+            hint = gettext("Enter the start date, time and timezone to see the dates.")
         elif rule is None:
-            hint = "Choose how often it repeats (and fix what is marked) to see the dates."
+            hint = gettext("Choose how often it repeats (and fix what is marked) to see the dates.")
         else:
             preview = series_rules.preview(start, rule, n=PREVIEW_COUNT)
             text = series_rules.describe(rule, start, with_end=True)

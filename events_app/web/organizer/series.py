@@ -19,7 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from events_app import timefmt
 from events_app.db import read_session
+from events_app.i18n import N_, gettext, ngettext
 from events_app.models import Event, Series
 from events_app.services import event_admin, series, series_overview, series_rules
 from events_app.services.event_admin import EventStateError
@@ -29,7 +31,7 @@ from events_app.web.organizer import repeats
 from events_app.web.organizer.base import NOT_FOUND, event_or_404, page
 from events_app.web.organizer.urls import redirect_to
 
-NOT_A_SERIES = "This event does not repeat: it is not part of a series."
+NOT_A_SERIES = N_("This event does not repeat: it is not part of a series.")
 
 
 def _series_of(request: Request) -> tuple[Event, Series] | Response:
@@ -39,7 +41,7 @@ def _series_of(request: Request) -> tuple[Event, Series] | Response:
         event = event_or_404(session, request)
         found = series.get_series(session, event.series_id) if event.series_id else None
     if found is None:
-        flash(request, NOT_A_SERIES, "warn")
+        flash(request, gettext(NOT_A_SERIES), "warn")
         return redirect_to(request, "organizer:edit_event", slug=event.slug)
     return event, found
 
@@ -77,9 +79,9 @@ def skip_dates(request: Request, form: FormData | None) -> Response:
     try:
         days = sorted({date.fromisoformat(v) for v in raw})
     except ValueError:
-        raise HTTPException(400, "A date to skip could not be read.") from None
+        raise HTTPException(400, gettext("A date to skip could not be read.")) from None
     if not days:
-        flash(request, "Tick the dates to skip first.", "warn")
+        flash(request, gettext("Tick the dates to skip first."), "warn")
         return _to_series(request, event.slug)
     try:
         result = series.skip(organizer_of(request), the_series.id or 0, days)
@@ -89,12 +91,14 @@ def skip_dates(request: Request, form: FormData | None) -> Response:
         flash(request, _refusal(exc), "error")
         return _to_series(request, event.slug)
     if result.skipped:
-        listed = ", ".join(f"{d:%a} {d.day} {d:%b %Y}" for d in result.skipped)
-        told = (f" {result.notified} {'person was' if result.notified == 1 else 'people were'}"
-                " e-mailed that their date is cancelled." if result.notified else "")
-        flash(request, f"Skipped: {listed}.{told}")
+        listed = ", ".join(timefmt.format_day_heading(d) for d in result.skipped)
+        told = (" " + ngettext("%(num)s person was e-mailed that their date is cancelled.",
+                               "%(num)s people were e-mailed that their date is cancelled.",
+                               result.notified) % {"num": result.notified}
+                if result.notified else "")
+        flash(request, gettext("Skipped: %(dates)s.") % {"dates": listed} + told)
     else:
-        flash(request, "Those dates were skipped already.", "warn")
+        flash(request, gettext("Those dates were skipped already."), "warn")
     return _first_live(request, the_series, event.slug)
 
 
@@ -124,9 +128,11 @@ def duplicate_series(request: Request, form: FormData | None) -> Response:
         return _to_series(request, event.slug)
     with read_session() as session:
         dates = series.occurrences(session, copy)
-    flash(request, f"This is a draft copy: {series.describe_series(copy, with_end=True)}, "
-                   f"{len(dates)} date{'' if len(dates) == 1 else 's'} after the original's. "
-                   "Check them, then publish every date.")
+    flash(request, ngettext("This is a draft copy: %(rule)s, %(num)s date after the "
+                            "original's. Check them, then publish every date.",
+                            "This is a draft copy: %(rule)s, %(num)s dates after the "
+                            "original's. Check them, then publish every date.", len(dates))
+          % {"rule": series.describe_series(copy, with_end=True), "num": len(dates)})
     return _first_live(request, copy, "")
 
 
@@ -146,11 +152,13 @@ def publish_series(request: Request, form: FormData | None) -> Response:
     except (FormError, EventStateError) as exc:
         flash(request, _refusal(exc), "error")
         return _to_series(request, event.slug)
-    dates = f"{changed} date{'' if changed == 1 else 's'}"
-    flash(request, (f"Published {dates}: they are on the public calendar and in the feeds."
-                    if publish else f"{dates.capitalize()} went back to draft, hidden from "
-                    "the public.") if changed else "Nothing to change.",
-          "ok" if changed else "warn")
+    published = ngettext("Published %(num)s date: it is on the public calendar and in the "
+                         "feeds.", "Published %(num)s dates: they are on the public calendar "
+                         "and in the feeds.", changed)
+    drafted = ngettext("%(num)s date went back to draft, hidden from the public.",
+                       "%(num)s dates went back to draft, hidden from the public.", changed)
+    flash(request, ((published if publish else drafted) % {"num": changed}) if changed
+          else gettext("Nothing to change."), "ok" if changed else "warn")
     return _to_series(request, event.slug)
 
 
@@ -166,9 +174,9 @@ def rsvp_all_setting(request: Request, form: FormData | None) -> Response:
         series.set_rsvp_all(organizer_of(request), the_series.id or 0, allowed)
     except series.SeriesNotFound:
         raise HTTPException(404, NOT_FOUND) from None
-    flash(request, "People may now RSVP to every upcoming date at once; each date keeps its "
-                   "own RSVP, capacity and waitlist." if allowed else
-                   "People now RSVP to one date at a time; the RSVPs already made stay.")
+    flash(request, gettext("People may now RSVP to every upcoming date at once; each date "
+                           "keeps its own RSVP, capacity and waitlist.") if allowed else
+          gettext("People now RSVP to one date at a time; the RSVPs already made stay."))
     return _to_series(request, event.slug)
 
 
@@ -198,7 +206,7 @@ def _posted_rule(form: FormData, start: datetime
     values = {**repeats.posted_values(form), "start_date": start.date().isoformat()}
     rule, errors = series_rules.parse_form(values, start)
     if rule is None and not errors:
-        errors = {"repeat": "Choose how often it repeats."}
+        errors = {"repeat": gettext("Choose how often it repeats.")}
     return values, rule, errors
 
 
@@ -230,12 +238,16 @@ def change_rule(request: Request, form: FormData | None) -> Response:
     except EventStateError as exc:
         flash(request, str(exc), "error")
         return _to_series(request, event.slug)
-    told = (f" {result.notified} {'person was' if result.notified == 1 else 'people were'} "
-            "e-mailed about a date that moved or went." if result.notified else "")
-    flash(request, f"Saved: {series.describe_series(result.series, with_end=True)}. "
-                   f"{result.kept} date{'' if result.kept == 1 else 's'} kept with "
-                   f"{'its' if result.kept == 1 else 'their'} RSVPs, {result.moved} moved, "
-                   f"{result.created} added, {result.removed} taken out.{told}")
+    told = (" " + ngettext("%(num)s person was e-mailed about a date that moved or went.",
+                           "%(num)s people were e-mailed about a date that moved or went.",
+                           result.notified) % {"num": result.notified}
+            if result.notified else "")
+    kept = ngettext("%(num)s date kept with its RSVPs", "%(num)s dates kept with their RSVPs",
+                    result.kept) % {"num": result.kept}
+    flash(request, gettext("Saved: %(rule)s. %(kept)s, %(moved)s moved, %(added)s added, "
+                           "%(removed)s taken out.") % {
+        "rule": series.describe_series(result.series, with_end=True), "kept": kept,
+        "moved": result.moved, "added": result.created, "removed": result.removed} + told)
     return _first_live(request, result.series, event.slug)
 
 
@@ -266,9 +278,9 @@ def convert_event(request: Request, form: FormData | None) -> Response:
     except EventStateError as exc:
         flash(request, str(exc), "error")
         return redirect_to(request, "organizer:edit_event", slug=event.slug)
-    flash(request, f"“{event.title}” now repeats: "
-                   f"{series.describe_series(created, with_end=True)}. Its RSVPs stay with "
-                   "its first date; every date has its own.")
+    flash(request, gettext("“%(title)s” now repeats: %(rule)s. Its RSVPs stay with its first "
+                           "date; every date has its own.")
+          % {"title": event.title, "rule": series.describe_series(created, with_end=True)})
     return _to_series(request, event.slug)
 
 
