@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
-from babel.messages.pofile import read_po
 from sqlmodel import select
 
 from events_app import i18n
@@ -21,6 +20,7 @@ from events_app.models import Event, Organizer
 from events_app.services import audit
 from events_app.services.series_rules import Rule, describe, describe_end, parse_form
 from tests.factories import make_event
+from tests.i18n_support import english_pieces, page_text
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     login,
@@ -44,40 +44,10 @@ OURS = ("templates/organizer/login.html", "templates/organizer/login_code.html",
         "events_app/web/organizer/admin.py", "events_app/web/organizer/two_factor.py",
         "events_app/services/auth.py", "events_app/services/two_factor.py",
         "events_app/services/organizers.py", "events_app/services/audit.py")
-_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
-_TAG = re.compile(r"<[^>]+>")
+SENTENCES = english_pieces(OURS)
 
 
-def _sentences() -> set[str]:
-    """The English pieces of our catalog texts a Spanish page must not show: each text with
-    its markup removed, cut at its placeholders, keeping pieces of two words or more that the
-    translation does not keep as they are (names like 'Google Authenticator' stay)."""
-    with i18n.catalog_path("es").open("rb") as po:
-        catalog = read_po(po, locale="es")
-    pieces: set[str] = set()
-    for m in catalog:
-        if not m.id or not any(loc.startswith(OURS) for loc, _line in m.locations):
-            continue
-        ids = m.id if isinstance(m.id, tuple) else (m.id,)
-        strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        translated = " ".join(strings)
-        for text in ids:
-            for piece in _PLACEHOLDER.split(_TAG.sub(" ", text)):
-                piece = " ".join(piece.split()).strip(" ,.:;()“”")
-                if len(piece.split()) >= 2 and piece not in translated:
-                    pieces.add(piece)
-    return pieces
-
-
-SENTENCES = _sentences()
-
-
-def _read(html: str) -> str:
-    """The page's words as a reader meets them: text and the attributes read out."""
-    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
-    said = re.findall(r'(?:aria-label|placeholder|title|alt|data-label)="([^"]*)"', html)
-    text = re.sub(r"<[^>]+>", " ", html)
-    return " ".join(" ".join([text, *said]).split())
+_read = page_text
 
 
 def _ours(html: str) -> str:

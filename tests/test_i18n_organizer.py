@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 from sqlmodel import col, select
 
-from events_app import i18n
 from events_app.db import read_session, write_session
 from events_app.models import Event, RsvpStatus, Series, utcnow
 from tests.factories import make_event, make_rsvp
+from tests.i18n_support import english_pieces, page_text
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     login,
@@ -47,61 +45,10 @@ OURS = ("templates/organizer/dashboard.html", "templates/organizer/_event_table.
         "events_app/web/organizer/attendees.py", "events_app/web/organizer/repeats.py",
         "events_app/services/event_form.py", "events_app/services/attendee_csv.py",
         "events_app/services/attendees.py", "events_app/services/attendee_mail.py")
-_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
-_TAG = re.compile(r"<[^>]+>")
+SENTENCES = english_pieces(OURS)
 
 
-def _sentences() -> set[str]:
-    """English pieces of our catalog texts (markup removed, cut at placeholders, two words
-    or more: a lone 'Edit' could be part of a title) that the translation does not keep."""
-    with i18n.catalog_path("es").open("rb") as po:
-        catalog = read_po(po, locale="es")
-    pieces: set[str] = set()
-    for m in catalog:
-        if not m.id or not any(loc.startswith(OURS) for loc, _line in m.locations):
-            continue
-        ids = m.id if isinstance(m.id, tuple) else (m.id,)
-        strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        translated = " ".join(strings)
-        for text in ids:
-            for piece in _PLACEHOLDER.split(_TAG.sub(" ", text)):
-                piece = " ".join(piece.split()).strip(" ,.:;()“”")
-                if len(piece.split()) >= 2 and piece not in translated:
-                    pieces.add(piece)
-    return pieces
-
-
-SENTENCES = _sentences()
-
-
-class _Texts(HTMLParser):
-    """What a reader meets: text nodes (visually hidden ones too) and read-out attributes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "textarea"):
-            self._skip += 1
-        for name, value in attrs:
-            if value and name in ("aria-label", "placeholder", "title", "alt", "data-label"):
-                self.texts.append(value)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "textarea"):
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.texts.append(data)
-
-
-def _read(html: str) -> str:
-    parser = _Texts()
-    parser.feed(html)
-    return " ".join(" ".join(parser.texts).split())
+_read = page_text
 
 
 def _english_in(text: str) -> list[str]:

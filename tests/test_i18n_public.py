@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.messages.pofile import read_po
 
 from events_app import i18n
 from events_app.services import rsvp as rsvp_service
 from events_app.services.series_rules import Rule, describe
 from tests.factories import make_event
+from tests.i18n_support import english_pieces, page_text
 from tests.rsvp_helpers import csrf_from, feed_token, manage_link, post_rsvp, req
 from tests.series_public_helpers import make_series
 
@@ -36,64 +35,10 @@ OURS = ("templates/events/detail.html", "templates/events/_card.html",
         "events_app/util/forms.py", "events_app/util/numbers.py",
         "events_app/web/public.py", "events_app/web/api.py", "events_app/web/embed.py",
         "events_app/web/rsvp.py", "events_app/web/share.py")
-_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
-_TAG = re.compile(r"<[^>]+>")
+SENTENCES = english_pieces(OURS)
 
 
-def _sentences() -> set[str]:
-    """The English pieces of our catalog texts a Spanish page must not show: each text with
-    its markup removed, cut at its placeholders, keeping pieces of two words or more (a lone
-    'Full' or 'Date' could be part of a name) that the translation does not keep as they are."""
-    with i18n.catalog_path("es").open("rb") as po:
-        catalog = read_po(po, locale="es")
-    pieces: set[str] = set()
-    for m in catalog:
-        if not m.id or not any(loc.startswith(OURS) for loc, _line in m.locations):
-            continue
-        ids = m.id if isinstance(m.id, tuple) else (m.id,)
-        strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        translated = " ".join(strings)
-        for text in ids:
-            for piece in _PLACEHOLDER.split(_TAG.sub(" ", text)):
-                piece = " ".join(piece.split()).strip(" ,.:;()")
-                if len(piece.split()) >= 2 and piece not in translated:
-                    pieces.add(piece)
-    return pieces
-
-
-SENTENCES = _sentences()
-
-
-class _Texts(HTMLParser):
-    """What a reader meets: text nodes (visually hidden ones too, screen readers say them)
-    and the attributes read out (labels, titles, alt texts, link previews)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "textarea"):
-            self._skip += 1
-        for name, value in attrs:
-            if value and (name in ("aria-label", "placeholder", "title", "alt")
-                          or (name == "content" and tag == "meta")):
-                self.texts.append(value)
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "textarea"):
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.texts.append(data)
-
-
-def _read(html: str) -> str:
-    parser = _Texts()
-    parser.feed(html)
-    return " ".join(" ".join(parser.texts).split())
+_read = page_text
 
 
 def _english_in(html: str) -> list[str]:

@@ -1,0 +1,70 @@
+"""What the translation crawls (tests/test_i18n_*.py) share: which English sentences a page in
+another language must not show, and a page's words as a reader meets them."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from babel.messages.pofile import read_po
+
+from events_app import i18n
+
+_PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+_TAG = re.compile(r"<[^>]+>")
+# Attributes a reader meets: read out by screen readers, shown as hints or link previews.
+_READ_ATTRIBUTES = ("aria-label", "placeholder", "title", "alt", "data-label")
+
+
+def english_pieces(sources: tuple[str, ...], language: str = "es") -> set[str]:
+    """The English pieces of the catalog texts found in `sources` (path prefixes): each text
+    with its markup removed, cut at its placeholders, keeping pieces of two words or more (a
+    lone 'Edit' or 'Date' could be part of a name) that the translation does not keep as they
+    are (names such as 'Google Authenticator' stay)."""
+    with i18n.catalog_path(language).open("rb") as po:
+        catalog = read_po(po, locale=language)
+    pieces: set[str] = set()
+    for m in catalog:
+        if not m.id or not any(loc.startswith(sources) for loc, _line in m.locations):
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        translated = " ".join(strings)
+        for text in ids:
+            for piece in _PLACEHOLDER.split(_TAG.sub(" ", text)):
+                piece = " ".join(piece.split()).strip(" ,.:;()“”")
+                if len(piece.split()) >= 2 and piece not in translated:
+                    pieces.add(piece)
+    return pieces
+
+
+class _Texts(HTMLParser):
+    """Text nodes (visually hidden ones too: screen readers say them) and read-out
+    attributes, link previews' <meta content> included; no scripts, styles or typed input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "textarea"):
+            self._skip += 1
+        for name, value in attrs:
+            if value and (name in _READ_ATTRIBUTES or (name == "content" and tag == "meta")):
+                self.texts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "textarea"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.texts.append(data)
+
+
+def page_text(html: str) -> str:
+    """The page's words as a reader meets them, white space folded."""
+    parser = _Texts()
+    parser.feed(html)
+    return " ".join(" ".join(parser.texts).split())
