@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from events_app.services import rsvp as svc
 from tests.factories import make_event
@@ -101,10 +102,11 @@ def test_manage_page_shows_the_place_and_asks_before_cancelling(db_url, live_ser
     assert where.get_by_role("link", name="OpenStreetMap").is_visible()
     assert page.get_by_role("heading", name="Add to calendar").is_visible()
     page.get_by_role("button", name="Cancel my RSVP…").click()
-    assert page.get_by_role("heading", name="Cancel your RSVP?").is_visible()
+    # A new page loads after each tap: wait for it (is_visible() alone does not wait).
+    expect(page.get_by_role("heading", name="Cancel your RSVP?")).to_be_visible()
     assert rsvps(ev.id)["gil@example.org"].status == "confirmed"  # one tap changed nothing
     page.get_by_role("link", name="No, keep it").click()
-    assert page.get_by_role("heading", name="You're going").is_visible()
+    expect(page.get_by_role("heading", name="You're going")).to_be_visible()
     page.get_by_role("button", name="Cancel my RSVP…").click()
     page.get_by_role("button", name="Yes, cancel my RSVP").click()
     page.wait_for_url("**?m=cancelled")
