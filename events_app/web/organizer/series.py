@@ -10,8 +10,9 @@ services/series.py's; editing and cancelling single dates live with the event pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -68,6 +69,21 @@ def _refusal(exc: FormError | EventStateError) -> str:
     return " ".join(exc.errors.values()) if isinstance(exc, FormError) else str(exc)
 
 
+T = TypeVar("T")
+
+
+def _attempt(request: Request, event: Event, action: Callable[[], T]) -> T | Response:
+    """A series action's result; a series gone meanwhile is a 404, and a refusal is flashed
+    on the series page, which the organizer is sent back to."""
+    try:
+        return action()
+    except series.SeriesNotFound:
+        raise HTTPException(404, NOT_FOUND) from None
+    except (FormError, EventStateError) as exc:
+        flash(request, _refusal(exc), "error")
+        return _to_series(request, event.slug)
+
+
 @requires("event")
 def skip_dates(request: Request, form: FormData | None) -> Response:
     """Skip the ticked dates (holidays): each leaves the series, its attendees are told."""
@@ -83,13 +99,10 @@ def skip_dates(request: Request, form: FormData | None) -> Response:
     if not days:
         flash(request, gettext("Tick the dates to skip first."), "warn")
         return _to_series(request, event.slug)
-    try:
-        result = series.skip(organizer_of(request), the_series.id or 0, days)
-    except series.SeriesNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
-    except (FormError, EventStateError) as exc:
-        flash(request, _refusal(exc), "error")
-        return _to_series(request, event.slug)
+    result = _attempt(request, event,
+                      lambda: series.skip(organizer_of(request), the_series.id or 0, days))
+    if isinstance(result, Response):
+        return result
     if result.skipped:
         listed = ", ".join(timefmt.format_day_heading(d) for d in result.skipped)
         told = (" " + ngettext("%(num)s person was e-mailed that their date is cancelled.",
@@ -119,13 +132,10 @@ def duplicate_series(request: Request, form: FormData | None) -> Response:
     if isinstance(found, Response):
         return found
     event, the_series = found
-    try:
-        copy = series.duplicate(organizer_of(request), the_series.id or 0)
-    except series.SeriesNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
-    except (FormError, EventStateError) as exc:
-        flash(request, _refusal(exc), "error")
-        return _to_series(request, event.slug)
+    copy = _attempt(request, event,
+                    lambda: series.duplicate(organizer_of(request), the_series.id or 0))
+    if isinstance(copy, Response):
+        return copy
     with read_session() as session:
         dates = series.occurrences(session, copy)
     flash(request, ngettext("This is a draft copy: %(rule)s, %(num)s date after the "
@@ -145,13 +155,10 @@ def publish_series(request: Request, form: FormData | None) -> Response:
         return found
     event, the_series = found
     publish = bool(form and form.get("publish") == "1")
-    try:
-        changed = series.set_published(organizer_of(request), the_series.id or 0, publish)
-    except series.SeriesNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
-    except (FormError, EventStateError) as exc:
-        flash(request, _refusal(exc), "error")
-        return _to_series(request, event.slug)
+    changed = _attempt(request, event, lambda: series.set_published(
+        organizer_of(request), the_series.id or 0, publish))
+    if isinstance(changed, Response):
+        return changed
     published = ngettext("Published %(num)s date: it is on the public calendar and in the "
                          "feeds.", "Published %(num)s dates: they are on the public calendar "
                          "and in the feeds.", changed)
