@@ -49,7 +49,7 @@ from events_app.models import (
     Series,
     utcnow,
 )
-from events_app.services import data_version, spans
+from events_app.services import data_version, event_text, spans
 from events_app.services import events as event_service
 from events_app.services.data_version import Version
 from events_app.services.ical import FeedEntry, category_text, render_calendar
@@ -226,7 +226,8 @@ def render_public_feed(session: Session, flt: FeedFilter, now: datetime) -> byte
     (personal_entries)."""
     name, description = feed_title(flt)
     events = feed_events(session, flt, now)
-    entries = feed_entries(events, series_of(session, events), _today(now))
+    texts = event_text.texts_for(session, events, i18n.current())
+    entries = feed_entries(events, series_of(session, events), _today(now), texts)
     return render_calendar(entries, name, description,
                            timed=[*events, *(e.event for e in entries)])
 
@@ -253,12 +254,15 @@ def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEn
         .order_by(col(Event.starts_at), col(Event.id))
         .limit(settings.FEED_MAX_EVENTS)
     )
+    rows = session.exec(stmt).all()
+    texts = event_text.texts_for(session, [event for event, _ in rows], i18n.current())
     entries = []
-    for event, status in session.exec(stmt).all():
+    for event, status in rows:
         waitlisted = status == RsvpStatus.WAITLISTED.value
         note = gettext("You are on the waitlist for this event.") if waitlisted else ""
         entries.append(FeedEntry(event, note=note, waitlisted=waitlisted,
-                                 confirmed_reader=not waitlisted))
+                                 confirmed_reader=not waitlisted,
+                                 text=texts.get(event.id or 0)))
     return entries
 
 

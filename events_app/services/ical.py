@@ -9,6 +9,23 @@ Output is deterministic for the same data (DTSTAMP comes from the row, not the c
 worker process renders byte-identical feeds and an ETag computed from the bytes agrees across
 processes. No attendee data is ever read here. Which events a feed holds is decided in
 feeds.py; VTIMEZONEs come from vtimezone.py.
+
+Event text in the reader's language (services/event_text.py): a feed is in one language (its
+URL's `?lang=`, or the e-mail recipient's), and each VEVENT has exactly one SUMMARY and one
+DESCRIPTION in it, with the site default's text where no translation was given. RFC 5545
+allows one SUMMARY per VEVENT, so one SUMMARY;LANGUAGE=xx line per language is not an option:
+a reader shows one of them, not necessarily its user's. Nor is one feed holding every language:
+the reader chose one when subscribing (the subscribe links carry the page's language), and the
+calendar app cannot choose for them. So the LANGUAGE parameter (3.2.10) marks only what is
+not in the feed's language, as lang= marks fallback text in a page: SUMMARY;LANGUAGE=en when a
+Spanish feed falls back to the English title, DESCRIPTION;LANGUAGE=en when the event's own
+words in it (summary and description) all fall back; it names the language of the event's
+words even where a fixed prefix ("Cancelled:") is in the feed's. Outlook writes
+SUMMARY;LANGUAGE=en-us itself, and the four readers of tests/ical_readers.py show such text as
+usual. Text in the feed's own language carries no parameter, so a feed in the default
+language, which never falls back, is byte for byte what it was before translations existed.
+The VEVENT caches key on the texts and their languages (`FeedEntry.text`), so an edited
+translation renders afresh and the feed's ETag changes.
 """
 
 from __future__ import annotations
@@ -19,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -32,6 +50,9 @@ from events_app.services.vtimezone import add_timezones, wall_time
 from events_app.timefmt import all_day_last_day
 from events_app.util.forms import strip_control_chars
 from events_app.util.lru import LruCache
+
+if TYPE_CHECKING:
+    from events_app.services.event_text import LocalText
 
 PRODID = "-//events_app//Events calendar//EN"
 REFRESH = timedelta(hours=1)
@@ -89,7 +110,7 @@ def _location(entry: FeedEntry) -> str:
 def _summary(entry: FeedEntry) -> str:
     """The title as the reader's calendar shows it: marked when cancelled or waitlisted (most
     apps don't show STATUS:CANCELLED or TENTATIVE at all)."""
-    title = clean_text(entry.event.title)
+    title = clean_text(entry.title)
     if entry.is_cancelled:
         return gettext("Cancelled: %(title)s") % {"title": title}
     if entry.waitlisted:
@@ -114,10 +135,10 @@ def _description(entry: FeedEntry) -> str:
         paragraphs.append(gettext("Your RSVP was cancelled, so this event is off your calendar."))
     elif event.status == EventStatus.DRAFT:
         paragraphs.append(gettext("This event is no longer on the calendar."))
-    if event.summary:
-        paragraphs.append(event.summary)
-    if event.description:
-        paragraphs.append(event.description)
+    if entry.summary:
+        paragraphs.append(entry.summary)
+    if entry.description:
+        paragraphs.append(entry.description)
     if entry.join_url:
         paragraphs.append(gettext("Join online: %(url)s") % {"url": entry.join_url})
     elif event.online_url:
@@ -173,6 +194,33 @@ class FeedEntry:
     rrule: str = ""
     exdates: tuple[datetime | date, ...] = ()
     recurrence_id: datetime | date | None = None
+    # The event's title, summary and description in the feed's language (None: the row's
+    # own, in the site default): services/event_text.texts_for.
+    text: LocalText | None = None
+
+    @property
+    def title(self) -> str:
+        return self.event.title if self.text is None else self.text.title
+
+    @property
+    def summary(self) -> str:
+        return self.event.summary if self.text is None else self.text.summary
+
+    @property
+    def description(self) -> str:
+        return self.event.description if self.text is None else self.text.description
+
+    def language_of(self, field: str) -> str | None:
+        """The LANGUAGE parameter of SUMMARY ("title") or DESCRIPTION ("description"): the
+        language of the event's own words in it when that is not the feed's (a fallback),
+        else None (see the module docstring)."""
+        if self.text is None:
+            return None
+        if field == "title":
+            return self.text.fallback("title")
+        shown = [f for f in ("summary", "description") if getattr(self, f)]
+        marks = {self.text.fallback(f) for f in shown}
+        return marks.pop() if len(marks) == 1 and None not in marks else None
 
     @property
     def join_url(self) -> str:
@@ -212,8 +260,10 @@ def build_vevent(entry: FeedEntry | Event) -> icalendar.Event:
     else:
         ev.add("DTSTART", _zoned(event.starts_at, event.timezone))
         ev.add("DTEND", _zoned(event.ends_at, event.timezone))
-    ev.add("SUMMARY", _summary(entry))
-    ev.add("DESCRIPTION", _description(entry))
+    for prop, value, field in (("SUMMARY", _summary(entry), "title"),
+                               ("DESCRIPTION", _description(entry), "description")):
+        language = entry.language_of(field)
+        ev.add(prop, value, parameters={"LANGUAGE": language} if language else None)
     location = _location(entry)
     if location:
         ev.add("LOCATION", clean_text(location))
@@ -358,6 +408,13 @@ def _recurrence_lines(entry: FeedEntry, sequence: int) -> list[str]:
     return lines
 
 
+def _with_language(name: str, entry: FeedEntry, field: str) -> str:
+    """The property's name with its LANGUAGE parameter, if any (a language tag needs no
+    quoting)."""
+    language = entry.language_of(field)
+    return f"{name};LANGUAGE={language}" if language else name
+
+
 def vevent_ical(entry: FeedEntry) -> bytes:
     """build_vevent(entry).to_ical(), without building the component (see above)."""
     if entry.attendee:
@@ -371,13 +428,15 @@ def vevent_ical(entry: FeedEntry) -> bytes:
     else:
         dates = [_dt_line("DTSTART", _zoned(event.starts_at, event.timezone)),
                  _dt_line("DTEND", _zoned(event.ends_at, event.timezone))]
-    lines = ["BEGIN:VEVENT", f"SUMMARY:{_text(title)}", *dates,
+    lines = ["BEGIN:VEVENT", f"{_with_language('SUMMARY', entry, 'title')}:{_text(title)}",
+             *dates,
              f"DTSTAMP:{_utc_stamp(event.updated_at)}", f"UID:{_text(entry.uid or event.uid)}",
              *_recurrence_lines(entry, event.sequence + entry.sequence_bump),
              f"CATEGORIES:{_text(clean_text(category_text(event.category)))}",
              "CLASS:PUBLIC",
              f"CREATED:{_utc_stamp(event.created_at)}",
-             f"DESCRIPTION:{_text(_description(entry))}"]
+             f"{_with_language('DESCRIPTION', entry, 'description')}:"
+             f"{_text(_description(entry))}"]
     if event.latitude is not None and event.longitude is not None:
         lines.append(f"GEO:{float(event.latitude)};{float(event.longitude)}")
     lines.append(f"LAST-MODIFIED:{_utc_stamp(event.updated_at)}")
@@ -438,17 +497,19 @@ def render_calendar(entries: Iterable[FeedEntry | Event], name: str, description
     return b"".join([shell[: -len(_END)], *(_vevent_bytes(i) for i in items), _END])
 
 
-def event_ics(event: Event, confirmed_reader: bool = False) -> bytes:
+def event_ics(event: Event, confirmed_reader: bool = False, text: LocalText | None = None
+              ) -> bytes:
     """A complete VCALENDAR for one event: the per-event download and the confirmation's
     attachment (METHOD:PUBLISH: the reader adds it to their calendar as is), which alone
-    (`confirmed_reader`) carries a join link kept for confirmed attendees."""
-    return render_calendar([FeedEntry(event, confirmed_reader=confirmed_reader)],
-                           name=event.title,
-                           description=f"{event.title} ({settings.SITE_NAME})")
+    (`confirmed_reader`) carries a join link kept for confirmed attendees. `text`: the
+    event's text in the file's language."""
+    entry = FeedEntry(event, confirmed_reader=confirmed_reader, text=text)
+    return render_calendar([entry], name=entry.title,
+                           description=f"{entry.title} ({settings.SITE_NAME})")
 
 
 def attendee_ics(event: Event, method: str, email: str, name: str = "",
-                 withdrawn: bool = False) -> bytes:
+                 withdrawn: bool = False, text: LocalText | None = None) -> bytes:
     """The .ics an e-mail to one attendee carries to move or remove their calendar entry.
 
     RFC 5546 METHOD:REQUEST (an update: new time or place) or METHOD:CANCEL, with the
@@ -458,6 +519,7 @@ def attendee_ics(event: Event, method: str, email: str, name: str = "",
     one attendee's place (`withdrawn`) changes nothing for anyone else, so it is one above.
     """
     entry = FeedEntry(event, attendee=email, attendee_name=name, withdrawn=withdrawn,
-                      sequence_bump=1 if withdrawn else 0, confirmed_reader=not withdrawn)
-    return render_calendar([entry], name=event.title,
-                           description=f"{event.title} ({settings.SITE_NAME})", method=method)
+                      sequence_bump=1 if withdrawn else 0, confirmed_reader=not withdrawn,
+                      text=text)
+    return render_calendar([entry], name=entry.title,
+                           description=f"{entry.title} ({settings.SITE_NAME})", method=method)

@@ -46,6 +46,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -57,6 +58,9 @@ from events_app.services.ical import FeedEntry, vevent_ical, written_in_utc
 from events_app.services.vtimezone import wall_time
 from events_app.util.lru import LruCache
 
+if TYPE_CHECKING:
+    from events_app.services.event_text import LocalText
+
 # What a reader calls an instance: its wall-clock start (naive) or, all-day, its date.
 Key = datetime | date
 
@@ -66,22 +70,26 @@ _NEUTRAL_SLUG = "series"
 
 
 def feed_entries(events: Sequence[Event], series: Mapping[int, Series],
-                 today: datetime | None = None) -> list[FeedEntry]:
+                 today: datetime | None = None,
+                 texts: Mapping[int, LocalText] | None = None) -> list[FeedEntry]:
     """The feed's VEVENTs for these rows, in their order: single events as they are, each
     series (its rows grouped wherever they are) where its first row in the rule stands.
     `today` (the feed's day, so every worker writes the same bytes): a master's links go to
-    its first date from then on."""
+    its first date from then on. `texts`: each row's text in the feed's language, by event
+    id (services/event_text.texts_for; a row missing from it is written as stored)."""
+    texts = texts or {}
     groups: dict[int, list[Event]] = {}
     for event in events:
         if event.series_id is not None and event.series_id in series:
             groups.setdefault(event.series_id, []).append(event)
-    written = {sid: series_vevents(series[sid], rows, today) for sid, rows in groups.items()}
+    written = {sid: series_vevents(series[sid], rows, today, texts)
+               for sid, rows in groups.items()}
     alone = {id(e.event): e for _, loose in written.values() for e in loose}
     entries: list[FeedEntry] = []
     for event in events:
         sid = event.series_id
         if sid is None or sid not in series:
-            entries.append(FeedEntry(event))
+            entries.append(FeedEntry(event, text=texts.get(event.id or 0)))
         elif id(event) in alone:
             entries.append(alone[id(event)])
         elif sid in written:  # the series' first row written in it: the master goes here
@@ -181,16 +189,18 @@ _NEUTRAL = {"slug": _NEUTRAL_SLUG, "created_at": _NEUTRAL_AT, "updated_at": _NEU
 _contents: LruCache[bytes, bytes] = LruCache(max_entries=10_000)
 
 
-def _content(event: Event, uid: str) -> bytes:
-    """The row's VEVENT with everything an instance may have of its own made equal."""
+def _content(event: Event, uid: str, text: LocalText | None) -> bytes:
+    """The row's VEVENT with everything an instance may have of its own made equal, its
+    text as the feed shows it (`text`: in the feed's language, so a date whose Spanish
+    title differs is an override in the Spanish feed, even when its English one is not)."""
     values = event.model_dump() | _NEUTRAL | {"uid": uid}
     # The language too: contents are compared within one feed, so a row's content cached in
     # another language would never equal its siblings' and make a needless override.
-    key = hashlib.blake2b(repr((i18n.current(), *values.items())).encode(),
+    key = hashlib.blake2b(repr((i18n.current(), text, *values.items())).encode(),
                           digest_size=20).digest()
     found = _contents.get(key)
     if found is None:
-        found = vevent_ical(FeedEntry(Event.model_construct(**values)))
+        found = vevent_ical(FeedEntry(Event.model_construct(**values), text=text))
         _contents.put(key, found)
     return found
 
@@ -202,16 +212,23 @@ def _length(event: Event, shape: _Shape) -> timedelta | int:
     return event.ends_at - event.starts_at
 
 
-def series_vevents(series: Series, rows: Sequence[Event], today: datetime | None = None
+def series_vevents(series: Series, rows: Sequence[Event], today: datetime | None = None,
+                   texts: Mapping[int, LocalText] | None = None
                    ) -> tuple[list[FeedEntry], list[FeedEntry]]:
     """(the master and its overrides, the rows written on their own) for these rows of one
     series (see the module docstring). The master links to the page of its first date like
-    it from `today` on (an occurrence page lists the series' other dates), not to a past one."""
+    it from `today` on (an occurrence page lists the series' other dates), not to a past one.
+    `texts`: as for feed_entries; the master has its template row's text."""
+    texts = texts or {}
+
+    def entry(row: Event, **extras) -> FeedEntry:
+        return FeedEntry(row, text=texts.get(row.id or 0), **extras)
+
     shape = _Shape(series)
     rule = _open_rule(series.rrule)
     if (rule is None or series.all_day != all(r.all_day for r in rows)
             or (not series.all_day and written_in_utc(series.timezone))):
-        return [], [FeedEntry(r) for r in rows]
+        return [], [entry(r) for r in rows]
     text = rule.to_ical().decode()
     keyed = {shape.key(r.recurrence_id): r for r in rows if r.recurrence_id is not None}
     members: dict[Key, Event] = {}
@@ -220,18 +237,18 @@ def series_vevents(series: Series, rows: Sequence[Event], today: datetime | None
         members = {k: r for k, r in sorted(keyed.items()) if k in scheduled
                    and (shape.all_day or shape.instant(k) == r.recurrence_id)}
     if not members:
-        return [], [FeedEntry(r) for r in rows]
+        return [], [entry(r) for r in rows]
     first, until = min(members), shape.until(max(members))
     written = shape.expand(text, first, until)
     # Every instance of the rule from one of its instances is one from the first start too
     # (the same phase of weeks and months); kept as a guard, not relied on.
     members = {k: r for k, r in members.items() if k in set(written)}
     if first not in members:
-        return [], [FeedEntry(r) for r in rows]
+        return [], [entry(r) for r in rows]
     in_rule = {id(r) for r in members.values()}
-    loose = [FeedEntry(r) for r in rows if id(r) not in in_rule]
+    loose = [entry(r) for r in rows if id(r) not in in_rule]
 
-    contents = {k: _content(r, series.uid) for k, r in members.items()}
+    contents = {k: _content(r, series.uid, texts.get(r.id or 0)) for k, r in members.items()}
     template_key = _template(members, contents, shape)
     template = members[template_key]
     length = _length(template, shape)
@@ -250,13 +267,13 @@ def series_vevents(series: Series, rows: Sequence[Event], today: datetime | None
     rule["UNTIL"] = [shape.until_value(until)]
     exdates = tuple(shape.written(k) for k in written if k not in members)
     block = [FeedEntry(master, uid=series.uid, rrule=rule.to_ical().decode(),
-                       exdates=exdates)]
+                       exdates=exdates, text=texts.get(template.id or 0))]
     ends = _instance_ends(shape, master)
     for k, row in members.items():
         if contents[k] == contents[template_key] and _keeps_time(shape, k, row, length, ends):
             continue
-        block.append(FeedEntry(_copy(row, sequence=max(row.sequence, sequence)),
-                               uid=series.uid, recurrence_id=shape.written(k)))
+        block.append(entry(_copy(row, sequence=max(row.sequence, sequence)),
+                           uid=series.uid, recurrence_id=shape.written(k)))
     return block, loose
 
 

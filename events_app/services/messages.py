@@ -8,6 +8,12 @@ Each e-mail is written in its recipient's language, not the language of whoever 
 RSVP's `language` (the page they RSVP'd on) or the organizer account's. The whole message,
 subject, dates (Babel, timefmt.py) and attachment included, is rendered with that language
 current (i18n.using); a language whose catalog is gone falls back to the site default.
+
+The event's own words (title, summary, description) are in that language too where the
+organizers gave them (services/event_text.py), each field falling back to the site default's
+on its own; the HTML part marks fallback text with its language (`<span lang="en">`), as the
+pages do, and the subject and the attached .ics use the same text. Senders pass nothing for
+it: `local_text` reads it through the session the event was loaded in.
 """
 
 from __future__ import annotations
@@ -20,11 +26,15 @@ from datetime import datetime
 from typing import Any, Concatenate, ParamSpec
 
 import jinja2
+from markupsafe import Markup
+from sqlalchemy.orm import object_session
 
 from events_app import i18n, settings, timefmt, urls
+from events_app.db import read_session
 from events_app.i18n import gettext, ngettext
 from events_app.models import SEQUENCE_FIELDS, Event, Rsvp, RsvpStatus, address_line
-from events_app.services import rich_text
+from events_app.services import event_text, rich_text
+from events_app.services.event_text import LocalText
 from events_app.util.lru import LruCache
 
 SUBJECT_MAX = 300
@@ -133,15 +143,37 @@ def language_or_default(language: str | None) -> str:
 P = ParamSpec("P")
 
 
+def local_text(event: Event, language: str) -> LocalText:
+    """The event's words in `language`, read through the session the event was loaded in
+    (the sender's, so its own uncommitted edits count); an event whose session is gone is
+    read afresh (one built in memory has no translations: no query)."""
+    session = object_session(event)
+    if session is not None:
+        return event_text.text_for(session, event, language)
+    with read_session() as fresh:
+        return event_text.text_for(fresh, event, language)
+
+
 def _in_rsvp_language(
         write: Callable[Concatenate[Event, Rsvp, P], MailContent],
 ) -> Callable[Concatenate[Event, Rsvp, P], MailContent]:
-    """An RSVP's message, subject and all, written in the language the person RSVP'd in."""
+    """An RSVP's message, subject and all, written in the language the person RSVP'd in,
+    with the event's words in it (passed to `write` as `text`)."""
     @functools.wraps(write)
     def in_language(event: Event, rsvp: Rsvp, *args: P.args, **kwargs: P.kwargs) -> MailContent:
-        with i18n.using(language_or_default(rsvp.language)):
+        language = language_or_default(rsvp.language)
+        with i18n.using(language):
+            kwargs["text"] = local_text(event, language)
             return write(event, rsvp, *args, **kwargs)
     return in_language
+
+
+def marked(value: str, language: str | None) -> Markup | str:
+    """Text for the HTML part: wrapped in <span lang> when it is in another language than
+    the message (a fallback), so a screen reader reads it with the right voice."""
+    if language is None:
+        return value
+    return Markup('<span lang="%s">%s</span>') % (language, value)
 
 
 # The confirmation's .ics per event version: every RSVP to an event attaches the same file,
@@ -152,32 +184,37 @@ def _in_rsvp_language(
 _event_ics_cache: LruCache[bytes, str] = LruCache(max_entries=256)
 
 
-def _event_ics(event: Event) -> str:
+def _event_ics(event: Event, text: LocalText) -> str:
     """The attachment of the messages that confirm a seat (so it may carry a private join
     link)."""
     # Imported here: feeds owns the calendar format, and most messages carry no attachment.
     from events_app.services.ical import event_ics
 
-    values = (settings.SITE_NAME, settings.DEFAULT_TIMEZONE, i18n.current(),
+    values = (settings.SITE_NAME, settings.DEFAULT_TIMEZONE, i18n.current(), text,
               *event.model_dump().values())
     key = hashlib.blake2b(repr(values).encode(), digest_size=20).digest()
     cached = _event_ics_cache.get(key)
     if cached is None:
-        cached = event_ics(event, confirmed_reader=True).decode("utf-8")
+        cached = event_ics(event, confirmed_reader=True, text=text).decode("utf-8")
         _event_ics_cache.put(key, cached)
     return cached
 
 
-def _update_ics(event: Event, rsvp: Rsvp, method: str, withdrawn: bool = False) -> str:
+def _update_ics(event: Event, rsvp: Rsvp, text: LocalText, method: str,
+                withdrawn: bool = False) -> str:
     """An invitation update (REQUEST) or cancellation (CANCEL) for the entry this person
     added from their confirmation's .ics."""
     from events_app.services.ical import attendee_ics
 
-    return attendee_ics(event, method, rsvp.email, rsvp.name, withdrawn).decode("utf-8")
+    return attendee_ics(event, method, rsvp.email, rsvp.name, withdrawn,
+                        text=text).decode("utf-8")
 
 
 def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> MailContent:
+    """`ctx` holds the event and its `text` (LocalText): templates read the event's words as
+    `title` and `description` (in the HTML part, fallback text marked with its language)."""
     event: Event = ctx["event"]
+    text: LocalText = ctx["text"]
     full = {
         "site_name": settings.SITE_NAME,
         "base_url": urls.absolute(""),
@@ -197,87 +234,98 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
         # place carry it, and only to the address itself.
         full.setdefault("calendar_page", "")
         full.setdefault("party", party_label(ctx["rsvp"].guests))
+    words = {"title": text.title, "description": text.description, "description_lang": None}
+    html_words = {"title": marked(text.title, text.fallback("title")),
+                  "description": text.description,
+                  "description_lang": text.fallback("description")}
     return MailContent(
         subject=full["subject"],
-        text=_env.get_template(f"{template}.txt").render(full),
-        html=_env.get_template(f"{template}.html").render(full),
+        text=_env.get_template(f"{template}.txt").render({**full, **words}),
+        html=_env.get_template(f"{template}.html").render({**full, **html_words}),
         ics=ics,
     )
 
 
 @_in_rsvp_language
 def confirmation(event: Event, rsvp: Rsvp, updated: bool = False,
-                 calendar_page: str = "") -> MailContent:
+                 calendar_page: str = "", *, text: LocalText) -> MailContent:
     subject = gettext("Your RSVP was updated: %(title)s") if updated \
         else gettext("You're going: %(title)s")
-    return _render("confirmation", subject % {"title": event.title},
-                   {"event": event, "rsvp": rsvp, "updated": updated,
-                    "calendar_page": calendar_page}, ics=_event_ics(event))
+    return _render("confirmation", subject % {"title": text.title},
+                   {"event": event, "text": text, "rsvp": rsvp, "updated": updated,
+                    "calendar_page": calendar_page}, ics=_event_ics(event, text))
 
 
 @_in_rsvp_language
 def waitlisted(event: Event, rsvp: Rsvp, position: int, updated: bool = False,
-               calendar_page: str = "") -> MailContent:
+               calendar_page: str = "", *, text: LocalText) -> MailContent:
     subject = gettext("Your RSVP was updated: %(title)s") if updated \
         else gettext("You're on the waitlist: %(title)s")
-    return _render("waitlisted", subject % {"title": event.title},
-                   {"event": event, "rsvp": rsvp, "position": position, "updated": updated,
+    return _render("waitlisted", subject % {"title": text.title},
+                   {"event": event, "text": text, "rsvp": rsvp, "position": position, "updated": updated,
                     "calendar_page": calendar_page})
 
 
 @_in_rsvp_language
-def promoted(event: Event, rsvp: Rsvp, calendar_page: str = "") -> MailContent:
+def promoted(event: Event, rsvp: Rsvp, calendar_page: str = "", *,
+             text: LocalText) -> MailContent:
     return _render("promoted", gettext("A spot opened up, you're going: %(title)s")
-                   % {"title": event.title},
-                   {"event": event, "rsvp": rsvp, "calendar_page": calendar_page},
-                   ics=_event_ics(event))
+                   % {"title": text.title},
+                   {"event": event, "text": text, "rsvp": rsvp, "calendar_page": calendar_page},
+                   ics=_event_ics(event, text))
 
 
 @_in_rsvp_language
-def already_rsvped(event: Event, rsvp: Rsvp, position: int | None) -> MailContent:
+def already_rsvped(event: Event, rsvp: Rsvp, position: int | None, *,
+                   text: LocalText) -> MailContent:
     """Someone sent the form again with this address: nothing changed, here is the link.
 
     Goes to the address, never to the page: whoever typed it learns nothing about the RSVP.
     """
-    return _render("already", gettext("You already RSVP'd: %(title)s") % {"title": event.title},
-                   {"event": event, "rsvp": rsvp, "position": position})
+    return _render("already", gettext("You already RSVP'd: %(title)s") % {"title": text.title},
+                   {"event": event, "text": text, "rsvp": rsvp, "position": position})
 
 
 @_in_rsvp_language
 def series_summary(event: Event, rsvp: Rsvp, dates: Sequence[Any], what: str,
-                   series_url: str, calendar_page: str = "") -> MailContent:
+                   series_url: str, calendar_page: str = "", *,
+                   text: LocalText) -> MailContent:
     """One message for a change to several dates of a series (services/series_rsvp.py):
     `what` is "joined" or "cancelled"; `dates` are its DateOutcomes, each with its status,
     waitlist place, or why it was skipped."""
     subject = (gettext("Your RSVPs: %(title)s") if what == "joined"
-               else gettext("RSVPs cancelled: %(title)s")) % {"title": event.title}
+               else gettext("RSVPs cancelled: %(title)s")) % {"title": text.title}
     lines = [(timefmt.format_range(d.event.starts_at, d.event.ends_at, d.event.timezone,
                                    d.event.all_day), d) for d in dates]
     return _render("series_summary", subject,
-                   {"event": event, "rsvp": rsvp, "lines": lines, "what": what,
+                   {"event": event, "text": text, "rsvp": rsvp, "lines": lines, "what": what,
                     "series_url": series_url, "calendar_page": calendar_page})
 
 
 @_in_rsvp_language
-def calendar_link(event: Event, rsvp: Rsvp, calendar_page: str) -> MailContent:
+def calendar_link(event: Event, rsvp: Rsvp, calendar_page: str, *,
+                  text: LocalText) -> MailContent:
     """A new "my events" link, asked for from the manage page of `rsvp`."""
     return _render("calendar_link", gettext("Your new calendar link · %(site)s")
                    % {"site": settings.SITE_NAME},
-                   {"event": event, "rsvp": rsvp, "calendar_page": calendar_page})
+                   {"event": event, "text": text, "rsvp": rsvp,
+                    "calendar_page": calendar_page})
 
 
 @_in_rsvp_language
 def cancelled(event: Event, rsvp: Rsvp, by_organizer: bool = False,
-              had_seat: bool = False) -> MailContent:
+              had_seat: bool = False, *, text: LocalText) -> MailContent:
     """`had_seat`: the person was confirmed, so got an .ics to add; a METHOD:CANCEL one takes
     that entry out of their calendar again."""
-    return _render("cancelled", gettext("RSVP cancelled: %(title)s") % {"title": event.title},
-                   {"event": event, "rsvp": rsvp, "by_organizer": by_organizer},
-                   ics=_update_ics(event, rsvp, "CANCEL", withdrawn=True) if had_seat else "")
+    return _render("cancelled", gettext("RSVP cancelled: %(title)s") % {"title": text.title},
+                   {"event": event, "text": text, "rsvp": rsvp, "by_organizer": by_organizer},
+                   ics=_update_ics(event, rsvp, text, "CANCEL", withdrawn=True)
+                   if had_seat else "")
 
 
 @_in_rsvp_language
-def event_changed(event: Event, rsvp: Rsvp, change: EventChange) -> MailContent:
+def event_changed(event: Event, rsvp: Rsvp, change: EventChange, *,
+                  text: LocalText) -> MailContent:
     """The updated .ics goes to confirmed people only: its SEQUENCE makes their calendar move
     the entry they added from the confirmation; a waitlisted person has no seat to put there."""
     change = change.in_current_language()
@@ -288,59 +336,62 @@ def event_changed(event: Event, rsvp: Rsvp, change: EventChange) -> MailContent:
     else:
         subject = gettext("Place changed: %(title)s")
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
-    return _render("event_changed", subject % {"title": event.title},
-                   {"event": event, "rsvp": rsvp, "change": change, "confirmed": confirmed},
-                   ics=_update_ics(event, rsvp, "REQUEST") if confirmed else "")
+    return _render("event_changed", subject % {"title": text.title},
+                   {"event": event, "text": text, "rsvp": rsvp, "change": change,
+                    "confirmed": confirmed},
+                   ics=_update_ics(event, rsvp, text, "REQUEST") if confirmed else "")
 
 
 @_in_rsvp_language
-def reminder(event: Event, rsvp: Rsvp) -> MailContent:
+def reminder(event: Event, rsvp: Rsvp, *, text: LocalText) -> MailContent:
     start = timefmt.format_start(event.starts_at, event.timezone)
     # Translators: "Reminder: Town hall, Sat 14 Mar, 2:00 PM CDT".
     return _render("reminder", gettext("Reminder: %(title)s, %(start)s")
-                   % {"title": event.title, "start": start},
-                   {"event": event, "rsvp": rsvp})
+                   % {"title": text.title, "start": start},
+                   {"event": event, "text": text, "rsvp": rsvp})
 
 
 @_in_rsvp_language
-def event_cancelled(event: Event, rsvp: Rsvp, message: str) -> MailContent:
+def event_cancelled(event: Event, rsvp: Rsvp, message: str, *,
+                    text: LocalText) -> MailContent:
     """Confirmed people get a METHOD:CANCEL .ics (the cancellation already raised SEQUENCE),
     so the entry they added from their confirmation goes; the waitlisted never had one."""
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
-    return _render("event_cancelled", gettext("Cancelled: %(title)s") % {"title": event.title},
-                   {"event": event, "rsvp": rsvp, "message": message.strip()},
-                   ics=_update_ics(event, rsvp, "CANCEL") if confirmed else "")
+    return _render("event_cancelled", gettext("Cancelled: %(title)s") % {"title": text.title},
+                   {"event": event, "text": text, "rsvp": rsvp, "message": message.strip()},
+                   ics=_update_ics(event, rsvp, text, "CANCEL") if confirmed else "")
 
 
 @_in_rsvp_language
-def event_uncancelled(event: Event, rsvp: Rsvp) -> MailContent:
+def event_uncancelled(event: Event, rsvp: Rsvp, *, text: LocalText) -> MailContent:
     """The cancellation is undone. Confirmed people get a REQUEST .ics whose raised SEQUENCE
     puts back the entry the cancellation's .ics took out of their calendar."""
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
-    return _render("event_uncancelled", gettext("Back on: %(title)s") % {"title": event.title},
-                   {"event": event, "rsvp": rsvp, "confirmed": confirmed},
-                   ics=_update_ics(event, rsvp, "REQUEST") if confirmed else "")
+    return _render("event_uncancelled", gettext("Back on: %(title)s") % {"title": text.title},
+                   {"event": event, "text": text, "rsvp": rsvp, "confirmed": confirmed},
+                   ics=_update_ics(event, rsvp, text, "REQUEST") if confirmed else "")
 
 
-def organizer_subject(event: Event, subject: str) -> str:
-    """The subject names the event: 'Town hall: Bring water', unless it already does."""
+def organizer_subject(title: str, subject: str) -> str:
+    """The subject names the event (`title`, in the recipient's language): 'Town hall: Bring
+    water', unless it already does."""
     subject = clean_subject(subject)
-    if event.title.casefold() in subject.casefold():
+    if title.casefold() in subject.casefold():
         return subject
-    return clean_subject(f"{event.title}: {subject}")
+    return clean_subject(f"{title}: {subject}")
 
 
 @_in_rsvp_language
 def organizer_message(event: Event, rsvp: Rsvp, subject: str, body: str, sender: str = "",
-                      manage_url: str | None = None) -> MailContent:
+                      manage_url: str | None = None, *, text: LocalText) -> MailContent:
     """An organizer's own message. The greeting rule: the message is the organizer's letter
     as written, so it carries no "Hello <name>," of ours (which doubled theirs: "Hello Zoë,"
     then "Hi all,"). `manage_url` replaces the recipient's private link (previews)."""
-    ctx: dict[str, Any] = {"event": event, "rsvp": rsvp, "body": body.strip(),
+    ctx: dict[str, Any] = {"event": event, "text": text, "rsvp": rsvp, "body": body.strip(),
                            "sender": sender}
     if manage_url is not None:
         ctx["manage_url"] = manage_url
-    return _render("organizer_message", organizer_subject(event, subject), ctx)
+    return _render("organizer_message", organizer_subject(text.title, subject), ctx)
 
 
 # --- Organizer accounts: one-time links (services/account_links.py) ---------------------------

@@ -1,6 +1,8 @@
 """The public read-only JSON API: the same events and filters as the public pages.
 
-v1 (/api/v1/...) answers through the pydantic models in web/api_models.py, whose JSON Schema
+v1 (/api/v1/...) answers in the request's language (web/language.py: `?lang=`, else
+Accept-Language), the event's own texts included (services/event_text.py: each field in that
+language when given, else the site default's, and `languages` says which), through the pydantic models in web/api_models.py, whose JSON Schema
 is the OpenAPI document served at /api/v1/openapi.json and rendered at /api; its filters are
 the list page's (parse_event_query -> EventQuery -> list_events: one filter, one query, then
 the format). Answers are cached and validated like the feeds (ETag/304). Never exposes
@@ -21,10 +23,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from events_app import settings, urls
+from events_app import i18n, settings, urls
 from events_app.db import read_session
 from events_app.i18n import gettext
 from events_app.models import CATEGORIES, Event, category_label
+from events_app.services.event_text import LocalText
+from events_app.services import event_text
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
 from events_app.services import series_public
@@ -45,14 +49,15 @@ def _url(path: str, params: dict[str, Any] | None = None) -> str:
     return urls.absolute(path, query_string(params or {}))
 
 
-def _event_fields(event: Event, seats: rsvp_service.SeatCounts,
+def _event_fields(event: Event, text: LocalText, seats: rsvp_service.SeatCounts,
                   series: series_public.SeriesLabel | None) -> dict[str, Any]:
     page = urls.event_url(event.slug)
     return dict(
         slug=event.slug,
         uid=event.uid,
-        title=event.title,
-        summary=event.summary,
+        title=text.title,
+        summary=text.summary,
+        languages=m.SummaryLanguages(title=text.title_lang, summary=text.summary_lang),
         category=event.category,
         category_label=category_label(event.category),
         status=event.status,
@@ -81,14 +86,17 @@ def _event_fields(event: Event, seats: rsvp_service.SeatCounts,
     )
 
 
-def event_summary(event: Event, seats: rsvp_service.SeatCounts,
+def event_summary(event: Event, text: LocalText, seats: rsvp_service.SeatCounts,
                   series: series_public.SeriesLabel | None = None) -> m.EventSummary:
-    return m.EventSummary(**_event_fields(event, seats, series))
+    return m.EventSummary(**_event_fields(event, text, seats, series))
 
 
-def event_detail(event: Event, seats: rsvp_service.SeatCounts,
+def event_detail(event: Event, text: LocalText, seats: rsvp_service.SeatCounts,
                  series: series_public.SeriesLabel | None = None) -> m.EventDetail:
-    return m.EventDetail(**_event_fields(event, seats, series), description=event.description,
+    fields = _event_fields(event, text, seats, series)
+    fields["languages"] = m.DetailLanguages(title=text.title_lang, summary=text.summary_lang,
+                                            description=text.description_lang)
+    return m.EventDetail(**fields, description=text.description,
                          cancel_message=event.cancel_message or None)
 
 
@@ -110,9 +118,10 @@ async def list_events(request: Request) -> Response:
                                 % {"page": query.page, "last": page.pages})
         seats = rsvp_service.seat_counts_for(session, page.items)
         series = series_public.labels(session, page.items)
+        texts = event_text.texts_for(session, page.items, i18n.current())
         params = filter_params(query)
         return m.EventList(
-            events=[event_summary(e, seats[e.id], series.get(e.series_id or 0))
+            events=[event_summary(e, texts[e.id], seats[e.id], series.get(e.series_id or 0))
                     for e in page.items if e.id is not None],
             page=page.page, pages=page.pages, total=page.total,
             next=_url(f"{V1}/events", {**params, "page": page.page + 1}) if page.has_next
@@ -134,7 +143,8 @@ async def get_event(request: Request) -> Response:
     def build(session: Session) -> m.EventDetail:
         event = public_event_or_404(session, slug)
         series = series_public.labels(session, [event]).get(event.series_id or 0)
-        return event_detail(event, rsvp_service.seat_counts(session, event), series)
+        return event_detail(event, event_text.text_for(session, event, i18n.current()),
+                            rsvp_service.seat_counts(session, event), series)
 
     return await _json_response(request, f"api:event:{slug}", build)
 

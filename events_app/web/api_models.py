@@ -31,6 +31,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# One description for the `languages` object, wherever it appears.
+_TEXT_LANGUAGES = (
+    "The language each of the event's own texts (title, summary, description) is in. The API "
+    "answers in the language of `?lang=` or else `Accept-Language` (the Content-Language "
+    "header says which); each text is in that language when the organizers gave it in it, and "
+    "otherwise in the site's default language, unchanged. A text whose language differs from "
+    "the answer's is a fallback: mark it with its language (e.g. lang=\"en\" in HTML) so "
+    "screen readers and translators treat it right.")
+
+
 class EventFilters(_Model):
     """The list page's filters (documentation of the query string; parsing is
     web.public.parse_event_query, shared with the list page and the Atom feed)."""
@@ -85,11 +95,31 @@ class SeriesInfo(_Model):
     repeats: str = Field(description="The rule in words, e.g. 'Repeats every second Tuesday'.")
 
 
+_LanguageTag = Annotated[str, Field(pattern="^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+                                     description="A language tag (BCP 47), e.g. 'es'.")]
+
+
+class SummaryLanguages(_Model):
+    """Which language each of the event's own texts is in (list entries)."""
+
+    title: _LanguageTag
+    summary: _LanguageTag
+
+
+class DetailLanguages(SummaryLanguages):
+    """Which language each of the event's own texts is in (one event)."""
+
+    description: _LanguageTag
+
+
 class EventSummary(_Model):
     slug: str = Field(description="Stable identifier used in URLs.")
     uid: str = Field(description="The iCalendar UID; never changes, even when the slug does.")
-    title: str
-    summary: str
+    title: str = Field(description="In the answer's language where the organizers gave it, "
+                                   "else the site's default language (see `languages`).")
+    summary: str = Field(description="One line; in the answer's language or the site's "
+                                     "default, as `title`.")
+    languages: SummaryLanguages = Field(description=_TEXT_LANGUAGES)
     category: str
     category_label: str
     status: Literal["published", "cancelled"] = Field(
@@ -121,11 +151,12 @@ class EventSummary(_Model):
 
 
 class EventDetail(EventSummary):
+    languages: DetailLanguages = Field(description=_TEXT_LANGUAGES)  # type: ignore[assignment]
     description: str = Field(
         description="The organizer's text as typed: Markdown source (paragraphs, lists, bold, "
                     "links), readable as plain text. The event page shows it rendered, with raw "
                     "HTML shown as text; render it the same way (with an HTML sanitizer) or show "
-                    "it as is.")
+                    "it as is. In the answer's language or the site's default, as `title`.")
     cancel_message: str | None
 
 

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events_app import settings, urls
+from events_app import i18n, settings, urls
 from events_app.db import read_session
 from events_app.i18n import gettext
-from events_app.services import feeds, ical, personal_feeds
+from events_app.services import event_text, feeds, ical, personal_feeds
 from events_app.services.data_version import Version
 from events_app.services.events import QueryError
 from events_app.services.feeds import RenderedFeed
@@ -86,7 +86,8 @@ async def calendar_feed(request: Request) -> Response:
 def event_feed(request: Request) -> Response:
     with read_session() as session:
         event = public_event_or_404(session, request.path_params["slug"])
-        feed = feeds.single_event(ical.event_ics(event), event.updated_at)
+        text = event_text.text_for(session, event, i18n.current())
+        feed = feeds.single_event(ical.event_ics(event, text=text), event.updated_at)
     disposition = f'attachment; filename="{ical.ics_filename(event)}"'
     return ics_response(request, feed, PUBLIC_CACHE, {"Content-Disposition": disposition})
 
