@@ -367,6 +367,26 @@ def address_line(street_address: str, city: str, region: str, postal_code: str) 
     return ", ".join(p for p in (street_address, city, region_postal) if p)
 
 
+class EventText(SQLModel, table=True):
+    """An event's title, summary and description in a language other than the site's
+    DEFAULT_LANGUAGE, which the Event row itself is written in (services/event_text.py reads
+    and writes these). An empty field was not given: readers fall back to the event's own
+    text and mark it with its language. Deleted with its event (the foreign key cascades)."""
+
+    __tablename__ = "event_text"
+    # Search (services/event_search.py) finds events by these texts too: pg_trgm GIN indexes
+    # on PostgreSQL, an FTS5 table kept by triggers on SQLite (migration 0015).
+    __table_args__ = tuple(
+        Index(f"ix_event_text_{c}_trgm", text(f"lower({c}) gin_trgm_ops"),
+              postgresql_using="gin").ddl_if(dialect="postgresql")
+        for c in ("title", "summary", "description"))
+    event_id: int = Field(foreign_key="event.id", primary_key=True, ondelete="CASCADE")
+    language: str = Field(primary_key=True, max_length=8)
+    title: str = Field(default="", max_length=200)
+    summary: str = Field(default="", max_length=500)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
 class EventHost(SQLModel, table=True):
     """Co-hosts: organizers other than the owner who may manage an event."""
 

@@ -41,14 +41,25 @@ from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, select
 
 from events_app.db import dialect_insert, get_engine
-from events_app.models import DataVersion, Event, PersonalFeed, Rsvp, Series, SiteSetting, utcnow
+from events_app.models import (
+    DataVersion,
+    Event,
+    EventText,
+    PersonalFeed,
+    Rsvp,
+    Series,
+    SiteSetting,
+    utcnow,
+)
 
 EVENTS = "events"
 SEATS = "seats"
 STRIPES = 16
 CHECK_INTERVAL = 0.25  # seconds; every worker serves a new version within about this
-# A series row is public output too: its rule, skipped dates and SEQUENCE make the feeds' VEVENT.
-_TRACKED = {Event.__tablename__: EVENTS, SiteSetting.__tablename__: EVENTS,
+# A series row is public output too: its rule, skipped dates and SEQUENCE make the feeds' VEVENT;
+# so is an event's text in another language (event_text).
+_TRACKED = {Event.__tablename__: EVENTS, EventText.__tablename__: EVENTS,
+            SiteSetting.__tablename__: EVENTS,
             Series.__tablename__: EVENTS, Rsvp.__tablename__: SEATS,
             PersonalFeed.__tablename__: SEATS}
 _TEXT_WRITE = re.compile(

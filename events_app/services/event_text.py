@@ -1,0 +1,139 @@
+"""An event's text in the reader's language: which title, summary and description a page,
+e-mail, feed or API answer shows, and where the translations are written.
+
+The Event row holds its text in settings.DEFAULT_LANGUAGE; other languages live in
+`event_text` (models.EventText), one row per event and language, and an empty field there
+means "not given". Readers get each field on its own in their language when it is given and
+otherwise the event's own text, with the language it is actually in, so the page can mark it
+(`lang="en"` on an English title on a Spanish page): a screen reader then reads it with the
+right voice, and a translation that covers only the title still shows.
+
+Reading is batched: texts_for() answers for a whole page of events with one query (and none
+for the default language), so no page costs a query per event.
+
+Writing goes through save_translations()/copy_translations() in the caller's transaction. A
+translation is public output, so a change bumps the event's `updated_at` (what VEVENT and
+page caches key on) and, EventText being a tracked table (services/data_version.py), the
+data version every cache is valid for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from events_app import i18n, settings
+from events_app.models import Event, EventText, utcnow
+
+FIELDS = ("title", "summary", "description")
+
+
+@dataclass(frozen=True)
+class LocalText:
+    """An event's text as one reader sees it; `*_lang` is the language each field is in."""
+
+    title: str
+    summary: str
+    description: str
+    title_lang: str
+    summary_lang: str
+    description_lang: str
+    language: str  # the language asked for
+
+    def fallback(self, field: str) -> str | None:
+        """The language to mark `field` with (lang="..."), when it is not the one asked
+        for; None when the field is in the reader's language (nothing to mark)."""
+        lang = getattr(self, f"{field}_lang")
+        return lang if lang != self.language else None
+
+
+def translated_languages() -> tuple[str, ...]:
+    """The languages an event may have a translation in: every configured one but the
+    site's default, which the event row itself is written in."""
+    return tuple(code for code in i18n.LANGUAGES if code != settings.DEFAULT_LANGUAGE)
+
+
+def _local(event: Event, row: EventText | None, language: str) -> LocalText:
+    values: dict[str, str] = {"language": language}
+    for field in FIELDS:
+        given = getattr(row, field) if row is not None else ""
+        values[field] = given or getattr(event, field)
+        values[f"{field}_lang"] = language if given else settings.DEFAULT_LANGUAGE
+    return LocalText(**values)
+
+
+def texts_for(session: Session, events: Sequence[Event], language: str) -> dict[int, LocalText]:
+    """Every event's text in `language` (keyed by event id), with one query for them all
+    and none when `language` is the site's default."""
+    rows: dict[int, EventText] = {}
+    ids = [e.id for e in events if e.id is not None]
+    if language != settings.DEFAULT_LANGUAGE and ids:
+        found = session.exec(select(EventText).where(
+            col(EventText.event_id).in_(sorted(set(ids))), EventText.language == language))
+        rows = {row.event_id: row for row in found}
+    return {e.id: _local(e, rows.get(e.id), language) for e in events if e.id is not None}
+
+
+def text_for(session: Session, event: Event, language: str) -> LocalText:
+    """One event's text in `language` (see texts_for)."""
+    row = None
+    if language != settings.DEFAULT_LANGUAGE and event.id is not None:
+        row = session.get(EventText, (event.id, language))
+    return _local(event, row, language)
+
+
+def translations_of(session: Session, event: Event) -> dict[str, EventText]:
+    """The event's stored translations by language (the edit form, copies)."""
+    if event.id is None:
+        return {}
+    rows = session.exec(select(EventText).where(EventText.event_id == event.id))
+    return {row.language: row for row in rows}
+
+
+def _touch(session: Session, event: Event) -> None:
+    event.updated_at = utcnow()
+    session.add(event)
+
+
+def save_translations(session: Session, event: Event,
+                      texts: Mapping[str, Mapping[str, str]]) -> bool:
+    """Store the event's text in each language of `texts` ({lang: {title, summary,
+    description}}; a missing field is empty). A language whose fields are all empty has no
+    translation: its row is deleted. Languages not in `texts` are left as they are.
+    Returns whether anything changed (the caller's audit entry says so)."""
+    assert event.id is not None, "save the event first"
+    stored = translations_of(session, event)
+    changed = False
+    for language, given in texts.items():
+        if language not in translated_languages():
+            raise ValueError(f"not a translation language: {language!r}")
+        values = {f: given.get(f, "") or "" for f in FIELDS}
+        row = stored.get(language)
+        if not any(values.values()):
+            if row is not None:
+                session.delete(row)
+                changed = True
+            continue
+        if row is None:
+            session.add(EventText(event_id=event.id, language=language, **values))
+            changed = True
+        elif any(getattr(row, f) != v for f, v in values.items()):
+            for f, v in values.items():
+                setattr(row, f, v)
+            session.add(row)
+            changed = True
+    if changed:
+        _touch(session, event)
+        session.flush()
+    return changed
+
+
+def copy_translations(session: Session, source: Event, target: Event) -> bool:
+    """Give `target` exactly `source`'s translations (a series' new dates, a duplicate).
+    Returns whether the target's changed."""
+    wanted = {lang: {f: getattr(row, f) for f in FIELDS}
+              for lang, row in translations_of(session, source).items()}
+    gone = {lang: {} for lang in translations_of(session, target) if lang not in wanted}
+    return save_translations(session, target, {**gone, **wanted})
