@@ -189,7 +189,7 @@ _NEUTRAL = {"slug": _NEUTRAL_SLUG, "created_at": _NEUTRAL_AT, "updated_at": _NEU
 _contents: LruCache[bytes, bytes] = LruCache(max_entries=10_000)
 
 
-def _content(event: Event, uid: str, text: LocalText | None) -> bytes:
+def _content(event: Event, uid: str, text: LocalText | None = None) -> bytes:
     """The row's VEVENT with everything an instance may have of its own made equal, its
     text as the feed shows it (`text`: in the feed's language, so a date whose Spanish
     title differs is an override in the Spanish feed, even when its English one is not)."""

@@ -262,8 +262,8 @@ def waitlisted(event: Event, rsvp: Rsvp, position: int, updated: bool = False,
     subject = gettext("Your RSVP was updated: %(title)s") if updated \
         else gettext("You're on the waitlist: %(title)s")
     return _render("waitlisted", subject % {"title": text.title},
-                   {"event": event, "text": text, "rsvp": rsvp, "position": position, "updated": updated,
-                    "calendar_page": calendar_page})
+                   {"event": event, "text": text, "rsvp": rsvp, "position": position,
+                    "updated": updated, "calendar_page": calendar_page})
 
 
 @_in_rsvp_language

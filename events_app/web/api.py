@@ -1,11 +1,12 @@
 """The public read-only JSON API: the same events and filters as the public pages.
 
-v1 (/api/v1/...) answers in the request's language (web/language.py: `?lang=`, else
-Accept-Language), the event's own texts included (services/event_text.py: each field in that
-language when given, else the site default's, and `languages` says which), through the pydantic models in web/api_models.py, whose JSON Schema
+v1 (/api/v1/...) answers through the pydantic models in web/api_models.py, whose JSON Schema
 is the OpenAPI document served at /api/v1/openapi.json and rendered at /api; its filters are
 the list page's (parse_event_query -> EventQuery -> list_events: one filter, one query, then
-the format). Answers are cached and validated like the feeds (ETag/304). Never exposes
+the format). It answers in the request's language (web/language.py: `?lang=`, else
+Accept-Language), the event's own texts too (services/event_text.py: each in that language
+where the organizers gave it, else the site default's, and `languages` says which). Answers
+are cached per language and validated like the feeds (ETag/304). Never exposes
 attendee data; errors are JSON bodies with a 4xx status (see web/errors.py). The original
 unversioned /api/events stays for existing clients, marked deprecated in its headers.
 """
@@ -27,11 +28,10 @@ from events_app import i18n, settings, urls
 from events_app.db import read_session
 from events_app.i18n import gettext
 from events_app.models import CATEGORIES, Event, category_label
-from events_app.services.event_text import LocalText
-from events_app.services import event_text
+from events_app.services import event_text, series_public
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
-from events_app.services import series_public
+from events_app.services.event_text import LocalText
 from events_app.web import api_models as m
 from events_app.web import cached, openapi
 from events_app.web.conditional import validated_response
