@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events_app.models import CATEGORIES, Event
+from events_app.services.event_text import LocalText
 from events_app.services.ical import FeedEntry, build_vevent, vevent_ical
 
 ZONES = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata",
@@ -94,3 +95,23 @@ def test_recurrence_properties_match_icalendar() -> None:
     _same(FeedEntry(_event(status="cancelled"), uid="s",
                     recurrence_id=datetime(2031, 3, 11, 19, 0, tzinfo=chicago)))
     _same(FeedEntry(_event(all_day=True), uid="s", recurrence_id=date(2031, 3, 11)))
+
+
+@given(title=TRICKY, summary=TRICKY, description=TRICKY,
+       fallbacks=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+       status=st.sampled_from(["published", "cancelled"]))
+def test_texts_in_another_language_match_icalendar(title, summary, description, fallbacks,
+                                                   status) -> None:
+    """A Spanish reader's entry: translated fields plain, fallback ones with LANGUAGE=en on
+    SUMMARY and DESCRIPTION (services/ical.py), as icalendar writes the parameter."""
+    event = _event(title="Town hall", summary="In English", description="English words",
+                   status=status)
+    langs = ["en" if fell else "es" for fell in fallbacks]
+    text = LocalText(title=event.title if fallbacks[0] else title or "x",
+                     summary=event.summary if fallbacks[1] else summary,
+                     description=event.description if fallbacks[2] else description,
+                     title_lang=langs[0], summary_lang=langs[1], description_lang=langs[2],
+                     language="es")
+    entry = FeedEntry(event, text=text)
+    _same(entry)
+    assert (b"SUMMARY;LANGUAGE=en:" in vevent_ical(entry)) == fallbacks[0]

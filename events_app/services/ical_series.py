@@ -194,13 +194,14 @@ def _content(event: Event, uid: str, text: LocalText | None = None) -> bytes:
     text as the feed shows it (`text`: in the feed's language, so a date whose Spanish
     title differs is an override in the Spanish feed, even when its English one is not)."""
     values = event.model_dump() | _NEUTRAL | {"uid": uid}
+    entry = FeedEntry(Event.model_construct(**values), text=text)
     # The language too: contents are compared within one feed, so a row's content cached in
     # another language would never equal its siblings' and make a needless override.
-    key = hashlib.blake2b(repr((i18n.current(), text, *values.items())).encode(),
+    key = hashlib.blake2b(repr((i18n.current(), entry.text_key(), *values.items())).encode(),
                           digest_size=20).digest()
     found = _contents.get(key)
     if found is None:
-        found = vevent_ical(FeedEntry(Event.model_construct(**values), text=text))
+        found = vevent_ical(entry)
         _contents.put(key, found)
     return found
 
