@@ -103,18 +103,21 @@ FEED_LANGUAGE_PARAM = "lang"  # the same parameter as the pages' ?lang= (web/lan
 
 
 def feed_language(language: str | None = None) -> str | None:
-    """The `lang` a calendar-file link carries: `language` (the current one by default), or
-    None for the site default, so the links English subscribers already hold stay the same.
+    """The `lang` a calendar-file or Atom link carries: `language` (the current one by
+    default), or None for the site default, so the links English subscribers already hold
+    stay the same.
 
-    Calendar apps poll with no cookie and no useful Accept-Language, so a feed's language is
-    the one its URL names (web/language.py reads nothing else for .ics paths): a link on a
-    Spanish page, or in a Spanish e-mail, subscribes to the Spanish feed."""
+    Calendar apps and feed readers poll with no cookie and no useful Accept-Language, so a
+    feed's language is the one its URL names (web/language.py reads nothing else for .ics and
+    .atom paths): a link on a Spanish page, or in a Spanish e-mail, subscribes to the
+    Spanish feed."""
     language = language or i18n.current()
     return None if language == settings.DEFAULT_LANGUAGE else language
 
 
 def with_feed_language(url: str, language: str | None = None) -> str:
-    """A calendar-file URL (no query of its own yet) with its `lang` (see feed_language)."""
+    """A calendar-file or Atom URL (no query of its own yet) with its `lang` (see
+    feed_language)."""
     return with_query(url, {FEED_LANGUAGE_PARAM: feed_language(language)})
 
 

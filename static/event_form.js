@@ -2,7 +2,8 @@
 // the server fills an empty end with start + 1 hour and warns about past dates after saving).
 // - While the end is empty, or still what this script filled in, it follows the start + 1 hour.
 // - The start time is required unless the event is all-day.
-// - A start date before today gets a warning (not an error) under the date fields.
+// - A start date before today gets a warning (not an error) under the date fields, in the
+//   page's language: the page gives its words in the warning's data-past attribute.
 (function () {
   "use strict";
   var form = document.querySelector("form.event-form");
@@ -43,8 +44,7 @@
     var now = new Date();
     var today = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
     var past = /^\d{4}-\d{2}-\d{2}$/.test(startDate.value) && startDate.value < today;
-    warning.textContent = past ? "This date is in the past. You can save it, but the event " +
-      "will be listed under past events and take no RSVPs." : "";
+    warning.textContent = past ? warning.getAttribute("data-past") : "";
   }
 
   function syncRequired() {

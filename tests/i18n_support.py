@@ -12,8 +12,10 @@ from events_app import i18n
 
 _PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 _TAG = re.compile(r"<[^>]+>")
-# Attributes a reader meets: read out by screen readers, shown as hints or link previews.
-_READ_ATTRIBUTES = ("aria-label", "placeholder", "title", "alt", "data-label")
+# Attributes a reader meets: read out by screen readers, shown as hints or link previews, or
+# said by a script (static/*.js take their words from data- attributes the page writes).
+_READ_ATTRIBUTES = ("aria-label", "placeholder", "title", "alt", "data-label", "data-past",
+                    "data-copied", "data-copy-failed")
 
 
 def english_pieces(sources: tuple[str, ...], language: str = "es") -> set[str]:

@@ -214,3 +214,46 @@ def test_the_apis_ics_link_is_in_the_readers_language(client) -> None:
         data = client.get("/api/v1/events", headers={"Accept-Language": language}).json()
         assert [e["urls"]["ics"] for e in data["events"]] == [
             urls.absolute("/events/town-hall.ics") + suffix]
+
+
+def test_a_spanish_atom_feed_has_spanish_words_and_keeps_its_language(client) -> None:
+    """The Atom feed's own words follow its URL's `lang`, as a calendar feed's do; its links
+    (next page, the list, each event's page and .ics) keep that language, and the English
+    feed's links carry none (its subscribers' URLs stay as they were)."""
+    _events()
+    make_event(title="Workshop", slug="workshop", venue_name="Union Hall")
+    spanish = client.get("/events.atom?lang=es")
+    assert spanish.status_code == 200
+    assert "set-cookie" not in spanish.headers
+    body = spanish.text
+    assert 'xml:lang="es"' in body
+    for words in ("Próximos eventos ·", "Evento cancelado: Budget hearing",
+                  "Este evento se canceló.", "En línea: el enlace para unirse",
+                  "Detalles y confirmar asistencia", "Cuándo:", "Dónde:"):
+        assert words in body, words
+    for words in ("Upcoming events", "Cancelled:", "This event has been cancelled",
+                  "Details and RSVP", "When:", "Where:", "join link is sent"):
+        assert words not in body, words
+    links = set(re.findall(r'href="([^"]+)"', html.unescape(body)))
+    assert f"{settings.BASE_URL}/events/workshop.ics?lang=es" in links
+    assert f"{settings.BASE_URL}/events/workshop?lang=es" in links
+    assert f"{settings.BASE_URL}/events.atom?lang=es" in links  # self
+    assert f"{settings.BASE_URL}/events?lang=es" in links  # the list it mirrors
+    # The URL alone decides: no Accept-Language or cookie turns the default feed Spanish.
+    english = client.get("/events.atom").content
+    for headers in ({"Accept-Language": "es"}, {"Cookie": "lang=es"}):
+        assert client.get("/events.atom", headers=headers).content == english
+    text = english.decode()
+    assert 'xml:lang="en"' in text and "Details and RSVP" in text
+    assert "Cancelled: Budget hearing" in text and "?lang=" not in text
+
+
+@pytest.mark.parametrize(("lang", "suffix"), [("es", "?lang=es"), ("en", "")])
+def test_links_to_the_atom_feed_carry_the_pages_language(client, lang, suffix) -> None:
+    listing = client.get(f"/events?category=meeting&lang={lang}").text
+    alternate = re.search(r'<link rel="alternate" type="application/atom\+xml"[^>]*href="([^"]+)"',
+                          listing)
+    assert alternate and html.unescape(alternate.group(1)) == urls.absolute(
+        urls.ATOM, "category=meeting" + suffix.replace("?", "&"))
+    links = re.findall(r'<a href="[^"]*/events\.atom([^"]*)">', listing)
+    assert links == [suffix]  # the footer's

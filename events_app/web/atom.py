@@ -1,5 +1,9 @@
 """/events.atom: the list page as an Atom 1.0 feed, for feed readers and news sites.
 
+Like a calendar feed, it is in the language its URL names (`?lang=es`, web/language.py),
+else the site default: feed readers poll without a cookie or a useful Accept-Language. Its
+own links (next page, the list, each event's page and .ics) keep that language.
+
 The same filters as the list page and the API (parse_event_query -> EventQuery ->
 list_events), one entry per event whose <updated> moves whenever the event is edited, and
 the same validators and per-minute render cache as the API (services/listing_cache.py,
@@ -19,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events_app import settings, urls
+from events_app.i18n import gettext
 from events_app.models import Event
 from events_app.services import events as event_service
 from events_app.web import cached
@@ -47,14 +52,20 @@ def _feed_url(params: dict, page: int | None = None) -> str:
     return urls.absolute(urls.ATOM, qs)
 
 
+def _in_feed_language(params: dict) -> dict:
+    """The filters plus the feed's `lang` (none for the site default: English URLs stay)."""
+    return {**params, urls.FEED_LANGUAGE_PARAM: urls.feed_language()}
+
+
 async def atom_feed(request: Request) -> Response:
     query = parse_event_query(request)
 
     def render(session: Session) -> bytes:
         page = event_service.list_events(session, query)
         if query.page > page.pages:
-            raise HTTPException(404, f"There is no page {query.page}; the last is {page.pages}.")
-        params = filter_params(query)
+            raise HTTPException(404, gettext("There is no page %(page)s; the last is %(last)s.")
+                                % {"page": query.page, "last": page.pages})
+        params = _in_feed_language(filter_params(query))
         latest = max((e.updated_at for e in page.items), default=None)
         return templates.get_template("events/feed.atom.xml").render(
             page=page,
@@ -67,6 +78,7 @@ async def atom_feed(request: Request) -> Response:
             updated=(latest or EPOCH).astimezone(UTC),
             entry_id=entry_id,
             utc=lambda dt: dt.astimezone(UTC).isoformat(),
+            in_feed_language=urls.with_feed_language,
         ).encode()
 
     feed = await cached.listing(_key(query), render)

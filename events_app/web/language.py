@@ -23,6 +23,7 @@ from events_app.web.sessions import read_cookie
 PARAM = "lang"  # ?lang=es
 COOKIE = "lang"
 COOKIE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
+FEED_SUFFIXES = (".ics", ".atom")  # polled feeds: their URL alone names the language
 
 
 def _choice(scope: Scope) -> str | None:
@@ -39,13 +40,13 @@ def _choice(scope: Scope) -> str | None:
 def language_of(scope: Scope) -> tuple[str, str | None]:
     """The request's language, and the explicit choice to remember (None: nothing new).
 
-    A calendar file (`.ics`: the feeds, an event's download) is in the language its URL
-    names, else the site default, and remembers nothing: calendar apps poll without cookies
-    or a useful Accept-Language, so the subscribe links carry `?lang=` (urls.feed_language),
-    and the URL alone decides the bytes (a shared cache needs no Vary; no Set-Cookie on a
-    public response; web/fast_path.py can answer a Spanish poll)."""
+    A polled feed (`.ics`: the calendar feeds, an event's download; `.atom`) is in the
+    language its URL names, else the site default, and remembers nothing: calendar apps and
+    feed readers poll without cookies or a useful Accept-Language, so the links to them carry
+    `?lang=` (urls.feed_language), and the URL alone decides the bytes (a shared cache needs
+    no Vary; no Set-Cookie on a public response; web/fast_path.py can answer a Spanish poll)."""
     choice = _choice(scope)
-    if scope.get("path", "").endswith(".ics"):
+    if scope.get("path", "").endswith(FEED_SUFFIXES):
         return choice or settings.DEFAULT_LANGUAGE, None
     remembered = read_cookie(scope, COOKIE)
     language = i18n.negotiate(choice, remembered,

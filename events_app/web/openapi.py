@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, reduce
 from typing import TYPE_CHECKING, Any
 
 from pydantic.json_schema import models_json_schema
 
 from events_app import settings, urls
+from events_app.i18n import gettext
 from events_app.models import utcnow
 from events_app.services.feeds import RenderedFeed, make_etag
 from events_app.web import api_models as m
@@ -120,18 +121,22 @@ def document(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
 
 
 def type_label(schema: dict[str, Any]) -> str:
-    """A short human-readable type for the reference page: 'string (date)', 'list of City'."""
+    """A short human-readable type for the reference page, in the reader's language:
+    'string (date)', 'list of City' / 'lista de City' (type and schema names stay as the
+    document spells them)."""
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
     if "anyOf" in schema:
-        return " or ".join(type_label(s) for s in schema["anyOf"])
+        return reduce(lambda first, second: gettext("%(first)s or %(second)s")
+                      % {"first": first, "second": second},
+                      (type_label(s) for s in schema["anyOf"]))
     if "enum" in schema:
         return " | ".join(f'"{v}"' for v in schema["enum"])
     if "const" in schema:
         return f'"{schema["const"]}"'
     kind = schema.get("type", "any")
     if kind == "array":
-        return "list of " + type_label(schema.get("items", {}))
+        return gettext("list of %(type)s") % {"type": type_label(schema.get("items", {}))}
     if "format" in schema:
         return f"{kind} ({schema['format']})"
     return str(kind)

@@ -329,7 +329,7 @@ async def my_events(request: Request) -> Response:
     token = request.path_params["feed_token"]
     found = await run_in_threadpool(_my_events, token)
     if found is None:
-        raise HTTPException(404, personal_feeds.NOT_FOUND)
+        raise HTTPException(404, gettext(personal_feeds.NOT_FOUND))
     email, events = found
     return render(request, "rsvp/my_events.html",
                   {"email": email, "events": events, "token": token,

@@ -24,8 +24,8 @@ from events_app.util.forms import Form, FormError, choice, parse_form, text
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer.base import (
-    NOT_FOUND,
     deliver_soon,
+    event_not_found,
     event_or_404,
     form_strings,
     int_param,
@@ -293,7 +293,7 @@ def email_attendees(request: Request, form: FormData | None) -> Response:
         done = attendee_mail.message_attendees(me, slug, draft.subject, draft.body,
                                                draft.audience)
         if done is None:
-            raise HTTPException(404, NOT_FOUND)
+            raise event_not_found()
         event, sent = done
         group = gettext(attendee_mail.AUDIENCE_LABELS[draft.audience]).lower()
         flash(request, ngettext("Your message is on its way to %(num)s attendee (%(group)s).",
@@ -304,7 +304,7 @@ def email_attendees(request: Request, form: FormData | None) -> Response:
     if step == "test":
         tested = attendee_mail.send_test(me, slug, draft)
         if tested is None:
-            raise HTTPException(404, NOT_FOUND)
+            raise event_not_found()
         event, shown, mail_id = tested
         response = _preview_page(request, event, draft, shown, tested=me.email)
         response.background = deliver_soon([mail_id])
@@ -325,7 +325,7 @@ def export_csv(request: Request, form: FormData | None) -> Response:
     done = attendee_csv.export_for(organizer_of(request), request.path_params["slug"],
                                    bom=variant == "excel")
     if done is None:
-        raise HTTPException(404, NOT_FOUND)
+        raise event_not_found()
     event, chunks = done
     return StreamingResponse(
         chunks,

@@ -19,7 +19,12 @@ from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.auth import organizer_of, pop_flashes
 from events_app.web.templating import render
 
-NOT_FOUND = "We could not find that event among the events you manage."
+
+def event_not_found() -> HTTPException:
+    """The one 404 for an event the organizer may not manage or that is gone, in their
+    language (the same words whether it never existed or belongs to someone else)."""
+    return HTTPException(404, gettext("We could not find that event among the events you "
+                                      "manage."))
 
 
 def page(request: Request, template: str, context: dict[str, Any] | None = None,
@@ -41,7 +46,7 @@ def event_or_404(session: Session, request: Request) -> Event:
     (Changes go through services that lock it: services/locking.py.)"""
     event = access.get_event(session, organizer_of(request), request.path_params["slug"])
     if event is None:
-        raise HTTPException(404, NOT_FOUND)
+        raise event_not_found()
     return event
 
 

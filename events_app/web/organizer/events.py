@@ -33,7 +33,7 @@ from events_app.util.timezones import COMMON_TIMEZONES
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer import repeats
 from events_app.web.organizer.base import (
-    NOT_FOUND,
+    event_not_found,
     event_or_404,
     form_strings,
     int_param,
@@ -181,7 +181,7 @@ def edit_event(request: Request, form: FormData | None) -> Response:
         event, changes = event_admin.edit(organizer_of(request), request.path_params["slug"],
                                           data, notify_attendees=bool(values.get(NOTIFY_FIELD)))
     except event_admin.EventNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     except FormError as exc:
         return _refused_edit(request, values, exc.errors)
     if not changes:
@@ -232,7 +232,7 @@ def _edit_occurrence(request: Request, values: dict[str, str]) -> Response:
         event = series.edit(organizer_of(request), request.path_params["slug"], data, scope,
                             notify_attendees=bool(values.get(NOTIFY_FIELD)))
     except event_admin.EventNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     except FormError as exc:
         return _refused_edit(request, values, exc.errors)
     except event_admin.EventStateError as exc:
@@ -247,7 +247,7 @@ def duplicate_event(request: Request, form: FormData | None) -> Response:
     try:
         copy = event_admin.copy(organizer_of(request), request.path_params["slug"])
     except event_admin.EventNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     when = timefmt.format_range(copy.starts_at, copy.ends_at, copy.timezone, copy.all_day)
     flash(request, gettext("This is a draft copy, proposed for %(when)s: the same weekday and time "
                            "a week on (or the first such day still ahead). Check it, then "
@@ -260,7 +260,7 @@ def _change_status(request: Request, publish: bool) -> Response:
         event = event_admin.set_published(organizer_of(request), request.path_params["slug"],
                                           publish)
     except event_admin.EventNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     except event_admin.EventStateError as exc:
         flash(request, str(exc), "error")
         return _to_edit(request, request.path_params["slug"])
@@ -302,7 +302,7 @@ def cancel_event(request: Request, form: FormData | None) -> Response:
             event, notified = event_admin.cancel_event(organizer_of(request),
                                                        request.path_params["slug"], message)
     except event_admin.EventNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     except (FormError, event_admin.EventStateError) as exc:
         with read_session() as session:
             event = event_or_404(session, request)
@@ -330,7 +330,7 @@ def uncancel_event(request: Request, form: FormData | None) -> Response:
         event, notified = event_admin.uncancel_event(organizer_of(request),
                                                      request.path_params["slug"])
     except event_admin.EventNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     except event_admin.EventStateError as exc:
         flash(request, str(exc), "error")
         return _to_edit(request, request.path_params["slug"])

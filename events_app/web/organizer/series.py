@@ -29,7 +29,7 @@ from events_app.services.event_admin import EventStateError
 from events_app.util.forms import FormError
 from events_app.web.auth import flash, organizer_of, requires
 from events_app.web.organizer import repeats
-from events_app.web.organizer.base import NOT_FOUND, event_or_404, page
+from events_app.web.organizer.base import event_not_found, event_or_404, page
 from events_app.web.organizer.urls import redirect_to
 
 NOT_A_SERIES = N_("This event does not repeat: it is not part of a series.")
@@ -78,7 +78,7 @@ def _attempt(request: Request, event: Event, action: Callable[[], T]) -> T | Res
     try:
         return action()
     except series.SeriesNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     except (FormError, EventStateError) as exc:
         flash(request, _refusal(exc), "error")
         return _to_series(request, event.slug)
@@ -180,7 +180,7 @@ def rsvp_all_setting(request: Request, form: FormData | None) -> Response:
     try:
         series.set_rsvp_all(organizer_of(request), the_series.id or 0, allowed)
     except series.SeriesNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     flash(request, gettext("People may now RSVP to every upcoming date at once; each date "
                            "keeps its own RSVP, capacity and waitlist.") if allowed else
           gettext("People now RSVP to one date at a time; the RSVPs already made stay."))
@@ -238,7 +238,7 @@ def change_rule(request: Request, form: FormData | None) -> Response:
     try:
         result = series.change_rule(organizer_of(request), the_series.id or 0, rule)
     except series.SeriesNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     except FormError as exc:
         return _rule_page(request, event=event, the_series=the_series, values=values,
                           errors=exc.errors, rule=rule, previewing=False)
@@ -278,7 +278,7 @@ def convert_event(request: Request, form: FormData | None) -> Response:
     try:
         created = series.convert(organizer_of(request), event.slug, rule)
     except event_admin.EventNotFound:
-        raise HTTPException(404, NOT_FOUND) from None
+        raise event_not_found() from None
     except FormError as exc:
         return _rule_page(request, event=event, the_series=None, values=values,
                           errors=exc.errors, rule=rule, previewing=False)
