@@ -8,6 +8,7 @@ translations existed."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import icalendar
@@ -326,3 +327,59 @@ def test_the_openapi_document_describes_the_languages(client) -> None:
     assert set(schemas["SummaryLanguages"]["required"]) == {"title", "summary"}
     assert schemas["EventSummary"]["properties"]["languages"]["$ref"].endswith(
         "/SummaryLanguages")
+
+
+# --- Atom --------------------------------------------------------------------------------------
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _entries(client, qs: str = "") -> dict[str, ET.Element]:
+    answer = client.get("/events.atom" + qs)
+    assert answer.status_code == 200
+    root = ET.fromstring(answer.content)
+    return {e.find(f"{ATOM}link[@rel='alternate']").get("href").split("?")[0].rsplit("/", 1)[1]:
+            e for e in root.iter(f"{ATOM}entry")}
+
+
+def test_atom_entries_in_the_feeds_language_with_fallbacks_marked(client) -> None:
+    budget = _event(slug="budget")
+    _translate(budget.id, title=TITLE_ES, summary="Adónde va el dinero",
+               description=DESCRIPTION_ES)
+    make_event(title="Know your rights", slug="rights", summary="Your rights at work",
+               description="Bring ID.\n\nBring a friend.")
+    spanish = _entries(client, "?lang=es")
+    title = spanish["budget"].find(f"{ATOM}title")
+    assert title.text == TITLE_ES and title.get(XML_LANG) is None
+    summary = spanish["budget"].find(f"{ATOM}summary")
+    assert summary.get("type") == "text" and summary.text.endswith(" — Adónde va el dinero")
+    content = ET.tostring(spanish["budget"].find(f"{ATOM}content"), encoding="unicode")
+    assert "Traiga **sus** preguntas." in content and "xml:lang" not in content
+
+    title = spanish["rights"].find(f"{ATOM}title")
+    assert (title.text, title.get(XML_LANG)) == ("Know your rights", "en")
+    summary = spanish["rights"].find(f"{ATOM}summary")
+    assert summary.get("type") == "xhtml" and summary.get(XML_LANG) is None
+    (span,) = summary.iter(f"{XHTML}span")
+    assert (span.text, span.get(XML_LANG)) == ("Your rights at work", "en")
+    content = spanish["rights"].find(f"{ATOM}content")
+    marked = [(e.tag.removeprefix(XHTML), e.get(XML_LANG)) for e in content.iter()
+              if e.get(XML_LANG)]
+    assert marked == [("p", "en"), ("div", "en")]
+
+    english = _entries(client)
+    assert english["budget"].find(f"{ATOM}title").text == TITLE
+    assert english["rights"].find(f"{ATOM}summary").get("type") == "text"
+    assert b"xml:lang=\"en\"" not in client.get("/events.atom").content.split(b">", 2)[2]
+
+
+def test_atom_follows_a_translation_edit(client) -> None:
+    budget = _event(slug="budget", status="cancelled", cancelled_at=utcnow())
+    _translate(budget.id, title=TITLE_ES)
+    assert _entries(client, "?lang=es")["budget"].find(f"{ATOM}title").text == \
+        f"Evento cancelado: {TITLE_ES}"
+    _translate(budget.id, title="Asamblea 2031")
+    assert _entries(client, "?lang=es")["budget"].find(f"{ATOM}title").text == \
+        "Evento cancelado: Asamblea 2031"

@@ -8,6 +8,13 @@ The same filters as the list page and the API (parse_event_query -> EventQuery -
 list_events), one entry per event whose <updated> moves whenever the event is edited, and
 the same validators and per-minute render cache as the API (services/listing_cache.py,
 served through web/cached.py).
+
+Each entry's title, summary and description are the event's in the feed's language where the
+organizers gave them (services/event_text.py), else the site default's, marked with xml:lang
+as pages mark fallback text with lang: on <title> itself (the event's words, even after a
+translated "Cancelled:"), and on a span in an XHTML <summary> (a text one could only mark
+the date and place along with it); default-language feeds keep their text summaries as
+they were.
 """
 
 from __future__ import annotations
@@ -22,9 +29,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from events_app import settings, urls
+from events_app import i18n, settings, urls
 from events_app.i18n import gettext
 from events_app.models import Event
+from events_app.services import event_text
 from events_app.services import events as event_service
 from events_app.web import cached
 from events_app.web.conditional import validated_response
@@ -69,6 +77,7 @@ async def atom_feed(request: Request) -> Response:
         latest = max((e.updated_at for e in page.items), default=None)
         return templates.get_template("events/feed.atom.xml").render(
             page=page,
+            texts=event_text.texts_for(session, page.items, i18n.current()),
             query=query,
             feed_id=_feed_url(params),
             self_url=_feed_url(params, query.page),
