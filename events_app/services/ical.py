@@ -217,10 +217,11 @@ class FeedEntry:
         the default language: its text is the row's, rendered as without `text`."""
         if self.text is None or self.text.language == settings.DEFAULT_LANGUAGE:
             return None
-        return (self.text.language, *((lang, None if lang == settings.DEFAULT_LANGUAGE
-                                       else getattr(self.text, f))
-                                      for f in ("title", "summary", "description")
-                                      for lang in (getattr(self.text, f"{f}_lang"),)))
+        key: list[str | None] = [self.text.language]
+        for field in ("title", "summary", "description"):
+            lang = getattr(self.text, f"{field}_lang")
+            key += [lang, None if lang == settings.DEFAULT_LANGUAGE else getattr(self.text, field)]
+        return tuple(key)
 
     def language_of(self, field: str) -> str | None:
         """The LANGUAGE parameter of SUMMARY ("title") or DESCRIPTION ("description"): the
