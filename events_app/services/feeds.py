@@ -49,9 +49,10 @@ from events_app.models import (
     Series,
     utcnow,
 )
-from events_app.services import data_version, event_text, spans
+from events_app.services import data_version, spans
 from events_app.services import events as event_service
 from events_app.services.data_version import Version
+from events_app.services.event_text import texts_for
 from events_app.services.ical import FeedEntry, category_text, render_calendar
 from events_app.services.ical_series import feed_entries
 from events_app.util.lru import LruCache
@@ -226,7 +227,7 @@ def render_public_feed(session: Session, flt: FeedFilter, now: datetime) -> byte
     (personal_entries)."""
     name, description = feed_title(flt)
     events = feed_events(session, flt, now)
-    texts = event_text.texts_for(session, events, i18n.current())
+    texts = texts_for(session, events, i18n.current())
     entries = feed_entries(events, series_of(session, events), _today(now), texts)
     return render_calendar(entries, name, description,
                            timed=[*events, *(e.event for e in entries)])
@@ -255,7 +256,7 @@ def personal_entries(session: Session, email: str, now: datetime) -> list[FeedEn
         .limit(settings.FEED_MAX_EVENTS)
     )
     rows = session.exec(stmt).all()
-    texts = event_text.texts_for(session, [event for event, _ in rows], i18n.current())
+    texts = texts_for(session, [event for event, _ in rows], i18n.current())
     entries = []
     for event, status in rows:
         waitlisted = status == RsvpStatus.WAITLISTED.value
