@@ -54,7 +54,7 @@ def _event_fields(event: Event, seats: rsvp_service.SeatCounts,
         title=event.title,
         summary=event.summary,
         category=event.category,
-        category_label=category_label(event.category),
+        category_label=gettext(category_label(event.category)),  # the reader's language
         status=event.status,
         starts_at=event.local_start,
         ends_at=event.local_end,
@@ -144,7 +144,7 @@ async def list_categories(request: Request) -> Response:
         counts = dict(event_service.upcoming_counts(session, "category"))
         slugs = list(CATEGORIES) + sorted(set(counts) - set(CATEGORIES))
         return m.CategoryList(categories=[
-            m.Category(slug=s, label=category_label(s), upcoming=counts.get(s, 0),
+            m.Category(slug=s, label=gettext(category_label(s)), upcoming=counts.get(s, 0),
                        events=_url(f"{V1}/events", {"category": s}))
             for s in slugs
         ])
