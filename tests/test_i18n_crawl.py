@@ -23,11 +23,10 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 from sqlmodel import col, select
-from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.routing import Match
 
 from events_app.db import read_session, write_session
 from events_app.models import Event, Organizer, RsvpStatus, utcnow
-from events_app.web.app import create_app
 from tests.factories import make_event, make_rsvp
 from tests.i18n_support import english_pieces, page_text, translated_pieces
 from tests.organizer_support import (
@@ -37,6 +36,7 @@ from tests.organizer_support import (
     make_organizer,
     post,
 )
+from tests.route_table import get_routes
 from tests.rsvp_helpers import feed_token, manage_link, outbox, post_rsvp
 from tests.test_series_workspace import _form
 
@@ -66,23 +66,7 @@ AWAITING_C1: dict[tuple[str, str], str] = {
 }
 
 
-def _app_get_routes() -> dict[str, Route]:
-    """The app's GET routes by name (organizer ones as organizer:<name>), with full paths."""
-    found: dict[str, Route] = {}
-
-    def walk(routes: list[BaseRoute], prefix: str, names: str) -> None:
-        for r in routes:
-            if isinstance(r, Mount) and r.name != "static":  # files, not pages
-                walk(r.routes, prefix + r.path, f"{names}{r.name}:")
-            elif isinstance(r, Route) and "GET" in (r.methods or ()):
-                name = names + r.name
-                found[name] = Route(prefix + r.path, r.endpoint, methods=r.methods, name=name)
-
-    walk(create_app().routes, "", "")
-    return found
-
-
-ROUTES = _app_get_routes()
+ROUTES = dict(get_routes())
 
 
 def _route_of(path: str) -> str:
