@@ -213,6 +213,8 @@ def _crawl(client: Any, headers: dict[str, str], lang: str) -> Crawl:
     get("account", "/organizer/account")
     get("two-factor", "/organizer/account/two-factor")
     get("organizer 404", "/organizer/events/no-such-event/edit", status=404)
+    get("organizer, bad page number", "/organizer/?page=abc", status=400)
+    get("attendees, bad sort", f"/organizer/events/{single}/attendees?sort=zzz", status=400)
 
     # A visitor: the public pages, feeds and API, an RSVP and the pages it leads to.
     client.cookies.clear()
@@ -252,6 +254,10 @@ def _crawl(client: Any, headers: dict[str, str], lang: str) -> Crawl:
     get("welcome (invitation)", mailed_link("nell@example.org", "invitation"))
     get("page not found", "/no/such/page", status=404)
     get("month not found", "/events/month/9999-01", status=404)
+    get("month unreadable", "/events/month/2027-13", status=404)
+    get("list, bad page number", "/events?page=abc", status=400)
+    get("list, bad date", "/events?from=bad", status=400)
+    get("embed, bad theme", "/embed?theme=x", status=400)
     return crawl
 
 
