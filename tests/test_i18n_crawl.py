@@ -303,7 +303,7 @@ def test_spanish_pages_hold_no_english_catalog_text(client: Any) -> None:
     pages = spanish.pages
     assert "No encontramos ese evento entre los eventos que usted gestiona." in \
         pages["organizer 404"]
-    assert "Detalles y confirmar asistencia" in pages["atom"]
+    assert "Ver detalles y confirmar asistencia" in pages["atom"]
     assert "Referencia de la API" in pages["api reference"]
     assert "Reunión" in pages["embed builder"] and '"category_label":"Reunión"' in \
         pages["api events"]
