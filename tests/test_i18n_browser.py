@@ -106,6 +106,11 @@ def test_spanish_organizer_pages_pass_axe_and_fit_a_phone(live_server, new_page)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, (path, device["viewport"], overflow)
+    # The form's script speaks the page's language (its words come from the page).
+    page.goto(live_server.url + "/organizer/events/new")
+    page.locator("#f-start_date").fill("2020-01-07")
+    page.locator("#f-start_date").dispatch_event("change")
+    assert page.locator("#f-start-past").inner_text().startswith("Esta fecha ya pasó.")
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
