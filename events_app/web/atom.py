@@ -78,6 +78,7 @@ async def atom_feed(request: Request) -> Response:
             updated=(latest or EPOCH).astimezone(UTC),
             entry_id=entry_id,
             utc=lambda dt: dt.astimezone(UTC).isoformat(),
+            in_feed_language=urls.with_feed_language,
         ).encode()
 
     feed = await cached.listing(_key(query), render)
