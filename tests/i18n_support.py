@@ -70,8 +70,9 @@ class _Texts(HTMLParser):
     attributes, link previews' <meta content> included; no scripts, styles or typed input.
 
     Text marked as being in another language than the page's (`lang="en"` inside
-    `<html lang="es">`: an event's text shown in the language it was written in, the English
-    OpenAPI descriptions) is left out: it is declared, and read out, as that language."""
+    `<html lang="es">`, or xml:lang in an Atom feed: an event's text shown in the language it
+    was written in, the English OpenAPI descriptions) is left out: it is declared, and read
+    out, as that language."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -87,7 +88,7 @@ class _Texts(HTMLParser):
             if tag == self._other[0]:
                 self._other = (tag, self._other[1] + 1)
             return True
-        lang = (attrs.get("lang") or "").split("-")[0].lower()
+        lang = (attrs.get("lang") or attrs.get("xml:lang") or "").split("-")[0].lower()
         if tag == "html":
             self._page_lang = lang
             return False
