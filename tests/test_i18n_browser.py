@@ -31,7 +31,7 @@ AXE_OPTIONS = {
     "resultTypes": ["violations"],
 }
 PATHS = ["/events", "/events?q=nothing+matches", "/events/month/2027-03",
-         "/events/day/2027-03-14", "/no/such/page"]
+         "/events/day/2027-03-14", "/no/such/page", "/api", "/embed"]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # HTML and CSS: one database
