@@ -88,7 +88,8 @@ def send_invitation(session: Session, organizer: Organizer, inviter: Organizer |
                                   inviter.name if inviter else None, link, expires,
                                   organizer.language)
     msg = mail.enqueue(session, kind="invitation", to_addr=organizer.email,
-                       subject=content.subject, body_text=content.text, body_html=content.html)
+                       subject=content.subject, body_text=content.text, body_html=content.html,
+                       language=content.language)
     audit.record(session, inviter, "organizer.invite", organizer,
                  f"link valid until {timefmt.format_instant(expires, settings.DEFAULT_TIMEZONE)}")
     return Sent(link, msg.id if msg else None)
@@ -100,7 +101,8 @@ def send_reset(session: Session, organizer: Organizer, now: datetime | None = No
     link = urls.account_link_url(AccountLinkPurpose.RESET, token)
     content = messages.password_reset(organizer.name, link, expires, organizer.language)
     msg = mail.enqueue(session, kind="password_reset", to_addr=organizer.email,
-                       subject=content.subject, body_text=content.text, body_html=content.html)
+                       subject=content.subject, body_text=content.text, body_html=content.html,
+                       language=content.language)
     return Sent(link, msg.id if msg else None)
 
 

@@ -253,7 +253,7 @@ def send_test(actor: Organizer, slug: str, draft: Draft) -> tuple[Event, Preview
         msg = mail.enqueue(session, kind="organizer_message", to_addr=actor.email,
                            subject=messages.clean_subject(TEST_PREFIX + shown.content.subject),
                            body_text=shown.content.text, body_html=shown.content.html,
-                           reply_to=shown.reply_to)
+                           language=shown.content.language, reply_to=shown.reply_to)
         audit.record(session, actor, "event.email_test", event,
                      f"to {actor.email}: {messages.clean_subject(draft.subject)}")
         assert msg is not None and msg.id is not None
