@@ -7,7 +7,7 @@ door needs on top: who is checked in, in which order to show people.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app.db import write_session
-from events_app.i18n import N_, gettext, ngettext
+from events_app.i18n import N_, gettext, ngettext, pgettext
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
 from events_app.services import access, audit, locking, rsvp
 from events_app.util import paging
@@ -31,13 +31,15 @@ SORT_KEYS: dict[str, str] = {
     "checked_in": N_("Check-in"),
     "guests": N_("Guests"),
 }
-STATUS_FILTERS: dict[str, str] = {
-    "": N_("Everyone"),
-    "confirmed": N_("Confirmed"),
-    "waitlisted": N_("Waitlisted"),
-    "cancelled": N_("Cancelled"),
-    "here": N_("Checked in"),
-    "not_here": N_("Confirmed, not checked in"),
+# Which people the attendee list shows: the words describe people ("Confirmados"), not an
+# RSVP's status ("Confirmada"), hence the context (`translated` calls these when shown).
+STATUS_FILTERS: dict[str, Callable[[], str]] = {
+    "": lambda: gettext("Everyone"),
+    "confirmed": lambda: pgettext("people", "Confirmed"),
+    "waitlisted": lambda: gettext("Waitlisted"),
+    "cancelled": lambda: pgettext("people", "Cancelled"),
+    "here": lambda: gettext("Checked in"),
+    "not_here": lambda: gettext("Confirmed, not checked in"),
 }
 MAX_SEARCH = 200
 PAGE_SIZE = 100  # rows per page of the attendee list; the CSV has them all

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from events_app.db import write_session
+from events_app.i18n import gettext
 from events_app.models import (
     Event,
     EventHost,
@@ -64,7 +65,8 @@ def _on_managed_event(actor: Organizer, slug: str, work: Callable[[Session, Even
 
 class EventStateError(ValueError):
     """An action that does not apply to the event as it is now (e.g. publishing a cancelled
-    event); the message is shown to the organizer."""
+    event); the message is shown to the organizer as is, so it is translated where it is
+    raised (gettext in the request's language, as FormError messages are)."""
 
 
 def slugify(title: str) -> str:
@@ -122,7 +124,8 @@ def set_cohosts(session: Session, event: Event, emails: tuple[str, ...],
     found = organizers.find_by_emails(session, emails)
     missing = [e for e in emails if e not in found or not found[e].is_active]
     if missing:
-        raise FormError({"cohosts": f"No active organizer account for {missing[0]}."})
+        raise FormError({"cohosts": gettext("No active organizer account for %(email)s.") % {
+            "email": missing[0]}})
     old = known if known is not None else cohost_emails(session, event)
     new = sorted(e for e in emails if found[e].id != event.owner_id)
     if old == new:
@@ -301,8 +304,8 @@ def publish(session: Session, actor: Organizer, event: Event) -> None:
     if event.status == EventStatus.PUBLISHED:
         return
     if event.status == EventStatus.CANCELLED:
-        raise EventStateError("A cancelled event cannot be published again. "
-                              "Duplicate it to schedule it anew.")
+        raise EventStateError(gettext("A cancelled event cannot be published again. "
+                                      "Duplicate it to schedule it anew."))
     event.unpublished_at = None
     _set_status(session, actor, event, EventStatus.PUBLISHED, "event.publish")
 
@@ -311,8 +314,8 @@ def unpublish(session: Session, actor: Organizer, event: Event) -> None:
     if event.status == EventStatus.DRAFT:
         return
     if event.status == EventStatus.CANCELLED:
-        raise EventStateError("This event is cancelled; it stays listed as cancelled so "
-                              "attendees and calendars see that.")
+        raise EventStateError(gettext("This event is cancelled; it stays listed as cancelled so "
+                                      "attendees and calendars see that."))
     # Subscribed calendars hold it already: feeds keep it as cancelled for a while.
     event.unpublished_at = utcnow()
     _set_status(session, actor, event, EventStatus.DRAFT, "event.unpublish")
@@ -328,7 +331,7 @@ def cancel(session: Session, actor: Organizer, event: Event, message: str) -> in
     RSVPs keep their status, so the attendee list still shows who was coming.
     """
     if event.status == EventStatus.CANCELLED:
-        raise EventStateError("This event is already cancelled.")
+        raise EventStateError(gettext("This event is already cancelled."))
     message = parse_form(CancelForm, {"message": message}).message
     event.cancel_message = message
     event.cancelled_at = utcnow()
@@ -341,7 +344,7 @@ def uncancel(session: Session, actor: Organizer, event: Event) -> int:
     calendars show it confirmed again), and everyone who was e-mailed that it was cancelled
     and still holds their RSVP is told it is back on. Returns how many were e-mailed."""
     if event.status != EventStatus.CANCELLED:
-        raise EventStateError("This event is not cancelled.")
+        raise EventStateError(gettext("This event is not cancelled."))
     cancelled_at = event.cancelled_at
     event.status = EventStatus.PUBLISHED.value
     event.cancel_message = ""

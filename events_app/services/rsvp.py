@@ -789,9 +789,10 @@ def force_confirm(rsvp_id: int, now: datetime | None = None, *,
         at = now or utcnow()
         event, rsvp = _locked_by_id(session, rsvp_id)
         if rsvp.status != RsvpStatus.WAITLISTED:
-            raise RsvpError("Only a waitlisted RSVP can be confirmed.")
+            raise RsvpError(gettext("Only a waitlisted RSVP can be confirmed."))
         if event.status != EventStatus.PUBLISHED:
-            raise RsvpClosed("RSVPs to a cancelled or unpublished event can't be confirmed.")
+            raise RsvpClosed(gettext("RSVPs to a cancelled or unpublished event can't be "
+                                     "confirmed."))
         over = not seat_counts(session, event, at).fits(rsvp.seats)
         rsvp.status = RsvpStatus.CONFIRMED.value
         rsvp.promoted_at = rsvp.updated_at = at
@@ -839,14 +840,17 @@ def validate_capacity(session: Session, event: Event, new_capacity: int | None) 
     if new_capacity is None:
         return
     if new_capacity < 0:
-        raise CapacityError("Capacity can't be negative. Leave it empty for no limit.",
+        raise CapacityError(gettext("Capacity can't be negative. Leave it empty for no limit."),
                             field="capacity")
     locking.lock_event_row(session, event)
     confirmed = seat_counts(session, event).confirmed
     if new_capacity < confirmed:
         raise CapacityError(
-            f"{confirmed} spots are already confirmed, so capacity can't go below {confirmed}. "
-            "Cancel some RSVPs first, or keep a higher capacity.", field="capacity")
+            ngettext("%(num)d spot is already confirmed, so capacity can't go below %(num)d. "
+                     "Cancel some RSVPs first, or keep a higher capacity.",
+                     "%(num)d spots are already confirmed, so capacity can't go below %(num)d. "
+                     "Cancel some RSVPs first, or keep a higher capacity.", confirmed)
+            % {"num": confirmed}, field="capacity")
 
 
 def change_capacity(session: Session, event: Event, new_capacity: int | None,

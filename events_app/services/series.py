@@ -42,8 +42,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
-from events_app import settings
+from events_app import settings, timefmt
 from events_app.db import in_write_transaction, read_session, write_session
+from events_app.i18n import gettext
 from events_app.models import (
     Event,
     EventHost,
@@ -440,12 +441,12 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
     now = now or utcnow()
     zone = series.tz
     if data.timezone != series.timezone:
-        raise FormError({"timezone": "A series keeps its timezone: change it for this date "
-                                     "only, or create a new series."})
+        raise FormError({"timezone": gettext("A series keeps its timezone: change it for this "
+                                             "date only, or create a new series.")})
     old_local, new_local = edited.starts_at.astimezone(zone), data.starts_at.astimezone(zone)
     if new_local.date() != old_local.date():
-        raise FormError({"start_date": "To move the series to other days, change how it "
-                                       "repeats; or move this date only."})
+        raise FormError({"start_date": gettext("To move the series to other days, change how "
+                                               "it repeats; or move this date only.")})
     old_minutes = _minutes(edited.starts_at, edited.ends_at, zone, edited.all_day)
     new_minutes = _minutes(data.starts_at, data.ends_at, zone, data.all_day)
     retimed = (new_local.time() != old_local.time() or new_minutes != old_minutes
@@ -497,8 +498,9 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
                     notify_attendees=notify, own_edit=False,
                     known_cohosts=row_hosts.get(row.id or 0, [])))
             except FormError as exc:
-                day = row.starts_at.astimezone(zone).date().isoformat()
-                raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
+                day = timefmt.format_day_heading(row.starts_at.astimezone(zone).date())
+                raise FormError({k: gettext("%(day)s: %(problem)s") % {"day": day, "problem": m}
+                                 for k, m in exc.errors.items()}) from None
     _changed(series, significant=retimed or moves_calendar_entry(changed))
     session.add(series)
     return edited_rows, kept
@@ -566,7 +568,7 @@ def cancel_occurrences(session: Session, actor: Organizer, series: Series, event
                    if r.recurrence_id and r.recurrence_id >= event.recurrence_id]
     targets = [r for r in targets if r.status != EventStatus.CANCELLED]
     if not targets:
-        raise EventStateError("These dates are already cancelled.")
+        raise EventStateError(gettext("These dates are already cancelled."))
     told = sum(event_admin.cancel(session, actor, r, message) for r in targets)
     _end_rule_at_last_row(session, series)
     _audit(session, actor, series, "series.cancel",
@@ -596,9 +598,11 @@ def skip_dates(session: Session, actor: Organizer, series: Series, dates: Iterab
         if day in already:
             continue
         if day not in rule_days:
-            raise FormError({"dates": f"{day.isoformat()} is not a date of this series."})
+            raise FormError({"dates": gettext("%(day)s is not a date of this series.") % {
+                "day": timefmt.upper_first(timefmt.format_day_heading(day))}})
         if occurrence_times(series, rule_days[day])[1] <= now:
-            raise FormError({"dates": f"{day.isoformat()} is over already."})
+            raise FormError({"dates": gettext("%(day)s is over already.") % {
+                "day": timefmt.upper_first(timefmt.format_day_heading(day))}})
         result.skipped.append(day)
     if not result.skipped:
         return result
@@ -656,7 +660,7 @@ def change_series_rule(session: Session, actor: Organizer, series: Series, rule:
     now = now or utcnow()
     takes_over = next_rule_start(series, now)
     if takes_over is None:
-        raise EventStateError("This series has no dates left to change.")
+        raise EventStateError(gettext("This series has no dates left to change."))
     target = split(session, actor, series, takes_over)
     zone, local = target.tz, start_local(target)
     rule = _check_rule(rule, local)
@@ -735,7 +739,7 @@ def _first_after(rule: Rule, local: datetime, after: datetime) -> datetime:
                          .date() + timedelta(days=800))
     found = next((i for i in instance_starts(open_ended, local) if i > after), None)
     if found is None:
-        raise EventStateError("This series' rule gives no later date to copy it to.")
+        raise EventStateError(gettext("This series' rule gives no later date to copy it to."))
     return found
 
 
@@ -749,8 +753,8 @@ def duplicate_series(session: Session, actor: Organizer, series: Series,
     last = instance_starts(rule, local)[-1]
     template = template_event(session, series)
     if template is None:
-        raise EventStateError("Every date of this series is cancelled: there is nothing to "
-                              "copy.")
+        raise EventStateError(gettext("Every date of this series is cancelled: there is "
+                                      "nothing to copy."))
     first = _first_after(rule, local, max(last, now))
     first_local = first.astimezone(series.tz)
     if rule.until is not None:
@@ -783,16 +787,16 @@ def convert_event(session: Session, actor: Organizer, event: Event, rule: Rule,
     """Make a single event the first occurrence of a new series (its RSVPs, UID and slug
     kept); the later dates copy it. The rule must have the event's own date as its first."""
     if event.series_id is not None:
-        raise EventStateError("This event is already part of a series.")
+        raise EventStateError(gettext("This event is already part of a series."))
     if event.status == EventStatus.CANCELLED:
-        raise EventStateError("A cancelled event cannot become a series.")
+        raise EventStateError(gettext("A cancelled event cannot become a series."))
     local = event.local_start
     rule = _check_rule(rule, local)
     first = instance_starts(rule, local, limit=1)[0]
     if first != event.starts_at:
-        raise FormError({"repeat": f"The series must start on the event's own date "
-                                   f"({local.date().isoformat()}): choose repeats that include "
-                                   "it."})
+        raise FormError({"repeat": gettext("The series must start on the event's own date "
+                                           "(%(day)s): choose repeats that include it.") % {
+            "day": timefmt.format_day_heading(local.date())}})
     zone = event.tz
     series = Series(rrule=rule.to_rrule(local), timezone=event.timezone,
                     first_start=event.starts_at,
@@ -833,7 +837,7 @@ def _on_occurrence(actor: Organizer, slug: str, scope: Scope,
         if found is None:
             raise EventNotFound(slug)
         if found.series_id is None:
-            raise EventStateError("This event is not part of a series.")
+            raise EventStateError(gettext("This event is not part of a series."))
         series = lock_series(session, found.series_id)
         event = locking.lock_event(session, found.id or 0)
         if series is None or event is None or event.series_id != series.id:

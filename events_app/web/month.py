@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from events_app import settings, urls
+from events_app.i18n import gettext
 from events_app.models import utcnow
 from events_app.services import calendar_month as cal
 from events_app.services import rsvp as rsvp_service
@@ -40,7 +41,8 @@ def _parse(parse, raw: str) -> date:
     try:
         return parse(raw)
     except cal.OutOfRange as exc:
-        raise HTTPException(404, f"There is no such page in the calendar. {exc}") from None
+        raise HTTPException(404, gettext("There is no such page in the calendar. %(why)s") % {
+            "why": exc}) from None
 
 
 async def _cached(request: Request, kind: str, render_page) -> Response:
