@@ -29,8 +29,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from events_app import i18n, settings, timefmt, urls
+from events_app import i18n, urls
 from events_app.db import read_session, write_session
+from events_app.i18n import N_
 from events_app.models import (
     AccountLink,
     AccountLinkPurpose,
@@ -91,7 +92,7 @@ def send_invitation(session: Session, organizer: Organizer, inviter: Organizer |
                        subject=content.subject, body_text=content.text, body_html=content.html,
                        language=content.language)
     audit.record(session, inviter, "organizer.invite", organizer,
-                 f"link valid until {timefmt.format_instant(expires, settings.DEFAULT_TIMEZONE)}")
+                 [audit.line(N_("link valid until %(at)s"), at=audit.instant(expires))])
     return Sent(link, msg.id if msg else None)
 
 

@@ -149,7 +149,7 @@ def export_for(actor: Organizer, slug: str, *,
         if event is None:
             return None
         audit.record(session, actor, "event.export_csv", event,
-                     "for Excel (UTF-8 with BOM)" if bom else "")
+                     [audit.line(N_("for Excel (UTF-8 with BOM)"))] if bom else "")
 
     def chunks() -> Iterator[bytes]:
         with read_session() as session:

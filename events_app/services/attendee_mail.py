@@ -237,7 +237,9 @@ def message_attendees(actor: Organizer, slug: str, subject: str, body: str,
             return None
         sent = email_attendees(session, event, subject, body, audience, actor)
         audit.record(session, actor, "event.email_attendees", event,
-                     f"{sent} recipient(s) ({audience.value}): {messages.clean_subject(subject)}")
+                     [audit.line(N_("%(num)s recipient(s) (%(audience)s): %(subject)s"),
+                                 num=sent, audience=audit.code("audience", audience.value),
+                                 subject=messages.clean_subject(subject))])
         return event, sent
 
 
@@ -255,6 +257,7 @@ def send_test(actor: Organizer, slug: str, draft: Draft) -> tuple[Event, Preview
                            body_text=shown.content.text, body_html=shown.content.html,
                            language=shown.content.language, reply_to=shown.reply_to)
         audit.record(session, actor, "event.email_test", event,
-                     f"to {actor.email}: {messages.clean_subject(draft.subject)}")
+                     [audit.line(N_("to %(email)s: %(subject)s"), email=actor.email,
+                                 subject=messages.clean_subject(draft.subject))])
         assert msg is not None and msg.id is not None
         return event, shown, msg.id

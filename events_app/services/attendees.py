@@ -212,7 +212,7 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
         party.checked_in_at = None
         party.checked_in_seats = 0
         action = "rsvp.undo_check_in"
-        detail = party.name
+        detail: str | list[audit.Line] = party.name
     else:
         if party.status != RsvpStatus.CONFIRMED:
             refusal = gettext("%(name)s is waitlisted, not confirmed; confirm them before "
@@ -234,7 +234,8 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
             party.checked_in_at = utcnow()
         party.checked_in_seats = arrived
         action = "rsvp.check_in"
-        detail = f"{party.name} ({arrived} of {party.seats})"
+        detail = [audit.line(N_("%(name)s (%(num)s of %(seats)s)"), name=party.name,
+                             num=arrived, seats=party.seats)]
     party.updated_at = utcnow()
     session.add(party)
     audit.record(session, actor, action, party, detail)

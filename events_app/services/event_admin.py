@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from events_app.db import write_session
-from events_app.i18n import gettext
+from events_app.i18n import N_, gettext
 from events_app.models import (
     Event,
     EventHost,
@@ -164,7 +164,8 @@ def create_event(session: Session, actor: Organizer, data: EventData,
     insert_with_unique_slug(session, event)
     set_cohosts(session, event, data.cohosts)
     audit.record(session, actor, "event.create", event,
-                 f"{event.title} ({event.status}), slug {event.slug}")
+                 [audit.line(N_("%(title)s (%(status)s), slug %(slug)s"), title=event.title,
+                             status=audit.code("event status", event.status), slug=event.slug)])
     return event
 
 
@@ -244,7 +245,8 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
         changes["confirmed from the waitlist"] = ("", ", ".join(p.name for p in promoted))
     detail = audit.describe_changes(changes)
     if changes.notified:
-        detail += f"\nattendees e-mailed about the change: {changes.notified}"
+        detail.append(audit.line(N_("attendees e-mailed about the change: %(num)s"),
+                                 num=changes.notified))
     audit.record(session, actor, "event.update", event, detail)
     return changes
 
@@ -287,7 +289,8 @@ def duplicate_event(session: Session, actor: Organizer, event: Event,
         if owner is not None and owner.is_active:
             hosts.add(owner.email)  # the original owner keeps access to the copy
     set_cohosts(session, copy, tuple(sorted(hosts)))
-    audit.record(session, actor, "event.duplicate", copy, f"copied from {event.slug}")
+    audit.record(session, actor, "event.duplicate", copy,
+                 [audit.line(N_("copied from %(slug)s"), slug=event.slug)])
     return copy
 
 
@@ -297,7 +300,12 @@ def _set_status(session: Session, actor: Organizer, event: Event, status: EventS
     event.status = status.value
     bump(event, significant=True)
     session.add(event)
-    audit.record(session, actor, action, event, f"status: {old} -> {status.value}")
+    audit.record(session, actor, action, event, _status_change(old, status.value))
+
+
+def _status_change(old: str, new: str) -> list[audit.Line]:
+    return [audit.line(N_("status: %(old)s -> %(new)s"), old=audit.code("event status", old),
+                       new=audit.code("event status", new))]
 
 
 def publish(session: Session, actor: Organizer, event: Event) -> None:
@@ -353,9 +361,9 @@ def uncancel(session: Session, actor: Organizer, event: Event) -> int:
     bump(event, significant=True)
     session.add(event)
     told = attendee_mail.notify_event_uncancelled(session, event, cancelled_at)
-    detail = f"status: {EventStatus.CANCELLED.value} -> {EventStatus.PUBLISHED.value}"
+    detail = _status_change(EventStatus.CANCELLED.value, EventStatus.PUBLISHED.value)
     if told:
-        detail += f"\nattendees e-mailed that it is back on: {told}"
+        detail.append(audit.line(N_("attendees e-mailed that it is back on: %(num)s"), num=told))
     audit.record(session, actor, "event.uncancel", event, detail)
     return told
 

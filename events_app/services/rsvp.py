@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from events_app import i18n, timefmt
 from events_app.db import read_session, write_session
-from events_app.i18n import gettext, ngettext
+from events_app.i18n import N_, gettext, ngettext
 from events_app.models import (
     Event,
     EventStatus,
@@ -800,8 +800,9 @@ def force_confirm(rsvp_id: int, now: datetime | None = None, *,
         content = messages.promoted(event, rsvp, _calendar_page(session, rsvp))
         mail.queue_to(session, rsvp, content, "promoted", [])
         if actor is not None:
-            audit.record(session, actor, "rsvp.force_confirm", rsvp,
-                         f"{rsvp.name}, {rsvp.seats} seat(s)" + (", over capacity" if over else ""))
+            audit.record(session, actor, "rsvp.force_confirm", rsvp, [audit.line(
+                N_("%(name)s, %(num)s seat(s), over capacity") if over else
+                N_("%(name)s, %(num)s seat(s)"), name=rsvp.name, num=rsvp.seats)])
         return over
 
     return _with_retry(work)
@@ -822,9 +823,12 @@ def remove_rsvp(rsvp_id: int, notify: bool = True, now: datetime | None = None, 
         was = rsvp.status
         promoted = _cancel(session, event, rsvp, now or utcnow(), True, notify, [])
         if actor is not None:
-            detail = f"{rsvp.name} ({was}); e-mailed: {'yes' if notify else 'no'}"
+            detail = [audit.line(N_("%(name)s (%(status)s); e-mailed: %(told)s"), name=rsvp.name,
+                                 status=audit.code("RSVP status", was),
+                                 told=audit.word(N_("yes") if notify else N_("no")))]
             if promoted:
-                detail += "; confirmed from the waitlist: " + ", ".join(p.name for p in promoted)
+                detail.append(audit.line(N_("confirmed from the waitlist: %(names)s"),
+                                         names=", ".join(p.name for p in promoted)))
             audit.record(session, actor, "rsvp.remove", rsvp, detail)
         return promoted
 

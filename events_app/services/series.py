@@ -44,7 +44,7 @@ from sqlmodel import Session, col, select
 
 from events_app import settings, timefmt
 from events_app.db import in_write_transaction, read_session, write_session
-from events_app.i18n import gettext
+from events_app.i18n import N_, gettext
 from events_app.models import (
     Event,
     EventHost,
@@ -286,9 +286,10 @@ def extend(session: Session, series: Series, now: datetime | None = None) -> lis
     series.generated_until = until
     session.add(series)
     if rows:
-        last = rows[-1].starts_at.astimezone(series.tz).date().isoformat()
+        last = rows[-1].starts_at.astimezone(series.tz).date()
         _audit(session, None, series, "series.extend",
-               f"{len(rows)} date(s) added, up to {last}", subject=rows[0])
+               audit.line(N_("%(num)s date(s) added, up to %(day)s"), num=len(rows),
+                          day=audit.day(last)), subject=rows[0])
     return rows
 
 
@@ -329,9 +330,9 @@ def create_series(session: Session, actor: Organizer | None, data: EventData, ru
     tmpl = _Template.of(session, head)
     rows = [head, *_insert_rows(session, series, tmpl, wanted[1:])]
     series.generated_until = until
-    audit.record(session, actor, "series.create", head,
-                 f"{describe_series(series, with_end=True)}: {len(rows)} date(s) "
-                 f"({head.status}), series {series.uid}")
+    audit.record(session, actor, "series.create", head, [audit.line(
+        N_("%(rule)s: %(num)s date(s) (%(status)s), series %(uid)s"), rule=_rule_value(series),
+        num=len(rows), status=audit.code("event status", head.status), uid=series.uid)])
     return series
 
 
@@ -391,21 +392,28 @@ def split(session: Session, actor: Organizer | None, series: Series, at: datetim
         session.add(row)
     if moved:
         audit.record(session, actor, "series.split", moved[0],
-                     f"dates from {at_local.date().isoformat()} on: series {new.uid} "
-                     f"(was {series.uid})")
+                     [audit.line(N_("dates from %(day)s on: series %(uid)s (was %(old)s)"),
+                                 day=audit.day(at_local.date()), uid=new.uid, old=series.uid)])
     session.flush()
     return new
 
 
+def _rule_value(series: Series) -> dict[str, str]:
+    """The series' rule as its audit details keep it (said in the reader's words)."""
+    return audit.rule(series.rrule, start_local(series))
+
+
 def _audit(session: Session, actor: Organizer | None, series: Series, action: str,
-           detail: str, subject: Event | None = None) -> None:
+           detail: audit.Line, subject: Event | None = None) -> None:
     """An audit entry about the series, filed under `subject` or its template occurrence
     (the trail names events; a series has no page of its own there). services/audit.py
     reads the "series.*" actions as sentences (and a "scope <scope>" in the detail)."""
     session.flush()
     subject = subject or template_event(session, series)
     if subject is not None:
-        audit.record(session, actor, action, subject, f"series {series.uid}: {detail}")
+        audit.record(session, actor, action, subject, [audit.line(
+            N_("series %(uid)s: %(detail)s"), uid=series.uid,
+            detail={"line": [detail.text, detail.values]})])
 
 
 def _changed(series: Series, significant: bool) -> None:
@@ -547,8 +555,10 @@ def edit_occurrence(session: Session, actor: Organizer, series: Series, event: E
         target = split(session, actor, series, event.recurrence_id)
     edited_rows, kept = _edit_rows(session, actor, target, event, data, notify, now)
     _audit(session, actor, target, "series.edit",
-           f"scope {Scope(scope).value}: {edited_rows} date(s) changed, {kept} date(s) already "
-           "started kept as they were", subject=event)
+           audit.line(N_("%(scope)s: %(num)s date(s) changed, %(kept)s date(s) already "
+                         "started kept as they were"),
+                      scope=audit.code("scope", Scope(scope).value),
+                      num=edited_rows, kept=kept), subject=event)
     return event
 
 
@@ -572,8 +582,10 @@ def cancel_occurrences(session: Session, actor: Organizer, series: Series, event
     told = sum(event_admin.cancel(session, actor, r, message) for r in targets)
     _end_rule_at_last_row(session, series)
     _audit(session, actor, series, "series.cancel",
-           f"scope {Scope(scope).value}: {len(targets)} date(s) cancelled, attendees "
-           f"e-mailed: {told}", subject=event)
+           audit.line(N_("%(scope)s: %(num)s date(s) cancelled, attendees e-mailed: "
+                         "%(told)s"), scope=audit.code("scope", Scope(scope).value),
+                      num=len(targets), told=told),
+           subject=event)
     return told
 
 
@@ -615,8 +627,9 @@ def skip_dates(session: Session, actor: Organizer, series: Series, dates: Iterab
     _changed(series, significant=True)
     session.add(series)
     _audit(session, actor, series, "series.skip",
-           f"skipped {', '.join(d.isoformat() for d in result.skipped)}: {result.removed} "
-           f"date(s) taken out, attendees e-mailed: {result.notified}")
+           audit.line(N_("skipped %(days)s: %(num)s date(s) taken out, attendees e-mailed: "
+                         "%(told)s"), days={"days": [d.isoformat() for d in result.skipped]},
+                      num=result.removed, told=result.notified))
     return result
 
 
@@ -703,8 +716,9 @@ def change_series_rule(session: Session, actor: Organizer, series: Series, rule:
     _changed(target, significant=True)
     session.add(target)
     _audit(session, actor, target, "series.change_rule",
-           f"{describe_series(target, with_end=True)}: kept {result.kept}, moved "
-           f"{result.moved}, added {result.created}, removed {result.removed}")
+           audit.line(N_("%(rule)s: kept %(kept)s, moved %(moved)s, added %(added)s, removed "
+                         "%(removed)s"), rule=_rule_value(target), kept=result.kept,
+                      moved=result.moved, added=result.created, removed=result.removed))
     return result
 
 
@@ -728,7 +742,7 @@ def _move(session: Session, actor: Organizer, series: Series, row: Event,
     told = attendee_mail.notify_event_changed(session, row, changes)
     detail = audit.describe_changes(changes)
     if told:
-        detail += f"\nattendees e-mailed about the change: {told}"
+        detail.append(audit.line(N_("attendees e-mailed about the change: %(num)s"), num=told))
     audit.record(session, actor, "event.update", row, detail)
     return told
 
@@ -778,7 +792,8 @@ def duplicate_series(session: Session, actor: Organizer, series: Series,
     copy.generated_until = until
     if rows:
         audit.record(session, actor, "series.duplicate", rows[0],
-                     f"copied from series {series.uid}: {len(rows)} date(s)")
+                     [audit.line(N_("copied from series %(uid)s: %(num)s date(s)"),
+                                 uid=series.uid, num=len(rows))])
     return copy
 
 
@@ -813,8 +828,8 @@ def convert_event(session: Session, actor: Organizer, event: Event, rule: Rule,
                         _wanted(series, rule, None, until)[1:])
     series.generated_until = until
     audit.record(session, actor, "series.convert", event,
-                 f"{describe_series(series, with_end=True)}: {len(rows) + 1} date(s), "
-                 f"series {series.uid}")
+                 [audit.line(N_("%(rule)s: %(num)s date(s), series %(uid)s"),
+                             rule=_rule_value(series), num=len(rows) + 1, uid=series.uid)])
     return series
 
 
@@ -937,7 +952,8 @@ def set_rsvp_all(actor: Organizer, series_id: int, allowed: bool) -> Series:
             _changed(series, significant=False)
             session.add(series)
             _audit(session, actor, series, "series.rsvp_all",
-                   f"RSVP to every date at once: {'on' if allowed else 'off'}")
+                   audit.line(N_("RSVP to every date at once: %(on)s"),
+                              on=audit.code("switch", "on" if allowed else "off")))
         return series
 
     return _on_series(actor, series_id, work)

@@ -68,7 +68,7 @@ def is_required(session: Session) -> bool:
 def set_required(session: Session, actor: Organizer, required: bool) -> None:
     site_settings.set_flag(session, REQUIRED_SETTING, required)
     audit.record(session, actor, "site.two_factor_required", actor,
-                 "required for every organizer" if required else "optional")
+                 [audit.line(N_("required for every organizer") if required else N_("optional"))])
 
 
 # --- TOTP ------------------------------------------------------------------------------------
