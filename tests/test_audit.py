@@ -14,7 +14,7 @@ from sqlmodel import select
 from events_app import cli, i18n, settings, timefmt
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, Organizer, Rsvp
-from events_app.services import audit, event_admin, retention, series, series_rules
+from events_app.services import audit, audit_detail, event_admin, retention, series, series_rules
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
@@ -166,7 +166,7 @@ def test_old_plain_details_show_as_stored_in_every_language() -> None:
     old = "title: Airport protest -> Airport rally"
     for language in ("en", "es"):
         with i18n.using(language):
-            assert audit.detail_text(old) == old
+            assert audit_detail.in_words(old) == old
     with i18n.using("es"):  # and the sentence still reads an old series entry's scope
         assert audit.describe("series.cancel", "Training",
                               "series abc: scope following: 2 date(s) cancelled") == \
@@ -175,7 +175,7 @@ def test_old_plain_details_show_as_stored_in_every_language() -> None:
 
 def test_what_retention_leaves_and_unknown_actions_read_in_spanish() -> None:
     with i18n.using("es"):
-        assert audit.detail_text(retention.ERASED_AUDIT_DETAIL) == \
+        assert audit_detail.in_words(retention.ERASED_AUDIT_DETAIL) == \
             "(datos del asistente borrados)"
         assert audit.describe("event.something_new", "Budget hearing") == \
             "Acción «event.something_new» sobre Budget hearing"
@@ -189,8 +189,8 @@ def test_a_structured_detail_naming_an_erased_person_is_erased(db_url: str) -> N
     wes = make_rsvp(event, "Wés", "wes@example.org")
     with write_session() as s:
         audit.record(s, s.get(Organizer, owner.id), "rsvp.remove", s.get(Rsvp, wes.id),
-                     [audit.line("confirmed from the waitlist: %(names)s",
-                                 names='Ann "Nan" Lee')])
+                     [audit_detail.line("confirmed from the waitlist: %(names)s",
+                                        names='Ann "Nan" Lee')])
         retention.erase(s, [s.get(Rsvp, nan.id)], now=datetime.now(UTC))
     with read_session() as s:
         (detail,) = s.exec(select(AuditLog.detail).where(AuditLog.entity_id == wes.id)).all()

@@ -40,7 +40,7 @@ from events_app.models import (
     is_token_shaped,
     utcnow,
 )
-from events_app.services import audit, auth, login_sessions, mail, messages, throttle
+from events_app.services import audit, audit_detail, auth, login_sessions, mail, messages, throttle
 from events_app.util.forms import has_control_chars
 
 INVITE_VALID = timedelta(days=7)
@@ -92,7 +92,8 @@ def send_invitation(session: Session, organizer: Organizer, inviter: Organizer |
                        subject=content.subject, body_text=content.text, body_html=content.html,
                        language=content.language)
     audit.record(session, inviter, "organizer.invite", organizer,
-                 [audit.line(N_("link valid until %(at)s"), at=audit.instant(expires))])
+                 [audit_detail.line(N_("link valid until %(at)s"),
+                                    at=audit_detail.instant(expires))])
     return Sent(link, msg.id if msg else None)
 
 

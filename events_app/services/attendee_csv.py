@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from events_app.db import read_session, write_session
 from events_app.i18n import N_, gettext, pgettext
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
-from events_app.services import access, audit
+from events_app.services import access, audit, audit_detail
 from events_app.services.attendees import arrived_seats
 
 # In the language of the organizer who downloads the file (gettext when it is written).
@@ -149,7 +149,7 @@ def export_for(actor: Organizer, slug: str, *,
         if event is None:
             return None
         audit.record(session, actor, "event.export_csv", event,
-                     [audit.line(N_("for Excel (UTF-8 with BOM)"))] if bom else "")
+                     [audit_detail.line(N_("for Excel (UTF-8 with BOM)"))] if bom else "")
 
     def chunks() -> Iterator[bytes]:
         with read_session() as session:

@@ -18,7 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from events_app.db import write_session
 from events_app.i18n import N_, gettext, ngettext, pgettext
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
-from events_app.services import access, audit, locking, rsvp
+from events_app.services import access, audit, audit_detail, locking, rsvp
 from events_app.util import paging
 from events_app.util.forms import has_control_chars
 from events_app.util.text_search import contains_text
@@ -212,7 +212,7 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
         party.checked_in_at = None
         party.checked_in_seats = 0
         action = "rsvp.undo_check_in"
-        detail: str | list[audit.Line] = party.name
+        detail: str | list[audit_detail.Line] = party.name
     else:
         if party.status != RsvpStatus.CONFIRMED:
             refusal = gettext("%(name)s is waitlisted, not confirmed; confirm them before "
@@ -234,8 +234,8 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
             party.checked_in_at = utcnow()
         party.checked_in_seats = arrived
         action = "rsvp.check_in"
-        detail = [audit.line(N_("%(name)s (%(num)s of %(seats)s)"), name=party.name,
-                             num=arrived, seats=party.seats)]
+        detail = [audit_detail.line(N_("%(name)s (%(num)s of %(seats)s)"), name=party.name,
+                                    num=arrived, seats=party.seats)]
     party.updated_at = utcnow()
     session.add(party)
     audit.record(session, actor, action, party, detail)

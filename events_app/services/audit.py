@@ -3,210 +3,26 @@
 Entries are written in the same transaction as the change they describe, so the trail can
 never claim a change that was rolled back, nor miss one that committed. The RSVP service's
 own-transaction actions (force_confirm, remove_rsvp) take the acting organizer and write
-their entry inside that transaction for the same reason.
+their entry inside that transaction for the same reason. Details are data, worded when read
+(services/audit_detail.py).
 """
 
 from __future__ import annotations
 
 import getpass
-import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from babel.dates import format_date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from events_app import i18n, settings, timefmt
-from events_app.i18n import N_, gettext, ngettext, pgettext
+from events_app.i18n import N_, gettext, ngettext
 from events_app.models import AuditLog, Event, Organizer, Rsvp
-from events_app.services import series_rules
+from events_app.services import audit_detail
 from events_app.util import paging
-
-MAX_DETAIL = 4000
-
-# --- Details as data: written once, read in each reader's language ----------------------------
-# A new entry's detail is stored as JSON lines, each an English text marked with N_() and its
-# values (`line`), so the Details column is written when the log is read, in the reader's
-# language. Values that are words (`word`), dates (`day`), instants (`instant`) and a series'
-# rule (`rule`) are put in words then too. Entries from before are plain text and show as
-# stored. Names and subjects stay as typed (ensure_ascii=False keeps them searchable for
-# retention's erasure, services/retention.py).
-
-_MARK = '{"audit":1,'  # how a structured detail starts (plain text never does)
-
-
-@dataclass(frozen=True)
-class Line:
-    text: str  # English, marked with N_(), with %(name)s placeholders
-    values: dict[str, Any]
-
-
-def line(text: str, **values: Any) -> Line:
-    return Line(text, values)
-
-
-def word(text: str) -> dict[str, str]:
-    """A text marked with N_() where it is written, translated when read."""
-    return {"w": text}
-
-
-def code(kind: str, value: str) -> dict[str, str]:
-    """A code (a status, a role, a scope) said in words when read (`_CODES`); the sentences
-    below read the code itself."""
-    return {"code": value, "of": kind}
-
-
-def day(value: date) -> dict[str, str]:
-    return {"d": value.isoformat()}
-
-
-def instant(value: datetime) -> dict[str, str]:
-    return {"at": value.isoformat()}
-
-
-def rule(rrule: str, start_local: datetime) -> dict[str, str]:
-    """A series' rule, said in words ("Repeats every second Tuesday, ...") when read."""
-    return {"rule": rrule, "start": start_local.isoformat(),
-            "tz": getattr(start_local.tzinfo, "key", "UTC")}
-
-
-def _value(value: Any, raw: bool) -> str:
-    """A stored value in words; `raw` keeps dates as ISO (what the sentences below parse)."""
-    if not isinstance(value, dict):
-        return str(value)
-    if "w" in value:
-        text = value["w"]
-        return gettext(text)
-    if "code" in value:
-        said = _CODES.get(value.get("of", ""), {}).get(value["code"])
-        return value["code"] if raw or said is None else said()
-    if "d" in value:
-        return value["d"] if raw else _day(value["d"])
-    if "at" in value:
-        return timefmt.format_instant(datetime.fromisoformat(value["at"]),
-                                      settings.DEFAULT_TIMEZONE)
-    if "rule" in value:
-        return _rule_in_words(value)
-    if "days" in value:
-        return ", ".join(value["days"]) if raw else _days(value["days"])
-    if "line" in value:  # a line inside another (a series entry's "series <uid>: ...")
-        text, values = value["line"]
-        return gettext(text) % {k: _value(v, raw) for k, v in values.items()}
-    return str(value)
-
-
-def _rule_in_words(value: dict[str, str]) -> str:
-    start = datetime.fromisoformat(value["start"])
-    try:
-        found = series_rules.Rule.from_rrule(value["rule"], value["tz"])
-        return series_rules.describe(found, start, with_end=True)
-    except (ValueError, KeyError):  # a rule this version cannot read: as stored
-        return value["rule"]
-
-
-def _lines(detail: str) -> list[tuple[str, dict[str, Any]]] | None:
-    if not detail.startswith(_MARK):
-        return None
-    try:
-        return [(text, values) for text, values in json.loads(detail)["lines"]]
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def _rendered(lines: list[tuple[str, dict[str, Any]]], raw: bool = False) -> str:
-    return "\n".join(gettext(text) % {k: _value(v, raw) for k, v in values.items()}
-                     for text, values in lines)
-
-
-def detail_text(detail: str) -> str:
-    """A stored detail in the reader's language (a plain-text one as stored)."""
-    if detail == ERASED_DETAIL:
-        return gettext(ERASED_DETAIL)
-    lines = _lines(detail)
-    return detail if lines is None else _rendered(lines)
-
-
-def _english(detail: str) -> str:
-    """A detail as entries from before structured details read (English, ISO dates): what
-    the sentences below find their numbers, scopes and dates in."""
-    lines = _lines(detail)
-    if lines is None:
-        return detail
-    with i18n.using(i18n.SOURCE_LANGUAGE):
-        return _rendered(lines, raw=True)
-
-
-def _stored(detail: str | Sequence[Line]) -> str:
-    if isinstance(detail, str):
-        return detail[:MAX_DETAIL]
-    text = json.dumps({"audit": 1, "lines": [[ln.text, ln.values] for ln in detail]},
-                      ensure_ascii=False, separators=(",", ":"), default=str)
-    if len(text) <= MAX_DETAIL:
-        return text
-    with i18n.using(i18n.SOURCE_LANGUAGE):  # too long for the column: as plain text
-        return _rendered([(ln.text, ln.values) for ln in detail])[:MAX_DETAIL]
-
-
-# The codes details keep (`code`), in words of the reader's language.
-_CODES: dict[str, dict[str, Callable[[], str]]] = {
-    "event status": {"draft": lambda: pgettext("event status", "draft"),
-                     "published": lambda: pgettext("event status", "published"),
-                     "cancelled": lambda: pgettext("event status", "cancelled")},
-    "RSVP status": {"confirmed": lambda: pgettext("RSVP status", "confirmed"),
-                    "waitlisted": lambda: pgettext("RSVP status", "waitlisted"),
-                    "cancelled": lambda: pgettext("RSVP status", "cancelled")},
-    "role": {"admin": lambda: pgettext("role", "Admin"),
-             "organizer": lambda: pgettext("role", "Organizer")},
-    "scope": {"one": lambda: pgettext("series scope", "this date only"),
-              "following": lambda: pgettext("series scope", "this date and every later one"),
-              "all": lambda: pgettext("series scope", "every date")},
-    "switch": {"on": lambda: pgettext("switch", "on"), "off": lambda: pgettext("switch", "off")},
-    "audience": {"confirmed": lambda: pgettext("audience", "confirmed"),
-                 "waitlisted": lambda: pgettext("audience", "waitlisted"),
-                 "checked_in": lambda: pgettext("audience", "checked in"),
-                 "not_checked_in": lambda: pgettext("audience", "not checked in")},
-}
-
-
-# What retention (services/retention.py) leaves of a detail that named an erased attendee.
-ERASED_DETAIL = N_("(attendee details erased)")
-
-# Field names as the organizer reads them, for the "what changed" lines.
-_FIELDS = {
-    "title": N_("Title"), "summary": N_("Summary"), "description": N_("Description"),
-    "category": N_("Category"), "starts_at": N_("Starts"), "ends_at": N_("Ends"),
-    "timezone": N_("Timezone"), "all_day": N_("All day"), "venue_name": N_("Venue"),
-    "street_address": N_("Street address"), "city": N_("City"), "region": N_("Region"),
-    "postal_code": N_("Postal code"), "latitude": N_("Latitude"), "longitude": N_("Longitude"),
-    "online_url": N_("Online link"), "host_name": N_("Host"), "capacity": N_("Capacity"),
-    "max_guests": N_("Guests per RSVP"), "waitlist_enabled": N_("Waitlist"),
-    "rsvp_deadline": N_("RSVP deadline"), "join_link_private": N_("Join link private"),
-    "co-hosts": N_("Co-hosts"), "slug": N_("Web address"), "role": N_("Role"),
-    "active": N_("Active"),
-    "confirmed from the waitlist": N_("Confirmed from the waitlist"),
-}
-
-
-def _show(value: Any) -> Any:
-    if value is None or value == "":
-        return word(N_("(empty)"))
-    if isinstance(value, bool):
-        return word(N_("yes") if value else N_("no"))
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="minutes")
-    text = str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def describe_changes(changes: dict[str, tuple[Any, Any]]) -> list[Line]:
-    """`{"title": (old, new)}` as "Title: old -> new" lines, for people reading the log."""
-    return [line(N_("%(field)s: %(old)s -> %(new)s"),
-                 field=word(_FIELDS[k]) if k in _FIELDS else k, old=_show(old), new=_show(new))
-            for k, (old, new) in changes.items()]
 
 
 def command_line_actor() -> str:
@@ -220,16 +36,16 @@ def command_line_actor() -> str:
 
 
 def record(session: Session, actor: Organizer | None, action: str, entity: Event | Rsvp |
-           Organizer, detail: str | Sequence[Line] = "") -> AuditLog:
-    """`actor` None means the command line (see `command_line_actor`). `detail`: `line`s,
-    read in each reader's language (a plain string is shown as is)."""
+           Organizer, detail: str | Sequence[audit_detail.Line] = "") -> AuditLog:
+    """`actor` None means the command line (see `command_line_actor`). `detail`:
+    audit_detail lines, read in each reader's language (a plain string is shown as is)."""
     entry = AuditLog(
         actor_id=actor.id if actor else None,
         actor_label="" if actor else command_line_actor()[:200],
         action=action,
         entity_type=type(entity).__name__.lower(),
         entity_id=entity.id,
-        detail=_stored(detail),
+        detail=audit_detail.stored(detail),
     )
     session.add(entry)
     return entry
@@ -244,7 +60,7 @@ _RECIPIENTS = re.compile(r"^(\d+) recipient\(s\)(?: \((\w+)\))?: (.*)$", re.S)
 
 def _emailed(detail: str, title: str) -> str:
     """'E-mailed 12 confirmed attendees of “X”: “Subject”' from the entry's detail."""
-    detail = _english(detail)
+    detail = audit_detail.english(detail)
     found = _RECIPIENTS.match(detail)
     if not found:
         return gettext("E-mailed the attendees of “%(title)s”") % {"title": title}
@@ -284,55 +100,18 @@ def _rule_words(detail: str) -> str | None:
     """'every second Tuesday, until June 1, 2027': the rule of a structured detail, in the
     reader's language; from an older plain detail, which names it in English words, only for
     an English reader (None otherwise: the detail below the sentence still shows it)."""
-    for _text, values in _lines(detail) or []:
-        for value in _values(values):
-            if "rule" in value:
-                words = _rule_in_words(value)
-                # Translators: how every "Repeats ..." text starts (with its space); taken off
-                # where a sentence says "repeating ..." itself.
-                prefix = pgettext("rule in a sentence", "Repeats ")
-                return words[len(prefix):] if words.startswith(prefix) else words
-    if i18n.current() != i18n.SOURCE_LANGUAGE or _lines(detail) is not None:
+    if audit_detail.is_structured(detail):
+        return audit_detail.rule_words(detail)
+    if i18n.current() != i18n.SOURCE_LANGUAGE:
         return None
     found = _RULE.search(detail)
     return found.group(1) if found else None
 
 
-def _day(iso: str) -> str:
-    """'March 9, 2027' / '9 de marzo de 2027'."""
-    try:
-        day = date.fromisoformat(iso.strip())
-    except ValueError:
-        return iso.strip()
-    return format_date(day, format="long", locale=i18n.locale())
-
-
-def _days(isos: list[str]) -> str:
-    days = [_day(d) for d in isos if d.strip()]
-    if len(days) == 1:
-        return days[0]
-    return gettext("%(list)s and %(last)s") % {"list": gettext(", ").join(days[:-1]),
-                                               "last": days[-1]}
-
-
-def _values(values: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The structured values of a line, those of lines inside it included."""
-    for value in values.values():
-        if isinstance(value, dict):
-            yield value
-            if "line" in value:
-                yield from _values(value["line"][1])
-
-
-def _code_of(values: dict[str, Any], kind: str) -> str | None:
-    return next((str(v["code"]) for v in _values(values) if v.get("of") == kind), None)
-
-
 def _scope(detail: str) -> str | None:
     """The scope code of a series edit or cancellation ("all", "following", "one")."""
-    lines = _lines(detail)
-    if lines is not None:
-        return next((c for _t, v in lines if (c := _code_of(v, "scope")) is not None), None)
+    if audit_detail.is_structured(detail):
+        return audit_detail.code_in(detail, "scope")
     found = _SCOPE.search(detail)
     return found.group(1) if found else None
 
@@ -360,26 +139,26 @@ def _series_cancel(detail: str, title: str) -> str:
 
 
 def _skipped(detail: str, title: str) -> str:
-    detail = _english(detail)
+    detail = audit_detail.english(detail)
     found = _SKIPPED.search(detail)
     if found and found.group(1).strip(" ,"):
         return gettext("Skipped %(dates)s in the series “%(title)s”") % {
-            "dates": _days(found.group(1).split(",")), "title": title}
+            "dates": audit_detail.long_days(found.group(1).split(",")), "title": title}
     return gettext("Skipped dates of the series “%(title)s”") % {"title": title}
 
 
 def _split(detail: str, title: str) -> str:
-    detail = _english(detail)
+    detail = audit_detail.english(detail)
     found = _SPLIT_AT.search(detail)
     if found:
         return gettext("Split the series “%(title)s”: its dates from %(day)s on became a new "
-                       "series") % {"title": title, "day": _day(found.group(1))}
+                       "series") % {"title": title, "day": audit_detail.long_day(found.group(1))}
     return gettext("Split the series “%(title)s”: its dates from one date on became a new "
                    "series") % {"title": title}
 
 
 def _added(detail: str, title: str) -> str:
-    detail = _english(detail)
+    detail = audit_detail.english(detail)
     found = _ADDED.search(detail)
     if not found:
         return gettext("Added dates to the series “%(title)s”") % {"title": title}
@@ -405,14 +184,14 @@ def _change_rule(detail: str, title: str) -> str:
 
 
 def _two_factor_site(detail: str) -> str:
-    detail = _english(detail)
+    detail = audit_detail.english(detail)
     if detail.startswith("required"):
         return gettext("Made two-factor sign-in required for every organizer")
     return gettext("Made two-factor sign-in optional for every organizer")
 
 
 def _rsvp_all(detail: str, title: str) -> str:
-    detail = _english(detail)
+    detail = audit_detail.english(detail)
     if detail.endswith(": off"):
         return gettext("Stopped letting people RSVP to every date of the series “%(title)s” "
                        "at once") % {"title": title}
@@ -497,7 +276,7 @@ class AuditRow:
 
 def _shown(entry: AuditLog) -> str:
     """The detail under an entry's sentence, unless the sentence says it all already."""
-    return "" if entry.action in _SAID else detail_text(entry.detail)
+    return "" if entry.action in _SAID else audit_detail.in_words(entry.detail)
 
 
 @dataclass(frozen=True)

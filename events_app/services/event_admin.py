@@ -36,7 +36,15 @@ from events_app.models import (
     moves_calendar_entry,
     utcnow,
 )
-from events_app.services import access, attendee_mail, audit, locking, organizers, rsvp
+from events_app.services import (
+    access,
+    attendee_mail,
+    audit,
+    audit_detail,
+    locking,
+    organizers,
+    rsvp,
+)
 from events_app.services.event_form import EVENT_COLUMNS, EventData
 from events_app.util.forms import Form, FormError, parse_form, text
 
@@ -163,9 +171,9 @@ def create_event(session: Session, actor: Organizer, data: EventData,
     )
     insert_with_unique_slug(session, event)
     set_cohosts(session, event, data.cohosts)
-    audit.record(session, actor, "event.create", event,
-                 [audit.line(N_("%(title)s (%(status)s), slug %(slug)s"), title=event.title,
-                             status=audit.code("event status", event.status), slug=event.slug)])
+    audit.record(session, actor, "event.create", event, [audit_detail.line(
+        N_("%(title)s (%(status)s), slug %(slug)s"), title=event.title,
+        status=audit_detail.code("event status", event.status), slug=event.slug)])
     return event
 
 
@@ -243,10 +251,10 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
         changes.notified = attendee_mail.notify_event_changed(session, event, changes)
     if promoted:
         changes["confirmed from the waitlist"] = ("", ", ".join(p.name for p in promoted))
-    detail = audit.describe_changes(changes)
+    detail = audit_detail.describe_changes(changes)
     if changes.notified:
-        detail.append(audit.line(N_("attendees e-mailed about the change: %(num)s"),
-                                 num=changes.notified))
+        detail.append(audit_detail.line(N_("attendees e-mailed about the change: %(num)s"),
+                                        num=changes.notified))
     audit.record(session, actor, "event.update", event, detail)
     return changes
 
@@ -290,7 +298,7 @@ def duplicate_event(session: Session, actor: Organizer, event: Event,
             hosts.add(owner.email)  # the original owner keeps access to the copy
     set_cohosts(session, copy, tuple(sorted(hosts)))
     audit.record(session, actor, "event.duplicate", copy,
-                 [audit.line(N_("copied from %(slug)s"), slug=event.slug)])
+                 [audit_detail.line(N_("copied from %(slug)s"), slug=event.slug)])
     return copy
 
 
@@ -303,9 +311,10 @@ def _set_status(session: Session, actor: Organizer, event: Event, status: EventS
     audit.record(session, actor, action, event, _status_change(old, status.value))
 
 
-def _status_change(old: str, new: str) -> list[audit.Line]:
-    return [audit.line(N_("status: %(old)s -> %(new)s"), old=audit.code("event status", old),
-                       new=audit.code("event status", new))]
+def _status_change(old: str, new: str) -> list[audit_detail.Line]:
+    return [audit_detail.line(N_("status: %(old)s -> %(new)s"),
+                              old=audit_detail.code("event status", old),
+                              new=audit_detail.code("event status", new))]
 
 
 def publish(session: Session, actor: Organizer, event: Event) -> None:
@@ -363,7 +372,8 @@ def uncancel(session: Session, actor: Organizer, event: Event) -> int:
     told = attendee_mail.notify_event_uncancelled(session, event, cancelled_at)
     detail = _status_change(EventStatus.CANCELLED.value, EventStatus.PUBLISHED.value)
     if told:
-        detail.append(audit.line(N_("attendees e-mailed that it is back on: %(num)s"), num=told))
+        detail.append(audit_detail.line(N_("attendees e-mailed that it is back on: %(num)s"),
+                                        num=told))
     audit.record(session, actor, "event.uncancel", event, detail)
     return told
 

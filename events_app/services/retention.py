@@ -25,10 +25,10 @@ from sqlmodel import Session, col, select
 from events_app import settings
 from events_app.db import write_session
 from events_app.models import AuditLog, Event, Outbox, PersonalFeed, Rsvp, new_token, utcnow
-from events_app.services import audit, personal_feeds
+from events_app.services import audit_detail, personal_feeds
 
 ERASED_NAME = "(erased)"
-ERASED_AUDIT_DETAIL = audit.ERASED_DETAIL  # shown in the reader's language
+ERASED_AUDIT_DETAIL = audit_detail.ERASED_DETAIL  # shown in the reader's language
 BATCH = 500  # RSVPs per transaction, so a big purge never holds SQLite's write lock long
 
 

@@ -46,6 +46,7 @@ from events_app.models import (
 )
 from events_app.services import (
     audit,
+    audit_detail,
     events,
     locking,
     mail,
@@ -800,7 +801,7 @@ def force_confirm(rsvp_id: int, now: datetime | None = None, *,
         content = messages.promoted(event, rsvp, _calendar_page(session, rsvp))
         mail.queue_to(session, rsvp, content, "promoted", [])
         if actor is not None:
-            audit.record(session, actor, "rsvp.force_confirm", rsvp, [audit.line(
+            audit.record(session, actor, "rsvp.force_confirm", rsvp, [audit_detail.line(
                 N_("%(name)s, %(num)s seat(s), over capacity") if over else
                 N_("%(name)s, %(num)s seat(s)"), name=rsvp.name, num=rsvp.seats)])
         return over
@@ -823,12 +824,13 @@ def remove_rsvp(rsvp_id: int, notify: bool = True, now: datetime | None = None, 
         was = rsvp.status
         promoted = _cancel(session, event, rsvp, now or utcnow(), True, notify, [])
         if actor is not None:
-            detail = [audit.line(N_("%(name)s (%(status)s); e-mailed: %(told)s"), name=rsvp.name,
-                                 status=audit.code("RSVP status", was),
-                                 told=audit.word(N_("yes") if notify else N_("no")))]
+            detail = [audit_detail.line(
+                N_("%(name)s (%(status)s); e-mailed: %(told)s"), name=rsvp.name,
+                status=audit_detail.code("RSVP status", was),
+                told=audit_detail.word(N_("yes") if notify else N_("no")))]
             if promoted:
-                detail.append(audit.line(N_("confirmed from the waitlist: %(names)s"),
-                                         names=", ".join(p.name for p in promoted)))
+                detail.append(audit_detail.line(N_("confirmed from the waitlist: %(names)s"),
+                                                names=", ".join(p.name for p in promoted)))
             audit.record(session, actor, "rsvp.remove", rsvp, detail)
         return promoted
 

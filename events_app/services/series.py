@@ -56,7 +56,7 @@ from events_app.models import (
     new_uid,
     utcnow,
 )
-from events_app.services import access, attendee_mail, audit, event_admin, locking
+from events_app.services import access, attendee_mail, audit, audit_detail, event_admin, locking
 from events_app.services.event_admin import EventNotFound, EventStateError, same, slugify
 from events_app.services.event_form import EVENT_COLUMNS, EventData
 from events_app.services.series_rules import (
@@ -288,8 +288,8 @@ def extend(session: Session, series: Series, now: datetime | None = None) -> lis
     if rows:
         last = rows[-1].starts_at.astimezone(series.tz).date()
         _audit(session, None, series, "series.extend",
-               audit.line(N_("%(num)s date(s) added, up to %(day)s"), num=len(rows),
-                          day=audit.day(last)), subject=rows[0])
+               audit_detail.line(N_("%(num)s date(s) added, up to %(day)s"), num=len(rows),
+                                 day=audit_detail.day(last)), subject=rows[0])
     return rows
 
 
@@ -330,9 +330,9 @@ def create_series(session: Session, actor: Organizer | None, data: EventData, ru
     tmpl = _Template.of(session, head)
     rows = [head, *_insert_rows(session, series, tmpl, wanted[1:])]
     series.generated_until = until
-    audit.record(session, actor, "series.create", head, [audit.line(
+    audit.record(session, actor, "series.create", head, [audit_detail.line(
         N_("%(rule)s: %(num)s date(s) (%(status)s), series %(uid)s"), rule=_rule_value(series),
-        num=len(rows), status=audit.code("event status", head.status), uid=series.uid)])
+        num=len(rows), status=audit_detail.code("event status", head.status), uid=series.uid)])
     return series
 
 
@@ -392,28 +392,29 @@ def split(session: Session, actor: Organizer | None, series: Series, at: datetim
         session.add(row)
     if moved:
         audit.record(session, actor, "series.split", moved[0],
-                     [audit.line(N_("dates from %(day)s on: series %(uid)s (was %(old)s)"),
-                                 day=audit.day(at_local.date()), uid=new.uid, old=series.uid)])
+                     [audit_detail.line(
+                         N_("dates from %(day)s on: series %(uid)s (was %(old)s)"),
+                         day=audit_detail.day(at_local.date()), uid=new.uid, old=series.uid)])
     session.flush()
     return new
 
 
 def _rule_value(series: Series) -> dict[str, str]:
     """The series' rule as its audit details keep it (said in the reader's words)."""
-    return audit.rule(series.rrule, start_local(series))
+    return audit_detail.rule(series.rrule, start_local(series))
 
 
 def _audit(session: Session, actor: Organizer | None, series: Series, action: str,
-           detail: audit.Line, subject: Event | None = None) -> None:
+           detail: audit_detail.Line, subject: Event | None = None) -> None:
     """An audit entry about the series, filed under `subject` or its template occurrence
     (the trail names events; a series has no page of its own there). services/audit.py
     reads the "series.*" actions as sentences (and a "scope <scope>" in the detail)."""
     session.flush()
     subject = subject or template_event(session, series)
     if subject is not None:
-        audit.record(session, actor, action, subject, [audit.line(
+        audit.record(session, actor, action, subject, [audit_detail.line(
             N_("series %(uid)s: %(detail)s"), uid=series.uid,
-            detail={"line": [detail.text, detail.values]})])
+            detail=audit_detail.within(detail))])
 
 
 def _changed(series: Series, significant: bool) -> None:
@@ -539,7 +540,7 @@ def _keep_past(session: Session, actor: Organizer, row: Event, values: dict[str,
         change = event_admin.set_cohosts(session, row, cohosts, known=hosts)
         if change:
             audit.record(session, actor, "event.update", row,
-                         audit.describe_changes({"co-hosts": (", ".join(change[0]),
+                         audit_detail.describe_changes({"co-hosts": (", ".join(change[0]),
                                                               ", ".join(change[1]))}))
 
 
@@ -555,9 +556,9 @@ def edit_occurrence(session: Session, actor: Organizer, series: Series, event: E
         target = split(session, actor, series, event.recurrence_id)
     edited_rows, kept = _edit_rows(session, actor, target, event, data, notify, now)
     _audit(session, actor, target, "series.edit",
-           audit.line(N_("%(scope)s: %(num)s date(s) changed, %(kept)s date(s) already "
+           audit_detail.line(N_("%(scope)s: %(num)s date(s) changed, %(kept)s date(s) already "
                          "started kept as they were"),
-                      scope=audit.code("scope", Scope(scope).value),
+                      scope=audit_detail.code("scope", Scope(scope).value),
                       num=edited_rows, kept=kept), subject=event)
     return event
 
@@ -582,8 +583,8 @@ def cancel_occurrences(session: Session, actor: Organizer, series: Series, event
     told = sum(event_admin.cancel(session, actor, r, message) for r in targets)
     _end_rule_at_last_row(session, series)
     _audit(session, actor, series, "series.cancel",
-           audit.line(N_("%(scope)s: %(num)s date(s) cancelled, attendees e-mailed: "
-                         "%(told)s"), scope=audit.code("scope", Scope(scope).value),
+           audit_detail.line(N_("%(scope)s: %(num)s date(s) cancelled, attendees e-mailed: "
+                         "%(told)s"), scope=audit_detail.code("scope", Scope(scope).value),
                       num=len(targets), told=told),
            subject=event)
     return told
@@ -627,8 +628,8 @@ def skip_dates(session: Session, actor: Organizer, series: Series, dates: Iterab
     _changed(series, significant=True)
     session.add(series)
     _audit(session, actor, series, "series.skip",
-           audit.line(N_("skipped %(days)s: %(num)s date(s) taken out, attendees e-mailed: "
-                         "%(told)s"), days={"days": [d.isoformat() for d in result.skipped]},
+           audit_detail.line(N_("skipped %(days)s: %(num)s date(s) taken out, attendees e-mailed: "
+                         "%(told)s"), days=audit_detail.days(result.skipped),
                       num=result.removed, told=result.notified))
     return result
 
@@ -716,9 +717,10 @@ def change_series_rule(session: Session, actor: Organizer, series: Series, rule:
     _changed(target, significant=True)
     session.add(target)
     _audit(session, actor, target, "series.change_rule",
-           audit.line(N_("%(rule)s: kept %(kept)s, moved %(moved)s, added %(added)s, removed "
-                         "%(removed)s"), rule=_rule_value(target), kept=result.kept,
-                      moved=result.moved, added=result.created, removed=result.removed))
+           audit_detail.line(N_("%(rule)s: kept %(kept)s, moved %(moved)s, added %(added)s, "
+                                "removed %(removed)s"), rule=_rule_value(target),
+                             kept=result.kept, moved=result.moved, added=result.created,
+                             removed=result.removed))
     return result
 
 
@@ -740,9 +742,10 @@ def _move(session: Session, actor: Organizer, series: Series, row: Event,
     event_admin.bump(row, significant=True)
     session.add(row)
     told = attendee_mail.notify_event_changed(session, row, changes)
-    detail = audit.describe_changes(changes)
+    detail = audit_detail.describe_changes(changes)
     if told:
-        detail.append(audit.line(N_("attendees e-mailed about the change: %(num)s"), num=told))
+        detail.append(audit_detail.line(N_("attendees e-mailed about the change: %(num)s"),
+                                        num=told))
     audit.record(session, actor, "event.update", row, detail)
     return told
 
@@ -792,8 +795,8 @@ def duplicate_series(session: Session, actor: Organizer, series: Series,
     copy.generated_until = until
     if rows:
         audit.record(session, actor, "series.duplicate", rows[0],
-                     [audit.line(N_("copied from series %(uid)s: %(num)s date(s)"),
-                                 uid=series.uid, num=len(rows))])
+                     [audit_detail.line(N_("copied from series %(uid)s: %(num)s date(s)"),
+                                        uid=series.uid, num=len(rows))])
     return copy
 
 
@@ -828,8 +831,8 @@ def convert_event(session: Session, actor: Organizer, event: Event, rule: Rule,
                         _wanted(series, rule, None, until)[1:])
     series.generated_until = until
     audit.record(session, actor, "series.convert", event,
-                 [audit.line(N_("%(rule)s: %(num)s date(s), series %(uid)s"),
-                             rule=_rule_value(series), num=len(rows) + 1, uid=series.uid)])
+                 [audit_detail.line(N_("%(rule)s: %(num)s date(s), series %(uid)s"),
+                                    rule=_rule_value(series), num=len(rows) + 1, uid=series.uid)])
     return series
 
 
@@ -952,8 +955,8 @@ def set_rsvp_all(actor: Organizer, series_id: int, allowed: bool) -> Series:
             _changed(series, significant=False)
             session.add(series)
             _audit(session, actor, series, "series.rsvp_all",
-                   audit.line(N_("RSVP to every date at once: %(on)s"),
-                              on=audit.code("switch", "on" if allowed else "off")))
+                   audit_detail.line(N_("RSVP to every date at once: %(on)s"),
+                                     on=audit_detail.code("switch", "on" if allowed else "off")))
         return series
 
     return _on_series(actor, series_id, work)
