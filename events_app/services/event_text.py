@@ -137,3 +137,26 @@ def copy_translations(session: Session, source: Event, target: Event) -> bool:
               for lang, row in translations_of(session, source).items()}
     gone = {lang: {} for lang in translations_of(session, target) if lang not in wanted}
     return save_translations(session, target, {**gone, **wanted})
+
+
+def insert_translations(session: Session, event: Event,
+                        texts: Mapping[str, Mapping[str, str]]) -> None:
+    """Give an event just inserted (no translations yet) these texts, without reading first:
+    a new series writes hundreds of dates at once (services/series.py)."""
+    assert event.id is not None, "insert the event first"
+    for language, given in texts.items():
+        values = {f: given.get(f, "") or "" for f in FIELDS}
+        if any(values.values()):
+            session.add(EventText(event_id=event.id, language=language, **values))
+
+
+def texts_of_events(session: Session, events: Sequence[Event]
+                    ) -> dict[int, dict[str, dict[str, str]]]:
+    """Every translation of these events, {event id: {lang: {title, summary, description}}},
+    in one query (a series-wide edit compares each date's with the edited one's)."""
+    ids = sorted({e.id for e in events if e.id is not None})
+    found: dict[int, dict[str, dict[str, str]]] = {i: {} for i in ids}
+    if ids:
+        for row in session.exec(select(EventText).where(col(EventText.event_id).in_(ids))):
+            found[row.event_id][row.language] = {f: getattr(row, f) for f in FIELDS}
+    return found

@@ -76,6 +76,8 @@ _env.filters.update(
 
     category_label=lambda slug: i18n.gettext(category_label(slug)),  # in the reader's language
     translated=i18n.gettext,  # a label marked with N_() where it is defined
+    # A language's name in the reader's language: 'Spanish' / 'español' ("es" | language_label)
+    language_label=lambda code: i18n.babel_locale(code).get_display_name(i18n.current()) or code,
     attendance_mode=attendance_mode,  # "online" / "offline" / "mixed" (hybrid)
     query=query_string,
     urlquote=quote_plus,
