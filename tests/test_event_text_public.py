@@ -158,3 +158,28 @@ def test_a_changed_translation_shows_on_cached_pages(client: Any) -> None:
     _translate(both)  # removed: back to English, marked
     assert '<h1 id="event-title" lang="en">Know your rights</h1>' in client.get(
         f"/events/{both.slug}", headers=ES).text
+
+
+def test_search_finds_an_event_by_its_spanish_text_on_any_page(client: Any) -> None:
+    from events_app.db import read_session
+    from events_app.services import events as event_service
+
+    both, part = _pair()
+    make_event(title="Unrelated")
+
+    def found(q: str) -> list[int | None]:
+        with read_session() as session:
+            return [e.id for e in event_service.list_events(
+                session, event_service.EventQuery(q=q)).items]
+
+    assert found("CONOZCA sus") == [both.id]
+    assert found("un taller") == [both.id]
+    assert found("identificación") == [both.id]
+    assert found("municipal") == [part.id]
+    assert found("Town hall") == [part.id]  # its own text still
+    assert found("al") != []  # under three characters: checked on every row
+    assert set(found("e")) >= {both.id, part.id}
+    assert "Conozca sus derechos" in client.get("/events?q=derechos", headers=ES).text
+    assert "Know your rights" in client.get("/events?q=derechos", headers=EN).text
+    _translate(part)  # its translation removed: no longer found by it
+    assert found("municipal") == []
