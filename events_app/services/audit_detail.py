@@ -205,9 +205,18 @@ def _show(value: Any) -> Any:
 
 def describe_changes(changes: dict[str, tuple[Any, Any]]) -> list[Line]:
     """`{"title": (old, new)}` as "Title: old -> new" lines, for people reading the log."""
-    return [line(N_("%(field)s: %(old)s -> %(new)s"),
-                 field=word(_FIELDS[k]) if k in _FIELDS else k, old=_show(old), new=_show(new))
-            for k, (old, new) in changes.items()]
+    return [_change_line(k, old, new) for k, (old, new) in changes.items()]
+
+
+def _change_line(key: str, old: Any, new: Any) -> Line:
+    """A text field in another language is keyed "title (es)" (services/event_admin.py):
+    its field is worded like the default-language one, its language code kept."""
+    field, _, language = key.partition(" (")
+    if language.endswith(")") and field in _FIELDS:
+        return line(N_("%(field)s (%(language)s): %(old)s -> %(new)s"), field=word(_FIELDS[field]),
+                    language=language[:-1], old=_show(old), new=_show(new))
+    return line(N_("%(field)s: %(old)s -> %(new)s"),
+                field=word(_FIELDS[key]) if key in _FIELDS else key, old=_show(old), new=_show(new))
 
 
 def long_day(iso: str) -> str:

@@ -41,6 +41,7 @@ from events_app.services import (
     attendee_mail,
     audit,
     audit_detail,
+    event_text,
     locking,
     organizers,
     rsvp,
@@ -171,10 +172,33 @@ def create_event(session: Session, actor: Organizer, data: EventData,
     )
     insert_with_unique_slug(session, event)
     set_cohosts(session, event, data.cohosts)
-    audit.record(session, actor, "event.create", event, [audit_detail.line(
+    texts = data.translation_texts()
+    if texts:
+        event_text.save_translations(session, event, texts)
+    languages = sorted(lang for lang, given in (texts or {}).items() if any(given.values()))
+    lines = [audit_detail.line(
         N_("%(title)s (%(status)s), slug %(slug)s"), title=event.title,
-        status=audit_detail.code("event status", event.status), slug=event.slug)])
+        status=audit_detail.code("event status", event.status), slug=event.slug)]
+    if languages:
+        lines.append(audit_detail.line(N_("Also in: %(languages)s"),
+                                       languages=", ".join(languages)))
+    audit.record(session, actor, "event.create", event, lines)
     return event
+
+
+def translation_changes(session: Session, event: Event,
+                        texts: dict[str, dict[str, str]] | None) -> dict[str, tuple[Any, Any]]:
+    """Store the event's text in other languages (services/event_text.py); what changed as
+    {"title (es)": (old, new)} for the audit entry, empty when nothing did."""
+    if not texts:
+        return {}
+    stored = event_text.translations_of(session, event)
+    before = {(lang, f): getattr(stored.get(lang), f, "") for lang in texts
+              for f in event_text.FIELDS}
+    if not event_text.save_translations(session, event, texts):
+        return {}
+    return {f"{f} ({lang})": (old, texts[lang].get(f, "")) for (lang, f), old in before.items()
+            if old != texts[lang].get(f, "")}
 
 
 def slug_follows_title(event: Event) -> bool:
@@ -222,6 +246,7 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
     host_change = set_cohosts(session, event, data.cohosts, known_cohosts)
     if host_change:
         changes["co-hosts"] = (", ".join(host_change[0]), ", ".join(host_change[1]))
+    changes.update(translation_changes(session, event, data.translation_texts()))
     if not changes:
         return changes
     for k in changes.keys() & set(EVENT_COLUMNS) - {"capacity"}:
@@ -291,6 +316,7 @@ def duplicate_event(session: Session, actor: Organizer, event: Event,
     copy = Event(**values, slug=unique_slug(session, event.title), owner_id=actor.id,
                  status=EventStatus.DRAFT.value)
     insert_with_unique_slug(session, copy)
+    event_text.copy_translations(session, event, copy)
     hosts = set(cohost_emails(session, event))
     if event.owner_id != actor.id and event.owner_id is not None:
         owner = session.get(Organizer, event.owner_id)
