@@ -309,6 +309,11 @@ class Row:
     base_cold_ms: float = 0.0
     ratio: float = 0.0
     load1: float = 0.0
+    # Each worker's share of the app's CPU while wrk ran, in %: wrk opens its connections at
+    # once and whichever worker wakes first may accept most of them (one listening socket),
+    # so a run can be served by mostly one worker, at about half the rate. Read a low ratio
+    # next to this before blaming the page.
+    cpu_split: str = ""
     note: str = ""
     rsvp: dict[str, Any] | None = None
 
@@ -361,7 +366,9 @@ class Bench:
                 self.drive(app.port, page, headers, post, a.warmup)
         app.wait_idle()
         cpu_before, posts_before = app.cpu_seconds(), rsvp_count(url, targets) if post else 0
+        by_worker = app.cpu_by_worker()
         res = self.drive(app.port, page, headers, post, a.duration)
+        row.cpu_split = cpu_split(by_worker, app.cpu_by_worker())
         row.rps, row.p50_ms, row.p99_ms = round(res.rps, 1), round(res.p50_ms, 2), \
             round(res.p99_ms, 2)
         row.errors = res.error_count
@@ -440,11 +447,17 @@ class Bench:
             print(f"{kind}: OVERSOLD events (id, capacity, seats): {report.oversold_events}")
 
 
+def cpu_split(before: dict[int, float], after: dict[int, float]) -> str:
+    used = [after[pid] - before.get(pid, 0.0) for pid in sorted(after)]
+    total = sum(used)
+    return "/".join(f"{100 * u / total:.0f}" for u in used) if total > 0 else ""
+
+
 # --- output --------------------------------------------------------------------------------------
 
 HEADER = (f"{'db':<10} {'w':>1} {'page':<14} {'st':>3} {'KiB':>7} {'req/s':>8} {'base':>8} "
           f"{'ratio':>6} {'p50ms':>7} {'p99ms':>7} {'b-p99':>6} {'coldms':>8} {'b-cold':>6} "
-          f"{'err':>4}  note")
+          f"{'err':>4} {'split':>6}  note")
 
 
 def format_row(r: Row) -> str:
@@ -462,7 +475,7 @@ def format_row(r: Row) -> str:
     return (f"{r.db:<10} {r.workers:>1} {r.page:<14} {r.status:>3} {r.bytes / 1024:>7.1f} "
             f"{r.rps:>8.0f} {r.base_rps:>8.0f} {r.ratio:>6.3f} {r.p50_ms:>7.1f} "
             f"{r.p99_ms:>7.1f} {r.base_p99_ms:>6.1f} {r.cold_ms:>8.1f} {r.base_cold_ms:>6.1f} "
-            f"{r.errors:>4}  {note}")
+            f"{r.errors:>4} {r.cpu_split:>6}  {note}")
 
 
 def print_footer(bench: Bench) -> None:
@@ -470,9 +483,12 @@ def print_footer(bench: Bench) -> None:
     print()
     for srv in bench.servers:
         peaks = ", ".join(f"{w['peak_mb']:.0f}" for w in srv["app"])
+        now = ", ".join(f"{w['rss_mb']:.0f}" for w in srv["app"])
         base = ", ".join(f"{w['peak_mb']:.0f}" for w in srv["baseline"])
-        print(f"peak RSS per worker, {srv['db']}, {srv['workers']} worker(s): app {peaks} MB "
-              f"(baseline {base} MB)")
+        # The peak of a worker that served a sign-in includes argon2's 64 MiB for the
+        # password check (services/auth.py), given back right after: hence both figures.
+        print(f"RSS per worker, {srv['db']}, {srv['workers']} worker(s): app peak {peaks} MB, "
+              f"after the run {now} MB (baseline peak {base} MB)")
     for kind, c in bench.checks.get("consistency", {}).items():
         print(f"{kind}: {len(c['oversold_events'])} oversold events after the run "
               f"({c['events']:,} events, {c['rsvps']:,} RSVPs)")

@@ -87,14 +87,18 @@ class Server:
         return sorted(pids)
 
     def cpu_seconds(self) -> float:
-        total = 0.0
+        return sum(self.cpu_by_worker().values())
+
+    def cpu_by_worker(self) -> dict[int, float]:
+        """CPU seconds (user + system) each worker has used so far, by pid."""
+        out = {}
         for pid in self.worker_pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
             except OSError:
                 continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
 
     def wait_idle(self, timeout: float = 300) -> None:
         """Until the workers stop using CPU: wrk stops sending when its time is up, but the

@@ -17,10 +17,11 @@ from starlette.applications import Starlette
 from events_app import settings
 from events_app.models import utcnow
 from events_app.services import data_version, feeds, listing_cache
-from events_app.web import compression
+from events_app.web import compression, csrf
 from events_app.web.app import EventsApp, create_app
 from events_app.web.fast_path import CachedResource, FastPath
 from tests.factories import backdate_data_version, make_event
+from tests.rsvp_helpers import CSRF_RE, rsvps
 
 RawHeaders = list[tuple[bytes, bytes]]
 CACHED_PATHS = ["/calendar.ics", "/calendar.ics?category=meeting&city=st.%20louis&months=3",
@@ -227,3 +228,114 @@ def test_each_language_is_answered_from_its_own_entry(app, path: str) -> None:
     # A new choice (?lang=) sets the cookie: only the full stack does that.
     assert app.fast_path.answer(_scope(path + ("&" if "?" in path else "?") + "lang=es",
                                        {})) is None
+
+
+# --- The event page: a cached page holding the visitor's CSRF token (TokenPage) ----------------
+
+def _headers_without(headers: RawHeaders, *names: bytes) -> RawHeaders:
+    return [(k, v) for k, v in headers if k not in names]
+
+
+def _set_cookie_nonce(headers: RawHeaders) -> str | None:
+    value = dict(headers).get(b"set-cookie")
+    if value is None:
+        return None
+    assert value.startswith(b"csrftoken=")
+    return value.decode().split(";", 1)[0].removeprefix("csrftoken=")
+
+
+def _plain(response: tuple[int, RawHeaders, bytes]) -> bytes:
+    return gzip.decompress(response[2]) if (b"content-encoding", b"gzip") in response[1] \
+        else response[2]
+
+
+def _form_token(body: bytes) -> str:
+    return CSRF_RE.search(body.decode()).group(1)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_event_page_hits_equal_the_full_stack_with_the_visitors_token(app, language) -> None:
+    """A visitor with a cookie gets the full stack's bytes and headers (gzip decoded to the
+    same page); a new visitor gets a cookie of its own and the token that cookie signs."""
+    event = make_event(title="Town hall", capacity=20)
+    path = f"/events/{event.slug}"
+    cookie = "csrftoken=" + "v" * 43
+    lang = {"Accept-Language": language}
+    _both(app, path, lang)  # renders into the cache
+    for headers, method in [({"Cookie": cookie}, "GET"), ({"Cookie": cookie}, "HEAD"),
+                            ({"Cookie": f"lang={language}; {cookie}"}, "GET")]:
+        full, fast = _both(app, path, {**lang, **headers}, method)
+        assert fast is not None, headers
+        assert fast == full, headers
+    token = csrf.visitor_token("v" * 43)
+    assert _form_token(fast[2]) == token
+    full, fast = _both(app, path, {**lang, "Cookie": cookie, "Accept-Encoding": "gzip"})
+    assert fast is not None and (b"content-encoding", b"gzip") in fast[1]
+    assert _headers_without(fast[1], b"content-length") == \
+        _headers_without(full[1], b"content-length")
+    assert _plain(fast) == _plain(full)
+    for headers in ({}, {"Accept-Encoding": "gzip"}):
+        full, fast = _both(app, path, {**lang, **headers})
+        assert fast is not None
+        nonces = _set_cookie_nonce(full[1]), _set_cookie_nonce(fast[1])
+        assert nonces[0] and nonces[1] and nonces[0] != nonces[1]
+        assert _headers_without(fast[1], b"content-length", b"set-cookie") == \
+            _headers_without(full[1], b"content-length", b"set-cookie")
+        pages = [_plain(r) for r in (full, fast)]
+        assert [_form_token(p) for p in pages] == [csrf.visitor_token(n) for n in nonces]
+        assert pages[0].replace(_form_token(pages[0]).encode(), b"T") == \
+            pages[1].replace(_form_token(pages[1]).encode(), b"T")
+        assert dict(fast[1])[b"content-language"] == language.encode()
+
+
+def test_event_page_token_from_the_fast_path_is_accepted_and_forgeries_are_not(
+        app, client) -> None:
+    """The cookie the fast path mints and the token in its page post the RSVP form; a post
+    without that pair is refused and stores nothing."""
+    event = make_event(capacity=20)
+    path = f"/events/{event.slug}"
+    client.get(path, headers={"Cookie": ""})  # renders into the cache
+    status, headers, body = app.fast_path.answer(_scope(path, {}))  # type: ignore[misc]
+    assert status == 200
+    nonce, token = _set_cookie_nonce(headers), _form_token(body)
+    assert nonce and token
+    form = {"name": "Ann Lee", "email": "ann@example.org", "guests": "0", "website": ""}
+    other = csrf.visitor_token("o" * 43)
+    forged = [({"csrftoken": nonce}, {**form}),
+              ({"csrftoken": nonce}, {**form, "csrf_token": other}),
+              ({"csrftoken": "o" * 43}, {**form, "csrf_token": token}),
+              ({}, {**form, "csrf_token": token})]
+    for cookies, data in forged:
+        client.cookies.clear()
+        for name, value in cookies.items():
+            client.cookies.set(name, value)
+        refused = client.post(f"{path}/rsvp", data=data, follow_redirects=False)
+        assert refused.status_code == 403, (cookies, data.get("csrf_token"))
+    assert rsvps(event.id) == {}
+    client.cookies.clear()
+    client.cookies.set("csrftoken", nonce)
+    accepted = client.post(f"{path}/rsvp", data={**form, "csrf_token": token},
+                           follow_redirects=False)
+    assert accepted.status_code == 200
+    assert list(rsvps(event.id)) == ["ann@example.org"]
+
+
+def test_event_page_hits_are_served_before_the_stack(app, client) -> None:
+    """Through the real app: a hit renders nothing and still hands a new visitor its cookie;
+    what the fast path cannot answer the same way goes to the full stack."""
+    event = make_event()
+    path = f"/events/{event.slug}"
+    assert app.fast_path.answer(_scope(path, {})) is None  # not rendered yet
+    client.get(path)
+    renders = listing_cache.cache.renders
+    client.cookies.clear()
+    again = client.get(path)
+    assert listing_cache.cache.renders == renders
+    assert again.status_code == 200 and "csrftoken" in again.cookies
+    assert app.fast_path.answer(_scope(path, {})) is not None
+    assert app.fast_path.answer(_scope(path, {"Cookie": "organizer_sid=abc"})) is None
+    assert app.fast_path.answer(_scope(f"{path}?lang=es", {})) is None  # a new choice
+    assert app.fast_path.answer(_scope(path, {"Host": "evil.example"})) is None
+    assert app.fast_path.answer(_scope(path, {}, "POST")) is None
+    assert app.fast_path.answer(_scope("/events/no-such-event", {})) is None
+    assert app.fast_path.answer(_scope(f"{path}/rsvp", {})) is None

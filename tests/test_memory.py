@@ -1,4 +1,4 @@
-"""util/memory.py: the malloc arena cap is taken where the C library is glibc."""
+"""util/memory.py: the malloc settings are taken where the C library is glibc."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import platform
 
 import pytest
 
-from events_app.util.memory import limit_malloc_arenas
+from events_app.util.memory import keep_large_blocks_mapped, limit_malloc_arenas
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc setting")
 def test_glibc_takes_the_arena_cap() -> None:
     assert limit_malloc_arenas(2) is True
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc setting")
+def test_glibc_takes_the_fixed_mmap_threshold() -> None:
+    assert keep_large_blocks_mapped() is True

@@ -28,7 +28,6 @@ from enum import StrEnum
 from typing import Literal
 
 import pyotp
-import segno
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
@@ -93,7 +92,12 @@ def provisioning_uri(organizer: Organizer) -> str:
 
 
 def qr_svg(uri: str) -> str:
-    """The QR code as an inline <svg> (no script, no style attribute: fine under our CSP)."""
+    """The QR code as an inline <svg> (no script, no style attribute: fine under our CSP).
+
+    segno is imported here, not with the module: only an organizer's enrolment draws a QR
+    code, and every worker would otherwise hold its ~1.4 MB (RSS per worker, issue 11)."""
+    import segno
+
     return segno.make(uri, error="m").svg_inline(
         scale=4, title="QR code for your authenticator app", svgclass="qr-code")
 

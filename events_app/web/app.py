@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from events_app import settings, urls
-from events_app.util.memory import limit_malloc_arenas
+from events_app.util.memory import keep_large_blocks_mapped, limit_malloc_arenas
 from events_app.web import api, atom, embed, feeds, month, public, rsvp, warm_up
 from events_app.web.compression import CompressionMiddleware
 from events_app.web.csrf import CSRFMiddleware
@@ -85,10 +85,12 @@ def create_app(warm: bool = False) -> EventsApp:
     app.fast_path = FastPath(
         [*feeds.fast_resources, *api.fast_resources, *atom.fast_resources,
          *embed.fast_resources],
-        allowed_hosts=settings.ALLOWED_HOSTS, hsts=settings.HTTPS)
+        allowed_hosts=settings.ALLOWED_HOSTS, hsts=settings.HTTPS, pages=public.fast_pages)
     return app
 
 
-# The served process's threads share two malloc arenas (util/memory.py: RSS per worker).
+# The served process's threads share two malloc arenas, and large blocks go back to the
+# system when freed (util/memory.py: RSS per worker).
 limit_malloc_arenas()
+keep_large_blocks_mapped()
 app = create_app(warm=True)

@@ -147,7 +147,7 @@ def encode(request_gzip: bool, held_gzip_tag: bool, status: int,
         return headers, body
     if len(body) < MINIMUM_SIZE:
         return headers, body
-    headers = _add_vary(headers)
+    headers = add_vary(headers)
     if not request_gzip:
         return headers, body
     body = gzipped(etag, body)
@@ -157,7 +157,7 @@ def encode(request_gzip: bool, held_gzip_tag: bool, status: int,
     return [*out, (b"content-encoding", b"gzip")], body
 
 
-def _add_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def add_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Starlette's MutableHeaders.add_vary_header("Accept-Encoding") on raw headers."""
     if not any(k == b"vary" for k, _ in headers):
         return [*headers, (b"vary", b"Accept-Encoding")]

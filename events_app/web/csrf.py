@@ -45,9 +45,25 @@ def _sign(nonce: str) -> str:
     return hmac.new(key, f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
-def _cookie_nonce(scope: Scope) -> str | None:
+def cookie_nonce(scope: Scope) -> str | None:
+    """The nonce of the request's `csrftoken` cookie, if it has a usable one."""
     value = sessions.read_cookie(scope, COOKIE_NAME)
     return value if value and 20 <= len(value) <= 100 else None
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def cookie_header(nonce: str) -> str:
+    """The Set-Cookie value that gives a new visitor `nonce` (here and web/fast_path.py)."""
+    secure = "; Secure" if settings.HTTPS else ""
+    return f"{COOKIE_NAME}={nonce}; Path=/; HttpOnly; SameSite=Lax{secure}"
+
+
+def visitor_token(nonce: str) -> str:
+    """The form token of a visitor without an organizer session, whose cookie holds `nonce`."""
+    return _sign(nonce)
 
 
 class CSRFMiddleware:
@@ -60,7 +76,7 @@ class CSRFMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        nonce = _cookie_nonce(scope)
+        nonce = cookie_nonce(scope)
         is_new = nonce is None
         state = scope.setdefault("state", {})
         if nonce is not None:
@@ -78,11 +94,7 @@ class CSRFMiddleware:
                         or scope["path"] in FRAMEABLE_PATHS):
                     await send(message)
                     return
-                secure = "; Secure" if settings.HTTPS else ""
-                headers.append(
-                    "set-cookie",
-                    f"{COOKIE_NAME}={_nonce(state)}; Path=/; HttpOnly; SameSite=Lax{secure}",
-                )
+                headers.append("set-cookie", cookie_header(_nonce(state)))
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
@@ -96,7 +108,7 @@ def _nonce(state: dict) -> str:
     for the whole request: the page's forms and its Set-Cookie agree)."""
     nonce = state.get(_NONCE)
     if nonce is None:
-        nonce = state[_NONCE] = secrets.token_urlsafe(32)
+        nonce = state[_NONCE] = new_nonce()
     return nonce
 
 
@@ -110,12 +122,14 @@ def _session_secret(request: Request) -> str | None:
 def csrf_token(request: Request) -> str:
     """The value forms put in their hidden `csrf_token` field."""
     secret = _session_secret(request)
-    return _sign(f"session:{secret}") if secret else _sign(_nonce(request.scope["state"]))
+    if secret:
+        return _sign(f"session:{secret}")
+    return visitor_token(_nonce(request.scope["state"]))
 
 
 def check(request: Request, submitted: str | None) -> None:
     secret = _session_secret(request)
-    nonce = f"session:{secret}" if secret else _cookie_nonce(request.scope)
+    nonce = f"session:{secret}" if secret else cookie_nonce(request.scope)
     if not nonce or not submitted or not hmac.compare_digest(_sign(nonce), submitted):
         raise HTTPException(
             status_code=403,

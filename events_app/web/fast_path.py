@@ -16,6 +16,12 @@ adds `Vary: Origin`, as here), a gzip copy not made yet
 (compressed in the thread pool there), or any error while reading the request (the full
 stack answers 400 with its error page). CSRF and session cookies are never set on these
 media types, so they have nothing to add.
+
+Pages with a form (`TokenPage`: the event page and its RSVP form) are answered here too: the
+cached copy with the visitor's CSRF token put in (web/token_pages.py), and for a visitor
+without a `csrftoken` cookie a new one, minted and signed by the same functions as in
+web/csrf.py, so the form posts exactly as if the full stack had sent it. An organizer
+session cookie (whose token is a database read) goes to the full stack.
 """
 
 from __future__ import annotations
@@ -30,7 +36,15 @@ from starlette.types import Scope, Send
 
 from events_app import i18n
 from events_app.services.feeds import RenderedFeed
-from events_app.web import compression, language, public_cors, security_headers
+from events_app.web import (
+    compression,
+    csrf,
+    language,
+    public_cors,
+    security_headers,
+    sessions,
+    token_pages,
+)
 from events_app.web.conditional import RawHeaders, answer
 from events_app.web.security_headers import FRAMEABLE_PATHS
 
@@ -49,10 +63,24 @@ class CachedResource:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TokenPage:
+    """The pages one path segment below `prefix` (`/events/` for `/events/{slug}`), cached
+    with token_pages.STAND_IN for the visitor's CSRF token; `lookup` as for CachedResource
+    (only a path the page's own route rendered can be in its cache)."""
+
+    prefix: str
+    lookup: Lookup
+
+
+_HTML = b"text/html; charset=utf-8"
+
+
 class FastPath:
     def __init__(self, resources: Iterable[CachedResource], allowed_hosts: Sequence[str],
-                 hsts: bool) -> None:
+                 hsts: bool, pages: Iterable[TokenPage] = ()) -> None:
         self.resources = {r.path: r for r in resources}
+        self.pages = tuple(pages)
         for r in self.resources.values():
             # Other pages get the visitor's CSRF cookie from the stack (web/csrf.py).
             if r.media_type.startswith("text/html") and r.path not in FRAMEABLE_PATHS:
@@ -65,9 +93,11 @@ class FastPath:
         """The full response to this request if it can be given here, else None."""
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return None
-        resource = self.resources.get(scope["path"])
+        resource: CachedResource | TokenPage | None = self.resources.get(scope["path"])
         if resource is None:
-            return None
+            resource = self._page(scope["path"])
+            if resource is None:
+                return None
         found: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             if name == b"origin":
@@ -87,7 +117,15 @@ class FastPath:
                 return None
             if feed is None:
                 return None
+            if isinstance(resource, TokenPage):
+                return self._respond_page(scope, feed, found)
             return self._respond(scope, resource, feed, found)
+
+    def _page(self, path: str) -> TokenPage | None:
+        for page in self.pages:
+            if path.startswith(page.prefix) and "/" not in path[len(page.prefix):]:
+                return page
+        return None
 
     def _host_allowed(self, raw: bytes | None) -> bool:
         """Host named verbatim in ALLOWED_HOSTS (parsed as Starlette does); verdicts kept for
@@ -130,6 +168,44 @@ class FastPath:
             headers, body = compression.encode(gzip_ok, held_gzip_tag, status, headers, body,
                                                feed.etag)
         return status, headers, body
+
+
+    def _respond_page(self, scope: Scope, page: RenderedFeed, found: dict[bytes, bytes]
+                      ) -> tuple[int, RawHeaders, bytes] | None:
+        """The cached page with the visitor's token, headers as the full stack sends them:
+        the handler's, CSRF's cookie for a new visitor, the language's, the security
+        headers, then compression's."""
+        if sessions.read_cookie(scope, sessions.COOKIE_NAME) is not None:
+            return None  # an organizer: the token is the session's (a database read)
+        nonce = csrf.cookie_nonce(scope)
+        set_cookie = None
+        if nonce is None:
+            nonce = csrf.new_nonce()
+            set_cookie = csrf.cookie_header(nonce).encode("latin-1")
+        token = csrf.visitor_token(nonce)
+        gzip_ok = (scope["method"] == "GET" and len(page.body) >= compression.MINIMUM_SIZE
+                   and compression.accepts_gzip(_text(found.get(b"accept-encoding")) or ""))
+        if gzip_ok:
+            body, sent = token_pages.gzipped_with_token(page, token)
+        else:
+            body = sent = token_pages.with_token(page.body, token)
+        headers: RawHeaders = [(b"content-length", str(len(body)).encode("latin-1")),
+                               (b"content-type", _HTML)]
+        if set_cookie is not None:
+            headers.append((b"set-cookie", set_cookie))
+        language.mark_language(MutableHeaders(raw=headers), i18n.current())
+        for name, value in security_headers.added(
+                scope["path"], _HTML.decode("latin-1"), self.always).items():
+            headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        if scope["method"] == "HEAD":  # the stack's compression leaves HEAD alone
+            return 200, headers, sent
+        if len(body) >= compression.MINIMUM_SIZE:
+            headers = compression.add_vary(headers)
+        if gzip_ok:
+            length = str(len(sent)).encode("latin-1")
+            headers = [(k, length) if k == b"content-length" else (k, v) for k, v in headers]
+            headers.append((b"content-encoding", b"gzip"))
+        return 200, headers, sent
 
 
 def _text(value: bytes | None) -> str | None:

@@ -6,7 +6,6 @@ with the month view and day lists (web/month.py), Atom, the API and the embed.""
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import replace
 from datetime import date
 from itertools import groupby
@@ -28,8 +27,9 @@ from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
 from events_app.services.feeds import FeedFilter, UnknownFilter, canonical_filter
 from events_app.util.numbers import NumberError, parse_whole
-from events_app.web import cached, sessions
+from events_app.web import cached, sessions, token_pages
 from events_app.web.csrf import csrf_token
+from events_app.web.fast_path import TokenPage
 from events_app.web.templating import render
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -207,11 +207,6 @@ def public_event_or_404(session: Session, slug: str) -> Event:
     return event
 
 
-# The RSVP form's CSRF token is the visitor's own: the cached page holds this stand-in, which
-# each response replaces with the visitor's token (a random value no event text can contain).
-_CSRF_STAND_IN = f"csrf-{secrets.token_hex(16)}"
-
-
 def detail_context(session: Session, event: Event) -> dict[str, Any]:
     """What the event page shows besides the event (also when the RSVP form comes back with
     messages, web/rsvp.py): its seats and, for an occurrence, its series."""
@@ -238,12 +233,16 @@ async def event_detail(request: Request) -> Response:
         return await run_in_threadpool(_detail_for_organizer, request, slug)
 
     def render_page(session: Session) -> bytes:
-        return bytes(_render_detail(request, session, slug,
-                                    lambda _request: _CSRF_STAND_IN).body)
+        return bytes(_render_detail(request, session, slug, token_pages.stand_in).body)
 
-    page = await cached.listing(f"{page_key(request, 'detail')}", render_page)
-    token = csrf_token(request).encode()
-    return HTMLResponse(page.body.replace(_CSRF_STAND_IN.encode(), token))
+    # The RSVP form's token is the visitor's own: the cached copy holds a stand-in for it
+    # (web/token_pages.py). Hits are answered before the stack (web/fast_path.py, fast_pages).
+    page = await cached.listing(_detail_key(request), render_page)
+    return HTMLResponse(token_pages.with_token(page.body, csrf_token(request)))
+
+
+def _detail_key(request: Request) -> str:
+    return page_key(request, "detail")
 
 
 routes = [
@@ -251,3 +250,5 @@ routes = [
     Route(urls.EVENTS, event_list, name="event_list"),
     Route(urls.EVENT, event_detail, name="event_detail"),
 ]
+fast_pages = [TokenPage(urls.EVENT.removesuffix("{slug}"),
+                        lambda request: cached.hit(_detail_key(request)))]
