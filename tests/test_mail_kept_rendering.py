@@ -38,9 +38,9 @@ def _event() -> Event:
 
 
 def _person(event: Event, name: str, guests: int, status: str = "confirmed") -> Rsvp:
-    return Rsvp(id=1000 + guests + 10 * len(name), event_id=event.id, email="p@example.org", name=name,
-                guests=guests, status=status, token=new_token(), created_at=utcnow(),
-                updated_at=utcnow())
+    return Rsvp(id=1000 + guests + 10 * len(name), event_id=event.id, email="p@example.org",
+                name=name, guests=guests, status=status, token=new_token(),
+                created_at=utcnow(), updated_at=utcnow())
 
 
 def _whole(write: Callable[[], MailContent]) -> MailContent:
