@@ -249,7 +249,8 @@ _MARKERS = {field: f"{_MARK}{i}x" for i, field in enumerate(_PERSONAL)}
 _MARKER_RE = re.compile("|".join(re.escape(m) for m in _MARKERS.values()))
 _FIELD_OF = {marker: field for field, marker in _MARKERS.items()}
 _SCALARS = (str, int, bool, type(None))
-# Templates found reading more of an RSVP than the marked one offers: always rendered whole.
+# Templates found reading more of an RSVP than the marked one offers, or doing more with a
+# personal value than printing it: always rendered whole.
 _unmarkable: set[str] = set()
 
 
@@ -286,7 +287,12 @@ class _PersonalParts:
             _unmarkable.add(template)
             return None
         parts = cls(content.subject, content.text, content.html)
-        return parts if parts.filled(personal, ics) == whole else None
+        if parts.filled(personal, ics) != whole:
+            # The template does more with a personal value than print it (its length, a
+            # letter of it): rendered whole from now on, not marked in vain on every message.
+            _unmarkable.add(template)
+            return None
+        return parts
 
     def filled(self, personal: dict[str, str], ics: str) -> MailContent:
         def text(found: re.Match[str]) -> str:
