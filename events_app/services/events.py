@@ -18,7 +18,7 @@ from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func
 from sqlmodel import Session, col, select
 
 from events_app import settings
@@ -200,10 +200,16 @@ def get_public_event(session: Session, slug: str, *, lock: bool = False) -> Even
     RSVP that follows in the caller's write transaction."""
     if has_control_chars(slug):
         return None  # cannot be a stored slug (and PostgreSQL refuses NUL in a query)
-    query = select(Event).where(Event.slug == slug, col(Event.status).in_(VISIBLE_STATUSES))
+    params = {"public_slug": slug}
     if lock:
-        return locking.lock_event_found_by(session, query)
-    return session.exec(query).first()
+        return locking.lock_event_found_by(session, _PUBLIC_BY_SLUG_LOCKED, params)
+    return session.exec(_PUBLIC_BY_SLUG, params=params).first()
+
+
+# Built once (every RSVP post and event page runs one), the slug as a parameter.
+_PUBLIC_BY_SLUG = select(Event).where(Event.slug == bindparam("public_slug"),
+                                      col(Event.status).in_(VISIBLE_STATUSES))
+_PUBLIC_BY_SLUG_LOCKED = locking.locking_query(_PUBLIC_BY_SLUG)
 
 
 def known_cities(session: Session) -> list[str]:

@@ -19,6 +19,9 @@ an RSVP to every date of a series, any change to a series), before it writes any
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -37,19 +40,31 @@ def _require_write(session: Session, what: str) -> None:
             "session does not cover the write it guards")
 
 
+def locking_query(query: SelectOfScalar[Event]) -> SelectOfScalar[Event]:
+    """`query` as `lock_event_found_by` runs it: the row locked, the object re-read. Built
+    once, its values as parameters, by callers that run it on every RSVP post: building and
+    keying a statement anew cost more CPU than the database spends running it."""
+    return query.with_for_update().execution_options(populate_existing=True)
+
+
+_EVENT_BY_ID = locking_query(select(Event).where(Event.id == bindparam("lock_event_id")))
+
+
 def lock_event(session: Session, event_id: int) -> Event | None:
     """The event with its row locked for the rest of the transaction, re-read so the decision
     uses committed values; None if it does not exist (any more)."""
-    return lock_event_found_by(session, select(Event).where(Event.id == event_id))
+    return lock_event_found_by(session, _EVENT_BY_ID, {"lock_event_id": event_id})
 
 
-def lock_event_found_by(session: Session, query: SelectOfScalar[Event]) -> Event | None:
+def lock_event_found_by(session: Session, query: SelectOfScalar[Event],
+                        params: dict[str, Any] | None = None) -> Event | None:
     """`lock_event` for an event named another way (the public RSVP form names it by slug):
-    finding and locking it is one statement, not a read followed by a lock."""
+    finding and locking it is one statement, not a read followed by a lock. `query` is a
+    plain select, or one made by `locking_query` with its `params`."""
     _require_write(session, "an event")
-    return session.exec(
-        query.with_for_update().execution_options(populate_existing=True)
-    ).first()
+    if query._for_update_arg is None:  # a plain select: lock it here
+        query = locking_query(query)
+    return session.exec(query, params=params).first()
 
 
 def lock_event_row(session: Session, event: Event) -> None:

@@ -69,13 +69,26 @@ def enqueue(
     `language` is required, so no sender forgets it: what the message is written in
     (MailContent.language), sent as its Content-Language header.
     """
-    values = {"kind": kind, "to_addr": to_addr, "subject": subject, "body_text": body_text,
-              "language": language, "body_html": body_html, "ics": ics, "rsvp_id": rsvp_id,
-              "dedupe_key": dedupe_key,
-              "reply_to": reply_to, "created_at": utcnow(), "sent_at": None,
-              "next_attempt_at": None, "attempts": 0, "last_error": ""}
-    msg_id = session.connection().execute(_insert_statement(session), values).scalar()
+    values = _values(kind, to_addr, subject, body_text, body_html, ics, language, rsvp_id,
+                     dedupe_key, reply_to)
+    msg_id = _insert(session, values)
     return None if msg_id is None else Outbox(id=msg_id, **values)
+
+
+def _values(kind: str, to_addr: str, subject: str, body_text: str, body_html: str, ics: str,
+            language: str, rsvp_id: int | None, dedupe_key: str | None,
+            reply_to: str) -> dict[str, Any]:
+    return {"kind": kind, "to_addr": to_addr, "subject": subject, "body_text": body_text,
+            "language": language, "body_html": body_html, "ics": ics, "rsvp_id": rsvp_id,
+            "dedupe_key": dedupe_key,
+            "reply_to": reply_to, "created_at": utcnow(), "sent_at": None,
+            "next_attempt_at": None, "attempts": 0, "last_error": ""}
+
+
+def _insert(session: Session, values: dict[str, Any]) -> int | None:
+    """The row's id, or None when its dedupe_key was taken."""
+    msg_id = session.connection().execute(_insert_statement(session), values).scalar()
+    return None if msg_id is None else int(msg_id)
 
 
 _insert_statements: dict[str, Any] = {}
@@ -104,12 +117,12 @@ def queue_to(session: Session, rsvp: Rsvp, content: MailContent, kind: str,
     is skipped: there is no address left to write to, and that is the point of erasing."""
     if rsvp.is_erased:
         return
-    msg = enqueue(session, kind=kind, to_addr=rsvp.email, subject=content.subject,
-                  body_text=content.text, body_html=content.html, ics=content.ics,
-                  language=content.language, rsvp_id=rsvp.id, dedupe_key=dedupe_key,
-                  reply_to=reply_to)
-    if msg is not None and msg.id is not None:
-        mail_ids.append(msg.id)
+    # The row alone, no Outbox object: nobody here reads it back (every RSVP post queues one).
+    msg_id = _insert(session, _values(kind, rsvp.email, content.subject, content.text,
+                                      content.html, content.ics, content.language, rsvp.id,
+                                      dedupe_key, reply_to))
+    if msg_id is not None:
+        mail_ids.append(msg_id)
 
 
 def build_message(msg: Outbox) -> EmailMessage:

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.orm import object_session
 
 from events_app import i18n, settings, timefmt, urls
@@ -185,15 +187,22 @@ def marked(value: str, language: str | None) -> Markup | str:
 _event_ics_cache: LruCache[bytes, str] = LruCache(max_entries=256)
 
 
+def _event_key(event: Event, text: LocalText | None = None) -> bytes:
+    """A digest of every column of the event's row, its words in the message's language, the
+    language now current and the settings a message shows: any edit (a translation's
+    included), or another language, gives another key."""
+    values = (settings.SITE_NAME, settings.DEFAULT_TIMEZONE, settings.BASE_URL, i18n.current(),
+              text, *event.model_dump().values())
+    return hashlib.blake2b(repr(values).encode(), digest_size=20).digest()
+
+
 def _event_ics(event: Event, text: LocalText) -> str:
     """The attachment of the messages that confirm a seat (so it may carry a private join
     link)."""
     # Imported here: feeds owns the calendar format, and most messages carry no attachment.
     from events_app.services.ical import event_ics
 
-    values = (settings.SITE_NAME, settings.DEFAULT_TIMEZONE, i18n.current(), text,
-              *event.model_dump().values())
-    key = hashlib.blake2b(repr(values).encode(), digest_size=20).digest()
+    key = _event_key(event, text)
     cached = _event_ics_cache.get(key)
     if cached is None:
         cached = event_ics(event, confirmed_reader=True, text=text).decode("utf-8")
@@ -212,8 +221,25 @@ def _update_ics(event: Event, rsvp: Rsvp, text: LocalText, method: str,
 
 
 def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> MailContent:
-    """`ctx` holds the event and its `text` (LocalText): templates read the event's words as
-    `title` and `description` (in the HTML part, fallback text marked with its language)."""
+    """The message, from a rendering kept per event version where one fits (see
+    `_PersonalParts`), else rendered whole. `ctx` holds the event and its `text` (LocalText):
+    templates read the event's words as `title` and `description` (in the HTML part, fallback
+    text marked with its language)."""
+    key, personal = _personal_key(template, subject, ctx)
+    if key is None:
+        return _render_whole(template, subject, ctx, ics)
+    parts = _personal_parts.get(key)
+    if parts is not None:
+        return parts.filled(personal, ics)
+    content = _render_whole(template, subject, ctx, ics)
+    parts = _PersonalParts.made(template, subject, ctx, ics, personal, content)
+    if parts is not None:
+        _personal_parts.put(key, parts)
+    return content
+
+
+def _render_whole(template: str, subject: str, ctx: dict[str, Any],
+                  ics: str = "") -> MailContent:
     event: Event = ctx["event"]
     text: LocalText = ctx["text"]
     full = {
@@ -230,7 +256,8 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
     full.setdefault("join_url", event.join_url_for(
         rsvp_ctx is not None and rsvp_ctx.status == RsvpStatus.CONFIRMED))
     if "rsvp" in ctx:
-        full.setdefault("manage_url", manage_url(ctx["rsvp"]))
+        if "manage_url" not in full:
+            full["manage_url"] = manage_url(ctx["rsvp"])
         # The "my events" page (personal_feeds.page_url); only the messages that confirm a
         # place carry it, and only to the address itself.
         full.setdefault("calendar_page", "")
@@ -246,6 +273,112 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
         ics=ics,
         language=i18n.current(),
     )
+
+
+# --- The per-person parts of an RSVP's message ----------------------------------------------
+# Every RSVP post queues its e-mail in the transaction that holds the event's row lock, and
+# rendering both parts whole was a fifth of a post's CPU. Messages to the people of one event
+# differ only in the name, the manage link and the "my events" link, so a message is rendered
+# once per event version, language, kind and party with a marker for each of those, and each
+# person's message puts their values in (escaped in the HTML part, as the template escapes
+# them). The result is the same text, byte for byte, as rendering it whole: a rendering is
+# kept only if filling in the first person's values gives exactly their message rendered
+# whole, and a template that reads anything else of the RSVP is never kept (the marked
+# RSVP below has nothing else to read, so such a render fails and is not cached).
+
+_MARK = "m" + secrets.token_hex(12)  # nothing a template escapes, formats or alters
+_PERSONAL = ("name", "manage_url", "calendar_page")
+_MARKERS = {field: f"{_MARK}{i}x" for i, field in enumerate(_PERSONAL)}
+_MARKER_RE = re.compile("|".join(re.escape(m) for m in _MARKERS.values()))
+_FIELD_OF = {marker: field for field, marker in _MARKERS.items()}
+_SCALARS = (str, int, bool, type(None))
+# Templates found reading more of an RSVP than the marked one offers, or doing more with a
+# personal value than printing it: always rendered whole.
+_unmarkable: set[str] = set()
+
+
+@dataclass(frozen=True)
+class _MarkedRsvp:
+    """An RSVP as a kept rendering sees it: its name is a marker, and only what the key
+    (`_personal_key`) holds besides is there to read."""
+
+    name: str
+    guests: int
+    seats: int
+    status: str
+
+
+@dataclass(frozen=True)
+class _PersonalParts:
+    subject: str
+    text: str
+    html: str
+
+    @classmethod
+    def made(cls, template: str, subject: str, ctx: dict[str, Any], ics: str,
+             personal: dict[str, str], whole: MailContent) -> _PersonalParts | None:
+        """The marked rendering, if filling it in with `personal` gives `whole` exactly."""
+        rsvp = ctx["rsvp"]
+        marked = {**ctx, "rsvp": _MarkedRsvp(_MARKERS["name"], rsvp.guests, rsvp.seats,
+                                             rsvp.status)}
+        for field_ in ("manage_url", "calendar_page"):
+            if personal[field_]:  # an empty one reads as "not there": rendered as it is
+                marked[field_] = _MARKERS[field_]
+        try:
+            content = _render_whole(template, subject, marked, ics)
+        except jinja2.UndefinedError:
+            _unmarkable.add(template)
+            return None
+        parts = cls(content.subject, content.text, content.html)
+        if parts.filled(personal, ics) != whole:
+            # The template does more with a personal value than print it (its length, a
+            # letter of it): rendered whole from now on, not marked in vain on every message.
+            _unmarkable.add(template)
+            return None
+        return parts
+
+    def filled(self, personal: dict[str, str], ics: str) -> MailContent:
+        def text(found: re.Match[str]) -> str:
+            return personal[_FIELD_OF[found.group()]]
+
+        def html(found: re.Match[str]) -> str:
+            return str(escape(personal[_FIELD_OF[found.group()]]))
+
+        return MailContent(subject=_MARKER_RE.sub(text, self.subject),
+                           text=_MARKER_RE.sub(text, self.text),
+                           html=_MARKER_RE.sub(html, self.html), ics=ics,
+                           language=i18n.current())  # part of the key (_event_key)
+
+
+# A few KB each; one per event version, language, kind and party size in use.
+_personal_parts: LruCache[tuple[Any, ...], _PersonalParts] = LruCache(
+    512, max_weight=2 << 20,
+    weigh=lambda p: len(p.subject) + len(p.text) + len(p.html))
+
+
+def _personal_key(template: str, subject: str, ctx: dict[str, Any]
+                  ) -> tuple[tuple[Any, ...] | None, dict[str, str]]:
+    """What a kept rendering depends on besides the personal values, and those values (as
+    `_render_whole` reads them); None when the message is rendered whole (no RSVP, or a
+    context value that is not a plain one)."""
+    rsvp = ctx.get("rsvp")
+    if not isinstance(rsvp, Rsvp) or template in _unmarkable:
+        return None, {}
+    rest = []
+    for name, value in ctx.items():
+        if name in ("event", "text", "rsvp", *_PERSONAL):
+            continue
+        if not isinstance(value, _SCALARS):
+            return None, {}
+        rest.append((name, value))
+    personal = {"name": rsvp.name,
+                "manage_url": ctx["manage_url"] if "manage_url" in ctx else manage_url(rsvp),
+                "calendar_page": ctx.get("calendar_page", "")}
+    if not all(isinstance(v, str) for v in personal.values()):
+        return None, {}
+    return (template, subject, _event_key(ctx["event"], ctx.get("text")), tuple(sorted(rest)),
+            rsvp.guests,
+            rsvp.status, *(bool(v) for v in personal.values())), personal
 
 
 @_in_rsvp_language

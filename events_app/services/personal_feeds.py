@@ -9,6 +9,9 @@ typing someone else's address into the RSVP form neither reveals nor changes the
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -43,15 +46,32 @@ def token_for(session: Session, email: str) -> str:
     transaction): for the RSVP e-mails that only need the token. A new address (the usual
     case for an RSVP) costs the one INSERT, which hands back the token it wrote; only an
     address that already had a row is read afterwards."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    table = PersonalFeed.__table__  # type: ignore[attr-defined]
-    created = session.execute(
-        insert(table).values(email=email, token=new_token(), created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["email"]).returning(table.c.token)
-    ).first()
+    # Through the session, not its connection: the data version sees the feed row written.
+    created = session.execute(_create_statement(session), {
+        "pf_email": email, "pf_token": new_token(), "pf_created_at": utcnow()}).first()
     if created is not None:
         return str(created[0])
-    return session.exec(select(PersonalFeed.token).where(PersonalFeed.email == email)).one()
+    return str(session.connection().execute(_TOKEN_OF, {"pf_email": email}).scalar_one())
+
+
+_create_statements: dict[str, Any] = {}
+_TABLE = PersonalFeed.__table__  # type: ignore[attr-defined]
+_TOKEN_OF = select(_TABLE.c.token).where(_TABLE.c.email == bindparam("pf_email"))
+
+
+def _create_statement(session: Session) -> Any:
+    """`token_for`'s INSERT ... ON CONFLICT DO NOTHING RETURNING token, built once per
+    dialect with its values as parameters: every RSVP post runs it, and building
+    the statement anew cost more CPU than the database spends on it."""
+    dialect = session.get_bind().dialect.name
+    found = _create_statements.get(dialect)
+    if found is None:
+        insert = sqlite_insert if dialect == "sqlite" else pg_insert
+        found = _create_statements[dialect] = (
+            insert(_TABLE).values(email=bindparam("pf_email"), token=bindparam("pf_token"),
+                                  created_at=bindparam("pf_created_at"))
+            .on_conflict_do_nothing(index_elements=["email"]).returning(_TABLE.c.token))
+    return found
 
 
 def email_for_token(session: Session, token: str) -> str | None:
