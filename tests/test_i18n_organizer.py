@@ -39,7 +39,7 @@ OURS = ("templates/organizer/dashboard.html", "templates/organizer/_event_table.
         "templates/organizer/cancel.html", "templates/organizer/remove.html",
         "templates/organizer/force_confirm.html", "templates/organizer/email.html",
         "templates/organizer/email_preview.html", "templates/organizer/attendees.html",
-        "templates/organizer/_attendee_row.html", "templates/organizer/_rsvp_actions.html",
+        "templates/organizer/_attendee_row.html",
         "templates/organizer/_macros.html", "templates/organizer/base.html",
         "events_app/web/organizer/events.py", "events_app/web/organizer/series.py",
         "events_app/web/organizer/attendees.py", "events_app/web/organizer/repeats.py",

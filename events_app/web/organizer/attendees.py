@@ -141,7 +141,7 @@ def check_in(request: Request, form: FormData | None) -> Response:
             "checked_in_at": format_clock(at, event.timezone) if at else "",
             "people": party.checked_in_seats, "seats": party.seats,
             # The row as the page would show it now, so the script never re-implements it.
-            "row_html": render_fragment(request, "organizer/_attendee_row.html", {
+            "row_html": render_fragment(request, "organizer/_attendee_row_alone.html", {
                 "event": event, "row": attendees.AttendeeRow(party, None), "params": params}),
             "message": _checked_in_message(party, here),
             "counts": _counts_json(counts),
