@@ -129,6 +129,19 @@ def _rows(session: Session, organizer: Organizer, events: list[Event],
             for e in events]
 
 
+def next_change(session: Session, now: datetime) -> datetime:
+    """The first moment after `now` at which the dashboard's lists could change by the clock
+    alone, with no write to the database: the next end of any event (it leaves Upcoming and
+    Today for Past) or the next midnight in the site's timezone (Today's window moves).
+
+    Any event's end, not only the viewer's: one index lookup on ix_event_ends_starts, and an
+    earlier moment than needed only makes a kept dashboard be redrawn sooner.
+    """
+    _, midnight = today_bounds(now)
+    next_end = session.exec(select(func.min(Event.ends_at)).where(col(Event.ends_at) >= now)).one()
+    return midnight if next_end is None else min(midnight, next_end)
+
+
 @dataclass(frozen=True)
 class TodayRow:
     row: DashboardRow

@@ -31,7 +31,7 @@ from events_app.services.event_form import warnings as form_warnings
 from events_app.util.forms import FormError
 from events_app.util.timezones import COMMON_TIMEZONES
 from events_app.web.auth import flash, organizer_of, requires
-from events_app.web.organizer import repeats
+from events_app.web.organizer import dashboard_cache, repeats
 from events_app.web.organizer.base import (
     NOT_FOUND,
     event_or_404,
@@ -72,12 +72,9 @@ def dashboard_page(request: Request, form: FormData | None) -> Response:
         q = dashboard.clean_search(request.query_params.get("q", ""))
     except ValueError:
         raise HTTPException(400, gettext("That search is too long or not text.")) from None
-    with read_session() as session:
-        today = [] if q else dashboard.today(session, me)
-        upcoming = dashboard.section(session, me, "upcoming", int_param(request, "page"), q=q)
-        past = dashboard.section(session, me, "past", int_param(request, "past_page"), q=q)
-    return page(request, "organizer/dashboard.html",
-                {"today": today, "upcoming": upcoming, "past": past, "q": q})
+    lists = dashboard_cache.lists(request, me, q, int_param(request, "page"),
+                                  int_param(request, "past_page"))
+    return page(request, "organizer/dashboard.html", {"lists": lists, "q": q})
 
 
 def _form_page(request: Request, *, event: Event | None, values: dict[str, Any],
