@@ -1,4 +1,4 @@
-"""The dashboard's kept lists (web/organizer/dashboard_cache.py): a dashboard opened again
+"""The dashboard's kept lists (web/organizer/kept_html.py): a dashboard opened again
 answers from memory, yet never shows one organizer another's events, and follows every write
 that shows on it (seats, co-hosts, names, titles) and the clock (an event that ends moves to
 Past) at once. Through HTTP, on both databases."""
@@ -148,3 +148,46 @@ def test_organizer_and_cohost_writes_bump_the_workspace_version_only(db_url: str
         s.add(EventHost(event_id=event.id, organizer_id=owner.id))
     after = data_version.current()
     assert after.workspace != before.workspace and after.events == before.events
+
+
+# --- the attendee list, kept per session ------------------------------------------------------
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_kept_attendee_list_is_per_session_and_follows_check_ins(db_url: str) -> None:
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    make_organizer("carl@example.org", "Carl Cohost")
+    with read_session() as s:
+        carl_id = s.exec(select(Organizer.id).where(Organizer.email == "carl@example.org")).one()
+    event = make_event(owner_id=owner.id, title="Door test", capacity=10)
+    ann = make_rsvp(event, "Ann Attendee", "ann@example.org")
+    with write_session() as s:
+        s.add(EventHost(event_id=event.id, organizer_id=carl_id))
+    base = f"/organizer/events/{event.slug}/attendees"
+    phone, laptop, carl = (_signed_in(e) for e in
+                           ("olga@example.org", "olga@example.org", "carl@example.org"))
+
+    pages = {}
+    for name, client in (("phone", phone), ("laptop", laptop), ("carl", carl)):
+        for _ in range(2):  # the second answer is the kept one
+            html = client.get(base).text
+            tokens = set(_TOKEN.findall(html))
+            assert len(tokens) == 1  # sign-out and every row: this session's token
+        pages[name] = tokens.pop()
+    assert len(set(pages.values())) == 3  # each session its own rows' tokens
+
+    # A check-in from the laptop shows on the phone's next load (kept or not).
+    done = laptop.post(f"{base}/{ann.id}/check-in",
+                       data={"here": "1", "csrf_token": pages["laptop"]}, follow_redirects=False)
+    assert done.status_code == 303
+    assert 'class="status-confirmed is-here"' in phone.get(base).text
+    assert 'data-count="checked_in_parties">1<' in phone.get(base).text
+
+    # Who may see the list is asked on every request: a co-host removed sees a 404 at once.
+    with write_session() as s:
+        host = s.get(EventHost, (event.id, carl_id))
+        assert host is not None
+        s.delete(host)
+    assert carl.get(base).status_code == 404
+    assert "Ann Attendee" in phone.get(base).text
