@@ -33,7 +33,8 @@ ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 
 # The files whose texts this part of issue 15 translated.
-OURS = ("templates/organizer/dashboard.html", "templates/organizer/_event_table.html",
+OURS = ("templates/organizer/dashboard.html", "templates/organizer/_dashboard_lists.html",
+        "templates/organizer/_event_table.html", "templates/organizer/_attendee_list.html",
         "templates/organizer/event_form.html", "templates/organizer/_repeats.html",
         "templates/organizer/series.html", "templates/organizer/series_rule.html",
         "templates/organizer/cancel.html", "templates/organizer/remove.html",
