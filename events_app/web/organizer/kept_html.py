@@ -54,3 +54,8 @@ def kept(key: Key, render: Callable[[], tuple[str, datetime]]) -> Markup:
     html, until = render()
     _store.put(key, (until, html))
     return Markup(html)  # noqa: S704 - as above
+
+
+def forget() -> None:
+    """Drop every kept part (the in-process bench's figures for a page rendered afresh)."""
+    _store.clear()
