@@ -18,6 +18,7 @@ from babel.dates import format_datetime, get_day_names
 
 from events_app import i18n
 from events_app.i18n import gettext, ngettext, pgettext
+from events_app.util.lru import LruCache
 
 # The texts with the context "date pattern" are CLDR patterns, which translators adapt
 # (https://unicode.org/reports/tr35/tr35-dates.html#Date_Field_Symbol_Table): EEE short
@@ -25,12 +26,27 @@ from events_app.i18n import gettext, ngettext, pgettext
 # h 1-12 hour, H 0-23 hour, mm minutes, ss seconds, a AM/PM; words go in single quotes.
 
 
+# Babel takes ~0.1-0.4 ms a time (its AM/PM rule alone walks CLDR's day periods), and pages
+# write the same times again and again: a list re-rendered after each check-in, every card
+# of an event. Its answers are kept per wall clock, zone, pattern and language (a few
+# thousand short strings).
+_formatted: LruCache[tuple[object, ...], str] = LruCache(max_entries=4096)
+
+
 def _format(d: datetime | date, pattern: str) -> str:
     """`d` as its wall clock shows it (Babel converts only when given a tzinfo, and none is
     given: callers pass local times); a date is its midnight, for patterns without a time."""
     if not isinstance(d, datetime):
         d = datetime(d.year, d.month, d.day)
-    return format_datetime(d, pattern, locale=i18n.locale())
+    locale = i18n.locale()
+    # The wall clock and the zone, not the aware datetime: 2 PM CDT and 3 PM EDT are equal
+    # (and hash alike) as instants but are written differently.
+    key = (d.replace(tzinfo=None), d.utcoffset(), d.tzname(), pattern, str(locale))
+    found = _formatted.get(key)
+    if found is None:
+        found = format_datetime(d, pattern, locale=locale)
+        _formatted.put(key, found)
+    return found
 
 
 def _day(d: datetime | date) -> str:

@@ -135,20 +135,20 @@ def _pager(html: str) -> dict[str, str]:
 
 def test_attendee_list_pages_keep_the_search_and_counts_cover_the_event(client, owner):
     event = make_event(owner_id=owner.id, title="Rally")
-    _many_rsvps(event, confirmed=205, waitlisted=25)
+    _many_rsvps(event, confirmed=105, waitlisted=10)
     login(client, "owner@example.org")
     base = f"/organizer/events/{event.slug}/attendees"
 
     first = client.get(base).text
-    assert len(_shown(first)) == attendees.PAGE_SIZE == 100
-    assert "Showing 1–100 of 230 RSVPs" in first
+    assert len(_shown(first)) == attendees.PAGE_SIZE == 50
+    assert "Showing 1–50 of 115 RSVPs" in first
     assert _pager(first) == {"next": "?page=2"}
     # The counts at the top are the whole event's, not the page's.
-    assert 'data-count="confirmed_parties">205<' in first
-    assert 'data-count="waitlisted_parties">25<' in first
+    assert 'data-count="confirmed_parties">105<' in first
+    assert 'data-count="waitlisted_parties">10<' in first
 
     last = client.get(f"{base}?page=3").text
-    assert len(_shown(last)) == 30 and "Showing 201–230 of 230 RSVPs" in last
+    assert len(_shown(last)) == 15 and "Showing 101–115 of 115 RSVPs" in last
     assert _pager(last) == {"prev": "?page=2"}
     assert _shown(client.get(f"{base}?page=99").text) == _shown(last)  # past the end: last
     assert client.get(f"{base}?page=abc").status_code == 400
@@ -156,15 +156,15 @@ def test_attendee_list_pages_keep_the_search_and_counts_cover_the_event(client, 
     # Every row exactly once across the pages, in the chosen order.
     pages = [_shown(client.get(f"{base}?sort=name&dir=desc&page={n}").text) for n in (1, 2, 3)]
     everyone = [name for p in pages for name in p]
-    assert everyone == sorted(everyone, reverse=True) and len(set(everyone)) == 230
+    assert everyone == sorted(everyone, reverse=True) and len(set(everyone)) == 115
 
     # Page links keep the search, filter and sort; page 1 has no number in its URL.
     middle = client.get(f"{base}?q=person&status=confirmed&sort=rsvp&page=2").text
-    assert "Showing 101–200 of 205 RSVPs" in middle
+    assert "Showing 51–100 of 105 RSVPs" in middle
     assert _pager(middle) == {"prev": "?q=person&status=confirmed&sort=rsvp",
                               "next": "?q=person&status=confirmed&sort=rsvp&page=3"}
     one_page = client.get(f"{base}?status=waitlisted").text
-    assert "25 RSVPs shown" in one_page and _pager(one_page) == {}
+    assert "10 RSVPs shown" in one_page and _pager(one_page) == {}
 
     # An action on page 2 comes back to page 2, at the row.
     row = re.search(r'<tr id="rsvp-(\d+)"', middle)
@@ -183,7 +183,7 @@ def test_attendee_list_pages_keep_the_search_and_counts_cover_the_event(client, 
 
     # The CSV is the whole list, whatever page is on screen.
     body = client.get(f"/organizer/events/{event.slug}/attendees.csv").content.decode("utf-8-sig")
-    assert len(list(csv.DictReader(io.StringIO(body, newline="")))) == 230
+    assert len(list(csv.DictReader(io.StringIO(body, newline="")))) == 115
 
 
 def test_page_window_edges() -> None:

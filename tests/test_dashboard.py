@@ -286,3 +286,40 @@ def test_breadcrumbs_name_the_dashboard_as_the_menu_does(cast: Cast, path: str) 
         assert r.status_code == 200, (email, path)
         crumb = re.search(r'<p class="breadcrumb"><a href="[^"]*">([^<]*)</a>', r.text)
         assert crumb is not None and crumb.group(1) == name, (email, path)
+
+
+def test_owned_and_cohosted_events_page_together_in_time_order(db_url: str) -> None:
+    """The sections read owned and co-hosted events apart (each through its own index) and
+    merge them: every page in start order, each event once, even one both owned and (by a
+    stray row) co-hosted by the same organizer, and nobody else's events."""
+    owner = make_organizer("owner@example.org", "Olga Owner")
+    other = make_organizer("other@example.org", "Otto Other")
+    now = utcnow().replace(microsecond=0)
+    mine, theirs = [], []
+    for i in range(2 * dashboard.PAGE_SIZE + 3):
+        days = i + 1
+        if i % 3:
+            mine.append(make_event(owner_id=owner.id, starts_at=now + timedelta(days=days)))
+        else:
+            theirs.append(make_event(owner_id=other.id, starts_at=now + timedelta(days=days)))
+        mine.append(make_event(owner_id=owner.id, starts_at=now - timedelta(days=days)))
+    with write_session() as s:
+        for event in theirs[::2]:
+            s.add(EventHost(event_id=event.id, organizer_id=owner.id))
+        s.add(EventHost(event_id=mine[0].id, organizer_id=owner.id))  # owner and co-host
+    hosted = {e.id for e in theirs[::2]}
+    managed = [e for e in [*mine, *theirs] if e.owner_id == owner.id or e.id in hosted]
+
+    for when, newest_first in (("upcoming", False), ("past", True)):
+        expected = sorted((e for e in managed if (e.starts_at > now) == (when == "upcoming")),
+                          key=lambda e: (e.starts_at, e.id), reverse=newest_first)
+        shown, page = [], 1
+        with read_session() as s:
+            while True:
+                found = dashboard.section(s, owner, when, page, now=now)
+                assert found.total == len(expected)
+                shown += [r.event.id for r in found.rows]
+                if page >= found.pages:
+                    break
+                page += 1
+        assert shown == [e.id for e in expected]

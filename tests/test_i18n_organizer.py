@@ -33,13 +33,14 @@ ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 
 # The files whose texts this part of issue 15 translated.
-OURS = ("templates/organizer/dashboard.html", "templates/organizer/_event_table.html",
+OURS = ("templates/organizer/dashboard.html", "templates/organizer/_dashboard_lists.html",
+        "templates/organizer/_event_table.html", "templates/organizer/_attendee_list.html",
         "templates/organizer/event_form.html", "templates/organizer/_repeats.html",
         "templates/organizer/series.html", "templates/organizer/series_rule.html",
         "templates/organizer/cancel.html", "templates/organizer/remove.html",
         "templates/organizer/force_confirm.html", "templates/organizer/email.html",
         "templates/organizer/email_preview.html", "templates/organizer/attendees.html",
-        "templates/organizer/_attendee_row.html", "templates/organizer/_rsvp_actions.html",
+        "templates/organizer/_attendee_row.html",
         "templates/organizer/_macros.html", "templates/organizer/base.html",
         "events_app/web/organizer/events.py", "events_app/web/organizer/series.py",
         "events_app/web/organizer/attendees.py", "events_app/web/organizer/repeats.py",

@@ -126,3 +126,18 @@ def test_spanish_instants_headings_and_weekdays() -> None:
         assert timefmt.weekday_name(date(2026, 3, 14), "abbreviated") == "sáb"
     assert timefmt.format_day_heading(date(2026, 3, 14)) == "Saturday 14 March 2026"
     assert timefmt.format_month(date(2027, 3, 1)) == "March 2027"
+
+
+def test_kept_formats_never_mix_zones_languages_or_the_repeated_hour() -> None:
+    """Babel's answers are kept (timefmt._format): asked again, the same instant still reads
+    per zone and per language, and the two 1:30s of the fall-back night stay apart."""
+    at = datetime(2026, 3, 14, 19, 0, tzinfo=UTC)
+    first = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 1:30 AM CDT
+    second = first + timedelta(hours=1)  # 1:30 AM CST, the same wall clock
+    for _ in range(2):
+        assert timefmt.format_start(at, "America/Chicago") == "Sat 14 Mar, 2:00 PM CDT"
+        assert timefmt.format_start(at, "America/New_York") == "Sat 14 Mar, 3:00 PM EDT"
+        assert timefmt.format_clock(first, "America/Chicago") == "1:30 AM CDT"
+        assert timefmt.format_clock(second, "America/Chicago") == "1:30 AM CST"
+        with i18n.using("es"):
+            assert timefmt.format_start(at, "America/Chicago") == "sáb 14 mar, 14:00 CDT"

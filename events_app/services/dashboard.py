@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app import settings
 from events_app.models import Event, EventHost, EventStatus, Organizer, Rsvp, RsvpStatus, utcnow
@@ -79,12 +80,31 @@ def section(session: Session, organizer: Organizer, when: Literal["upcoming", "p
         order = (col(Event.starts_at).desc(), col(Event.id).desc())
     if q:
         cond.append(contains_text(q, Event.title, Event.city, Event.venue_name))
-    base = access.manageable(organizer, select(Event).where(*cond))
-    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    parts = access.manageable_parts(organizer, select(Event).where(*cond))
+    total = sum(session.exec(select(func.count()).select_from(part.subquery())).one()
+                for part in parts)
     win = paging.window(total, page, PAGE_SIZE)
-    events = list(session.exec(base.order_by(*order).offset(win.offset).limit(win.size)).all())
+    events = _page(session, parts, order, when == "past", win.offset, win.size)
     return DashboardSection(rows=_rows(session, organizer, events, now), page=win.page,
                             pages=win.pages, total=total)
+
+
+def _page(session: Session, parts: list[SelectOfScalar[Event]], order: tuple[Any, ...],
+          newest_first: bool, offset: int, size: int) -> list[Event]:
+    """One page of the events of disjoint `parts`, in `order` (start, then id): one part is
+    read directly; several are each read up to the page's end (start and id only), merged,
+    and the page's events then read by id."""
+    if len(parts) == 1:
+        return list(session.exec(parts[0].order_by(*order).offset(offset).limit(size)).all())
+    keys = [(starts_at, event_id) for part in parts for event_id, starts_at in session.execute(
+        part.with_only_columns(col(Event.id), col(Event.starts_at))
+        .order_by(*order).limit(offset + size)).all()]
+    keys.sort(reverse=newest_first)
+    ids = [event_id for _, event_id in keys[offset:offset + size]]
+    if not ids:
+        return []
+    found = {e.id: e for e in session.exec(select(Event).where(col(Event.id).in_(ids))).all()}
+    return [found[i] for i in ids if i in found]
 
 
 # Per database: (events version, the `now` it was read at, the earliest start then).
@@ -129,6 +149,19 @@ def _rows(session: Session, organizer: Organizer, events: list[Event],
             for e in events]
 
 
+def next_change(session: Session, now: datetime) -> datetime:
+    """The first moment after `now` at which the dashboard's lists could change by the clock
+    alone, with no write to the database: the next end of any event (it leaves Upcoming and
+    Today for Past) or the next midnight in the site's timezone (Today's window moves).
+
+    Any event's end, not only the viewer's: one index lookup on ix_event_ends_starts, and an
+    earlier moment than needed only makes a kept dashboard be redrawn sooner.
+    """
+    _, midnight = today_bounds(now)
+    next_end = session.exec(select(func.min(Event.ends_at)).where(col(Event.ends_at) >= now)).one()
+    return midnight if next_end is None else min(midnight, next_end)
+
+
 @dataclass(frozen=True)
 class TodayRow:
     row: DashboardRow
@@ -152,13 +185,10 @@ def today(session: Session, organizer: Organizer,
     of the starts_at index; a multi-day event is on the dashboard's Upcoming list anyway."""
     now = now or utcnow()
     start, end = today_bounds(now)
-    events = list(session.exec(
-        access.manageable(organizer, select(Event).where(
-            col(Event.starts_at) < end, col(Event.starts_at) >= start - timedelta(days=1),
-            col(Event.ends_at) > max(start, now),
-            Event.status == EventStatus.PUBLISHED.value))
-        .order_by(col(Event.starts_at), col(Event.id)).limit(TODAY_LIMIT)
-    ).all())
+    parts = access.manageable_parts(organizer, select(Event).where(
+        col(Event.starts_at) < end, col(Event.starts_at) >= start - timedelta(days=1),
+        col(Event.ends_at) > max(start, now), Event.status == EventStatus.PUBLISHED.value))
+    events = _page(session, parts, (col(Event.starts_at), col(Event.id)), False, 0, TODAY_LIMIT)
     ids = [e.id for e in events if e.id is not None]
     here: dict[int, int] = {}
     if ids:

@@ -3,7 +3,9 @@ valid for, O(1) to read and changed in the same transaction as any write that sh
 
 The rule is written once, here, as Session events, so no service can forget it: a transaction
 that inserts, updates or deletes an Event, Series or SiteSetting row (kind "events") or an Rsvp
-or PersonalFeed row (kind "seats": personal feeds are cached by their token) - through the unit
+or PersonalFeed row (kind "seats": personal feeds are cached by their token), or an Organizer or
+EventHost row (kind "workspace": who manages which event and under what name, which only the
+organizer workspace shows, so public caches do not depend on it) - through the unit
 of work or a bulk/Core/text statement run on the Session - writes a fresh random token to one
 random stripe of that kind's rows in data_version just before it commits. The token is written
 last, so the row lock it takes (PostgreSQL) is held only for the commit, and with STRIPES rows
@@ -44,7 +46,9 @@ from events_app.db import dialect_insert, get_engine
 from events_app.models import (
     DataVersion,
     Event,
+    EventHost,
     EventText,
+    Organizer,
     PersonalFeed,
     Rsvp,
     Series,
@@ -54,6 +58,7 @@ from events_app.models import (
 
 EVENTS = "events"
 SEATS = "seats"
+WORKSPACE = "workspace"
 STRIPES = 16
 CHECK_INTERVAL = 0.25  # seconds; every worker serves a new version within about this
 # A series row is public output too: its rule, skipped dates and SEQUENCE make the feeds' VEVENT;
@@ -61,7 +66,8 @@ CHECK_INTERVAL = 0.25  # seconds; every worker serves a new version within about
 _TRACKED = {Event.__tablename__: EVENTS, EventText.__tablename__: EVENTS,
             SiteSetting.__tablename__: EVENTS,
             Series.__tablename__: EVENTS, Rsvp.__tablename__: SEATS,
-            PersonalFeed.__tablename__: SEATS}
+            PersonalFeed.__tablename__: SEATS,
+            Organizer.__tablename__: WORKSPACE, EventHost.__tablename__: WORKSPACE}
 _TEXT_WRITE = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from)\s+\"?(\w+)", re.IGNORECASE)
 _CHANGED = "events_app.data_version.changed"  # session.info: kinds written, not yet bumped
@@ -78,6 +84,7 @@ class Version:
     seats: str
     events_changed: datetime
     seats_changed: datetime
+    workspace: str = ""  # organizers and co-hosts (organizer pages' caches only)
 
 
 # --- Writing: the Session events -------------------------------------------------------------
@@ -239,7 +246,8 @@ class _Known:
             if self._version is None:
                 self._version = Version(
                     events=self._token(EVENTS), seats=self._token(SEATS),
-                    events_changed=self._changed(EVENTS), seats_changed=self._changed(SEATS))
+                    events_changed=self._changed(EVENTS), seats_changed=self._changed(SEATS),
+                    workspace=self._token(WORKSPACE))
             return self._version
 
     def _token(self, kind: str) -> str:

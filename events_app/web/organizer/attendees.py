@@ -7,6 +7,7 @@ made by services/rsvp.py; these handlers only ask, confirm with the organizer, a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -23,6 +24,8 @@ from events_app.timefmt import format_clock
 from events_app.util.forms import Form, FormError, choice, parse_form, text
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web.auth import flash, organizer_of, requires
+from events_app.web.csrf import csrf_token
+from events_app.web.organizer import kept_html
 from events_app.web.organizer.base import (
     deliver_soon,
     event_not_found,
@@ -39,6 +42,7 @@ from events_app.web.organizer.urls import redirect_to
 from events_app.web.templating import render_fragment
 
 _FILTER_PARAMS = ("q", "status", "sort", "dir")
+FOREVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _to_list(request: Request, slug: str, params: dict[str, str] | None = None,
@@ -90,18 +94,32 @@ def _event_and_rsvp(request: Request) -> tuple[Event, Rsvp]:
 def attendee_list(request: Request, form: FormData | None) -> Response:
     filters = _filters(dict(request.query_params))
     query = _parse_query(filters)
+    page_no = int_param(request, "page")
+    # The version is read before the event and its RSVPs (kept_html.key); who may see the
+    # event is asked every time, kept list or not.
+    key = kept_html.key(organizer_of(request), "attendees", request.path_params["slug"],
+                        csrf_token(request), tuple(sorted(filters.items())), page_no)
     with read_session() as session:
         event = event_or_404(session, request)
-        result = attendees.attendee_page(session, event, query, int_param(request, "page"))
-        counts = attendees.counts(session, event)  # the whole event, not just this page
-    params = _list_params({**filters, "page": str(result.window.page)})
+
+    def render_list() -> tuple[str, datetime]:
+        """Counts, search and one page of rows, read and rendered (the session closed first);
+        right until the attendees' personal data is erased."""
+        with read_session() as session:
+            result = attendees.attendee_page(session, event, query, page_no)
+            counts = attendees.counts(session, event)  # the whole event, not just this page
+        params = _list_params({**filters, "page": str(result.window.page)})
+        erase_after = retention.erase_after(event)
+        erased = erase_after <= utcnow()
+        return render_fragment(request, "organizer/_attendee_list.html", {
+            "event": event, "rows": result.rows, "window": result.window, "counts": counts,
+            "query": query, "filters": filters, "params": params,
+            "sort_keys": attendees.SORT_KEYS, "status_filters": attendees.STATUS_FILTERS,
+            "erase_after": erase_after, "data_erased": erased,
+        }), FOREVER if erased else erase_after
+
     return page(request, "organizer/attendees.html", {
-        "event": event, "rows": result.rows, "window": result.window, "counts": counts,
-        "query": query, "filters": filters, "params": params,
-        "sort_keys": attendees.SORT_KEYS, "status_filters": attendees.STATUS_FILTERS,
-        "erase_after": retention.erase_after(event),
-        "data_erased": retention.erase_after(event) <= utcnow(),
-    })
+        "event": event, "list_html": kept_html.kept(key, render_list)})
 
 
 def _counts_json(counts: attendees.AttendeeCounts) -> dict[str, int]:
@@ -141,7 +159,7 @@ def check_in(request: Request, form: FormData | None) -> Response:
             "checked_in_at": format_clock(at, event.timezone) if at else "",
             "people": party.checked_in_seats, "seats": party.seats,
             # The row as the page would show it now, so the script never re-implements it.
-            "row_html": render_fragment(request, "organizer/_attendee_row.html", {
+            "row_html": render_fragment(request, "organizer/_attendee_row_alone.html", {
                 "event": event, "row": attendees.AttendeeRow(party, None), "params": params}),
             "message": _checked_in_message(party, here),
             "counts": _counts_json(counts),

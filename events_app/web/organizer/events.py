@@ -6,6 +6,7 @@ with its siblings' under one Mount.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -19,6 +20,7 @@ from events_app.db import read_session
 from events_app.i18n import N_, gettext, ngettext
 from events_app.models import CATEGORIES, Event, Organizer, utcnow
 from events_app.services import (
+    access,
     attendee_mail,
     dashboard,
     event_admin,
@@ -39,7 +41,7 @@ from events_app.services.event_form import warnings as form_warnings
 from events_app.util.forms import FormError
 from events_app.util.timezones import COMMON_TIMEZONES
 from events_app.web.auth import flash, organizer_of, requires
-from events_app.web.organizer import repeats
+from events_app.web.organizer import kept_html, repeats
 from events_app.web.organizer.base import (
     event_not_found,
     event_or_404,
@@ -48,6 +50,7 @@ from events_app.web.organizer.base import (
     page,
 )
 from events_app.web.organizer.urls import redirect_to
+from events_app.web.templating import render_fragment
 
 TIMEZONE_CHOICES = COMMON_TIMEZONES
 NOTIFY_FIELD = "notify_attendees"  # the edit form's "e-mail the people who RSVP'd" box
@@ -80,12 +83,22 @@ def dashboard_page(request: Request, form: FormData | None) -> Response:
         q = dashboard.clean_search(request.query_params.get("q", ""))
     except ValueError:
         raise HTTPException(400, gettext("That search is too long or not text.")) from None
-    with read_session() as session:
-        today = [] if q else dashboard.today(session, me)
-        upcoming = dashboard.section(session, me, "upcoming", int_param(request, "page"), q=q)
-        past = dashboard.section(session, me, "past", int_param(request, "past_page"), q=q)
-    return page(request, "organizer/dashboard.html",
-                {"today": today, "upcoming": upcoming, "past": past, "q": q})
+    page_no, past_page = int_param(request, "page"), int_param(request, "past_page")
+
+    def render_lists() -> tuple[str, datetime]:
+        """Today, Upcoming and Past, read and rendered (the session closed first)."""
+        now = utcnow()
+        with read_session() as session:
+            today = [] if q else dashboard.today(session, me, now)
+            upcoming = dashboard.section(session, me, "upcoming", page_no, now, q=q)
+            past = dashboard.section(session, me, "past", past_page, now, q=q)
+            until = dashboard.next_change(session, now)
+        return render_fragment(request, "organizer/_dashboard_lists.html", {
+            "q": q, "today": today, "upcoming": upcoming, "past": past,
+            "is_admin": access.is_admin(me)}), until
+
+    lists = kept_html.kept(kept_html.key(me, "dashboard", q, page_no, past_page), render_lists)
+    return page(request, "organizer/dashboard.html", {"lists": lists, "q": q})
 
 
 def _form_page(request: Request, *, event: Event | None, values: dict[str, Any],

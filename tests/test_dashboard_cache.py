@@ -1,0 +1,193 @@
+"""The dashboard's kept lists (web/organizer/kept_html.py): a dashboard opened again
+answers from memory, yet never shows one organizer another's events, and follows every write
+that shows on it (seats, co-hosts, names, titles) and the clock (an event that ends moves to
+Past) at once. Through HTTP, on both databases."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from events_app.db import read_session, write_session
+from events_app.models import EventHost, Organizer, utcnow
+from events_app.services import dashboard, data_version
+from events_app.web.app import create_app
+from tests.factories import make_event, make_rsvp
+from tests.organizer_support import (
+    cheap_passwords,  # noqa: F401 - fixture
+    login,
+    make_organizer,
+)
+
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
+
+
+def _rows(html: str) -> dict[str, str]:
+    """slug -> the row's text, squeezed (title, relation, seats)."""
+    return {slug: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+            for slug, row in re.findall(r'<tr data-slug="([^"]+)">(.*?)</tr>', html, re.S)}
+
+
+def _section(html: str, name: str) -> dict[str, str]:
+    """The rows of one section ("upcoming" or "past")."""
+    start = html.index(f'id="{name}-h"')
+    end = html.find("</section>", start)
+    return _rows(html[start:end])
+
+
+def _signed_in(email: str) -> TestClient:
+    client = TestClient(create_app())
+    assert login(client, email).status_code == 303
+    client.get("/organizer/")  # shows (and drops) the welcome message
+    return client
+
+
+def test_each_organizer_gets_their_own_lists(db_url: str) -> None:
+    make_organizer("ann@example.org", "Ann Owner")
+    make_organizer("bob@example.org", "Bob Owner")
+    make_organizer("ada@example.org", "Ada Admin", admin=True)
+    with read_session() as s:
+        ids = {o.email: o.id for o in s.exec(select(Organizer)).all()}
+    anns = make_event(owner_id=ids["ann@example.org"], title="Ann's airport vigil")
+    bobs = make_event(owner_id=ids["bob@example.org"], title="Bob's budget briefing")
+    ann, bob, ada = (_signed_in(f"{n}@example.org") for n in ("ann", "bob", "ada"))
+
+    for _ in range(2):  # the second answer comes from the kept lists
+        assert set(_rows(ann.get("/organizer/").text)) == {anns.slug}
+        assert set(_rows(bob.get("/organizer/").text)) == {bobs.slug}
+        admin_rows = _rows(ada.get("/organizer/").text)
+        assert set(admin_rows) == {anns.slug, bobs.slug}
+        assert "Owner: Ann Owner" in admin_rows[anns.slug]
+    # Ann's kept lists never carry the admin's labels, nor Bob's anything.
+    assert "Owner:" not in ann.get("/organizer/").text
+    assert "Bob" not in ann.get("/organizer/").text
+    # A search is kept apart from the plain dashboard.
+    assert _rows(ann.get("/organizer/?q=budget").text) == {}
+    assert set(_rows(ada.get("/organizer/?q=budget").text)) == {bobs.slug}
+
+
+def test_kept_lists_follow_every_write_that_shows(db_url: str) -> None:
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    make_organizer("carl@example.org", "Carl Cohost")
+    with read_session() as s:
+        carl_id = s.exec(select(Organizer.id).where(Organizer.email == "carl@example.org")).one()
+    event = make_event(owner_id=owner.id, title="Town hall", capacity=10)
+    olga, carl = _signed_in("olga@example.org"), _signed_in("carl@example.org")
+
+    assert "0 / 10" in _rows(olga.get("/organizer/").text)[event.slug]
+    make_rsvp(event, "Pat", "pat@example.org", guests=2)  # seats
+    assert "3 / 10" in _rows(olga.get("/organizer/").text)[event.slug]
+
+    assert _rows(carl.get("/organizer/").text) == {}
+    with write_session() as s:  # a co-host row alone, no change to the event
+        s.add(EventHost(event_id=event.id, organizer_id=carl_id))
+    assert "owner: Olga Owner" in _rows(carl.get("/organizer/").text)[event.slug]
+
+    with write_session() as s:  # the owner's new name, on the co-host's dashboard
+        found = s.get(Organizer, owner.id)
+        assert found is not None
+        found.name = "Olga Ortiz"
+        s.add(found)
+    assert "owner: Olga Ortiz" in _rows(carl.get("/organizer/").text)[event.slug]
+
+    with write_session() as s:  # co-host removed: the event leaves their dashboard
+        host = s.get(EventHost, (event.id, carl_id))
+        assert host is not None
+        s.delete(host)
+    assert _rows(carl.get("/organizer/").text) == {}
+
+    with write_session() as s:
+        s.merge(event).title = "Town hall, moved"
+    assert "Town hall, moved" in _rows(olga.get("/organizer/").text)[event.slug]
+
+    spanish = olga.get("/organizer/?lang=es").text  # kept per language
+    assert "Próximos" in spanish and ">Upcoming<" not in spanish
+    assert "Upcoming" in olga.get("/organizer/?lang=en").text
+
+
+def test_an_event_that_ends_moves_to_past_without_any_write(db_url: str) -> None:
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    olga = _signed_in("olga@example.org")  # first: only one request between the event and its end
+    ends = utcnow() + timedelta(seconds=4)
+    event = make_event(owner_id=owner.id, title="Short call",
+                       starts_at=ends - timedelta(hours=1), ends_at=ends)
+    html = olga.get("/organizer/").text
+    assert event.slug in _section(html, "upcoming") and _section(html, "past") == {}
+    time.sleep(max(0.0, (ends - utcnow()).total_seconds()) + 0.2)
+    html = olga.get("/organizer/").text
+    assert _section(html, "upcoming") == {} and event.slug in _section(html, "past")
+
+
+def test_next_change_is_the_next_end_or_midnight(db_url: str) -> None:
+    now = utcnow()
+    _, midnight = dashboard.today_bounds(now)
+    with read_session() as s:
+        assert dashboard.next_change(s, now) == midnight  # no event at all
+    soon = make_event(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(minutes=1))
+    make_event(starts_at=now - timedelta(days=3))  # over: no longer changes anything
+    with read_session() as s:
+        assert dashboard.next_change(s, now) == min(soon.ends_at, midnight)
+        assert dashboard.next_change(s, soon.ends_at + timedelta(seconds=1)) <= \
+            soon.ends_at + timedelta(days=1)
+
+
+def test_organizer_and_cohost_writes_bump_the_workspace_version_only(db_url: str) -> None:
+    before = data_version.current()
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    after = data_version.current()
+    assert after.workspace != before.workspace
+    assert (after.events, after.seats) == (before.events, before.seats)  # public caches stay
+    event = make_event(owner_id=owner.id)
+    before = data_version.current()
+    with write_session() as s:
+        s.add(EventHost(event_id=event.id, organizer_id=owner.id))
+    after = data_version.current()
+    assert after.workspace != before.workspace and after.events == before.events
+
+
+# --- the attendee list, kept per session ------------------------------------------------------
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_kept_attendee_list_is_per_session_and_follows_check_ins(db_url: str) -> None:
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    make_organizer("carl@example.org", "Carl Cohost")
+    with read_session() as s:
+        carl_id = s.exec(select(Organizer.id).where(Organizer.email == "carl@example.org")).one()
+    event = make_event(owner_id=owner.id, title="Door test", capacity=10)
+    ann = make_rsvp(event, "Ann Attendee", "ann@example.org")
+    with write_session() as s:
+        s.add(EventHost(event_id=event.id, organizer_id=carl_id))
+    base = f"/organizer/events/{event.slug}/attendees"
+    phone, laptop, carl = (_signed_in(e) for e in
+                           ("olga@example.org", "olga@example.org", "carl@example.org"))
+
+    pages = {}
+    for name, client in (("phone", phone), ("laptop", laptop), ("carl", carl)):
+        for _ in range(2):  # the second answer is the kept one
+            html = client.get(base).text
+            tokens = set(_TOKEN.findall(html))
+            assert len(tokens) == 1  # sign-out and every row: this session's token
+        pages[name] = tokens.pop()
+    assert len(set(pages.values())) == 3  # each session its own rows' tokens
+
+    # A check-in from the laptop shows on the phone's next load (kept or not).
+    done = laptop.post(f"{base}/{ann.id}/check-in",
+                       data={"here": "1", "csrf_token": pages["laptop"]}, follow_redirects=False)
+    assert done.status_code == 303
+    assert 'class="status-confirmed is-here"' in phone.get(base).text
+    assert 'data-count="checked_in_parties">1<' in phone.get(base).text
+
+    # Who may see the list is asked on every request: a co-host removed sees a 404 at once.
+    with write_session() as s:
+        host = s.get(EventHost, (event.id, carl_id))
+        assert host is not None
+        s.delete(host)
+    assert carl.get(base).status_code == 404
+    assert "Ann Attendee" in phone.get(base).text
