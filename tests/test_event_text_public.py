@@ -225,20 +225,3 @@ def test_manage_page_names_the_event_in_spanish(client: Any) -> None:
     assert "<title>" in html and "Conozca sus derechos" in html.split("</title>")[0]
     html = client.get(f"/rsvp/{theirs.token}", headers=EN).text
     assert "lang" not in _link_attrs(html, "Town hall")
-
-
-def test_series_manage_page_names_the_series_in_spanish(client: Any) -> None:
-    from events_app import i18n
-    from events_app.services import series_rsvp
-    from tests.rsvp_helpers import req
-    from tests.series_public_helpers import make_series
-
-    _series, events = make_series(dates=2)
-    for event in events:
-        _translate(event, title="Reunión de la red")
-    result = series_rsvp.submit_all(events[0].id, req("pat@example.org"))
-    token = result.anchor.token
-    with i18n.using("es"):
-        assert series_rsvp.get_series_view(token).title == "Reunión de la red"
-    assert series_rsvp.get_series_view(token).title == events[0].title
-    assert "Reunión de la red" in client.get(f"/rsvp/{token}/series", headers=ES).text

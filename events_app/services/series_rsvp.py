@@ -27,7 +27,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from events_app import i18n, urls
+from events_app import urls
 from events_app.db import read_session, write_session
 from events_app.i18n import gettext
 from events_app.models import (
@@ -39,7 +39,7 @@ from events_app.models import (
     is_token_shaped,
     utcnow,
 )
-from events_app.services import event_text, locking, mail, messages, personal_feeds
+from events_app.services import locking, mail, messages, personal_feeds
 from events_app.services import rsvp as rsvp_service
 from events_app.services import series as series_service
 from events_app.services.rsvp_input import WAITLIST_CHOICE, RsvpRequest
@@ -186,7 +186,7 @@ class SeriesRsvpRow:
 class SeriesView:
     rsvp: Rsvp  # the one whose link opened the page
     series: Series
-    title: str  # in the reader's language where the series has it (services/event_text.py)
+    title: str
     rows: list[SeriesRsvpRow]  # the address's RSVPs to dates not over yet, in date order
     missing: list[Event]  # open dates without a live RSVP (offered when the series allows)
 
@@ -245,8 +245,7 @@ def get_series_view(token: str, now: datetime | None = None) -> SeriesView | Non
         held = {r.event.id for r in rows if r.rsvp.status != RsvpStatus.CANCELLED}
         missing = ([e for e in open_dates(session, series, at) if e.id not in held]
                    if series.rsvp_all else [])
-        title = event_text.text_for(session, event, i18n.current()).title
-        return SeriesView(rsvp=rsvp, series=series, title=title, rows=rows,
+        return SeriesView(rsvp=rsvp, series=series, title=event.title, rows=rows,
                           missing=missing)
 
 
