@@ -214,3 +214,14 @@ def test_the_demo_shows_spanish_text_with_english_fallbacks(client: Any) -> None
     assert '<h1 id="event-title">Asamblea sobre seguridad pública e inmigración en Austin</h1>' \
         in html
     assert '<p class="lead" lang="en">' in html
+
+
+def test_manage_page_names_the_event_in_spanish(client: Any) -> None:
+    both, part = _pair()
+    mine = make_rsvp(both, email="ana@example.org")
+    theirs = make_rsvp(part, email="ana@example.org")
+    html = client.get(f"/rsvp/{mine.token}", headers=ES).text
+    assert "lang" not in _link_attrs(html, "Conozca sus derechos")
+    assert "<title>" in html and "Conozca sus derechos" in html.split("</title>")[0]
+    html = client.get(f"/rsvp/{theirs.token}", headers=EN).text
+    assert "lang" not in _link_attrs(html, "Town hall")

@@ -150,6 +150,7 @@ def _manage_page(request: Request, view: rsvp_service.ManageView, *, notice: str
                  confirm_erase: bool = False, confirm_cancel: bool = False) -> Response:
     context: dict[str, Any] = {
         "view": view, "rsvp": view.rsvp, "event": view.event, "notice": notice,
+        "texts": {view.event.id: view.text} if view.text else {},
         "confirm_erase": confirm_erase, "confirm_cancel": confirm_cancel,
         "erase_after": retention.erase_after(view.event),
         "errors": errors or {}, "form_error": form_error,
