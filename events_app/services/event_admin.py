@@ -35,7 +35,15 @@ from events_app.models import (
     moves_calendar_entry,
     utcnow,
 )
-from events_app.services import access, attendee_mail, audit, locking, organizers, rsvp
+from events_app.services import (
+    access,
+    attendee_mail,
+    audit,
+    event_text,
+    locking,
+    organizers,
+    rsvp,
+)
 from events_app.services.event_form import EVENT_COLUMNS, EventData
 from events_app.util.forms import Form, FormError, parse_form, text
 
@@ -160,9 +168,29 @@ def create_event(session: Session, actor: Organizer, data: EventData,
     )
     insert_with_unique_slug(session, event)
     set_cohosts(session, event, data.cohosts)
+    texts = data.translation_texts()
+    if texts:
+        event_text.save_translations(session, event, texts)
+    languages = sorted(lang for lang, given in (texts or {}).items() if any(given.values()))
     audit.record(session, actor, "event.create", event,
-                 f"{event.title} ({event.status}), slug {event.slug}")
+                 f"{event.title} ({event.status}), slug {event.slug}"
+                 + (f", also in: {', '.join(languages)}" if languages else ""))
     return event
+
+
+def translation_changes(session: Session, event: Event,
+                        texts: dict[str, dict[str, str]] | None) -> dict[str, tuple[Any, Any]]:
+    """Store the event's text in other languages (services/event_text.py); what changed as
+    {"title (es)": (old, new)} for the audit entry, empty when nothing did."""
+    if not texts:
+        return {}
+    stored = event_text.translations_of(session, event)
+    before = {(lang, f): getattr(stored.get(lang), f, "") for lang in texts
+              for f in event_text.FIELDS}
+    if not event_text.save_translations(session, event, texts):
+        return {}
+    return {f"{f} ({lang})": (old, texts[lang].get(f, "")) for (lang, f), old in before.items()
+            if old != texts[lang].get(f, "")}
 
 
 def slug_follows_title(event: Event) -> bool:
@@ -210,6 +238,7 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
     host_change = set_cohosts(session, event, data.cohosts, known_cohosts)
     if host_change:
         changes["co-hosts"] = (", ".join(host_change[0]), ", ".join(host_change[1]))
+    changes.update(translation_changes(session, event, data.translation_texts()))
     if not changes:
         return changes
     for k in changes.keys() & set(EVENT_COLUMNS) - {"capacity"}:
@@ -278,6 +307,7 @@ def duplicate_event(session: Session, actor: Organizer, event: Event,
     copy = Event(**values, slug=unique_slug(session, event.title), owner_id=actor.id,
                  status=EventStatus.DRAFT.value)
     insert_with_unique_slug(session, copy)
+    event_text.copy_translations(session, event, copy)
     hosts = set(cohost_emails(session, event))
     if event.owner_id != actor.id and event.owner_id is not None:
         owner = session.get(Organizer, event.owner_id)

@@ -8,7 +8,7 @@ live in `event_admin`, not here.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from events_app import settings
 from events_app.i18n import N_, gettext
-from events_app.models import CATEGORIES, Event
+from events_app.models import CATEGORIES, Event, EventText
+from events_app.services.event_text import FIELDS as TEXT_FIELDS
+from events_app.services.event_text import translated_languages
 from events_app.services.series_rules import Rule, describe
 from events_app.timefmt import all_day_last_day, upper_first, weekday_name
 from events_app.util.forms import (
@@ -65,6 +67,15 @@ CohostList = email_list(MAX_COHOSTS)
 # "second" (an hour later, standard time); empty when the form did not ask.
 Occurrence = choice(lambda: ("", "first", "second"),
                     N_("Choose the first or the second time."))
+
+
+class TranslationForm(Form):
+    """The event's text in another language: the same limits as the main fields, but none is
+    required (an empty one falls back to the main text; services/event_text.py)."""
+
+    title: Line200 = None
+    summary: Summary = None
+    description: Description = None
 
 
 class EventForm(Form):
@@ -124,18 +135,42 @@ class EventData:
     rsvp_deadline: datetime | None
     cohosts: tuple[str, ...] = ()
     join_link_private: bool = False
+    # The text in other languages, {lang: {title, summary, description}} as a sorted tuple
+    # of (lang, title, summary, description); None leaves the stored translations alone.
+    translations: tuple[tuple[str, str, str, str], ...] | None = None
 
     def column_values(self) -> dict[str, Any]:
         """The values that map one-to-one onto Event columns."""
         values = asdict(self)
         values.pop("cohosts")
+        values.pop("translations")
         return values
 
+    def translation_texts(self) -> dict[str, dict[str, str]] | None:
+        """The translations as services/event_text.save_translations takes them."""
+        if self.translations is None:
+            return None
+        return {lang: dict(zip(TEXT_FIELDS, texts, strict=True))
+                for lang, *texts in self.translations}
 
-EVENT_COLUMNS = tuple(f.name for f in fields(EventData) if f.name != "cohosts")
+
+def translation_tuple(texts: dict[str, dict[str, str]]) -> tuple[tuple[str, str, str, str], ...]:
+    """{lang: {title, summary, description}} as EventData.translations holds it."""
+    return tuple((lang, *(texts[lang].get(f, "") for f in TEXT_FIELDS))  # type: ignore[misc]
+                 for lang in sorted(texts))
+
+
+def translation_field(field: str, language: str) -> str:
+    """The form's name for a field in another language: "title_es"."""
+    return f"{field}_{language}"
+
+
+_NOT_COLUMNS = ("cohosts", "translations")
+EVENT_COLUMNS = tuple(f.name for f in fields(EventData) if f.name not in _NOT_COLUMNS)
 # Fields the form's value is stored as is (the others are converted in `_build`).
 _COPIED_FIELDS = tuple(f.name for f in fields(EventData)
-                       if f.name not in ("starts_at", "ends_at", "max_guests", "rsvp_deadline"))
+                       if f.name not in ("starts_at", "ends_at", "max_guests", "rsvp_deadline",
+                                         "translations"))
 
 
 def _to_utc(local: datetime, tzid: str, second_pass: bool = False) -> datetime:
@@ -186,8 +221,29 @@ def occurrence_choices(values: dict[str, str]) -> dict[str, list[tuple[str, str]
     return choices
 
 
+def _parse_translations(data: dict[str, Any]
+                        ) -> tuple[tuple[tuple[str, str, str, str], ...] | None, dict[str, str]]:
+    """The "<Language> version" fieldsets: their texts and their errors (keyed by the form's
+    field names). A language none of whose fields was posted is left as stored (None when
+    no language was posted at all: a form from before the fieldsets existed)."""
+    texts: dict[str, dict[str, str]] = {}
+    errors: dict[str, str] = {}
+    for lang in translated_languages():
+        names = {f: translation_field(f, lang) for f in TEXT_FIELDS}
+        if not any(name in data for name in names.values()):
+            continue
+        try:
+            form = parse_form(TranslationForm, {f: data.get(n) for f, n in names.items()})
+        except FormError as exc:
+            errors.update({names[f]: m for f, m in exc.errors.items() if f in names})
+            continue
+        texts[lang] = {f: getattr(form, f) or "" for f in TEXT_FIELDS}
+    return (translation_tuple(texts) if texts else None), errors
+
+
 def parse_event_form(data: dict[str, Any]) -> EventData:
     """Validate the posted form; raises FormError with a message per field."""
+    translations, text_errors = _parse_translations(data)
     try:
         form = parse_form(EventForm, data)
     except FormError as exc:
@@ -199,8 +255,16 @@ def parse_event_form(data: dict[str, Any]) -> EventData:
         except FormError as more:
             for field, message in more.errors.items():
                 exc.errors.setdefault(field, message)
+        exc.errors.update(text_errors)
         raise
-    return _build(form)
+    try:
+        built = _build(form)
+    except FormError as exc:
+        exc.errors.update(text_errors)
+        raise
+    if text_errors:
+        raise FormError(text_errors)
+    return replace(built, translations=translations)
 
 
 def event_date_range(today: date | None = None) -> tuple[date, date]:
@@ -358,7 +422,15 @@ def _wall_clock(instant: datetime, tz: ZoneInfo) -> datetime:
         return instant.astimezone(UTC)
 
 
-def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str]:
+def translation_values(translations: dict[str, EventText]) -> dict[str, str]:
+    """The "<Language> version" fieldsets' strings: every translation language's fields,
+    empty where there is no text (so the form posts them all, and clearing them deletes)."""
+    return {translation_field(f, lang): getattr(translations.get(lang), f, "") or ""
+            for lang in translated_languages() for f in TEXT_FIELDS}
+
+
+def form_values(event: Event, cohosts: list[str] | None = None,
+                translations: dict[str, EventText] | None = None) -> dict[str, str]:
     """An existing event as the strings the form shows (wall-clock times in its timezone)."""
     tz = ZoneInfo(event.timezone)
     start = _wall_clock(event.starts_at, tz)
@@ -395,6 +467,7 @@ def form_values(event: Event, cohosts: list[str] | None = None) -> dict[str, str
         "waitlist_enabled": "on" if event.waitlist_enabled else "",
         "rsvp_deadline": deadline.strftime("%Y-%m-%dT%H:%M") if deadline else "",
         "cohosts": ", ".join(cohosts or []),
+        **translation_values(translations or {}),
     }
 
 

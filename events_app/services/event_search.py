@@ -11,20 +11,30 @@ same with or without an index. What differs is how rows are found:
   their case (it folds more than SQLite's ASCII-only lower(), so it never misses a match),
   and contains_text then decides. Trigrams need three characters;
   shorter texts are checked on every row, as before.
+
+An event is also found by its text in other languages (event_text, services/event_text.py),
+whatever the reader's language: someone who read the Spanish title finds it again typing it
+on an English page. The condition is then "id IN (events matching in their own text UNION
+events matching in a translation)", each part served by its own indexes (PostgreSQL: the
+trigram indexes of event and of event_text, migration 0015; SQLite: event_search and
+event_search_translation, one row per translated event). An OR of the two in one WHERE would
+not do on PostgreSQL: a subquery inside an OR cannot join the BitmapOr, so every search would
+read the whole event table.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, column, text
+from sqlalchemy import Integer, column, text, union
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from events_app.models import Event
+from events_app.models import Event, EventText
 from events_app.util.text_search import contains_text
 
 MAX_TRIGRAMS = 24  # enough to be selective; more only costs index lookups
-SEARCHED = (Event.title, Event.summary, Event.description, Event.venue_name, Event.city,
-            Event.host_name)
+SEARCHED = ("title", "summary", "description", "venue_name", "city", "host_name")
+TRANSLATED = ("title", "summary", "description")  # of event_text
 
 
 def _fts_query(value: str) -> str:
@@ -38,14 +48,24 @@ def _fts_query(value: str) -> str:
     return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
 
 
+def _fts_candidates(table: str, value: str):  # type: ignore[no-untyped-def]
+    """The rowids (event ids) an FTS5 table (event_search, event_search_translation) holds
+    the trigrams of `value` in: a superset of the matches (see the module docstring)."""
+    # The phrase is what contains_text looks for (value.lower()).
+    return text(f"SELECT rowid FROM {table} WHERE {table} MATCH :phrase"  # noqa: S608
+                ).bindparams(phrase=_fts_query(value.lower())).columns(column("rowid", Integer))
+
+
 def search_conditions(session: Session, value: str) -> list[ColumnElement[bool]]:
-    """The conditions that keep the events whose text contains `value` (trimmed)."""
+    """The conditions that keep the events whose text, or text in another language,
+    contains `value` (trimmed)."""
     value = value.strip()
-    conds = [contains_text(value, *SEARCHED)]
+    own = aliased(Event)  # not the outer query's event row: the subquery stands alone
+    in_event = select(own.id).where(contains_text(value, *(getattr(own, c) for c in SEARCHED)))
+    in_text = select(EventText.event_id).where(
+        contains_text(value, *(getattr(EventText, c) for c in TRANSLATED)))
     if session.get_bind().dialect.name == "sqlite" and len(value) >= 3:
-        # The phrase is what contains_text looks for (value.lower()); see the docstring.
-        candidates = text("SELECT rowid FROM event_search WHERE event_search MATCH :phrase"
-                          ).bindparams(phrase=_fts_query(value.lower())
-                                       ).columns(column("rowid", Integer))
-        conds.insert(0, col(Event.id).in_(candidates))
-    return conds
+        in_event = in_event.where(col(own.id).in_(_fts_candidates("event_search", value)))
+        in_text = in_text.where(col(EventText.event_id).in_(
+            _fts_candidates("event_search_translation", value)))
+    return [col(Event.id).in_(union(in_event, in_text))]

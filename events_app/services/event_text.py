@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -55,25 +56,37 @@ def translated_languages() -> tuple[str, ...]:
     return tuple(code for code in i18n.LANGUAGES if code != settings.DEFAULT_LANGUAGE)
 
 
-def _local(event: Event, row: EventText | None, language: str) -> LocalText:
+def _local(event: Event, row: Any, language: str,
+           fields: Sequence[str] = FIELDS) -> LocalText:
     values: dict[str, str] = {"language": language}
     for field in FIELDS:
-        given = getattr(row, field) if row is not None else ""
-        values[field] = given or getattr(event, field)
+        given = getattr(row, field) if row is not None and field in fields else ""
+        values[field] = given or (getattr(event, field) if field in fields else "")
         values[f"{field}_lang"] = language if given else settings.DEFAULT_LANGUAGE
     return LocalText(**values)
 
 
-def texts_for(session: Session, events: Sequence[Event], language: str) -> dict[int, LocalText]:
+def untranslated(event: Event, language: str) -> LocalText:
+    """The event's own text as a reader of `language` gets it with no translation loaded:
+    marked with the default language where that is not `language`."""
+    return _local(event, None, language)
+
+
+def texts_for(session: Session, events: Sequence[Event], language: str,
+              fields: Sequence[str] = FIELDS) -> dict[int, LocalText]:
     """Every event's text in `language` (keyed by event id), with one query for them all
-    and none when `language` is the site's default."""
-    rows: dict[int, EventText] = {}
+    and none when `language` is the site's default. `fields`: only these are read (of the
+    events too, which may be loaded with only those columns, like the month grid's); the
+    others are left empty."""
+    rows: dict[int, Any] = {}
     ids = [e.id for e in events if e.id is not None]
     if language != settings.DEFAULT_LANGUAGE and ids:
-        found = session.exec(select(EventText).where(
+        columns = [getattr(EventText, f) for f in fields]
+        found = session.exec(select(EventText.event_id, *columns).where(  # type: ignore[call-overload]
             col(EventText.event_id).in_(sorted(set(ids))), EventText.language == language))
         rows = {row.event_id: row for row in found}
-    return {e.id: _local(e, rows.get(e.id), language) for e in events if e.id is not None}
+    return {e.id: _local(e, rows.get(e.id), language, fields)
+            for e in events if e.id is not None}
 
 
 def text_for(session: Session, event: Event, language: str) -> LocalText:
@@ -137,3 +150,26 @@ def copy_translations(session: Session, source: Event, target: Event) -> bool:
               for lang, row in translations_of(session, source).items()}
     gone = {lang: {} for lang in translations_of(session, target) if lang not in wanted}
     return save_translations(session, target, {**gone, **wanted})
+
+
+def insert_translations(session: Session, event: Event,
+                        texts: Mapping[str, Mapping[str, str]]) -> None:
+    """Give an event just inserted (no translations yet) these texts, without reading first:
+    a new series writes hundreds of dates at once (services/series.py)."""
+    assert event.id is not None, "insert the event first"
+    for language, given in texts.items():
+        values = {f: given.get(f, "") or "" for f in FIELDS}
+        if any(values.values()):
+            session.add(EventText(event_id=event.id, language=language, **values))
+
+
+def texts_of_events(session: Session, events: Sequence[Event]
+                    ) -> dict[int, dict[str, dict[str, str]]]:
+    """Every translation of these events, {event id: {lang: {title, summary, description}}},
+    in one query (a series-wide edit compares each date's with the edited one's)."""
+    ids = sorted({e.id for e in events if e.id is not None})
+    found: dict[int, dict[str, dict[str, str]]] = {i: {} for i in ids}
+    if ids:
+        for row in session.exec(select(EventText).where(col(EventText.event_id).in_(ids))):
+            found[row.event_id][row.language] = {f: getattr(row, f) for f in FIELDS}
+    return found

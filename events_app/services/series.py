@@ -55,9 +55,9 @@ from events_app.models import (
     new_uid,
     utcnow,
 )
-from events_app.services import access, attendee_mail, audit, event_admin, locking
+from events_app.services import access, attendee_mail, audit, event_admin, event_text, locking
 from events_app.services.event_admin import EventNotFound, EventStateError, same, slugify
-from events_app.services.event_form import EVENT_COLUMNS, EventData
+from events_app.services.event_form import EVENT_COLUMNS, EventData, translation_tuple
 from events_app.services.series_rules import (
     Rule,
     describe,
@@ -191,20 +191,23 @@ def lock_series(session: Session, series_id: int) -> Series | None:
 
 @dataclass(frozen=True)
 class _Template:
-    """What a new occurrence copies: the columns, status, deadline lead and co-hosts."""
+    """What a new occurrence copies: the columns, status, deadline lead, co-hosts and the
+    text in other languages ({lang: {title, summary, description}})."""
 
     values: dict[str, Any]
     status: str
     deadline_before: timedelta | None
     cohost_ids: tuple[int, ...] = ()
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, session: Session, event: Event, status: str | None = None) -> _Template:
         hosts = session.exec(select(EventHost.organizer_id)
                              .where(EventHost.event_id == event.id)).all()
         lead = (event.starts_at - event.rsvp_deadline) if event.rsvp_deadline else None
+        texts = event_text.texts_of_events(session, [event]).get(event.id or 0, {})
         return cls({k: getattr(event, k) for k in _COPIED}, status or event.status, lead,
-                   tuple(sorted(hosts)))
+                   tuple(sorted(hosts)), texts)
 
 
 def _minutes(starts_at: datetime, ends_at: datetime, tz: ZoneInfo, all_day: bool) -> int:
@@ -252,6 +255,7 @@ def _insert_rows(session: Session, series: Series, tmpl: _Template,
                       owner_id=series.owner_id, status=tmpl.status, series_id=series.id,
                       recurrence_id=instant)
         event_admin.insert_with_unique_slug(session, event)
+        event_text.insert_translations(session, event, tmpl.translations)
         for organizer_id in tmpl.cohost_ids:
             session.add(EventHost(event_id=event.id, organizer_id=organizer_id))
         rows.append(event)
@@ -319,7 +323,8 @@ def create_series(session: Session, actor: Organizer | None, data: EventData, ru
     session.flush()
     lead = (data.starts_at - data.rsvp_deadline) if data.rsvp_deadline else None
     status = (EventStatus.PUBLISHED if publish else EventStatus.DRAFT).value
-    tmpl = _Template({k: getattr(data, k) for k in _COPIED}, status, lead)
+    tmpl = _Template({k: getattr(data, k) for k in _COPIED}, status, lead,
+                     translations=data.translation_texts() or {})
     until = horizon(now)
     wanted = _wanted(series, rule, None, until) or [first]
     head = _insert_rows(session, series, tmpl, wanted[:1])[0]
@@ -462,14 +467,17 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
         series.duration_minutes, series.all_day = new_minutes, data.all_day
     edited_rows = kept = 0
     row_hosts = _cohosts_of_rows(session, series)
+    rows = _rows(session, series)
+    texts = _TextEdit(session, rows, edited, data)
     # One flush at the end instead of one per row (each query would flush the row before):
     # the steps that need their own writes seen (co-hosts, capacity) flush themselves.
     with session.no_autoflush:
-        for row in _rows(session, series):
+        for row in rows:
             values = {k: getattr(row, k) for k in EVENT_COLUMNS}
             for k in changed:
                 if row.id == edited.id or not row.detached or same(values[k], before[k]):
                     values[k] = getattr(data, k)
+            row_texts = texts.for_row(row)
             assert row.recurrence_id is not None
             placed_by_rule = row.starts_at == row.recurrence_id
             if retimed:
@@ -477,7 +485,8 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
                 row.recurrence_id = place(datetime.combine(day, clock), zone)
             if row.starts_at <= now and row.id != edited.id:
                 _keep_past(session, actor, row, values, row_hosts.get(row.id or 0, []),
-                           data.cohosts if new_hosts else None)
+                           data.cohosts if new_hosts else None,
+                           texts_differ=texts.differs(row, row_texts))
                 kept += 1
                 continue
             if retimed and placed_by_rule:
@@ -493,7 +502,9 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
             cohosts = data.cohosts if new_hosts else tuple(row_hosts.get(row.id or 0, ()))
             try:
                 edited_rows += bool(event_admin.update_event(
-                    session, actor, row, EventData(**values, cohosts=cohosts),
+                    session, actor, row, EventData(
+                        **values, cohosts=cohosts,
+                        translations=None if row_texts is None else translation_tuple(row_texts)),
                     notify_attendees=notify, own_edit=False,
                     known_cohosts=row_hosts.get(row.id or 0, [])))
             except FormError as exc:
@@ -502,6 +513,47 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
     _changed(series, significant=retimed or moves_calendar_entry(changed))
     session.add(series)
     return edited_rows, kept
+
+
+class _TextEdit:
+    """A series-wide edit of the text in other languages, as `_edit_rows` applies the
+    columns: each field the organizer changed (compared with the edited date's before) goes
+    to every row, except a row edited on its own that has that field different (its own
+    wording stays, as its title does)."""
+
+    def __init__(self, session: Session, rows: list[Event], edited: Event,
+                 data: EventData) -> None:
+        self.new = data.translation_texts()
+        self.stored = event_text.texts_of_events(session, rows) if self.new is not None else {}
+        self.edited_id = edited.id
+        self.before = self.stored.get(edited.id or 0, {})
+        self.changed = [(lang, f) for lang, given in (self.new or {}).items()
+                        for f in event_text.FIELDS
+                        if self._get(self.before, lang, f) != given.get(f, "")]
+
+    @staticmethod
+    def _get(texts: dict[str, dict[str, str]], lang: str, f: str) -> str:
+        return texts.get(lang, {}).get(f, "")
+
+    def for_row(self, row: Event) -> dict[str, dict[str, str]] | None:
+        """The row's texts after the edit (None: the form did not carry any)."""
+        if self.new is None:
+            return None
+        mine = self.stored.get(row.id or 0, {})
+        result = {lang: {f: self._get(mine, lang, f) for f in event_text.FIELDS}
+                  for lang in self.new}
+        for lang, f in self.changed:
+            if (row.id == self.edited_id or not row.detached
+                    or result[lang][f] == self._get(self.before, lang, f)):
+                result[lang][f] = self.new[lang].get(f, "")
+        return result
+
+    def differs(self, row: Event, wanted: dict[str, dict[str, str]] | None) -> bool:
+        """Whether the row's stored texts differ from what the series now gives it."""
+        mine = self.stored.get(row.id or 0, {})
+        return wanted is not None and any(
+            self._get(mine, lang, f) != given[f] for lang, given in wanted.items()
+            for f in event_text.FIELDS)
 
 
 def _cohosts_of_rows(session: Session, series: Series) -> dict[int, list[str]]:
@@ -517,13 +569,14 @@ def _cohosts_of_rows(session: Session, series: Series) -> dict[int, list[str]]:
 
 
 def _keep_past(session: Session, actor: Organizer, row: Event, values: dict[str, Any],
-               hosts: list[str], cohosts: tuple[str, ...] | None) -> None:
+               hosts: list[str], cohosts: tuple[str, ...] | None,
+               texts_differ: bool = False) -> None:
     """A started row keeps its values; detached when the series now gives it others (its
     time: `recurrence_id` moved without it). New co-hosts (`cohosts`) reach it all the same:
     they say who may see its attendee list, which is access, not history (someone taken
     off a series loses its past dates too)."""
-    if row.starts_at != row.recurrence_id or any(not same(getattr(row, k), values[k])
-                                                 for k in _COPIED):
+    if texts_differ or row.starts_at != row.recurrence_id or any(
+            not same(getattr(row, k), values[k]) for k in _COPIED):
         row.detached = True
     if cohosts is not None:
         change = event_admin.set_cohosts(session, row, cohosts, known=hosts)

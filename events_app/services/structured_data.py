@@ -13,6 +13,7 @@ from events_app import settings, urls
 from events_app.models import Event
 from events_app.services import events as event_service
 from events_app.services import rich_text
+from events_app.services.event_text import LocalText, untranslated
 from events_app.services.rsvp import SeatCounts
 from events_app.timefmt import all_day_last_day
 
@@ -49,7 +50,11 @@ def _date(event: Event, which: str) -> str:
     return local.date().isoformat()
 
 
-def event_jsonld(event: Event, seats: SeatCounts) -> dict[str, Any]:
+def event_jsonld(event: Event, seats: SeatCounts, text: LocalText | None = None
+                 ) -> dict[str, Any]:
+    """The page's event in its reader's language (`text`, services/event_text.py; the
+    event's own text without it): `inLanguage` is the language the name is in."""
+    text = text or untranslated(event, settings.DEFAULT_LANGUAGE)
     page_url = urls.event_url(event.slug)
     mode = event_service.attendance_mode(event)
     places: list[dict[str, Any]] = []
@@ -72,9 +77,10 @@ def event_jsonld(event: Event, seats: SeatCounts) -> dict[str, Any]:
         "@context": "https://schema.org",
         "@type": "Event",
         "@id": page_url,
-        "name": event.title,
+        "name": text.title,
         # Search engines read text: the description's Markdown as plain text.
-        "description": event.summary or rich_text.to_text(event.description) or event.title,
+        "description": text.summary or rich_text.to_text(text.description) or text.title,
+        "inLanguage": text.title_lang,
         "url": page_url,
         "startDate": _date(event, "start"),
         "endDate": _date(event, "end"),

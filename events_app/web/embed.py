@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from events_app import settings, urls
+from events_app import i18n, settings, urls
 from events_app.db import read_session
 from events_app.i18n import gettext
 from events_app.models import CATEGORIES
+from events_app.services import event_text, series_public
 from events_app.services import events as event_service
-from events_app.services import series_public
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web import cached
 from events_app.web.conditional import validated_response
@@ -67,6 +67,7 @@ async def upcoming(request: Request) -> Response:
         params = filter_params(query)
         return templates.get_template("embed/upcoming.html").render(
             events=page.items, theme=theme, total=page.total,
+            texts=event_text.texts_for(session, page.items, i18n.current()),
             repeats=series_public.labels(session, page.items),
             all_url=urls.absolute(urls.EVENTS, query_string(params)),
             css_url=urls.absolute(f"{urls.STATIC}/embed.css"),

@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from events_app import settings, urls
+from events_app import i18n, settings, urls
 from events_app.i18n import gettext
 from events_app.models import utcnow
 from events_app.services import calendar_month as cal
+from events_app.services import event_text, series_public
 from events_app.services import rsvp as rsvp_service
-from events_app.services import series_public
 from events_app.web import cached
 from events_app.web.public import (
     filter_choices,
@@ -69,6 +69,10 @@ async def month_view(request: Request) -> Response:
             "weeks": cal.weeks(month),
             "weekday_names": cal.weekday_names(),
             "days": days,
+            # The grid shows titles only (and loads no other column: GRID_FIELDS).
+            "texts": event_text.texts_for(
+                session, [e.event for entries in days.values() for e in entries],
+                i18n.current(), fields=("title",)),
             "event_count": len({e.event.id for entries in days.values() for e in entries}),
             "per_cell": EVENTS_PER_CELL,
             "today": today,
@@ -104,6 +108,7 @@ async def day_list(request: Request) -> Response:
             "day": day,
             "entries": entries,
             "seats": rsvp_service.seat_counts_for(session, events),
+            "texts": event_text.texts_for(session, events, i18n.current()),
             "repeats": series_public.labels(session, events),  # "Repeats ..." as on the list
             "now": utcnow(),
             "today": cal.today(),

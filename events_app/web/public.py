@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from events_app import urls
+from events_app import i18n, urls
 from events_app.db import read_session
 from events_app.i18n import gettext
 from events_app.models import CATEGORIES, Event, category_label, utcnow
-from events_app.services import calendar_month, series_public
+from events_app.services import calendar_month, event_text, series_public
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
 from events_app.services.feeds import FeedFilter, UnknownFilter, canonical_filter
@@ -184,6 +184,7 @@ async def event_list(request: Request) -> Response:
                 "is_filtered": any(v for k, v in filters.items() if k != "when"),
                 **filter_choices(session, query),
                 "seats": rsvp_service.seat_counts_for(session, page.items),
+                "texts": event_text.texts_for(session, page.items, i18n.current()),
                 "repeats": series_public.labels(session, page.items),
                 "past_matches": past_matches,
                 "now": utcnow(),
@@ -215,7 +216,8 @@ def detail_context(session: Session, event: Event) -> dict[str, Any]:
     """What the event page shows besides the event (also when the RSVP form comes back with
     messages, web/rsvp.py): its seats and, for an occurrence, its series."""
     return {"event": event, "seats": rsvp_service.seat_counts(session, event),
-            "series": series_public.for_event(session, event)}
+            "series": series_public.for_event(session, event),
+            "texts": {event.id: event_text.text_for(session, event, i18n.current())}}
 
 
 def _render_detail(request: Request, session: Session, slug: str, csrf: object) -> Response:

@@ -25,11 +25,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from events_app import settings, urls
+from events_app import i18n, settings, urls
 from events_app.db import read_session
 from events_app.i18n import N_, gettext
 from events_app.models import Event, RsvpStatus, utcnow
-from events_app.services import feeds, mail, personal_feeds, retention, series_rsvp
+from events_app.services import event_text, feeds, mail, personal_feeds, retention, series_rsvp
 from events_app.services import rsvp as rsvp_service
 from events_app.services.rsvp_input import parse_guests, parse_rsvp_form
 from events_app.util.lru import LruCache
@@ -312,13 +312,14 @@ async def series_manage_post(request: Request) -> Response:
                             background=_deliver_soon(result.mail_ids))
 
 
-def _my_events(token: str) -> tuple[str, list[Event]] | None:
+def _my_events(token: str) -> tuple[str, list[Event], dict[int, event_text.LocalText]] | None:
     with read_session() as session:
         email = personal_feeds.email_for_token(session, token)
         if email is None:
             return None
         entries = feeds.personal_entries(session, email, utcnow())
-        return email, [e.event for e in entries if not e.event.is_cancelled]
+        events = [e.event for e in entries if not e.event.is_cancelled]
+        return email, events, event_text.texts_for(session, events, i18n.current())
 
 
 async def my_events(request: Request) -> Response:
@@ -330,9 +331,9 @@ async def my_events(request: Request) -> Response:
     found = await run_in_threadpool(_my_events, token)
     if found is None:
         raise HTTPException(404, gettext(personal_feeds.NOT_FOUND))
-    email, events = found
+    email, events, texts = found
     return render(request, "rsvp/my_events.html",
-                  {"email": email, "events": events, "token": token,
+                  {"email": email, "events": events, "texts": texts, "token": token,
                    "subscribe_url": personal_feeds.feed_url(token)},
                   headers=PRIVATE_HEADERS)
 

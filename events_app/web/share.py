@@ -11,27 +11,30 @@ from urllib.parse import quote, urlencode
 from events_app import timefmt, urls
 from events_app.i18n import gettext
 from events_app.models import Event
+from events_app.services.event_text import LocalText
 
 
 def page_url(event: Event) -> str:
     return urls.event_url(event.slug)
 
 
-def share_text(event: Event) -> str:
+def share_text(event: Event, local: LocalText | None = None) -> str:
+    """"Title (when)" with the title in the page's language (`local`) when given."""
     when = timefmt.format_range(event.starts_at, event.ends_at, event.timezone, event.all_day)
-    return f"{event.title} ({when})"
+    return f"{local.title if local else event.title} ({when})"
 
 
-def share_links(event: Event) -> list[tuple[str, str]]:
+def share_links(event: Event, local: LocalText | None = None) -> list[tuple[str, str]]:
     """(label, URL) pairs, e-mail first."""
-    url, text = page_url(event), share_text(event)
+    url, text = page_url(event), share_text(event, local)
+    title = local.title if local else event.title
 
     def q(params: dict[str, str]) -> str:
         # %20 rather than '+': mail apps show a '+' literally.
         return urlencode(params, quote_via=quote)
 
     return [
-        (gettext("E-mail"), "mailto:?" + q({"subject": event.title, "body": f"{text}\n\n{url}"})),
+        (gettext("E-mail"), "mailto:?" + q({"subject": title, "body": f"{text}\n\n{url}"})),
         ("WhatsApp", "https://wa.me/?" + q({"text": f"{text} {url}"})),
         ("Facebook", "https://www.facebook.com/sharer/sharer.php?" + q({"u": url})),
         ("X (Twitter)", "https://twitter.com/intent/tweet?" + q({"text": text, "url": url})),

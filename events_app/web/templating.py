@@ -8,13 +8,14 @@ from urllib.parse import quote_plus
 
 import jinja2
 from babel.numbers import format_decimal
+from markupsafe import Markup
 from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
 from events_app import i18n, settings, timefmt, urls
 from events_app.models import Event, category_label
-from events_app.services import rich_text
+from events_app.services import event_text, rich_text
 from events_app.services.events import attendance_mode
 from events_app.services.structured_data import event_jsonld
 from events_app.urls import query_string  # the one rule; atom, api and embed import it here
@@ -76,6 +77,8 @@ _env.filters.update(
 
     category_label=lambda slug: i18n.gettext(category_label(slug)),  # in the reader's language
     translated=i18n.gettext,  # a label marked with N_() where it is defined
+    # A language's name in the reader's language: 'Spanish' / 'español' ("es" | language_label)
+    language_label=lambda code: i18n.babel_locale(code).get_display_name(i18n.current()) or code,
     attendance_mode=attendance_mode,  # "online" / "offline" / "mixed" (hybrid)
     query=query_string,
     urlquote=quote_plus,
@@ -117,7 +120,26 @@ def _page_url(request: Request, params: dict[str, Any] | None = None) -> str:
     return urls.absolute(request.url.path, _language_query(params))
 
 
+@jinja2.pass_context
+def _local_text(context: Any, event: Event) -> event_text.LocalText:
+    """An event's title, summary and description in the page's language: the page's
+    `texts` (event id -> LocalText, loaded for all its events at once by the handler with
+    event_text.texts_for), else the event's own text, marked as in the default language."""
+    texts = context.get("texts")
+    found = texts.get(event.id) if texts else None
+    return found if found is not None else event_text.untranslated(event, i18n.current())
+
+
+def _lang_attr(text: event_text.LocalText, field: str) -> Markup:
+    """' lang="en"' on the element holding a field that fell back to another language than
+    the page's (screen readers switch voice, browsers hyphenate right); nothing otherwise."""
+    lang = text.fallback(field)
+    return Markup(' lang="%s"') % lang if lang else Markup("")
+
+
 _env.globals.update(
+    local_text=_local_text,  # {% set t = local_text(event) %}: t.title, t.summary ...
+    lang_attr=_lang_attr,  # <h1{{ lang_attr(t, "title") }}>{{ t.title }}</h1>
     current_language=i18n.current,  # <html lang="{{ current_language() }}">
     language_links=_language_links,
     page_url=_page_url,

@@ -18,7 +18,15 @@ from events_app import timefmt
 from events_app.db import read_session
 from events_app.i18n import N_, gettext, ngettext
 from events_app.models import CATEGORIES, Event, Organizer, utcnow
-from events_app.services import attendee_mail, dashboard, event_admin, rsvp, series, series_rules
+from events_app.services import (
+    attendee_mail,
+    dashboard,
+    event_admin,
+    event_text,
+    rsvp,
+    series,
+    series_rules,
+)
 from events_app.services.event_form import (
     EventData,
     blank_form_values,
@@ -87,6 +95,7 @@ def _form_page(request: Request, *, event: Event | None, values: dict[str, Any],
     context: dict[str, Any] = {
         "event": event, "values": values, "errors": errors or {}, "seats": seats,
         "recipients": recipients, "categories": CATEGORIES, "timezones": TIMEZONE_CHOICES,
+        "text_languages": event_text.translated_languages(),
         "occurrences": occurrence_choices(values),
         "slug_follows_title": event is not None and event_admin.slug_follows_title(event),
         "past_start": event is not None and not errors and event.starts_at < utcnow(),
@@ -164,7 +173,8 @@ def edit_event(request: Request, form: FormData | None) -> Response:
     if form is None:
         with read_session() as session:
             event = event_or_404(session, request)
-            values = form_values(event, event_admin.cohost_emails(session, event))
+            values = form_values(event, event_admin.cohost_emails(session, event),
+                                 event_text.translations_of(session, event))
             values[NOTIFY_FIELD] = "on"  # telling attendees is the default
             seats = rsvp.seat_counts(session, event)
             recipients = attendee_mail.change_recipients(session, event)
