@@ -478,6 +478,9 @@ class Outbox(SQLModel, table=True):
     ics: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # An organizer's own message is answered to the organizer, not to the site's MAIL_FROM.
     reply_to: str = Field(default="", max_length=320)
+    # The language the message is written in (its Content-Language header); "" for messages
+    # queued before 0016_outbox_language, which go out without the header.
+    language: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
     # Unique when set: makes "exactly once" (e.g. one reminder per attendee) a DB guarantee.
     dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
     rsvp_id: int | None = Field(default=None, foreign_key="rsvp.id", ondelete="SET NULL")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,10 +29,10 @@ config = Config(".env" if Path(".env").is_file() else None)
 DATABASE_URL: str = config("DATABASE_URL", default="sqlite:///./events.db")
 BASE_URL: str = config("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME: str = config("SITE_NAME", default="Local Officials Events")
-SITE_DESCRIPTION: str = config(
-    "SITE_DESCRIPTION",
-    default="Protests, policy briefings, town halls and trainings across the network.",
-)
+# The site's one-line description, in DEFAULT_LANGUAGE. Empty: the built-in one, which the
+# catalogs translate (services/site_settings.py). SITE_DESCRIPTION_ES etc.: the same in
+# another language (`site_description_in`).
+SITE_DESCRIPTION: str = config("SITE_DESCRIPTION", default="")
 # PostgreSQL connections per app process (pool + overflow). Keep workers x (both) below the
 # server's max_connections (100 by default), with room for cron jobs and psql. Most of the 15
 # are kept open: an RSVP post takes a connection three times, and under load an overflow
@@ -135,3 +136,11 @@ def _default_allowed_hosts(base_url: str) -> list[str]:
 # subdomains. Default: derived from BASE_URL.
 ALLOWED_HOSTS: list[str] = list(config("ALLOWED_HOSTS", cast=CommaSeparatedStrings,
                                        default=",".join(_default_allowed_hosts(BASE_URL))))
+
+
+@cache
+def site_description_in(language: str) -> str:
+    """SITE_DESCRIPTION_<LANGUAGE> (e.g. SITE_DESCRIPTION_ES): the description an operator
+    wrote in that language, or "". Read on first use: which languages exist is i18n's to
+    know, and it reads these settings."""
+    return config(f"SITE_DESCRIPTION_{language.upper()}", default="").strip()

@@ -4,19 +4,21 @@ and who acted from the command line."""
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from events_app import cli, settings, timefmt
+from events_app import cli, i18n, settings, timefmt
 from events_app.db import read_session, write_session
-from events_app.models import AuditLog
-from events_app.services import audit
+from events_app.models import AuditLog, Event, Organizer, Rsvp
+from events_app.services import audit, audit_detail, event_admin, retention, series, series_rules
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
+    edit_event,
     login,
     make_organizer,
 )
@@ -39,7 +41,8 @@ pytestmark = pytest.mark.usefixtures("cheap_passwords")
     ("organizer.invite", "Nia", "", "Sent Nia an invitation to choose a password"),
     ("site.two_factor_required", "Ada", "optional",
      "Made two-factor sign-in optional for every organizer"),
-    ("event.something_new", "Budget hearing", "", "Something new: Budget hearing"),
+    ("event.something_new", "Budget hearing", "",
+     "Action “event.something_new” on Budget hearing"),
     ("series.create", "Network meeting", "Repeats every second Tuesday, until June 1, 2027: 9 "
      "date(s) (published), series abc", "Created the series “Network meeting”, repeating "
      "every second Tuesday, until June 1, 2027"),
@@ -106,3 +109,89 @@ def test_audit_page_shows_site_times_sentences_and_the_command_line_by_name(clie
     assert "Sent Nia an invitation to choose a password" in page
     assert f"Command line ({getpass.getuser()})" in page
     assert "(deleted account)" not in page
+
+
+# --- Details as data, read in each reader's language -----------------------------------------
+
+def _entries(language: str) -> list[audit.AuditRow]:
+    with i18n.using(language), read_session() as s:
+        return audit.list_entries(s).rows
+
+
+def test_new_details_are_read_in_the_readers_language(db_url: str) -> None:
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    event = make_event(owner_id=owner.id, title="Airport protest", venue_name="Terminal 5",
+                       status="draft", slug="airport-protest")
+    edit_event(owner, event, title="Airport rally", venue_name="")
+    with write_session() as s:
+        event_admin.publish(s, s.get(Organizer, owner.id), s.get(Event, event.id))
+    english = [(r.summary, r.detail) for r in _entries("en")]
+    spanish = [(r.summary, r.detail) for r in _entries("es")]
+    assert english == [
+        ("Published the event “Airport rally”", "status: draft -> published"),
+        ("Edited the event “Airport rally”",
+         "Title: Airport protest -> Airport rally\nVenue: Terminal 5 -> (empty)\n"
+         "Web address: airport-protest -> airport-rally"),
+        ("Created the organizer account of Olga Owner", "olga@example.org as Organizer")]
+    assert spanish == [
+        ("Publicó el evento «Airport rally»", "estado: borrador -> publicado"),
+        ("Editó el evento «Airport rally»",
+         "Título: Airport protest -> Airport rally\nLugar: Terminal 5 -> (vacío)\n"
+         "Dirección web: airport-protest -> airport-rally"),
+        ("Creó la cuenta de organizador de Olga Owner", "olga@example.org como Organizador")]
+
+
+def test_a_series_entry_says_its_rule_in_the_readers_words(db_url: str) -> None:
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    start = datetime(2031, 3, 4, 19, 0, tzinfo=ZoneInfo("America/Chicago"))  # a Tuesday
+    event = make_event(owner_id=owner.id, title="Network meeting", timezone="America/Chicago",
+                       starts_at=start.astimezone(UTC), ends_at=start.astimezone(UTC)
+                       + timedelta(hours=2))
+    rule = series_rules.Rule.from_rrule("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;COUNT=3",
+                                        "America/Chicago")
+    with write_session() as s:
+        series.convert_event(s, s.get(Organizer, owner.id), s.get(Event, event.id), rule,
+                             now=start - timedelta(days=30))
+    (english,) = [r for r in _entries("en") if r.entry.action == "series.convert"]
+    (spanish,) = [r for r in _entries("es") if r.entry.action == "series.convert"]
+    assert english.summary == ("Made the event “Network meeting” a series, repeating every "
+                               "second Tuesday, 3 times")
+    assert spanish.summary == ("Convirtió el evento «Network meeting» en una serie, que se "
+                               "repite cada dos martes, 3 veces")
+    assert english.detail.startswith("Repeats every second Tuesday, 3 times: 3 date(s), series ")
+    assert spanish.detail.startswith("Se repite cada dos martes, 3 veces: 3 fecha(s), serie ")
+
+
+def test_old_plain_details_show_as_stored_in_every_language() -> None:
+    old = "title: Airport protest -> Airport rally"
+    for language in ("en", "es"):
+        with i18n.using(language):
+            assert audit_detail.in_words(old) == old
+    with i18n.using("es"):  # and the sentence still reads an old series entry's scope
+        assert audit.describe("series.cancel", "Training",
+                              "series abc: scope following: 2 date(s) cancelled") == \
+            "Canceló una fecha de la serie «Training» y todas las posteriores"
+
+
+def test_what_retention_leaves_and_unknown_actions_read_in_spanish() -> None:
+    with i18n.using("es"):
+        assert audit_detail.in_words(retention.ERASED_AUDIT_DETAIL) == \
+            "(datos del asistente borrados)"
+        assert audit.describe("event.something_new", "Budget hearing") == \
+            "Acción «event.something_new» sobre Budget hearing"
+
+
+def test_a_structured_detail_naming_an_erased_person_is_erased(db_url: str) -> None:
+    """Retention finds a name in a structured detail as JSON writes it (quotes escaped)."""
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    event = make_event(owner_id=owner.id)
+    nan = make_rsvp(event, 'Ann "Nan" Lee', "nan@example.org")
+    wes = make_rsvp(event, "Wés", "wes@example.org")
+    with write_session() as s:
+        audit.record(s, s.get(Organizer, owner.id), "rsvp.remove", s.get(Rsvp, wes.id),
+                     [audit_detail.line("confirmed from the waitlist: %(names)s",
+                                        names='Ann "Nan" Lee')])
+        retention.erase(s, [s.get(Rsvp, nan.id)], now=datetime.now(UTC))
+    with read_session() as s:
+        (detail,) = s.exec(select(AuditLog.detail).where(AuditLog.entity_id == wes.id)).all()
+    assert detail == retention.ERASED_AUDIT_DETAIL

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from events_app.db import read_session
 from events_app.models import AuditLog, Event, Organizer, Outbox, Rsvp, utcnow
-from events_app.services import attendee_mail, mail
+from events_app.services import attendee_mail, audit_detail, mail
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
@@ -87,7 +87,8 @@ def test_each_audience_gets_the_message_and_only_it(client, event: Event, audien
     with read_session() as s:
         (detail,) = s.exec(select(AuditLog.detail)
                            .where(AuditLog.action == "event.email_attendees")).all()
-    assert detail == f"{len(expected)} recipient(s) ({audience}): Room change"
+    said = audience.replace("_", " ")  # the audience's code, in words
+    assert audit_detail.in_words(detail) == f"{len(expected)} recipient(s) ({said}): Room change"
 
 
 def test_preview_is_exactly_what_the_recipient_gets(client, event: Event,

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox, Rsvp, utcnow
-from events_app.services import event_admin
+from events_app.services import audit_detail, event_admin
 from events_app.services.event_form import form_values, occurrence_choices, parse_event_form
 from events_app.util.forms import FormError
 from tests.factories import make_event, make_rsvp
@@ -313,8 +313,9 @@ def test_web_unchanged_save_changes_nothing(client, owner: Organizer) -> None:
     assert (edited.latitude, edited.longitude) == (32.71573, -117.1534)
     with read_session() as s:
         (entry,) = s.exec(select(AuditLog).where(AuditLog.action == "event.update")).all()
-    assert "description" in entry.detail
-    assert "latitude" not in entry.detail and "longitude" not in entry.detail
+    said = audit_detail.in_words(entry.detail)
+    assert "Description: " in said
+    assert "Latitude" not in said and "Longitude" not in said
     assert "subscribed calendars" not in client.get(r.headers["location"]).text
 
 
@@ -433,8 +434,9 @@ def test_changes_are_audited_with_actor_and_details(owner: Organizer) -> None:
                          .order_by(AuditLog.id)).all()
     assert [e.action for e in entries] == ["event.create", "event.update"]
     assert all(e.actor_id == owner.id and e.entity_id == event.id for e in entries)
-    assert "title: Airport protest -> Airport rally" in entries[1].detail
-    assert "venue_name: O'Hare Terminal 5 -> Terminal 1" in entries[1].detail
+    said = audit_detail.in_words(entries[1].detail)
+    assert "Title: Airport protest -> Airport rally" in said
+    assert "Venue: O'Hare Terminal 5 -> Terminal 1" in said
 
 
 # --- through the web -------------------------------------------------------------------------
@@ -530,6 +532,10 @@ def test_web_duplicate_publish_unpublish_cancel(client, owner: Organizer) -> Non
     assert "1 person was e-mailed" in flashed
     r = post(client, f"{base}/publish", token=token)
     assert "cannot be published again" in client.get(r.headers["location"]).text
+    client.cookies.set("lang", "es")  # the organizer works in Spanish: so does the refusal
+    r = post(client, f"{base}/publish", token=token)
+    assert "Un evento cancelado no se puede volver a publicar. Duplíquelo para programarlo " \
+        "de nuevo." in client.get(r.headers["location"]).text
 
 
 def test_timezone_field_is_searchable_without_js(client, owner: Organizer) -> None:

@@ -158,6 +158,10 @@ def test_spanish_workspace_holds_no_english_sentence(client: Any) -> None:
     assert "Se canceló la confirmación de asistencia de Wes Waiting." in spanish["removed"]
     assert spanish["csv"].splitlines()[0].startswith("Evento,Fecha del evento,Nombre,")
     assert "Confirmada" in spanish["csv"]
+    # "Confirmed" as an RSVP's status (Confirmada) and as a count of people (Confirmados).
+    assert "Ann Attendee" in spanish["attendees"] and "Confirmada" in spanish["attendees"]
+    assert "Confirmados" in spanish["attendees"]  # the "Show" filter
+    assert "Cancelada" in spanish["removed"]  # Wes's RSVP (an event would be "Cancelado")
 
 
 def test_english_workspace_is_unchanged(client: Any) -> None:

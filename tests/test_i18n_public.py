@@ -115,6 +115,8 @@ def test_spanish_public_pages_hold_no_english_sentence(client) -> None:
     assert '<meta property="og:locale" content="es_ES">' in spanish["event"]
     assert "Escriba su nombre." in spanish["form with errors"]
     assert "Esto no parece una dirección de correo electrónico" in spanish["form with errors"]
+    assert "Una dirección de correo electrónico necesita una @ entre el nombre y el dominio." \
+        in _read(spanish["form with errors"])
     assert "Corrija los 4 problemas indicados abajo" in spanish["form with errors"]
     assert "Puede traer como máximo 3 acompañantes." in spanish["too many guests"]
     assert "¡Gracias! Revise su correo electrónico" in spanish["received"]
@@ -137,9 +139,9 @@ def test_english_pages_still_show_the_english_sentences(client) -> None:
     assert len(found) > 100
     assert "Repeats every second Tuesday" in english["occurrence"]
     assert "Please enter your name." in english["form with errors"]
-    # email-validator's own explanation is English: it is added on English pages only.
-    assert "This doesn't look like an e-mail address (like name@example.org). An" in \
-        _read(english["form with errors"])
+    # email-validator's explanation, told in our words (util/email_problems.py).
+    assert "This doesn't look like an e-mail address (like name@example.org). An e-mail " \
+        "address needs an @ between the name and the domain." in _read(english["form with errors"])
 
 
 @pytest.mark.parametrize(("headers", "words"), [

@@ -22,6 +22,7 @@ from events_app.services import (
     organizers,
     reminders,
 )
+from events_app.services import mail as mail_service
 from events_app.services import rsvp as svc
 from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
@@ -62,7 +63,10 @@ MAIL_TEXTS = _mail_texts()
 
 
 def assert_written_in(mail: Outbox, language: str) -> None:
-    """The whole message speaks `language`: no sentence of the other one, in either part."""
+    """The whole message speaks `language`: no sentence of the other one, in either part;
+    and it says so, in the outbox row and the Content-Language header the sender writes."""
+    assert mail.language == language
+    assert mail_service.build_message(mail)["Content-Language"] == language
     other = 0 if language == "es" else 1
     for body in (mail.subject, mail.body_text, mail.body_html):
         leaked = [pair[other] for pair in MAIL_TEXTS if pair[other] in body]
@@ -76,7 +80,8 @@ def test_the_check_above_finds_english_in_a_spanish_mail() -> None:
     assert len(MAIL_TEXTS) > 60
     english = Outbox(kind="x", to_addr="a@example.org", subject="Asistencia confirmada: X",
                      body_text="Hola, Ana:\n\nThe organizers have undone its cancellation, so "
-                               "please ignore the cancellation e-mail we sent you.")
+                               "please ignore the cancellation e-mail we sent you.",
+                     language="es")
     with pytest.raises(AssertionError, match="undone its cancellation"):
         assert_written_in(english, "es")
 
@@ -315,6 +320,24 @@ def test_invitation_in_the_language_of_whoever_made_the_account(db_url: str) -> 
     assert ned.subject.startswith("Your organizer account on ")
     assert "The site's administrator made you an organizer account" in ned.body_text
     assert_written_in(ned, "en")
+
+
+def test_the_test_message_to_the_organizer_says_its_language(owner) -> None:
+    """The organizer's test of an attendee e-mail, queued by its own path (send_test)."""
+    event = _attendees(owner)
+    with i18n.using("es"):
+        draft = attendee_mail.Draft(attendee_mail.Audience.CONFIRMED, "Traigan agua", "Hola.")
+        _, shown, msg_id = attendee_mail.send_test(owner, event.slug, draft)
+    with read_session() as s:
+        mail = s.get(Outbox, msg_id)
+    assert mail is not None and mail.language == shown.content.language
+    assert mail_service.build_message(mail)["Content-Language"] == mail.language
+
+
+def test_a_message_queued_before_the_outbox_knew_its_language_has_no_header() -> None:
+    """Rows from before 0016_outbox_language have language "": no header, not a guess."""
+    old = Outbox(kind="confirmation", to_addr="a@example.org", subject="Hi", body_text="Hello")
+    assert "Content-Language" not in mail_service.build_message(old)
 
 
 def test_reset_in_the_accounts_language_whoever_asks(db_url: str) -> None:

@@ -176,3 +176,28 @@ def test_language_migration_reads_old_rows_as_english_and_downgrades(db_url: str
     with get_engine().connect() as conn:
         assert conn.execute(text("SELECT language FROM rsvp")).scalar_one() == "en"
     command.check(alembic_config(db_url))
+
+
+def test_outbox_language_migration_leaves_old_mail_without_a_language(db_url: str) -> None:
+    """0016_outbox_language: a message queued before it is in no known language ("": the
+    sender writes no Content-Language); it can be rolled back and forth."""
+    from sqlalchemy import text
+
+    from events_app.db import write_session
+    from events_app.migrate import downgrade, upgrade
+    from events_app.services import mail
+
+    with write_session() as s:
+        mail.enqueue(s, kind="confirmation", to_addr="ana@example.org", subject="Hola",
+                     body_text="Hola", language="es")
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT language FROM outbox")).scalar_one() == "es"
+    try:
+        downgrade(db_url, "0014_owner_event_ids")
+        assert "language" not in {c["name"]
+                                  for c in inspect(get_engine()).get_columns("outbox")}
+    finally:
+        upgrade(db_url)
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT language FROM outbox")).scalar_one() == ""
+    command.check(alembic_config(db_url))

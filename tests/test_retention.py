@@ -59,7 +59,8 @@ def test_the_purge_erases_old_events_attendees_and_keeps_the_numbers(db_url) -> 
         personal_feeds.feed_for(s, "cy@example.org")
         for r in (ann, bob, keep):
             mail.enqueue(s, kind="confirmation", to_addr=r.email, subject=f"Hi {r.name}",
-                         body_text=f"Hello {r.name}, /rsvp/{r.token}", rsvp_id=r.id)
+                         body_text=f"Hello {r.name}, /rsvp/{r.token}", language="en",
+                         rsvp_id=r.id)
         actor_row = s.get(Organizer, actor.id)
         audit.record(s, actor_row, "rsvp.remove", s.get(Rsvp, ann.id),
                      "Ann Lee (confirmed); confirmed from the waitlist: Bob Ray")
@@ -94,7 +95,7 @@ def test_old_emails_and_audit_details_of_deleted_rsvps_go_too(db_url) -> None:
     actor = make_organizer("olga@example.org")
     with write_session() as s:
         mail.enqueue(s, kind="organizer_message", to_addr="gone@example.org", subject="x",
-                     body_text="Hello Gone Person")
+                     body_text="Hello Gone Person", language="en")
         s.add(AuditLog(at=long_ago, actor_id=actor.id, action="rsvp.remove",
                        entity_type="rsvp", entity_id=9999, detail="Gone Person (confirmed)"))
     with write_session() as s:

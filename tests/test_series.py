@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from events_app import cli, settings, timefmt
+from events_app import cli, i18n, settings, timefmt
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, EventHost, Rsvp, Series, utcnow
 from events_app.services import attendee_csv, audit, data_version, reminders, retention, series
@@ -381,7 +381,7 @@ def test_a_capacity_below_one_dates_seats_refuses_the_whole_edit(db_url: str, ad
     with pytest.raises(FormError) as err:
         series.edit(ada, rows[0].slug, _data(rows[0], capacity="2", title="Smaller"),
                     Scope.ALL)
-    assert "2027-05-04" in err.value.errors["capacity"]
+    assert "Tuesday 4 May 2027: " in err.value.errors["capacity"]
     assert {e.title for e in _rows(made.id)} == {"Network meeting"}
 
 
@@ -482,7 +482,7 @@ def test_skip_refuses_dates_that_are_not_the_rules(db_url: str, ada: Any) -> Non
     made = _new(ada)
     with pytest.raises(FormError) as err:
         series.skip(ada, made.id or 0, [date(2027, 2, 16)])
-    assert "2027-02-16" in err.value.errors["dates"]
+    assert "Tuesday 16 February 2027 is not" in err.value.errors["dates"]
     assert len(_rows(made.id)) == 9
 
 
@@ -603,7 +603,7 @@ def test_convert_needs_the_events_own_date(db_url: str, ada: Any) -> None:
     single = make_event(starts_at=utc(2027, 2, 10, 1, 0), owner_id=ada.id)
     with pytest.raises(FormError) as err:
         series.convert(ada, single.slug, Rule("weekly", weekdays=(2,), count=3))
-    assert "2027-02-09" in err.value.errors["repeat"]
+    assert "(Tuesday 9 February 2027)" in err.value.errors["repeat"]
     with read_session() as s:
         assert s.exec(select(Series)).all() == []
 
@@ -829,3 +829,27 @@ def test_one_broken_series_does_not_stop_the_others(db_url: str, ada: Any,
     assert cli.main(["extend-series"]) == 1
     assert f"ids {broken.id}" in capsys.readouterr().err
     assert len(_rows(fine.id)) == 20 and len(_rows(broken.id)) < 20
+
+
+# --- Refusals in the organizer's language ----------------------------------------------------
+
+def test_refusals_are_said_in_the_organizers_language(db_url: str, ada: Any) -> None:
+    """The service's refusals are translated where raised, in the request's language (here
+    set as a request would), with Babel's dates."""
+    made = _new(ada)
+    single = make_event(starts_at=utc(2027, 2, 10, 1, 0), owner_id=ada.id)
+    with i18n.using("es"):
+        with pytest.raises(FormError) as err:
+            series.skip(ada, made.id or 0, [date(2027, 2, 16)])
+        assert err.value.errors["dates"] == \
+            "Martes, 16 de febrero de 2027 no es una fecha de esta serie."
+        with pytest.raises(FormError) as err:
+            series.convert(ada, single.slug, Rule("weekly", weekdays=(2,), count=3))
+        assert "fecha del propio evento (martes, 9 de febrero de 2027)" in \
+            err.value.errors["repeat"]
+        with pytest.raises(EventStateError) as state:
+            series.convert(ada, _rows(made.id)[0].slug, Rule("weekly", weekdays=(1,), count=3))
+        assert str(state.value) == "Este evento ya forma parte de una serie."
+    with pytest.raises(EventStateError) as state:
+        series.convert(ada, _rows(made.id)[0].slug, Rule("weekly", weekdays=(1,), count=3))
+    assert str(state.value) == "This event is already part of a series."

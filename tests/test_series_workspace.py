@@ -244,6 +244,19 @@ def test_series_page_counts_each_date(signed_in: Any) -> None:
     assert cells(second.slug) == {"seats": "1 / 30", "waitlist": "0", "checked-in": "0"}
 
 
+def test_past_dates_count_confirmed_people_in_the_readers_words(signed_in: Any) -> None:
+    """The column counts people ("Confirmados"), not an RSVP's status ("Confirmada")."""
+    _, dates, _ = _create(signed_in)
+    with write_session() as s:  # the first date happened last week
+        row = s.get(Event, dates[0].id)
+        row.starts_at -= timedelta(days=30)
+        row.ends_at -= timedelta(days=30)
+    for lang, word in (("es", "Confirmados"), ("en", "Confirmed")):
+        html = signed_in.get(f"/organizer/events/{dates[1].slug}/series?lang={lang}").text
+        assert f'<th scope="col" class="num">{word}</th>' in html
+        assert f'<td data-label="{word}" class="num seats">' in html
+
+
 # --- the overview service ---------------------------------------------------------------------
 
 def _series_rows(owner: Organizer, n: int = 3) -> tuple[Series, list[Event]]:

@@ -19,13 +19,34 @@ def test_first_requests_after_start_up_are_answered_from_what_it_rendered(db_url
         cache.clear()
     event = make_event(title="Town hall")
     with TestClient(create_app(warm=True)) as client:
-        assert feeds.public_cache.renders == 1
+        assert feeds.public_cache.renders == 2  # the feed in each language
         with queries_run() as seen:
             for path in ("/events", "/calendar.ics", "/api/v1/events", "/events.atom",
                          f"/events/{event.slug}"):
                 assert client.get(path).status_code == 200, path
         assert seen == []
-    assert feeds.public_cache.renders == 1
+    assert feeds.public_cache.renders == 2
+
+
+def test_the_first_spanish_reader_after_start_up_finds_pages_rendered(db_url) -> None:
+    """Warm-up asks in every language: a Spanish browser's pages and the Spanish feed (its
+    URL names the language) cost no query either."""
+    for cache in (listing_cache.cache, feeds.public_cache):
+        cache.clear()
+    event = make_event(title="Town hall")
+    spanish = {"Accept-Language": "es-MX,es;q=0.9"}
+    with TestClient(create_app(warm=True)) as client:
+        assert feeds.public_cache.renders == 2  # once per language
+        with queries_run() as seen:
+            for path in ("/events", "/calendar.ics?lang=es", "/api/v1/events",
+                         f"/events/{event.slug}"):
+                page = client.get(path, headers=spanish)
+                assert page.status_code == 200, path
+                # Spanish indeed: the pages say so, and the feed's description is Spanish.
+                assert page.headers.get("content-language") == "es" \
+                    or "sesiones informativas sobre" in page.text, path
+        assert seen == []
+    assert feeds.public_cache.renders == 2
 
 
 def test_tests_and_tools_get_a_cold_app(db_url) -> None:

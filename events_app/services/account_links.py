@@ -29,8 +29,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from events_app import i18n, settings, timefmt, urls
+from events_app import i18n, urls
 from events_app.db import read_session, write_session
+from events_app.i18n import N_
 from events_app.models import (
     AccountLink,
     AccountLinkPurpose,
@@ -39,7 +40,7 @@ from events_app.models import (
     is_token_shaped,
     utcnow,
 )
-from events_app.services import audit, auth, login_sessions, mail, messages, throttle
+from events_app.services import audit, audit_detail, auth, login_sessions, mail, messages, throttle
 from events_app.util.forms import has_control_chars
 
 INVITE_VALID = timedelta(days=7)
@@ -88,9 +89,11 @@ def send_invitation(session: Session, organizer: Organizer, inviter: Organizer |
                                   inviter.name if inviter else None, link, expires,
                                   organizer.language)
     msg = mail.enqueue(session, kind="invitation", to_addr=organizer.email,
-                       subject=content.subject, body_text=content.text, body_html=content.html)
+                       subject=content.subject, body_text=content.text, body_html=content.html,
+                       language=content.language)
     audit.record(session, inviter, "organizer.invite", organizer,
-                 f"link valid until {timefmt.format_instant(expires, settings.DEFAULT_TIMEZONE)}")
+                 [audit_detail.line(N_("link valid until %(at)s"),
+                                    at=audit_detail.instant(expires))])
     return Sent(link, msg.id if msg else None)
 
 
@@ -100,7 +103,8 @@ def send_reset(session: Session, organizer: Organizer, now: datetime | None = No
     link = urls.account_link_url(AccountLinkPurpose.RESET, token)
     content = messages.password_reset(organizer.name, link, expires, organizer.language)
     msg = mail.enqueue(session, kind="password_reset", to_addr=organizer.email,
-                       subject=content.subject, body_text=content.text, body_html=content.html)
+                       subject=content.subject, body_text=content.text, body_html=content.html,
+                       language=content.language)
     return Sent(link, msg.id if msg else None)
 
 

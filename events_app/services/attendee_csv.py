@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -20,19 +20,20 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from events_app.db import read_session, write_session
-from events_app.i18n import N_, gettext
+from events_app.i18n import N_, gettext, pgettext
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
-from events_app.services import access, audit
+from events_app.services import access, audit, audit_detail
 from events_app.services.attendees import arrived_seats
 
 # In the language of the organizer who downloads the file (gettext when it is written).
 CSV_HEADER = [N_("Event"), N_("Event date"), N_("Name"), N_("Email"), N_("Phone"), N_("Guests"),
               N_("Party size"), N_("Status"), N_("Waitlist position"), N_("RSVP time"),
               N_("Checked in"), N_("Check-in time"), N_("People arrived"), N_("Comment")]
-STATUS_WORDS = {
-    RsvpStatus.CONFIRMED.value: N_("Confirmed"),
-    RsvpStatus.WAITLISTED.value: N_("On the waitlist"),
-    RsvpStatus.CANCELLED.value: N_("Cancelled"),
+# An RSVP's status (the context makes "Confirmada", not a count column's "Confirmados").
+STATUS_WORDS: dict[str, Callable[[], str]] = {
+    RsvpStatus.CONFIRMED.value: lambda: pgettext("RSVP status", "Confirmed"),
+    RsvpStatus.WAITLISTED.value: lambda: gettext("On the waitlist"),
+    RsvpStatus.CANCELLED.value: lambda: pgettext("RSVP status", "Cancelled"),
 }
 BOM = "\ufeff"
 BATCH = 500  # rows fetched and written per chunk
@@ -108,7 +109,7 @@ def _rows(session: Session, event: Event) -> Iterator[list[Any]]:
             position += 1
         here = checked_in_at is not None
         yield [title, when, name, "" if erased_at else email, phone, guests, guests + 1,
-               gettext(STATUS_WORDS[status]) if status in STATUS_WORDS else status,
+               STATUS_WORDS[status]() if status in STATUS_WORDS else status,
                position if status == RsvpStatus.WAITLISTED.value else "",
                _local(created_at, event), gettext("yes") if here else gettext("no"),
                _local(checked_in_at, event), arrived if here else "", comment]
@@ -148,7 +149,7 @@ def export_for(actor: Organizer, slug: str, *,
         if event is None:
             return None
         audit.record(session, actor, "event.export_csv", event,
-                     "for Excel (UTF-8 with BOM)" if bom else "")
+                     [audit_detail.line(N_("for Excel (UTF-8 with BOM)"))] if bom else "")
 
     def chunks() -> Iterator[bytes]:
         with read_session() as session:

@@ -24,7 +24,7 @@ from events_app import urls
 from events_app.db import write_session
 from events_app.i18n import N_, gettext
 from events_app.models import Event, EventStatus, Organizer, Outbox, Rsvp, RsvpStatus, utcnow
-from events_app.services import access, audit, locking, mail, messages
+from events_app.services import access, audit, audit_detail, locking, mail, messages
 from events_app.services.rsvp import RsvpError
 
 
@@ -237,7 +237,10 @@ def message_attendees(actor: Organizer, slug: str, subject: str, body: str,
             return None
         sent = email_attendees(session, event, subject, body, audience, actor)
         audit.record(session, actor, "event.email_attendees", event,
-                     f"{sent} recipient(s) ({audience.value}): {messages.clean_subject(subject)}")
+                     [audit_detail.line(N_("%(num)s recipient(s) (%(audience)s): %(subject)s"),
+                                        num=sent,
+                                        audience=audit_detail.code("audience", audience.value),
+                                        subject=messages.clean_subject(subject))])
         return event, sent
 
 
@@ -253,8 +256,9 @@ def send_test(actor: Organizer, slug: str, draft: Draft) -> tuple[Event, Preview
         msg = mail.enqueue(session, kind="organizer_message", to_addr=actor.email,
                            subject=messages.clean_subject(TEST_PREFIX + shown.content.subject),
                            body_text=shown.content.text, body_html=shown.content.html,
-                           reply_to=shown.reply_to)
+                           language=shown.content.language, reply_to=shown.reply_to)
         audit.record(session, actor, "event.email_test", event,
-                     f"to {actor.email}: {messages.clean_subject(draft.subject)}")
+                     [audit_detail.line(N_("to %(email)s: %(subject)s"), email=actor.email,
+                                        subject=messages.clean_subject(draft.subject))])
         assert msg is not None and msg.id is not None
         return event, shown, msg.id

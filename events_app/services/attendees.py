@@ -7,7 +7,7 @@ door needs on top: who is checked in, in which order to show people.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app.db import write_session
-from events_app.i18n import N_, gettext, ngettext
+from events_app.i18n import N_, gettext, ngettext, pgettext
 from events_app.models import Event, Organizer, Rsvp, RsvpStatus, utcnow
-from events_app.services import access, audit, locking, rsvp
+from events_app.services import access, audit, audit_detail, locking, rsvp
 from events_app.util import paging
 from events_app.util.forms import has_control_chars
 from events_app.util.text_search import contains_text
@@ -31,13 +31,15 @@ SORT_KEYS: dict[str, str] = {
     "checked_in": N_("Check-in"),
     "guests": N_("Guests"),
 }
-STATUS_FILTERS: dict[str, str] = {
-    "": N_("Everyone"),
-    "confirmed": N_("Confirmed"),
-    "waitlisted": N_("Waitlisted"),
-    "cancelled": N_("Cancelled"),
-    "here": N_("Checked in"),
-    "not_here": N_("Confirmed, not checked in"),
+# Which people the attendee list shows: the words describe people ("Confirmados"), not an
+# RSVP's status ("Confirmada"), hence the context (`translated` calls these when shown).
+STATUS_FILTERS: dict[str, Callable[[], str]] = {
+    "": lambda: gettext("Everyone"),
+    "confirmed": lambda: pgettext("people", "Confirmed"),
+    "waitlisted": lambda: gettext("Waitlisted"),
+    "cancelled": lambda: pgettext("people", "Cancelled"),
+    "here": lambda: gettext("Checked in"),
+    "not_here": lambda: gettext("Confirmed, not checked in"),
 }
 MAX_SEARCH = 200
 PAGE_SIZE = 100  # rows per page of the attendee list; the CSV has them all
@@ -210,7 +212,7 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
         party.checked_in_at = None
         party.checked_in_seats = 0
         action = "rsvp.undo_check_in"
-        detail = party.name
+        detail: str | list[audit_detail.Line] = party.name
     else:
         if party.status != RsvpStatus.CONFIRMED:
             refusal = gettext("%(name)s is waitlisted, not confirmed; confirm them before "
@@ -232,7 +234,8 @@ def set_checked_in(session: Session, actor: Organizer, event: Event, rsvp_id: in
             party.checked_in_at = utcnow()
         party.checked_in_seats = arrived
         action = "rsvp.check_in"
-        detail = f"{party.name} ({arrived} of {party.seats})"
+        detail = [audit_detail.line(N_("%(name)s (%(num)s of %(seats)s)"), name=party.name,
+                                    num=arrived, seats=party.seats)]
     party.updated_at = utcnow()
     session.add(party)
     audit.record(session, actor, action, party, detail)

@@ -3,41 +3,26 @@
 Entries are written in the same transaction as the change they describe, so the trail can
 never claim a change that was rolled back, nor miss one that committed. The RSVP service's
 own-transaction actions (force_confirm, remove_rsvp) take the acting organizer and write
-their entry inside that transaction for the same reason.
+their entry inside that transaction for the same reason. Details are data, worded when read
+(services/audit_detail.py).
 """
 
 from __future__ import annotations
 
 import getpass
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from babel.dates import format_date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from events_app import i18n, settings, timefmt
 from events_app.i18n import N_, gettext, ngettext
 from events_app.models import AuditLog, Event, Organizer, Rsvp
+from events_app.services import audit_detail
 from events_app.util import paging
-
-MAX_DETAIL = 4000
-
-
-def _show(value: Any) -> str:
-    if value is None or value == "":
-        return "(empty)"
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="minutes")
-    text = str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def describe_changes(changes: dict[str, tuple[Any, Any]]) -> str:
-    """`{"title": (old, new)}` as "title: 'old' -> 'new'" lines, for people reading the log."""
-    return "\n".join(f"{k}: {_show(old)} -> {_show(new)}" for k, (old, new) in changes.items())
 
 
 def command_line_actor() -> str:
@@ -51,15 +36,16 @@ def command_line_actor() -> str:
 
 
 def record(session: Session, actor: Organizer | None, action: str, entity: Event | Rsvp |
-           Organizer, detail: str = "") -> AuditLog:
-    """`actor` None means the command line (see `command_line_actor`)."""
+           Organizer, detail: str | Sequence[audit_detail.Line] = "") -> AuditLog:
+    """`actor` None means the command line (see `command_line_actor`). `detail`:
+    audit_detail lines, read in each reader's language (a plain string is shown as is)."""
     entry = AuditLog(
         actor_id=actor.id if actor else None,
         actor_label="" if actor else command_line_actor()[:200],
         action=action,
         entity_type=type(entity).__name__.lower(),
         entity_id=entity.id,
-        detail=detail[:MAX_DETAIL],
+        detail=audit_detail.stored(detail),
     )
     session.add(entry)
     return entry
@@ -74,6 +60,7 @@ _RECIPIENTS = re.compile(r"^(\d+) recipient\(s\)(?: \((\w+)\))?: (.*)$", re.S)
 
 def _emailed(detail: str, title: str) -> str:
     """'E-mailed 12 confirmed attendees of “X”: “Subject”' from the entry's detail."""
+    detail = audit_detail.english(detail)
     found = _RECIPIENTS.match(detail)
     if not found:
         return gettext("E-mailed the attendees of “%(title)s”") % {"title": title}
@@ -110,73 +97,68 @@ _ADDED = re.compile(r"\b(\d+) date\(s\) added")
 
 
 def _rule_words(detail: str) -> str | None:
-    """'every second Tuesday, until June 1, 2027' from a detail that names the rule in English
-    words, for an English reader; None otherwise (the rule was written in words of the
-    language its author used, which another reader may not share: the detail below the
-    sentence still shows it)."""
+    """'every second Tuesday, until June 1, 2027': the rule of a structured detail, in the
+    reader's language; from an older plain detail, which names it in English words, only for
+    an English reader (None otherwise: the detail below the sentence still shows it)."""
+    if audit_detail.is_structured(detail):
+        return audit_detail.rule_words(detail)
     if i18n.current() != i18n.SOURCE_LANGUAGE:
         return None
     found = _RULE.search(detail)
     return found.group(1) if found else None
 
 
-def _day(iso: str) -> str:
-    """'March 9, 2027' / '9 de marzo de 2027'."""
-    try:
-        day = date.fromisoformat(iso.strip())
-    except ValueError:
-        return iso.strip()
-    return format_date(day, format="long", locale=i18n.locale())
-
-
-def _days(isos: list[str]) -> str:
-    days = [_day(d) for d in isos if d.strip()]
-    if len(days) == 1:
-        return days[0]
-    return gettext("%(list)s and %(last)s") % {"list": gettext(", ").join(days[:-1]),
-                                               "last": days[-1]}
+def _scope(detail: str) -> str | None:
+    """The scope code of a series edit or cancellation ("all", "following", "one")."""
+    if audit_detail.is_structured(detail):
+        return audit_detail.code_in(detail, "scope")
+    found = _SCOPE.search(detail)
+    return found.group(1) if found else None
 
 
 def _series_edit(detail: str, title: str) -> str:
-    scope = _SCOPE.search(detail)
-    if scope and scope.group(1) == "all":
+    scope = _scope(detail)
+    if scope == "all":
         return gettext("Edited every date of the series “%(title)s” not started yet") % {
             "title": title}
-    if scope and scope.group(1) == "following":
+    if scope == "following":
         return gettext("Edited a date of the series “%(title)s” and every later one") % {
             "title": title}
     return gettext("Edited dates of the series “%(title)s”") % {"title": title}
 
 
 def _series_cancel(detail: str, title: str) -> str:
-    scope = _SCOPE.search(detail)
-    if scope and scope.group(1) == "all":
+    scope = _scope(detail)
+    if scope == "all":
         return gettext("Cancelled every date of the series “%(title)s” still to come") % {
             "title": title}
-    if scope and scope.group(1) == "following":
+    if scope == "following":
         return gettext("Cancelled a date of the series “%(title)s” and every later one") % {
             "title": title}
     return gettext("Cancelled dates of the series “%(title)s”") % {"title": title}
 
 
 def _skipped(detail: str, title: str) -> str:
+    detail = audit_detail.english(detail)
     found = _SKIPPED.search(detail)
     if found and found.group(1).strip(" ,"):
         return gettext("Skipped %(dates)s in the series “%(title)s”") % {
-            "dates": _days(found.group(1).split(",")), "title": title}
+            "dates": audit_detail.long_days(found.group(1).split(",")), "title": title}
     return gettext("Skipped dates of the series “%(title)s”") % {"title": title}
 
 
 def _split(detail: str, title: str) -> str:
+    detail = audit_detail.english(detail)
     found = _SPLIT_AT.search(detail)
     if found:
         return gettext("Split the series “%(title)s”: its dates from %(day)s on became a new "
-                       "series") % {"title": title, "day": _day(found.group(1))}
+                       "series") % {"title": title, "day": audit_detail.long_day(found.group(1))}
     return gettext("Split the series “%(title)s”: its dates from one date on became a new "
                    "series") % {"title": title}
 
 
 def _added(detail: str, title: str) -> str:
+    detail = audit_detail.english(detail)
     found = _ADDED.search(detail)
     if not found:
         return gettext("Added dates to the series “%(title)s”") % {"title": title}
@@ -202,12 +184,14 @@ def _change_rule(detail: str, title: str) -> str:
 
 
 def _two_factor_site(detail: str) -> str:
+    detail = audit_detail.english(detail)
     if detail.startswith("required"):
         return gettext("Made two-factor sign-in required for every organizer")
     return gettext("Made two-factor sign-in optional for every organizer")
 
 
 def _rsvp_all(detail: str, title: str) -> str:
+    detail = audit_detail.english(detail)
     if detail.endswith(": off"):
         return gettext("Stopped letting people RSVP to every date of the series “%(title)s” "
                        "at once") % {"title": title}
@@ -263,15 +247,15 @@ _SENTENCES: dict[str, Any] = {
 
 def describe(action: str, subject: str, detail: str = "") -> str:
     """The entry in words, e.g. 'Cancelled the event “Budget hearing”'. An action this
-    table does not know yet reads as its code in words ('event.something_new' -> 'Something
-    new')."""
+    table does not know yet reads with its code, which is no word of any language
+    ('Action “event.something_new” on ...'). The sentences read numbers, scopes and dates
+    from the detail as written in English (`_english`), and a series' rule from its data."""
     sentence = _SENTENCES.get(action)
     if isinstance(sentence, str):
         return gettext(sentence) % {"s": subject}
     if sentence is not None:
         return str(sentence(subject, detail))
-    verb = action.rpartition(".")[2].replace("_", " ").capitalize()
-    return f"{verb}: {subject}"
+    return gettext("Action “%(action)s” on %(s)s") % {"action": action, "s": subject}
 
 
 # Details the sentence already says in full: not repeated under it.
@@ -286,11 +270,13 @@ class AuditRow:
     subject: str  # the event title, attendee name or organizer name the entry is about
     summary: str = ""  # the entry in words (`describe`)
     when: str = ""  # in the site's timezone, with its abbreviation
+    # What the row shows under the sentence: the detail in the reader's language (`_shown`).
+    detail: str = ""
 
-    @property
-    def detail(self) -> str:
-        """What the row shows under the sentence (the raw detail, unless already said)."""
-        return "" if self.entry.action in _SAID else self.entry.detail
+
+def _shown(entry: AuditLog) -> str:
+    """The detail under an entry's sentence, unless the sentence says it all already."""
+    return "" if entry.action in _SAID else audit_detail.in_words(entry.detail)
 
 
 @dataclass(frozen=True)
@@ -362,7 +348,7 @@ def list_entries(session: Session, page: int = 1, page_size: int = 50,
         # entries have no label). Accounts are never deleted, only deactivated.
         actor = name or _command_line(e.actor_label)
         return AuditRow(entry=e, actor_name=actor, actor_email=mail or "", subject=subject,
-                        summary=describe(e.action, subject, e.detail),
+                        summary=describe(e.action, subject, e.detail), detail=_shown(e),
                         when=timefmt.format_instant(e.at, settings.DEFAULT_TIMEZONE))
 
     return AuditPage(

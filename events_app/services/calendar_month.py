@@ -24,6 +24,7 @@ from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from events_app import settings, timefmt
+from events_app.i18n import gettext
 from events_app.models import Event, utcnow
 from events_app.services import spans
 from events_app.services.event_form import event_date_range
@@ -51,14 +52,15 @@ def today(now: datetime | None = None) -> date:
 def _check_range(first: date, last: date, now: datetime | None) -> None:
     earliest, latest = event_date_range(today(now))
     if last < earliest or first > latest:
-        raise OutOfRange(f"The calendar covers {earliest.year} to {latest:%B %Y}.")
+        raise OutOfRange(gettext("The calendar covers %(first)s to %(last)s.") % {
+            "first": earliest.year, "last": timefmt.format_month(latest)})
 
 
 def parse_month(raw: str, now: datetime | None = None) -> date:
     """'2027-03' -> 1 March 2027, within the calendar's range; else OutOfRange."""
     match = _MONTH_RE.fullmatch(raw)
     if not match or not 1 <= int(match[2]) <= 12:
-        raise OutOfRange("A month looks like 2027-03.")
+        raise OutOfRange(gettext("A month looks like 2027-03."))
     month = date(int(match[1]), int(match[2]), 1)
     _check_range(month, month_last_day(month), now)
     return month
@@ -71,7 +73,7 @@ def parse_day(raw: str, now: datetime | None = None) -> date:
             raise ValueError
         day = date.fromisoformat(raw)
     except ValueError:
-        raise OutOfRange("A day looks like 2027-03-14.") from None
+        raise OutOfRange(gettext("A day looks like 2027-03-14.")) from None
     _check_range(day, day, now)
     return day
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from events_app.db import write_session
+from events_app.i18n import N_, gettext
 from events_app.models import (
     Event,
     EventHost,
@@ -39,6 +40,7 @@ from events_app.services import (
     access,
     attendee_mail,
     audit,
+    audit_detail,
     event_text,
     locking,
     organizers,
@@ -72,7 +74,8 @@ def _on_managed_event(actor: Organizer, slug: str, work: Callable[[Session, Even
 
 class EventStateError(ValueError):
     """An action that does not apply to the event as it is now (e.g. publishing a cancelled
-    event); the message is shown to the organizer."""
+    event); the message is shown to the organizer as is, so it is translated where it is
+    raised (gettext in the request's language, as FormError messages are)."""
 
 
 def slugify(title: str) -> str:
@@ -130,7 +133,8 @@ def set_cohosts(session: Session, event: Event, emails: tuple[str, ...],
     found = organizers.find_by_emails(session, emails)
     missing = [e for e in emails if e not in found or not found[e].is_active]
     if missing:
-        raise FormError({"cohosts": f"No active organizer account for {missing[0]}."})
+        raise FormError({"cohosts": gettext("No active organizer account for %(email)s.") % {
+            "email": missing[0]}})
     old = known if known is not None else cohost_emails(session, event)
     new = sorted(e for e in emails if found[e].id != event.owner_id)
     if old == new:
@@ -172,9 +176,13 @@ def create_event(session: Session, actor: Organizer, data: EventData,
     if texts:
         event_text.save_translations(session, event, texts)
     languages = sorted(lang for lang, given in (texts or {}).items() if any(given.values()))
-    audit.record(session, actor, "event.create", event,
-                 f"{event.title} ({event.status}), slug {event.slug}"
-                 + (f", also in: {', '.join(languages)}" if languages else ""))
+    detail = [audit_detail.line(
+        N_("%(title)s (%(status)s), slug %(slug)s"), title=event.title,
+        status=audit_detail.code("event status", event.status), slug=event.slug)]
+    if languages:
+        detail.append(audit_detail.line(N_("also in: %(languages)s"),
+                                        languages=", ".join(languages)))
+    audit.record(session, actor, "event.create", event, detail)
     return event
 
 
@@ -268,9 +276,10 @@ def update_event(session: Session, actor: Organizer, event: Event, data: EventDa
         changes.notified = attendee_mail.notify_event_changed(session, event, changes)
     if promoted:
         changes["confirmed from the waitlist"] = ("", ", ".join(p.name for p in promoted))
-    detail = audit.describe_changes(changes)
+    detail = audit_detail.describe_changes(changes)
     if changes.notified:
-        detail += f"\nattendees e-mailed about the change: {changes.notified}"
+        detail.append(audit_detail.line(N_("attendees e-mailed about the change: %(num)s"),
+                                        num=changes.notified))
     audit.record(session, actor, "event.update", event, detail)
     return changes
 
@@ -314,7 +323,8 @@ def duplicate_event(session: Session, actor: Organizer, event: Event,
         if owner is not None and owner.is_active:
             hosts.add(owner.email)  # the original owner keeps access to the copy
     set_cohosts(session, copy, tuple(sorted(hosts)))
-    audit.record(session, actor, "event.duplicate", copy, f"copied from {event.slug}")
+    audit.record(session, actor, "event.duplicate", copy,
+                 [audit_detail.line(N_("copied from %(slug)s"), slug=event.slug)])
     return copy
 
 
@@ -324,15 +334,21 @@ def _set_status(session: Session, actor: Organizer, event: Event, status: EventS
     event.status = status.value
     bump(event, significant=True)
     session.add(event)
-    audit.record(session, actor, action, event, f"status: {old} -> {status.value}")
+    audit.record(session, actor, action, event, _status_change(old, status.value))
+
+
+def _status_change(old: str, new: str) -> list[audit_detail.Line]:
+    return [audit_detail.line(N_("status: %(old)s -> %(new)s"),
+                              old=audit_detail.code("event status", old),
+                              new=audit_detail.code("event status", new))]
 
 
 def publish(session: Session, actor: Organizer, event: Event) -> None:
     if event.status == EventStatus.PUBLISHED:
         return
     if event.status == EventStatus.CANCELLED:
-        raise EventStateError("A cancelled event cannot be published again. "
-                              "Duplicate it to schedule it anew.")
+        raise EventStateError(gettext("A cancelled event cannot be published again. "
+                                      "Duplicate it to schedule it anew."))
     event.unpublished_at = None
     _set_status(session, actor, event, EventStatus.PUBLISHED, "event.publish")
 
@@ -341,8 +357,8 @@ def unpublish(session: Session, actor: Organizer, event: Event) -> None:
     if event.status == EventStatus.DRAFT:
         return
     if event.status == EventStatus.CANCELLED:
-        raise EventStateError("This event is cancelled; it stays listed as cancelled so "
-                              "attendees and calendars see that.")
+        raise EventStateError(gettext("This event is cancelled; it stays listed as cancelled so "
+                                      "attendees and calendars see that."))
     # Subscribed calendars hold it already: feeds keep it as cancelled for a while.
     event.unpublished_at = utcnow()
     _set_status(session, actor, event, EventStatus.DRAFT, "event.unpublish")
@@ -358,7 +374,7 @@ def cancel(session: Session, actor: Organizer, event: Event, message: str) -> in
     RSVPs keep their status, so the attendee list still shows who was coming.
     """
     if event.status == EventStatus.CANCELLED:
-        raise EventStateError("This event is already cancelled.")
+        raise EventStateError(gettext("This event is already cancelled."))
     message = parse_form(CancelForm, {"message": message}).message
     event.cancel_message = message
     event.cancelled_at = utcnow()
@@ -371,7 +387,7 @@ def uncancel(session: Session, actor: Organizer, event: Event) -> int:
     calendars show it confirmed again), and everyone who was e-mailed that it was cancelled
     and still holds their RSVP is told it is back on. Returns how many were e-mailed."""
     if event.status != EventStatus.CANCELLED:
-        raise EventStateError("This event is not cancelled.")
+        raise EventStateError(gettext("This event is not cancelled."))
     cancelled_at = event.cancelled_at
     event.status = EventStatus.PUBLISHED.value
     event.cancel_message = ""
@@ -380,9 +396,10 @@ def uncancel(session: Session, actor: Organizer, event: Event) -> int:
     bump(event, significant=True)
     session.add(event)
     told = attendee_mail.notify_event_uncancelled(session, event, cancelled_at)
-    detail = f"status: {EventStatus.CANCELLED.value} -> {EventStatus.PUBLISHED.value}"
+    detail = _status_change(EventStatus.CANCELLED.value, EventStatus.PUBLISHED.value)
     if told:
-        detail += f"\nattendees e-mailed that it is back on: {told}"
+        detail.append(audit_detail.line(N_("attendees e-mailed that it is back on: %(num)s"),
+                                        num=told))
     audit.record(session, actor, "event.uncancel", event, detail)
     return told
 

@@ -49,7 +49,7 @@ from events_app.models import (
     Series,
     utcnow,
 )
-from events_app.services import data_version, spans
+from events_app.services import data_version, site_settings, spans
 from events_app.services import events as event_service
 from events_app.services.data_version import Version
 from events_app.services.event_text import texts_for
@@ -209,7 +209,7 @@ def feed_title(flt: FeedFilter) -> tuple[str, str]:
     reader's language, as the subscribe block on the list page names it)."""
     scope = ", ".join([*(category_text(c) for c in flt.categories), *flt.cities])
     name = f"{settings.SITE_NAME} ({scope})" if scope else settings.SITE_NAME
-    return name, settings.SITE_DESCRIPTION
+    return name, site_settings.site_description().text
 
 
 def series_of(session: Session, events: Iterable[Event]) -> dict[int, Series]:

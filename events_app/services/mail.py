@@ -54,6 +54,7 @@ def enqueue(
     to_addr: str,
     subject: str,
     body_text: str,
+    language: str,
     body_html: str = "",
     ics: str = "",
     rsvp_id: int | None = None,
@@ -65,9 +66,12 @@ def enqueue(
 
     With a `dedupe_key`, a second message with the same key is silently dropped (returns
     None): the unique index makes "exactly once" hold even when two cron runs overlap.
+    `language` is required, so no sender forgets it: what the message is written in
+    (MailContent.language), sent as its Content-Language header.
     """
     values = {"kind": kind, "to_addr": to_addr, "subject": subject, "body_text": body_text,
-              "body_html": body_html, "ics": ics, "rsvp_id": rsvp_id, "dedupe_key": dedupe_key,
+              "language": language, "body_html": body_html, "ics": ics, "rsvp_id": rsvp_id,
+              "dedupe_key": dedupe_key,
               "reply_to": reply_to, "created_at": utcnow(), "sent_at": None,
               "next_attempt_at": None, "attempts": 0, "last_error": ""}
     msg_id = session.connection().execute(_insert_statement(session), values).scalar()
@@ -102,7 +106,8 @@ def queue_to(session: Session, rsvp: Rsvp, content: MailContent, kind: str,
         return
     msg = enqueue(session, kind=kind, to_addr=rsvp.email, subject=content.subject,
                   body_text=content.text, body_html=content.html, ics=content.ics,
-                  rsvp_id=rsvp.id, dedupe_key=dedupe_key, reply_to=reply_to)
+                  language=content.language, rsvp_id=rsvp.id, dedupe_key=dedupe_key,
+                  reply_to=reply_to)
     if msg is not None and msg.id is not None:
         mail_ids.append(msg.id)
 
@@ -129,6 +134,10 @@ def build_message(msg: Outbox) -> EmailMessage:
             msg.ics.encode("utf-8"), maintype="text", subtype="calendar",
             filename="event.ics", params={"method": ics_method(msg.ics), "charset": "utf-8"},
         )
+    if msg.language:
+        # RFC 3282: clients and screen readers read the message in this language. Set last:
+        # set_content and add_alternative move Content-* headers into the parts they make.
+        em["Content-Language"] = msg.language
     return em
 
 

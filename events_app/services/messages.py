@@ -66,6 +66,7 @@ class MailContent:
     text: str
     html: str
     ics: str = ""
+    language: str = ""  # what it is written in (the outbox's Content-Language); set by _render*
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,7 @@ def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> 
         text=_env.get_template(f"{template}.txt").render({**full, **words}),
         html=_env.get_template(f"{template}.html").render({**full, **html_words}),
         ics=ics,
+        language=i18n.current(),
     )
 
 
@@ -403,6 +405,7 @@ def _render_account(template: str, subject: str, ctx: dict[str, Any]) -> MailCon
         subject=full["subject"],
         text=_env.get_template(f"{template}.txt").render(full),
         html=_env.get_template(f"{template}.html").render(full),
+        language=i18n.current(),
     )
 
 

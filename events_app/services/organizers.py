@@ -13,9 +13,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from events_app.db import write_session
-from events_app.i18n import gettext
+from events_app.i18n import N_, gettext
 from events_app.models import Organizer, Role
-from events_app.services import account_links, audit, auth, login_sessions, seed, two_factor
+from events_app.services import (
+    account_links,
+    audit,
+    audit_detail,
+    auth,
+    login_sessions,
+    seed,
+    two_factor,
+)
 from events_app.util.forms import Checkbox, Form, FormError, email, parse_form, text
 
 EmailField = email()
@@ -56,7 +64,8 @@ def create_organizer(session: Session, *, email: str, name: str, password: str |
         raise FormError(
             {"email": gettext("There is already an organizer with this e-mail.")}) from None
     audit.record(session, actor, "organizer.create", organizer,
-                 f"{organizer.email} as {organizer.role}")
+                 [audit_detail.line(N_("%(email)s as %(role)s"), email=organizer.email,
+                                    role=audit_detail.code("role", organizer.role))])
     if form.admin and seed.first_admin(session) is organizer:
         seed.adopt_unowned_events(session, organizer)  # the demo events get an owner
     return organizer
@@ -115,7 +124,7 @@ def update_account(session: Session, actor: Organizer, organizer_id: int, *,
     session.flush()
     if _active_admins(session) == 0:
         raise FormError({"role": gettext("There must always be at least one active admin.")})
-    audit.record(session, actor, "organizer.update", target, audit.describe_changes(changes))
+    audit.record(session, actor, "organizer.update", target, audit_detail.describe_changes(changes))
     return target
 
 
@@ -150,7 +159,7 @@ def sign_out_everywhere(session: Session, actor: Organizer, organizer_id: int) -
         raise LookupError(organizer_id)
     ended = login_sessions.end_all(session, organizer_id)
     audit.record(session, actor, "organizer.sign_out_everywhere", target,
-                 f"{ended} session(s) ended")
+                 [audit_detail.line(N_("%(num)s session(s) ended"), num=ended)])
     return target
 
 

@@ -51,7 +51,8 @@ def queue_reminders(now: datetime | None = None, lead: timedelta | None = None) 
             content = messages.reminder(event, rsvp)
             msg = mail.enqueue(session, kind="reminder", to_addr=rsvp.email,
                                subject=content.subject, body_text=content.text,
-                               body_html=content.html, rsvp_id=rsvp.id,
+                               body_html=content.html, language=content.language,
+                               rsvp_id=rsvp.id,
                                dedupe_key=reminder_key(rsvp, event))
             rsvp.reminder_sent_at = now
             session.add(rsvp)

@@ -14,20 +14,21 @@ the purge again, or overlapping runs, find nothing left to do for rows already e
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, update
+from sqlalchemy import delete, exists, or_, update
 from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.db import write_session
 from events_app.models import AuditLog, Event, Outbox, PersonalFeed, Rsvp, new_token, utcnow
-from events_app.services import personal_feeds
+from events_app.services import audit_detail, personal_feeds
 
 ERASED_NAME = "(erased)"
-ERASED_AUDIT_DETAIL = "(attendee details erased)"
+ERASED_AUDIT_DETAIL = audit_detail.ERASED_DETAIL  # shown in the reader's language
 BATCH = 500  # RSVPs per transaction, so a big purge never holds SQLite's write lock long
 
 
@@ -82,10 +83,13 @@ def erase(session: Session, rsvps: Sequence[Rsvp], now: datetime,
     # waitlist: ..."); those lose their detail as well.
     for event_id, name in names:
         same_event = select(Rsvp.id).where(Rsvp.event_id == event_id)
+        # As typed in a plain detail, or as JSON writes it in a structured one (audit.py).
+        spellings = {name, json.dumps(name, ensure_ascii=False)[1:-1]}
         report.audit_entries += session.exec(  # type: ignore[call-overload]
             update(AuditLog)
             .where(AuditLog.entity_type == "rsvp", col(AuditLog.entity_id).in_(same_event),
-                   col(AuditLog.detail).contains(name, autoescape=True))
+                   or_(*(col(AuditLog.detail).contains(n, autoescape=True)
+                         for n in spellings)))
             .values(detail=ERASED_AUDIT_DETAIL)
             .execution_options(synchronize_session=False)).rowcount
     for address in addresses:

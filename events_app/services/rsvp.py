@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from events_app import i18n, timefmt
 from events_app.db import read_session, write_session
-from events_app.i18n import gettext, ngettext
+from events_app.i18n import N_, gettext, ngettext
 from events_app.models import (
     Event,
     EventStatus,
@@ -46,6 +46,7 @@ from events_app.models import (
 )
 from events_app.services import (
     audit,
+    audit_detail,
     events,
     locking,
     mail,
@@ -789,9 +790,10 @@ def force_confirm(rsvp_id: int, now: datetime | None = None, *,
         at = now or utcnow()
         event, rsvp = _locked_by_id(session, rsvp_id)
         if rsvp.status != RsvpStatus.WAITLISTED:
-            raise RsvpError("Only a waitlisted RSVP can be confirmed.")
+            raise RsvpError(gettext("Only a waitlisted RSVP can be confirmed."))
         if event.status != EventStatus.PUBLISHED:
-            raise RsvpClosed("RSVPs to a cancelled or unpublished event can't be confirmed.")
+            raise RsvpClosed(gettext("RSVPs to a cancelled or unpublished event can't be "
+                                     "confirmed."))
         over = not seat_counts(session, event, at).fits(rsvp.seats)
         rsvp.status = RsvpStatus.CONFIRMED.value
         rsvp.promoted_at = rsvp.updated_at = at
@@ -799,8 +801,9 @@ def force_confirm(rsvp_id: int, now: datetime | None = None, *,
         content = messages.promoted(event, rsvp, _calendar_page(session, rsvp))
         mail.queue_to(session, rsvp, content, "promoted", [])
         if actor is not None:
-            audit.record(session, actor, "rsvp.force_confirm", rsvp,
-                         f"{rsvp.name}, {rsvp.seats} seat(s)" + (", over capacity" if over else ""))
+            audit.record(session, actor, "rsvp.force_confirm", rsvp, [audit_detail.line(
+                N_("%(name)s, %(num)s seat(s), over capacity") if over else
+                N_("%(name)s, %(num)s seat(s)"), name=rsvp.name, num=rsvp.seats)])
         return over
 
     return _with_retry(work)
@@ -821,9 +824,13 @@ def remove_rsvp(rsvp_id: int, notify: bool = True, now: datetime | None = None, 
         was = rsvp.status
         promoted = _cancel(session, event, rsvp, now or utcnow(), True, notify, [])
         if actor is not None:
-            detail = f"{rsvp.name} ({was}); e-mailed: {'yes' if notify else 'no'}"
+            detail = [audit_detail.line(
+                N_("%(name)s (%(status)s); e-mailed: %(told)s"), name=rsvp.name,
+                status=audit_detail.code("RSVP status", was),
+                told=audit_detail.word(N_("yes") if notify else N_("no")))]
             if promoted:
-                detail += "; confirmed from the waitlist: " + ", ".join(p.name for p in promoted)
+                detail.append(audit_detail.line(N_("confirmed from the waitlist: %(names)s"),
+                                                names=", ".join(p.name for p in promoted)))
             audit.record(session, actor, "rsvp.remove", rsvp, detail)
         return promoted
 
@@ -839,14 +846,17 @@ def validate_capacity(session: Session, event: Event, new_capacity: int | None) 
     if new_capacity is None:
         return
     if new_capacity < 0:
-        raise CapacityError("Capacity can't be negative. Leave it empty for no limit.",
+        raise CapacityError(gettext("Capacity can't be negative. Leave it empty for no limit."),
                             field="capacity")
     locking.lock_event_row(session, event)
     confirmed = seat_counts(session, event).confirmed
     if new_capacity < confirmed:
         raise CapacityError(
-            f"{confirmed} spots are already confirmed, so capacity can't go below {confirmed}. "
-            "Cancel some RSVPs first, or keep a higher capacity.", field="capacity")
+            ngettext("%(num)d spot is already confirmed, so capacity can't go below %(num)d. "
+                     "Cancel some RSVPs first, or keep a higher capacity.",
+                     "%(num)d spots are already confirmed, so capacity can't go below %(num)d. "
+                     "Cancel some RSVPs first, or keep a higher capacity.", confirmed)
+            % {"num": confirmed}, field="capacity")
 
 
 def change_capacity(session: Session, event: Event, new_capacity: int | None,

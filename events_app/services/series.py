@@ -42,8 +42,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
-from events_app import settings
+from events_app import settings, timefmt
 from events_app.db import in_write_transaction, read_session, write_session
+from events_app.i18n import N_, gettext
 from events_app.models import (
     Event,
     EventHost,
@@ -55,7 +56,15 @@ from events_app.models import (
     new_uid,
     utcnow,
 )
-from events_app.services import access, attendee_mail, audit, event_admin, event_text, locking
+from events_app.services import (
+    access,
+    attendee_mail,
+    audit,
+    audit_detail,
+    event_admin,
+    event_text,
+    locking,
+)
 from events_app.services.event_admin import EventNotFound, EventStateError, same, slugify
 from events_app.services.event_form import EVENT_COLUMNS, EventData, translation_tuple
 from events_app.services.series_rules import (
@@ -289,9 +298,10 @@ def extend(session: Session, series: Series, now: datetime | None = None) -> lis
     series.generated_until = until
     session.add(series)
     if rows:
-        last = rows[-1].starts_at.astimezone(series.tz).date().isoformat()
+        last = rows[-1].starts_at.astimezone(series.tz).date()
         _audit(session, None, series, "series.extend",
-               f"{len(rows)} date(s) added, up to {last}", subject=rows[0])
+               audit_detail.line(N_("%(num)s date(s) added, up to %(day)s"), num=len(rows),
+                                 day=audit_detail.day(last)), subject=rows[0])
     return rows
 
 
@@ -333,9 +343,9 @@ def create_series(session: Session, actor: Organizer | None, data: EventData, ru
     tmpl = _Template.of(session, head)
     rows = [head, *_insert_rows(session, series, tmpl, wanted[1:])]
     series.generated_until = until
-    audit.record(session, actor, "series.create", head,
-                 f"{describe_series(series, with_end=True)}: {len(rows)} date(s) "
-                 f"({head.status}), series {series.uid}")
+    audit.record(session, actor, "series.create", head, [audit_detail.line(
+        N_("%(rule)s: %(num)s date(s) (%(status)s), series %(uid)s"), rule=_rule_value(series),
+        num=len(rows), status=audit_detail.code("event status", head.status), uid=series.uid)])
     return series
 
 
@@ -395,21 +405,29 @@ def split(session: Session, actor: Organizer | None, series: Series, at: datetim
         session.add(row)
     if moved:
         audit.record(session, actor, "series.split", moved[0],
-                     f"dates from {at_local.date().isoformat()} on: series {new.uid} "
-                     f"(was {series.uid})")
+                     [audit_detail.line(
+                         N_("dates from %(day)s on: series %(uid)s (was %(old)s)"),
+                         day=audit_detail.day(at_local.date()), uid=new.uid, old=series.uid)])
     session.flush()
     return new
 
 
+def _rule_value(series: Series) -> dict[str, str]:
+    """The series' rule as its audit details keep it (said in the reader's words)."""
+    return audit_detail.rule(series.rrule, start_local(series))
+
+
 def _audit(session: Session, actor: Organizer | None, series: Series, action: str,
-           detail: str, subject: Event | None = None) -> None:
+           detail: audit_detail.Line, subject: Event | None = None) -> None:
     """An audit entry about the series, filed under `subject` or its template occurrence
     (the trail names events; a series has no page of its own there). services/audit.py
     reads the "series.*" actions as sentences (and a "scope <scope>" in the detail)."""
     session.flush()
     subject = subject or template_event(session, series)
     if subject is not None:
-        audit.record(session, actor, action, subject, f"series {series.uid}: {detail}")
+        audit.record(session, actor, action, subject, [audit_detail.line(
+            N_("series %(uid)s: %(detail)s"), uid=series.uid,
+            detail=audit_detail.within(detail))])
 
 
 def _changed(series: Series, significant: bool) -> None:
@@ -445,12 +463,12 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
     now = now or utcnow()
     zone = series.tz
     if data.timezone != series.timezone:
-        raise FormError({"timezone": "A series keeps its timezone: change it for this date "
-                                     "only, or create a new series."})
+        raise FormError({"timezone": gettext("A series keeps its timezone: change it for this "
+                                             "date only, or create a new series.")})
     old_local, new_local = edited.starts_at.astimezone(zone), data.starts_at.astimezone(zone)
     if new_local.date() != old_local.date():
-        raise FormError({"start_date": "To move the series to other days, change how it "
-                                       "repeats; or move this date only."})
+        raise FormError({"start_date": gettext("To move the series to other days, change how "
+                                               "it repeats; or move this date only.")})
     old_minutes = _minutes(edited.starts_at, edited.ends_at, zone, edited.all_day)
     new_minutes = _minutes(data.starts_at, data.ends_at, zone, data.all_day)
     retimed = (new_local.time() != old_local.time() or new_minutes != old_minutes
@@ -508,8 +526,9 @@ def _edit_rows(session: Session, actor: Organizer, series: Series, edited: Event
                     notify_attendees=notify, own_edit=False,
                     known_cohosts=row_hosts.get(row.id or 0, [])))
             except FormError as exc:
-                day = row.starts_at.astimezone(zone).date().isoformat()
-                raise FormError({k: f"{day}: {m}" for k, m in exc.errors.items()}) from None
+                day = timefmt.format_day_heading(row.starts_at.astimezone(zone).date())
+                raise FormError({k: gettext("%(day)s: %(problem)s") % {"day": day, "problem": m}
+                                 for k, m in exc.errors.items()}) from None
     _changed(series, significant=retimed or moves_calendar_entry(changed))
     session.add(series)
     return edited_rows, kept
@@ -582,7 +601,7 @@ def _keep_past(session: Session, actor: Organizer, row: Event, values: dict[str,
         change = event_admin.set_cohosts(session, row, cohosts, known=hosts)
         if change:
             audit.record(session, actor, "event.update", row,
-                         audit.describe_changes({"co-hosts": (", ".join(change[0]),
+                         audit_detail.describe_changes({"co-hosts": (", ".join(change[0]),
                                                               ", ".join(change[1]))}))
 
 
@@ -598,8 +617,10 @@ def edit_occurrence(session: Session, actor: Organizer, series: Series, event: E
         target = split(session, actor, series, event.recurrence_id)
     edited_rows, kept = _edit_rows(session, actor, target, event, data, notify, now)
     _audit(session, actor, target, "series.edit",
-           f"scope {Scope(scope).value}: {edited_rows} date(s) changed, {kept} date(s) already "
-           "started kept as they were", subject=event)
+           audit_detail.line(N_("%(scope)s: %(num)s date(s) changed, %(kept)s date(s) already "
+                         "started kept as they were"),
+                      scope=audit_detail.code("scope", Scope(scope).value),
+                      num=edited_rows, kept=kept), subject=event)
     return event
 
 
@@ -619,12 +640,14 @@ def cancel_occurrences(session: Session, actor: Organizer, series: Series, event
                    if r.recurrence_id and r.recurrence_id >= event.recurrence_id]
     targets = [r for r in targets if r.status != EventStatus.CANCELLED]
     if not targets:
-        raise EventStateError("These dates are already cancelled.")
+        raise EventStateError(gettext("These dates are already cancelled."))
     told = sum(event_admin.cancel(session, actor, r, message) for r in targets)
     _end_rule_at_last_row(session, series)
     _audit(session, actor, series, "series.cancel",
-           f"scope {Scope(scope).value}: {len(targets)} date(s) cancelled, attendees "
-           f"e-mailed: {told}", subject=event)
+           audit_detail.line(N_("%(scope)s: %(num)s date(s) cancelled, attendees e-mailed: "
+                         "%(told)s"), scope=audit_detail.code("scope", Scope(scope).value),
+                      num=len(targets), told=told),
+           subject=event)
     return told
 
 
@@ -649,9 +672,11 @@ def skip_dates(session: Session, actor: Organizer, series: Series, dates: Iterab
         if day in already:
             continue
         if day not in rule_days:
-            raise FormError({"dates": f"{day.isoformat()} is not a date of this series."})
+            raise FormError({"dates": gettext("%(day)s is not a date of this series.") % {
+                "day": timefmt.upper_first(timefmt.format_day_heading(day))}})
         if occurrence_times(series, rule_days[day])[1] <= now:
-            raise FormError({"dates": f"{day.isoformat()} is over already."})
+            raise FormError({"dates": gettext("%(day)s is over already.") % {
+                "day": timefmt.upper_first(timefmt.format_day_heading(day))}})
         result.skipped.append(day)
     if not result.skipped:
         return result
@@ -664,8 +689,9 @@ def skip_dates(session: Session, actor: Organizer, series: Series, dates: Iterab
     _changed(series, significant=True)
     session.add(series)
     _audit(session, actor, series, "series.skip",
-           f"skipped {', '.join(d.isoformat() for d in result.skipped)}: {result.removed} "
-           f"date(s) taken out, attendees e-mailed: {result.notified}")
+           audit_detail.line(N_("skipped %(days)s: %(num)s date(s) taken out, attendees e-mailed: "
+                         "%(told)s"), days=audit_detail.days(result.skipped),
+                      num=result.removed, told=result.notified))
     return result
 
 
@@ -709,7 +735,7 @@ def change_series_rule(session: Session, actor: Organizer, series: Series, rule:
     now = now or utcnow()
     takes_over = next_rule_start(series, now)
     if takes_over is None:
-        raise EventStateError("This series has no dates left to change.")
+        raise EventStateError(gettext("This series has no dates left to change."))
     target = split(session, actor, series, takes_over)
     zone, local = target.tz, start_local(target)
     rule = _check_rule(rule, local)
@@ -752,8 +778,10 @@ def change_series_rule(session: Session, actor: Organizer, series: Series, rule:
     _changed(target, significant=True)
     session.add(target)
     _audit(session, actor, target, "series.change_rule",
-           f"{describe_series(target, with_end=True)}: kept {result.kept}, moved "
-           f"{result.moved}, added {result.created}, removed {result.removed}")
+           audit_detail.line(N_("%(rule)s: kept %(kept)s, moved %(moved)s, added %(added)s, "
+                                "removed %(removed)s"), rule=_rule_value(target),
+                             kept=result.kept, moved=result.moved, added=result.created,
+                             removed=result.removed))
     return result
 
 
@@ -775,9 +803,10 @@ def _move(session: Session, actor: Organizer, series: Series, row: Event,
     event_admin.bump(row, significant=True)
     session.add(row)
     told = attendee_mail.notify_event_changed(session, row, changes)
-    detail = audit.describe_changes(changes)
+    detail = audit_detail.describe_changes(changes)
     if told:
-        detail += f"\nattendees e-mailed about the change: {told}"
+        detail.append(audit_detail.line(N_("attendees e-mailed about the change: %(num)s"),
+                                        num=told))
     audit.record(session, actor, "event.update", row, detail)
     return told
 
@@ -788,7 +817,7 @@ def _first_after(rule: Rule, local: datetime, after: datetime) -> datetime:
                          .date() + timedelta(days=800))
     found = next((i for i in instance_starts(open_ended, local) if i > after), None)
     if found is None:
-        raise EventStateError("This series' rule gives no later date to copy it to.")
+        raise EventStateError(gettext("This series' rule gives no later date to copy it to."))
     return found
 
 
@@ -802,8 +831,8 @@ def duplicate_series(session: Session, actor: Organizer, series: Series,
     last = instance_starts(rule, local)[-1]
     template = template_event(session, series)
     if template is None:
-        raise EventStateError("Every date of this series is cancelled: there is nothing to "
-                              "copy.")
+        raise EventStateError(gettext("Every date of this series is cancelled: there is "
+                                      "nothing to copy."))
     first = _first_after(rule, local, max(last, now))
     first_local = first.astimezone(series.tz)
     if rule.until is not None:
@@ -827,7 +856,8 @@ def duplicate_series(session: Session, actor: Organizer, series: Series,
     copy.generated_until = until
     if rows:
         audit.record(session, actor, "series.duplicate", rows[0],
-                     f"copied from series {series.uid}: {len(rows)} date(s)")
+                     [audit_detail.line(N_("copied from series %(uid)s: %(num)s date(s)"),
+                                        uid=series.uid, num=len(rows))])
     return copy
 
 
@@ -836,16 +866,16 @@ def convert_event(session: Session, actor: Organizer, event: Event, rule: Rule,
     """Make a single event the first occurrence of a new series (its RSVPs, UID and slug
     kept); the later dates copy it. The rule must have the event's own date as its first."""
     if event.series_id is not None:
-        raise EventStateError("This event is already part of a series.")
+        raise EventStateError(gettext("This event is already part of a series."))
     if event.status == EventStatus.CANCELLED:
-        raise EventStateError("A cancelled event cannot become a series.")
+        raise EventStateError(gettext("A cancelled event cannot become a series."))
     local = event.local_start
     rule = _check_rule(rule, local)
     first = instance_starts(rule, local, limit=1)[0]
     if first != event.starts_at:
-        raise FormError({"repeat": f"The series must start on the event's own date "
-                                   f"({local.date().isoformat()}): choose repeats that include "
-                                   "it."})
+        raise FormError({"repeat": gettext("The series must start on the event's own date "
+                                           "(%(day)s): choose repeats that include it.") % {
+            "day": timefmt.format_day_heading(local.date())}})
     zone = event.tz
     series = Series(rrule=rule.to_rrule(local), timezone=event.timezone,
                     first_start=event.starts_at,
@@ -862,8 +892,8 @@ def convert_event(session: Session, actor: Organizer, event: Event, rule: Rule,
                         _wanted(series, rule, None, until)[1:])
     series.generated_until = until
     audit.record(session, actor, "series.convert", event,
-                 f"{describe_series(series, with_end=True)}: {len(rows) + 1} date(s), "
-                 f"series {series.uid}")
+                 [audit_detail.line(N_("%(rule)s: %(num)s date(s), series %(uid)s"),
+                                    rule=_rule_value(series), num=len(rows) + 1, uid=series.uid)])
     return series
 
 
@@ -886,7 +916,7 @@ def _on_occurrence(actor: Organizer, slug: str, scope: Scope,
         if found is None:
             raise EventNotFound(slug)
         if found.series_id is None:
-            raise EventStateError("This event is not part of a series.")
+            raise EventStateError(gettext("This event is not part of a series."))
         series = lock_series(session, found.series_id)
         event = locking.lock_event(session, found.id or 0)
         if series is None or event is None or event.series_id != series.id:
@@ -986,7 +1016,8 @@ def set_rsvp_all(actor: Organizer, series_id: int, allowed: bool) -> Series:
             _changed(series, significant=False)
             session.add(series)
             _audit(session, actor, series, "series.rsvp_all",
-                   f"RSVP to every date at once: {'on' if allowed else 'off'}")
+                   audit_detail.line(N_("RSVP to every date at once: %(on)s"),
+                                     on=audit_detail.code("switch", "on" if allowed else "off")))
         return series
 
     return _on_series(actor, series_id, work)

@@ -36,7 +36,7 @@ from events_app import settings
 from events_app.db import write_session
 from events_app.i18n import N_, gettext
 from events_app.models import Organizer, RecoveryCode, utcnow
-from events_app.services import audit, site_settings, throttle
+from events_app.services import audit, audit_detail, site_settings, throttle
 from events_app.services import auth as auth_service
 
 REQUIRED_SETTING = "two_factor_required"
@@ -68,7 +68,8 @@ def is_required(session: Session) -> bool:
 def set_required(session: Session, actor: Organizer, required: bool) -> None:
     site_settings.set_flag(session, REQUIRED_SETTING, required)
     audit.record(session, actor, "site.two_factor_required", actor,
-                 "required for every organizer" if required else "optional")
+                 [audit_detail.line(N_("required for every organizer") if required
+                                    else N_("optional"))])
 
 
 # --- TOTP ------------------------------------------------------------------------------------

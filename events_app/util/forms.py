@@ -19,8 +19,8 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
-from events_app import i18n
 from events_app.i18n import gettext
+from events_app.util.email_problems import email_problem
 from events_app.util.numbers import MAX_DIGITS, NumberError, parse_decimal, parse_whole
 
 M = TypeVar("M", bound=BaseModel)
@@ -73,11 +73,11 @@ def normalize_email(raw: str) -> str:
     try:
         valid = validate_email(s, check_deliverability=False)
     except EmailNotValidError as exc:
-        # email-validator explains in English only: its reason is added on English pages.
-        reason = (" " + str(exc).replace("email address", "e-mail address")
-                  if i18n.current() == i18n.SOURCE_LANGUAGE else "")
+        # email-validator explains in English only: its kind of problem, in our words.
+        reason = email_problem(s, str(exc))
         raise EmailError(gettext("This doesn't look like an e-mail address "
-                                 "(like name@example.org).") + reason) from None
+                                 "(like name@example.org).") + (f" {reason}" if reason else "")
+                         ) from None
     return (valid.ascii_email or valid.normalized).lower()
 
 

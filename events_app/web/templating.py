@@ -15,7 +15,7 @@ from starlette.templating import Jinja2Templates
 
 from events_app import i18n, settings, timefmt, urls
 from events_app.models import Event, category_label
-from events_app.services import event_text, rich_text
+from events_app.services import event_text, rich_text, site_settings
 from events_app.services.events import attendance_mode
 from events_app.services.structured_data import event_jsonld
 from events_app.urls import query_string  # the one rule; atom, api and embed import it here
@@ -76,7 +76,9 @@ _env.filters.update(
     number=lambda n: format_decimal(n, locale=i18n.locale()),  # '1,234' / '1234'
 
     category_label=lambda slug: i18n.gettext(category_label(slug)),  # in the reader's language
-    translated=i18n.gettext,  # a label marked with N_() where it is defined
+    # A label marked with N_() where it is defined, or a function giving it (a text with a
+    # context, pgettext): translated in the reader's language when shown.
+    translated=lambda label: label() if callable(label) else i18n.gettext(label),
     # A language's name in the reader's language: 'Spanish' / 'español' ("es" | language_label)
     language_label=lambda code: i18n.babel_locale(code).get_display_name(i18n.current()) or code,
     attendance_mode=attendance_mode,  # "online" / "offline" / "mixed" (hybrid)
@@ -144,7 +146,7 @@ _env.globals.update(
     language_links=_language_links,
     page_url=_page_url,
     site_name=settings.SITE_NAME,
-    site_description=settings.SITE_DESCRIPTION,
+    site_description=site_settings.site_description,  # .text in the page's language, .lang
     urls=urls,  # absolute public links: urls.event_url(slug), urls.absolute(urls.ATOM, qs)
     csrf_token=csrf_token,
     retention_days=settings.PERSONAL_DATA_RETENTION_DAYS,

@@ -6,7 +6,9 @@ SQLAlchemy statements compiled, the database's pages read. So before the server 
 connections (ASGI lifespan start-up, which uvicorn runs in every worker), this opens the pool's
 connections and sends the app the requests people send first - the list, a filtered list, a
 search, an event page, the month view, the feed, the API - through the whole stack, like any
-client; what they render is cached as it would be for a visitor. Nothing here knows how a page
+client, once in every language (a browser's Accept-Language; a calendar app's `?lang=`, as
+the subscribe links give it): what they render is cached as it would be for a visitor, so
+the first Spanish reader after a start finds it warm too. Nothing here knows how a page
 is built, so nothing here can go stale when pages change.
 
 A failure never stops the server (a database not yet migrated, say): it is logged, and the
@@ -24,9 +26,10 @@ from urllib.parse import urlsplit
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
-from events_app import db, settings, urls
+from events_app import db, i18n, settings, urls
 from events_app.models import CATEGORIES
 from events_app.services.calendar_month import today
+from events_app.web.language import PARAM as LANGUAGE_PARAM
 
 log = logging.getLogger(__name__)
 CONNECTIONS = 4  # a burst's worth; the pool opens more when it needs them
@@ -46,31 +49,44 @@ def paths() -> list[str]:
     ]
 
 
+def in_language(path: str, language: str) -> str:
+    """The path as a reader of `language` asks for it: calendar files name their language in
+    the URL (calendar apps send no useful Accept-Language), only when not the default."""
+    if language == settings.DEFAULT_LANGUAGE or not urlsplit(path).path.endswith(".ics"):
+        return path
+    return urls.with_query(path, {LANGUAGE_PARAM: language})
+
+
 async def warm_up(app: ASGIApp) -> None:
     started = time.monotonic()
     try:
         await run_in_threadpool(db.warm_up, CONNECTIONS)
-        for path in paths():
-            status, body = await _get(app, path)
-            if path == f"{urls.API_V1}/events" and status == 200:
-                events = json.loads(body).get("events") or []
-                if events:
-                    await _get(app, urls.path(urls.EVENT, slug=events[0]["slug"]))
+        languages = sorted(i18n.LANGUAGES, key=lambda code: code != settings.DEFAULT_LANGUAGE)
+        for language in languages:  # the default first: most visitors read it
+            for path in paths():
+                status, body = await _get(app, in_language(path, language), language)
+                if path == f"{urls.API_V1}/events" and status == 200:
+                    events = json.loads(body).get("events") or []
+                    if events:
+                        await _get(app, urls.path(urls.EVENT, slug=events[0]["slug"]),
+                                   language)
     except Exception:  # noqa: BLE001 - warming is an optimisation, never a reason not to start
         log.warning("warm-up failed; the first requests will be slower", exc_info=True)
         return
     log.info("warmed up in %.0f ms", (time.monotonic() - started) * 1000)
 
 
-async def _get(app: ASGIApp, path: str) -> tuple[int, bytes]:
-    """One GET through the whole app, as from a client of BASE_URL's host."""
+async def _get(app: ASGIApp, path: str, language: str) -> tuple[int, bytes]:
+    """One GET through the whole app, as from a client of BASE_URL's host whose browser
+    asks for `language`."""
     raw_path, _, query = path.partition("?")
     base = urlsplit(settings.BASE_URL)
     scope: dict[str, Any] = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
         "scheme": base.scheme, "path": raw_path,
         "raw_path": raw_path.encode("latin-1"), "query_string": query.encode("latin-1"),
-        "root_path": "", "headers": [(b"host", base.netloc.encode("latin-1"))],
+        "root_path": "", "headers": [(b"host", base.netloc.encode("latin-1")),
+                                     (b"accept-language", language.encode("latin-1"))],
         "client": ("127.0.0.1", 0),
         "server": None,
     }
