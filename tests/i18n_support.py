@@ -40,18 +40,69 @@ def english_pieces(sources: tuple[str, ...], language: str = "es") -> set[str]:
     return pieces
 
 
+def translated_pieces(sources: tuple[str, ...], language: str = "es") -> set[str]:
+    """The other way round: the pieces of the translations of the catalog texts found in
+    `sources`, cut the same way, that the English text does not also have (an English page
+    must show none of them)."""
+    with i18n.catalog_path(language).open("rb") as po:
+        catalog = read_po(po, locale=language)
+    pieces: set[str] = set()
+    for m in catalog:
+        if not m.id or not any(loc.startswith(sources) for loc, _line in m.locations):
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        english = " ".join(ids)
+        for text in strings:
+            for piece in _PLACEHOLDER.split(_TAG.sub(" ", text)):
+                piece = " ".join(piece.split()).strip(" ,.:;()“”«»¿¡")
+                if len(piece.split()) >= 2 and piece not in english:
+                    pieces.add(piece)
+    return pieces
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+         "track", "wbr"}
+
+
 class _Texts(HTMLParser):
     """Text nodes (visually hidden ones too: screen readers say them) and read-out
-    attributes, link previews' <meta content> included; no scripts, styles or typed input."""
+    attributes, link previews' <meta content> included; no scripts, styles or typed input.
+
+    Text marked as being in another language than the page's (`lang="en"` inside
+    `<html lang="es">`, or xml:lang in an Atom feed: an event's text shown in the language it
+    was written in, the English OpenAPI descriptions) is left out: it is declared, and read
+    out, as that language."""
 
     def __init__(self) -> None:
         super().__init__()
         self.texts: list[str] = []
         self._skip = 0
+        self._page_lang = ""
+        self._other: tuple[str, int] | None = None  # (tag, depth) of an element in another lang
+
+    def _foreign(self, tag: str, attrs: dict[str, str | None]) -> bool:
+        """Whether this element is in another language than the page (the element itself and,
+        unless it is void, everything in it)."""
+        if self._other is not None:
+            if tag == self._other[0]:
+                self._other = (tag, self._other[1] + 1)
+            return True
+        lang = (attrs.get("lang") or attrs.get("xml:lang") or "").split("-")[0].lower()
+        if tag == "html":
+            self._page_lang = lang
+            return False
+        if not lang or not self._page_lang or lang == self._page_lang:
+            return False
+        if tag not in _VOID:
+            self._other = (tag, 1)
+        return True
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style", "textarea"):
             self._skip += 1
+        if self._foreign(tag, dict(attrs)):
+            return
         for name, value in attrs:
             if value and (name in _READ_ATTRIBUTES or (name == "content" and tag == "meta")):
                 self.texts.append(value)
@@ -59,9 +110,12 @@ class _Texts(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "textarea"):
             self._skip -= 1
+        if self._other is not None and tag == self._other[0]:
+            depth = self._other[1] - 1
+            self._other = (tag, depth) if depth else None
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
+        if not self._skip and self._other is None:
             self.texts.append(data)
 
 

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 from sqlmodel import col, select
-from starlette.routing import BaseRoute, Mount, Route
 
 from events_app import settings
 from events_app.db import read_session, write_session
@@ -41,6 +40,7 @@ from tests.organizer_support import (
     mailed_link,
     make_organizer,
 )
+from tests.route_table import get_routes
 from tests.rsvp_helpers import csrf_from, feed_token, manage_link
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
@@ -80,18 +80,6 @@ class Site:
     cancelled_slug: str = ""
     past_slug: str = ""
     pages: dict[str, httpx2.Response] = field(default_factory=dict)
-
-
-def get_routes(routes: list[BaseRoute] | None = None,
-               prefix: str = "") -> Iterator[tuple[str, Route]]:
-    """(name for url_path_for, route) for every GET route, inside Mounts too."""
-    for route in routes if routes is not None else create_app().routes:
-        if isinstance(route, Mount):
-            if route.routes:  # a mounted app (static files) has no pages of its own
-                inner = f"{prefix}{route.name}:" if route.name else prefix
-                yield from get_routes(route.routes, inner)
-        elif isinstance(route, Route) and "GET" in (route.methods or ()):
-            yield f"{prefix}{route.name}", route
 
 
 def _client(site: Site) -> httpx2.Client:

@@ -229,7 +229,7 @@ def test_a_spanish_atom_feed_has_spanish_words_and_keeps_its_language(client) ->
     assert 'xml:lang="es"' in body
     for words in ("Próximos eventos ·", "Evento cancelado: Budget hearing",
                   "Este evento se canceló.", "En línea: el enlace para unirse",
-                  "Detalles y confirmar asistencia", "Cuándo:", "Dónde:"):
+                  "Ver detalles y confirmar asistencia", "Cuándo:", "Dónde:"):
         assert words in body, words
     for words in ("Upcoming events", "Cancelled:", "This event has been cancelled",
                   "Details and RSVP", "When:", "Where:", "join link is sent"):

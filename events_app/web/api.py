@@ -59,7 +59,7 @@ def _event_fields(event: Event, text: LocalText, seats: rsvp_service.SeatCounts,
         summary=text.summary,
         languages=m.SummaryLanguages(title=text.title_lang, summary=text.summary_lang),
         category=event.category,
-        category_label=category_label(event.category),
+        category_label=gettext(category_label(event.category)),  # the reader's language
         status=event.status,
         starts_at=event.local_start,
         ends_at=event.local_end,
@@ -154,7 +154,7 @@ async def list_categories(request: Request) -> Response:
         counts = dict(event_service.upcoming_counts(session, "category"))
         slugs = list(CATEGORIES) + sorted(set(counts) - set(CATEGORIES))
         return m.CategoryList(categories=[
-            m.Category(slug=s, label=category_label(s), upcoming=counts.get(s, 0),
+            m.Category(slug=s, label=gettext(category_label(s)), upcoming=counts.get(s, 0),
                        events=_url(f"{V1}/events", {"category": s}))
             for s in slugs
         ])

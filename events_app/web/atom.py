@@ -71,7 +71,7 @@ async def atom_feed(request: Request) -> Response:
     def render(session: Session) -> bytes:
         page = event_service.list_events(session, query)
         if query.page > page.pages:
-            raise HTTPException(404, gettext("There is no page %(page)s; the last is %(last)s.")
+            raise HTTPException(404, gettext("There is no page %(page)d; the last is %(last)d.")
                                 % {"page": query.page, "last": page.pages})
         params = _in_feed_language(filter_params(query))
         latest = max((e.updated_at for e in page.items), default=None)

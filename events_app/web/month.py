@@ -41,8 +41,8 @@ def _parse(parse, raw: str) -> date:
     try:
         return parse(raw)
     except cal.OutOfRange as exc:
-        raise HTTPException(404, gettext("There is no such page in the calendar. %(reason)s")
-                            % {"reason": exc}) from None
+        raise HTTPException(404, gettext("There is no such page in the calendar. %(why)s") % {
+            "why": exc}) from None
 
 
 async def _cached(request: Request, kind: str, render_page) -> Response:
