@@ -107,7 +107,8 @@ async def rsvp_submit(request: Request) -> Response:
                                        None if exc.field else exc.message, status)
     if parsed.is_bot:
         # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
-        return _received(request, post.event, parsed.values["email"].strip(), all_dates)
+        return await _received(request, post.event, parsed.values["email"].strip(),
+                               all_dates)
     if req is None or result is None:
         parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, post.event))
         if all_dates:
@@ -116,21 +117,34 @@ async def rsvp_submit(request: Request) -> Response:
                                        None, 422)
     # New RSVP or an address that already had one: the same page, status and headers; the
     # manage link (and whether anything changed) goes to the address only.
-    response = _received(request, post.event, req.email, all_dates)
+    response = await _received(request, post.event, req.email, all_dates)
     response.background = _deliver_soon(result.mail_ids)
     return response
 
 
-def _received(request: Request, event: Event, email: str, all_dates: bool = False) -> Response:
+def _texts_of(event: Event, language: str) -> dict[int, event_text.LocalText]:
+    """The page's `texts` for one event (templating.local_text): its title in the reader's
+    language, or its own marked with its language. No query in the default language."""
+    if language == settings.DEFAULT_LANGUAGE or event.id is None:
+        return {}
+    with read_session() as session:
+        return {event.id: event_text.text_for(session, event, language)}
+
+
+async def _received(request: Request, event: Event, email: str,
+                    all_dates: bool = False) -> Response:
     """The "check your e-mail" page. Every post answers with it, so it is rendered once per
     event, language and path with a marker for the address, and each answer puts the escaped
     address in: the page is otherwise the same bytes for everyone (and must be: whether the
-    address had an RSVP must not show)."""
-    key = (in_language(request.url.path), event.id, event.slug, event.title, all_dates)
+    address had an RSVP must not show). A translation edit bumps `updated_at`, in the key."""
+    key = (in_language(request.url.path), event.id, event.slug, event.title,
+           event.updated_at, all_dates)
     parts = _received_pages.get(key)
     if parts is None:
+        texts = await run_in_threadpool(_texts_of, event, i18n.current())
         page = render(request, "rsvp/received.html",
-                      {"event": event, "email": _EMAIL_MARK, "all_dates": all_dates})
+                      {"event": event, "texts": texts, "email": _EMAIL_MARK,
+                       "all_dates": all_dates})
         parts = tuple(bytes(page.body).split(_EMAIL_MARK.encode()))
         if len(parts) == 2:
             _received_pages.put(key, parts)
@@ -144,12 +158,14 @@ _received_pages: LruCache[tuple[Any, ...], tuple[bytes, ...]] = LruCache(
 _EMAIL_MARK = "email-" + secrets.token_hex(16)  # nothing a template escapes or alters
 
 
-def _manage_page(request: Request, view: rsvp_service.ManageView, *, notice: str | None = None,
-                 errors: dict[str, str] | None = None, form_error: str | None = None,
-                 guests_value: str | None = None, status_code: int = 200,
-                 confirm_erase: bool = False, confirm_cancel: bool = False) -> Response:
+async def _manage_page(request: Request, view: rsvp_service.ManageView, *,
+                       notice: str | None = None, errors: dict[str, str] | None = None,
+                       form_error: str | None = None, guests_value: str | None = None,
+                       status_code: int = 200, confirm_erase: bool = False,
+                       confirm_cancel: bool = False) -> Response:
+    texts = await run_in_threadpool(_texts_of, view.event, i18n.current())
     context: dict[str, Any] = {
-        "view": view, "rsvp": view.rsvp, "event": view.event, "notice": notice,
+        "view": view, "rsvp": view.rsvp, "event": view.event, "texts": texts, "notice": notice,
         "confirm_erase": confirm_erase, "confirm_cancel": confirm_cancel,
         "erase_after": retention.erase_after(view.event),
         "errors": errors or {}, "form_error": form_error,
@@ -175,7 +191,7 @@ async def manage(request: Request) -> Response:
         # The link came from the e-mail: the RSVP may now join the address's personal feed.
         await run_in_threadpool(rsvp_service.verify_link, token)
     notice = request.query_params.get("m")
-    return _manage_page(request, view, notice=notice if notice in NOTICES else None)
+    return await _manage_page(request, view, notice=notice if notice in NOTICES else None)
 
 
 async def manage_post(request: Request) -> Response:
@@ -188,7 +204,7 @@ async def manage_post(request: Request) -> Response:
     try:
         if action == "cancel":
             # The confirmation step (one tap must not cancel): nothing changed yet.
-            return _manage_page(request, view, confirm_cancel=True)
+            return await _manage_page(request, view, confirm_cancel=True)
         elif action == "cancel_confirmed":
             was_waitlisted = view.rsvp.status == RsvpStatus.WAITLISTED
             result = await run_in_threadpool(rsvp_service.cancel_rsvp, token)
@@ -196,11 +212,12 @@ async def manage_post(request: Request) -> Response:
                       "cancelled-moved" if result.promoted else "cancelled")
         elif action == "erase":
             # The confirmation step: the same page with the question, nothing changed yet.
-            return _manage_page(request, view, confirm_erase=True)
+            return await _manage_page(request, view, confirm_erase=True)
         elif action == "erase_confirmed":
             result = await run_in_threadpool(rsvp_service.erase_my_rsvp, token)
-            response = render(request, "rsvp/erased.html", {"event": result.event},
-                              headers=PRIVATE_HEADERS)
+            texts = await run_in_threadpool(_texts_of, result.event, i18n.current())
+            response = render(request, "rsvp/erased.html",
+                              {"event": result.event, "texts": texts}, headers=PRIVATE_HEADERS)
             response.background = _deliver_soon(result.mail_ids)
             return response
         elif action == "calendar":
@@ -210,8 +227,8 @@ async def manage_post(request: Request) -> Response:
             errors: dict[str, str] = {}
             guests = parse_guests(raw_guests, errors)
             if errors:
-                return _manage_page(request, view, errors=errors, guests_value=raw_guests,
-                                    status_code=422)
+                return await _manage_page(request, view, errors=errors,
+                                          guests_value=raw_guests, status_code=422)
             result = await run_in_threadpool(rsvp_service.change_guests, token, guests)
             notice = "updated"
         else:
@@ -222,9 +239,10 @@ async def manage_post(request: Request) -> Response:
     except rsvp_service.RsvpError as exc:
         view = await _view_or_404(token)
         status = 422 if isinstance(exc, rsvp_service.NotEnoughSeats) else 409
-        return _manage_page(request, view, errors={exc.field: exc.message} if exc.field else {},
-                            form_error=None if exc.field else exc.message,
-                            guests_value=raw_guests or None, status_code=status)
+        return await _manage_page(request, view,
+                                  errors={exc.field: exc.message} if exc.field else {},
+                                  form_error=None if exc.field else exc.message,
+                                  guests_value=raw_guests or None, status_code=status)
     return RedirectResponse(_manage_path(request, token, notice), status_code=303,
                             background=_deliver_soon(result.mail_ids))
 
