@@ -19,6 +19,8 @@ month abbreviations.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
@@ -32,7 +34,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from events_app.services import mail as mail_service
-from tests.i18n_support import english_pieces, page_text
+from tests.i18n_support import english_pieces, page_text, translated_pieces
 from tests.ical_readers import expansions
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
@@ -41,6 +43,7 @@ from tests.organizer_support import (
     post,
 )
 from tests.rsvp_helpers import MANAGE_RE, csrf_from, outbox
+from tests.test_series_acceptance import _edit_form
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
@@ -48,6 +51,7 @@ ES = {"Accept-Language": "es-MX,es;q=0.9"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 CHICAGO = ZoneInfo("America/Chicago")
 ENGLISH = english_pieces(("",))  # every catalog text, wherever it is used
+SPANISH = translated_pieces(("",))
 
 # How each language writes a day ("EEE d MMM y"), from the calendar, not from the code.
 ES_DAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
@@ -111,10 +115,15 @@ def _form(**overrides: Any) -> dict[str, Any]:
 
 # --- reading what people meet ----------------------------------------------------------------
 
-def _english_in(text: str) -> list[str]:
-    """The catalog's English texts in `text`, as whole words."""
-    return sorted(p for p in ENGLISH if p in text
+def _found(pieces: set[str], text: str) -> list[str]:
+    """The pieces in `text` as whole words (a lone 'Meeting' inside 'Meetings' is not one)."""
+    return sorted(p for p in pieces if p in text
                   and re.search(rf"(?<!\w){re.escape(p)}(?!\w)", text))
+
+
+def _english_in(text: str) -> list[str]:
+    """The catalog's English texts in `text`."""
+    return _found(ENGLISH, text)
 
 
 class Reader:
@@ -155,6 +164,9 @@ class Reader:
         return built
 
     def assert_no_english(self) -> None:
+        # The check can see: what was met is Spanish, in many of the catalog's texts.
+        seen = set().union(*(_found(SPANISH, text) for text in self.met.values()))
+        assert len(seen) > 40, sorted(seen)
         left = {name: found for name, text in self.met.items() if (found := _english_in(text))}
         assert not left, "English met:\n" + "\n".join(f"{k}: {v}" for k, v in left.items())
 
@@ -245,7 +257,7 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     received = client.post(f"/events/{workshop}/rsvp",
                            data={**data, "email": "ana.lopez@example.org"},
                            follow_redirects=False)
-    ana.page("RSVP received", received)
+    assert "Taller sobre sus derechos" in ana.page("RSVP received", received)
 
     # The confirmation e-mail: Spanish throughout, the event's Spanish text and date.
     (confirmation,) = _mails("confirmation", "ana.lopez@example.org")
@@ -285,7 +297,9 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
         _follow(ana, client, "manage, cancelled", done)
     else:
         ana.page("manage, cancelled", done)
-    for kind in {m.kind for m in outbox() if m.to_addr == "ana.lopez@example.org"}:
+    kinds = {m.kind for m in outbox() if m.to_addr == "ana.lopez@example.org"}
+    assert {"confirmation", "cancelled"} <= kinds, kinds
+    for kind in kinds:
         for i, mail in enumerate(_mails(kind, "ana.lopez@example.org")):
             ana.mail(f"{kind} #{i}", mail)
 
@@ -329,3 +343,163 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
                        ("month", f"/events/month/{AFTER:%Y-%m}")):
         beto.page(f"{name}, by the cookie", shared.get(path))
     beto.assert_no_english()
+
+
+# --- the organizer ---------------------------------------------------------------------------
+
+def _visitor(client: TestClient, headers: dict[str, str]) -> TestClient:
+    """Another person's browser on the same site (own cookies, own language)."""
+    other = TestClient(client.app)
+    other.headers.update(headers)
+    return other
+
+
+def _rsvp(browser: TestClient, slug: str, name: str, email: str) -> None:
+    page = browser.get(f"/events/{slug}").text
+    answer = browser.post(f"/events/{slug}/rsvp", data={
+        "name": name, "email": email, "phone": "", "guests": "0", "comment": "",
+        "website": "", "csrf_token": csrf_from(page)}, follow_redirects=False)
+    assert answer.status_code == 200, answer.text[:2000]
+
+
+def _csv_header(client: TestClient, slug: str, headers: dict[str, str]) -> list[str]:
+    answer = client.get(f"/organizer/events/{slug}/attendees.csv", headers=headers)
+    assert answer.status_code == 200
+    return next(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+
+
+def test_an_organizer_works_entirely_in_spanish(client: TestClient, db_url: str) -> None:
+    make_organizer("olga@example.org", "Olga Organizadora", admin=True)  # reads the log too
+    client.headers.update(ES)
+    olga = Reader()
+    olga.page("sign-in", client.get("/organizer/login"))
+    signed_in = login(client, "olga@example.org")
+    _follow(olga, client, "dashboard", signed_in)
+
+    # A new event with its English and Spanish text; a forgotten title first.
+    form = olga.page("new event", client.get("/organizer/events/new"))
+    assert "Versión en español (opcional)" in unescape(form)
+    refused = post(client, "/organizer/events/new", {**_form(**{**WORKSHOP, "title": ""}),
+                                                     "then": "publish"})
+    html = olga.page("new event refused", refused, status=refused.status_code)
+    assert refused.status_code in (200, 400, 422)
+    assert re.search(r'<p class="field-error" id="f-title-error">[^<]+</p>', html), html
+    assert 'value="Taller sobre sus derechos"' in html  # the Spanish fieldset kept its input
+    slug = _create(client, olga, WORKSHOP)
+
+    # She edits the Spanish title.
+    olga.page("edit", client.get(f"/organizer/events/{slug}/edit"))
+    values = _edit_form(client, slug)
+    assert values["title_es"] == "Taller sobre sus derechos"
+    assert values["description_es"] == WORKSHOP["description_es"]
+    values["title_es"] = "Taller: conozca sus derechos"
+    _follow(olga, client, "edited", post(client, f"/organizer/events/{slug}/edit", values))
+    assert "Taller: conozca sus derechos" in client.get(f"/events/{slug}").text
+
+    # Two people RSVP, each in their own language.
+    _rsvp(_visitor(client, ES), slug, "Ana López", "ana@example.org")
+    _rsvp(_visitor(client, EN), slug, "Ed Jones", "ed@example.org")
+
+    # The attendee list; Ana checks in at the door.
+    attendees = olga.page("attendees", client.get(f"/organizer/events/{slug}/attendees"))
+    assert "Ana López" in attendees and "Ed Jones" in attendees
+    row = re.search(r'<tr id="rsvp-(\d+)"(?:(?!</tr>).)*Ana López', attendees, re.S)
+    assert row, attendees
+    _follow(olga, client, "checked in", post(
+        client, f"/organizer/events/{slug}/attendees/{row.group(1)}/check-in", {"here": "1"}))
+
+    # The CSV export's column names are Spanish (English for an English reader).
+    spanish, english = (_csv_header(client, slug, ES), _csv_header(client, slug, EN))
+    assert len(spanish) == len(english) and spanish != english
+    olga.met["attendees.csv"] = " ".join(spanish)
+    same = {es for es, en in zip(spanish, english, strict=True) if es == en}
+    assert not same - {"ID"}, f"CSV columns left in English: {same}"
+
+    # She e-mails the attendees: her words, each person's frame in their own language.
+    olga.page("e-mail attendees", client.get(f"/organizer/events/{slug}/email"))
+    message = {"audience": "confirmed", "subject": "Cambio de sala",
+               "body": "Nos vemos en la sala 2, en el primer piso."}
+    preview = post(client, f"/organizer/events/{slug}/email", {**message, "step": "preview"})
+    olga.page("e-mail preview", preview)
+    _follow(olga, client, "e-mail sent", post(client, f"/organizer/events/{slug}/email",
+                                              {**message, "step": "send"}))
+    (to_ana,) = _mails("organizer_message", "ana@example.org")
+    olga.mail("message to Ana", to_ana)
+    assert "Cambio de sala" in to_ana.subject and "sala 2" in to_ana.body_text
+    (to_ed,) = _mails("organizer_message", "ed@example.org")
+    assert to_ed.language == "en" and "Cambio de sala" in to_ed.subject
+    assert mail_service.build_message(to_ed)["Content-Language"] == "en"
+
+    # She cancels the event: Ana is told in Spanish, Ed in English.
+    olga.page("cancel?", client.get(f"/organizer/events/{slug}/cancel"))
+    _follow(olga, client, "cancelled", post(client, f"/organizer/events/{slug}/cancel",
+                                            {"message": "Se suspende por la tormenta."}))
+    (ana_told,) = _mails("event_cancelled", "ana@example.org")
+    olga.mail("cancellation to Ana", ana_told)
+    assert "Taller: conozca sus derechos" in ana_told.subject
+    assert "Se suspende por la tormenta." in ana_told.body_text
+    ((summary, _lang),) = _summaries(_calendar(ana_told.ics.encode())).values()
+    assert "Taller: conozca sus derechos" in summary
+    (ed_told,) = _mails("event_cancelled", "ed@example.org")
+    assert ed_told.language == "en"
+    assert mail_service.build_message(ed_told)["Content-Language"] == "en"
+    assert "Know-your-rights workshop" in ed_told.subject
+    ((summary, _lang),) = _summaries(_calendar(ed_told.ics.encode())).values()
+    assert "Know-your-rights workshop" in summary and "Taller" not in summary
+    for part in (ed_told.subject, ed_told.body_text, page_text(ed_told.body_html)):
+        assert not _found(SPANISH, part), part
+
+    # The log of what was done, and the dashboard at the end of the day.
+    log = olga.page("audit log", client.get("/organizer/audit"))
+    assert "Registro de actividad" in log
+    assert "Taller: conozca sus derechos" in unescape(log)  # the Spanish title's change
+    olga.page("dashboard, at the end", client.get("/organizer/"))
+    olga.assert_no_english()
+
+
+# --- dates across the fall-back, in both languages ---------------------------------------------
+
+def test_dates_across_the_fall_back_in_both_languages(client: TestClient, db_url: str) -> None:
+    """The Saturday before the clocks go back is on CDT, the one after on CST: the same 2 PM
+    on the event's clock, written each language's way, and an hour apart in UTC."""
+    make_organizer("olga@example.org", "Olga Organizadora")
+    client.headers.update(ES)
+    assert login(client, "olga@example.org").status_code == 303
+    staff = Reader()
+    before, after = _create(client, staff, HEARING), _create(client, staff, WORKSHOP)
+    client.cookies.clear()
+
+    expected = {
+        "es": {before: (_es_day(BEFORE), "14:00 – 16:00 CDT"),
+               after: (_es_day(AFTER), "14:00 – 16:00 CST")},
+        "en": {before: (_en_day(BEFORE), "2:00 PM – 4:00 PM CDT"),
+               after: (_en_day(AFTER), "2:00 PM – 4:00 PM CST")},
+    }
+    for language, headers in (("es", ES), ("en", EN)):
+        listing = unescape(client.get("/events", headers=headers).text)
+        for slug, (day, hours) in expected[language].items():
+            page = unescape(client.get(f"/events/{slug}", headers=headers).text)
+            assert re.search(rf'<html lang="{language}"', page)
+            assert f"{day}, {hours}" in _spaces(page), (language, slug)
+            card_day = day.rsplit(" ", 1)[0]  # the list leaves out the year
+            start = hours.split(" – ")[0] + " " + hours.rsplit(" ", 1)[1]
+            assert f"{card_day}, {start}" in _spaces(listing), (language, slug)
+
+    # The calendar files put both on 2 PM Chicago time, an hour apart in UTC; every reader
+    # agrees.
+    utc = {before: datetime.combine(BEFORE, time(19), UTC),
+           after: datetime.combine(AFTER, time(20), UTC)}
+    for language in ("es", "en"):
+        for slug, at in utc.items():
+            raw = client.get(f"/events/{slug}.ics?lang={language}").content
+            for reader, found in expansions(raw).items():
+                ((_uid, start, _end, _status, _summary),) = found
+                assert start == f"{at:%Y-%m-%dT%H:%M:%SZ}", (reader, language, slug)
+            (vevent,) = _calendar(raw).walk("VEVENT")
+            assert vevent.decoded("DTSTART") == at.astimezone(CHICAGO)
+            assert vevent["DTSTART"].params["TZID"] == "America/Chicago"
+
+
+def _spaces(text: str) -> str:
+    """Babel may write a narrow or no-break space before AM/PM; readers see a space."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
