@@ -287,6 +287,22 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
         page = _follow(ana, client, "manage, guests changed", changed)
     else:
         page = ana.page("manage, guests changed", changed)
+    # Her own calendar of what she RSVPs to, from the e-mail's link: Spanish too.
+    mine = re.search(r"https?://[^/\s]+(/my/[A-Za-z0-9_-]+)", confirmation.body_text)
+    assert mine, confirmation.body_text
+    my_page = ana.page("my events", client.get(mine.group(1)))
+    assert "Taller sobre sus derechos" in my_page
+    own = re.findall(r'href="((?:webcal|https?)://[^"]*?/my/[^"]*calendar\.ics[^"]*)"', my_page)
+    assert own, my_page
+    for link in own:
+        assert parse_qs(urlsplit(unescape(link)).query).get("lang") == ["es"], link
+    own_url = urlsplit(unescape(own[0]))
+    own_feed = client.get(f"{own_url.path}?{own_url.query}", headers={})
+    assert own_feed.status_code == 200
+    ana.ics("my calendar", own_feed.text)
+    assert [s for s, _lang in _summaries(_calendar(own_feed.content)).values()] == \
+        ["Taller sobre sus derechos"]
+
     ask = client.post(manage.group(1), data={"csrf_token": csrf_from(page),
                                              "action": "cancel"}, follow_redirects=False)
     page = ana.page("manage, cancel?", ask)
@@ -313,8 +329,15 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     assert feed.status_code == 200
     ana.ics("calendar feed", feed.text)
     cal = _calendar(feed.content)
-    assert not _english_in(str(cal["X-WR-CALNAME"]))
-    assert "X-WR-CALDESC" not in cal or not _english_in(str(cal["X-WR-CALDESC"]))
+    # Its name is the site's name (a name, the same in every language); its description is
+    # Spanish, and so is the name of a feed filtered to a category.
+    english_feed = _calendar(client.get(url.path, headers={}).content)
+    assert str(cal["X-WR-CALDESC"]) != str(english_feed["X-WR-CALDESC"])
+    assert not _english_in(str(cal["X-WR-CALNAME"]) + " " + str(cal["X-WR-CALDESC"]))
+    names = {lang: str(_calendar(client.get(
+        f"/calendar.ics?category=training&lang={lang}", headers={}).content)["X-WR-CALNAME"])
+        for lang in ("es", "en")}
+    assert names["es"] != names["en"], names
     summaries = {s for s, _lang in _summaries(cal).values()}
     assert "Taller sobre sus derechos" in summaries
     by_title = {s: lang for s, lang in _summaries(cal).values()}
@@ -503,3 +526,39 @@ def test_dates_across_the_fall_back_in_both_languages(client: TestClient, db_url
 def _spaces(text: str) -> str:
     """Babel may write a narrow or no-break space before AM/PM; readers see a space."""
     return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def test_a_spanish_visitor_rsvps_to_every_date_of_a_series(client: TestClient,
+                                                            db_url: str) -> None:
+    """The same for a series: her RSVP to every date, the summary e-mail and the page with
+    all her RSVPs in it, all in Spanish with the series' Spanish title."""
+    make_organizer("olga@example.org", "Olga Organizadora")
+    client.headers.update(ES)
+    assert login(client, "olga@example.org").status_code == 303
+    staff = Reader()
+    weekly = {**WORKSHOP, "start_date": BEFORE.isoformat(), "end_date": BEFORE.isoformat(),
+              "repeat": "weekly", "interval": "1", "weekday": [str(BEFORE.weekday())],
+              "monthly_by": "day", "ends": "count", "count": "3", "until": "",
+              "rsvp_all": "on"}
+    slug = _create(client, staff, weekly)
+    client.cookies.clear()
+
+    ana = Reader()
+    page = ana.page("a date", client.get(f"/events/{slug}"))
+    answer = client.post(f"/events/{slug}/rsvp", data={
+        "name": "Ana López", "email": "ana@example.org", "phone": "", "guests": "0",
+        "comment": "", "website": "", "dates": "all", "csrf_token": csrf_from(page)},
+        follow_redirects=False)
+    assert "Taller sobre sus derechos" in ana.page("RSVP to every date received", answer)
+    (summary,) = _mails("series_summary", "ana@example.org")
+    ana.mail("series summary", summary)
+    assert "Taller sobre sus derechos" in summary.subject
+    # Three Saturdays at 2 PM Chicago time, across the fall-back: CDT, then CST twice.
+    for day, zone in ((BEFORE, "CDT"), (AFTER, "CST"), (AFTER + timedelta(days=7), "CST")):
+        assert f"- {_es_day(day)}, 14:00 – 16:00 {zone}: confirmada" in summary.body_text
+    link = re.search(r"https?://[^/\s]+(/rsvp/[A-Za-z0-9_-]{43}/series)\b", summary.body_text)
+    assert link, summary.body_text
+    mine = ana.page("my RSVPs in the series", client.get(link.group(1)))
+    assert re.search(r'<h1 id="series-title">[^<]*<span>Taller sobre sus derechos</span>', mine)
+    assert mine.count('data-status="confirmed"') == 3
+    ana.assert_no_english()

@@ -263,7 +263,7 @@ def _series_page(request: Request, view: series_rsvp.SeriesView, *, notice: str 
 
 
 async def _series_view_or_404(token: str) -> series_rsvp.SeriesView:
-    view = await run_in_threadpool(series_rsvp.get_series_view, token)
+    view = await run_in_threadpool(series_rsvp.get_series_view, token, None, i18n.current())
     if view is None:
         raise HTTPException(404, gettext(NOT_A_SERIES_LINK))
     return view
@@ -272,7 +272,7 @@ async def _series_view_or_404(token: str) -> series_rsvp.SeriesView:
 async def series_manage(request: Request) -> Response:
     """All of the person's RSVPs in a series, reached with one of their e-mailed links."""
     token = request.path_params["token"]
-    view = await run_in_threadpool(series_rsvp.get_series_view, token)
+    view = await run_in_threadpool(series_rsvp.get_series_view, token, None, i18n.current())
     if view is None:
         if await run_in_threadpool(rsvp_service.get_manage_view, token) is not None:
             # A single event's RSVP: its own page is all there is.
