@@ -247,8 +247,7 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     data = {"name": "Ana López", "email": "ana.lopez@", "phone": "", "guests": "1",
             "comment": "¿Hay estacionamiento?", "website": "", "csrf_token": token}
     refused = client.post(f"/events/{workshop}/rsvp", data=data, follow_redirects=False)
-    html = ana.page("RSVP refused", refused, status=refused.status_code)
-    assert refused.status_code in (200, 400, 422)
+    html = ana.page("RSVP refused", refused, status=422)
     assert 'value="Ana López"' in html and 'value="ana.lopez@"' in html
     assert "¿Hay estacionamiento?" in html
     error = re.search(r'<p class="field-error" id="rsvp-email-error">([^<]+)</p>', html)
@@ -276,6 +275,7 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     assert vevent.decoded("DTSTART") == datetime.combine(AFTER, time(14), CHICAGO)
 
     # Her page to manage the RSVP: one guest fewer, then she cancels.
+    calendar_app = TestClient(client.app)  # polls her feeds: no cookie, no language asked
     manage = MANAGE_RE.search(confirmation.body_text)
     assert manage, confirmation.body_text
     page = ana.page("manage", client.get(manage.group(1)))
@@ -283,10 +283,7 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     changed = client.post(manage.group(1), data={"csrf_token": csrf_from(page),
                                                  "action": "guests", "guests": "0"},
                           follow_redirects=False)
-    if changed.status_code == 303:
-        page = _follow(ana, client, "manage, guests changed", changed)
-    else:
-        page = ana.page("manage, guests changed", changed)
+    page = _follow(ana, client, "manage, guests changed", changed)
     # Her own calendar of what she RSVPs to, from the e-mail's link: Spanish too.
     mine = re.search(r"https?://[^/\s]+(/my/[A-Za-z0-9_-]+)", confirmation.body_text)
     assert mine, confirmation.body_text
@@ -297,7 +294,7 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     for link in own:
         assert parse_qs(urlsplit(unescape(link)).query).get("lang") == ["es"], link
     own_url = urlsplit(unescape(own[0]))
-    own_feed = client.get(f"{own_url.path}?{own_url.query}", headers={})
+    own_feed = calendar_app.get(f"{own_url.path}?{own_url.query}")
     assert own_feed.status_code == 200
     ana.ics("my calendar", own_feed.text)
     assert [s for s, _lang in _summaries(_calendar(own_feed.content)).values()] == \
@@ -309,10 +306,7 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     done = client.post(manage.group(1), data={"csrf_token": csrf_from(page),
                                               "action": "cancel_confirmed"},
                        follow_redirects=False)
-    if done.status_code == 303:
-        _follow(ana, client, "manage, cancelled", done)
-    else:
-        ana.page("manage, cancelled", done)
+    _follow(ana, client, "manage, cancelled", done)
     kinds = {m.kind for m in outbox() if m.to_addr == "ana.lopez@example.org"}
     assert {"confirmation", "cancelled"} <= kinds, kinds
     for kind in kinds:
@@ -325,17 +319,17 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     for link in links:
         assert parse_qs(urlsplit(unescape(link)).query).get("lang") == ["es"], link
     url = urlsplit(unescape(links[0]))
-    feed = client.get(f"{url.path}?{url.query}", headers={})  # a calendar app: no cookie
+    feed = calendar_app.get(f"{url.path}?{url.query}")
     assert feed.status_code == 200
     ana.ics("calendar feed", feed.text)
     cal = _calendar(feed.content)
     # Its name is the site's name (a name, the same in every language); its description is
     # Spanish, and so is the name of a feed filtered to a category.
-    english_feed = _calendar(client.get(url.path, headers={}).content)
+    english_feed = _calendar(calendar_app.get(url.path).content)
     assert str(cal["X-WR-CALDESC"]) != str(english_feed["X-WR-CALDESC"])
     assert not _english_in(str(cal["X-WR-CALNAME"]) + " " + str(cal["X-WR-CALDESC"]))
-    names = {lang: str(_calendar(client.get(
-        f"/calendar.ics?category=training&lang={lang}", headers={}).content)["X-WR-CALNAME"])
+    names = {lang: str(_calendar(calendar_app.get(
+        f"/calendar.ics?category=training&lang={lang}").content)["X-WR-CALNAME"])
         for lang in ("es", "en")}
     assert names["es"] != names["en"], names
     summaries = {s for s, _lang in _summaries(cal).values()}
@@ -404,8 +398,7 @@ def test_an_organizer_works_entirely_in_spanish(client: TestClient, db_url: str)
     assert "Versión en español (opcional)" in unescape(form)
     refused = post(client, "/organizer/events/new", {**_form(**{**WORKSHOP, "title": ""}),
                                                      "then": "publish"})
-    html = olga.page("new event refused", refused, status=refused.status_code)
-    assert refused.status_code in (200, 400, 422)
+    html = olga.page("new event refused", refused, status=422)
     assert re.search(r'<p class="field-error" id="f-title-error">[^<]+</p>', html), html
     assert 'value="Taller sobre sus derechos"' in html  # the Spanish fieldset kept its input
     slug = _create(client, olga, WORKSHOP)
