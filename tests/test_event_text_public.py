@@ -183,3 +183,45 @@ def test_search_finds_an_event_by_its_spanish_text_on_any_page(client: Any) -> N
     assert "Know your rights" in client.get("/events?q=derechos", headers=EN).text
     _translate(part)  # its translation removed: no longer found by it
     assert found("municipal") == []
+
+
+def test_the_demo_shows_spanish_text_with_english_fallbacks(client: Any) -> None:
+    """`make run`'s demo: several events (and both series, every date) have Spanish text,
+    some only a title, so a Spanish reader sees both kinds."""
+    from sqlmodel import select
+
+    from events_app.db import read_session
+    from events_app.models import EventText, Series
+    from events_app.services import seed
+
+    with write_session() as session:
+        seed.seed(session)
+    with write_session() as session:  # a second run adds nothing
+        assert seed.seed(session) == 0
+    with read_session() as session:
+        rows = session.exec(select(EventText)).all()
+        town_hall = session.exec(select(Event).where(
+            Event.slug == "denver-immigration-town-hall")).one()
+        austin = session.exec(select(Event).where(
+            Event.slug == "austin-public-safety-immigration-town-hall")).one()
+        series_ids = set(session.exec(select(Series.id)).all())
+        dates = session.exec(select(Event).where(Event.series_id.in_(series_ids))).all()
+    assert {r.language for r in rows} == {"es"}
+    assert {r.event_id for r in rows} >= {e.id for e in dates}
+    html = client.get(f"/events/{town_hall.slug}", headers=ES).text
+    assert '<h1 id="event-title">Asamblea pública sobre inmigración en Denver</h1>' in html
+    html = client.get(f"/events/{austin.slug}", headers=ES).text
+    assert '<h1 id="event-title">Asamblea sobre seguridad pública e inmigración en Austin</h1>' \
+        in html
+    assert '<p class="lead" lang="en">' in html
+
+
+def test_manage_page_names_the_event_in_spanish(client: Any) -> None:
+    both, part = _pair()
+    mine = make_rsvp(both, email="ana@example.org")
+    theirs = make_rsvp(part, email="ana@example.org")
+    html = client.get(f"/rsvp/{mine.token}", headers=ES).text
+    assert "lang" not in _link_attrs(html, "Conozca sus derechos")
+    assert "<title>" in html and "Conozca sus derechos" in html.split("</title>")[0]
+    html = client.get(f"/rsvp/{theirs.token}", headers=EN).text
+    assert "lang" not in _link_attrs(html, "Town hall")

@@ -24,7 +24,7 @@ read the whole event table.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, column, text, union
+from sqlalchemy import Integer, column, or_, text, union
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -60,12 +60,22 @@ def search_conditions(session: Session, value: str) -> list[ColumnElement[bool]]
     """The conditions that keep the events whose text, or text in another language,
     contains `value` (trimmed)."""
     value = value.strip()
-    own = aliased(Event)  # not the outer query's event row: the subquery stands alone
-    in_event = select(own.id).where(contains_text(value, *(getattr(own, c) for c in SEARCHED)))
     in_text = select(EventText.event_id).where(
         contains_text(value, *(getattr(EventText, c) for c in TRANSLATED)))
-    if session.get_bind().dialect.name == "sqlite" and len(value) >= 3:
-        in_event = in_event.where(col(own.id).in_(_fts_candidates("event_search", value)))
-        in_text = in_text.where(col(EventText.event_id).in_(
-            _fts_candidates("event_search_translation", value)))
-    return [col(Event.id).in_(union(in_event, in_text))]
+    if session.get_bind().dialect.name != "sqlite":
+        own = aliased(Event)  # not the outer query's event row: the subquery stands alone
+        in_event = select(own.id).where(
+            contains_text(value, *(getattr(own, c) for c in SEARCHED)))
+        return [col(Event.id).in_(union(in_event, in_text))]
+    matches = or_(contains_text(value, *(getattr(Event, c) for c in SEARCHED)),
+                  col(Event.id).in_(in_text))
+    if len(value) < 3:
+        return [matches]
+    # SQLite: the candidates of both FTS tables first, then the text checked on each (the
+    # event_text part on the candidates of its own table only).
+    translated = _fts_candidates("event_search_translation", value)
+    in_text = in_text.where(col(EventText.event_id).in_(translated))
+    matches = or_(contains_text(value, *(getattr(Event, c) for c in SEARCHED)),
+                  col(Event.id).in_(in_text))
+    return [col(Event.id).in_(union(_fts_candidates("event_search", value), translated)),
+            matches]

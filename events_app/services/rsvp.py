@@ -47,6 +47,7 @@ from events_app.models import (
 from events_app.services import (
     audit,
     audit_detail,
+    event_text,
     events,
     locking,
     mail,
@@ -597,6 +598,7 @@ class ManageView:
     can_cancel: bool
     can_change_guests: bool
     others_waiting: bool = False  # someone else is on the waitlist: a freed spot goes to them
+    text: event_text.LocalText | None = None  # the event's title... in the page's language
 
     @property
     def join_url(self) -> str:
@@ -624,6 +626,7 @@ def get_manage_view(token: str, now: datetime | None = None) -> ManageView | Non
             can_change_guests=live and event.status == EventStatus.PUBLISHED
             and now < event.starts_at,
             others_waiting=waiting > 0,
+            text=event_text.text_for(session, event, i18n.current()),
         )
 
 

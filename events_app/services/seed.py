@@ -4,7 +4,9 @@ Dates in the file are offsets from today, so the demo never goes stale. Loading 
 the slug (a series: on its UID) and never overwrites an existing event: running it twice
 changes nothing, and an organizer's edits to a demo event survive a re-seed. A series record
 is an event record (its first date) plus `uid` and `repeat` (series_rules.Rule's fields); its
-dates are made by services/series.py as an organizer's would be.
+dates are made by services/series.py as an organizer's would be. A record's `texts`
+({"es": {title, summary, description}}) is its text in other languages
+(services/event_text.py), so the demo shows Spanish readers translated and fallback text.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.models import Event, EventStatus, Organizer, Role, Series, utcnow
-from events_app.services.event_form import EVENT_COLUMNS, EventData
+from events_app.services import event_text
+from events_app.services.event_form import EVENT_COLUMNS, EventData, translation_tuple
 from events_app.services.series_rules import Rule
 from events_app.util.timezones import standard_wall_time
 
@@ -71,6 +74,12 @@ def _event_from_record(rec: dict[str, Any], today: date, owner_id: int | None = 
     )
 
 
+def _texts(rec: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The record's text in the other languages this site has (others are ignored)."""
+    return {lang: texts for lang, texts in rec.get("texts", {}).items()
+            if lang in event_text.translated_languages()}
+
+
 def load_records(path: Path = DEFAULT_SEED_FILE) -> list[dict[str, Any]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     return list(data["events"])
@@ -89,7 +98,8 @@ def _add_series(session: Session, rec: dict[str, Any], today: date,
     from events_app.services import series as series_service
 
     first = _event_from_record(rec, today)
-    data = EventData(**{k: getattr(first, k) for k in EVENT_COLUMNS})
+    data = EventData(**{k: getattr(first, k) for k in EVENT_COLUMNS},
+                     translations=translation_tuple(_texts(rec)) if _texts(rec) else None)
     repeat = dict(rec["repeat"])
     repeat["weekdays"] = tuple(repeat.get("weekdays", ()))
     made = series_service.create_series(
@@ -134,7 +144,11 @@ def seed(session: Session, path: Path = DEFAULT_SEED_FILE, today: date | None = 
     for rec in load_records(path):
         if rec["slug"] in existing:
             continue
-        session.add(_event_from_record(rec, today, admin.id if admin else None))
+        event = _event_from_record(rec, today, admin.id if admin else None)
+        session.add(event)
+        if _texts(rec):
+            session.flush()
+            event_text.insert_translations(session, event, _texts(rec))
         existing.add(rec["slug"])
         added += 1
     stored = set(session.exec(select(Series.uid)).all())

@@ -69,9 +69,10 @@ async def month_view(request: Request) -> Response:
             "weeks": cal.weeks(month),
             "weekday_names": cal.weekday_names(),
             "days": days,
-            # The grid shows titles only (and loads no other column: GRID_FIELDS).
+            # The grid shows the titles (it loads no other column: GRID_FIELDS) of the first
+            # few events of each day.
             "texts": event_text.texts_for(
-                session, [e.event for entries in days.values() for e in entries],
+                session, [e.event for entries in days.values() for e in entries[:EVENTS_PER_CELL]],
                 i18n.current(), fields=("title",)),
             "event_count": len({e.event.id for entries in days.values() for e in entries}),
             "per_cell": EVENTS_PER_CELL,

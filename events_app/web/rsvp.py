@@ -158,14 +158,13 @@ _received_pages: LruCache[tuple[Any, ...], tuple[bytes, ...]] = LruCache(
 _EMAIL_MARK = "email-" + secrets.token_hex(16)  # nothing a template escapes or alters
 
 
-async def _manage_page(request: Request, view: rsvp_service.ManageView, *,
-                       notice: str | None = None, errors: dict[str, str] | None = None,
-                       form_error: str | None = None, guests_value: str | None = None,
-                       status_code: int = 200, confirm_erase: bool = False,
-                       confirm_cancel: bool = False) -> Response:
-    texts = await run_in_threadpool(_texts_of, view.event, i18n.current())
+def _manage_page(request: Request, view: rsvp_service.ManageView, *, notice: str | None = None,
+                 errors: dict[str, str] | None = None, form_error: str | None = None,
+                 guests_value: str | None = None, status_code: int = 200,
+                 confirm_erase: bool = False, confirm_cancel: bool = False) -> Response:
     context: dict[str, Any] = {
-        "view": view, "rsvp": view.rsvp, "event": view.event, "texts": texts, "notice": notice,
+        "view": view, "rsvp": view.rsvp, "event": view.event, "notice": notice,
+        "texts": {view.event.id: view.text} if view.text else {},
         "confirm_erase": confirm_erase, "confirm_cancel": confirm_cancel,
         "erase_after": retention.erase_after(view.event),
         "errors": errors or {}, "form_error": form_error,
@@ -191,7 +190,7 @@ async def manage(request: Request) -> Response:
         # The link came from the e-mail: the RSVP may now join the address's personal feed.
         await run_in_threadpool(rsvp_service.verify_link, token)
     notice = request.query_params.get("m")
-    return await _manage_page(request, view, notice=notice if notice in NOTICES else None)
+    return _manage_page(request, view, notice=notice if notice in NOTICES else None)
 
 
 async def manage_post(request: Request) -> Response:
@@ -204,7 +203,7 @@ async def manage_post(request: Request) -> Response:
     try:
         if action == "cancel":
             # The confirmation step (one tap must not cancel): nothing changed yet.
-            return await _manage_page(request, view, confirm_cancel=True)
+            return _manage_page(request, view, confirm_cancel=True)
         elif action == "cancel_confirmed":
             was_waitlisted = view.rsvp.status == RsvpStatus.WAITLISTED
             result = await run_in_threadpool(rsvp_service.cancel_rsvp, token)
@@ -212,7 +211,7 @@ async def manage_post(request: Request) -> Response:
                       "cancelled-moved" if result.promoted else "cancelled")
         elif action == "erase":
             # The confirmation step: the same page with the question, nothing changed yet.
-            return await _manage_page(request, view, confirm_erase=True)
+            return _manage_page(request, view, confirm_erase=True)
         elif action == "erase_confirmed":
             result = await run_in_threadpool(rsvp_service.erase_my_rsvp, token)
             texts = await run_in_threadpool(_texts_of, result.event, i18n.current())
@@ -227,8 +226,8 @@ async def manage_post(request: Request) -> Response:
             errors: dict[str, str] = {}
             guests = parse_guests(raw_guests, errors)
             if errors:
-                return await _manage_page(request, view, errors=errors,
-                                          guests_value=raw_guests, status_code=422)
+                return _manage_page(request, view, errors=errors, guests_value=raw_guests,
+                                    status_code=422)
             result = await run_in_threadpool(rsvp_service.change_guests, token, guests)
             notice = "updated"
         else:
@@ -239,10 +238,9 @@ async def manage_post(request: Request) -> Response:
     except rsvp_service.RsvpError as exc:
         view = await _view_or_404(token)
         status = 422 if isinstance(exc, rsvp_service.NotEnoughSeats) else 409
-        return await _manage_page(request, view,
-                                  errors={exc.field: exc.message} if exc.field else {},
-                                  form_error=None if exc.field else exc.message,
-                                  guests_value=raw_guests or None, status_code=status)
+        return _manage_page(request, view, errors={exc.field: exc.message} if exc.field else {},
+                            form_error=None if exc.field else exc.message,
+                            guests_value=raw_guests or None, status_code=status)
     return RedirectResponse(_manage_path(request, token, notice), status_code=303,
                             background=_deliver_soon(result.mail_ids))
 
