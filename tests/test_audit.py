@@ -195,3 +195,15 @@ def test_a_structured_detail_naming_an_erased_person_is_erased(db_url: str) -> N
     with read_session() as s:
         (detail,) = s.exec(select(AuditLog.detail).where(AuditLog.entity_id == wes.id)).all()
     assert detail == retention.ERASED_AUDIT_DETAIL
+
+
+def test_the_audit_page_shows_details_in_the_readers_language(client) -> None:
+    admin = make_organizer("ada@example.org", "Ada Admin", admin=True)
+    event = make_event(owner_id=admin.id, title="Budget hearing", status="draft")
+    with write_session() as s:
+        event_admin.publish(s, s.get(Organizer, admin.id), s.get(Event, event.id))
+    login(client, "ada@example.org")
+    assert "status: draft -&gt; published" in client.get("/organizer/audit?lang=en").text
+    page = client.get("/organizer/audit?lang=es").text
+    assert "estado: borrador -&gt; publicado" in page
+    assert "Publicó el evento «Budget hearing»" in page

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from events_app import i18n
 from events_app.db import read_session, write_session
 from events_app.models import AuditLog, Event, EventHost, Organizer, Outbox, Rsvp, utcnow
 from events_app.services import audit_detail, event_admin
@@ -94,6 +95,10 @@ def test_repeated_hour_asks_which_one_and_keeps_the_answer(owner: Organizer) -> 
     assert choices["start_occurrence"] == [
         ("first", "The first time: 1:30 AM CDT"),
         ("second", "The second time, an hour later: 1:30 AM CST")]
+    with i18n.using("es"):
+        assert occurrence_choices(_form(**night))["start_occurrence"] == [
+            ("first", "La primera vez: 1:30 CDT"),
+            ("second", "La segunda vez, una hora después: 1:30 CST")]
     first = parse_event_form(_form(**night, start_occurrence="first"))
     assert first.starts_at == datetime(2031, 11, 2, 6, 30, tzinfo=UTC)
     assert first.ends_at - first.starts_at == timedelta(hours=3)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from events_app import i18n
 from events_app.services.series_rules import (
     MAX_OCCURRENCES,
     Rule,
@@ -325,7 +326,12 @@ def test_a_start_without_two_years_left_in_the_calendar_is_a_field_error(
                                                  tzinfo=zone))
         assert rule is None
         assert errors == {"start_date": "A series needs room to run for 2 years: choose a "
-                                        "start date up to 9997-12-30."}
+                                        "start date up to December 30, 9997."}
+        with i18n.using("es"):
+            _, errors = parse_form(form, datetime(day.year, day.month, day.day, 19, 0,
+                                                  tzinfo=zone))
+        assert errors == {"start_date": "Una serie necesita margen para durar 2 años: elija "
+                                        "una fecha de inicio hasta el 30 de diciembre de 9997."}
     latest = datetime(9997, 12, 30, 23, 30, tzinfo=ZoneInfo("Pacific/Kiritimati"))
     rule, errors = parse_form({"repeat": "daily", "ends": "count", "count": "3"}, latest)
     assert errors == {} and rule is not None  # the last start that fits still works

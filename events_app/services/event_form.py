@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events_app import settings
+from events_app import settings, timefmt
 from events_app.i18n import N_, gettext
 from events_app.models import CATEGORIES, Event, EventText
 from events_app.services.event_text import FIELDS as TEXT_FIELDS
@@ -195,7 +195,9 @@ def _ambiguous(local: datetime, tzid: str) -> bool:
 
 
 def _clock(d: datetime) -> str:
-    return f"{d.hour % 12 or 12}:{d:%M} {'AM' if d.hour < 12 else 'PM'} {d.tzname()}"
+    """"1:30 AM CDT" / "1:30 CDT": the wall clock in the reader's words, with the zone's
+    abbreviation, which is what tells the two apart."""
+    return f"{timefmt.format_wall_clock(d)} {d.tzname()}"
 
 
 def occurrence_choices(values: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
@@ -215,8 +217,9 @@ def occurrence_choices(values: dict[str, str]) -> dict[str, list[tuple[str, str]
             zone = ZoneInfo(tzid)
             first, second = local.replace(tzinfo=zone), local.replace(tzinfo=zone, fold=1)
             choices[f"{prefix}_occurrence"] = [
-                ("first", f"The first time: {_clock(first)}"),
-                ("second", f"The second time, an hour later: {_clock(second)}"),
+                ("first", gettext("The first time: %(time)s") % {"time": _clock(first)}),
+                ("second", gettext("The second time, an hour later: %(time)s") % {
+                    "time": _clock(second)}),
             ]
     return choices
 

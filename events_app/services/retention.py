@@ -83,7 +83,7 @@ def erase(session: Session, rsvps: Sequence[Rsvp], now: datetime,
     # waitlist: ..."); those lose their detail as well.
     for event_id, name in names:
         same_event = select(Rsvp.id).where(Rsvp.event_id == event_id)
-        # As typed in a plain detail, or as JSON writes it in a structured one (audit.py).
+        # As typed in a plain detail, or as JSON writes it in a structured one (audit_detail).
         spellings = {name, json.dumps(name, ensure_ascii=False)[1:-1]}
         report.audit_entries += session.exec(  # type: ignore[call-overload]
             update(AuditLog)

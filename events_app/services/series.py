@@ -602,7 +602,7 @@ def _keep_past(session: Session, actor: Organizer, row: Event, values: dict[str,
         if change:
             audit.record(session, actor, "event.update", row,
                          audit_detail.describe_changes({"co-hosts": (", ".join(change[0]),
-                                                              ", ".join(change[1]))}))
+                                                                     ", ".join(change[1]))}))
 
 
 def edit_occurrence(session: Session, actor: Organizer, series: Series, event: Event,
@@ -617,10 +617,10 @@ def edit_occurrence(session: Session, actor: Organizer, series: Series, event: E
         target = split(session, actor, series, event.recurrence_id)
     edited_rows, kept = _edit_rows(session, actor, target, event, data, notify, now)
     _audit(session, actor, target, "series.edit",
-           audit_detail.line(N_("%(scope)s: %(num)s date(s) changed, %(kept)s date(s) already "
-                         "started kept as they were"),
-                      scope=audit_detail.code("scope", Scope(scope).value),
-                      num=edited_rows, kept=kept), subject=event)
+           audit_detail.line(N_("%(scope)s: %(num)s date(s) changed, %(kept)s date(s) "
+                                "already started kept as they were"),
+                             scope=audit_detail.code("scope", Scope(scope).value),
+                             num=edited_rows, kept=kept), subject=event)
     return event
 
 
@@ -645,8 +645,8 @@ def cancel_occurrences(session: Session, actor: Organizer, series: Series, event
     _end_rule_at_last_row(session, series)
     _audit(session, actor, series, "series.cancel",
            audit_detail.line(N_("%(scope)s: %(num)s date(s) cancelled, attendees e-mailed: "
-                         "%(told)s"), scope=audit_detail.code("scope", Scope(scope).value),
-                      num=len(targets), told=told),
+                                "%(told)s"), scope=audit_detail.code("scope", Scope(scope).value),
+                             num=len(targets), told=told),
            subject=event)
     return told
 
@@ -689,9 +689,9 @@ def skip_dates(session: Session, actor: Organizer, series: Series, dates: Iterab
     _changed(series, significant=True)
     session.add(series)
     _audit(session, actor, series, "series.skip",
-           audit_detail.line(N_("skipped %(days)s: %(num)s date(s) taken out, attendees e-mailed: "
-                         "%(told)s"), days=audit_detail.days(result.skipped),
-                      num=result.removed, told=result.notified))
+           audit_detail.line(N_("skipped %(days)s: %(num)s date(s) taken out, attendees "
+                                "e-mailed: %(told)s"), days=audit_detail.days(result.skipped),
+                             num=result.removed, told=result.notified))
     return result
 
 

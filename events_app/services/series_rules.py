@@ -375,12 +375,16 @@ def describe(rule: Rule, start_local: datetime, with_end: bool = False) -> str:
     return text
 
 
+def _long_date(day: date) -> str:
+    """"June 1, 2027" / "1 de junio de 2027": a date in a sentence, in the reader's words."""
+    return format_date(day, format="long", locale=i18n.locale())
+
+
 def describe_end(rule: Rule) -> str:
     """"until June 1, 2027" or "10 times" ("once" for 1)."""
     if rule.until is not None:
         # Translators: %(day)s is a date as Babel writes it in full: "June 1, 2027".
-        return gettext("until %(day)s") % {
-            "day": format_date(rule.until, format="long", locale=i18n.locale())}
+        return gettext("until %(day)s") % {"day": _long_date(rule.until)}
     assert rule.count is not None
     if rule.count == 1:
         return gettext("once")
@@ -518,7 +522,7 @@ def limit_errors(rule: Rule, start_local: datetime) -> dict[str, str]:
         latest = date(date.max.year - MAX_YEARS, 12, 30)
         return {"start_date": gettext("A series needs room to run for %(years)d years: choose "
                                       "a start date up to %(day)s.") % {
-            "years": MAX_YEARS, "day": latest.isoformat()}}
+            "years": MAX_YEARS, "day": _long_date(latest)}}
     field_name = "until" if rule.until is not None else "count"
     if rule.until is not None:
         if rule.until < first:
@@ -526,7 +530,7 @@ def limit_errors(rule: Rule, start_local: datetime) -> dict[str, str]:
         if rule.until > last_allowed:
             return {"until": gettext("A series can run for at most %(years)d years: choose a "
                                      "last date up to %(day)s.") % {
-                "years": MAX_YEARS, "day": last_allowed.isoformat()}}
+                "years": MAX_YEARS, "day": _long_date(last_allowed)}}
     starts = instance_starts(rule, start_local, until_utc=span_end.astimezone(UTC),
                              limit=MAX_OCCURRENCES + 1)
     if not starts:

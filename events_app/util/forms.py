@@ -291,6 +291,6 @@ def parse_form(model: type[M], data: Mapping[str, Any]) -> M:
         errors: dict[str, str] = {}
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "__all__"
-            msg = err["msg"] if err["type"] == "form" else "Please check this value."
+            msg = err["msg"] if err["type"] == "form" else gettext("Please check this value.")
             errors.setdefault(field, msg)
         raise FormError(errors) from None
