@@ -76,6 +76,7 @@ def test_spanish_organizer_pages_pass_axe_and_fit_a_phone(live_server, new_page)
               status=RsvpStatus.WAITLISTED.value)
     make_rsvp(event, name="Cy Cancelado", email="cy@example.org",
               status=RsvpStatus.CANCELLED.value)
+    beto = make_rsvp(event, name="Beto Bienvenido", email="beto@example.org")
     _series, dates = make_series(dates=3, capacity=5, owner_id=owner.id)
     with write_session() as s:
         actor = s.get(Organizer, owner.id)
@@ -106,6 +107,15 @@ def test_spanish_organizer_pages_pass_axe_and_fit_a_phone(live_server, new_page)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, (path, device["viewport"], overflow)
+    # The door's script (static/organizer.js) announces a check-in in the page's language: the
+    # words come from the server, which answers the script's request in that language.
+    page.goto(live_server.url + "/organizer/events/taller/attendees")
+    page.evaluate("window.__noReload = true")
+    page.get_by_role("button", name="Registrar la llegada de Beto Bienvenido").click()
+    page.locator(f"#rsvp-{beto.id} .undo-button").wait_for()
+    assert page.evaluate("window.__noReload") is True  # updated in place, not reloaded
+    assert page.locator("#checkin-status").inner_text() == \
+        "Se registró la llegada de Beto Bienvenido."
     # The form's script speaks the page's language (its words come from the page).
     page.goto(live_server.url + "/organizer/events/new")
     page.locator("#f-start_date").fill("2020-01-07")
