@@ -139,3 +139,22 @@ def test_switcher_changes_and_keeps_the_language(live_server, new_page) -> None:
     assert page.get_by_role("heading", level=1).inner_text() == "Upcoming events"
     page.get_by_role("navigation", name="Language").get_by_role("link", name="Español").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Próximos eventos"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_copy_buttons_speak_spanish(live_server, new_page) -> None:
+    """static/share.js and static/copy.js hold no words: they say what the page gives them,
+    so on a Spanish page they say it in Spanish."""
+    make_event(slug="vigilia", title="Vigilia")
+    page = new_page(locale="es-MX", permissions=["clipboard-read", "clipboard-write"])
+    page.goto(f"{live_server.url}/events/vigilia")
+    page.locator("button[data-copy-target]").click()
+    page.wait_for_function("() => document.querySelector('.share-status').textContent !== ''")
+    assert page.locator(".share-status").inner_text() == "Enlace copiado."
+    page.goto(f"{live_server.url}/events")
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    page.locator("button[data-copy]").click()
+    status = page.locator("[data-copy-status]")
+    page.wait_for_function("() => document.querySelector('[data-copy-status]').textContent")
+    assert status.inner_text() == "Enlace copiado. Péguelo en su aplicación de calendario."
+    assert page.evaluate("navigator.clipboard.readText()").endswith("/calendar.ics?lang=es")
