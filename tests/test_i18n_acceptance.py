@@ -344,6 +344,18 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
         assert {o[4] for o in occurrences} >= {"Taller sobre sus derechos",
                                                "City budget hearing"}, reader
 
+    # The list's Atom feed, for her feed reader: Spanish too, the English-only title marked.
+    atom = re.search(r'href="([^"]*/events\.atom[^"]*)"', listing)
+    assert atom and "lang=es" in unescape(atom.group(1)), atom
+    atom_url = urlsplit(unescape(atom.group(1)))
+    entries = calendar_app.get(f"{atom_url.path}?{atom_url.query}")
+    assert entries.status_code == 200
+    assert "Taller sobre sus derechos" in entries.text
+    assert re.search(r'<title[^>]*xml:lang="en"[^>]*>City budget hearing', entries.text)
+    ana.met["atom feed"] = page_text(entries.text)
+    # A mistyped address: the "not found" page is Spanish too.
+    ana.page("not found", client.get("/events/taller-que-no-existe"), status=404)
+
     ana.assert_no_english()
 
     # Someone on a shared English computer picks Spanish with the switcher: remembered.
