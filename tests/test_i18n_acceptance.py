@@ -357,6 +357,7 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     ana.page("not found", client.get("/events/taller-que-no-existe"), status=404)
 
     ana.assert_no_english()
+    assert "lang" not in client.cookies  # all of it by her browser's Accept-Language alone
 
     # Someone on a shared English computer picks Spanish with the switcher: remembered.
     shared = TestClient(client.app)
