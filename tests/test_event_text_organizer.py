@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from events_app import settings
+from events_app import i18n, settings
 from events_app.db import read_session
 from events_app.models import AuditLog, Event, EventText, Series, utcnow
 from events_app.services import audit_detail, event_admin, event_text, series
@@ -104,7 +104,10 @@ def test_form_round_trip_create_show_edit_clear(db_url: str, client: Any, ada: A
     with read_session() as s:
         detail = s.exec(select(AuditLog.detail).where(AuditLog.action == "event.update")
                         ).all()[-1]
+    # Stored as data (services/audit_detail.py), read in the reader's language.
     assert "Title (es): Reunión de la red -> Asamblea" in audit_detail.in_words(detail)
+    with i18n.using("es"):
+        assert "Título (es): Reunión de la red -> Asamblea" in audit_detail.in_words(detail)
 
     r = post(client, f"/organizer/events/{event.slug}/edit",
              {**_form(), "title_es": "", "summary_es": "", "description_es": ""}, token=token)

@@ -76,6 +76,7 @@ def test_spanish_organizer_pages_pass_axe_and_fit_a_phone(live_server, new_page)
               status=RsvpStatus.WAITLISTED.value)
     make_rsvp(event, name="Cy Cancelado", email="cy@example.org",
               status=RsvpStatus.CANCELLED.value)
+    beto = make_rsvp(event, name="Beto Bienvenido", email="beto@example.org")
     _series, dates = make_series(dates=3, capacity=5, owner_id=owner.id)
     with write_session() as s:
         actor = s.get(Organizer, owner.id)
@@ -106,6 +107,15 @@ def test_spanish_organizer_pages_pass_axe_and_fit_a_phone(live_server, new_page)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, (path, device["viewport"], overflow)
+    # The door's script (static/organizer.js) announces a check-in in the page's language: the
+    # words come from the server, which answers the script's request in that language.
+    page.goto(live_server.url + "/organizer/events/taller/attendees")
+    page.evaluate("window.__noReload = true")
+    page.get_by_role("button", name="Registrar la llegada de Beto Bienvenido").click()
+    page.locator(f"#rsvp-{beto.id} .undo-button").wait_for()
+    assert page.evaluate("window.__noReload") is True  # updated in place, not reloaded
+    assert page.locator("#checkin-status").inner_text() == \
+        "Se registró la llegada de Beto Bienvenido."
     # The form's script speaks the page's language (its words come from the page).
     page.goto(live_server.url + "/organizer/events/new")
     page.locator("#f-start_date").fill("2020-01-07")
@@ -129,3 +139,22 @@ def test_switcher_changes_and_keeps_the_language(live_server, new_page) -> None:
     assert page.get_by_role("heading", level=1).inner_text() == "Upcoming events"
     page.get_by_role("navigation", name="Language").get_by_role("link", name="Español").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Próximos eventos"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_copy_buttons_speak_spanish(live_server, new_page) -> None:
+    """static/share.js and static/copy.js hold no words: they say what the page gives them,
+    so on a Spanish page they say it in Spanish."""
+    make_event(slug="vigilia", title="Vigilia")
+    page = new_page(locale="es-MX", permissions=["clipboard-read", "clipboard-write"])
+    page.goto(f"{live_server.url}/events/vigilia")
+    page.locator("button[data-copy-target]").click()
+    page.wait_for_function("() => document.querySelector('.share-status').textContent !== ''")
+    assert page.locator(".share-status").inner_text() == "Enlace copiado."
+    page.goto(f"{live_server.url}/events")
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    page.locator("button[data-copy]").click()
+    status = page.locator("[data-copy-status]")
+    page.wait_for_function("() => document.querySelector('[data-copy-status]').textContent")
+    assert status.inner_text() == "Enlace copiado. Péguelo en su aplicación de calendario."
+    assert page.evaluate("navigator.clipboard.readText()").endswith("/calendar.ics?lang=es")

@@ -203,20 +203,24 @@ def _show(value: Any) -> Any:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _field(key: str) -> Any:
+    """A changed field's name as stored: a word of _FIELDS, or for the event's text in
+    another language ("title (es)", services/event_admin.translation_changes) that word with
+    the language code beside it; anything else as given."""
+    if key in _FIELDS:
+        return word(_FIELDS[key])
+    name, _, language = key.partition(" (")
+    if name in _FIELDS and language.endswith(")"):
+        return within(line(N_("%(field)s (%(language)s)"), field=word(_FIELDS[name]),
+                           language=language[:-1]))
+    return key
+
+
 def describe_changes(changes: dict[str, tuple[Any, Any]]) -> list[Line]:
     """`{"title": (old, new)}` as "Title: old -> new" lines, for people reading the log."""
-    return [_change_line(k, old, new) for k, (old, new) in changes.items()]
-
-
-def _change_line(key: str, old: Any, new: Any) -> Line:
-    """A text field in another language is keyed "title (es)" (services/event_admin.py):
-    its field is worded like the default-language one, its language code kept."""
-    field, _, language = key.partition(" (")
-    if language.endswith(")") and field in _FIELDS:
-        return line(N_("%(field)s (%(language)s): %(old)s -> %(new)s"), field=word(_FIELDS[field]),
-                    language=language[:-1], old=_show(old), new=_show(new))
-    return line(N_("%(field)s: %(old)s -> %(new)s"),
-                field=word(_FIELDS[key]) if key in _FIELDS else key, old=_show(old), new=_show(new))
+    return [line(N_("%(field)s: %(old)s -> %(new)s"), field=_field(k), old=_show(old),
+                 new=_show(new))
+            for k, (old, new) in changes.items()]
 
 
 def long_day(iso: str) -> str:

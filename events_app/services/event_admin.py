@@ -176,13 +176,13 @@ def create_event(session: Session, actor: Organizer, data: EventData,
     if texts:
         event_text.save_translations(session, event, texts)
     languages = sorted(lang for lang, given in (texts or {}).items() if any(given.values()))
-    lines = [audit_detail.line(
+    detail = [audit_detail.line(
         N_("%(title)s (%(status)s), slug %(slug)s"), title=event.title,
         status=audit_detail.code("event status", event.status), slug=event.slug)]
     if languages:
-        lines.append(audit_detail.line(N_("Also in: %(languages)s"),
-                                       languages=", ".join(languages)))
-    audit.record(session, actor, "event.create", event, lines)
+        detail.append(audit_detail.line(N_("also in: %(languages)s"),
+                                        languages=", ".join(languages)))
+    audit.record(session, actor, "event.create", event, detail)
     return event
 
 

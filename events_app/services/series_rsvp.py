@@ -27,7 +27,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from events_app import urls
+from events_app import settings, urls
 from events_app.db import read_session, write_session
 from events_app.i18n import gettext
 from events_app.models import (
@@ -39,7 +39,7 @@ from events_app.models import (
     is_token_shaped,
     utcnow,
 )
-from events_app.services import locking, mail, messages, personal_feeds
+from events_app.services import event_text, locking, mail, messages, personal_feeds
 from events_app.services import rsvp as rsvp_service
 from events_app.services import series as series_service
 from events_app.services.rsvp_input import WAITLIST_CHOICE, RsvpRequest
@@ -186,9 +186,10 @@ class SeriesRsvpRow:
 class SeriesView:
     rsvp: Rsvp  # the one whose link opened the page
     series: Series
-    title: str
+    title: str  # in the language asked for (event_text), else the event's own
     rows: list[SeriesRsvpRow]  # the address's RSVPs to dates not over yet, in date order
     missing: list[Event]  # open dates without a live RSVP (offered when the series allows)
+    title_lang: str | None = None  # the title's language when it fell back to another
 
     @property
     def live(self) -> list[SeriesRsvpRow]:
@@ -227,9 +228,11 @@ def _anchor(session: Session, token: str) -> tuple[Rsvp, Event, Series] | None:
     return None if series is None else (found, event, series)
 
 
-def get_series_view(token: str, now: datetime | None = None) -> SeriesView | None:
-    """What the series page shows for the holder of manage link `token`; None when the link
-    is unknown or its RSVP is not to an occurrence of a series."""
+def get_series_view(token: str, now: datetime | None = None,
+                    language: str | None = None) -> SeriesView | None:
+    """What the series page shows for the holder of manage link `token`, its title in
+    `language` (the site's default when None); None when the link is unknown or its RSVP is
+    not to an occurrence of a series."""
     at = now or utcnow()
     with read_session() as session:
         found = _anchor(session, token)
@@ -245,8 +248,9 @@ def get_series_view(token: str, now: datetime | None = None) -> SeriesView | Non
         held = {r.event.id for r in rows if r.rsvp.status != RsvpStatus.CANCELLED}
         missing = ([e for e in open_dates(session, series, at) if e.id not in held]
                    if series.rsvp_all else [])
-        return SeriesView(rsvp=rsvp, series=series, title=event.title, rows=rows,
-                          missing=missing)
+        text = event_text.text_for(session, event, language or settings.DEFAULT_LANGUAGE)
+        return SeriesView(rsvp=rsvp, series=series, title=text.title, rows=rows,
+                          missing=missing, title_lang=text.fallback("title"))
 
 
 def verify_batch(token: str, now: datetime | None = None) -> int:

@@ -107,7 +107,8 @@ async def rsvp_submit(request: Request) -> Response:
                                        None if exc.field else exc.message, status)
     if parsed.is_bot:
         # Look exactly like a successful RSVP, so the bot learns nothing; store nothing.
-        return _received(request, post.event, parsed.values["email"].strip(), all_dates)
+        return await _received(request, post.event, parsed.values["email"].strip(),
+                               all_dates)
     if req is None or result is None:
         parsed = parse_rsvp_form(form, partial(rsvp_service.party_size_problem, post.event))
         if all_dates:
@@ -116,21 +117,34 @@ async def rsvp_submit(request: Request) -> Response:
                                        None, 422)
     # New RSVP or an address that already had one: the same page, status and headers; the
     # manage link (and whether anything changed) goes to the address only.
-    response = _received(request, post.event, req.email, all_dates)
+    response = await _received(request, post.event, req.email, all_dates)
     response.background = _deliver_soon(result.mail_ids)
     return response
 
 
-def _received(request: Request, event: Event, email: str, all_dates: bool = False) -> Response:
+def _texts_of(event: Event, language: str) -> dict[int, event_text.LocalText]:
+    """The page's `texts` for one event (templating.local_text): its title in the reader's
+    language, or its own marked with its language. No query in the default language."""
+    if language == settings.DEFAULT_LANGUAGE or event.id is None:
+        return {}
+    with read_session() as session:
+        return {event.id: event_text.text_for(session, event, language)}
+
+
+async def _received(request: Request, event: Event, email: str,
+                    all_dates: bool = False) -> Response:
     """The "check your e-mail" page. Every post answers with it, so it is rendered once per
     event, language and path with a marker for the address, and each answer puts the escaped
     address in: the page is otherwise the same bytes for everyone (and must be: whether the
-    address had an RSVP must not show)."""
-    key = (in_language(request.url.path), event.id, event.slug, event.title, all_dates)
+    address had an RSVP must not show). A translation edit bumps `updated_at`, in the key."""
+    key = (in_language(request.url.path), event.id, event.slug, event.title,
+           event.updated_at, all_dates)
     parts = _received_pages.get(key)
     if parts is None:
+        texts = await run_in_threadpool(_texts_of, event, i18n.current())
         page = render(request, "rsvp/received.html",
-                      {"event": event, "email": _EMAIL_MARK, "all_dates": all_dates})
+                      {"event": event, "texts": texts, "email": _EMAIL_MARK,
+                       "all_dates": all_dates})
         parts = tuple(bytes(page.body).split(_EMAIL_MARK.encode()))
         if len(parts) == 2:
             _received_pages.put(key, parts)
@@ -200,8 +214,9 @@ async def manage_post(request: Request) -> Response:
             return _manage_page(request, view, confirm_erase=True)
         elif action == "erase_confirmed":
             result = await run_in_threadpool(rsvp_service.erase_my_rsvp, token)
-            response = render(request, "rsvp/erased.html", {"event": result.event},
-                              headers=PRIVATE_HEADERS)
+            texts = await run_in_threadpool(_texts_of, result.event, i18n.current())
+            response = render(request, "rsvp/erased.html",
+                              {"event": result.event, "texts": texts}, headers=PRIVATE_HEADERS)
             response.background = _deliver_soon(result.mail_ids)
             return response
         elif action == "calendar":
@@ -246,7 +261,7 @@ def _series_page(request: Request, view: series_rsvp.SeriesView, *, notice: str 
 
 
 async def _series_view_or_404(token: str) -> series_rsvp.SeriesView:
-    view = await run_in_threadpool(series_rsvp.get_series_view, token)
+    view = await run_in_threadpool(series_rsvp.get_series_view, token, None, i18n.current())
     if view is None:
         raise HTTPException(404, gettext(NOT_A_SERIES_LINK))
     return view
@@ -255,7 +270,7 @@ async def _series_view_or_404(token: str) -> series_rsvp.SeriesView:
 async def series_manage(request: Request) -> Response:
     """All of the person's RSVPs in a series, reached with one of their e-mailed links."""
     token = request.path_params["token"]
-    view = await run_in_threadpool(series_rsvp.get_series_view, token)
+    view = await run_in_threadpool(series_rsvp.get_series_view, token, None, i18n.current())
     if view is None:
         if await run_in_threadpool(rsvp_service.get_manage_view, token) is not None:
             # A single event's RSVP: its own page is all there is.
