@@ -478,6 +478,28 @@ def test_skip_removes_empty_dates_and_cancels_booked_ones(db_url: str, ada: Any)
     assert series.skip(ada, made.id or 0, [date(2027, 2, 23)]).skipped == []  # twice: nothing
 
 
+def test_a_skipped_dates_note_is_said_in_the_readers_language(db_url: str, ada: Any,
+                                                             client: Any) -> None:
+    """The note a booked skipped date keeps is the site's words, not the organizers': the
+    Spanish page, API, feed and e-mail say it in Spanish, the English ones in English."""
+    made = _new(ada)
+    booked = _rows(made.id)[3]
+    make_rsvp(booked, email="ana@example.org", language="es")
+    series.skip(ada, made.id or 0, [date(2027, 3, 23)])
+    english, spanish = ("This date is no longer part of the series.",
+                        "Esta fecha ya no forma parte de la serie.")
+    assert spanish in outbox("event_cancelled")[0].body_text
+    page = f"/events/{booked.slug}"
+    for lang, said, not_said in (("es", spanish, english), ("en", english, spanish)):
+        html = client.get(page, headers={"Accept-Language": lang}).text
+        api = client.get(f"/api/v1/events/{booked.slug}", headers={"Accept-Language": lang})
+        feed = client.get(f"/calendar.ics?lang={lang}&when=past").text \
+            + client.get(f"/calendar.ics?lang={lang}").text
+        assert said in html and not_said not in html, lang
+        assert api.json()["cancel_message"] == said, lang
+        assert said in feed.replace("\r\n ", ""), lang
+
+
 def test_skip_refuses_dates_that_are_not_the_rules(db_url: str, ada: Any) -> None:
     made = _new(ada)
     with pytest.raises(FormError) as err:

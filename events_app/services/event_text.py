@@ -30,6 +30,17 @@ from events_app.models import Event, EventText, utcnow
 
 FIELDS = ("title", "summary", "description")
 
+# The cancellation note of a series date the organizers skipped after people had RSVP'd
+# (services/series.py). It is the site's own words, not the organizers', so it is stored as
+# this English text and said in the reader's language wherever a cancellation note is shown.
+SKIPPED_MESSAGE = i18n.N_("This date is no longer part of the series.")
+
+
+def cancel_message(message: str) -> str:
+    """A stored cancellation note as the reader should see it: the organizers' words as they
+    typed them, the site's own (SKIPPED_MESSAGE) in the reader's language."""
+    return i18n.gettext(message) if message == SKIPPED_MESSAGE else message
+
 
 @dataclass(frozen=True)
 class LocalText:

@@ -46,6 +46,7 @@ from icalendar.timezone.tzid import tzid_from_tzinfo
 from events_app import i18n, settings, urls
 from events_app.i18n import gettext
 from events_app.models import Event, EventStatus, category_label
+from events_app.services.event_text import cancel_message
 from events_app.services.vtimezone import add_timezones, wall_time
 from events_app.timefmt import all_day_last_day
 from events_app.util.forms import strip_control_chars
@@ -130,7 +131,7 @@ def _description(entry: FeedEntry) -> str:
         paragraphs.append(entry.note)
     if event.is_cancelled:
         paragraphs.append(gettext("This event has been cancelled.") + (
-            f" {event.cancel_message}" if event.cancel_message else ""))
+            f" {cancel_message(event.cancel_message)}" if event.cancel_message else ""))
     elif entry.withdrawn:
         paragraphs.append(gettext("Your RSVP was cancelled, so this event is off your calendar."))
     elif event.status == EventStatus.DRAFT:

@@ -493,7 +493,8 @@ def event_cancelled(event: Event, rsvp: Rsvp, message: str, *,
     so the entry they added from their confirmation goes; the waitlisted never had one."""
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
     return _render("event_cancelled", gettext("Cancelled: %(title)s") % {"title": text.title},
-                   {"event": event, "text": text, "rsvp": rsvp, "message": message.strip()},
+                   {"event": event, "text": text, "rsvp": rsvp,
+                    "message": event_text.cancel_message(message.strip())},
                    ics=_update_ics(event, rsvp, text, "CANCEL") if confirmed else "")
 
 

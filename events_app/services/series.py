@@ -81,7 +81,6 @@ log = logging.getLogger(__name__)
 _TIMES = ("starts_at", "ends_at", "rsvp_deadline")
 # Columns copied from the template to a new occurrence (times come from the rule).
 _COPIED = tuple(k for k in EVENT_COLUMNS if k not in _TIMES)
-SKIPPED_MESSAGE = "This date is no longer part of the series."
 
 
 class Scope(StrEnum):
@@ -683,7 +682,7 @@ def skip_dates(session: Session, actor: Organizer, series: Series, dates: Iterab
     instants = [rule_days[d] for d in result.skipped]
     for row in session.exec(select(Event).where(Event.series_id == series.id,
                                                 col(Event.recurrence_id).in_(instants))).all():
-        result.notified += _remove(session, actor, row, SKIPPED_MESSAGE)
+        result.notified += _remove(session, actor, row, event_text.SKIPPED_MESSAGE)
         result.removed += 1
     series.skipped = ",".join(d.isoformat() for d in sorted(already | set(result.skipped)))
     _changed(series, significant=True)
@@ -770,7 +769,7 @@ def change_series_rule(session: Session, actor: Organizer, series: Series, rule:
             added.append(instant)
     for rest in dropped.values():
         for r in rest:
-            result.notified += _remove(session, actor, r, SKIPPED_MESSAGE)
+            result.notified += _remove(session, actor, r, event_text.SKIPPED_MESSAGE)
             result.removed += 1
     if added and tmpl is not None:
         result.created = len(_insert_rows(session, target, tmpl, added))

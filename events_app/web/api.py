@@ -97,7 +97,7 @@ def event_detail(event: Event, text: LocalText, seats: rsvp_service.SeatCounts,
     fields["languages"] = m.DetailLanguages(title=text.title_lang, summary=text.summary_lang,
                                             description=text.description_lang)
     return m.EventDetail(**fields, description=text.description,
-                         cancel_message=event.cancel_message or None)
+                         cancel_message=event_text.cancel_message(event.cancel_message) or None)
 
 
 async def _json_response(request: Request, key: str,
@@ -250,7 +250,7 @@ def event_json(event: Event, seats: rsvp_service.SeatCounts | None = None) -> di
     if seats is not None:
         data["description"] = event.description
         data["spots_left"] = seats.remaining
-        data["cancel_message"] = event.cancel_message or None
+        data["cancel_message"] = event_text.cancel_message(event.cancel_message) or None
     return data
 
 

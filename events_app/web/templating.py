@@ -80,6 +80,7 @@ _env.filters.update(
     # context, pgettext): translated in the reader's language when shown.
     translated=lambda label: label() if callable(label) else i18n.gettext(label),
     # A language's name in the reader's language: 'Spanish' / 'español' ("es" | language_label)
+    cancel_message=event_text.cancel_message,  # the site's own note in the reader's language
     language_label=lambda code: i18n.babel_locale(code).get_display_name(i18n.current()) or code,
     attendance_mode=attendance_mode,  # "online" / "offline" / "mixed" (hybrid)
     query=query_string,
