@@ -61,7 +61,7 @@ async def month_view(request: Request) -> Response:
 
     def render_page(session, query) -> bytes:
         last = cal.month_last_day(month)
-        days = cal.events_by_day(session, query, month, last, fields=cal.GRID_FIELDS)
+        days = cal.events_by_day(session, query, month, last, grid=True)
         params = place_params(query)
         prev_month, next_month = cal.previous_month(month), cal.next_month(month)
         today = cal.today()
