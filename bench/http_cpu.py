@@ -90,8 +90,11 @@ def _cases(slug: str, feed_token: str | None) -> list[tuple[str, str, dict[str, 
         ("api-legacy", "/api/events", {}),
         ("atom", "/events.atom", {}),
         ("list", "/events", {}),
+        ("list-gzip", "/events", gz),
         ("detail", f"/events/{slug}", {}),
+        ("detail-gzip", f"/events/{slug}", gz),
         ("month", "/events/month/2026-12", {}),
+        ("month-gzip", "/events/month/2026-12", gz),
     ]
     if feed_token:
         cases.append(("personal-feed", f"/my/{feed_token}/calendar.ics", {}))

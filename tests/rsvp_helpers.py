@@ -63,9 +63,15 @@ def csrf_from(html: str) -> str:
 
 def token_for(client: Any, html: str) -> str:
     """The form's CSRF token; for a page showing no form (a full or closed event, where a
-    form opened earlier may still be posted), the token that cookie's forms would carry."""
+    form opened earlier may still be posted), the token that cookie's forms would carry. A
+    page without a form sets no cookie: a client without one takes the cookie an earlier
+    page with a form would have given it."""
     m = CSRF_RE.search(html)
-    return m.group(1) if m else csrf._sign(client.cookies[csrf.COOKIE_NAME])
+    if m:
+        return m.group(1)
+    if csrf.COOKIE_NAME not in client.cookies:
+        client.cookies.set(csrf.COOKIE_NAME, csrf.new_nonce())
+    return csrf._sign(client.cookies[csrf.COOKIE_NAME])
 
 
 def post_rsvp(client: Any, slug: str, **fields: Any) -> Any:

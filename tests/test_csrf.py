@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from events_app.services import calendar_month
 from events_app.web import csrf
 from events_app.web.app import create_app
 from tests.factories import make_event
@@ -14,22 +15,33 @@ from tests.rsvp_helpers import csrf_from
 cheap = pytest.mark.usefixtures("cheap_passwords")
 
 
-def test_pages_set_the_cookie_feeds_and_json_do_not(db_url: str) -> None:
+def test_pages_with_a_form_set_the_cookie_others_do_not(db_url: str) -> None:
+    """The cookie goes with the tokens it signs: pages with a POST form set it for a new
+    visitor; pages whose only form is a GET (filters), feeds, JSON and files set none."""
     make_event(slug="e1")
     with TestClient(create_app()) as c:
-        assert "csrftoken=" in c.get("/events").headers.get("set-cookie", "")
-        c.cookies.clear()
-        for path in ("/calendar.ics", "/events/e1.ics", "/api/events", "/static/app.css"):
+        for path in ("/events/e1", "/organizer/login", "/organizer/forgot-password"):
+            c.cookies.clear()
+            r = c.get(path)
+            assert r.status_code == 200, path
+            assert "csrftoken=" in r.headers.get("set-cookie", ""), path
+            assert csrf_from(r.text) == csrf.visitor_token(c.cookies[csrf.COOKIE_NAME]), path
+        today = calendar_month.today()
+        for path in ("/", "/events", "/events?q=x", f"/events/month/{today:%Y-%m}",
+                     f"/events/day/{today.isoformat()}", "/embed/upcoming", "/calendar.ics",
+                     "/events/e1.ics", "/api/events", "/static/app.css"):
+            c.cookies.clear()
             r = c.get(path)
             assert r.status_code == 200, path
             assert "set-cookie" not in r.headers, path
 
 
 def test_cookie_is_kept_not_rotated(db_url: str) -> None:
+    make_event(slug="e1")
     with TestClient(create_app()) as c:
-        first = c.get("/events")
+        first = c.get("/events/e1")
         cookie = first.cookies["csrftoken"]
-        second = c.get("/events")
+        second = c.get("/events/e1")
         assert "set-cookie" not in second.headers
         assert c.cookies["csrftoken"] == cookie
         assert "HttpOnly" in first.headers["set-cookie"]

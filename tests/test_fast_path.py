@@ -16,10 +16,9 @@ from starlette.applications import Starlette
 
 from events_app import settings
 from events_app.models import utcnow
-from events_app.services import data_version, feeds, listing_cache
+from events_app.services import calendar_month, data_version, feeds, listing_cache
 from events_app.web import compression, csrf
 from events_app.web.app import EventsApp, create_app
-from events_app.web.fast_path import CachedResource, FastPath
 from tests.factories import backdate_data_version, make_event
 from tests.rsvp_helpers import CSRF_RE, rsvps
 
@@ -204,12 +203,6 @@ def test_gzip_copy_is_made_once_per_body_and_reused(client) -> None:
     assert compression.cached_copy(plain.headers["etag"]) is copy
 
 
-def test_pages_that_set_the_csrf_cookie_cannot_be_registered() -> None:
-    page = CachedResource("/events", lambda _r: None, "text/html; charset=utf-8", "no-cache")
-    with pytest.raises(ValueError, match="/events"):
-        FastPath([page], allowed_hosts=["testserver"], hsts=False)
-
-
 @pytest.mark.parametrize("path", ["/embed/upcoming?limit=3", "/api/v1/categories"])
 def test_each_language_is_answered_from_its_own_entry(app, path: str) -> None:
     """A reader of Spanish (Accept-Language or the remembered choice) gets the Spanish entry,
@@ -339,3 +332,63 @@ def test_event_page_hits_are_served_before_the_stack(app, client) -> None:
     assert app.fast_path.answer(_scope(path, {}, "POST")) is None
     assert app.fast_path.answer(_scope("/events/no-such-event", {})) is None
     assert app.fast_path.answer(_scope(f"{path}/rsvp", {})) is None
+
+
+# --- Pages without a POST form: the list, month and day pages (CachedPage, form=False) -------
+
+def _form_less_pages() -> list[str]:
+    today = calendar_month.today()
+    return ["/", "/events", "/events?category=meeting&city=St.%20Louis", "/events?q=hall",
+            f"/events/month/{today:%Y-%m}", f"/events/day/{today.isoformat()}?online=1"]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_pages_without_a_form_equal_the_full_stack_and_set_no_cookie(app, language) -> None:
+    """A new visitor's list, month or day page carries no token, so neither the full stack
+    nor the fast path sets a CSRF cookie; hits are the full stack's bytes and headers, gzip
+    from the one copy the full stack made."""
+    make_event(title="Town hall", category="meeting", city="St. Louis",
+               starts_at=utcnow() + timedelta(hours=2))
+    lang = {"Accept-Language": language}
+    for path in _form_less_pages():
+        assert app.fast_path.answer(_scope(path, lang)) is None  # not rendered yet
+        first, _ = _both(app, path, lang)  # renders into the cache
+        assert first[0] == 200, path
+        assert b"set-cookie" not in dict(first[1]), path
+        assert b"csrf" not in first[2].lower(), path
+        gz = {**lang, "Accept-Encoding": "gzip"}
+        assert app.fast_path.answer(_scope(path, gz)) is None  # the full stack compresses
+        for headers, method in [({}, "GET"), ({}, "HEAD"), ({"Accept-Encoding": "gzip"}, "GET"),
+                                ({"Cookie": "csrftoken=" + "x" * 30}, "GET"),
+                                ({"Cookie": "organizer_sid=abc"}, "GET")]:
+            full, fast = _both(app, path, {**lang, **headers}, method)
+            assert fast is not None, (path, headers, method)
+            assert fast == full, (path, headers, method)
+            assert b"set-cookie" not in dict(fast[1])
+        assert dict(fast[1])[b"content-language"] == language.encode()
+    # What the route would redirect (blank filters) or refuse goes to the full stack.
+    assert app.fast_path.answer(_scope("/events?city=&q=", lang)) is None
+    assert app.fast_path.answer(_scope("/events?when=soon", lang)) is None
+    assert app.fast_path.answer(_scope("/events?page=0", lang)) is None
+
+
+def test_a_new_visitors_list_page_is_served_by_the_fast_path(app, client) -> None:
+    """Through the real app: the second new visitor's list page renders nothing and sets no
+    cookie; its gzip copy is the one kept by the cached entry's ETag, made once."""
+    make_event(title="Town hall")
+    first = client.get("/events")
+    assert first.status_code == 200 and "set-cookie" not in first.headers
+    assert not client.cookies
+    renders = listing_cache.cache.renders
+    zipped = client.get("/events", headers={"Accept-Encoding": "gzip"})
+    assert zipped.content == first.content  # httpx decodes: the same page
+    gz_scope = _scope("/events", {"Accept-Encoding": "gzip"})
+    copy = app.fast_path.answer(gz_scope)[2]  # type: ignore[index]
+    assert gzip.decompress(copy) == first.content
+    assert app.fast_path.answer(gz_scope)[2] is copy  # type: ignore[index]
+    for headers in ({}, {"Accept-Encoding": "gzip"}):
+        again = client.get("/events", headers=headers)
+        assert again.status_code == 200 and "set-cookie" not in again.headers
+        assert again.content == first.content
+    assert listing_cache.cache.renders == renders
+    assert not client.cookies

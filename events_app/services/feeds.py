@@ -55,6 +55,7 @@ from events_app.services.data_version import Version
 from events_app.services.event_text import texts_for
 from events_app.services.ical import FeedEntry, category_text, render_calendar
 from events_app.services.ical_series import feed_entries
+from events_app.util import memory
 from events_app.util.lru import LruCache
 
 PAST_DAYS = settings.FEED_PAST_DAYS
@@ -337,7 +338,10 @@ class FeedCache:
             self._entries.put(key, (validator, feed))
             with self._count_lock:
                 self.renders += 1
-            return feed
+        # What the render held (rows, objects, text) is free now: back to the system, so a
+        # worker's RSS is what it keeps (util/memory.py; at most once a second).
+        memory.give_back_free_memory()
+        return feed
 
     def clear(self) -> None:
         self._entries.clear()

@@ -85,7 +85,8 @@ def create_app(warm: bool = False) -> EventsApp:
     app.fast_path = FastPath(
         [*feeds.fast_resources, *api.fast_resources, *atom.fast_resources,
          *embed.fast_resources],
-        allowed_hosts=settings.ALLOWED_HOSTS, hsts=settings.HTTPS, pages=public.fast_pages)
+        allowed_hosts=settings.ALLOWED_HOSTS, hsts=settings.HTTPS,
+        pages=[*public.fast_pages, *month.fast_pages])
     return app
 
 

@@ -9,8 +9,11 @@ public.
 - Everyone else (the public RSVP forms, the login form) gets a random `csrftoken` cookie;
   forms carry HMAC(SECRET_KEY, cookie). A cross-site POST cannot read the cookie, and a
   planted one is useless without the server's secret. No JavaScript needed either way.
-Only HTML pages set the cookie, so feeds and JSON stay cacheable. Handlers read POST bodies
-only through `read_form`, which is where the check happens.
+The cookie is set only by a response that asked for a visitor's token (`csrf_token`, from a
+form's template, or web/fast_path.py for a cached page with a form): a page without a POST
+form (the list, month and day pages, whose filters are GET forms), a feed or JSON sets none,
+so it stays cacheable and a new visitor's hit can be answered by the fast path. Handlers read
+POST bodies only through `read_form`, which is where the check happens.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from events_app import settings
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web import sessions
-from events_app.web.security_headers import FRAMEABLE_PATHS
 
 COOKIE_NAME = "csrftoken"
 FIELD_NAME = "csrf_token"
@@ -67,7 +69,7 @@ def visitor_token(nonce: str) -> str:
 
 
 class CSRFMiddleware:
-    """Makes sure every page leaves the visitor with a CSRF cookie."""
+    """Gives a new visitor the cookie that the tokens in this response were signed for."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,20 +83,15 @@ class CSRFMiddleware:
         state = scope.setdefault("state", {})
         if nonce is not None:
             state[_NONCE] = nonce
-        # A new visitor's nonce is drawn only if a page needs it (see _nonce): feeds, JSON and
-        # 304s never do, and skip the random draw.
+        # A new visitor's nonce is drawn only when the response signs a token with it (see
+        # _nonce); the cookie goes with exactly those responses. Pages without a form, feeds,
+        # JSON, static files and the embed (framed by other sites) stay cookie-free, so a
+        # shared cache never hands one visitor's cookie to another.
 
         async def send_with_cookie(message: Message) -> None:
-            if is_new and message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                # Only pages can hold forms. Feeds, JSON and static files stay cookie-free, so
-                # a shared cache never hands one visitor's token to another.
-                # Nor does the embed, which other sites frame and which holds no form.
-                if (not headers.get("content-type", "").startswith("text/html")
-                        or scope["path"] in FRAMEABLE_PATHS):
-                    await send(message)
-                    return
-                headers.append("set-cookie", cookie_header(_nonce(state)))
+            if (is_new and message["type"] == "http.response.start"
+                    and state.get(_NONCE) is not None):
+                MutableHeaders(scope=message).append("set-cookie", cookie_header(state[_NONCE]))
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

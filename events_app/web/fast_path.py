@@ -14,14 +14,16 @@ miss or a stale data version, a Host not listed verbatim in ALLOWED_HOSTS (Trust
 refuses or checks wildcards), an Origin header (CORS adds its headers; without one it only
 adds `Vary: Origin`, as here), a gzip copy not made yet
 (compressed in the thread pool there), or any error while reading the request (the full
-stack answers 400 with its error page). CSRF and session cookies are never set on these
-media types, so they have nothing to add.
+stack answers 400 with its error page). These resources ask for no CSRF token, so the stack
+would set no cookie on them either (web/csrf.py).
 
-Pages with a form (`TokenPage`: the event page and its RSVP form) are answered here too: the
-cached copy with the visitor's CSRF token put in (web/token_pages.py), and for a visitor
-without a `csrftoken` cookie a new one, minted and signed by the same functions as in
-web/csrf.py, so the form posts exactly as if the full stack had sent it. An organizer
-session cookie (whose token is a database read) goes to the full stack.
+Cached HTML pages (`CachedPage`) are answered here too. Pages without a POST form (the list,
+month and day pages) are the cached bytes as they are, gzipped once per body. A page with a
+form (the event page and its RSVP form) is the cached copy with the visitor's CSRF token put
+in (web/token_pages.py), and for a visitor without a `csrftoken` cookie a new one, minted
+and signed by the same functions as in web/csrf.py, so the form posts exactly as if the full
+stack had sent it; an organizer session cookie (whose token is a database read) goes to the
+full stack.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ from events_app.web import (
     token_pages,
 )
 from events_app.web.conditional import RawHeaders, answer
-from events_app.web.security_headers import FRAMEABLE_PATHS
 
 Lookup = Callable[[Request], RenderedFeed | None]
 
@@ -64,13 +65,15 @@ class CachedResource:
 
 
 @dataclass(frozen=True)
-class TokenPage:
-    """The pages one path segment below `prefix` (`/events/` for `/events/{slug}`), cached
-    with token_pages.STAND_IN for the visitor's CSRF token; `lookup` as for CachedResource
-    (only a path the page's own route rendered can be in its cache)."""
+class CachedPage:
+    """HTML pages cached whole: `path` itself, or with a trailing "/" the pages one path
+    segment below it (`/events/` for `/events/{slug}`); `lookup` as for CachedResource (only
+    a path the page's own route rendered can be in its cache). `form`: the cached copy holds
+    token_pages.STAND_IN for the visitor's CSRF token (and a new visitor gets a cookie)."""
 
-    prefix: str
+    path: str
     lookup: Lookup
+    form: bool
 
 
 _HTML = b"text/html; charset=utf-8"
@@ -78,13 +81,11 @@ _HTML = b"text/html; charset=utf-8"
 
 class FastPath:
     def __init__(self, resources: Iterable[CachedResource], allowed_hosts: Sequence[str],
-                 hsts: bool, pages: Iterable[TokenPage] = ()) -> None:
+                 hsts: bool, pages: Iterable[CachedPage] = ()) -> None:
         self.resources = {r.path: r for r in resources}
-        self.pages = tuple(pages)
-        for r in self.resources.values():
-            # Other pages get the visitor's CSRF cookie from the stack (web/csrf.py).
-            if r.media_type.startswith("text/html") and r.path not in FRAMEABLE_PATHS:
-                raise ValueError(f"{r.path}: only frameable HTML sets no cookie")
+        pages = tuple(pages)
+        self.pages = {p.path: p for p in pages if not p.path.endswith("/")}
+        self.page_groups = tuple(p for p in pages if p.path.endswith("/"))
         self.hosts = frozenset(h.lower() for h in allowed_hosts if "*" not in h)
         self.always = security_headers.always_headers(hsts)
         self._host_verdicts: dict[bytes, bool] = {}
@@ -93,7 +94,7 @@ class FastPath:
         """The full response to this request if it can be given here, else None."""
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return None
-        resource: CachedResource | TokenPage | None = self.resources.get(scope["path"])
+        resource: CachedResource | CachedPage | None = self.resources.get(scope["path"])
         if resource is None:
             resource = self._page(scope["path"])
             if resource is None:
@@ -117,14 +118,17 @@ class FastPath:
                 return None
             if feed is None:
                 return None
-            if isinstance(resource, TokenPage):
-                return self._respond_page(scope, feed, found)
+            if isinstance(resource, CachedPage):
+                return self._respond_page(scope, resource, feed, found)
             return self._respond(scope, resource, feed, found)
 
-    def _page(self, path: str) -> TokenPage | None:
-        for page in self.pages:
-            if path.startswith(page.prefix) and "/" not in path[len(page.prefix):]:
-                return page
+    def _page(self, path: str) -> CachedPage | None:
+        page = self.pages.get(path)
+        if page is not None:
+            return page
+        for group in self.page_groups:
+            if path.startswith(group.path) and "/" not in path[len(group.path):]:
+                return group
         return None
 
     def _host_allowed(self, raw: bytes | None) -> bool:
@@ -169,26 +173,33 @@ class FastPath:
                                                feed.etag)
         return status, headers, body
 
-
-    def _respond_page(self, scope: Scope, page: RenderedFeed, found: dict[bytes, bytes]
-                      ) -> tuple[int, RawHeaders, bytes] | None:
-        """The cached page with the visitor's token, headers as the full stack sends them:
-        the handler's, CSRF's cookie for a new visitor, the language's, the security
-        headers, then compression's."""
-        if sessions.read_cookie(scope, sessions.COOKIE_NAME) is not None:
-            return None  # an organizer: the token is the session's (a database read)
-        nonce = csrf.cookie_nonce(scope)
-        set_cookie = None
-        if nonce is None:
-            nonce = csrf.new_nonce()
-            set_cookie = csrf.cookie_header(nonce).encode("latin-1")
-        token = csrf.visitor_token(nonce)
+    def _respond_page(self, scope: Scope, resource: CachedPage, page: RenderedFeed,
+                      found: dict[bytes, bytes]) -> tuple[int, RawHeaders, bytes] | None:
+        """The cached page (with the visitor's token if it has a form), headers as the full
+        stack sends them: the handler's, CSRF's cookie for a new visitor, the language's,
+        the security headers, then compression's."""
         gzip_ok = (scope["method"] == "GET" and len(page.body) >= compression.MINIMUM_SIZE
                    and compression.accepts_gzip(_text(found.get(b"accept-encoding")) or ""))
-        if gzip_ok:
-            body, sent = token_pages.gzipped_with_token(page, token)
+        set_cookie = None
+        if not resource.form:
+            body = sent = page.body
+            if gzip_ok:
+                copy = compression.cached_copy(page.etag)
+                if copy is None:
+                    return None  # compressed once in the full stack's thread pool, then kept
+                sent = copy
         else:
-            body = sent = token_pages.with_token(page.body, token)
+            if sessions.read_cookie(scope, sessions.COOKIE_NAME) is not None:
+                return None  # an organizer: the token is the session's (a database read)
+            nonce = csrf.cookie_nonce(scope)
+            if nonce is None:
+                nonce = csrf.new_nonce()
+                set_cookie = csrf.cookie_header(nonce).encode("latin-1")
+            token = csrf.visitor_token(nonce)
+            if gzip_ok:
+                body, sent = token_pages.gzipped_with_token(page, token)
+            else:
+                body = sent = token_pages.with_token(page.body, token)
         headers: RawHeaders = [(b"content-length", str(len(body)).encode("latin-1")),
                                (b"content-type", _HTML)]
         if set_cookie is not None:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from events_app import i18n, settings, urls
@@ -23,9 +23,12 @@ from events_app.services import calendar_month as cal
 from events_app.services import event_text, series_public
 from events_app.services import rsvp as rsvp_service
 from events_app.web import cached
+from events_app.web.fast_path import CachedPage
 from events_app.web.public import (
+    cached_page_response,
     filter_choices,
     filter_params,
+    list_hit,
     page_key,
     parse_event_query,
     place_params,
@@ -50,7 +53,7 @@ async def _cached(request: Request, kind: str, render_page) -> Response:
     query = parse_event_query(request)
     page = await cached.listing(f"{page_key(request, kind)}:{query!r}",
                                 lambda session: render_page(session, replace(query, page=1)))
-    return HTMLResponse(page.body)
+    return cached_page_response(request, page)
 
 
 async def month_view(request: Request) -> Response:
@@ -60,7 +63,7 @@ async def month_view(request: Request) -> Response:
 
     def render_page(session, query) -> bytes:
         last = cal.month_last_day(month)
-        days = cal.events_by_day(session, query, month, last, fields=cal.GRID_FIELDS)
+        days = cal.events_by_day(session, query, month, last, grid=True)
         params = place_params(query)
         prev_month, next_month = cal.previous_month(month), cal.next_month(month)
         today = cal.today()
@@ -130,4 +133,11 @@ async def day_list(request: Request) -> Response:
 routes = [
     Route(urls.EVENTS_MONTH, month_view, name="event_month"),
     Route(urls.EVENTS_DAY, day_list, name="event_day"),
+]
+# Hits answered before the middleware stack (web/fast_path.py); the keys are _cached's.
+fast_pages = [
+    CachedPage(urls.EVENTS_MONTH.removesuffix("{month}"),
+               lambda request: list_hit(request, "month"), form=False),
+    CachedPage(urls.EVENTS_DAY.removesuffix("{day}"),
+               lambda request: list_hit(request, "day"), form=False),
 ]

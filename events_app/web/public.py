@@ -25,11 +25,11 @@ from events_app.models import CATEGORIES, Event, category_label, utcnow
 from events_app.services import calendar_month, event_text, series_public
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
-from events_app.services.feeds import FeedFilter, UnknownFilter, canonical_filter
+from events_app.services.feeds import FeedFilter, RenderedFeed, UnknownFilter, canonical_filter
 from events_app.util.numbers import NumberError, parse_whole
-from events_app.web import cached, sessions, token_pages
+from events_app.web import cached, compression, sessions, token_pages
 from events_app.web.csrf import csrf_token
-from events_app.web.fast_path import TokenPage
+from events_app.web.fast_path import CachedPage
 from events_app.web.templating import render
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -194,8 +194,28 @@ async def event_list(request: Request) -> Response:
         )
         return bytes(response.body)
 
-    page = await cached.listing(f"{page_key(request, 'page')}:{query!r}", render_page)
+    page = await cached.listing(_list_key(request, query), render_page)
+    return cached_page_response(request, page)
+
+
+def cached_page_response(request: Request, page: RenderedFeed) -> Response:
+    """A cached page without a form, sent as it is: its gzipped copy is kept by the entry's
+    ETag (web/compression.py), as the fast path's is."""
+    compression.same_bytes_as(request.scope, page.etag)
     return HTMLResponse(page.body)
+
+
+def _list_key(request: Request, query: event_service.EventQuery) -> str:
+    return f"{page_key(request, 'page')}:{query!r}"
+
+
+def list_hit(request: Request, kind: str) -> RenderedFeed | None:
+    """For the fast path: the cached list, month or day page (`kind`, its cache key's
+    prefix) of this request, or None (also when the route would redirect; a bad query string
+    raises, and the fast path leaves it to the route)."""
+    if without_empty_params(request) is not None:
+        return None
+    return cached.hit(f"{page_key(request, kind)}:{parse_event_query(request)!r}")
 
 
 def public_event_or_404(session: Session, slug: str) -> Event:
@@ -250,5 +270,9 @@ routes = [
     Route(urls.EVENTS, event_list, name="event_list"),
     Route(urls.EVENT, event_detail, name="event_detail"),
 ]
-fast_pages = [TokenPage(urls.EVENT.removesuffix("{slug}"),
-                        lambda request: cached.hit(_detail_key(request)))]
+fast_pages = [
+    CachedPage(urls.EVENT.removesuffix("{slug}"), lambda request: cached.hit(_detail_key(request)),
+               form=True),
+    *(CachedPage(path, lambda request: list_hit(request, "page"), form=False)
+      for path in (urls.HOME, urls.EVENTS)),
+]
