@@ -50,7 +50,7 @@ def test_create_publish_rsvp_check_in_and_export(db_url, live_server, new_page,
     day = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo("America/Chicago")).date()
     page.get_by_role("link", name="New event").first.click()
     page.get_by_role("textbox", name="Title", exact=True).fill("Airport rally: Terminal 5")
-    page.get_by_label("Summary").fill("Stand with arriving travellers")
+    page.get_by_label("Summary", exact=True).fill("Stand with arriving travellers")
     page.get_by_label("Category").select_option("rally")
     page.get_by_label("Timezone").fill("America/Chicago")
     page.get_by_label("Start date").fill(day.isoformat())
