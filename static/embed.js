@@ -15,7 +15,10 @@
     if (!iframe) {
       iframe = document.createElement("iframe");
       iframe.setAttribute("data-events-frame", "");
+      // Until the box says its own title (in its language, see the message below), a name
+      // screen readers can announce; snippets made by the builder carry a translated one.
       iframe.title = el.getAttribute("data-title") || "Upcoming events";
+      if (!el.getAttribute("data-title")) iframe.setAttribute("data-events-untitled", "");
       iframe.style.width = "100%";
       iframe.style.minWidth = "280px";
       iframe.style.border = "0";
@@ -33,7 +36,10 @@
     var height = Number(data.height);
     if (!(height > 0 && height < 20000)) return;
     for (var i = 0; i < frames.length; i++) {
-      if (frames[i].contentWindow === event.source) frames[i].style.height = height + "px";
+      if (frames[i].contentWindow !== event.source) continue;
+      frames[i].style.height = height + "px";
+      if (frames[i].hasAttribute("data-events-untitled") && typeof data.title === "string" &&
+          data.title) frames[i].title = data.title.slice(0, 200);
     }
   });
 

@@ -127,3 +127,32 @@ def test_builder_updates_preview_and_snippets_live(db_url, live_server, new_page
             f'theme=dark"') in iframe_snippet
     assert 'data-events-embed="category=training&amp;limit=5&amp;theme=dark"' in script_snippet
     assert page.url == f"{live_server.url}/embed"  # updated in place, no reload
+
+
+def test_a_snippet_without_a_title_takes_the_boxs_own_in_its_language(
+        db_url, live_server, host_site, new_page, tmp_path) -> None:
+    """Older snippets carry no data-title: the iframe's accessible name is then the box's
+    own title, in the box's language (here Spanish), not the loader's English stand-in."""
+    from events_app import i18n, settings
+
+    make_event(slug="ohare", title="O'Hare travel ban protest", category="protest",
+               starts_at=utcnow() + timedelta(days=1))
+    (tmp_path / "old.html").write_text(f"""<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>Sitio miembro</title></head><body>
+  <aside id="old-es"><div data-events-embed="lang=es&amp;limit=1"></div></aside>
+  <aside id="named"><div data-events-embed="limit=1" data-title="Protests"></div></aside>
+  <script src="{live_server.url}/embed.js" async></script>
+</body></html>""")
+    page = new_page(viewport={"width": 900, "height": 900})
+    page.goto(f"{host_site}/old.html")
+    with i18n.using("es"):
+        expected = f"{i18n.gettext('Upcoming events')} · {settings.SITE_NAME}"
+    assert expected.startswith("Próximos")
+    frame = page.locator("#old-es iframe")
+    page.wait_for_function("t => document.querySelector('#old-es iframe').title === t",
+                           arg=expected)
+    assert frame.get_attribute("title") == expected
+    # A snippet that names its box keeps that name.
+    page.wait_for_function("() => document.querySelector('#named iframe').style.height"
+                           " !== '420px'")  # its box has spoken too
+    assert page.locator("#named iframe").get_attribute("title") == "Protests"
