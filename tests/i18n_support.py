@@ -23,27 +23,17 @@ def english_pieces(sources: tuple[str, ...], language: str = "es") -> set[str]:
     with its markup removed, cut at its placeholders, keeping pieces of two words or more (a
     lone 'Edit' or 'Date' could be part of a name) that the translation does not keep as they
     are (names such as 'Google Authenticator' stay)."""
-    with i18n.catalog_path(language).open("rb") as po:
-        catalog = read_po(po, locale=language)
-    pieces: set[str] = set()
-    for m in catalog:
-        if not m.id or not any(loc.startswith(sources) for loc, _line in m.locations):
-            continue
-        ids = m.id if isinstance(m.id, tuple) else (m.id,)
-        strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        translated = " ".join(strings)
-        for text in ids:
-            for piece in _PLACEHOLDER.split(_TAG.sub(" ", text)):
-                piece = " ".join(piece.split()).strip(" ,.:;()“”")
-                if len(piece.split()) >= 2 and piece not in translated:
-                    pieces.add(piece)
-    return pieces
+    return _pieces(sources, language, english=True)
 
 
 def translated_pieces(sources: tuple[str, ...], language: str = "es") -> set[str]:
     """The other way round: the pieces of the translations of the catalog texts found in
     `sources`, cut the same way, that the English text does not also have (an English page
     must show none of them)."""
+    return _pieces(sources, language, english=False)
+
+
+def _pieces(sources: tuple[str, ...], language: str, english: bool) -> set[str]:
     with i18n.catalog_path(language).open("rb") as po:
         catalog = read_po(po, locale=language)
     pieces: set[str] = set()
@@ -52,11 +42,12 @@ def translated_pieces(sources: tuple[str, ...], language: str = "es") -> set[str
             continue
         ids = m.id if isinstance(m.id, tuple) else (m.id,)
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        english = " ".join(ids)
-        for text in strings:
+        shown, other = (ids, strings) if english else (strings, ids)
+        other_text = " ".join(other)
+        for text in shown:
             for piece in _PLACEHOLDER.split(_TAG.sub(" ", text)):
                 piece = " ".join(piece.split()).strip(" ,.:;()“”«»¿¡")
-                if len(piece.split()) >= 2 and piece not in english:
+                if len(piece.split()) >= 2 and piece not in other_text:
                     pieces.add(piece)
     return pieces
 
