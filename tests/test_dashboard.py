@@ -185,7 +185,11 @@ LINES = """(sel) => {
 def test_dashboard_is_readable_on_a_laptop_and_cards_on_a_phone(db_url, live_server,
                                                                  new_page) -> None:
     owner = make_organizer("olga@example.org", "Olga Organizer")
-    event = make_event(owner_id=owner.id, title=LONG_TITLE, capacity=40)
+    # 10 AM to noon in New York a week from now: a default start (now + 7 days) taken late in
+    # the evening ran past midnight, and the end's own date made a third line.
+    start = (utcnow() + timedelta(days=7)).replace(hour=15, minute=0, second=0, microsecond=0)
+    event = make_event(owner_id=owner.id, title=LONG_TITLE, capacity=40, starts_at=start,
+                       timezone="America/New_York")
     make_rsvp(event, "Bea", "bea@example.org", guests=1)
     row = f'tr[data-slug="{event.slug}"]'
 
