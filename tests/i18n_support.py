@@ -18,6 +18,11 @@ _READ_ATTRIBUTES = ("aria-label", "placeholder", "title", "alt", "data-label", "
                     "data-copied", "data-copy-failed")
 
 
+# A Spanish-speaking reader's browser and an English one, as the crawls send them.
+ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+EN = {"Accept-Language": "en-US,en;q=0.9"}
+
+
 def english_pieces(sources: tuple[str, ...], language: str = "es") -> set[str]:
     """The English pieces of the catalog texts found in `sources` (path prefixes): each text
     with its markup removed, cut at its placeholders, keeping pieces of two words or more (a

@@ -20,7 +20,7 @@ from events_app.models import Event, Organizer
 from events_app.services import audit
 from events_app.services.series_rules import Rule, describe, describe_end, parse_form
 from tests.factories import make_event
-from tests.i18n_support import english_pieces, page_text
+from tests.i18n_support import EN, ES, english_pieces, page_text
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     login,
@@ -32,8 +32,6 @@ from tests.rsvp_helpers import csrf_from
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
-ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
-EN = {"Accept-Language": "en-US,en;q=0.9"}
 
 # The files whose texts this part of issue 15 translated.
 OURS = ("templates/organizer/login.html", "templates/organizer/login_code.html",

@@ -29,7 +29,7 @@ from starlette.routing import Match
 from events_app.db import read_session, write_session
 from events_app.models import Event, Organizer, RsvpStatus, utcnow
 from tests.factories import make_event, make_rsvp
-from tests.i18n_support import english_pieces, page_text, translated_pieces
+from tests.i18n_support import EN, ES, english_pieces, page_text, translated_pieces
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     login,
@@ -43,8 +43,6 @@ from tests.test_series_workspace import _form
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
-ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
-EN = {"Accept-Language": "en-US,en;q=0.9"}
 
 # Every catalog text, wherever it is used: no page may show one in the other language.
 ENGLISH = english_pieces(("",))

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from events_app.db import read_session, write_session
 from events_app.models import Event, RsvpStatus, Series, utcnow
 from tests.factories import make_event, make_rsvp
-from tests.i18n_support import english_pieces, page_text
+from tests.i18n_support import EN, ES, english_pieces, page_text
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     login,
@@ -29,8 +29,6 @@ from tests.test_series_workspace import _form
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
-ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
-EN = {"Accept-Language": "en-US,en;q=0.9"}
 
 # The files whose texts this part of issue 15 translated.
 OURS = ("templates/organizer/dashboard.html", "templates/organizer/_dashboard_lists.html",

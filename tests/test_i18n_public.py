@@ -16,12 +16,10 @@ from events_app import i18n
 from events_app.services import rsvp as rsvp_service
 from events_app.services.series_rules import Rule, describe
 from tests.factories import make_event
-from tests.i18n_support import english_pieces, page_text
+from tests.i18n_support import EN, ES, english_pieces, page_text
 from tests.rsvp_helpers import csrf_from, feed_token, manage_link, post_rsvp, req
 from tests.series_public_helpers import make_series
 
-ES = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
-EN = {"Accept-Language": "en-US,en;q=0.9"}
 SERIES_LINK_RE = re.compile(r"https?://[^/\s]+(/rsvp/[A-Za-z0-9_-]{43}/series)\b")
 
 # The files whose texts this part of issue 15 translated.

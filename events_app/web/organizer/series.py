@@ -177,10 +177,11 @@ def rsvp_all_setting(request: Request, form: FormData | None) -> Response:
         return found
     event, the_series = found
     allowed = bool(form and form.get("rsvp_all") == "1")
-    try:
-        series.set_rsvp_all(organizer_of(request), the_series.id or 0, allowed)
-    except series.SeriesNotFound:
-        raise event_not_found() from None
+    done = _attempt(request, event,
+                    lambda: series.set_rsvp_all(organizer_of(request), the_series.id or 0,
+                                                allowed))
+    if isinstance(done, Response):
+        return done
     flash(request, gettext("People may now RSVP to every upcoming date at once; each date "
                            "keeps its own RSVP, capacity and waitlist.") if allowed else
           gettext("People now RSVP to one date at a time; the RSVPs already made stay."))
