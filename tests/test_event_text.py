@@ -76,6 +76,22 @@ def test_texts_for_a_page_is_one_query_and_none_in_english(db_url: str) -> None:
     assert {e.id: english[e.id].title for e in events} == {e.id: e.title for e in events}
 
 
+def test_many_events_are_read_in_batches_and_none_is_lost(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed may hold more events than an old SQLite takes bound parameters in one query."""
+    monkeypatch.setattr(event_text, "ID_BATCH", 2)
+    events = [make_event() for _ in range(5)]
+    for n, event in enumerate(events):
+        save(event, {"es": {"title": f"Título {n}"}})
+    with read_session() as session:
+        with queries_run() as seen:
+            found = event_text.texts_for(session, events, "es")
+        assert len([q for q in seen if "event_text" in q]) == 3
+        every = event_text.texts_of_events(session, events)
+    assert [found[e.id].title for e in events] == [f"Título {n}" for n in range(5)]
+    assert [every[e.id]["es"]["title"] for e in events] == [f"Título {n}" for n in range(5)]
+
+
 def test_saving_changes_bumps_updated_at_and_unchanged_reports_no_change(db_url: str) -> None:
     event = make_event()
     assert save(event, {"es": ES})

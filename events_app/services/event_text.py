@@ -8,8 +8,8 @@ otherwise the event's own text, with the language it is actually in, so the page
 (`lang="en"` on an English title on a Spanish page): a screen reader then reads it with the
 right voice, and a translation that covers only the title still shows.
 
-Reading is batched: texts_for() answers for a whole page of events with one query (and none
-for the default language), so no page costs a query per event.
+Reading is batched: texts_for() answers for a whole page of events with one query per
+ID_BATCH events (and none for the default language), so no page costs a query per event.
 
 Writing goes through save_translations()/copy_translations() in the caller's transaction. A
 translation is public output, so a change bumps the event's `updated_at` (what VEVENT and
@@ -29,6 +29,9 @@ from events_app import i18n, settings
 from events_app.models import Event, EventText, utcnow
 
 FIELDS = ("title", "summary", "description")
+# Ids per `IN (...)` list: one bound parameter each, and SQLite refuses a statement with more
+# than its variable limit (999 before 3.32), which FEED_MAX_EVENTS may be set above.
+ID_BATCH = 500
 
 # The cancellation note of a series date the organizers skipped after people had RSVP'd
 # (services/series.py). It is the site's own words, not the organizers', so it is stored as
@@ -99,12 +102,12 @@ def texts_for(session: Session, events: Sequence[Event], language: str,
     events too, which may be loaded with only those columns, like the month grid's); the
     others are left empty."""
     rows: dict[int, Any] = {}
-    ids = [e.id for e in events if e.id is not None]
-    if language != settings.DEFAULT_LANGUAGE and ids:
+    if language != settings.DEFAULT_LANGUAGE:
         columns = [getattr(EventText, f) for f in fields]
-        found = session.exec(select(EventText.event_id, *columns).where(  # type: ignore[call-overload]
-            col(EventText.event_id).in_(sorted(set(ids))), EventText.language == language))
-        rows = {row.event_id: row for row in found}
+        for batch in _batches({e.id for e in events if e.id is not None}):
+            found = session.exec(select(EventText.event_id, *columns).where(  # type: ignore[call-overload]
+                col(EventText.event_id).in_(batch), EventText.language == language))
+            rows.update((row.event_id, row) for row in found)
     return {e.id: _local(e, rows.get(e.id), language, fields)
             for e in events if e.id is not None}
 
@@ -187,9 +190,15 @@ def texts_of_events(session: Session, events: Sequence[Event]
                     ) -> dict[int, dict[str, dict[str, str]]]:
     """Every translation of these events, {event id: {lang: {title, summary, description}}},
     in one query (a series-wide edit compares each date's with the edited one's)."""
-    ids = sorted({e.id for e in events if e.id is not None})
+    ids = {e.id for e in events if e.id is not None}
     found: dict[int, dict[str, dict[str, str]]] = {i: {} for i in ids}
-    if ids:
-        for row in session.exec(select(EventText).where(col(EventText.event_id).in_(ids))):
+    for batch in _batches(ids):
+        for row in session.exec(select(EventText).where(col(EventText.event_id).in_(batch))):
             found[row.event_id][row.language] = {f: getattr(row, f) for f in FIELDS}
     return found
+
+
+def _batches(ids: set[int]) -> list[list[int]]:
+    """`ids` sorted, in lists of at most ID_BATCH (one query each)."""
+    ordered = sorted(ids)
+    return [ordered[i:i + ID_BATCH] for i in range(0, len(ordered), ID_BATCH)]
