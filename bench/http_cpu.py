@@ -209,9 +209,13 @@ def main() -> int:
     parser.add_argument("--cold-path", help=argparse.SUPPRESS)  # the child process's job
     args = parser.parse_args()
     if args.database_url is None:
+        # bench.dataset imports the app, whose settings are read once at import, before the
+        # URL is known: measure in a fresh process that has it from the start.
         from bench import dataset
         size = dataset.Size(args.events, args.events * 10)
-        args.database_url = dataset.ensure("sqlite", size).url
+        url = dataset.ensure("sqlite", size).url
+        os.execv(sys.executable, [sys.executable, "-m", "bench.http_cpu",
+                                  "--database-url", url, *sys.argv[1:]])
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("SECRET_KEY", "bench-only-secret")
     if args.cold_path:
