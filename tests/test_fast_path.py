@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.utils import format_datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 from starlette.applications import Starlette
 
 from events_app import settings
-from events_app.models import utcnow
+from events_app.db import get_engine
+from events_app.models import DataVersion, Event, utcnow
 from events_app.services import calendar_month, data_version, feeds, listing_cache
 from events_app.web import compression, csrf
 from events_app.web.app import EventsApp, create_app
@@ -111,7 +115,7 @@ def test_hits_and_304s_equal_the_full_stack(app, path: str) -> None:
         ({"If-Modified-Since": "not a date"}, "GET"),
         ({"Host": "127.0.0.1:8000", "Cookie": "csrftoken=" + "x" * 30}, "GET"),
     ]
-    for headers, method in variants:
+    for headers, method in variants * 2:  # the second time from the kept answers
         full, fast = _both(app, path, headers, method)
         assert fast is not None, (headers, method)
         assert fast == full, (headers, method)
@@ -392,3 +396,160 @@ def test_a_new_visitors_list_page_is_served_by_the_fast_path(app, client) -> Non
         assert again.content == first.content
     assert listing_cache.cache.renders == renders
     assert not client.cookies
+
+
+# --- Feed polls: kept filter keys and kept answers -------------------------------------------
+
+FEED_VARIANTS: list[tuple[dict[str, str], str]] = [
+    ({}, "GET"), ({}, "HEAD"), ({"Accept-Encoding": "gzip"}, "GET"),
+    ({"If-None-Match": "<etag>"}, "GET"),
+    ({"If-None-Match": "<etag>", "Accept-Encoding": "gzip"}, "GET"),
+    ({"If-None-Match": '"stale", <etag>, "other"'}, "GET"),  # several tags, one current
+    ({"If-None-Match": "W/<etag>"}, "GET"),  # weak comparison: a weak tag matches
+    ({"If-None-Match": '"stale", W/"other"'}, "GET"),
+    ({"If-None-Match": "<gzip-etag>", "Accept-Encoding": "gzip"}, "GET"),
+    ({"If-None-Match": "*"}, "HEAD"),
+    ({"If-None-Match": '"stale"', "If-Modified-Since": "<far-future>"}, "GET"),  # ETag decides
+    ({"If-Modified-Since": "<far-future>"}, "GET"),
+]
+
+
+def _filled(headers: dict[str, str], etag: str) -> dict[str, str]:
+    future = format_datetime(utcnow() + timedelta(days=1), usegmt=True)
+    return {k: v.replace("<gzip-etag>", etag[:-1] + '-gzip"').replace("<etag>", etag)
+            .replace("<far-future>", future) for k, v in headers.items()}
+
+
+def _feed_events() -> None:
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+    for n in range(12):  # a feed well over the compression minimum
+        make_event(title=f"Town hall {n}", category="meeting", city="St. Louis",
+                   created_at=at, updated_at=at)
+    make_event(title="Budget hearing", category="hearing", city="Chicago",
+               created_at=at, updated_at=at)
+    backdate_data_version(at)  # a settled Last-Modified, so If-Modified-Since counts
+
+
+@pytest.mark.parametrize("path", ["/calendar.ics", "/calendar.ics?city=St.%20Louis&months=6",
+                                  "/calendar.ics?category=meeting&lang=es"])
+def test_repeated_feed_polls_equal_the_full_stack_every_time(app, path: str) -> None:
+    """Each poll answered again from what the first one worked out (the filter's key, the
+    answer's headers) is still exactly the full stack's answer, for every kind of
+    validator a calendar app sends."""
+    _feed_events()
+    first, _ = _both(app, path, {})
+    etag = _etag(first[1])
+    _both(app, path, {"Accept-Encoding": "gzip"})  # the full stack makes the gzip copy
+    statuses = set()
+    for _ in range(3):
+        for headers, method in FEED_VARIANTS:
+            full, fast = _both(app, path, _filled(headers, etag), method)
+            assert fast is not None and fast == full, (headers, method)
+            statuses.add(fast[0])
+    assert statuses == {200, 304}
+    assert feeds.public_cache.renders == 1
+
+
+def test_query_strings_in_any_order_are_one_feed(app) -> None:
+    """The parameters' order and spelling name the same entry: one render, one ETag, and a
+    poller's tag from one spelling revalidates on another."""
+    _feed_events()
+    spellings = ["/calendar.ics?category=meeting&city=St.%20Louis&months=6",
+                 "/calendar.ics?months=6&city=st.%20louis&category=Meeting",
+                 "/calendar.ics?city=ST.+LOUIS&category=meeting&category=MEETING&months=6",
+                 "/calendar.ics?category=meeting&city=St.%20Louis&months=6&utm=" + "x" * 600]
+    etags = {_etag(_both(app, path, {})[0][1]) for path in spellings}
+    assert len(etags) == 1 and feeds.public_cache.renders == 1
+    for path in spellings * 2:
+        full, fast = _both(app, path, {"If-None-Match": next(iter(etags))})
+        assert fast is not None and fast == full and fast[0] == 304, path
+    for _ in range(2):  # a query the parser refuses is the full stack's every time
+        bad, fast = _both(app, "/calendar.ics?category=meeting&months=0", {})
+        assert (bad[0], fast) == (400, None)
+    other, _ = _both(app, "/calendar.ics?category=hearing&months=6", {})
+    assert _etag(other[1]) != _etag(_both(app, spellings[0], {})[0][1])
+
+
+def test_each_language_of_a_feed_is_its_own_entry(app) -> None:
+    """`?lang=es` names the Spanish feed: its own bytes and ETag, and a tag of one language
+    never gets a 304 from the other; the reader's headers do not choose a feed's language."""
+    _feed_events()
+    english, _ = _both(app, "/calendar.ics", {})
+    spanish, _ = _both(app, "/calendar.ics?lang=es", {})
+    assert b"Reuni" in spanish[2] and english[2] != spanish[2]
+    en_tag, es_tag = _etag(english[1]), _etag(spanish[1])
+    assert en_tag != es_tag
+    for _ in range(2):
+        for path, tag, status in [("/calendar.ics", en_tag, 304), ("/calendar.ics", es_tag, 200),
+                                  ("/calendar.ics?lang=es", es_tag, 304),
+                                  ("/calendar.ics?lang=es", en_tag, 200)]:
+            for extra in ({}, {"Accept-Language": "es", "Cookie": "lang=es"}):
+                full, fast = _both(app, path, {"If-None-Match": tag, **extra})
+                assert fast is not None and fast == full and fast[0] == status, (path, extra)
+    assert _both(app, "/calendar.ics", {"Accept-Language": "es"})[1][2] == english[2]
+
+
+def test_a_changed_version_answers_200_with_the_new_feed(app) -> None:
+    """A write in this process: the next poll with the old tag gets the new feed (the kept
+    304 belongs to the old entry), and then the new tag gets the 304."""
+    _feed_events()
+    old, _ = _both(app, "/calendar.ics", {})
+    old_tag = _etag(old[1])
+    assert _both(app, "/calendar.ics", {"If-None-Match": old_tag})[1][0] == 304
+    make_event(title="Added later")
+    full, fast = _both(app, "/calendar.ics", {"If-None-Match": old_tag})
+    assert full[0] == 200 and b"Added later" in full[2]
+    for _ in range(2):
+        full, fast = _both(app, "/calendar.ics", {"If-None-Match": old_tag})
+        assert fast is not None and fast == full and fast[0] == 200
+        new_tag = _etag(fast[1])
+        assert new_tag != old_tag and b"Added later" in fast[2]
+        full, fast = _both(app, "/calendar.ics", {"If-None-Match": new_tag})
+        assert fast is not None and fast == full and fast[0] == 304
+
+
+def test_a_write_elsewhere_ends_the_kept_304_within_the_check_interval(app, monkeypatch) -> None:
+    """Another process's write (a bare connection: nothing tells this process): once the
+    version read is due, the fast path leaves the poll to the full stack, which reads it and
+    answers the new feed; the old tag gets no 304 after that."""
+    _feed_events()
+    event = make_event(title="Before the edit")
+    old, _ = _both(app, "/calendar.ics", {})
+    old_tag = _etag(old[1])
+    scope = _scope("/calendar.ics", {"If-None-Match": old_tag})
+    assert app.fast_path.answer(scope) is not None  # the kept 304
+    with get_engine().begin() as connection:
+        connection.execute(update(Event).where(col(Event.id) == event.id)
+                           .values(title="After the edit", updated_at=utcnow()))
+        connection.execute(update(DataVersion).where(DataVersion.kind == data_version.EVENTS)
+                           .values(token="written-elsewhere"))
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.2)
+    time.sleep(0.3)
+    assert app.fast_path.answer(scope) is None  # the version read is due: the full stack's
+    status, _, body = _call(app, scope)
+    assert status == 200 and b"After the edit" in body
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 3600)
+    full, fast = _both(app, "/calendar.ics", {"If-None-Match": old_tag})
+    assert fast is not None and fast == full and fast[0] == 200
+    assert b"After the edit" in fast[2]
+
+
+def test_a_kept_answer_follows_last_modified_settling_and_the_gzip_copy(app, monkeypatch) -> None:
+    """Last-Modified appears once the change has settled: a poll kept before then is not
+    answered without it after; a kept gzip answer whose copy was dropped goes to the full
+    stack, which makes the copy again."""
+    _feed_events()
+    monkeypatch.setattr(feeds, "LAST_MODIFIED_SETTLE", timedelta(days=1))
+    unsettled, _ = _both(app, "/calendar.ics", {})
+    assert b"last-modified" not in dict(unsettled[1])
+    assert _both(app, "/calendar.ics", {})[1] == unsettled
+    monkeypatch.setattr(feeds, "LAST_MODIFIED_SETTLE", timedelta(seconds=60))
+    full, fast = _both(app, "/calendar.ics", {})
+    assert fast is not None and fast == full and b"last-modified" in dict(fast[1])
+    gz = {"Accept-Encoding": "gzip"}
+    _both(app, "/calendar.ics", gz)
+    assert _both(app, "/calendar.ics", gz)[1] is not None  # kept
+    compression.clear_copies()
+    assert app.fast_path.answer(_scope("/calendar.ics", gz)) is None
+    full = _call(app, _scope("/calendar.ics", gz))
+    assert app.fast_path.answer(_scope("/calendar.ics", gz)) == full

@@ -643,3 +643,14 @@ def test_renders_beyond_the_parallel_limit_wait_for_a_slot() -> None:
     two.join(10)
     assert order == ["first started", "first done", "second started"]
     assert cache.lookup("b", 1).body == b"second"
+
+
+def test_todays_window_start_moves_at_midnight_utc(monkeypatch) -> None:
+    """The window start a cache hit uses, worked out once per day, is window_start's, and
+    moves the moment the UTC day does."""
+    for now in (datetime(2030, 3, 9, 23, 59, 59, 999999, tzinfo=UTC),
+                datetime(2030, 3, 10, 0, 0, tzinfo=UTC),
+                datetime(2030, 3, 10, 23, 0, tzinfo=UTC),
+                datetime(2030, 3, 11, 0, 0, 1, tzinfo=UTC)):
+        monkeypatch.setattr(feeds, "utcnow", lambda now=now: now)
+        assert feeds._todays_window_start() == feeds.window_start(now)

@@ -44,10 +44,12 @@ RawHeaders = list[tuple[bytes, bytes]]
 
 def answer(method: str, if_none_match: str | None, if_modified_since: str | None,
            feed: RenderedFeed, media_type: str, cache_control: str,
-           extra_headers: dict[str, str] | None = None) -> tuple[int, RawHeaders, bytes]:
+           extra_headers: dict[str, str] | None = None, now: datetime | None = None
+           ) -> tuple[int, RawHeaders, bytes]:
     """(status, headers, body): the body with its validators, a 304 when the client has it,
-    or headers only on HEAD; the headers as Starlette's Response would write them."""
-    last_modified = settled_last_modified(feed)
+    or headers only on HEAD; the headers as Starlette's Response would write them. `now`:
+    the time whose settled Last-Modified counts (the caller's, when it keeps the answer)."""
+    last_modified = settled_last_modified(feed, now)
     headers = {"etag": feed.etag, "cache-control": cache_control,
                **{k.lower(): v for k, v in (extra_headers or {}).items()}}
     if last_modified is not None:

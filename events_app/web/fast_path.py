@@ -9,6 +9,14 @@ thread), writes the response itself: the same bytes and headers the full stack w
 built by the same rules (conditional.answer for validators, compression.encode for gzip,
 security_headers.added for the hardening headers). tests/test_fast_path.py proves them equal.
 
+A poller sends the same URL with the same validators every few minutes, so what follows from
+an entry and those request headers is worked out once: the entry is still looked up afresh
+(the current data version, then the cache), but the answer's status and header block are kept
+by every input that decides them (path, method, the entry's ETag and Last-Modified and whether
+that has settled, language, If-None-Match, If-Modified-Since, Accept-Encoding), and a repeat,
+a 304 or a warm 200, is one dictionary lookup. Bodies are not kept there (the entry's own
+bytes, or its gzip copy, are taken at the time), so a kept answer weighs a few hundred bytes.
+
 Anything unusual falls through to the full stack, which then decides as it always has: a
 miss or a stale data version, a Host not listed verbatim in ALLOWED_HOSTS (TrustedHosts
 refuses or checks wildcards), an Origin header (CORS adds its headers; without one it only
@@ -30,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from starlette._utils import parse_host_header  # TrustedHostMiddleware's own parser
 from starlette.datastructures import MutableHeaders
@@ -37,7 +46,8 @@ from starlette.requests import Request
 from starlette.types import Scope, Send
 
 from events_app import i18n
-from events_app.services.feeds import RenderedFeed
+from events_app.models import utcnow
+from events_app.services.feeds import RenderedFeed, settled_last_modified
 from events_app.web import (
     compression,
     csrf,
@@ -77,6 +87,11 @@ class CachedPage:
 
 
 _HTML = b"text/html; charset=utf-8"
+# Kept answers of CachedResources (FastPath._respond): how many, and the most bytes of
+# client-sent validators and Accept-Encoding one may be kept under.
+_ANSWERS_MAX = 512
+_ANSWER_KEY_BYTES = 512
+_EMPTY, _PLAIN, _GZIP = 0, 1, 2  # which body a kept answer sends: none, the entry's, its gzip
 
 
 class FastPath:
@@ -89,6 +104,7 @@ class FastPath:
         self.hosts = frozenset(h.lower() for h in allowed_hosts if "*" not in h)
         self.always = security_headers.always_headers(hsts)
         self._host_verdicts: dict[bytes, bool] = {}
+        self._answers: dict[tuple, tuple[int, tuple[tuple[bytes, bytes], ...], int]] = {}
 
     def answer(self, scope: Scope) -> tuple[int, RawHeaders, bytes] | None:
         """The full response to this request if it can be given here, else None."""
@@ -146,6 +162,38 @@ class FastPath:
 
     def _respond(self, scope: Scope, resource: CachedResource, feed: RenderedFeed,
                  found: dict[bytes, bytes]) -> tuple[int, RawHeaders, bytes] | None:
+        """`_build`'s answer, kept for the next request that gives it the same inputs."""
+        now = utcnow()
+        if_none_match = found.get(b"if-none-match")
+        if_modified_since = found.get(b"if-modified-since")
+        accept_encoding = found.get(b"accept-encoding")
+        key = (scope["path"], scope["method"], feed.etag, feed.last_modified,
+               settled_last_modified(feed, now) is not None, i18n.current(),
+               if_none_match, if_modified_since, accept_encoding)
+        kept = self._answers.get(key)
+        if kept is None:
+            built = self._build(scope, resource, feed, found, now)
+            if built is None:
+                return None
+            status, headers, body = built
+            kind = _GZIP if body and body is not feed.body else _PLAIN if body else _EMPTY
+            kept = (status, tuple(headers), kind)
+            if sum(len(v) for v in key[-3:] if v is not None) <= _ANSWER_KEY_BYTES:
+                if len(self._answers) >= _ANSWERS_MAX:
+                    self._answers.clear()
+                self._answers[key] = kept
+        status, headers, kind = kept
+        if kind == _EMPTY:
+            return status, list(headers), b""
+        if kind == _PLAIN:
+            return status, list(headers), feed.body
+        copy = compression.cached_copy(feed.etag)
+        if copy is None:
+            return None  # evicted since: compressed again in the full stack's thread pool
+        return status, list(headers), copy
+
+    def _build(self, scope: Scope, resource: CachedResource, feed: RenderedFeed,
+               found: dict[bytes, bytes], now: datetime) -> tuple[int, RawHeaders, bytes] | None:
         method = scope["method"]
         if_none_match = _text(found.get(b"if-none-match"))
         gzip_ok = compression.accepts_gzip(_text(found.get(b"accept-encoding")) or "")
@@ -154,7 +202,7 @@ class FastPath:
             method, compression.plain_if_none_match(if_none_match)
             if if_none_match is not None else None,
             _text(found.get(b"if-modified-since")), feed, resource.media_type,
-            resource.cache_control, resource.extra_headers)
+            resource.cache_control, resource.extra_headers, now)
         # In the stack's order: CORS innermost, then the security headers, compression last.
         if public_cors.is_public(scope["path"]):
             headers.append((b"vary", b"Origin"))
