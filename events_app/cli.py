@@ -14,15 +14,15 @@ _commands: dict[str, Command] = {}
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from events_app.serving import serve
     from events_app.web.access_log import log_config
 
-    uvicorn.run(
+    # Several workers: one SO_REUSEPORT socket each, so connections spread evenly (serving.py).
+    return serve(
         "events_app.web.app:app",
         host=args.host,
         port=args.port,
-        workers=None if args.reload else args.workers,
+        workers=args.workers,
         reload=args.reload,
         proxy_headers=True,
         log_level="info",
@@ -30,7 +30,6 @@ def _serve(args: argparse.Namespace) -> int:
         # /my/[redacted] in the access log (every worker configures logging from this).
         log_config=log_config(),
     )
-    return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
