@@ -40,6 +40,7 @@ logger = logging.getLogger("uvicorn.error")
 
 STARTUP_FAILURE = 3  # uvicorn's exit status when an app cannot start
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+ALL_SERVING = "All %d workers are serving."  # logged once, when the last one has started
 _POLL_SECONDS = 0.2  # how often the supervisor notices a signal when nothing else happens
 _spawn = multiprocessing.get_context("spawn")  # fresh interpreters, as uvicorn's workers
 
@@ -181,6 +182,7 @@ class Supervisor:
 
     def _watch(self) -> int:
         """Until a stop signal: note workers that start serving, replace those that die."""
+        announced = False
         while not self.signals:
             waitables = [w.process.sentinel for w in self.workers]
             waitables += [w.line for w in self.workers if w.line is not None and not w.ready]
@@ -198,6 +200,9 @@ class Supervisor:
                 logger.warning("Worker %d died (status %s); starting another.",
                                worker.process.pid, worker.process.exitcode)
                 worker.start(self.options)
+            if not announced and all(w.ready for w in self.workers):
+                announced = True  # what the benchmark waits for before its first request
+                logger.info(ALL_SERVING, len(self.workers))
         logger.info("Received %s; stopping the workers.", signal.Signals(self.signals[0]).name)
         return 0
 
