@@ -119,6 +119,10 @@ def _worker_main(options: dict[str, Any], sock: socket.socket, line: Connection)
                 line.send("ready")  # and then died is never taken for one that could not start
 
     server = Server(uvicorn.Config(**options))
+    # Ctrl+C reaches the workers too (one process group): uvicorn handles it while it serves,
+    # then raises the signal again for a default handler, which would print a worker's
+    # KeyboardInterrupt traceback. The supervisor stops the workers either way.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_stop_when_orphaned, args=(server, line), daemon=True).start()
     server.run(sockets=[sock])
     if not server.started:

@@ -77,7 +77,8 @@ def launch(tmp_path: Path, app: str = "tests.pid_app:app", workers: int = 2,
     proc = subprocess.Popen(
         [sys.executable, "-m", "events_app.serving", app, "--port", str(port),
          "--workers", str(workers), "--log-level", "info"],
-        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True)  # its own process group, as in a terminal of its own
     return Launched(proc, port, log)
 
 
@@ -121,6 +122,17 @@ def test_sigterm_stops_the_supervisor_and_every_worker(served: Launched) -> None
         assert not Path(f"/proc/{pid}").exists() or "Z" in _state(pid)
     with pytest.raises(OSError):
         served.pid_of_answer()
+
+
+def test_ctrl_c_stops_everything_cleanly(served: Launched) -> None:
+    """A terminal's Ctrl+C signals the whole process group: supervisor and workers."""
+    workers = served.answering(2)
+    os.killpg(served.proc.pid, signal.SIGINT)
+    assert served.proc.wait(timeout=30) == 0
+    for pid in workers:
+        assert _state(pid) in ("gone", "Z")
+    log = served.log.read_text()
+    assert "Received SIGINT" in log and "Traceback" not in log
 
 
 def test_workers_stop_when_the_supervisor_is_killed(served: Launched) -> None:
