@@ -1,8 +1,8 @@
 """events_app.serving: workers with one SO_REUSEPORT socket each, under a supervisor.
 
 Real processes on a free port: a tiny app that answers its pid (tests/pid_app.py) shows
-which worker took each connection; `events-app serve` itself is exercised with the real app
-in tests/test_access_log.py (two workers, its redacted access log).
+which worker took each connection; `events-app serve` with the real app starts, answers and
+stops here too (its redacted access log, two workers, is tests/test_access_log.py's).
 """
 
 from __future__ import annotations
@@ -69,14 +69,16 @@ class Launched:
 
 
 def launch(tmp_path: Path, app: str = "tests.pid_app:app", workers: int = 2,
-           port: int | None = None) -> Launched:
+           port: int | None = None, command: list[str] | None = None,
+           env: dict[str, str] | None = None) -> Launched:
+    """`python -m events_app.serving APP` (or `command`) on a free port."""
     port = port or free_port()
     log = tmp_path / f"serving-{port}-{time.monotonic_ns()}.log"
-    env = {**os.environ,
+    env = {**os.environ, **(env or {}),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "events_app.serving", app, "--port", str(port),
-         "--workers", str(workers), "--log-level", "info"],
+        [*(command or [sys.executable, "-m", "events_app.serving", app, "--log-level", "info"]),
+         "--port", str(port), "--workers", str(workers)],
         env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
         start_new_session=True)  # its own process group, as in a terminal of its own
     return Launched(proc, port, log)
@@ -91,6 +93,34 @@ def served(tmp_path: Path) -> Iterator[Launched]:
         server.proc.wait()
         for pid in server.children():
             os.kill(pid, signal.SIGKILL)
+
+
+def test_events_app_serve_runs_the_real_app_in_two_balanced_workers(
+        db_url: str, tmp_path: Path) -> None:
+    """The real command and app: both workers start, pages answer on many connections, and
+    SIGTERM stops them all."""
+    served = launch(tmp_path, command=[sys.executable, "-m", "events_app.cli", "serve"],
+                    env={"DATABASE_URL": db_url})
+    try:
+        deadline = time.monotonic() + 60
+        while ALL_SERVING % 2 not in served.log.read_text():
+            assert served.proc.poll() is None and time.monotonic() < deadline, \
+                served.log.read_text()
+            time.sleep(0.2)
+        workers = served.children()
+        assert len(workers) == 2
+        for _ in range(16):  # a new connection each time, so both workers take some
+            conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+            conn.request("GET", "/events", headers={"Host": f"127.0.0.1:{served.port}"})
+            assert conn.getresponse().status == 200
+            conn.close()
+        served.proc.send_signal(signal.SIGTERM)
+        assert served.proc.wait(timeout=60) == 0
+        assert all(_state(pid) in ("gone", "Z") for pid in workers)
+    finally:
+        if served.proc.poll() is None:
+            os.killpg(served.proc.pid, signal.SIGKILL)
+            served.proc.wait()
 
 
 def test_plan_uses_reuseport_for_several_workers_and_falls_back_without_it() -> None:
