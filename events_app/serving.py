@@ -83,7 +83,9 @@ def serve(app: str, *, host: str, port: int, workers: int, reload: bool = False,
     # A plain bind first: SO_REUSEPORT alone would let a second server of ours quietly
     # share a port already in use rather than fail.
     _bind(host, port, reuseport=False).close()
-    sockets = [_bind(host, port, reuseport=True) for _ in range(workers)]
+    sockets = [_bind(host, port, reuseport=True)]
+    port = sockets[0].getsockname()[1]  # port 0: the one the system chose, for every worker
+    sockets += [_bind(host, port, reuseport=True) for _ in range(workers - 1)]
     for sock in sockets:
         # Listening now, in the supervisor, is what lets connections queue during a restart.
         sock.listen(int(options.get("backlog", 2048)))

@@ -72,7 +72,7 @@ def launch(tmp_path: Path, app: str = "tests.pid_app:app", workers: int = 2,
            port: int | None = None, command: list[str] | None = None,
            env: dict[str, str] | None = None) -> Launched:
     """`python -m events_app.serving APP` (or `command`) on a free port."""
-    port = port or free_port()
+    port = free_port() if port is None else port
     log = tmp_path / f"serving-{port}-{time.monotonic_ns()}.log"
     env = {**os.environ, **(env or {}),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -196,6 +196,21 @@ def test_an_app_that_cannot_start_stops_the_server_instead_of_restarting(
     server = launch(tmp_path, app="tests.no_such_module:app")
     assert server.proc.wait(timeout=60) == STARTUP_FAILURE
     assert "before it served" in server.log.read_text()
+
+
+def test_port_0_serves_every_worker_on_the_one_port_the_system_chose(tmp_path: Path) -> None:
+    served = launch(tmp_path, port=0)
+    try:
+        deadline = time.monotonic() + 30
+        while "Serving on http://127.0.0.1:" not in served.log.read_text():
+            assert time.monotonic() < deadline, served.log.read_text()
+            time.sleep(0.1)
+        line = served.log.read_text().split("Serving on http://127.0.0.1:", 1)[1]
+        served.port = int(line.split()[0])
+        assert served.answering(2) == served.children()
+    finally:
+        served.proc.terminate()
+        served.proc.wait(timeout=30)
 
 
 def test_a_port_in_use_fails_at_once(served: Launched, tmp_path: Path) -> None:
