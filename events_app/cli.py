@@ -140,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the web app with uvicorn")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes, each on a socket of its own (SO_REUSEPORT) so the "
+                        "kernel spreads connections evenly over them")
     p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     _commands["serve"] = _serve
 
