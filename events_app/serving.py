@@ -10,9 +10,11 @@ a hash of the connection's addresses, so every worker gets its share.
 The supervisor (this process) binds the sockets itself and keeps them open: a port already in
 use fails at once, as with uvicorn, and connections that arrive while a worker is being
 replaced wait in that worker's socket for its successor instead of being refused. It forwards
-SIGTERM/SIGINT to the workers for a graceful stop and replaces a worker that dies; a worker
-that dies before it ever served (the app does not import, its start-up fails) stops the whole
-server, since a replacement would fail the same way.
+SIGTERM/SIGINT to the workers for a graceful stop, replaces a worker that dies, and on SIGHUP
+replaces every worker by a fresh one, one at a time (new code; the port keeps listening), as
+uvicorn's supervisor does. A worker that dies before it ever served (the app does not
+import, its start-up fails) stops the whole server, since a replacement would fail the same
+way.
 
 Where SO_REUSEPORT is missing, and for one worker or --reload, it is plain `uvicorn.run`.
 Linux only lets sockets of the same user join a SO_REUSEPORT group, so no other account can
@@ -168,12 +170,14 @@ class Supervisor:
     options: dict[str, Any]
     sockets: list[socket.socket]
     workers: list[Worker] = field(default_factory=list)
-    signals: list[int] = field(default_factory=list)
+    signals: list[int] = field(default_factory=list)  # stop signals received
+    restarts: list[int] = field(default_factory=list)  # SIGHUPs received, not yet acted on
 
     def run(self) -> int:
+        # Only note them: the loop acts on them (a handler must not take locks or fork).
         for sig in STOP_SIGNALS:
-            # Only note it: the loop acts on it (a handler must not take locks or fork).
             signal.signal(sig, lambda signum, frame: self.signals.append(signum))
+        signal.signal(signal.SIGHUP, lambda signum, frame: self.restarts.append(signum))
         host, port = self.options["host"], self.sockets[0].getsockname()[1]
         logger.info("Serving on http://%s:%d with %d workers, one SO_REUSEPORT socket each "
                     "(supervisor %d)", host, port, len(self.sockets), os.getpid())
@@ -209,6 +213,9 @@ class Supervisor:
             if not announced and all(w.ready for w in self.workers):
                 announced = True  # what the benchmark waits for before its first request
                 logger.info(ALL_SERVING, len(self.workers))
+            if self.restarts and not self.signals:
+                self.restarts.clear()
+                self._restart_all()
         logger.info("Received %s; stopping the workers.", signal.Signals(self.signals[0]).name)
         return 0
 
@@ -222,15 +229,38 @@ class Supervisor:
         except (EOFError, OSError):
             pass  # it died: the sentinel tells
 
-    def _stop_all(self, grace: float = 30) -> None:
-        """SIGTERM to every worker (uvicorn finishes the requests in flight), then wait; a
-        second stop signal, or a worker still there after `grace` seconds, is killed."""
+    def _restart_all(self, timeout: float = 60) -> None:
+        """SIGHUP: replace every worker by a fresh process (new code, settings read again),
+        one at a time. The new one serves on the old one's socket before the old one stops
+        gracefully, so the port never stops listening (uvicorn's graceful stop still closes
+        connections the old one had accepted but not yet read a request from). A
+        replacement that does not start is stopped and the remaining old workers kept."""
+        logger.info("Received SIGHUP; replacing the workers one at a time.")
+        for index, old in enumerate(self.workers):
+            new = Worker(old.sock)
+            new.start(self.options)
+            deadline = time.monotonic() + timeout
+            while not new.ready:
+                if self.signals or not new.process.is_alive() or time.monotonic() > deadline:
+                    self._stop_all([new], grace=0)
+                    logger.error("A replacement worker did not start; keeping the others.")
+                    return
+                wait([new.process.sentinel, *([new.line] if new.line else [])], _POLL_SECONDS)
+                self._note_ready(new)
+            self.workers[index] = new
+            self._stop_all([old])
+
+    def _stop_all(self, workers: list[Worker] | None = None, grace: float = 30) -> None:
+        """SIGTERM to the workers (all unless told; uvicorn finishes the requests in flight),
+        then wait; a second stop signal, or a worker still there after `grace` seconds, is
+        killed."""
+        workers = self.workers if workers is None else workers
         seen = len(self.signals)
-        for worker in self.workers:
+        for worker in workers:
             if worker.process.is_alive():
                 os.kill(worker.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
-        for worker in self.workers:
+        for worker in workers:
             while worker.process.is_alive():
                 if len(self.signals) > seen or time.monotonic() > deadline:
                     worker.process.kill()

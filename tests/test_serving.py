@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,6 +164,46 @@ def test_ctrl_c_stops_everything_cleanly(served: Launched) -> None:
         assert _state(pid) in ("gone", "Z")
     log = served.log.read_text()
     assert "Received SIGINT" in log and "Traceback" not in log
+
+
+def test_sighup_replaces_every_worker_and_the_port_never_stops_listening(
+        served: Launched) -> None:
+    """A connection is never refused. One the old worker had just accepted, before its
+    request arrived, can be closed by its graceful stop (uvicorn closes idle connections),
+    as with any uvicorn restart: a reset is not what this checks."""
+    old = served.answering(2)
+    answers: list[int] = []
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def keep_asking() -> None:
+        while not done.is_set():
+            try:
+                answers.append(served.pid_of_answer())
+            except ConnectionRefusedError as exc:
+                failures.append(exc)
+            except ConnectionResetError:
+                pass
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        served.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 60
+        while served.children() & old or len(served.children()) != 2:
+            assert served.proc.poll() is None, served.log.read_text()
+            assert time.monotonic() < deadline, served.log.read_text()
+            time.sleep(0.1)
+        new = served.children()
+        while not new <= set(answers[-64:]):  # both replacements take connections
+            assert time.monotonic() < deadline, (new, set(answers[-64:]))
+            time.sleep(0.1)
+    finally:
+        done.set()
+        asker.join()
+    assert not failures, failures[:3]
+    assert served.proc.poll() is None
+    assert "Received SIGHUP" in served.log.read_text()
 
 
 def test_workers_stop_when_the_supervisor_is_killed(served: Launched) -> None:
