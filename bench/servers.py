@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from events_app.serving import ALL_SERVING, plan, reuseport_available
+
 ROOT = Path(__file__).resolve().parent.parent
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 
@@ -30,7 +32,9 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """`uvicorn <app> --workers N` in its own process group, on a free port."""
+    """`<app>` in N workers, started as `events-app serve` starts the app (events_app.serving:
+    one SO_REUSEPORT socket per worker), in its own process group, on a free port. The app and
+    its baseline both go through it, so their ratios compare like with like."""
 
     app: str
     workers: int
@@ -42,30 +46,36 @@ class Server:
     def start(self, cwd: Path) -> Server:
         env = {**os.environ, **self.env, "BASE_URL": f"http://127.0.0.1:{self.port}"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        # Identical settings for the app and its baseline; no access log for either.
+        # Identical settings for the app and its baseline; no access log for either. Info
+        # level only adds start and stop lines, one of which says every worker is serving.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1",
+            [sys.executable, "-m", "events_app.serving", self.app, "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(self.workers),
-             "--log-level", "warning", "--no-access-log",
+             "--log-level", "info", "--no-access-log",
              # As behind a proxy on this host: the RSVP posts' X-Forwarded-For is their
              # client address (uvicorn's defaults, spelt out).
-             "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"],
+             "--forwarded-allow-ips", "127.0.0.1"],
             env=env, cwd=cwd, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
-        while True:
+        while not self.serving():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.app} exited:\n{self.log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            except OSError:
-                if time.monotonic() > deadline:
-                    log = self.log.read_text()
-                    raise RuntimeError(f"{self.app} did not start:\n{log}") from None
-                time.sleep(0.1)
-                continue
-            if len(self.worker_pids()) >= self.workers:
-                return self
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.app} did not start:\n{self.log.read_text()}")
             time.sleep(0.1)
+        return self
+
+    def serving(self) -> bool:
+        """Whether every worker answers. The supervisor listens before its workers have
+        imported the app, so a connection alone would let the first (cold) request wait for
+        a worker's start: with several workers, wait for the supervisor to say they serve."""
+        if plan(self.workers, reload=False, reuseport=reuseport_available()) == "reuseport":
+            return ALL_SERVING % self.workers in self.log.read_text()
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+        except OSError:
+            return False
+        return len(self.worker_pids()) >= self.workers
 
     def worker_pids(self) -> list[int]:
         """The processes that serve requests: the server itself, or its spawned workers."""

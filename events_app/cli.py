@@ -14,15 +14,15 @@ _commands: dict[str, Command] = {}
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from events_app.serving import serve
     from events_app.web.access_log import log_config
 
-    uvicorn.run(
+    # Several workers: one SO_REUSEPORT socket each, so connections spread evenly (serving.py).
+    return serve(
         "events_app.web.app:app",
         host=args.host,
         port=args.port,
-        workers=None if args.reload else args.workers,
+        workers=args.workers,
         reload=args.reload,
         proxy_headers=True,
         log_level="info",
@@ -30,7 +30,6 @@ def _serve(args: argparse.Namespace) -> int:
         # /my/[redacted] in the access log (every worker configures logging from this).
         log_config=log_config(),
     )
-    return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -141,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the web app with uvicorn")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes, each on a socket of its own (SO_REUSEPORT) so the "
+                        "kernel spreads connections evenly over them")
     p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     _commands["serve"] = _serve
 
