@@ -270,3 +270,16 @@ def test_another_process_rsvp_changes_the_state_within_the_check_interval(
         elsewhere.dispose()
     time.sleep(0.6)
     assert data_version.seats_of([event.id]) != before
+
+
+def test_rows_read_in_an_older_snapshot_are_never_taken_for_newer(db_url) -> None:
+    """Read on a caller's session whose SQLite snapshot predates an RSVP this process then
+    committed: the state it gives matches that snapshot, and what this process keeps for
+    later still follows the RSVP."""
+    event = make_event(title="Mine", capacity=10)
+    before = data_version.seats_of([event.id])
+    with read_session() as session:
+        session.exec(select(Event.id)).all()  # the snapshot begins (SQLite)
+        make_rsvp(event, email="late@example.org")  # committed after it, told to this process
+        data_version.seats_of([event.id], session)
+    assert data_version.seats_of([event.id]) != before

@@ -248,17 +248,24 @@ class _Known:
         # event id -> (the site-wide seats token when its row was read, the row's token).
         self._event_rows: LruCache[int, tuple[str, str]] = LruCache(max_entries=4096)
 
-    def event_tokens(self, ids: tuple[int, ...], seats: str, session: Session | None,
-                     engine: Engine) -> str:
-        """One token for the event_seats rows of `ids`, given the site-wide seats token
-        `seats` read before; rows are read (by primary key, on `session` if given) only if
-        that token changed since they were last read."""
+    def event_rows(self, ids: Iterable[int], seats: str, session: Session | None,
+                   engine: Engine) -> dict[int, str]:
+        """The tokens of the event_seats rows of `ids` ("" for none), given the site-wide
+        seats token `seats` read before; rows are read (by primary key, in one statement)
+        only if that token changed since they were last read.
+
+        Read on `session` if given, and then not remembered: that session may have begun
+        its transaction before `seats` was read (SQLite reads from the snapshot its first
+        statement took), so its rows may be older than `seats` says. Rows read in a session
+        of its own, begun after `seats` was read, are at least as new: those are kept."""
         tokens = {}
+        missing = []
         for event_id in ids:
             found = self._event_rows.get(event_id)
             if found is not None and found[0] == seats:
                 tokens[event_id] = found[1]
-        missing = [i for i in ids if i not in tokens]
+            else:
+                missing.append(event_id)
         if missing:
             if session is not None:
                 read = dict(session.execute(_EVENT_READ, {"ids": missing}).all())
@@ -267,7 +274,12 @@ class _Known:
                     read = dict(own.execute(_EVENT_READ, {"ids": missing}).all())
             for event_id in missing:
                 tokens[event_id] = read.get(event_id, "")
-                self._event_rows.put(event_id, (seats, tokens[event_id]))
+                if session is None:
+                    self._event_rows.put(event_id, (seats, tokens[event_id]))
+        return tokens
+
+    def combined(self, ids: tuple[int, ...], tokens: dict[int, str]) -> str:
+        """One token for the rows of `ids` (never the same for another database)."""
         joined = self._salt + "".join(f"{i}={tokens[i]};" for i in ids)
         return hashlib.blake2b(joined.encode(), digest_size=12).hexdigest()
 
@@ -399,16 +411,26 @@ def seats_of(event_ids: Iterable[int], session: Session | None = None) -> EventS
     RSVPs. It changes with any RSVP written to one of them, and with a write to RSVPs of
     events not known (ANY_EVENT); RSVPs to other events leave it as it is. Like the site-wide
     version: this process's commits at once, another process's within CHECK_INTERVAL.
-    Rows are read on `session` if given (the one about to read the RSVPs)."""
-    engine = session.get_bind() if session is not None else get_engine()
-    seats = current(engine).seats  # type: ignore[arg-type]  # first: rows read after are newer
+    Rows are read on `session` if given: the one that read which events and is about to
+    read their RSVPs, so all three come from one snapshot on SQLite."""
+    engine: Any = session.get_bind() if session is not None else get_engine()
+    seats = current(engine).seats  # first: the rows read after it are at least as new
     ids = tuple(sorted({ANY_EVENT, *event_ids}))
-    return EventSeats(ids, _state(engine).event_tokens(ids, seats, session, engine))  # type: ignore[arg-type]
+    known = _state(engine)
+    return EventSeats(ids, known.combined(ids, known.event_rows(ids, seats, session, engine)))
 
 
-def still(state: EventSeats) -> bool:
-    """Whether the RSVPs of `state`'s events are as they were when it was read."""
-    return seats_of(state.events) == state
+def still(states: Iterable[EventSeats]) -> bool:
+    """Whether the RSVPs of every one of `states`' events are as they were when it was read
+    (the rows of all of them read at most once, in one statement)."""
+    states = list(states)
+    if not states:
+        return True
+    engine = get_engine()
+    seats = current(engine).seats
+    known = _state(engine)
+    tokens = known.event_rows(sorted({i for s in states for i in s.events}), seats, None, engine)
+    return all(known.combined(s.events, tokens) == s.token for s in states)
 
 
 def stale(engine: Engine | None = None) -> Version:

@@ -112,8 +112,8 @@ def attendee_list(request: Request, form: FormData | None) -> Response:
     def render_list() -> kept_html.Part:
         """Counts, search and one page of rows, read and rendered (the session closed first);
         right while the event's RSVPs stay as they were, until their personal data is erased."""
+        seats = data_version.seats_of([event.id or 0])  # before the RSVPs are read
         with read_session() as session:
-            seats = data_version.seats_of([event.id or 0], session)
             result = attendees.attendee_page(session, event, query, page_no)
             counts = attendees.counts(session, event)  # the whole event, not just this page
         params = _list_params({**filters, "page": str(result.window.page)})

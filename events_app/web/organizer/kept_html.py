@@ -50,7 +50,7 @@ class Part:
     seats: tuple[data_version.EventSeats, ...] = ()
 
     def fresh(self) -> bool:
-        return utcnow() < self.until and all(data_version.still(s) for s in self.seats)
+        return utcnow() < self.until and data_version.still(self.seats)
 
 
 _store: LruCache[Key, Part] = LruCache(
