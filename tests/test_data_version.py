@@ -283,3 +283,31 @@ def test_rows_read_in_an_older_snapshot_are_never_taken_for_newer(db_url) -> Non
         make_rsvp(event, email="late@example.org")  # committed after it, told to this process
         data_version.seats_of([event.id], session)
     assert data_version.seats_of([event.id]) != before
+
+
+def test_an_update_naming_its_events_changes_only_theirs(db_url) -> None:
+    mine, other = make_event(title="Mine"), make_event(title="Other")
+    make_rsvp(mine, email="ana@example.org")
+    before = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    with write_session() as session:
+        session.execute(update(Rsvp).where(Rsvp.event_id == mine.id).values(comment="bulk")
+                        .execution_options(**data_version.rsvps_of([mine.id])))
+    after = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    assert after[0] != before[0] and after[1] == before[1]
+
+
+def test_opening_a_manage_link_changes_its_events_state_once(db_url) -> None:
+    """The first opening verifies the RSVP (its own event's state changes, no other's);
+    later openings write nothing, so no version changes at all."""
+    mine, other = make_event(title="Mine", capacity=10), make_event(title="Other", capacity=10)
+    result = rsvp_service.submit_rsvp(mine.id, req("ana@example.org"))
+    before = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    assert rsvp_service.verify_link(result.rsvp.token)
+    after = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    assert after[0] != before[0] and after[1] == before[1]
+    version = data_version.current()
+    assert not rsvp_service.verify_link(result.rsvp.token)
+    assert data_version.current() == version
+    assert data_version.seats_of([mine.id]) == after[0]
+    with read_session() as session:
+        assert session.get(Rsvp, result.rsvp.id).verified_at is not None

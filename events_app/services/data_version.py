@@ -15,11 +15,12 @@ Statements run on a bare Connection bypass the Session and are not seen: write t
 Per event, too. A transaction that writes Rsvp rows also bumps one row per event whose RSVPs it
 wrote (kind "event_seats", the stripe being the event's id), or, when it cannot tell which
 events (an UPDATE or DELETE with a WHERE clause, a text statement), the row of every event at
-once (stripe ANY_EVENT, 0). `seats_of` reads these: the state of a few events' RSVPs, so an
-organizer's kept attendee list or dashboard of events E survives an RSVP to another event,
-which the site-wide "seats" version does not. Each such transaction bumps "seats" too, so while
-a process's site-wide version has not changed, no event's row has: `seats_of` answers from
-memory then, and reads the rows by primary key only after a change.
+once (stripe ANY_EVENT, 0), unless the statement names them (`rsvps_of`). `seats_of` reads
+these: the state of a few events' RSVPs, so an organizer's kept attendee list or dashboard of
+events E survives an RSVP to another event, which the site-wide "seats" version does not.
+Each such transaction bumps "seats" too, so while a process's site-wide version has not
+changed, no event's row has: `seats_of` answers from memory then, and reads the rows by
+primary key only after a change.
 
 Reading. Each process keeps the last version it read per database, and:
 - its own commits update it at once (after_commit), so a process always sees its own writes;
@@ -88,6 +89,7 @@ _TEXT_WRITE = re.compile(
 _CHANGED = "events_app.data_version.changed"  # session.info: kinds written, not yet bumped
 _BUMPED = "events_app.data_version.bumped"  # session.info: rows written, applied on commit
 _RSVP_EVENTS = "events_app.data_version.rsvp_events"  # session.info: events of RSVPs written
+_NAMED_EVENTS = "events_app_rsvp_events"  # execution option: the events a statement writes
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
@@ -166,6 +168,13 @@ def _inserted_events(state: ORMExecuteState) -> set[int]:
     return set(found)  # type: ignore[arg-type]
 
 
+def rsvps_of(event_ids: Iterable[int]) -> dict[str, frozenset[int]]:
+    """Execution options for an UPDATE or DELETE of RSVPs that names the events whose RSVPs
+    it writes, so only theirs change (not every event's): `.execution_options(**rsvps_of(
+    ids))`. Its WHERE clause must keep to those events (`Rsvp.event_id.in_(ids)`)."""
+    return {_NAMED_EVENTS: frozenset(event_ids)}
+
+
 @sa_event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
     """Bulk and Core statements never pass through the flush: seen here instead."""
@@ -174,7 +183,11 @@ def _on_execute(state: ORMExecuteState) -> None:
     if kind is not None:
         _mark(state.session, kind)
         if table == Rsvp.__tablename__:
-            _mark_events(state.session, _inserted_events(state))
+            named = state.execution_options.get(_NAMED_EVENTS)
+            if named is not None:
+                state.session.info.setdefault(_RSVP_EVENTS, set()).update(named)
+            else:
+                _mark_events(state.session, _inserted_events(state))
 
 
 @sa_event.listens_for(Session, "before_commit")
