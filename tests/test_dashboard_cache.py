@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
+from http.cookiejar import CookieJar
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -17,12 +22,15 @@ from events_app.db import make_engine, read_session, write_session
 from events_app.models import EventHost, Organizer, Rsvp, utcnow
 from events_app.services import dashboard, data_version
 from events_app.web.app import create_app
+from tests.conftest import start_server
 from tests.factories import make_event, make_rsvp, queries_run
 from tests.organizer_support import (
+    PASSWORD,
     cheap_passwords,  # noqa: F401 - fixture
     login,
     make_organizer,
 )
+from tests.rsvp_helpers import csrf_from
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
@@ -272,3 +280,57 @@ def test_dashboard_today_follows_a_check_in(db_url: str) -> None:
         assert found is not None
         found.checked_in_at, found.checked_in_seats = utcnow(), 2
     assert "<strong>2</strong> of 2 checked in" in olga.get("/organizer/").text
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
+class _Browser:
+    """Just enough of a browser for a live server: cookies kept, redirects not followed,
+    and a new connection per request (urllib keeps none), so every worker gets some."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirects())
+
+    def open(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=30) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as answer:  # a redirect, not followed
+            return answer.code, answer.read().decode()
+
+    def get(self, path: str) -> str:
+        return self.open(path)[1]
+
+
+def test_every_worker_shows_an_rsvp_written_elsewhere_within_a_second(
+        db_url: str, tmp_path: Path) -> None:
+    """Two uvicorn workers with their kept organizer pages, warmed up; an RSVP written by
+    another process (this test's) is on the attendee list and the dashboard from whichever
+    worker answers, a second later."""
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    event = make_event(owner_id=owner.id, title="Door test", capacity=10)
+    attendees = f"/organizer/events/{event.slug}/attendees"
+    server = start_server(db_url, tmp_path, workers=2)
+    try:
+        olga = _Browser(server.url)
+        token = csrf_from(olga.get("/organizer/login"))
+        status, _ = olga.open("/organizer/login", {
+            "csrf_token": token, "email": "olga@example.org", "password": PASSWORD})
+        assert status == 303
+        olga.get("/organizer/")  # shows (and drops) the welcome message
+        for _ in range(6):  # kept in every worker that answers
+            assert "0 / 10" in _rows(olga.get("/organizer/"))[event.slug]
+            assert "Cy Newcomer" not in olga.get(attendees)
+        make_rsvp(event, "Cy Newcomer", "cy@example.org", guests=1)
+        time.sleep(1)
+        for _ in range(6):
+            assert "2 / 10" in _rows(olga.get("/organizer/"))[event.slug]
+            assert "Cy Newcomer" in olga.get(attendees)
+    finally:
+        server.stop()
