@@ -9,7 +9,7 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import func, text, update
 from sqlmodel import Session, select
 
 from events_app.db import get_engine, make_engine, read_session, write_session
@@ -274,15 +274,21 @@ def test_another_process_rsvp_changes_the_state_within_the_check_interval(
 
 def test_rows_read_in_an_older_snapshot_are_never_taken_for_newer(db_url) -> None:
     """Read on a caller's session whose SQLite snapshot predates an RSVP this process then
-    committed: the state it gives matches that snapshot, and what this process keeps for
-    later still follows the RSVP."""
+    committed (PostgreSQL's next statement sees it): the state it gives agrees with the RSVPs
+    that session reads, whatever this process remembers; and what it remembers for later
+    still follows the RSVP."""
     event = make_event(title="Mine", capacity=10)
     before = data_version.seats_of([event.id])
     with read_session() as session:
         session.exec(select(Event.id)).all()  # the snapshot begins (SQLite)
         make_rsvp(event, email="late@example.org")  # committed after it, told to this process
-        data_version.seats_of([event.id], session)
-    assert data_version.seats_of([event.id]) != before
+        newest = data_version.seats_of([event.id])  # read in a session of its own, remembered
+        state = data_version.seats_of([event.id], session)
+        seen = session.exec(select(func.count()).select_from(Rsvp)
+                            .where(Rsvp.event_id == event.id)).one()
+    assert newest != before
+    assert (state == newest) == (seen == 1)  # the state and the RSVPs: the same snapshot
+    assert data_version.seats_of([event.id]) == newest
 
 
 def test_an_update_naming_its_events_changes_only_theirs(db_url) -> None:

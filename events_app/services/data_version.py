@@ -267,10 +267,15 @@ class _Known:
         seats token `seats` read before; rows are read (by primary key, in one statement)
         only if that token changed since they were last read.
 
-        Read on `session` if given, and then not remembered: that session may have begun
-        its transaction before `seats` was read (SQLite reads from the snapshot its first
-        statement took), so its rows may be older than `seats` says. Rows read in a session
-        of its own, begun after `seats` was read, are at least as new: those are kept."""
+        On `session` if given, the rows are read there, all of them, and not remembered:
+        the caller reads the RSVPs next in that session, whose snapshot (SQLite's is taken
+        by its first statement) may be older than `seats`, older than rows this process
+        remembers, and older than rows it would read in a session of its own. Rows read in
+        a session of its own, begun after `seats` was read, are at least as new: kept."""
+        ids = list(ids)
+        if session is not None:
+            read = dict(session.execute(_EVENT_READ, {"ids": ids}).all())
+            return {event_id: read.get(event_id, "") for event_id in ids}
         tokens = {}
         missing = []
         for event_id in ids:
@@ -280,15 +285,11 @@ class _Known:
             else:
                 missing.append(event_id)
         if missing:
-            if session is not None:
-                read = dict(session.execute(_EVENT_READ, {"ids": missing}).all())
-            else:
-                with Session(engine) as own:
-                    read = dict(own.execute(_EVENT_READ, {"ids": missing}).all())
+            with Session(engine) as own:
+                read = dict(own.execute(_EVENT_READ, {"ids": missing}).all())
             for event_id in missing:
                 tokens[event_id] = read.get(event_id, "")
-                if session is None:
-                    self._event_rows.put(event_id, (seats, tokens[event_id]))
+                self._event_rows.put(event_id, (seats, tokens[event_id]))
         return tokens
 
     def combined(self, ids: tuple[int, ...], tokens: dict[int, str]) -> str:
