@@ -62,6 +62,10 @@ class Page:
     status: int
     signed_in: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    # Also measured with one connection: the latency of a page alone, next to the one under
+    # --connections, which at a few hundred req/s is mostly time spent queueing (issue 11's
+    # "under 100 ms" for the organizer pages is about the former).
+    single_client: bool = False
 
 
 def pages(rsvp_slug: str) -> list[Page]:
@@ -76,8 +80,9 @@ def pages(rsvp_slug: str) -> list[Page]:
         Page("api-list", "GET", "/api/v1/events", 200),
         Page("atom", "GET", "/events.atom", 200),
         Page("embed", "GET", "/embed/upcoming", 200),
-        Page("dashboard", "GET", "/organizer/", 200, signed_in=True),
-        Page("attendees", "GET", f"/organizer/events/{door}/attendees", 200, signed_in=True),
+        Page("dashboard", "GET", "/organizer/", 200, signed_in=True, single_client=True),
+        Page("attendees", "GET", f"/organizer/events/{door}/attendees", 200, signed_in=True,
+             single_client=True),
         Page("attendees-csv", "GET", f"/organizer/events/{door}/attendees.csv", 200,
              signed_in=True),
         # Last: every post changes the data the pages above are cached on.
@@ -314,6 +319,10 @@ class Row:
     # so a run can be served by mostly one worker, at about half the rate. Read a low ratio
     # next to this before blaming the page.
     cpu_split: str = ""
+    # One connection (Page.single_client): the page's own latency, no queue.
+    c1_rps: float = 0.0
+    c1_p50_ms: float = 0.0
+    c1_p99_ms: float = 0.0
     note: str = ""
     rsvp: dict[str, Any] | None = None
 
@@ -326,10 +335,11 @@ class Bench:
         self.checks: dict[str, Any] = {}
 
     def drive(self, port: int, page: Page, headers: dict[str, str], post: WrkArgs,
-              seconds: float) -> Any:
+              seconds: float, connections: int | None = None) -> Any:
         script = "rsvp.lua" if post else "report.lua"
         return run_wrk(self.wrk_path, f"http://127.0.0.1:{port}{page.path}", seconds=seconds,
-                       connections=self.args.connections, threads=self.args.threads,
+                       connections=connections or self.args.connections,
+                       threads=1 if connections == 1 else self.args.threads,
                        headers=headers, script=script, args=post)
 
     def measure(self, kind: str, url: str, workers: int, page: Page, app: Server, base: Server,
@@ -372,6 +382,11 @@ class Bench:
         row.rps, row.p50_ms, row.p99_ms = round(res.rps, 1), round(res.p50_ms, 2), \
             round(res.p99_ms, 2)
         row.errors = res.error_count
+        if page.single_client:
+            app.wait_idle()
+            one = self.drive(app.port, page, headers, post, a.duration, connections=1)
+            row.c1_rps, row.c1_p50_ms, row.c1_p99_ms = round(one.rps, 1), \
+                round(one.p50_ms, 2), round(one.p99_ms, 2)
         if page.method == "POST":
             app.wait_idle()  # the posts wrk left queued are answered (and counted) too
             figures = rsvp_figures(url, targets, a.rsvp_capacity, res.started_at, res.seconds)
@@ -472,6 +487,9 @@ def format_row(r: Row) -> str:
                 f"{f['capacity']} seats, {f['oversold_seats']} oversold; app CPU "
                 f"{f['app_cpu_ms_per_post']} ms/post") + \
             (f"; {note}" if note else "")
+    if r.c1_rps:
+        note = (f"1 connection: {r.c1_rps:.0f} req/s, p50 {r.c1_p50_ms:.1f} / p99 "
+                f"{r.c1_p99_ms:.1f} ms") + (f"; {note}" if note else "")
     return (f"{r.db:<10} {r.workers:>1} {r.page:<14} {r.status:>3} {r.bytes / 1024:>7.1f} "
             f"{r.rps:>8.0f} {r.base_rps:>8.0f} {r.ratio:>6.3f} {r.p50_ms:>7.1f} "
             f"{r.p99_ms:>7.1f} {r.base_p99_ms:>6.1f} {r.cold_ms:>8.1f} {r.base_cold_ms:>6.1f} "

@@ -527,6 +527,8 @@ class DataVersion(SQLModel, table=True):
     One row per (kind, stripe): a write bumps one random stripe of its kind with a fresh random
     token in its own transaction, so concurrent writers rarely wait on the same row, and a
     reader gets the version from a few primary-key rows, however many events there are.
+    Kind "event_seats" is per event instead (stripe = the event's id): the state of its RSVPs,
+    read only by primary key (data_version.seats_of), never as part of the site-wide version.
     """
 
     __tablename__ = "data_version"

@@ -263,7 +263,7 @@ def test_today_lists_todays_published_events_with_check_ins(db_url: str, monkeyp
     make_event(title="Someone else's tonight", starts_at=now + timedelta(hours=6),
                ends_at=now + timedelta(hours=7))
     with read_session() as s:
-        rows = dashboard.today(s, owner, now)
+        rows = dashboard.today(s, owner, now).rows
     assert [r.row.event.title for r in rows] == [ongoing.title, tonight.title]
     assert (rows[1].checked_in_seats, rows[1].row.seats.confirmed) == (2, 4)
 

@@ -7,22 +7,30 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
+from http.cookiejar import CookieJar
+from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from events_app.db import read_session, write_session
-from events_app.models import EventHost, Organizer, utcnow
+from events_app.db import make_engine, read_session, write_session
+from events_app.models import EventHost, Organizer, Rsvp, utcnow
 from events_app.services import dashboard, data_version
 from events_app.web.app import create_app
-from tests.factories import make_event, make_rsvp
+from tests.conftest import start_server
+from tests.factories import make_event, make_rsvp, queries_run
 from tests.organizer_support import (
+    PASSWORD,
     cheap_passwords,  # noqa: F401 - fixture
     login,
     make_organizer,
 )
+from tests.rsvp_helpers import csrf_from
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
@@ -191,3 +199,138 @@ def test_kept_attendee_list_is_per_session_and_follows_check_ins(db_url: str) ->
         s.delete(host)
     assert carl.get(base).status_code == 404
     assert "Ann Attendee" in phone.get(base).text
+
+
+# --- kept per event's RSVPs: an RSVP elsewhere keeps them, one to the event does not ----------
+
+def _rsvp_elsewhere(db_url: str, event_id: int | None, name: str, email: str) -> None:
+    """An RSVP written by another process: a second engine, with its own pool and its own
+    view of the data version, which tells this process nothing."""
+    elsewhere = make_engine(db_url)
+    try:
+        with Session(elsewhere) as session:
+            session.add(Rsvp(event_id=event_id or 0, name=name, email=email))
+            session.commit()
+    finally:
+        elsewhere.dispose()
+
+
+def _queries(client: TestClient, path: str) -> tuple[str, int]:
+    """The page, and how many statements answering it took (the data version's aside)."""
+    with queries_run() as seen:
+        html = client.get(path).text
+    return html, len(seen)
+
+
+@pytest.mark.parametrize("page", ["attendees", "dashboard"])
+def test_kept_page_survives_an_rsvp_to_another_event_not_one_to_its_own(
+        db_url: str, page: str) -> None:
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    event = make_event(owner_id=owner.id, title="Door test", capacity=10)
+    other = make_event(title="Someone else's rally", capacity=10)
+    make_rsvp(event, "Ann Attendee", "ann@example.org")
+    olga = _signed_in("olga@example.org")
+    path = f"/organizer/events/{event.slug}/attendees" if page == "attendees" else "/organizer/"
+    olga.get(path)  # rendered, then kept
+    _, kept_cost = _queries(olga, path)
+
+    make_rsvp(other, "Bo Elsewhere", "bo@example.org")
+    html, cost = _queries(olga, path)
+    assert cost == kept_cost  # answered from the kept part: nothing read but the sign-in's
+    assert "Bo Elsewhere" not in html
+
+    make_rsvp(event, "Cy Newcomer", "cy@example.org", guests=1)
+    html, cost = _queries(olga, path)
+    assert cost > kept_cost  # read and rendered afresh, at once
+    if page == "attendees":
+        assert "Cy Newcomer" in html and 'data-count="confirmed_parties">2<' in html
+    else:
+        assert "3 / 10" in _rows(html)[event.slug]
+
+
+@pytest.mark.parametrize("page", ["attendees", "dashboard"])
+def test_another_process_rsvp_shows_within_the_check_interval(
+        db_url: str, page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.5)
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    event = make_event(owner_id=owner.id, title="Door test", capacity=10)
+    olga = _signed_in("olga@example.org")
+    path = f"/organizer/events/{event.slug}/attendees" if page == "attendees" else "/organizer/"
+    olga.get(path)  # rendered, then kept
+    _rsvp_elsewhere(db_url, event.id, "Far Away", "far@example.org")
+    time.sleep(0.6)
+    html = olga.get(path).text
+    if page == "attendees":
+        assert "Far Away" in html and 'data-count="confirmed_parties">1<' in html
+    else:
+        assert "1 / 10" in _rows(html)[event.slug]
+
+
+def test_dashboard_today_follows_a_check_in(db_url: str) -> None:
+    """The door's list (Today) counts arrivals: a check-in is an RSVP write of that event."""
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    now = utcnow()  # started a minute ago, on for two hours: on Today whatever the hour
+    event = make_event(owner_id=owner.id, title="Going on", capacity=10,
+                       starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=2))
+    party = make_rsvp(event, "Ann Attendee", "ann@example.org", guests=1)
+    olga = _signed_in("olga@example.org")
+    assert "<strong>0</strong> of 2 checked in" in olga.get("/organizer/").text
+    with write_session() as s:
+        found = s.get(Rsvp, party.id)
+        assert found is not None
+        found.checked_in_at, found.checked_in_seats = utcnow(), 2
+    assert "<strong>2</strong> of 2 checked in" in olga.get("/organizer/").text
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
+class _Browser:
+    """Just enough of a browser for a live server: cookies kept, redirects not followed,
+    and a new connection per request (urllib keeps none), so every worker gets some."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirects())
+
+    def open(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=30) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as answer:  # a redirect, not followed
+            return answer.code, answer.read().decode()
+
+    def get(self, path: str) -> str:
+        return self.open(path)[1]
+
+
+def test_every_worker_shows_an_rsvp_written_elsewhere_within_a_second(
+        db_url: str, tmp_path: Path) -> None:
+    """Two uvicorn workers with their kept organizer pages, warmed up; an RSVP written by
+    another process (this test's) is on the attendee list and the dashboard from whichever
+    worker answers, a second later."""
+    owner = make_organizer("olga@example.org", "Olga Owner")
+    event = make_event(owner_id=owner.id, title="Door test", capacity=10)
+    attendees = f"/organizer/events/{event.slug}/attendees"
+    server = start_server(db_url, tmp_path, workers=2)
+    try:
+        olga = _Browser(server.url)
+        token = csrf_from(olga.get("/organizer/login"))
+        status, _ = olga.open("/organizer/login", {
+            "csrf_token": token, "email": "olga@example.org", "password": PASSWORD})
+        assert status == 303
+        olga.get("/organizer/")  # shows (and drops) the welcome message
+        for _ in range(6):  # kept in every worker that answers
+            assert "0 / 10" in _rows(olga.get("/organizer/"))[event.slug]
+            assert "Cy Newcomer" not in olga.get(attendees)
+        make_rsvp(event, "Cy Newcomer", "cy@example.org", guests=1)
+        time.sleep(1)
+        for _ in range(6):
+            assert "2 / 10" in _rows(olga.get("/organizer/"))[event.slug]
+            assert "Cy Newcomer" in olga.get(attendees)
+    finally:
+        server.stop()

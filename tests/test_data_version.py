@@ -9,11 +9,11 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text, update
-from sqlmodel import select
+from sqlalchemy import func, text, update
+from sqlmodel import Session, select
 
-from events_app.db import get_engine, read_session, write_session
-from events_app.models import DataVersion, Event, utcnow
+from events_app.db import get_engine, make_engine, read_session, write_session
+from events_app.models import DataVersion, Event, Rsvp, utcnow
 from events_app.services import data_version, event_admin, site_settings
 from events_app.services import rsvp as rsvp_service
 from tests.conftest import start_server
@@ -185,3 +185,135 @@ def test_every_worker_serves_a_write_within_a_second(db_url, tmp_path) -> None:
             assert '"spots_left":35' in fetch("/api/v1/events/{slug}")
     finally:
         server.stop()
+
+
+# --- Per event: the state of one event's RSVPs (seats_of) ------------------------------------
+
+def test_an_rsvp_changes_its_own_events_seats_state_only(db_url) -> None:
+    """However the RSVP is written (the post's own INSERT, a flush, an update), the state of
+    its event changes and another event's does not."""
+    mine, other = make_event(title="Mine", capacity=10), make_event(title="Other", capacity=10)
+
+    def states() -> tuple[data_version.EventSeats, data_version.EventSeats]:
+        return data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+
+    before = states()
+    assert states() == before  # reading changes nothing
+    result = rsvp_service.submit_rsvp(mine.id, req("ana@example.org"))  # the post's INSERT
+    after = states()
+    assert after[0] != before[0] and after[1] == before[1]
+    rsvp_service.cancel_rsvp(result.rsvp.token)  # an update through the flush
+    again = states()
+    assert again[0] != after[0] and again[1] == after[1]
+    make_rsvp(other, email="bo@example.org")
+    last = states()
+    assert last[0] == again[0] and last[1] != again[1]
+    # Both together: one changes whenever either does.
+    assert data_version.seats_of([mine.id, other.id]) != data_version.seats_of([mine.id])
+
+
+def test_writes_to_rsvps_of_unknown_events_change_every_events_state(db_url) -> None:
+    """An UPDATE or DELETE names its rows only in its WHERE clause: every event's state
+    changes (stripe ANY_EVENT), so no kept list can miss it."""
+    mine, other = make_event(title="Mine"), make_event(title="Other")
+    make_rsvp(mine, email="ana@example.org")
+    before = data_version.seats_of([other.id])
+    with write_session() as session:
+        session.execute(update(Rsvp).where(Rsvp.event_id == mine.id).values(comment="bulk"))
+    assert data_version.seats_of([other.id]) != before
+    before = data_version.seats_of([other.id])
+    with write_session() as session:
+        session.execute(text("UPDATE rsvp SET comment = 'by hand' WHERE event_id = :id"),
+                        {"id": mine.id})
+    assert data_version.seats_of([other.id]) != before
+
+
+def test_an_rsvp_moved_to_another_event_changes_both(db_url) -> None:
+    first, second, third = (make_event(title=t) for t in ("First", "Second", "Third"))
+    row = make_rsvp(first, email="ana@example.org")
+    before = [data_version.seats_of([e.id]) for e in (first, second, third)]
+    with write_session() as session:
+        session.get(Rsvp, row.id).event_id = second.id
+    after = [data_version.seats_of([e.id]) for e in (first, second, third)]
+    assert after[0] != before[0] and after[1] != before[1] and after[2] == before[2]
+
+
+def test_per_event_rows_are_not_part_of_the_site_wide_version(db_url) -> None:
+    """One row per event with RSVPs (100,000 on a big calendar): the site-wide version, read
+    every fraction of a second, leaves them out."""
+    event = make_event(title="Mine")
+    make_rsvp(event, email="ana@example.org")
+    with read_session() as session:
+        rows = {(r.kind, r.stripe) for r in session.exec(select(DataVersion)).all()
+                if r.kind == data_version.EVENT_SEATS}
+    assert rows == {(data_version.EVENT_SEATS, event.id)}
+    first = data_version.refresh()
+    with get_engine().begin() as conn:  # a bare connection: no Session, no bump
+        conn.execute(update(DataVersion).where(DataVersion.kind == data_version.EVENT_SEATS)
+                     .values(token="elsewhere"))
+    assert data_version.refresh() == first
+
+
+def test_another_process_rsvp_changes_the_state_within_the_check_interval(
+        db_url, monkeypatch) -> None:
+    """Another process's write (a second engine: its own pool, its own view of the version)
+    changes the state this process reads once its version is due again."""
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.5)
+    event = make_event(title="Mine", capacity=10)
+    before = data_version.seats_of([event.id])
+    elsewhere = make_engine(db_url)
+    try:
+        with Session(elsewhere) as session:
+            session.add(Rsvp(event_id=event.id, name="Far Away", email="far@example.org"))
+            session.commit()
+    finally:
+        elsewhere.dispose()
+    time.sleep(0.6)
+    assert data_version.seats_of([event.id]) != before
+
+
+def test_rows_read_in_an_older_snapshot_are_never_taken_for_newer(db_url) -> None:
+    """Read on a caller's session whose SQLite snapshot predates an RSVP this process then
+    committed (PostgreSQL's next statement sees it): the state it gives agrees with the RSVPs
+    that session reads, whatever this process remembers; and what it remembers for later
+    still follows the RSVP."""
+    event = make_event(title="Mine", capacity=10)
+    before = data_version.seats_of([event.id])
+    with read_session() as session:
+        session.exec(select(Event.id)).all()  # the snapshot begins (SQLite)
+        make_rsvp(event, email="late@example.org")  # committed after it, told to this process
+        newest = data_version.seats_of([event.id])  # read in a session of its own, remembered
+        state = data_version.seats_of([event.id], session)
+        seen = session.exec(select(func.count()).select_from(Rsvp)
+                            .where(Rsvp.event_id == event.id)).one()
+    assert newest != before
+    assert (state == newest) == (seen == 1)  # the state and the RSVPs: the same snapshot
+    assert data_version.seats_of([event.id]) == newest
+
+
+def test_an_update_naming_its_events_changes_only_theirs(db_url) -> None:
+    mine, other = make_event(title="Mine"), make_event(title="Other")
+    make_rsvp(mine, email="ana@example.org")
+    before = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    with write_session() as session:
+        session.execute(update(Rsvp).where(Rsvp.event_id == mine.id).values(comment="bulk")
+                        .execution_options(**data_version.rsvps_of([mine.id])))
+    after = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    assert after[0] != before[0] and after[1] == before[1]
+
+
+def test_opening_a_manage_link_changes_its_events_state_once(db_url) -> None:
+    """The first opening verifies the RSVP (its own event's state changes, no other's);
+    later openings write nothing, so no version changes at all."""
+    mine, other = make_event(title="Mine", capacity=10), make_event(title="Other", capacity=10)
+    result = rsvp_service.submit_rsvp(mine.id, req("ana@example.org"))
+    before = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    assert rsvp_service.verify_link(result.rsvp.token)
+    after = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    assert after[0] != before[0] and after[1] == before[1]
+    version = data_version.current()
+    assert not rsvp_service.verify_link(result.rsvp.token)
+    assert data_version.current() == version
+    assert data_version.seats_of([mine.id]) == after[0]
+    with read_session() as session:
+        assert session.get(Rsvp, result.rsvp.id).verified_at is not None

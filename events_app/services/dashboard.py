@@ -47,6 +47,8 @@ class DashboardSection:
     page: int
     pages: int
     total: int
+    # The state of these events' RSVPs read before their seat counts were (for kept pages).
+    seats: data_version.EventSeats | None = None
 
 
 def clean_search(q: str) -> str:
@@ -85,8 +87,14 @@ def section(session: Session, organizer: Organizer, when: Literal["upcoming", "p
                 for part in parts)
     win = paging.window(total, page, PAGE_SIZE)
     events = _page(session, parts, order, when == "past", win.offset, win.size)
+    seats = _seats_state(session, events)
     return DashboardSection(rows=_rows(session, organizer, events, now), page=win.page,
-                            pages=win.pages, total=total)
+                            pages=win.pages, total=total, seats=seats)
+
+
+def _seats_state(session: Session, events: list[Event]) -> data_version.EventSeats:
+    """The state of these events' RSVPs, read after the events and before their RSVPs."""
+    return data_version.seats_of([e.id for e in events if e.id is not None], session)
 
 
 def _page(session: Session, parts: list[SelectOfScalar[Event]], order: tuple[Any, ...],
@@ -168,6 +176,13 @@ class TodayRow:
     checked_in_seats: int
 
 
+@dataclass(frozen=True)
+class Today:
+    rows: list[TodayRow]
+    # As DashboardSection.seats: read before the check-ins and seat counts were.
+    seats: data_version.EventSeats | None
+
+
 def today_bounds(now: datetime) -> tuple[datetime, datetime]:
     """Today in the site's timezone, as UTC instants [start, end)."""
     tz = ZoneInfo(settings.DEFAULT_TIMEZONE)
@@ -178,7 +193,7 @@ def today_bounds(now: datetime) -> tuple[datetime, datetime]:
 
 
 def today(session: Session, organizer: Organizer,
-          now: datetime | None = None) -> list[TodayRow]:
+          now: datetime | None = None) -> Today:
     """Published events of the organizer that start today (in the site's timezone) or
     started within the last day and are still on, not over yet, soonest first, with how many
     people are checked in: the door's list. The one-day look-back keeps the query a range
@@ -190,6 +205,7 @@ def today(session: Session, organizer: Organizer,
         col(Event.ends_at) > max(start, now), Event.status == EventStatus.PUBLISHED.value))
     events = _page(session, parts, (col(Event.starts_at), col(Event.id)), False, 0, TODAY_LIMIT)
     ids = [e.id for e in events if e.id is not None]
+    seats = _seats_state(session, events)
     here: dict[int, int] = {}
     if ids:
         here = {event_id: int(n) for event_id, n in session.exec(
@@ -197,8 +213,8 @@ def today(session: Session, organizer: Organizer,
             .where(col(Rsvp.event_id).in_(ids), Rsvp.status == RsvpStatus.CONFIRMED.value,
                    col(Rsvp.checked_in_at).is_not(None))
             .group_by(Rsvp.event_id)).all()}
-    return [TodayRow(r, here.get(r.event.id or 0, 0))
-            for r in _rows(session, organizer, events, now)]
+    return Today([TodayRow(r, here.get(r.event.id or 0, 0))
+                  for r in _rows(session, organizer, events, now)], seats)
 
 
 def _cohosted(session: Session, organizer: Organizer, events: list[Event]) -> set[int]:

@@ -12,6 +12,16 @@ last, so the row lock it takes (PostgreSQL) is held only for the commit, and wit
 per kind concurrent RSVPs rarely wait for each other.
 Statements run on a bare Connection bypass the Session and are not seen: write through a Session.
 
+Per event, too. A transaction that writes Rsvp rows also bumps one row per event whose RSVPs it
+wrote (kind "event_seats", the stripe being the event's id), or, when it cannot tell which
+events (an UPDATE or DELETE with a WHERE clause, a text statement), the row of every event at
+once (stripe ANY_EVENT, 0), unless the statement names them (`rsvps_of`). `seats_of` reads
+these: the state of a few events' RSVPs, so an organizer's kept attendee list or dashboard of
+events E survives an RSVP to another event, which the site-wide "seats" version does not.
+Each such transaction bumps "seats" too, so while a process's site-wide version has not
+changed, no event's row has: `seats_of` answers from memory then, and reads the rows by
+primary key only after a change.
+
 Reading. Each process keeps the last version it read per database, and:
 - its own commits update it at once (after_commit), so a process always sees its own writes;
 - other processes' writes are picked up by re-reading the rows (a few primary-key rows) when the
@@ -32,15 +42,17 @@ import secrets
 import threading
 import time
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from events_app.db import dialect_insert, get_engine
 from events_app.models import (
@@ -55,10 +67,14 @@ from events_app.models import (
     SiteSetting,
     utcnow,
 )
+from events_app.util.lru import LruCache
 
 EVENTS = "events"
 SEATS = "seats"
 WORKSPACE = "workspace"
+EVENT_SEATS = "event_seats"  # one row per event with RSVPs written: stripe = the event's id
+ANY_EVENT = 0  # the event_seats row bumped when a write's events are not known (no event 0)
+_SITE_KINDS = (EVENTS, SEATS, WORKSPACE)
 STRIPES = 16
 CHECK_INTERVAL = 0.25  # seconds; every worker serves a new version within about this
 # A series row is public output too: its rule, skipped dates and SEQUENCE make the feeds' VEVENT;
@@ -72,6 +88,8 @@ _TEXT_WRITE = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from)\s+\"?(\w+)", re.IGNORECASE)
 _CHANGED = "events_app.data_version.changed"  # session.info: kinds written, not yet bumped
 _BUMPED = "events_app.data_version.bumped"  # session.info: rows written, applied on commit
+_RSVP_EVENTS = "events_app.data_version.rsvp_events"  # session.info: events of RSVPs written
+_NAMED_EVENTS = "events_app_rsvp_events"  # execution option: the events a statement writes
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
@@ -87,10 +105,32 @@ class Version:
     workspace: str = ""  # organizers and co-hosts (organizer pages' caches only)
 
 
+@dataclass(frozen=True)
+class EventSeats:
+    """The state of some events' RSVPs (`seats_of`), read before the RSVPs themselves: what
+    was rendered from them stays right while `seats_of(events)` gives the same again."""
+
+    events: tuple[int, ...]
+    token: str
+
+
 # --- Writing: the Session events -------------------------------------------------------------
 
 def _mark(session: Session, kind: str) -> None:
     session.info.setdefault(_CHANGED, set()).add(kind)
+
+
+def _mark_events(session: Session, event_ids: set[int]) -> None:
+    """RSVPs of these events were written (ANY_EVENT: of events not known)."""
+    session.info.setdefault(_RSVP_EVENTS, set()).update(event_ids or {ANY_EVENT})
+
+
+def _rsvp_events(obj: Any) -> set[int]:
+    """The events whose RSVPs a flushed Rsvp row changes: the one it is on and, if it moved,
+    the one it left. Empty (so: any event) when its event_id is not loaded; never loads it."""
+    history = sa_inspect(obj).attrs.event_id.history
+    return {i for i in (*history.added, *history.unchanged, *history.deleted)
+            if isinstance(i, int)}
 
 
 @sa_event.listens_for(Session, "before_flush")
@@ -99,6 +139,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         kind = _TRACKED.get(getattr(obj, "__tablename__", ""))
         if kind is not None and (obj not in session.dirty or session.is_modified(obj)):
             _mark(session, kind)
+            if isinstance(obj, Rsvp):
+                _mark_events(session, _rsvp_events(obj))
 
 
 def _written_table(state: ORMExecuteState) -> str | None:
@@ -112,12 +154,40 @@ def _written_table(state: ORMExecuteState) -> str | None:
     return None
 
 
+def _inserted_events(state: ORMExecuteState) -> set[int]:
+    """The events of the rows an INSERT into rsvp writes, when its parameters name them all
+    (the RSVP post's pre-built INSERT); else empty (any event). An UPDATE or DELETE says
+    which rows only in its WHERE clause: any event."""
+    if not state.is_insert:
+        return set()
+    params = state.parameters
+    rows = params if isinstance(params, list | tuple) else [params or {}]
+    found = [row.get("event_id") for row in rows]
+    if not found or not all(isinstance(i, int) for i in found):
+        return set()
+    return set(found)  # type: ignore[arg-type]
+
+
+def rsvps_of(event_ids: Iterable[int]) -> dict[str, frozenset[int]]:
+    """Execution options for an UPDATE or DELETE of RSVPs that names the events whose RSVPs
+    it writes, so only theirs change (not every event's): `.execution_options(**rsvps_of(
+    ids))`. Its WHERE clause must keep to those events (`Rsvp.event_id.in_(ids)`)."""
+    return {_NAMED_EVENTS: frozenset(event_ids)}
+
+
 @sa_event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
     """Bulk and Core statements never pass through the flush: seen here instead."""
-    kind = _TRACKED.get(_written_table(state) or "")
+    table = _written_table(state) or ""
+    kind = _TRACKED.get(table)
     if kind is not None:
         _mark(state.session, kind)
+        if table == Rsvp.__tablename__:
+            named = state.execution_options.get(_NAMED_EVENTS)
+            if named is not None:
+                state.session.info.setdefault(_RSVP_EVENTS, set()).update(named)
+            else:
+                _mark_events(state.session, _inserted_events(state))
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -126,16 +196,19 @@ def _before_commit(session: Session) -> None:
         return  # a savepoint: the outermost commit bumps, once
     session.flush()  # what is still pending counts too
     kinds = session.info.pop(_CHANGED, set())
+    events = session.info.pop(_RSVP_EVENTS, set())
     bumped = session.info.setdefault(_BUMPED, [])
     if not kinds:
         return
-    connection = session.connection()
-    stmt = _bump_statement(session)
-    for kind in sorted(kinds):
-        row = (kind, random.randrange(STRIPES), secrets.token_hex(8), utcnow())
-        connection.execute(stmt, {"new_kind": row[0], "new_stripe": row[1],
-                                  "new_token": row[2], "new_changed_at": row[3]})
-        bumped.append(row)
+    at = utcnow()
+    rows = sorted([(kind, random.randrange(STRIPES), secrets.token_hex(8), at) for kind in kinds]
+                  + [(EVENT_SEATS, event_id, secrets.token_hex(8), at) for event_id in events])
+    # One statement for all rows, in one order for every transaction: two writers never
+    # wait for each other's rows the other way round.
+    session.connection().execute(_bump_statement(session), [
+        {"new_kind": kind, "new_stripe": stripe, "new_token": token, "new_changed_at": changed}
+        for kind, stripe, token, changed in rows])
+    bumped.extend(row for row in rows if row[0] != EVENT_SEATS)
 
 
 _bump_statements: dict[str, Any] = {}
@@ -185,6 +258,44 @@ class _Known:
         # Part of every token: a version never repeats across databases or forget() calls,
         # so no cache can answer for another database's rows.
         self._salt = secrets.token_hex(8)
+        # event id -> (the site-wide seats token when its row was read, the row's token).
+        self._event_rows: LruCache[int, tuple[str, str]] = LruCache(max_entries=4096)
+
+    def event_rows(self, ids: Iterable[int], seats: str, session: Session | None,
+                   engine: Engine) -> dict[int, str]:
+        """The tokens of the event_seats rows of `ids` ("" for none), given the site-wide
+        seats token `seats` read before; rows are read (by primary key, in one statement)
+        only if that token changed since they were last read.
+
+        On `session` if given, the rows are read there, all of them, and not remembered:
+        the caller reads the RSVPs next in that session, whose snapshot (SQLite's is taken
+        by its first statement) may be older than `seats`, older than rows this process
+        remembers, and older than rows it would read in a session of its own. Rows read in
+        a session of its own, begun after `seats` was read, are at least as new: kept."""
+        ids = list(ids)
+        if session is not None:
+            read = dict(session.execute(_EVENT_READ, {"ids": ids}).all())
+            return {event_id: read.get(event_id, "") for event_id in ids}
+        tokens = {}
+        missing = []
+        for event_id in ids:
+            found = self._event_rows.get(event_id)
+            if found is not None and found[0] == seats:
+                tokens[event_id] = found[1]
+            else:
+                missing.append(event_id)
+        if missing:
+            with Session(engine) as own:
+                read = dict(own.execute(_EVENT_READ, {"ids": missing}).all())
+            for event_id in missing:
+                tokens[event_id] = read.get(event_id, "")
+                self._event_rows.put(event_id, (seats, tokens[event_id]))
+        return tokens
+
+    def combined(self, ids: tuple[int, ...], tokens: dict[int, str]) -> str:
+        """One token for the rows of `ids` (never the same for another database)."""
+        joined = self._salt + "".join(f"{i}={tokens[i]};" for i in ids)
+        return hashlib.blake2b(joined.encode(), digest_size=12).hexdigest()
 
     def record(self, rows: list[tuple[str, int, str, datetime]]) -> None:
         with self._lock:
@@ -222,8 +333,7 @@ class _Known:
             generation = self._generation
         try:
             with Session(engine) as session:
-                rows = session.exec(select(DataVersion.kind, DataVersion.stripe,
-                                           DataVersion.token, DataVersion.changed_at)).all()
+                rows = session.exec(_SITE_READ).all()
         finally:
             with self._lock:
                 self._claimed_at = None
@@ -257,6 +367,16 @@ class _Known:
 
     def _changed(self, kind: str) -> datetime:
         return max((v[1] for k, v in self._rows.items() if k[0] == kind), default=_EPOCH)
+
+
+_SITE_READ = (select(DataVersion.kind, DataVersion.stripe, DataVersion.token,
+                     DataVersion.changed_at)
+              .where(col(DataVersion.kind).in_(_SITE_KINDS)))
+
+
+_EVENT_READ = (select(DataVersion.stripe, DataVersion.token)
+               .where(DataVersion.kind == EVENT_SEATS,
+                      col(DataVersion.stripe).in_(bindparam("ids", expanding=True))))
 
 
 # By the engine's connection pool: shared by an engine and its execution_options() copies
@@ -297,6 +417,34 @@ def known_or_reading(engine: Engine | None = None) -> Version | None:
     if found is None and state.ever_read and state.read_under_way():
         return state.version()
     return found
+
+
+def seats_of(event_ids: Iterable[int], session: Session | None = None) -> EventSeats:
+    """The state of these events' RSVPs, for a cache of what shows them (an attendee list,
+    a dashboard's seat counts): call it after reading which events, before reading their
+    RSVPs. It changes with any RSVP written to one of them, and with a write to RSVPs of
+    events not known (ANY_EVENT); RSVPs to other events leave it as it is. Like the site-wide
+    version: this process's commits at once, another process's within CHECK_INTERVAL.
+    Rows are read on `session` if given: the one that read which events and is about to
+    read their RSVPs, so all three come from one snapshot on SQLite."""
+    engine: Any = session.get_bind() if session is not None else get_engine()
+    seats = current(engine).seats  # first: the rows read after it are at least as new
+    ids = tuple(sorted({ANY_EVENT, *event_ids}))
+    known = _state(engine)
+    return EventSeats(ids, known.combined(ids, known.event_rows(ids, seats, session, engine)))
+
+
+def still(states: Iterable[EventSeats]) -> bool:
+    """Whether the RSVPs of every one of `states`' events are as they were when it was read
+    (the rows of all of them read at most once, in one statement)."""
+    states = list(states)
+    if not states:
+        return True
+    engine = get_engine()
+    seats = current(engine).seats
+    known = _state(engine)
+    tokens = known.event_rows(sorted({i for s in states for i in s.events}), seats, None, engine)
+    return all(known.combined(s.events, tokens) == s.token for s in states)
 
 
 def stale(engine: Engine | None = None) -> Version:

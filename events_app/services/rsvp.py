@@ -48,6 +48,7 @@ from events_app.models import (
 from events_app.services import (
     audit,
     audit_detail,
+    data_version,
     event_text,
     events,
     locking,
@@ -657,16 +658,22 @@ def verify_link(token: str, now: datetime | None = None) -> bool:
     The link is only ever sent by e-mail, so opening it proves the address's inbox got it:
     from now on the RSVP shows in that address's personal feed. A conditional UPDATE, so
     only the first opening writes and two at once cannot disagree. True if it was the first.
+    Later openings write nothing, so they change no data version; the first changes only its
+    own event's RSVP state (services/data_version.py), which the UPDATE names.
     """
     if not is_token_shaped(token):
         return False
     at = now or utcnow()
     with write_session() as session:
+        unverified = (col(Rsvp.token) == token, col(Rsvp.verified_at).is_(None),
+                      col(Rsvp.erased_at).is_(None))
+        event_id = session.exec(select(Rsvp.event_id).where(*unverified)).first()
+        if event_id is None:
+            return False
         result = session.exec(  # type: ignore[call-overload]
-            update(Rsvp)
-            .where(col(Rsvp.token) == token, col(Rsvp.verified_at).is_(None),
-                   col(Rsvp.erased_at).is_(None))
+            update(Rsvp).where(*unverified, Rsvp.event_id == event_id)
             .values(verified_at=at, updated_at=at)
+            .execution_options(**data_version.rsvps_of([event_id]))
         )
         return bool(result.rowcount)
 

@@ -39,7 +39,14 @@ from events_app.models import (
     is_token_shaped,
     utcnow,
 )
-from events_app.services import event_text, locking, mail, messages, personal_feeds
+from events_app.services import (
+    data_version,
+    event_text,
+    locking,
+    mail,
+    messages,
+    personal_feeds,
+)
 from events_app.services import rsvp as rsvp_service
 from events_app.services import series as series_service
 from events_app.services.rsvp_input import WAITLIST_CHOICE, RsvpRequest
@@ -272,10 +279,14 @@ def verify_batch(token: str, now: datetime | None = None) -> int:
         announced = (Rsvp.email == rsvp.email, Rsvp.created_at == rsvp.created_at,
                      col(Rsvp.event_id).in_(dates), col(Rsvp.verified_at).is_(None),
                      col(Rsvp.erased_at).is_(None))
-        locking.lock_events(session, list(session.exec(
-            select(Rsvp.event_id).where(*announced).distinct()).all()))
+        event_ids = list(session.exec(select(Rsvp.event_id).where(*announced).distinct()).all())
+        if not event_ids:
+            return 0  # nothing left to verify: no write, no data version changed
+        locking.lock_events(session, event_ids)
         result = session.exec(  # type: ignore[call-overload]
-            update(Rsvp).where(*announced).values(verified_at=at, updated_at=at))
+            update(Rsvp).where(*announced, col(Rsvp.event_id).in_(event_ids))
+            .values(verified_at=at, updated_at=at)
+            .execution_options(**data_version.rsvps_of(event_ids)))
         return int(result.rowcount or 0)
 
 

@@ -19,7 +19,14 @@ from starlette.routing import Route
 from events_app.db import read_session
 from events_app.i18n import N_, gettext, ngettext
 from events_app.models import Event, Rsvp, RsvpStatus, utcnow
-from events_app.services import attendee_csv, attendee_mail, attendees, retention, rsvp
+from events_app.services import (
+    attendee_csv,
+    attendee_mail,
+    attendees,
+    data_version,
+    retention,
+    rsvp,
+)
 from events_app.timefmt import format_clock
 from events_app.util.forms import Form, FormError, choice, parse_form, text
 from events_app.util.numbers import NumberError, parse_whole
@@ -95,28 +102,29 @@ def attendee_list(request: Request, form: FormData | None) -> Response:
     filters = _filters(dict(request.query_params))
     query = _parse_query(filters)
     page_no = int_param(request, "page")
-    # The version is read before the event and its RSVPs (kept_html.key); who may see the
-    # event is asked every time, kept list or not.
+    # The version is read before the event (kept_html.key), the event's seats state before
+    # its RSVPs (in render_list); who may see the event is asked every time, kept or not.
     key = kept_html.key(organizer_of(request), "attendees", request.path_params["slug"],
                         csrf_token(request), tuple(sorted(filters.items())), page_no)
     with read_session() as session:
         event = event_or_404(session, request)
 
-    def render_list() -> tuple[str, datetime]:
+    def render_list() -> kept_html.Part:
         """Counts, search and one page of rows, read and rendered (the session closed first);
-        right until the attendees' personal data is erased."""
+        right while the event's RSVPs stay as they were, until their personal data is erased."""
+        seats = data_version.seats_of([event.id or 0])  # before the RSVPs are read
         with read_session() as session:
             result = attendees.attendee_page(session, event, query, page_no)
             counts = attendees.counts(session, event)  # the whole event, not just this page
         params = _list_params({**filters, "page": str(result.window.page)})
         erase_after = retention.erase_after(event)
         erased = erase_after <= utcnow()
-        return render_fragment(request, "organizer/_attendee_list.html", {
+        return kept_html.Part(render_fragment(request, "organizer/_attendee_list.html", {
             "event": event, "rows": result.rows, "window": result.window, "counts": counts,
             "query": query, "filters": filters, "params": params,
             "sort_keys": attendees.SORT_KEYS, "status_filters": attendees.STATUS_FILTERS,
             "erase_after": erase_after, "data_erased": erased,
-        }), FOREVER if erased else erase_after
+        }), FOREVER if erased else erase_after, (seats,))
 
     return page(request, "organizer/attendees.html", {
         "event": event, "list_html": kept_html.kept(key, render_list)})

@@ -6,7 +6,6 @@ with its siblings' under one Mount.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -85,17 +84,19 @@ def dashboard_page(request: Request, form: FormData | None) -> Response:
         raise HTTPException(400, gettext("That search is too long or not text.")) from None
     page_no, past_page = int_param(request, "page"), int_param(request, "past_page")
 
-    def render_lists() -> tuple[str, datetime]:
-        """Today, Upcoming and Past, read and rendered (the session closed first)."""
+    def render_lists() -> kept_html.Part:
+        """Today, Upcoming and Past, read and rendered (the session closed first); right
+        while the seats of the events shown stay as they were, until the clock moves one."""
         now = utcnow()
         with read_session() as session:
-            today = [] if q else dashboard.today(session, me, now)
+            today = dashboard.Today([], None) if q else dashboard.today(session, me, now)
             upcoming = dashboard.section(session, me, "upcoming", page_no, now, q=q)
             past = dashboard.section(session, me, "past", past_page, now, q=q)
             until = dashboard.next_change(session, now)
-        return render_fragment(request, "organizer/_dashboard_lists.html", {
-            "q": q, "today": today, "upcoming": upcoming, "past": past,
-            "is_admin": access.is_admin(me)}), until
+        seats = tuple(s.seats for s in (today, upcoming, past) if s.seats is not None)
+        return kept_html.Part(render_fragment(request, "organizer/_dashboard_lists.html", {
+            "q": q, "today": today.rows, "upcoming": upcoming, "past": past,
+            "is_admin": access.is_admin(me)}), until, seats)
 
     lists = kept_html.kept(kept_html.key(me, "dashboard", q, page_no, past_page), render_lists)
     return page(request, "organizer/dashboard.html", {"lists": lists, "q": q})
