@@ -314,10 +314,10 @@ class Row:
     base_cold_ms: float = 0.0
     ratio: float = 0.0
     load1: float = 0.0
-    # Each worker's share of the app's CPU while wrk ran, in %: wrk opens its connections at
-    # once and whichever worker wakes first may accept most of them (one listening socket),
-    # so a run can be served by mostly one worker, at about half the rate. Read a low ratio
-    # next to this before blaming the page.
+    # Each worker's share of the app's CPU while wrk ran, in %. events_app.serving gives each
+    # worker its own SO_REUSEPORT socket, so wrk's connections spread by the kernel's hash
+    # (near 50/50, 35/65 is ordinary for 32 connections); a split far from that means the
+    # run was served mostly by one worker: read a low ratio next to it before blaming the page.
     cpu_split: str = ""
     # One connection (Page.single_client): the page's own latency, no queue.
     c1_rps: float = 0.0
