@@ -123,8 +123,9 @@ def get_engine() -> Engine:
 
 def set_engine(engine: Engine | None) -> None:
     """Point the app at another database (tests, CLI --database-url)."""
-    global _engine
+    global _engine, _write_bind_of
     _engine = engine
+    _write_bind_of = None
 
 
 def warm_up(connections: int) -> None:
@@ -159,10 +160,7 @@ def write_session() -> Iterator[Session]:
     On SQLite it starts with BEGIN IMMEDIATE; on PostgreSQL services lock the rows they
     decide on with `with_for_update()`.
     """
-    engine = get_engine()
-    if is_sqlite(str(engine.url)):
-        engine = engine.execution_options(write_lock=True)
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(_write_bind(), expire_on_commit=False) as session:
         session.info[_WRITE_TRANSACTION] = True
         try:
             yield session
@@ -173,6 +171,22 @@ def write_session() -> Iterator[Session]:
 
 
 _WRITE_TRANSACTION = "events_app.write_transaction"
+# What write sessions bind to, for the engine get_engine() returns (dropped by set_engine):
+# on SQLite a copy of the engine whose transactions BEGIN IMMEDIATE. Made once: every RSVP
+# post opens a write session, and rendering the engine's URL to tell the backend, plus a new
+# option engine, on each one was CPU spent for the same answer.
+_write_bind_of: tuple[Engine, Engine] | None = None
+
+
+def _write_bind() -> Engine:
+    global _write_bind_of
+    engine = get_engine()
+    known = _write_bind_of
+    if known is None or known[0] is not engine:
+        bind = engine.execution_options(write_lock=True) \
+            if engine.dialect.name == "sqlite" else engine
+        known = _write_bind_of = (engine, bind)
+    return known[1]
 
 
 def in_write_transaction(session: Session) -> bool:

@@ -40,11 +40,17 @@ def _require_write(session: Session, what: str) -> None:
             "session does not cover the write it guards")
 
 
+_LOCKING = "events_app_locking"  # execution option set by locking_query only
+
+
 def locking_query(query: SelectOfScalar[Event]) -> SelectOfScalar[Event]:
     """`query` as `lock_event_found_by` runs it: the row locked, the object re-read. Built
     once, its values as parameters, by callers that run it on every RSVP post: building and
-    keying a statement anew cost more CPU than the database spends running it."""
-    return query.with_for_update().execution_options(populate_existing=True)
+    keying a statement anew cost more CPU than the database spends running it. It carries
+    its own execution option saying so (a public attribute), so `lock_event_found_by` knows
+    it is made already without reading SQLAlchemy's private FOR UPDATE state."""
+    return query.with_for_update().execution_options(populate_existing=True,
+                                                     **{_LOCKING: True})
 
 
 _EVENT_BY_ID = locking_query(select(Event).where(Event.id == bindparam("lock_event_id")))
@@ -62,7 +68,7 @@ def lock_event_found_by(session: Session, query: SelectOfScalar[Event],
     finding and locking it is one statement, not a read followed by a lock. `query` is a
     plain select, or one made by `locking_query` with its `params`."""
     _require_write(session, "an event")
-    if query._for_update_arg is None:  # a plain select: lock it here
+    if not query.get_execution_options().get(_LOCKING):  # a plain select: lock it here
         query = locking_query(query)
     return session.exec(query, params=params).first()
 

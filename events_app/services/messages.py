@@ -196,13 +196,13 @@ def _event_key(event: Event, text: LocalText | None = None) -> bytes:
     return hashlib.blake2b(repr(values).encode(), digest_size=20).digest()
 
 
-def _event_ics(event: Event, text: LocalText) -> str:
+def _event_ics(event: Event, text: LocalText, key: bytes) -> str:
     """The attachment of the messages that confirm a seat (so it may carry a private join
-    link)."""
+    link); `key` is `_event_key(event, text)`, which the message's kept rendering uses too
+    (worked out once per message: it digests every column of the row)."""
     # Imported here: feeds owns the calendar format, and most messages carry no attachment.
     from events_app.services.ical import event_ics
 
-    key = _event_key(event, text)
     cached = _event_ics_cache.get(key)
     if cached is None:
         cached = event_ics(event, confirmed_reader=True, text=text).decode("utf-8")
@@ -220,12 +220,14 @@ def _update_ics(event: Event, rsvp: Rsvp, text: LocalText, method: str,
                         text=text).decode("utf-8")
 
 
-def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "") -> MailContent:
+def _render(template: str, subject: str, ctx: dict[str, Any], ics: str = "",
+            event_key: bytes | None = None) -> MailContent:
     """The message, from a rendering kept per event version where one fits (see
     `_PersonalParts`), else rendered whole. `ctx` holds the event and its `text` (LocalText):
     templates read the event's words as `title` and `description` (in the HTML part, fallback
-    text marked with its language)."""
-    key, personal = _personal_key(template, subject, ctx)
+    text marked with its language). `event_key`: `_event_key` of both, when the caller has
+    it already (for the attachment)."""
+    key, personal = _personal_key(template, subject, ctx, event_key)
     if key is None:
         return _render_whole(template, subject, ctx, ics)
     parts = _personal_parts.get(key)
@@ -356,7 +358,8 @@ _personal_parts: LruCache[tuple[Any, ...], _PersonalParts] = LruCache(
     weigh=lambda p: len(p.subject) + len(p.text) + len(p.html))
 
 
-def _personal_key(template: str, subject: str, ctx: dict[str, Any]
+def _personal_key(template: str, subject: str, ctx: dict[str, Any],
+                  event_key: bytes | None = None
                   ) -> tuple[tuple[Any, ...] | None, dict[str, str]]:
     """What a kept rendering depends on besides the personal values, and those values (as
     `_render_whole` reads them); None when the message is rendered whole (no RSVP, or a
@@ -376,7 +379,9 @@ def _personal_key(template: str, subject: str, ctx: dict[str, Any]
                 "calendar_page": ctx.get("calendar_page", "")}
     if not all(isinstance(v, str) for v in personal.values()):
         return None, {}
-    return (template, subject, _event_key(ctx["event"], ctx.get("text")), tuple(sorted(rest)),
+    if event_key is None:
+        event_key = _event_key(ctx["event"], ctx.get("text"))
+    return (template, subject, event_key, tuple(sorted(rest)),
             rsvp.guests,
             rsvp.status, *(bool(v) for v in personal.values())), personal
 
@@ -386,9 +391,11 @@ def confirmation(event: Event, rsvp: Rsvp, updated: bool = False,
                  calendar_page: str = "", *, text: LocalText) -> MailContent:
     subject = gettext("Your RSVP was updated: %(title)s") if updated \
         else gettext("You're going: %(title)s")
+    key = _event_key(event, text)
     return _render("confirmation", subject % {"title": text.title},
                    {"event": event, "text": text, "rsvp": rsvp, "updated": updated,
-                    "calendar_page": calendar_page}, ics=_event_ics(event, text))
+                    "calendar_page": calendar_page}, ics=_event_ics(event, text, key),
+                   event_key=key)
 
 
 @_in_rsvp_language
@@ -404,10 +411,11 @@ def waitlisted(event: Event, rsvp: Rsvp, position: int, updated: bool = False,
 @_in_rsvp_language
 def promoted(event: Event, rsvp: Rsvp, calendar_page: str = "", *,
              text: LocalText) -> MailContent:
+    key = _event_key(event, text)
     return _render("promoted", gettext("A spot opened up, you're going: %(title)s")
                    % {"title": text.title},
                    {"event": event, "text": text, "rsvp": rsvp, "calendar_page": calendar_page},
-                   ics=_event_ics(event, text))
+                   ics=_event_ics(event, text, key), event_key=key)
 
 
 @_in_rsvp_language

@@ -137,7 +137,9 @@ async def _received(request: Request, event: Event, email: str,
     event, language and path with a marker for the address, and each answer puts the escaped
     address in: the page is otherwise the same bytes for everyone (and must be: whether the
     address had an RSVP must not show). A translation edit bumps `updated_at`, in the key."""
-    key = (in_language(request.url.path), event.id, event.slug, event.title,
+    # The path as the server passed it (what request.url.path reads, without building the
+    # whole URL from the headers on every post).
+    key = (in_language(request.scope["path"]), event.id, event.slug, event.title,
            event.updated_at, all_dates)
     parts = _received_pages.get(key)
     if parts is None:
