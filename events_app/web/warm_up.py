@@ -13,10 +13,18 @@ is built, so nothing here can go stale when pages change.
 
 A failure never stops the server (a database not yet migrated, say): it is logged, and the
 first visitors then pay for the firsts as they used to.
+
+Last, what start-up built (modules, templates, compiled statements, caches: ~130,000 objects
+the cyclic garbage collector tracks) is collected once and frozen (gc.freeze), so that no
+later collection walks it again. Unfrozen, the first full collection after start - due
+whenever enough new objects have piled up, often during one of the first renders - walked
+them all: 40-100 ms of one request's time at 100,000 events, against ~3 ms frozen. What is
+frozen is what the worker keeps for its life anyway.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -73,7 +81,16 @@ async def warm_up(app: ASGIApp) -> None:
     except Exception:  # noqa: BLE001 - warming is an optimisation, never a reason not to start
         log.warning("warm-up failed; the first requests will be slower", exc_info=True)
         return
+    finally:
+        settle()
     log.info("warmed up in %.0f ms", (time.monotonic() - started) * 1000)
+
+
+def settle() -> None:
+    """Collect start-up's garbage, then freeze what is left out of the collector's sight
+    (see the module docstring)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _get(app: ASGIApp, path: str, language: str) -> tuple[int, bytes]:
