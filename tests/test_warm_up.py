@@ -60,6 +60,16 @@ def test_the_first_spanish_reader_after_start_up_finds_pages_rendered(db_url) ->
     assert feeds.public_cache.renders == 2
 
 
+def test_the_list_filtered_by_the_first_events_category_and_city_is_rendered(db_url) -> None:
+    for cache in (listing_cache.cache, feeds.public_cache):
+        cache.clear()
+    make_event(title="Town hall", category="rally", city="Chicago")
+    with TestClient(create_app(warm=True)) as client, queries_run() as seen:
+        page = client.get("/events?category=rally&city=Chicago")
+        assert page.status_code == 200 and "Town hall" in page.text
+    assert seen == []
+
+
 def test_what_start_up_built_is_left_out_of_later_collections(db_url) -> None:
     gc.unfreeze()
     with TestClient(create_app(warm=True)) as client:
