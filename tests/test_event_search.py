@@ -125,3 +125,16 @@ def test_postgresql_searches_text_and_translations_through_one_bitmap_or(db_url)
         assert f"Bitmap Index Scan on {index}" in plan, plan
     assert "Index Cond: (id = ANY" in plan, plan  # the translations' ids, through an index
     assert "Join" not in plan, plan
+
+
+def test_the_city_choices_follow_the_events(db_url) -> None:
+    """events.known_cities runs a statement built once: its answer is still read each time."""
+    def cities() -> list[str]:
+        with read_session() as session:
+            return events.known_cities(session)
+
+    make_event(city="Denver")
+    make_event(city="Austin", status="draft")
+    assert cities() == ["Denver"]
+    make_event(city="Chicago")
+    assert cities() == ["Chicago", "Denver"]

@@ -262,6 +262,10 @@ def known_cities(session: Session) -> list[str]:
     status) index for the next city after the previous one (a recursive query), instead of
     reading every event.
     """
+    return list(session.exec(_KNOWN_CITIES).all())
+
+
+def _known_cities_query():  # type: ignore[no-untyped-def]
     visible = col(Event.status).in_(VISIBLE_STATUSES)
     first = select(func.min(Event.city).label("city")).where(Event.city > "", visible)
     cities = first.cte("cities", recursive=True)
@@ -269,10 +273,12 @@ def known_cities(session: Session) -> list[str]:
     following = (select(func.min(Event.city)).where(Event.city > previous.c.city, visible)
                  .scalar_subquery())
     cities = cities.union_all(select(following).where(previous.c.city.is_not(None)))
-    rows = session.exec(
-        select(cities.c.city).where(cities.c.city.is_not(None)).order_by(cities.c.city)
-    ).all()
-    return list(rows)
+    return select(cities.c.city).where(cities.c.city.is_not(None)).order_by(cities.c.city)
+
+
+# Built once: every list page and embed form asks, and building the recursive query's
+# SQLAlchemy objects cost more Python than running it (it has no parameters of its own).
+_KNOWN_CITIES = _known_cities_query()
 
 
 def known_categories(session: Session) -> list[str]:
