@@ -46,6 +46,21 @@ def test_warm_up_leaves_connections_open_in_the_pool(db_url) -> None:
         assert conn.exec_driver_sql("SELECT 1").scalar() == 1
 
 
+def test_requests_one_after_another_get_the_connection_used_last(db_url) -> None:
+    """LIFO (db.make_engine): after a burst opened several connections, sequential work
+    (the warm-up, the first visitors) keeps to the one checked in last, whose server process
+    or compiled statements are warm, instead of going round every connection."""
+    engine = db.get_engine()
+    engine.pool.dispose()
+    db.warm_up(3)
+    with engine.connect() as conn:
+        last = conn.connection.dbapi_connection
+    for _ in range(4):
+        with engine.connect() as conn:
+            assert conn.connection.dbapi_connection is last
+    assert engine.pool.checkedin() >= 3  # the others stay open for the next burst
+
+
 def test_sqlite_connections_keep_a_small_page_cache(tmp_path) -> None:
     engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     try:

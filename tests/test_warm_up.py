@@ -4,14 +4,25 @@ failure never stops it starting."""
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Iterator
 
+import pytest
 from starlette.testclient import TestClient
 
 from events_app import db
 from events_app.services import feeds, listing_cache
 from events_app.web.app import create_app
 from tests.factories import make_event, queries_run
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """A warm start freezes what is alive (warm_up.settle); the test process lives on, so
+    its objects go back under the collector after each test."""
+    yield
+    gc.unfreeze()
 
 
 def test_first_requests_after_start_up_are_answered_from_what_it_rendered(db_url) -> None:
@@ -47,6 +58,27 @@ def test_the_first_spanish_reader_after_start_up_finds_pages_rendered(db_url) ->
                     or "sesiones informativas sobre" in page.text, path
         assert seen == []
     assert feeds.public_cache.renders == 2
+
+
+def test_the_list_filtered_by_the_first_events_category_and_city_is_rendered(db_url) -> None:
+    for cache in (listing_cache.cache, feeds.public_cache):
+        cache.clear()
+    make_event(title="Town hall", category="rally", city="Chicago")
+    with TestClient(create_app(warm=True)) as client, queries_run() as seen:
+        page = client.get("/events?category=rally&city=Chicago")
+        assert page.status_code == 200 and "Town hall" in page.text
+    assert seen == []
+
+
+def test_what_start_up_built_is_left_out_of_later_collections(db_url) -> None:
+    gc.unfreeze()
+    with TestClient(create_app(warm=True)) as client:
+        assert gc.get_freeze_count() > 0  # modules, templates, the rendered pages' objects
+        gc.collect()
+        assert client.get("/events?q=town").status_code == 200
+    gc.unfreeze()
+    with TestClient(create_app()):
+        assert gc.get_freeze_count() == 0  # a cold app (tests, tools) freezes nothing
 
 
 def test_tests_and_tools_get_a_cold_app(db_url) -> None:

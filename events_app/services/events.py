@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func
+from sqlalchemy import bindparam, case, func, true
 from sqlmodel import Session, col, select
 
 from events_app import settings
@@ -160,31 +160,74 @@ def list_events(
     """
     page_size = page_size or settings.PAGE_SIZE
     now = now or utcnow()
-    conds = [col(Event.status).in_(VISIBLE_STATUSES)]
-    # `walk` changes no result (an event ends after it starts): it lets the page's query walk
-    # the starts_at index from "now" rather than from the oldest event (services/spans.py).
-    # The count goes without it, index-only on (status, ends_at).
-    if query.when == "past":
-        conds.append(col(Event.ends_at) < now)
-        walk = col(Event.starts_at) < now
-        order = (col(Event.starts_at).desc(), col(Event.id).desc())
-    else:
-        conds.append(col(Event.ends_at) >= now)
-        walk = col(Event.starts_at) >= spans.earliest_start(session, now)
-        order = (col(Event.starts_at).asc(), col(Event.id).asc())
+    past = query.when == "past"
+    conds = [col(Event.status).in_(VISIBLE_STATUSES),
+             col(Event.ends_at) < now if past else col(Event.ends_at) >= now]
     conds += query.view_conditions(session)
     if query.date_from:
         conds.append(col(Event.starts_at) >= _day_start_utc(query.date_from))
     if query.date_to:
         conds.append(col(Event.starts_at) < _day_end_utc(query.date_to))
+    offset = paging.offset(query.page, page_size)
+    if query.q.strip():
+        total, items = _searched_page(session, conds, past, offset, page_size)
+    else:
+        total, items = _walked_page(session, conds, past, now, offset, page_size)
+    return EventPage(items=items, total=total, page=query.page, page_size=page_size)
+
+
+def _order(starts_at: Any, event_id: Any, past: bool) -> tuple[Any, Any]:
+    """The list's order (the latest first for past events), on any pair of columns."""
+    return (starts_at.desc(), event_id.desc()) if past else (starts_at.asc(), event_id.asc())
+
+
+def _walked_page(session: Session, conds: list, past: bool, now: datetime, offset: int,
+                 limit: int) -> tuple[int, list[Event]]:
+    """The total from an index, then the page by walking the starts_at index from now.
+
+    `walk` changes no result (an event ends after it starts): it lets the page's query walk
+    the starts_at index from "now" rather than from the oldest event (services/spans.py).
+    The count goes without it, index-only on (status, ends_at).
+    """
+    if past:
+        walk = col(Event.starts_at) < now
+    else:
+        walk = col(Event.starts_at) >= spans.earliest_start(session, now)
+    order = _order(col(Event.starts_at), col(Event.id), past)
     total = session.exec(select(func.count()).select_from(Event).where(*conds)).one()
     # The page's ids first, then their rows: rows skipped by the offset are only ever read
     # from the index (ix_event_starts_at_id_status_ends_at), not fetched in full.
     ids = (select(Event.id).where(*conds, walk).order_by(*order)
-           .offset(paging.offset(query.page, page_size)).limit(page_size).subquery())
+           .offset(offset).limit(limit).subquery())
     items = list(session.exec(
         select(Event).join(ids, col(Event.id) == ids.c.id).order_by(*order)).all())
-    return EventPage(items=items, total=total, page=query.page, page_size=page_size)
+    return total, items
+
+
+def _searched_page(session: Session, conds: list, past: bool, offset: int, limit: int
+                   ) -> tuple[int, list[Event]]:
+    """The total and the page from one reading of the matching events.
+
+    A search's rows are found through its text indexes (services/event_search.py), and each
+    candidate's text is then checked on its row: that reading is the search's whole cost
+    (at 100,000 events a common word matches thousands). Counting and then paging would read
+    them twice; here they are read once into `matched` (id and start only; a CTE used twice
+    is materialized by both databases), counted and sorted from there, and only the page's
+    rows are fetched in full. The count is joined to the page so that a page past the end
+    still brings the total (with no event).
+    """
+    matched = select(col(Event.id).label("id"), col(Event.starts_at).label("starts_at")) \
+        .where(*conds).cte("matched")
+    total = select(func.count().label("n")).select_from(matched).subquery("total")
+    order = _order(matched.c.starts_at, matched.c.id, past)
+    page = select(matched.c.id, matched.c.starts_at).order_by(*order) \
+        .offset(offset).limit(limit).subquery("page")
+    rows = session.exec(
+        select(total.c.n, Event).select_from(total)
+        .outerjoin(page, true()).outerjoin(Event, col(Event.id) == page.c.id)
+        .order_by(*_order(page.c.starts_at, page.c.id, past))
+    ).all()
+    return rows[0][0], [event for _, event in rows if event is not None]
 
 
 def attendance_mode(event: Event) -> Literal["online", "offline", "mixed"]:
@@ -219,6 +262,10 @@ def known_cities(session: Session) -> list[str]:
     status) index for the next city after the previous one (a recursive query), instead of
     reading every event.
     """
+    return list(session.exec(_KNOWN_CITIES).all())
+
+
+def _known_cities_query():  # type: ignore[no-untyped-def]
     visible = col(Event.status).in_(VISIBLE_STATUSES)
     first = select(func.min(Event.city).label("city")).where(Event.city > "", visible)
     cities = first.cte("cities", recursive=True)
@@ -226,10 +273,12 @@ def known_cities(session: Session) -> list[str]:
     following = (select(func.min(Event.city)).where(Event.city > previous.c.city, visible)
                  .scalar_subquery())
     cities = cities.union_all(select(following).where(previous.c.city.is_not(None)))
-    rows = session.exec(
-        select(cities.c.city).where(cities.c.city.is_not(None)).order_by(cities.c.city)
-    ).all()
-    return list(rows)
+    return select(cities.c.city).where(cities.c.city.is_not(None)).order_by(cities.c.city)
+
+
+# Built once: every list page and embed form asks, and building the recursive query's
+# SQLAlchemy objects cost more Python than running it (it has no parameters of its own).
+_KNOWN_CITIES = _known_cities_query()
 
 
 def known_categories(session: Session) -> list[str]:
