@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -553,3 +554,145 @@ def test_a_kept_answer_follows_last_modified_settling_and_the_gzip_copy(app, mon
     assert app.fast_path.answer(_scope("/calendar.ics", gz)) is None
     full = _call(app, _scope("/calendar.ics", gz))
     assert app.fast_path.answer(_scope("/calendar.ics", gz)) == full
+
+
+# --- API list, Atom and embed polls: kept query keys (web/query_keys.py) ----------------------
+
+# Per resource, spellings of one query: parameters in another order, defaults given or left
+# out, unknown parameters, a query too long to be kept (parsed every time).
+LISTING_SPELLINGS = {
+    "/api/v1/events": ["?category=meeting&city=St.%20Louis",
+                       "?city=St.%20Louis&when=upcoming&category=meeting&page=1",
+                       "?city=St.+Louis&category=meeting&online=&utm=" + "x" * 600],
+    "/events.atom": ["?category=meeting&city=St.%20Louis",
+                     "?page=1&city=St.%20Louis&category=meeting",
+                     "?category=meeting&city=St.+Louis&utm=" + "x" * 600],
+    "/embed/upcoming": ["?category=meeting&city=St.%20Louis&limit=3&theme=dark",
+                        "?theme=dark&limit=3&city=St.%20Louis&category=meeting&page=4",
+                        "?limit=3&category=meeting&theme=dark&city=St.+Louis&utm=" + "x" * 600],
+}
+# Per resource, queries its parser refuses (a 400 from the full stack, every time).
+REFUSED_QUERIES = {
+    "/api/v1/events": ["?when=never", "?page=0", "?from=2026-02-30", "?online=2",
+                       "?from=2026-03-02&to=2026-03-01", "?q=" + "x" * 201],
+    "/events.atom": ["?when=never", "?page=x"],
+    "/embed/upcoming": ["?limit=0", "?theme=blue", "?to=tomorrow"],
+}
+
+
+def _listing_events() -> None:
+    make_event(title="Town hall", category="meeting", city="St. Louis")
+    make_event(title="Budget hearing", category="hearing", city="Chicago")
+
+
+@pytest.mark.parametrize("path", list(LISTING_SPELLINGS))
+def test_listing_query_strings_in_any_order_are_one_entry(app, path: str) -> None:
+    """Spellings of one query are one cache entry and revalidate each other, the first poll
+    of a spelling and its repeats (answered from the kept key) alike."""
+    _listing_events()
+    first, _ = _both(app, path + LISTING_SPELLINGS[path][0], {})
+    renders = listing_cache.cache.renders
+    tag = _etag(first[1])
+    for _ in range(3):
+        for query in LISTING_SPELLINGS[path]:
+            full, fast = _both(app, path + query, {})
+            assert fast is not None and fast == full and fast[2] == first[2], query
+            full, fast = _both(app, path + query, {"If-None-Match": tag})
+            assert fast is not None and fast == full and fast[0] == 304, query
+    assert listing_cache.cache.renders == renders
+    other, _ = _both(app, path + "?category=hearing" + ("&limit=3&theme=dark"
+                                                        if path.startswith("/embed") else ""), {})
+    assert _etag(other[1]) != tag and other[2] != first[2]
+
+
+@pytest.mark.parametrize("path", list(REFUSED_QUERIES))
+def test_a_refused_listing_query_is_the_full_stacks_4xx_every_time(app, path: str) -> None:
+    """A query the parser refuses is never kept: each time the fast path leaves it to the full
+    stack, which answers its 400 in the reader's language (JSON on the API), and the same
+    resource's good queries are still answered around it."""
+    _listing_events()
+    _both(app, path, {})
+    for _ in range(3):
+        for query in REFUSED_QUERIES[path]:
+            messages = set()
+            for headers in ({}, {"Accept-Language": "es"}):
+                full, fast = _both(app, path + query, headers)
+                assert (full[0], fast) == (400, None), (query, headers)
+                if path.startswith("/api/"):
+                    assert dict(full[1])[b"content-type"] == b"application/json"
+                    body = json.loads(full[2])
+                    assert body["status"] == 400 and body["error"]
+                    messages.add(body["error"])
+            if path.startswith("/api/") and not query.startswith("?q="):
+                assert len(messages) == 2, query  # in English, then in Spanish
+        assert _both(app, path, {})[1] is not None
+
+
+def test_an_api_page_past_the_last_is_a_json_404_every_time(app) -> None:
+    """A query that parses but names no page (its key is kept, no entry ever is): the full
+    stack's 404 each time."""
+    _listing_events()
+    for _ in range(3):
+        full, fast = _both(app, "/api/v1/events?page=7", {})
+        assert (full[0], fast) == (404, None)
+        assert json.loads(full[2])["status"] == 404
+
+
+def test_each_language_of_the_api_list_is_its_own_entry(app) -> None:
+    """The reader's language (Accept-Language, or the remembered choice) picks the entry for
+    the same query string: Spanish bytes and ETag, and a tag of one language never gets a
+    304 from the other's entry."""
+    _listing_events()
+    path = "/api/v1/events?category=meeting"
+    english, _ = _both(app, path, {})
+    spanish_headers = ({"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}, {"Cookie": "lang=es"},
+                       {"Accept-Language": "en", "Cookie": "lang=es"})
+    spanish, _ = _both(app, path, spanish_headers[0])
+    assert spanish[2] != english[2] and b"Reuni" in spanish[2]
+    en_tag, es_tag = _etag(english[1]), _etag(spanish[1])
+    assert en_tag != es_tag
+    for _ in range(2):
+        for headers in ({}, {"Accept-Language": "en-US"}, *spanish_headers):
+            is_spanish = headers in spanish_headers
+            for tag in (en_tag, es_tag):
+                full, fast = _both(app, path, {"If-None-Match": tag, **headers})
+                assert fast is not None and fast == full, (headers, tag)
+                assert fast[0] == (304 if (tag == es_tag) == is_spanish else 200), (headers, tag)
+                if fast[0] == 200:
+                    assert fast[2] == (spanish if is_spanish else english)[2]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/events?city=St.%20Louis",
+                                  "/events.atom?city=St.%20Louis",
+                                  "/embed/upcoming?city=St.%20Louis&limit=3"])
+def test_a_listing_write_answers_200_at_once_here_and_within_the_check_interval_elsewhere(
+        app, monkeypatch, path: str) -> None:
+    """A write in this process: the next poll with the old tag gets the new listing. Another
+    process's write (a bare connection): once the version read is due the fast path leaves
+    the poll to the full stack, which answers the new listing; the old tag gets no 304."""
+    event = make_event(title="Town hall", category="meeting", city="St. Louis")
+    old, _ = _both(app, path, {})
+    old_tag = _etag(old[1])
+    assert _both(app, path, {"If-None-Match": old_tag})[1][0] == 304
+    make_event(title="Added later", city="St. Louis")
+    full, fast = _both(app, path, {"If-None-Match": old_tag})
+    assert full[0] == 200 and b"Added later" in full[2]
+    full, fast = _both(app, path, {"If-None-Match": old_tag})
+    assert fast is not None and fast == full and fast[0] == 200
+    new_tag = _etag(fast[1])
+    scope = _scope(path, {"If-None-Match": new_tag})
+    assert app.fast_path.answer(scope)[0] == 304  # type: ignore[index]
+    with get_engine().begin() as connection:
+        connection.execute(update(Event).where(col(Event.id) == event.id)
+                           .values(title="Edited elsewhere", updated_at=utcnow()))
+        connection.execute(update(DataVersion).where(DataVersion.kind == data_version.EVENTS)
+                           .values(token="written-elsewhere"))
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.2)
+    time.sleep(0.3)
+    assert app.fast_path.answer(scope) is None  # the version read is due: the full stack's
+    status, _, body = _call(app, scope)
+    assert status == 200 and b"Edited elsewhere" in body
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 3600)
+    full, fast = _both(app, path, {"If-None-Match": new_tag})
+    assert fast is not None and fast == full and fast[0] == 200
+    assert b"Edited elsewhere" in fast[2]

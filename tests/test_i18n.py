@@ -124,6 +124,19 @@ def test_negotiation_order(monkeypatch: pytest.MonkeyPatch) -> None:
     assert i18n.negotiate(None, None, "EN-gb") == "en"
 
 
+def test_negotiation_keeps_browser_answers_but_not_the_default(monkeypatch) -> None:
+    """A browser's Accept-Language is matched once and kept; a header naming no language we
+    have still falls to whatever the site default is at the time."""
+    for _ in range(2):
+        assert i18n.negotiate(None, None, "fr, es-419;q=0.9, en;q=0.1") == "es"
+        assert i18n.negotiate("en", None, "fr, es-419;q=0.9, en;q=0.1") == "en"
+        assert i18n.negotiate(None, None, "de, fr;q=0.5") == settings.DEFAULT_LANGUAGE == "en"
+    monkeypatch.setattr(settings, "DEFAULT_LANGUAGE", "es")
+    assert i18n.negotiate(None, None, "de, fr;q=0.5") == "es"
+    long = ", ".join(["de"] * 200 + ["es"])  # too long to keep: matched every time
+    assert i18n.negotiate(None, None, long) == i18n.negotiate(None, None, long) == "es"
+
+
 def test_gettext_follows_the_current_language() -> None:
     assert i18n.gettext("Upcoming events") == "Upcoming events"
     with i18n.using("es"):

@@ -37,6 +37,7 @@ from events_app.web import cached, openapi
 from events_app.web.conditional import validated_response
 from events_app.web.fast_path import CachedResource
 from events_app.web.public import filter_params, parse_event_query, public_event_or_404
+from events_app.web.query_keys import QueryKeys
 from events_app.web.templating import query_string, render
 
 JSON = "application/json"
@@ -295,9 +296,11 @@ routes = [
     Route("/api/events", legacy_events, name="api_events"),
     Route("/api/events/{slug:str}", legacy_event, name="api_event"),
 ]
+# The list's cache key by raw query string and language (web/query_keys.py): an API client's
+# repeated poll, a hit or a 304, parses nothing.
+_list_key_of = QueryKeys(lambda request: _list_key(parse_event_query(request)))
 fast_resources = [
-    CachedResource(f"{V1}/events", lambda r: cached.hit(_list_key(parse_event_query(r))),
-                   JSON, CACHE_CONTROL),
+    CachedResource(f"{V1}/events", lambda r: cached.hit(_list_key_of(r)), JSON, CACHE_CONTROL),
     CachedResource(f"{V1}/categories", lambda _r: cached.hit(CATEGORIES_KEY), JSON,
                    CACHE_CONTROL),
     CachedResource(f"{V1}/cities", lambda _r: cached.hit(CITIES_KEY), JSON, CACHE_CONTROL),

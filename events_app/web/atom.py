@@ -38,6 +38,7 @@ from events_app.web import cached
 from events_app.web.conditional import validated_response
 from events_app.web.fast_path import CachedResource
 from events_app.web.public import filter_params, parse_event_query
+from events_app.web.query_keys import QueryKeys
 from events_app.web.templating import query_string, templates
 
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
@@ -99,5 +100,8 @@ def _key(query: event_service.EventQuery) -> str:
 
 
 routes = [Route(urls.ATOM, atom_feed, name="atom_feed")]
-fast_resources = [CachedResource(urls.ATOM, lambda r: cached.hit(_key(parse_event_query(r))),
-                                 CONTENT_TYPE, CACHE_CONTROL)]
+# The feed's cache key by raw query string and language (web/query_keys.py): a feed reader's
+# poll parses nothing.
+_key_of = QueryKeys(lambda request: _key(parse_event_query(request)))
+fast_resources = [CachedResource(urls.ATOM, lambda r: cached.hit(_key_of(r)), CONTENT_TYPE,
+                                 CACHE_CONTROL)]

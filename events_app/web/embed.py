@@ -28,6 +28,7 @@ from events_app.web import cached
 from events_app.web.conditional import validated_response
 from events_app.web.fast_path import CachedResource
 from events_app.web.public import filter_params, parse_event_query
+from events_app.web.query_keys import QueryKeys
 from events_app.web.templating import query_string, render, templates
 
 MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 20, 5
@@ -119,5 +120,8 @@ routes = [
     Route("/embed", builder, name="embed_builder"),
 ]
 # A frameable page sets no cookie (web/csrf.py), so its hits can skip the stack too.
-fast_resources = [CachedResource(urls.EMBED_UPCOMING, lambda r: cached.hit(_box_key(r)[0]),
+# The box's cache key by raw query string and language (web/query_keys.py): each page view
+# of the embedding site asks again, and a repeat parses nothing.
+_box_key_of = QueryKeys(lambda request: _box_key(request)[0])
+fast_resources = [CachedResource(urls.EMBED_UPCOMING, lambda r: cached.hit(_box_key_of(r)),
                                  CONTENT_TYPE, CACHE_CONTROL)]

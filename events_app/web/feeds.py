@@ -27,6 +27,7 @@ from events_app.web import cached
 from events_app.web.conditional import validated_response
 from events_app.web.fast_path import CachedResource
 from events_app.web.public import public_event_or_404
+from events_app.web.query_keys import QueryKeys
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 PUBLIC_CACHE = "public, max-age=300"
@@ -66,29 +67,9 @@ def _render_public_feed(flt: feeds.FeedFilter, version: Version) -> RenderedFeed
             raise HTTPException(404, str(exc)) from None
 
 
-# Raw query string and language -> the public cache's key for the feed it names.
-_public_keys: dict[tuple[bytes, str], str] = {}
-_PUBLIC_KEYS_MAX = 256  # distinct spellings of feed URLs polled; emptied when full
-_PUBLIC_KEY_QUERY_BYTES = 512  # a longer query string is parsed every time, never kept
-
-
-def _public_key_of(request: Request) -> str:
-    """The cache key of the feed this request names, in the current language. Pollers send
-    the same URL every time, and parsing it (the query string, FeedFilter.of's checks) cost
-    a quarter of a 304's CPU: the key is a function of the raw query string and the
-    language alone, so it is worked out once per distinct pair (kept pairs are bounded in
-    number and length). A query the parser refuses raises (the full stack then answers it)
-    and is not kept."""
-    query = request.scope.get("query_string", b"")
-    memo = (query, i18n.current())
-    key = _public_keys.get(memo)
-    if key is None:
-        key = feeds.public_key(parse_feed_filter(request))
-        if len(query) <= _PUBLIC_KEY_QUERY_BYTES:
-            if len(_public_keys) >= _PUBLIC_KEYS_MAX:
-                _public_keys.clear()
-            _public_keys[memo] = key
-    return key
+# The feed's cache key by raw query string and language (web/query_keys.py): a poll parses
+# nothing.
+_public_key_of = QueryKeys(lambda request: feeds.public_key(parse_feed_filter(request)))
 
 
 def _cached_public_feed(request: Request) -> RenderedFeed | None:
