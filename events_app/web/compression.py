@@ -18,8 +18,11 @@ import re
 import zlib
 
 import anyio.to_thread
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.middleware.gzip import GZipMiddleware, GZipResponder
+from starlette.middleware.gzip import (
+    DEFAULT_EXCLUDED_CONTENT_TYPES,
+    GZipResponder,
+    IdentityResponder,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app.util.lru import LruCache
@@ -80,12 +83,33 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return "gzip" in accept_encoding  # Starlette's own test, kept identical
 
 
+# Starlette's excluded media types, normalised once: its responders normalise the list they
+# are given in their __init__, per request (~45 calls), so they are given none and this.
+_EXCLUDED = tuple(t.partition(";")[0].strip().lower() for t in DEFAULT_EXCLUDED_CONTENT_TYPES)
+
+
+def _first(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of raw header `name` (what Starlette's Headers.get answers)."""
+    return next((v for k, v in headers if k == name), None)
+
+
+class _IdentityResponder(IdentityResponder):
+    """Starlette's responder for clients without gzip (Vary: Accept-Encoding on large bodies),
+    as GZipMiddleware would build it, without normalising the exclusions again."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(app, MINIMUM_SIZE, exclude_content_types=())
+        self.exclude_content_types = _EXCLUDED
+
+
 class _CachingGZipResponder(GZipResponder):
     """Starlette's responder, with a whole (non-streamed) body that carries an ETag compressed
     through the copy cache instead of afresh."""
 
     def __init__(self, app: ASGIApp) -> None:
-        super().__init__(app, MINIMUM_SIZE, compresslevel=COMPRESS_LEVEL)
+        super().__init__(app, MINIMUM_SIZE, compresslevel=COMPRESS_LEVEL,
+                         exclude_content_types=())
+        self.exclude_content_types = _EXCLUDED
         self._state: dict = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -94,9 +118,8 @@ class _CachingGZipResponder(GZipResponder):
 
     async def send_with_compression(self, message: Message) -> None:
         if message["type"] == "http.response.body" and not self.started:
-            etag = Headers(raw=self.initial_message.get("headers", [])).get("etag")
-            if etag is None:
-                etag = self._state.get(_SAME_BYTES)
+            raw = _first(self.initial_message.get("headers", []), b"etag")
+            etag = raw.decode("latin-1") if raw is not None else self._state.get(_SAME_BYTES)
             self._etag = etag if etag and not etag.startswith("W/") else None
         await super().send_with_compression(message)
 
@@ -112,19 +135,25 @@ class _CachingGZipResponder(GZipResponder):
         return gzipped(etag, body)
 
 
+_SUFFIX = SUFFIX.encode("latin-1")
+
+
 class CompressionMiddleware:
+    """Starlette's GZipMiddleware with the ETag rules above. Reads and changes raw header
+    lists: this runs on every response that misses the fast path, and Starlette's Headers
+    lower()s and scans the list per lookup."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.identity = GZipMiddleware(app, minimum_size=MINIMUM_SIZE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # HEAD has no body to compress; its Content-Length stays the plain GET's.
         if scope["type"] != "http" or scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
-        request_headers = Headers(scope=scope)
-        if_none_match = request_headers.get("if-none-match", "")
-        gzip_ok = accepts_gzip(request_headers.get("accept-encoding", ""))
+        if_none_match = (_first(scope["headers"], b"if-none-match") or b"").decode("latin-1")
+        gzip_ok = accepts_gzip(
+            (_first(scope["headers"], b"accept-encoding") or b"").decode("latin-1"))
         held_gzip_tag = holds_gzip_tag(if_none_match, gzip_ok)
         if SUFFIX in if_none_match:
             scope = dict(scope)
@@ -136,18 +165,22 @@ class CompressionMiddleware:
 
         async def send_tagged(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                etag = headers.get("etag")
-                compressed = headers.get("content-encoding") == "gzip"
-                not_modified = message["status"] == 304 and held_gzip_tag
-                if etag and etag.endswith('"') and (compressed or not_modified):
-                    headers["etag"] = etag[:-1] + SUFFIX + '"'
+                headers = message["headers"]
+                etag = _first(headers, b"etag")
+                if etag and etag.endswith(b'"') and (
+                        _first(headers, b"content-encoding") == b"gzip"
+                        or (message["status"] == 304 and held_gzip_tag)):
+                    # As MutableHeaders' __setitem__: the first ETag replaced, others dropped.
+                    at = [i for i, (k, _) in enumerate(headers) if k == b"etag"]
+                    headers = list(headers)
+                    for i in reversed(at[1:]):
+                        del headers[i]
+                    headers[at[0]] = (b"etag", etag[:-1] + _SUFFIX + b'"')
+                    message["headers"] = headers
             await send(message)
 
-        if gzip_ok:
-            await _CachingGZipResponder(self.app)(scope, receive, send_tagged)
-        else:
-            await self.identity(scope, receive, send_tagged)
+        responder = _CachingGZipResponder if gzip_ok else _IdentityResponder
+        await responder(self.app)(scope, receive, send_tagged)
 
 
 def encode(request_gzip: bool, held_gzip_tag: bool, status: int,

@@ -79,18 +79,18 @@ class CSRFMiddleware:
             await self.app(scope, receive, send)
             return
         nonce = cookie_nonce(scope)
-        is_new = nonce is None
         state = scope.setdefault("state", {})
-        if nonce is not None:
+        if nonce is not None:  # a known visitor: no cookie to add, so no wrapper on send
             state[_NONCE] = nonce
+            await self.app(scope, receive, send)
+            return
         # A new visitor's nonce is drawn only when the response signs a token with it (see
         # _nonce); the cookie goes with exactly those responses. Pages without a form, feeds,
         # JSON, static files and the embed (framed by other sites) stay cookie-free, so a
         # shared cache never hands one visitor's cookie to another.
 
         async def send_with_cookie(message: Message) -> None:
-            if (is_new and message["type"] == "http.response.start"
-                    and state.get(_NONCE) is not None):
+            if message["type"] == "http.response.start" and state.get(_NONCE) is not None:
                 MutableHeaders(scope=message).append("set-cookie", cookie_header(state[_NONCE]))
             await send(message)
 

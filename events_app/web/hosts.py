@@ -22,6 +22,9 @@ from events_app.web.errors import http_error
 
 MESSAGE = "This site does not answer to that host name."
 _PASSED = "events_app.trusted_host"  # set in the request's scope once Starlette let it in
+# The request's own `send`, kept in its scope until Starlette lets the request in: the app
+# then writes to it directly, not through `guarded` (one wrapper less on every message).
+_SEND = "events_app.trusted_host_send"
 
 
 class TrustedHosts:
@@ -32,7 +35,7 @@ class TrustedHosts:
 
     async def _passed(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[_PASSED] = True
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, scope.pop(_SEND, send))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,6 +49,7 @@ class TrustedHosts:
                 response = await http_error(_as_canonical(scope), HTTPException(400, MESSAGE))
                 await response(scope, receive, send)
 
+        scope[_SEND] = send
         await self.check(scope, receive, guarded)
 
 

@@ -57,11 +57,31 @@ def language_of(scope: Scope) -> tuple[str, str | None]:
 def mark_language(headers: MutableHeaders, language: str) -> None:
     """What a response in `language` says of itself: HTML varies with the language choice.
     One rule for the middleware below and web/fast_path.py."""
-    # HTML, and the API's JSON (its error messages, a series' rule in words).
-    if headers.get("content-type", "").startswith(("text/html", "application/json")):
-        headers.add_vary_header("Accept-Language")
-        headers.add_vary_header("Cookie")
-        headers.setdefault("content-language", language)
+    _mark(headers.raw, language)  # MutableHeaders.raw is its own list: changed in place
+
+
+_MARKED = (b"text/html", b"application/json")  # HTML, and the API's JSON (its error
+# messages, a series' rule in words)
+_VARY = b"Accept-Language, Cookie"
+
+
+def _mark(raw: list[tuple[bytes, bytes]], language: str) -> None:
+    """`mark_language` on a raw header list: what Starlette's add_vary_header("Accept-Language"),
+    add_vary_header("Cookie") and setdefault("content-language") do, in one pass each, for
+    every response that misses the fast path (MutableHeaders lower()s and scans per call)."""
+    content_type = next((v for k, v in raw if k == b"content-type"), b"")
+    if not content_type.startswith(_MARKED):
+        return
+    at = [i for i, (k, _) in enumerate(raw) if k == b"vary"]
+    if at:  # every Vary joined into the first, the others dropped, as add_vary_header does
+        joined = b", ".join([*(raw[i][1] for i in at), _VARY])
+        for i in reversed(at[1:]):
+            del raw[i]
+        raw[at[0]] = (b"vary", joined)
+    else:
+        raw.append((b"vary", _VARY))
+    if not any(k == b"content-language" for k, _ in raw):
+        raw.append((b"content-language", language.encode("latin-1")))
 
 
 class LanguageMiddleware:
@@ -79,12 +99,13 @@ class LanguageMiddleware:
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                mark_language(headers, language)
+                headers = list(message["headers"])  # a new list, as MutableHeaders made
+                _mark(headers, language)
                 if remember is not None:
-                    headers.append("set-cookie", f"{COOKIE}={remember}; Path=/; "
-                                   f"Max-Age={COOKIE_MAX_AGE}; SameSite=Lax"
-                                   + ("; Secure" if settings.HTTPS else ""))
+                    headers.append((b"set-cookie", (
+                        f"{COOKIE}={remember}; Path=/; Max-Age={COOKIE_MAX_AGE}; SameSite=Lax"
+                        + ("; Secure" if settings.HTTPS else "")).encode("latin-1")))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_language)

@@ -12,7 +12,6 @@ visit. Handlers that set their own value for a header (e.g. the private RSVP pag
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -54,10 +53,30 @@ def always_headers(hsts: bool) -> dict[str, str]:
     return {**_ALWAYS, **({"strict-transport-security": HSTS} if hsts else {})}
 
 
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
 class SecurityHeadersMiddleware:
+    """Adds `added`'s headers on the raw header list: on every response that misses the fast
+    path, so Starlette's MutableHeaders (a lower() and a scan of the list per lookup) is not
+    used here. `added` depends only on whether the response is HTML and the path frameable;
+    its encoded answer is kept per such pair."""
+
     def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
         self.always = always_headers(hsts)
+        self._encoded: dict[tuple[bool, bool], RawHeaders] = {}
+
+    def _extra(self, path: str, content_type: bytes) -> RawHeaders:
+        html = content_type.startswith(b"text/html")
+        key = (html, html and path in FRAMEABLE_PATHS)
+        found = self._encoded.get(key)
+        if found is None:
+            found = self._encoded[key] = tuple(
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in added(path, content_type.decode("latin-1"),
+                                         self.always).items())
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,11 +85,14 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                extra = added(scope["path"], headers.get("content-type", ""), self.always)
-                for name, value in extra.items():
-                    if name not in headers:
-                        headers[name] = value
+                # A new list, as MutableHeaders(scope=message) made: the response object's
+                # own list stays as it was, and the layers outside may change this one.
+                headers = list(message["headers"])
+                present = {name for name, _ in headers}
+                content_type = next((v for k, v in headers if k == b"content-type"), b"")
+                headers += [(name, value) for name, value in self._extra(
+                    scope["path"], content_type) if name not in present]
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
