@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, true
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app import settings
 from events_app.i18n import gettext
@@ -265,7 +266,7 @@ def known_cities(session: Session) -> list[str]:
     return list(session.exec(_KNOWN_CITIES).all())
 
 
-def _known_cities_query():  # type: ignore[no-untyped-def]
+def _known_cities_query() -> SelectOfScalar[str]:
     visible = col(Event.status).in_(VISIBLE_STATUSES)
     first = select(func.min(Event.city).label("city")).where(Event.city > "", visible)
     cities = first.cte("cities", recursive=True)
