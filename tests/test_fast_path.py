@@ -509,6 +509,18 @@ def test_a_changed_version_answers_200_with_the_new_feed(app) -> None:
         assert fast is not None and fast == full and fast[0] == 304
 
 
+def _retitle_elsewhere(event_id: int, title: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process's edit: a bare connection (no Session event tells this process), then
+    a wait past a shortened CHECK_INTERVAL, so this process's next version read is due."""
+    with get_engine().begin() as connection:
+        connection.execute(update(Event).where(col(Event.id) == event_id)
+                           .values(title=title, updated_at=utcnow()))
+        connection.execute(update(DataVersion).where(DataVersion.kind == data_version.EVENTS)
+                           .values(token="written-elsewhere"))
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.2)
+    time.sleep(0.3)
+
+
 def test_a_write_elsewhere_ends_the_kept_304_within_the_check_interval(app, monkeypatch) -> None:
     """Another process's write (a bare connection: nothing tells this process): once the
     version read is due, the fast path leaves the poll to the full stack, which reads it and
@@ -519,13 +531,7 @@ def test_a_write_elsewhere_ends_the_kept_304_within_the_check_interval(app, monk
     old_tag = _etag(old[1])
     scope = _scope("/calendar.ics", {"If-None-Match": old_tag})
     assert app.fast_path.answer(scope) is not None  # the kept 304
-    with get_engine().begin() as connection:
-        connection.execute(update(Event).where(col(Event.id) == event.id)
-                           .values(title="After the edit", updated_at=utcnow()))
-        connection.execute(update(DataVersion).where(DataVersion.kind == data_version.EVENTS)
-                           .values(token="written-elsewhere"))
-    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.2)
-    time.sleep(0.3)
+    _retitle_elsewhere(event.id, "After the edit", monkeypatch)
     assert app.fast_path.answer(scope) is None  # the version read is due: the full stack's
     status, _, body = _call(app, scope)
     assert status == 200 and b"After the edit" in body
@@ -682,13 +688,7 @@ def test_a_listing_write_answers_200_at_once_here_and_within_the_check_interval_
     new_tag = _etag(fast[1])
     scope = _scope(path, {"If-None-Match": new_tag})
     assert app.fast_path.answer(scope)[0] == 304  # type: ignore[index]
-    with get_engine().begin() as connection:
-        connection.execute(update(Event).where(col(Event.id) == event.id)
-                           .values(title="Edited elsewhere", updated_at=utcnow()))
-        connection.execute(update(DataVersion).where(DataVersion.kind == data_version.EVENTS)
-                           .values(token="written-elsewhere"))
-    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.2)
-    time.sleep(0.3)
+    _retitle_elsewhere(event.id, "Edited elsewhere", monkeypatch)
     assert app.fast_path.answer(scope) is None  # the version read is due: the full stack's
     status, _, body = _call(app, scope)
     assert status == 200 and b"Edited elsewhere" in body
