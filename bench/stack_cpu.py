@@ -73,26 +73,16 @@ def _apps() -> tuple[Any, Any]:
 
 def _run(loop: Any, app: Any, method: str, path: str, headers: dict[str, str], n: int
          ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    from bench.http_cpu import _scope
+    """`n` requests in a row on `loop` (bench/http_cpu.py's driver); the last one's answer."""
+    from bench.http_cpu import call
 
-    out: dict[str, Any] = {}
+    async def many() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        answer = await call(app, path, headers, method)
+        for _ in range(n - 1):
+            answer = await call(app, path, headers, method)
+        return answer
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            out["status"], out["headers"] = message["status"], list(message["headers"])
-        else:
-            out["body"] = out.get("body", b"") + message.get("body", b"")
-
-    async def many() -> None:
-        for _ in range(n):
-            out.pop("body", None)
-            await app(_scope(path, headers, method), receive, send)
-
-    loop.run_until_complete(many())
-    return out["status"], out["headers"], out.get("body", b"")
+    return loop.run_until_complete(many())
 
 
 def main() -> int:
