@@ -29,7 +29,6 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from events_app import i18n, timefmt
@@ -515,14 +514,11 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
     waitlisted_at = None if fits else _waitlist_stamp(session, event, at)
     language = i18n.current()  # the page's language: their e-mails are written in it
     if existing is None:
-        # Every value given at once, the defaults' factories included: SQLModel sets each
-        # field through the ORM's instrumentation (and asks pydantic about each factory), so
-        # a second round of assignments cost a post as much again.
-        rsvp = Rsvp(event_id=event_id, email=req.email, token=new_token(), name=req.name,
-                    phone=req.phone, comment=req.comment, guests=req.guests,
-                    language=language, created_at=utcnow(), updated_at=at, status=status,
-                    waitlisted_at=waitlisted_at)
-        _insert_new(session, rsvp)
+        rsvp = _insert_new(session, {
+            "event_id": event_id, "email": req.email, "token": new_token(), "name": req.name,
+            "phone": req.phone, "comment": req.comment, "guests": req.guests,
+            "language": language, "created_at": utcnow(), "updated_at": at, "status": status,
+            "waitlisted_at": waitlisted_at})
     else:
         # Coming back after cancelling: a fresh party, with a fresh link (the old one may
         # have been shared or forwarded when it was cancelled), verified afresh.
@@ -551,21 +547,21 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
                       mail_ids=mail_ids)
 
 
-def _insert_new(session: Session, rsvp: Rsvp) -> None:
-    """Write a new RSVP with one INSERT ... RETURNING id built once, and keep the object in
-    the session as the persistent row a flush would have left: the ORM's unit of work cost a
-    post more CPU than the statement itself. Run through the session, so the data version
-    sees the write; a unique (event, e-mail) race raises IntegrityError as a flush would."""
-    session.flush()  # anything still pending goes first, as it would have in the flush
-    values = {key: rsvp.__dict__[key] for key in _RSVP_COLUMNS}  # every column, defaults set
-    rsvp.id = session.execute(_INSERT_RSVP, values).scalar_one()
-    make_transient_to_detached(rsvp)  # its values are now the row's, nothing left to write
-    session.add(rsvp)
+def _insert_new(session: Session, values: dict[str, object]) -> Rsvp:
+    """Write a new RSVP with one INSERT ... RETURNING its row, built once, and let the ORM
+    make the persistent object from that row, as a query would: the unit of work, and before
+    it SQLModel's constructor (every field through the ORM's instrumentation and pydantic's
+    defaults), cost a post more CPU than the statement itself. Columns not in `values` get
+    the table's defaults. Through the session, so the data version sees the write and, from
+    the parameters' event_id, which event's RSVPs changed; a unique (event, e-mail) race
+    raises IntegrityError as a flush would (pending changes are flushed first, as always
+    before an ORM statement)."""
+    return session.execute(_INSERT_RSVP, values).scalar_one()
 
 
 _RSVP_TABLE = Rsvp.__table__  # type: ignore[attr-defined]
-_RSVP_COLUMNS = tuple(c.key for c in _RSVP_TABLE.columns if c.key != "id")
-_INSERT_RSVP = insert(_RSVP_TABLE).returning(_RSVP_TABLE.c.id)
+_INSERT_RSVP = select(Rsvp).from_statement(
+    insert(_RSVP_TABLE).returning(*_RSVP_TABLE.columns))
 
 
 def _check_shortfall(event: Event, counts: SeatCounts, req: RsvpRequest) -> None:
