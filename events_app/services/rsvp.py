@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, insert, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -210,9 +210,15 @@ def _counts_and_address(session: Session, event: Event, email: str,
 
 
 # Built once: every RSVP post runs it under the event's lock (its values are parameters).
+# The seats are summed from ix_rsvp_event_status_guests alone (an index-only scan on
+# PostgreSQL); the address's RSVP is one probe of the unique (event, e-mail) index, a
+# subquery of its own, so the sum never reads the rows for their e-mail addresses.
+_ADDRESS = Rsvp.__table__.alias("address")  # type: ignore[attr-defined]
 _COUNTS_AND_ADDRESS = (
     select(Rsvp.status, func.coalesce(func.sum(party_seats()), 0),
-           func.max(case((Rsvp.email == bindparam("c_email"), Rsvp.id))))
+           select(_ADDRESS.c.id).where(_ADDRESS.c.event_id == bindparam("c_event"),
+                                       _ADDRESS.c.email == bindparam("c_email"))
+           .scalar_subquery())
     .where(Rsvp.event_id == bindparam("c_event")).group_by(Rsvp.status))
 
 
