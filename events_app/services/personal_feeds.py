@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -52,6 +52,13 @@ def token_for(session: Session, email: str) -> str:
     if created is not None:
         return str(created[0])
     return str(session.connection().execute(_TOKEN_OF, {"pf_email": email}).scalar_one())
+
+
+def token_of(email: ColumnElement[str]) -> ScalarSelect[str]:
+    """The feed token of the address `email` as a scalar subquery (NULL when it has none):
+    read within a statement the caller runs anyway, it saves `token_for` its statements for
+    an address that has a feed already (the caller then uses it instead)."""
+    return select(_TABLE.c.token).where(_TABLE.c.email == email).scalar_subquery()
 
 
 _create_statements: dict[str, Any] = {}

@@ -195,30 +195,36 @@ def _counted(event: Event, confirmed: int, waitlisted: int, now: datetime) -> Se
 
 
 def _counts_and_address(session: Session, event: Event, email: str,
-                        now: datetime) -> tuple[SeatCounts, int | None]:
-    """`seat_counts` of a locked event, and the id of `email`'s RSVP to it in any status
-    (the unique (event, e-mail) index allows one), read in the same statement: a new RSVP
-    needs both, and every statement is a round trip made while the event's lock is held."""
+                        now: datetime) -> tuple[SeatCounts, int | None, str | None]:
+    """`seat_counts` of a locked event, the id of `email`'s RSVP to it in any status (the
+    unique (event, e-mail) index allows one) and the address's personal-feed token if it has
+    one, read in the same statement: a new RSVP needs all three, and every statement is a
+    round trip made while the event's lock is held. (None for both when the event has no
+    RSVPs at all: no row to carry them; the token is then found as usual.)"""
     # On the session's connection, as Core: a read of plain columns gains nothing from the
     # ORM's execution path, which cost more CPU than the statement.
     rows = session.connection().execute(
         _COUNTS_AND_ADDRESS, {"c_event": event.id, "c_email": email}).all()
-    seats = {status: int(n) for status, n, _ in rows}
-    found = next((int(rsvp_id) for _, _, rsvp_id in rows if rsvp_id is not None), None)
+    seats = {status: int(n) for status, n, _, _ in rows}
+    found = next((int(rsvp_id) for _, _, rsvp_id, _ in rows if rsvp_id is not None), None)
+    feed = next((str(token) for *_, token in rows if token is not None), None)
     return _counted(event, seats.get(RsvpStatus.CONFIRMED.value, 0),
-                    seats.get(RsvpStatus.WAITLISTED.value, 0), now), found
+                    seats.get(RsvpStatus.WAITLISTED.value, 0), now), found, feed
 
 
 # Built once: every RSVP post runs it under the event's lock (its values are parameters).
 # The seats are summed from ix_rsvp_event_status_guests alone (an index-only scan on
 # PostgreSQL); the address's RSVP is one probe of the unique (event, e-mail) index, a
-# subquery of its own, so the sum never reads the rows for their e-mail addresses.
+# subquery of its own, so the sum never reads the rows for their e-mail addresses. The
+# address's feed token is one more probe (of personal_feed's unique e-mail index): most
+# people RSVP again, and their e-mail's calendar link then costs no statement of its own.
 _ADDRESS = Rsvp.__table__.alias("address")  # type: ignore[attr-defined]
 _COUNTS_AND_ADDRESS = (
     select(Rsvp.status, func.coalesce(func.sum(party_seats()), 0),
            select(_ADDRESS.c.id).where(_ADDRESS.c.event_id == bindparam("c_event"),
                                        _ADDRESS.c.email == bindparam("c_email"))
-           .scalar_subquery())
+           .scalar_subquery(),
+           personal_feeds.token_of(bindparam("c_email")))
     .where(Rsvp.event_id == bindparam("c_event")).group_by(Rsvp.status))
 
 
@@ -280,10 +286,11 @@ def _lock_rsvp(session: Session, rsvp: Rsvp) -> Rsvp:
     return fresh
 
 
-def _calendar_page(session: Session, rsvp: Rsvp) -> str:
+def _calendar_page(session: Session, rsvp: Rsvp, token: str | None = None) -> str:
     """The address's "my events" page, for the e-mails that confirm a place (which go to the
-    address itself, the only place the feed token is ever sent)."""
-    return personal_feeds.page_url(personal_feeds.token_for(session, rsvp.email))
+    address itself, the only place the feed token is ever sent); `token`, when the caller
+    already read it in this transaction."""
+    return personal_feeds.page_url(token or personal_feeds.token_for(session, rsvp.email))
 
 
 def _waitlist_stamp(session: Session, event: Event, now: datetime) -> datetime:
@@ -503,7 +510,7 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
     _check_party_size(event, req.guests)
     mail_ids: list[int] = []
     # The waitlist comes before newcomers; the newcomer is then judged on the same count.
-    counts, existing_id = _counts_and_address(session, event, req.email, at)
+    counts, existing_id, feed_token = _counts_and_address(session, event, req.email, at)
     promoted, counts = _promote_counted(session, event, counts, at, mail_ids)
     fits = counts.fits(req.guests + 1)
     if not fits:
@@ -542,7 +549,7 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
     if not notify:
         return RsvpResult(rsvp, event, created=True, position=position, promoted=promoted,
                           mail_ids=mail_ids)
-    calendar = _calendar_page(session, rsvp)
+    calendar = _calendar_page(session, rsvp, feed_token)
     if fits:
         content = messages.confirmation(event, rsvp, calendar_page=calendar)
         mail.queue_to(session, rsvp, content, "confirmation", mail_ids)
