@@ -18,7 +18,8 @@ which Starlette runs after the response in the same request (two more transactio
 the SMTP conversation). Without it, as in production without SMTP_HOST, mail stays queued.
 
 Usage: .venv/bin/python -m bench.rsvp_cpu [--db postgresql|sqlite] [--posts 200] [--rounds 5]
-       [--smtp] [--profile FILE]  (cProfile of the measured posts; prints the top functions)
+       [--returning] [--smtp]
+       [--profile FILE]  (cProfile of the measured posts; prints the top functions)
 """
 
 from __future__ import annotations
@@ -176,7 +177,12 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, float]:
 
     async def posts(first: int, n: int) -> None:
         for i in range(first, first + n):
-            body = urlencode({"name": f"Bench Person {i}", "email": f"p{i}@bench.example.org",
+            # --returning: one address posts to each event in turn, so all but its first
+            # post come from an address that already has a personal feed (members RSVPing
+            # again); else every post is a new address.
+            person = i // len(paths) if args.returning else i
+            body = urlencode({"name": f"Bench Person {person}",
+                              "email": f"p{person}@bench.example.org",
                               "guests": str(i % 3), "csrf_token": token,
                               "website": ""}).encode()
             address = f"10.{i // POSTS_PER_CLIENT // 65536 % 256}." \
@@ -257,6 +263,9 @@ def main() -> None:
     parser.add_argument("--count-calls", action="store_true",
                         help="also count Python function calls per post (slows the run)")
     parser.add_argument("--profile", help="write a cProfile of the measured posts here")
+    parser.add_argument("--returning", action="store_true",
+                        help="each address RSVPs to every event in turn (most posts from an "
+                             "address seen before) instead of one post per address")
     parser.add_argument("--smtp", action="store_true",
                         help="deliver each post's e-mail to a local SMTP sink (a separate "
                              "process) after the response, as a configured site does")
