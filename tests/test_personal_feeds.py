@@ -47,3 +47,25 @@ def test_an_rsvps_email_carries_the_addresss_current_calendar_link(db_url) -> No
     rsvp_service.submit_rsvp(busy.id, req("cy@example.org"))  # new address, busy event
     assert feed_token("cy@example.org") not in (own, rotated, feed_token("bo@example.org"))
     assert personal_feeds.page_url(feed_token("cy@example.org")) in linked("cy@example.org")
+
+
+def test_tokens_for_reads_existing_feeds_and_creates_the_others(db_url) -> None:
+    with write_session() as s:
+        ana = personal_feeds.token_for(s, "ana@example.org")
+    with write_session() as s:
+        tokens = personal_feeds.tokens_for(s, ["ana@example.org", "bo@example.org"])
+        assert personal_feeds.tokens_for(s, []) == {}
+    assert tokens == {"ana@example.org": ana, "bo@example.org": feed_token("bo@example.org")}
+    assert tokens["bo@example.org"] != ana
+
+
+def test_a_promoted_partys_email_carries_its_calendar_link(db_url) -> None:
+    event = make_event(title="Small", capacity=1)
+    first = rsvp_service.submit_rsvp(event.id, req("ana@example.org"))
+    rsvp_service.submit_rsvp(event.id, req("bo@example.org"))  # waitlisted
+    own = feed_token("bo@example.org")
+    promoted = rsvp_service.cancel_rsvp(first.rsvp.token).promoted
+    assert [p.email for p in promoted] == ["bo@example.org"]
+    mail = [m for m in outbox("promoted") if m.to_addr == "bo@example.org"][-1]
+    assert personal_feeds.page_url(own) in mail.body_text
+    assert feed_token("ana@example.org") not in mail.body_text

@@ -360,8 +360,10 @@ def _promote_counted(session: Session, event: Event, counts: SeatCounts, now: da
         counts = counts.after_promoting(rsvp.seats)
         promoted.append(rsvp)
     session.flush()
+    tokens = personal_feeds.tokens_for(session, (rsvp.email for rsvp in promoted))
     for rsvp in promoted:
-        content = messages.promoted(event, rsvp, _calendar_page(session, rsvp))
+        content = messages.promoted(event, rsvp, _calendar_page(session, rsvp,
+                                                                tokens[rsvp.email]))
         mail.queue_to(session, rsvp, content, "promoted", mail_ids)
     return promoted, counts
 
