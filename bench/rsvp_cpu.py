@@ -12,7 +12,13 @@ event with few seats and several without a limit, and counts:
 - DB CPU (PostgreSQL): CPU time of the server backends serving this database, from /proc;
 - statements sent and connections checked out, from SQLAlchemy's engine and pool events.
 
+With --smtp, SMTP_HOST points at a local sink (aiosmtpd, a test dependency, in a process of
+its own so its CPU is not the app's): each post then also pays for its e-mail's delivery,
+which Starlette runs after the response in the same request (two more transactions, and
+the SMTP conversation). Without it, as in production without SMTP_HOST, mail stays queued.
+
 Usage: .venv/bin/python -m bench.rsvp_cpu [--db postgresql|sqlite] [--posts 200] [--rounds 5]
+       [--returning] [--smtp]
        [--profile FILE]  (cProfile of the measured posts; prints the top functions)
 """
 
@@ -26,6 +32,8 @@ import pstats
 import re
 import secrets
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +43,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-# Read when events_app.settings is first imported: set before any app import.
+# Read when events_app.settings is first imported: set before any app import (main() points
+# SMTP_HOST at the sink instead with --smtp).
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-" + "x" * 20)
 os.environ["SMTP_HOST"] = ""
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -168,7 +177,12 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, float]:
 
     async def posts(first: int, n: int) -> None:
         for i in range(first, first + n):
-            body = urlencode({"name": f"Bench Person {i}", "email": f"p{i}@bench.example.org",
+            # --returning: one address posts to each event in turn, so all but its first
+            # post come from an address that already has a personal feed (members RSVPing
+            # again); else every post is a new address.
+            person = i // len(paths) if args.returning else i
+            body = urlencode({"name": f"Bench Person {person}",
+                              "email": f"p{person}@bench.example.org",
                               "guests": str(i % 3), "csrf_token": token,
                               "website": ""}).encode()
             address = f"10.{i // POSTS_PER_CLIENT // 65536 % 256}." \
@@ -249,7 +263,45 @@ def main() -> None:
     parser.add_argument("--count-calls", action="store_true",
                         help="also count Python function calls per post (slows the run)")
     parser.add_argument("--profile", help="write a cProfile of the measured posts here")
+    parser.add_argument("--returning", action="store_true",
+                        help="each address RSVPs to every event in turn (most posts from an "
+                             "address seen before) instead of one post per address")
+    parser.add_argument("--smtp", action="store_true",
+                        help="deliver each post's e-mail to a local SMTP sink (a separate "
+                             "process) after the response, as a configured site does")
     args = parser.parse_args()
+    sink = _smtp_sink() if args.smtp else None
+    try:
+        _measure(args)
+    finally:
+        if sink is not None:
+            sink.terminate()
+            sink.wait(timeout=10)
+
+
+def _smtp_sink() -> subprocess.Popen[bytes]:
+    """An SMTP server that accepts and discards every message, in its own process, on a free
+    port, with SMTP_HOST/SMTP_PORT set for the app (before its settings are first read)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                             "-c", "aiosmtpd.handlers.Sink"])
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or sink.poll() is not None:
+                sink.kill()
+                raise RuntimeError("the SMTP sink did not start") from None
+            time.sleep(0.1)
+    os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port))
+    return sink
+
+
+def _measure(args: argparse.Namespace) -> None:
     url, drop = _database(args.db)
     from events_app import db
     db.set_engine(db.make_engine(url))

@@ -400,7 +400,9 @@ class EventHost(SQLModel, table=True):
 class Rsvp(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "email", name="uq_rsvp_event_email"),
-        Index("ix_rsvp_event_status", "event_id", "status"),
+        # Every count of seats (services/rsvp.py: each RSVP post, under the event's lock) sums
+        # 1 + guests per status of one event: read from this index alone, not the table rows.
+        Index("ix_rsvp_event_status_guests", "event_id", "status", "guests"),
         # The door's "checked in" / "not yet" filters and sorts, and RSVP-time order.
         Index("ix_rsvp_event_checked_in", "event_id", "checked_in_at"),
         Index("ix_rsvp_event_created", "event_id", "created_at"),

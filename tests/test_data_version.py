@@ -9,7 +9,7 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, text, update
+from sqlalchemy import func, insert, text, update
 from sqlmodel import Session, select
 
 from events_app.db import get_engine, make_engine, read_session, write_session
@@ -210,6 +210,26 @@ def test_an_rsvp_changes_its_own_events_seats_state_only(db_url) -> None:
     assert last[0] == again[0] and last[1] != again[1]
     # Both together: one changes whenever either does.
     assert data_version.seats_of([mine.id, other.id]) != data_version.seats_of([mine.id])
+
+
+def test_an_insert_whose_returning_row_the_orm_loads_is_seen_with_its_event(db_url) -> None:
+    """select(Rsvp).from_statement(insert(...).returning(...)) (the RSVP post's INSERT, the
+    ORM building the object from the returned row) is a write to rsvp: "seats" changes, and
+    from its parameters' event_id only that event's state."""
+    mine, other = make_event(title="Mine"), make_event(title="Other")
+    watch = Watch()
+    before = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    table = Rsvp.__table__
+    statement = select(Rsvp).from_statement(insert(table).returning(*table.columns))
+    at = utcnow()
+    with write_session() as session:
+        row = session.execute(statement, {
+            "event_id": mine.id, "email": "ana@example.org", "token": "t" * 43,
+            "name": "Ana", "created_at": at, "updated_at": at}).scalar_one()
+        assert row in session and row.id is not None and row.guests == 0
+    assert watch.changed() == {"seats"}
+    after = data_version.seats_of([mine.id]), data_version.seats_of([other.id])
+    assert after[0] != before[0] and after[1] == before[1]
 
 
 def test_writes_to_rsvps_of_unknown_events_change_every_events_state(db_url) -> None:

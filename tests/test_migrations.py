@@ -201,3 +201,24 @@ def test_outbox_language_migration_leaves_old_mail_without_a_language(db_url: st
     with get_engine().connect() as conn:
         assert conn.execute(text("SELECT language FROM outbox")).scalar_one() == ""
     command.check(alembic_config(db_url))
+
+
+def test_seat_index_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    """0017_rsvp_seat_index: the seat counts' index (event_id, status, guests) replaces
+    (event_id, status); it can be rolled back and forth."""
+    from events_app.migrate import downgrade, upgrade
+
+    def rsvp_indexes() -> dict[str, tuple[str, ...]]:
+        return {ix["name"]: tuple(ix["column_names"])
+                for ix in inspect(get_engine()).get_indexes("rsvp")}
+
+    assert rsvp_indexes()["ix_rsvp_event_status_guests"] == ("event_id", "status", "guests")
+    assert "ix_rsvp_event_status" not in rsvp_indexes()
+    try:
+        downgrade(db_url, "0016_outbox_language")
+        assert rsvp_indexes()["ix_rsvp_event_status"] == ("event_id", "status")
+        assert "ix_rsvp_event_status_guests" not in rsvp_indexes()
+    finally:
+        upgrade(db_url)
+    assert rsvp_indexes()["ix_rsvp_event_status_guests"] == ("event_id", "status", "guests")
+    command.check(alembic_config(db_url))

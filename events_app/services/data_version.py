@@ -145,7 +145,12 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 def _written_table(state: ORMExecuteState) -> str | None:
     if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
+        statement: Any = state.statement
+        # select(Model).from_statement(insert(...).returning(...)) writes the table of the
+        # statement it wraps (`element`): the ORM builds the objects from the RETURNING row.
+        table = getattr(statement, "table", None)
+        if table is None:
+            table = getattr(getattr(statement, "element", None), "table", None)
         return getattr(table, "name", None)
     text = getattr(state.statement, "text", None)  # text("UPDATE event ...")
     if isinstance(text, str):

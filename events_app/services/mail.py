@@ -26,7 +26,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from events_app import settings
@@ -184,7 +184,7 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(0, attempts - 1)), timedelta(hours=1))
 
 
-def _due(now: datetime) -> list[ColumnElement[bool]]:
+def _due(now: datetime | BindParameter[datetime]) -> list[ColumnElement[bool]]:
     return [
         col(Outbox.sent_at).is_(None),
         Outbox.attempts < MAX_ATTEMPTS,
@@ -196,31 +196,35 @@ def _claim(msg_id: int, now: datetime) -> Outbox | None:
     """Take a lease on one due message, or None when it is not due or another sender has it.
 
     The conditional UPDATE is the whole claim: the database applies it to a row only while
-    the row still matches, so of two racing senders exactly one gets rowcount 1.
+    the row still matches, so of two racing senders exactly one gets the row back. It hands
+    back the claimed row itself (RETURNING), which the ORM makes the message from: one
+    statement, where reading the row again cost a second (every RSVP's mail comes here).
     """
     with write_session() as session:
-        result = session.exec(  # type: ignore[call-overload]
-            update(Outbox)
-            .where(col(Outbox.id) == msg_id, *_due(now))
-            .values(next_attempt_at=now + CLAIM_LEASE, attempts=Outbox.attempts + 1)
-        )
-        if result.rowcount != 1:
-            return None
-        return session.get(Outbox, msg_id)
+        return session.execute(_CLAIM, {
+            "claim_id": msg_id, "claim_now": now, "claim_until": now + CLAIM_LEASE,
+        }).scalar_one_or_none()
+
+
+_OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+# Built once, its values parameters.
+_CLAIM = select(Outbox).from_statement(
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("claim_id"), *_due(bindparam("claim_now")))
+    .values(next_attempt_at=bindparam("claim_until"), attempts=_OUTBOX.c.attempts + 1)
+    .returning(*_OUTBOX.columns))
 
 
 def _finish(msg_id: int, error: str | None, attempts: int) -> None:
+    """Record a send's outcome: one UPDATE (nothing when the row is gone)."""
+    if error is None:
+        values: dict[str, Any] = {"sent_at": utcnow(), "last_error": "",
+                                  "next_attempt_at": None}
+    else:
+        values = {"last_error": error[:2000],
+                  "next_attempt_at": utcnow() + retry_delay(attempts)}
     with write_session() as session:
-        msg = session.get(Outbox, msg_id)
-        if msg is None:
-            return
-        if error is None:
-            msg.sent_at = utcnow()
-            msg.last_error = ""
-            msg.next_attempt_at = None
-        else:
-            msg.last_error = error[:2000]
-            msg.next_attempt_at = utcnow() + retry_delay(attempts)
+        session.execute(update(_OUTBOX).where(_OUTBOX.c.id == msg_id).values(**values))
 
 
 def _log_unsent(msg_id: int) -> bool:

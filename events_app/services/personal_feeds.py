@@ -9,9 +9,10 @@ typing someone else's address into the RSVP form neither reveals nor changes the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -54,9 +55,33 @@ def token_for(session: Session, email: str) -> str:
     return str(session.connection().execute(_TOKEN_OF, {"pf_email": email}).scalar_one())
 
 
+def tokens_for(session: Session, emails: Iterable[str]) -> dict[str, str]:
+    """`token_for` of several addresses (caller's transaction): the feeds that exist read in
+    one statement, the others created one by one. For a change that confirms several
+    people at once (the waitlist moving up), who nearly always have a feed already (their
+    own RSVP made it): `token_for` would cost each of them two statements."""
+    wanted = set(emails)
+    if not wanted:
+        return {}
+    found = {str(email): str(token) for email, token in session.connection().execute(
+        _TOKENS_OF, {"pf_emails": sorted(wanted)})}
+    for email in sorted(wanted - found.keys()):
+        found[email] = token_for(session, email)
+    return found
+
+
+def token_of(email: ColumnElement[str]) -> ScalarSelect[str]:
+    """The feed token of the address `email` as a scalar subquery (NULL when it has none):
+    read within a statement the caller runs anyway, it saves `token_for` its statements for
+    an address that has a feed already (the caller then uses it instead)."""
+    return select(_TABLE.c.token).where(_TABLE.c.email == email).scalar_subquery()
+
+
 _create_statements: dict[str, Any] = {}
 _TABLE = PersonalFeed.__table__  # type: ignore[attr-defined]
 _TOKEN_OF = select(_TABLE.c.token).where(_TABLE.c.email == bindparam("pf_email"))
+_TOKENS_OF = select(_TABLE.c.email, _TABLE.c.token).where(
+    _TABLE.c.email.in_(bindparam("pf_emails", expanding=True)))
 
 
 def _create_statement(session: Session) -> Any:

@@ -27,9 +27,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, insert, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from events_app import i18n, timefmt
@@ -196,24 +195,36 @@ def _counted(event: Event, confirmed: int, waitlisted: int, now: datetime) -> Se
 
 
 def _counts_and_address(session: Session, event: Event, email: str,
-                        now: datetime) -> tuple[SeatCounts, int | None]:
-    """`seat_counts` of a locked event, and the id of `email`'s RSVP to it in any status
-    (the unique (event, e-mail) index allows one), read in the same statement: a new RSVP
-    needs both, and every statement is a round trip made while the event's lock is held."""
+                        now: datetime) -> tuple[SeatCounts, int | None, str | None]:
+    """`seat_counts` of a locked event, the id of `email`'s RSVP to it in any status (the
+    unique (event, e-mail) index allows one) and the address's personal-feed token if it has
+    one, read in the same statement: a new RSVP needs all three, and every statement is a
+    round trip made while the event's lock is held. (None for both when the event has no
+    RSVPs at all: no row to carry them; the token is then found as usual.)"""
     # On the session's connection, as Core: a read of plain columns gains nothing from the
     # ORM's execution path, which cost more CPU than the statement.
     rows = session.connection().execute(
         _COUNTS_AND_ADDRESS, {"c_event": event.id, "c_email": email}).all()
-    seats = {status: int(n) for status, n, _ in rows}
-    found = next((int(rsvp_id) for _, _, rsvp_id in rows if rsvp_id is not None), None)
+    seats = {status: int(n) for status, n, _, _ in rows}
+    found = next((int(rsvp_id) for _, _, rsvp_id, _ in rows if rsvp_id is not None), None)
+    feed = next((str(token) for *_, token in rows if token is not None), None)
     return _counted(event, seats.get(RsvpStatus.CONFIRMED.value, 0),
-                    seats.get(RsvpStatus.WAITLISTED.value, 0), now), found
+                    seats.get(RsvpStatus.WAITLISTED.value, 0), now), found, feed
 
 
 # Built once: every RSVP post runs it under the event's lock (its values are parameters).
+# The seats are summed from ix_rsvp_event_status_guests alone (an index-only scan on
+# PostgreSQL); the address's RSVP is one probe of the unique (event, e-mail) index, a
+# subquery of its own, so the sum never reads the rows for their e-mail addresses. The
+# address's feed token is one more probe (of personal_feed's unique e-mail index): most
+# people RSVP again, and their e-mail's calendar link then costs no statement of its own.
+_ADDRESS = Rsvp.__table__.alias("address")  # type: ignore[attr-defined]
 _COUNTS_AND_ADDRESS = (
     select(Rsvp.status, func.coalesce(func.sum(party_seats()), 0),
-           func.max(case((Rsvp.email == bindparam("c_email"), Rsvp.id))))
+           select(_ADDRESS.c.id).where(_ADDRESS.c.event_id == bindparam("c_event"),
+                                       _ADDRESS.c.email == bindparam("c_email"))
+           .scalar_subquery(),
+           personal_feeds.token_of(bindparam("c_email")))
     .where(Rsvp.event_id == bindparam("c_event")).group_by(Rsvp.status))
 
 
@@ -275,10 +286,11 @@ def _lock_rsvp(session: Session, rsvp: Rsvp) -> Rsvp:
     return fresh
 
 
-def _calendar_page(session: Session, rsvp: Rsvp) -> str:
+def _calendar_page(session: Session, rsvp: Rsvp, token: str | None = None) -> str:
     """The address's "my events" page, for the e-mails that confirm a place (which go to the
-    address itself, the only place the feed token is ever sent)."""
-    return personal_feeds.page_url(personal_feeds.token_for(session, rsvp.email))
+    address itself, the only place the feed token is ever sent); `token`, when the caller
+    already read it in this transaction."""
+    return personal_feeds.page_url(token or personal_feeds.token_for(session, rsvp.email))
 
 
 def _waitlist_stamp(session: Session, event: Event, now: datetime) -> datetime:
@@ -348,8 +360,10 @@ def _promote_counted(session: Session, event: Event, counts: SeatCounts, now: da
         counts = counts.after_promoting(rsvp.seats)
         promoted.append(rsvp)
     session.flush()
+    tokens = personal_feeds.tokens_for(session, (rsvp.email for rsvp in promoted))
     for rsvp in promoted:
-        content = messages.promoted(event, rsvp, _calendar_page(session, rsvp))
+        content = messages.promoted(event, rsvp, _calendar_page(session, rsvp,
+                                                                tokens[rsvp.email]))
         mail.queue_to(session, rsvp, content, "promoted", mail_ids)
     return promoted, counts
 
@@ -498,7 +512,7 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
     _check_party_size(event, req.guests)
     mail_ids: list[int] = []
     # The waitlist comes before newcomers; the newcomer is then judged on the same count.
-    counts, existing_id = _counts_and_address(session, event, req.email, at)
+    counts, existing_id, feed_token = _counts_and_address(session, event, req.email, at)
     promoted, counts = _promote_counted(session, event, counts, at, mail_ids)
     fits = counts.fits(req.guests + 1)
     if not fits:
@@ -515,14 +529,11 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
     waitlisted_at = None if fits else _waitlist_stamp(session, event, at)
     language = i18n.current()  # the page's language: their e-mails are written in it
     if existing is None:
-        # Every value given at once, the defaults' factories included: SQLModel sets each
-        # field through the ORM's instrumentation (and asks pydantic about each factory), so
-        # a second round of assignments cost a post as much again.
-        rsvp = Rsvp(event_id=event_id, email=req.email, token=new_token(), name=req.name,
-                    phone=req.phone, comment=req.comment, guests=req.guests,
-                    language=language, created_at=utcnow(), updated_at=at, status=status,
-                    waitlisted_at=waitlisted_at)
-        _insert_new(session, rsvp)
+        rsvp = _insert_new(session, {
+            "event_id": event_id, "email": req.email, "token": new_token(), "name": req.name,
+            "phone": req.phone, "comment": req.comment, "guests": req.guests,
+            "language": language, "created_at": utcnow(), "updated_at": at, "status": status,
+            "waitlisted_at": waitlisted_at})
     else:
         # Coming back after cancelling: a fresh party, with a fresh link (the old one may
         # have been shared or forwarded when it was cancelled), verified afresh.
@@ -540,7 +551,7 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
     if not notify:
         return RsvpResult(rsvp, event, created=True, position=position, promoted=promoted,
                           mail_ids=mail_ids)
-    calendar = _calendar_page(session, rsvp)
+    calendar = _calendar_page(session, rsvp, feed_token)
     if fits:
         content = messages.confirmation(event, rsvp, calendar_page=calendar)
         mail.queue_to(session, rsvp, content, "confirmation", mail_ids)
@@ -551,21 +562,21 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
                       mail_ids=mail_ids)
 
 
-def _insert_new(session: Session, rsvp: Rsvp) -> None:
-    """Write a new RSVP with one INSERT ... RETURNING id built once, and keep the object in
-    the session as the persistent row a flush would have left: the ORM's unit of work cost a
-    post more CPU than the statement itself. Run through the session, so the data version
-    sees the write; a unique (event, e-mail) race raises IntegrityError as a flush would."""
-    session.flush()  # anything still pending goes first, as it would have in the flush
-    values = {key: rsvp.__dict__[key] for key in _RSVP_COLUMNS}  # every column, defaults set
-    rsvp.id = session.execute(_INSERT_RSVP, values).scalar_one()
-    make_transient_to_detached(rsvp)  # its values are now the row's, nothing left to write
-    session.add(rsvp)
+def _insert_new(session: Session, values: dict[str, object]) -> Rsvp:
+    """Write a new RSVP with one INSERT ... RETURNING its row, built once, and let the ORM
+    make the persistent object from that row, as a query would: the unit of work, and before
+    it SQLModel's constructor (every field through the ORM's instrumentation and pydantic's
+    defaults), cost a post more CPU than the statement itself. Columns not in `values` get
+    the table's defaults. Through the session, so the data version sees the write and, from
+    the parameters' event_id, which event's RSVPs changed; a unique (event, e-mail) race
+    raises IntegrityError as a flush would (pending changes are flushed first, as always
+    before an ORM statement)."""
+    return session.execute(_INSERT_RSVP, values).scalar_one()
 
 
 _RSVP_TABLE = Rsvp.__table__  # type: ignore[attr-defined]
-_RSVP_COLUMNS = tuple(c.key for c in _RSVP_TABLE.columns if c.key != "id")
-_INSERT_RSVP = insert(_RSVP_TABLE).returning(_RSVP_TABLE.c.id)
+_INSERT_RSVP = select(Rsvp).from_statement(
+    insert(_RSVP_TABLE).returning(*_RSVP_TABLE.columns))
 
 
 def _check_shortfall(event: Event, counts: SeatCounts, req: RsvpRequest) -> None:
