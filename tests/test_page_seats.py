@@ -10,9 +10,10 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session
 
-from events_app.db import make_engine
+from events_app.db import make_engine, write_session
 from events_app.models import Event, Rsvp
 from events_app.services import data_version, listing_cache
 from tests.factories import make_event, make_rsvp, queries_run
@@ -137,10 +138,6 @@ def test_an_rsvp_elsewhere_makes_the_pages_fresh_within_the_check_interval(
 def test_an_rsvp_to_events_not_known_makes_every_page_fresh(client) -> None:
     """A write to RSVPs that cannot tell its events (an UPDATE with a WHERE clause) changes
     every event's state: no page is kept through it."""
-    from sqlalchemy import update
-
-    from events_app.db import write_session
-
     mine, _other = _events()
     row = make_rsvp(mine, email="ann@example.org")
     pages = _pages(mine)
@@ -149,3 +146,22 @@ def test_an_rsvp_to_events_not_known_makes_every_page_fresh(client) -> None:
         session.execute(update(Rsvp).where(Rsvp.id == row.id).values(guests=3))
     assert {name: _spots(client, name, path) for name, path in pages.items()} == dict.fromkeys(
         pages, 6)
+
+
+def test_pages_without_spots_left_are_kept_through_any_rsvp(client) -> None:
+    """The month grid, the embed, Atom, the category and city counts and the legacy list show
+    no seats (shown_seats.none_shown): no RSVP renders them again, an event's edit does."""
+    mine, _other = _events()
+    month = mine.starts_at.strftime("%Y-%m")
+    paths = [f"/events/month/{month}", "/embed/upcoming", "/events.atom",
+             "/api/v1/categories", "/api/v1/cities", "/api/events"]
+    first = {path: _get(client, path).content for path in paths}
+    renders = listing_cache.cache.renders
+    make_rsvp(mine, email="ann@example.org")
+    with write_session() as session:  # RSVPs of events not known: every event's state
+        session.execute(update(Rsvp).where(Rsvp.event_id == mine.id).values(guests=1))
+    assert {path: _get(client, path).content for path in paths} == first
+    assert listing_cache.cache.renders == renders
+    make_event(title="Teach-in at the library")
+    assert all(b"Teach-in" in _get(client, path).content for path in paths[:3])
+    assert listing_cache.cache.renders > renders

@@ -152,6 +152,7 @@ async def get_event(request: Request) -> Response:
 
 async def list_categories(request: Request) -> Response:
     def build(session: Session) -> m.CategoryList:
+        shown_seats.none_shown()  # counts of events, not of seats
         counts = dict(event_service.upcoming_counts(session, "category"))
         slugs = list(CATEGORIES) + sorted(set(counts) - set(CATEGORIES))
         return m.CategoryList(categories=[
@@ -165,6 +166,7 @@ async def list_categories(request: Request) -> Response:
 
 async def list_cities(request: Request) -> Response:
     def build(session: Session) -> m.CityList:
+        shown_seats.none_shown()  # counts of events, not of seats
         return m.CityList(cities=[
             m.City(name=name, upcoming=n, events=_url(f"{V1}/events", {"city": name}))
             for name, n in event_service.upcoming_counts(session, "city")
@@ -260,6 +262,7 @@ async def legacy_events(request: Request) -> Response:
     query = parse_event_query(request)
 
     def build(session: Session) -> bytes:
+        shown_seats.none_shown()  # event_json without seats: RSVPs never change it
         page = event_service.list_events(session, query)
         if query.page > page.pages:
             raise HTTPException(404, gettext("There is no page %(page)d; the last is %(last)d.")

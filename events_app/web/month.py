@@ -61,6 +61,7 @@ async def month_view(request: Request) -> Response:
     month = _parse(cal.parse_month, request.path_params["month"])
 
     def render_page(session, query) -> bytes:
+        shown_seats.none_shown()  # titles only: RSVPs never change the grid
         last = cal.month_last_day(month)
         days = cal.events_by_day(session, query, month, last, grid=True)
         params = place_params(query)
