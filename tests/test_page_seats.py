@@ -16,6 +16,7 @@ from sqlmodel import Session
 from events_app.db import make_engine, write_session
 from events_app.models import Event, Rsvp
 from events_app.services import data_version, listing_cache
+from events_app.services.feeds import make_etag
 from tests.factories import make_event, make_rsvp, queries_run
 
 # The validator's minute, held still: a test that crossed a minute would re-render for the
@@ -165,3 +166,23 @@ def test_pages_without_spots_left_are_kept_through_any_rsvp(client) -> None:
     make_event(title="Teach-in at the library")
     assert all(b"Teach-in" in _get(client, path).content for path in paths[:3])
     assert listing_cache.cache.renders > renders
+
+
+def test_a_kept_entry_keeps_its_etag_a_hash_of_its_bytes(client) -> None:
+    """A kept API answer still answers 304 to the tag it gave; a fresh one gets a new tag,
+    the hash of its new bytes."""
+    mine, other = _events()
+    path = f"/api/v1/events/{mine.slug}"
+    plain = {"Accept-Encoding": "identity"}  # the tag of the bytes, not of a gzip copy
+    client.cookies.clear()
+    first = client.get(path, headers=plain)
+    tag = first.headers["etag"]
+    assert tag == make_etag(first.content)
+    make_rsvp(other, email="bo@example.org")
+    client.cookies.clear()
+    assert client.get(path, headers={**plain, "If-None-Match": tag}).status_code == 304
+    make_rsvp(mine, email="cy@example.org")
+    client.cookies.clear()
+    fresh = client.get(path, headers={**plain, "If-None-Match": tag})
+    assert fresh.status_code == 200 and fresh.json()["spots_left"] == 9
+    assert fresh.headers["etag"] == make_etag(fresh.content) != tag
