@@ -64,3 +64,16 @@ def test_entries_are_bounded_by_bytes() -> None:
     assert listing_cache.cache.size_bytes <= listing_cache.MAX_BYTES
     assert listing_cache.lookup("page-5", V1, MINUTE) is not None
     assert listing_cache.lookup("page-0", V1, MINUTE) is None  # the least recently used went
+
+
+def test_a_render_that_reported_no_seats_is_rendered_again_when_the_seats_move() -> None:
+    """Only a render that said which events' seats it shows (services/shown_seats.py) may
+    outlive an RSVP: one that said nothing depends on every RSVP, as before."""
+    listing_cache.cache.clear()
+    calls: list[str] = []
+    listing_cache.rendered("k", V1, lambda: calls.append("a") or b"a", MINUTE)
+    new_seats = Version("events-1", "seats-2", EPOCH, EPOCH)
+    assert listing_cache.lookup("k", new_seats, MINUTE) is None
+    assert listing_cache.rendered("k", new_seats, lambda: calls.append("b") or b"b",
+                                  MINUTE).body == b"b"
+    assert calls == ["a", "b"]

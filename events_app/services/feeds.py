@@ -343,6 +343,21 @@ class FeedCache:
         memory.give_back_free_memory()
         return feed
 
+    def stored(self, key: str) -> tuple[Hashable, RenderedFeed] | None:
+        """The stored (validator, render) of `key`, whatever its validator."""
+        return self._entries.get(key)
+
+    def restamp(self, key: str, feed: RenderedFeed, validator: Hashable) -> bool:
+        """Keep `feed` under `validator`, if it is still the stored render of `key` (the
+        caller checked that what it shows is still right for `validator`); under the key's
+        render lock, so it never replaces a render stored meanwhile."""
+        with self._render_locks[hash(key) % len(self._render_locks)]:
+            found = self._entries.get(key)
+            if found is None or found[1] is not feed:
+                return False
+            self._entries.put(key, (validator, feed))
+            return True
+
     def clear(self) -> None:
         self._entries.clear()
         with self._count_lock:

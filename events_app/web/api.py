@@ -28,7 +28,7 @@ from events_app import i18n, settings, urls
 from events_app.db import read_session
 from events_app.i18n import gettext
 from events_app.models import CATEGORIES, Event, category_label
-from events_app.services import event_text, series_public
+from events_app.services import event_text, series_public, shown_seats
 from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
 from events_app.services.event_text import LocalText
@@ -117,7 +117,7 @@ async def list_events(request: Request) -> Response:
         if query.page > page.pages:
             raise HTTPException(404, gettext("There is no page %(page)d; the last is %(last)d.")
                                 % {"page": query.page, "last": page.pages})
-        seats = rsvp_service.seat_counts_for(session, page.items)
+        seats = shown_seats.seat_counts_for(session, page.items)
         series = series_public.labels(session, page.items)
         texts = event_text.texts_for(session, page.items, i18n.current())
         params = filter_params(query)
@@ -145,13 +145,14 @@ async def get_event(request: Request) -> Response:
         event = public_event_or_404(session, slug)
         series = series_public.labels(session, [event]).get(event.series_id or 0)
         return event_detail(event, event_text.text_for(session, event, i18n.current()),
-                            rsvp_service.seat_counts(session, event), series)
+                            shown_seats.seat_counts(session, event), series)
 
     return await _json_response(request, f"api:event:{slug}", build)
 
 
 async def list_categories(request: Request) -> Response:
     def build(session: Session) -> m.CategoryList:
+        shown_seats.none_shown()  # counts of events, not of seats
         counts = dict(event_service.upcoming_counts(session, "category"))
         slugs = list(CATEGORIES) + sorted(set(counts) - set(CATEGORIES))
         return m.CategoryList(categories=[
@@ -165,6 +166,7 @@ async def list_categories(request: Request) -> Response:
 
 async def list_cities(request: Request) -> Response:
     def build(session: Session) -> m.CityList:
+        shown_seats.none_shown()  # counts of events, not of seats
         return m.CityList(cities=[
             m.City(name=name, upcoming=n, events=_url(f"{V1}/events", {"city": name}))
             for name, n in event_service.upcoming_counts(session, "city")
@@ -260,6 +262,7 @@ async def legacy_events(request: Request) -> Response:
     query = parse_event_query(request)
 
     def build(session: Session) -> bytes:
+        shown_seats.none_shown()  # event_json without seats: RSVPs never change it
         page = event_service.list_events(session, query)
         if query.page > page.pages:
             raise HTTPException(404, gettext("There is no page %(page)d; the last is %(last)d.")
@@ -282,7 +285,7 @@ async def legacy_event(request: Request) -> Response:
         event = event_service.get_public_event(session, slug)
         if event is None:
             raise HTTPException(404, gettext("No such event."))
-        return bytes(JSONResponse(event_json(event, rsvp_service.seat_counts(session, event))).body)
+        return bytes(JSONResponse(event_json(event, shown_seats.seat_counts(session, event))).body)
 
     found = await cached.listing(f"api:legacy:event:{slug}", build)
     return Response(found.body, headers=DEPRECATION, media_type=JSON)

@@ -32,7 +32,7 @@ from starlette.routing import Route
 from events_app import i18n, settings, urls
 from events_app.i18n import gettext
 from events_app.models import Event
-from events_app.services import event_text
+from events_app.services import event_text, shown_seats
 from events_app.services import events as event_service
 from events_app.web import cached
 from events_app.web.conditional import validated_response
@@ -70,6 +70,7 @@ async def atom_feed(request: Request) -> Response:
     query = parse_event_query(request)
 
     def render(session: Session) -> bytes:
+        shown_seats.none_shown()  # no spots left in the feed: RSVPs never change it
         page = event_service.list_events(session, query)
         if query.page > page.pages:
             raise HTTPException(404, gettext("There is no page %(page)d; the last is %(last)d.")

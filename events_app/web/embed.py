@@ -21,7 +21,7 @@ from events_app import i18n, settings, urls
 from events_app.db import read_session
 from events_app.i18n import gettext
 from events_app.models import CATEGORIES
-from events_app.services import event_text, series_public
+from events_app.services import event_text, series_public, shown_seats
 from events_app.services import events as event_service
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web import cached
@@ -64,6 +64,7 @@ async def upcoming(request: Request) -> Response:
     key, query, limit, theme = _box_key(request)
 
     def render_box(session: Session) -> bytes:
+        shown_seats.none_shown()  # no spots left in the box: RSVPs never change it
         page = event_service.list_events(session, query, page_size=limit)
         params = filter_params(query)
         return templates.get_template("embed/upcoming.html").render(

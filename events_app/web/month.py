@@ -20,8 +20,7 @@ from events_app import i18n, settings, urls
 from events_app.i18n import gettext
 from events_app.models import utcnow
 from events_app.services import calendar_month as cal
-from events_app.services import event_text, series_public
-from events_app.services import rsvp as rsvp_service
+from events_app.services import event_text, series_public, shown_seats
 from events_app.web import cached
 from events_app.web.fast_path import CachedPage
 from events_app.web.public import (
@@ -62,6 +61,7 @@ async def month_view(request: Request) -> Response:
     month = _parse(cal.parse_month, request.path_params["month"])
 
     def render_page(session, query) -> bytes:
+        shown_seats.none_shown()  # titles only: RSVPs never change the grid
         last = cal.month_last_day(month)
         days = cal.events_by_day(session, query, month, last, grid=True)
         params = place_params(query)
@@ -111,7 +111,7 @@ async def day_list(request: Request) -> Response:
         response = render(request, "events/day.html", {
             "day": day,
             "entries": entries,
-            "seats": rsvp_service.seat_counts_for(session, events),
+            "seats": shown_seats.seat_counts_for(session, events),
             "texts": event_text.texts_for(session, events, i18n.current()),
             "repeats": series_public.labels(session, events),  # "Repeats ..." as on the list
             "now": utcnow(),

@@ -22,9 +22,8 @@ from events_app import i18n, urls
 from events_app.db import read_session
 from events_app.i18n import gettext
 from events_app.models import CATEGORIES, Event, category_label, utcnow
-from events_app.services import calendar_month, event_text, series_public
+from events_app.services import calendar_month, event_text, series_public, shown_seats
 from events_app.services import events as event_service
-from events_app.services import rsvp as rsvp_service
 from events_app.services.feeds import FeedFilter, RenderedFeed, UnknownFilter, canonical_filter
 from events_app.util.numbers import NumberError, parse_whole
 from events_app.web import cached, compression, sessions, token_pages
@@ -183,7 +182,7 @@ async def event_list(request: Request) -> Response:
                 "filters": filters,
                 "is_filtered": any(v for k, v in filters.items() if k != "when"),
                 **filter_choices(session, query),
-                "seats": rsvp_service.seat_counts_for(session, page.items),
+                "seats": shown_seats.seat_counts_for(session, page.items),
                 "texts": event_text.texts_for(session, page.items, i18n.current()),
                 "repeats": series_public.labels(session, page.items),
                 "past_matches": past_matches,
@@ -230,7 +229,7 @@ def public_event_or_404(session: Session, slug: str) -> Event:
 def detail_context(session: Session, event: Event) -> dict[str, Any]:
     """What the event page shows besides the event (also when the RSVP form comes back with
     messages, web/rsvp.py): its seats and, for an occurrence, its series."""
-    return {"event": event, "seats": rsvp_service.seat_counts(session, event),
+    return {"event": event, "seats": shown_seats.seat_counts(session, event),
             "series": series_public.for_event(session, event),
             "texts": {event.id: event_text.text_for(session, event, i18n.current())}}
 
