@@ -15,7 +15,6 @@ Usage: .venv/bin/python -m bench.page_seats [--db postgresql|sqlite] [--posts 10
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import secrets
 import sys
@@ -25,7 +24,12 @@ from urllib.parse import urlencode
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-" + "x" * 20)
 os.environ["SMTP_HOST"] = ""
 
-from bench.rsvp_cpu import _CSRF_FIELD, POSTS_PER_CLIENT, Client, _database  # noqa: E402
+from bench.rsvp_cpu import (  # noqa: E402
+    _CSRF_FIELD,
+    POSTS_PER_CLIENT,
+    Client,
+    on_fresh_database,
+)
 
 
 async def _run(args: argparse.Namespace, url: str) -> dict[str, object]:
@@ -82,14 +86,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="sqlite")
     parser.add_argument("--posts", type=int, default=100)
     args = parser.parse_args()
-    url, drop = _database(args.db)
-    from events_app import db
-    db.set_engine(db.make_engine(url))
-    try:
-        figures = asyncio.run(_run(args, url))
-    finally:
-        db.set_engine(None)
-        drop()
+    figures = on_fresh_database(args.db, lambda url: _run(args, url))
     print(f"{args.db}:")
     for name, value in figures.items():
         print(f"  {name}: {value}")

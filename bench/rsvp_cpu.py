@@ -39,8 +39,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 # Read when events_app.settings is first imported: set before any app import (main() points
@@ -50,6 +51,7 @@ os.environ["SMTP_HOST"] = ""
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 POSTS_PER_CLIENT = 4  # below settings.RSVP_RATE_LIMIT (10 a minute), left in force
+T = TypeVar("T")
 
 
 def _database(kind: str) -> tuple[str, Any]:
@@ -301,15 +303,21 @@ def _smtp_sink() -> subprocess.Popen[bytes]:
     return sink
 
 
-def _measure(args: argparse.Namespace) -> None:
-    url, drop = _database(args.db)
+def on_fresh_database(kind: str, run: Callable[[str], Awaitable[T]]) -> T:
+    """`run(url)` with the app on a fresh database of this run's own (_database), dropped
+    afterwards whatever happens."""
+    url, drop = _database(kind)
     from events_app import db
     db.set_engine(db.make_engine(url))
     try:
-        figures = asyncio.run(_run(args, url))
+        return asyncio.run(run(url))
     finally:
         db.set_engine(None)
         drop()
+
+
+def _measure(args: argparse.Namespace) -> None:
+    figures = on_fresh_database(args.db, lambda url: _run(args, url))
     print(f"{args.db}: {figures}", file=sys.stderr if args.profile else sys.stdout)
 
 
