@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 import time
 from urllib.parse import urlencode
@@ -25,9 +24,9 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret-" + "x" * 20)
 os.environ["SMTP_HOST"] = ""
 
 from bench.rsvp_cpu import (  # noqa: E402
-    _CSRF_FIELD,
     POSTS_PER_CLIENT,
     Client,
+    form_session,
     on_fresh_database,
 )
 
@@ -51,13 +50,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, object]:
         "month grid": f"/events/month/{month}",
         "Atom": "/events.atom",
     }
-    nonce = secrets.token_urlsafe(32)
-    cookie = {"Cookie": f"csrftoken={nonce}"}
-    status, page = await client.call("GET", f"/events/{contested}", cookie)
-    found = _CSRF_FIELD.search(page.decode())
-    if status != 200 or found is None:
-        raise RuntimeError(f"event page: {status}")
-    headers = {**cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    headers, token = await form_session(client, contested)
     renders = dict.fromkeys(pages, 0)
     statuses: dict[int, int] = {}
     for path in pages.values():  # each rendered once before the rush
@@ -65,7 +58,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, object]:
     cpu_before = time.process_time()
     for i in range(args.posts):
         body = urlencode({"name": f"Bench Person {i}", "email": f"p{i}@bench.example.org",
-                          "guests": "0", "csrf_token": found.group(1), "website": ""}).encode()
+                          "guests": "0", "csrf_token": token, "website": ""}).encode()
         address = f"10.9.{i // POSTS_PER_CLIENT // 256 % 256}.{i // POSTS_PER_CLIENT % 256}"
         code, _ = await client.call("POST", f"/events/{contested}/rsvp", headers, body, address)
         statuses[code] = statuses.get(code, 0) + 1

@@ -166,15 +166,8 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, float]:
         counts["checkouts"] += 1
 
     client = Client(app, settings.ALLOWED_HOSTS[0])
-    nonce = secrets.token_urlsafe(32)
-    cookie = {"Cookie": f"csrftoken={nonce}"}
-    status, page = await client.call("GET", f"/events/{targets.contested_slug}", cookie)
-    found = _CSRF_FIELD.search(page.decode())
-    if status != 200 or found is None:
-        raise RuntimeError(f"event page: {status}")
-    token = found.group(1)
+    headers, token = await form_session(client, targets.contested_slug)
     paths = [f"/events/{s}/rsvp" for s in (targets.contested_slug, *targets.open_slugs)]
-    headers = {**cookie, "Content-Type": "application/x-www-form-urlencoded"}
     statuses: dict[int, int] = {}
 
     async def posts(first: int, n: int) -> None:
@@ -301,6 +294,17 @@ def _smtp_sink() -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port))
     return sink
+
+
+async def form_session(client: Client, slug: str) -> tuple[dict[str, str], str]:
+    """A visitor's CSRF cookie and the form token the event page signs for it: the headers
+    and `csrf_token` value an RSVP post needs."""
+    cookie = {"Cookie": f"csrftoken={secrets.token_urlsafe(32)}"}
+    status, page = await client.call("GET", f"/events/{slug}", cookie)
+    found = _CSRF_FIELD.search(page.decode())
+    if status != 200 or found is None:
+        raise RuntimeError(f"event page: {status}")
+    return {**cookie, "Content-Type": "application/x-www-form-urlencoded"}, found.group(1)
 
 
 def on_fresh_database(kind: str, run: Callable[[str], Awaitable[T]]) -> T:
