@@ -81,6 +81,8 @@ bench-micro: $(VENV)/.installed-test
 	$(BIN)/python bench/attendees.py
 	$(BIN)/python -m bench.rsvp_cpu
 	$(BIN)/python -m bench.http_cpu --requests 1000 --cold
+	$(BIN)/python -m bench.stack_cpu
+	$(BIN)/python -m bench.page_seats
 
 clean:
 	rm -rf $(VENV) events.db events.db-wal events.db-shm test-artifacts
