@@ -38,6 +38,7 @@ from events_app.web.client import client_address
 from events_app.web.csrf import read_form
 from events_app.web.public import detail_context, public_event_or_404
 from events_app.web.templating import render
+from events_app.web.write_slots import run_write
 
 # The manage page is reachable by anyone holding its link: keep it out of caches, search
 # engines and the Referer header of links followed from it.
@@ -88,11 +89,11 @@ async def rsvp_submit(request: Request) -> Response:
     try:
         # Every date: this post only counts against the limit and finds the event; each
         # date is then decided under its own lock by series_rsvp.
-        post = await run_in_threadpool(rsvp_service.post_rsvp, slug, client_address(request),
-                                       settings.RSVP_RATE_LIMIT, None if all_dates else req)
+        post = await run_write(rsvp_service.post_rsvp, slug, client_address(request),
+                               settings.RSVP_RATE_LIMIT, None if all_dates else req)
         result = post.result
         if all_dates and req is not None:
-            result = await run_in_threadpool(series_rsvp.submit_all, post.event.id, req)
+            result = await run_write(series_rsvp.submit_all, post.event.id, req)
     except rsvp_service.RateLimited as exc:
         raise HTTPException(429, exc.message, headers={"Retry-After": "60"}) from None
     except rsvp_service.RsvpNotFound as exc:
@@ -190,7 +191,7 @@ async def manage(request: Request) -> Response:
     view = await _view_or_404(token)
     if view.rsvp.verified_at is None:
         # The link came from the e-mail: the RSVP may now join the address's personal feed.
-        await run_in_threadpool(rsvp_service.verify_link, token)
+        await run_write(rsvp_service.verify_link, token)
     notice = request.query_params.get("m")
     return _manage_page(request, view, notice=notice if notice in NOTICES else None)
 
@@ -208,21 +209,21 @@ async def manage_post(request: Request) -> Response:
             return _manage_page(request, view, confirm_cancel=True)
         elif action == "cancel_confirmed":
             was_waitlisted = view.rsvp.status == RsvpStatus.WAITLISTED
-            result = await run_in_threadpool(rsvp_service.cancel_rsvp, token)
+            result = await run_write(rsvp_service.cancel_rsvp, token)
             notice = ("left-waitlist" if was_waitlisted else
                       "cancelled-moved" if result.promoted else "cancelled")
         elif action == "erase":
             # The confirmation step: the same page with the question, nothing changed yet.
             return _manage_page(request, view, confirm_erase=True)
         elif action == "erase_confirmed":
-            result = await run_in_threadpool(rsvp_service.erase_my_rsvp, token)
+            result = await run_write(rsvp_service.erase_my_rsvp, token)
             texts = await run_in_threadpool(_texts_of, result.event, i18n.current())
             response = render(request, "rsvp/erased.html",
                               {"event": result.event, "texts": texts}, headers=PRIVATE_HEADERS)
             response.background = _deliver_soon(result.mail_ids)
             return response
         elif action == "calendar":
-            result = await run_in_threadpool(rsvp_service.rotate_calendar, token)
+            result = await run_write(rsvp_service.rotate_calendar, token)
             notice = "calendar"
         elif action == "guests":
             errors: dict[str, str] = {}
@@ -230,7 +231,7 @@ async def manage_post(request: Request) -> Response:
             if errors:
                 return _manage_page(request, view, errors=errors, guests_value=raw_guests,
                                     status_code=422)
-            result = await run_in_threadpool(rsvp_service.change_guests, token, guests)
+            result = await run_write(rsvp_service.change_guests, token, guests)
             notice = "updated"
         else:
             raise HTTPException(400, gettext("Choose whether to change your guests, cancel, or "
@@ -280,7 +281,7 @@ async def series_manage(request: Request) -> Response:
         raise HTTPException(404, gettext(NOT_A_SERIES_LINK))
     if any(row.rsvp.verified_at is None for row in view.rows):
         # The link came from the e-mail that announced these RSVPs: they may join the feed.
-        await run_in_threadpool(series_rsvp.verify_batch, token)
+        await run_write(series_rsvp.verify_batch, token)
     notice = request.query_params.get("m")
     return _series_page(request, view, notice=notice if notice in SERIES_NOTICES else None)
 
@@ -295,10 +296,10 @@ async def series_manage_post(request: Request) -> Response:
         if action == "cancel_all":
             return _series_page(request, view, confirm_cancel=True)
         if action == "cancel_all_confirmed":
-            result = await run_in_threadpool(series_rsvp.cancel_all, token)
+            result = await run_write(series_rsvp.cancel_all, token)
             notice = "cancelled"
         elif action == "join":
-            result = await run_in_threadpool(series_rsvp.join_missing, token)
+            result = await run_write(series_rsvp.join_missing, token)
             notice = "joined"
             if result.anchor is not None:  # a date RSVP'd again has a new link
                 path = request.app.url_path_for("rsvp_series", token=result.anchor.token)
@@ -308,7 +309,7 @@ async def series_manage_post(request: Request) -> Response:
             guests = parse_guests(raw if isinstance(raw, str) else "", errors)
             if errors:
                 return _series_page(request, view, errors=errors, status_code=422)
-            outcomes = await run_in_threadpool(series_rsvp.change_guests_all, token, guests)
+            outcomes = await run_write(series_rsvp.change_guests_all, token, guests)
             if any(o.status == "skipped" for o in outcomes):
                 # Some dates had no room (or were closed): say which, on the page itself;
                 # refused (409) only when no date changed at all.

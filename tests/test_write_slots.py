@@ -1,0 +1,58 @@
+"""RSVP writes run a few at a time per process (web/write_slots.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from events_app import settings
+from events_app.web import write_slots
+
+
+def _run_many(n: int) -> tuple[int, list[int]]:
+    """n writes started at once; the most that ran together, and their results in order."""
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0}
+
+    def write(i: int) -> int:
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.02)
+        with lock:
+            state["now"] -= 1
+        return i * i
+
+    async def main() -> list[int]:
+        return list(await asyncio.gather(*(write_slots.run_write(write, i) for i in range(n))))
+
+    results = asyncio.run(main())
+    return state["most"], results
+
+
+def test_writes_run_at_most_the_setting_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "RSVP_WRITE_THREADS", 3)
+    most, results = _run_many(12)
+    assert most == 3
+    assert results == [i * i for i in range(12)]
+
+
+def test_each_event_loop_gets_its_own_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second loop (another test client, a restarted server) works as the first did."""
+    monkeypatch.setattr(settings, "RSVP_WRITE_THREADS", 2)
+    assert _run_many(6)[0] == 2
+    assert _run_many(6) == (2, [i * i for i in range(6)])
+
+
+def test_a_write_s_exception_reaches_the_caller() -> None:
+    def refuse() -> None:
+        raise ValueError("no")
+
+    async def main() -> None:
+        await write_slots.run_write(refuse)
+
+    with pytest.raises(ValueError, match="no"):
+        asyncio.run(main())
