@@ -5,11 +5,34 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import pytest
 
 from events_app import settings
 from events_app.web import write_slots
+
+T = TypeVar("T")
+
+
+def _in_own_thread(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """asyncio.run in a thread of its own: a loop other tests left running in this thread
+    (browser tests) would refuse it, and each call here gets a fresh loop."""
+    out: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            out["value"] = asyncio.run(coro_fn())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            out["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def _run_many(n: int) -> tuple[int, list[int]]:
@@ -29,7 +52,7 @@ def _run_many(n: int) -> tuple[int, list[int]]:
     async def main() -> list[int]:
         return list(await asyncio.gather(*(write_slots.run_write(write, i) for i in range(n))))
 
-    results = asyncio.run(main())
+    results = _in_own_thread(main)
     return state["most"], results
 
 
@@ -55,4 +78,4 @@ def test_a_write_s_exception_reaches_the_caller() -> None:
         await write_slots.run_write(refuse)
 
     with pytest.raises(ValueError, match="no"):
-        asyncio.run(main())
+        _in_own_thread(main)
