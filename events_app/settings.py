@@ -40,10 +40,10 @@ SITE_DESCRIPTION: str = config("SITE_DESCRIPTION", default="")
 DB_POOL_SIZE: int = config("DB_POOL_SIZE", cast=int, default=10)
 DB_MAX_OVERFLOW: int = config("DB_MAX_OVERFLOW", cast=int, default=5)
 # RSVP writes (posts, cancellations, guest changes) one app process runs at once; the others
-# wait their turn on the event loop. Measured with 32 connections on 2 workers (bench.run,
-# PostgreSQL): the default thread pool's 40 threads ran 163-172 confirmed posts/s at 6.4-6.6 ms
-# of app CPU each (threads fighting for the GIL while they wait on row locks); 2-8 ran 194-236/s
-# at 4.6-5.6 ms. At least 1.
+# wait their turn on the event loop. bench.run, PostgreSQL, 2 workers, 32 connections, runs
+# alternated: anyio's shared 40 threads 189.9 / 236.4 confirmed posts/s at 5.89 / 4.56 ms of app
+# CPU each (threads contending for the GIL while they wait on row locks); 4 slots 240.7 / 292.5
+# at 4.95 / 4.15 ms. At least 1.
 RSVP_WRITE_THREADS: int = max(1, config("RSVP_WRITE_THREADS", cast=int, default=4))
 DEFAULT_TIMEZONE: str = config("DEFAULT_TIMEZONE", default="America/New_York")
 # The language of a visitor who has not chosen one and whose browser asks for none we have

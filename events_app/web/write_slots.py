@@ -2,8 +2,9 @@
 
 Starlette's run_in_threadpool shares anyio's default limiter (40 threads). Under an RSVP rush
 that lets dozens of write transactions run at once in one process: they queue on the event's
-row lock and on the GIL, and each post then costs more CPU than it does alone (bench.run:
-6.4 ms of app CPU per post with 40 threads, 4.6-5.6 ms with 2-8). Writes here take one of
+row lock and on the GIL, and each post then costs more CPU than it does alone (bench.run,
+runs alternated: 5.89 / 4.56 ms of app CPU per post with 40 threads, 4.95 / 4.15 ms with 4,
+and about a quarter more posts a second; settings.RSVP_WRITE_THREADS). Writes here take one of
 settings.RSVP_WRITE_THREADS slots; the rest wait on the event loop, which costs nothing, and
 reads (pages, feeds) keep the default pool to themselves.
 
