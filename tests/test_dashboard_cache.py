@@ -81,9 +81,7 @@ def test_each_organizer_gets_their_own_lists(db_url: str) -> None:
 
 def test_kept_lists_follow_every_write_that_shows(db_url: str) -> None:
     owner = make_organizer("olga@example.org", "Olga Owner")
-    make_organizer("carl@example.org", "Carl Cohost")
-    with read_session() as s:
-        carl_id = s.exec(select(Organizer.id).where(Organizer.email == "carl@example.org")).one()
+    carl_id = make_organizer("carl@example.org", "Carl Cohost").id
     event = make_event(owner_id=owner.id, title="Town hall", capacity=10)
     olga, carl = _signed_in("olga@example.org"), _signed_in("carl@example.org")
 
@@ -165,9 +163,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def test_kept_attendee_list_is_per_session_and_follows_check_ins(db_url: str) -> None:
     owner = make_organizer("olga@example.org", "Olga Owner")
-    make_organizer("carl@example.org", "Carl Cohost")
-    with read_session() as s:
-        carl_id = s.exec(select(Organizer.id).where(Organizer.email == "carl@example.org")).one()
+    carl_id = make_organizer("carl@example.org", "Carl Cohost").id
     event = make_event(owner_id=owner.id, title="Door test", capacity=10)
     ann = make_rsvp(event, "Ann Attendee", "ann@example.org")
     with write_session() as s:
