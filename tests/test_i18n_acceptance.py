@@ -177,6 +177,18 @@ def _follow(reader: Reader, client: Any, name: str, answer: Any) -> str:
     return reader.page(name, client.get(answer.headers["location"]))
 
 
+
+def _subscribe(reader: Reader, app: Any, name: str, links: list[str]) -> Any:
+    """Every subscribe link on a page keeps the reader's Spanish; the first one's feed is
+    fetched and read."""
+    for link in links:
+        assert parse_qs(urlsplit(unescape(link)).query).get("lang") == ["es"], link
+    url = urlsplit(unescape(links[0]))
+    feed = app.get(f"{url.path}?{url.query}")
+    assert feed.status_code == 200
+    reader.ics(name, feed.text)
+    return feed
+
 def _create(client: Any, reader: Reader, fields: dict[str, Any]) -> str:
     """The organizer publishes an event through the form; its slug, from the public list."""
     answer = post(client, "/organizer/events/new", {**_form(**fields), "then": "publish"})
@@ -291,12 +303,7 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     assert "Taller sobre sus derechos" in my_page
     own = re.findall(r'href="((?:webcal|https?)://[^"]*?/my/[^"]*calendar\.ics[^"]*)"', my_page)
     assert own, my_page
-    for link in own:
-        assert parse_qs(urlsplit(unescape(link)).query).get("lang") == ["es"], link
-    own_url = urlsplit(unescape(own[0]))
-    own_feed = calendar_app.get(f"{own_url.path}?{own_url.query}")
-    assert own_feed.status_code == 200
-    ana.ics("my calendar", own_feed.text)
+    own_feed = _subscribe(ana, calendar_app, "my calendar", own)
     assert [s for s, _lang in _summaries(_calendar(own_feed.content)).values()] == \
         ["Taller sobre sus derechos"]
 
@@ -316,12 +323,8 @@ def test_a_spanish_speaking_visitor_meets_no_english(client: TestClient, db_url:
     # She subscribes to the calendar from the list: the link keeps her language.
     links = re.findall(r'href="((?:webcal|https?)://[^"]*?/calendar\.ics[^"]*)"', listing)
     assert links, "no subscribe link"
-    for link in links:
-        assert parse_qs(urlsplit(unescape(link)).query).get("lang") == ["es"], link
+    feed = _subscribe(ana, calendar_app, "calendar feed", links)
     url = urlsplit(unescape(links[0]))
-    feed = calendar_app.get(f"{url.path}?{url.query}")
-    assert feed.status_code == 200
-    ana.ics("calendar feed", feed.text)
     cal = _calendar(feed.content)
     # Its name is the site's name (a name, the same in every language); its description is
     # Spanish, and so is the name of a feed filtered to a category.
