@@ -28,6 +28,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from events_app import settings
+from events_app.util.memo import ClientMemo
 
 SOURCE_LANGUAGE = "en"  # the language of the msgids in the code and templates
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -188,8 +189,8 @@ def negotiate(choice: str | None, remembered: str | None, accept_language: str |
 # 304 from a browser (web/fast_path.py): the answer depends on the value alone (the catalogs
 # are fixed at start-up), so it is kept for the few values a site sees. At most _BROWSER_MAX
 # (emptied when full); a value longer than _BROWSER_BYTES is parsed every time, never kept.
-_browser: dict[str, str | None] = {}
 _BROWSER_MAX = 256
+_browser: ClientMemo[str, str | None] = ClientMemo(_BROWSER_MAX)
 _BROWSER_BYTES = 256
 
 
@@ -201,7 +202,5 @@ def _browser_language(accept_language: str) -> str | None:
     found = next((lang for tag in preferred(accept_language)
                   if (lang := match(tag)) is not None), None)
     if len(accept_language) <= _BROWSER_BYTES:
-        if len(_browser) >= _BROWSER_MAX:
-            _browser.clear()
-        _browser[accept_language] = found
+        _browser.keep(accept_language, found)
     return found

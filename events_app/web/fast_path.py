@@ -48,6 +48,7 @@ from starlette.types import Scope, Send
 from events_app import i18n
 from events_app.models import utcnow
 from events_app.services.feeds import RenderedFeed, settled_last_modified
+from events_app.util.memo import ClientMemo
 from events_app.web import (
     compression,
     csrf,
@@ -104,7 +105,8 @@ class FastPath:
         self.hosts = frozenset(h.lower() for h in allowed_hosts if "*" not in h)
         self.always = security_headers.always_headers(hsts)
         self._host_verdicts: dict[bytes, bool] = {}
-        self._answers: dict[tuple, tuple[int, tuple[tuple[bytes, bytes], ...], int]] = {}
+        self._answers: ClientMemo[tuple, tuple[int, tuple[tuple[bytes, bytes], ...], int]] = (
+            ClientMemo(_ANSWERS_MAX))
 
     def answer(self, scope: Scope) -> tuple[int, RawHeaders, bytes] | None:
         """The full response to this request if it can be given here, else None."""
@@ -179,9 +181,7 @@ class FastPath:
             kind = _GZIP if body and body is not feed.body else _PLAIN if body else _EMPTY
             kept = (status, tuple(headers), kind)
             if sum(len(v) for v in key[-3:] if v is not None) <= _ANSWER_KEY_BYTES:
-                if len(self._answers) >= _ANSWERS_MAX:
-                    self._answers.clear()
-                self._answers[key] = kept
+                self._answers.keep(key, kept)
         status, headers, kind = kept
         if kind == _EMPTY:
             return status, list(headers), b""

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 
 from events_app import i18n
+from events_app.util.memo import ClientMemo
 
 MAX_ENTRIES = 256
 MAX_QUERY_BYTES = 512
@@ -31,7 +32,7 @@ class QueryKeys:
 
     def __init__(self, key_of: Callable[[Request], str]) -> None:
         self.key_of = key_of
-        self._keys: dict[tuple[bytes, str], str] = {}
+        self._keys: ClientMemo[tuple[bytes, str], str] = ClientMemo(MAX_ENTRIES)
 
     def __call__(self, request: Request) -> str:
         query: bytes = request.scope.get("query_string", b"")
@@ -40,7 +41,5 @@ class QueryKeys:
         if key is None:
             key = self.key_of(request)  # raises on a refused query: nothing kept
             if len(query) <= MAX_QUERY_BYTES:
-                if len(self._keys) >= MAX_ENTRIES:
-                    self._keys.clear()
-                self._keys[memo] = key
+                self._keys.keep(memo, key)
         return key
