@@ -4,11 +4,16 @@ sees its own commits at once and every worker serves another process's within a 
 
 from __future__ import annotations
 
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, insert, text, update
 from sqlmodel import Session, select
 
@@ -153,6 +158,87 @@ def test_without_a_read_the_last_version_serves_only_while_another_caller_reads(
                         .values(token="elsewhere"))
     data_version.forget(get_engine())
     assert data_version.known_or_reading() is None  # nothing read for this database yet
+
+
+@contextmanager
+def _slow_version_reads(fail_first: bool = False) -> Iterator[list[float]]:
+    """Each read of the site-wide version on the app's engine takes 0.2 s inside the block
+    (so callers arrive while one runs) and, if asked, the first one fails; yields when each
+    read began."""
+    began: list[float] = []
+
+    def slow(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM data_version" in statement and "data_version.kind IN" in statement:
+            began.append(time.monotonic())
+            time.sleep(0.2)
+            if fail_first and len(began) == 1:
+                raise RuntimeError("the database went away")
+
+    sa_event.listen(get_engine(), "before_cursor_execute", slow)
+    try:
+        yield began
+    finally:
+        sa_event.remove(get_engine(), "before_cursor_execute", slow)
+
+
+def _concurrent_current(callers: int) -> list[Any]:
+    """`data_version.current()` from `callers` threads at once: each one's version, or error."""
+    start = threading.Barrier(callers)
+    found: list[Any] = [None] * callers
+
+    def call(i: int) -> None:
+        start.wait()
+        try:
+            found[i] = data_version.current()
+        except RuntimeError as exc:
+            found[i] = exc
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return found
+
+
+def _written_elsewhere(db_url: str) -> None:
+    """A write by another process (a second engine: its own pool, its own view)."""
+    elsewhere = make_engine(db_url)
+    try:
+        with Session(elsewhere) as session:
+            site_settings.set_flag(session, "elsewhere", True)
+            session.commit()
+    finally:
+        elsewhere.dispose()
+
+
+def test_a_due_version_is_read_by_one_thread_while_the_others_wait_for_it(
+        db_url, monkeypatch) -> None:
+    """Sync callers that find the version due at once: one reads, the others get what it read
+    (the new version, never the old one they had)."""
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.5)
+    before = data_version.refresh()
+    _written_elsewhere(db_url)
+    time.sleep(0.6)
+    with _slow_version_reads() as reads:
+        found = _concurrent_current(6)
+    assert len(reads) == 1
+    assert all(v == found[0] for v in found)
+    assert isinstance(found[0], data_version.Version) and found[0].events != before.events
+
+
+def test_when_the_one_read_fails_a_waiting_thread_reads_instead(db_url, monkeypatch) -> None:
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.5)
+    before = data_version.refresh()
+    _written_elsewhere(db_url)
+    time.sleep(0.6)
+    with _slow_version_reads(fail_first=True) as reads:
+        found = _concurrent_current(6)
+    assert len(reads) == 2  # the failed one, then one more
+    failed = [f for f in found if isinstance(f, RuntimeError)]
+    served = [f for f in found if isinstance(f, data_version.Version)]
+    assert len(failed) == 1 and len(served) == 5
+    assert all(v == served[0] for v in served) and served[0].events != before.events
 
 
 PAGES = ("/events", "/events/{slug}", "/api/v1/events", "/api/v1/events/{slug}",

@@ -255,6 +255,7 @@ class _Known:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._read_done = threading.Condition(self._lock)  # notified when a read ends
         self._rows: dict[tuple[str, int], tuple[str, datetime, int]] = {}
         self._generation = 0  # counts local commits, so a slower read never undoes one
         self._checked_at: float | None = None  # time.monotonic() of the last read started
@@ -332,6 +333,24 @@ class _Known:
         claimed = self._claimed_at
         return claimed is not None and time.monotonic() - claimed < CHECK_INTERVAL
 
+    def current(self, engine: Engine) -> Version:
+        """The version read less than CHECK_INTERVAL ago: from memory while fresh; else read
+        by one thread at a time, while the others wait for what it reads (never the old
+        one). A read that fails or never comes (its claim lapses) leaves the next waiter to
+        claim and read; each wait is bounded by what is left of the claim."""
+        while True:
+            found = self.fresh()
+            if found is not None:
+                return found
+            if self.claim_read():
+                return self.read(engine)
+            with self._lock:
+                claimed = self._claimed_at
+                if claimed is not None:
+                    left = CHECK_INTERVAL - (time.monotonic() - claimed)
+                    if left > 0:
+                        self._read_done.wait(left)
+
     def read(self, engine: Engine) -> Version:
         started = time.monotonic()
         with self._lock:
@@ -339,9 +358,11 @@ class _Known:
         try:
             with Session(engine) as session:
                 rows = session.exec(_SITE_READ).all()
-        finally:
+        except BaseException:
             with self._lock:
                 self._claimed_at = None
+                self._read_done.notify_all()  # a waiter claims the read instead
+            raise
         with self._lock:
             fetched = {(kind, stripe): (token, changed_at, generation)
                        for kind, stripe, token, changed_at in rows}
@@ -350,6 +371,8 @@ class _Known:
             self._rows = fetched
             self._checked_at = started
             self._version = None
+            self._claimed_at = None
+            self._read_done.notify_all()
         return self.version()
 
     @property
@@ -463,8 +486,11 @@ def refresh(engine: Engine | None = None) -> Version:
 
 
 def current(engine: Engine | None = None) -> Version:
-    """The version, read from the database only when the last read is stale (sync code)."""
-    return known(engine) or refresh(engine)
+    """The version, read from the database only when the last read is stale (sync code): by
+    one thread, while the others that find it stale wait for that read (a few primary-key
+    rows) instead of each reading the same rows."""
+    engine = engine or get_engine()
+    return _state(engine).current(engine)
 
 
 def forget(engine: Engine | None = None) -> None:
