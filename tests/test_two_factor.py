@@ -4,18 +4,20 @@ replay and guessing limits, and an admin requiring it for everyone."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pyotp
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from events_app.db import read_session, write_session
+from events_app.db import make_engine, read_session, write_session
 from events_app.models import Organizer, OrganizerSession, RecoveryCode, utcnow
-from events_app.services import two_factor
+from events_app.services import data_version, site_settings, two_factor
 from events_app.web.app import create_app
 from events_app.web.sessions import COOKIE_NAME
+from tests.factories import queries_run
 from tests.organizer_support import (
     PASSWORD,
     cheap_passwords,  # noqa: F401 - fixture
@@ -217,6 +219,39 @@ def test_recovery_codes_can_be_replaced_and_two_factor_turned_off(client) -> Non
 
 
 # --- an admin requires it --------------------------------------------------------------------
+
+def test_the_requirement_is_not_read_on_every_request(db_url) -> None:
+    make_organizer("ada@example.org")
+    with TestClient(create_app()) as ada:
+        login(ada, "ada@example.org")
+        assert ada.get("/organizer/").status_code == 200
+        with queries_run() as seen:
+            assert ada.get("/organizer/").status_code == 200
+    assert not [q for q in seen if "site_setting" in q]
+
+
+def test_a_requirement_switched_on_in_another_process_applies_within_the_check_interval(
+        db_url, monkeypatch) -> None:
+    """Another worker's admin flips the switch (a second engine: its own pool, its own view
+    of the data version): a signed-in organizer here is sent to enrolment once the version
+    is due again, without this process being told."""
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.5)
+    make_organizer("ada@example.org")
+    with TestClient(create_app()) as ada:
+        login(ada, "ada@example.org")
+        assert ada.get("/organizer/", follow_redirects=False).status_code == 200
+        elsewhere = make_engine(db_url)
+        try:
+            with Session(elsewhere) as session:
+                site_settings.set_flag(session, two_factor.REQUIRED_SETTING, True)
+                session.commit()
+        finally:
+            elsewhere.dispose()
+        time.sleep(0.6)
+        r = ada.get("/organizer/", follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/organizer/account/two-factor")
+
 
 def test_admin_can_require_two_factor_for_everyone(db_url) -> None:
     make_organizer("boss@example.org", admin=True)

@@ -10,9 +10,10 @@ from functools import cache
 from sqlmodel import Session
 
 from events_app import i18n, settings
-from events_app.db import dialect_insert
+from events_app.db import dialect_insert, read_session
 from events_app.i18n import N_, gettext
 from events_app.models import SiteSetting
+from events_app.services import data_version
 
 # The description when the operator set none: the catalogs translate it like any text.
 BUILT_IN_DESCRIPTION = N_("Protests, policy briefings, town halls and trainings across the "
@@ -49,6 +50,26 @@ def site_description(language: str | None = None) -> SiteDescription:
 def get_flag(session: Session, key: str) -> bool:
     row = session.get(SiteSetting, key)
     return row is not None and row.value == "1"
+
+
+# key -> (the "events" data version the flag was read under, the flag)
+_flags: dict[str, tuple[str, bool]] = {}
+
+
+def current_flag(key: str) -> bool:
+    """`get_flag` for a check made on every request (the sign-in gate's "two-factor
+    required"): read once per data version, not per request. Every write to a setting bumps
+    the "events" version in its transaction (services/data_version.py), so a switch flipped
+    in any process takes effect here at once (this process) or within CHECK_INTERVAL (another).
+    Inside a transaction that decides on the flag, read it there instead (`get_flag`)."""
+    version = data_version.current().events  # first: the flag read after it is as new
+    found = _flags.get(key)
+    if found is not None and found[0] == version:
+        return found[1]
+    with read_session() as session:
+        value = get_flag(session, key)
+    _flags[key] = (version, value)
+    return value
 
 
 def set_flag(session: Session, key: str, value: bool) -> None:

@@ -61,7 +61,14 @@ THROTTLED_MESSAGE = N_("Too many wrong codes. Wait a few minutes and try again, 
 
 
 def is_required(session: Session) -> bool:
+    """Whether the site requires two-factor, as `session`'s transaction sees it."""
     return site_settings.get_flag(session, REQUIRED_SETTING)
+
+
+def required_now() -> bool:
+    """Whether the site requires two-factor, for the check on every organizer request:
+    without a query while the data version is unchanged (site_settings.current_flag)."""
+    return site_settings.current_flag(REQUIRED_SETTING)
 
 
 def set_required(session: Session, actor: Organizer, required: bool) -> None:

@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from events_app.db import read_session
 from events_app.i18n import gettext, ngettext
 from events_app.models import Organizer, SessionStage
 from events_app.services import access, login_sessions, two_factor
@@ -51,10 +50,7 @@ def current_organizer(request: Request) -> Organizer | None:
 
 def _must_enrol(organizer: Organizer) -> bool:
     """Signed in, but the site now requires two-factor and this account has none yet."""
-    if organizer.has_two_factor:
-        return False
-    with read_session() as session:
-        return two_factor.is_required(session)
+    return not organizer.has_two_factor and two_factor.required_now()
 
 
 def sign_in(request: Request, organizer: Organizer) -> None:
