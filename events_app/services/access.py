@@ -6,12 +6,16 @@ not manage is simply "not found" for them: pages, CSV exports and POST actions a
 
 from __future__ import annotations
 
-from sqlalchemy import or_, union
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, exists, or_, union
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from events_app.models import Event, EventHost, Organizer, Role
 from events_app.util.forms import has_control_chars
+
+T = TypeVar("T")
 
 
 def is_admin(organizer: Organizer) -> bool:
@@ -47,16 +51,30 @@ def manageable_parts(organizer: Organizer,
                        or_(col(Event.owner_id).is_(None), Event.owner_id != organizer.id))]
 
 
+def _may_manage_row(organizer: Organizer) -> ColumnElement[bool]:
+    """`manageable`'s rule as a condition on one event row: "owner OR a co-host row". For a
+    lookup by a unique key (slug, id) only: the key's index finds the row and this is then
+    checked on it (one co-host primary-key probe), where the id-list form above builds both
+    id sets first (~0.7 ms against ~0.07 ms). Over a range no index answers it (see there)."""
+    return or_(Event.owner_id == organizer.id,
+               exists().where(EventHost.event_id == Event.id,
+                              EventHost.organizer_id == organizer.id))
+
+
+def _one_manageable(organizer: Organizer, stmt: SelectOfScalar[T]) -> SelectOfScalar[T]:
+    return stmt if is_admin(organizer) else stmt.where(_may_manage_row(organizer))
+
+
 def get_event(session: Session, organizer: Organizer, slug: str) -> Event | None:
     """The event with this slug if `organizer` may manage it, else None (locking, when a
     change needs it, is services/locking.py's)."""
     if len(slug) > 120 or has_control_chars(slug):
         return None  # cannot be a stored slug (and PostgreSQL refuses NUL in a query)
-    stmt = manageable(organizer, select(Event).where(Event.slug == slug))
-    return session.exec(stmt).first()
+    return session.exec(_one_manageable(organizer, select(Event).where(Event.slug == slug))
+                        ).first()
 
 
 def can_manage(session: Session, organizer: Organizer, event: Event) -> bool:
-    return session.exec(
-        manageable(organizer, select(Event).where(col(Event.id) == event.id))
+    return session.exec(_one_manageable(
+        organizer, select(Event.id).where(col(Event.id) == event.id))
     ).first() is not None
