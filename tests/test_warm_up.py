@@ -9,12 +9,18 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from sqlmodel import select
 from starlette.testclient import TestClient
 
 from events_app import db
+from events_app.db import read_session
+from events_app.models import DataVersion, OrganizerSession
 from events_app.services import feeds, listing_cache
 from events_app.web.app import create_app
-from tests.factories import make_event, queries_run
+from events_app.web.organizer import kept_html
+from events_app.web.templating import templates
+from tests.factories import make_event, make_rsvp, queries_run
+from tests.organizer_support import cheap_passwords, login, make_organizer  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -99,3 +105,39 @@ def test_a_failed_warm_up_is_logged_and_the_app_starts(tmp_path, caplog) -> None
     finally:
         db.set_engine(None)
         engine.dispose()
+
+
+# --- the organizer workspace's share (web/organizer/warm.py) ---------------------------------
+
+def _organizer_with_an_event() -> str:
+    """An organizer owning an event with an RSVP; returns the event's slug."""
+    owner = make_organizer("ada@example.org")
+    event = make_event(title="Town hall", owner_id=owner.id)
+    make_rsvp(event, name="Pat Member", email="pat@example.org")
+    return event.slug
+
+
+def test_an_organizers_first_pages_after_start_up_compile_no_template(
+        db_url, cheap_passwords) -> None:  # noqa: F811 - the fixture
+    slug = _organizer_with_an_event()
+    with TestClient(create_app(warm=True)) as client:
+        compiled = set(templates.env.cache.keys())  # type: ignore[union-attr]
+        login(client, "ada@example.org")
+        assert "Town hall" in client.get("/organizer/").text
+        assert "Pat Member" in client.get(f"/organizer/events/{slug}/attendees").text
+        assert set(templates.env.cache.keys()) - compiled == set()  # type: ignore[union-attr]
+
+
+def test_the_organizer_warm_up_keeps_and_writes_nothing(db_url) -> None:
+    """It asks as an organizer who is no row and manages nothing: no page of it is kept,
+    no session or other row is written, and the workspace still wants a sign-in."""
+    _organizer_with_an_event()
+    with read_session() as session:
+        versions = session.exec(select(DataVersion)).all()
+    with TestClient(create_app(warm=True)) as client:
+        assert len(kept_html._store) == 0
+        with read_session() as session:
+            assert session.exec(select(OrganizerSession)).all() == []
+            assert session.exec(select(DataVersion)).all() == versions  # nothing written
+        r = client.get("/organizer/", follow_redirects=False)
+        assert r.status_code == 303 and "/organizer/login" in r.headers["location"]

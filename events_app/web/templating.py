@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import jinja2
+import jinja2.meta
 from babel.numbers import format_decimal
 from markupsafe import Markup
 from starlette.datastructures import URL
@@ -191,6 +192,26 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     return templates.TemplateResponse(
         request, name, context or {}, status_code=status_code, headers=headers
     )
+
+
+def compile_templates(names: list[str]) -> int:
+    """Load (parse and compile) the templates `names` and every template they extend,
+    include or import by a literal name, into the environment's cache, as their first render
+    would; returns how many. For start-up (web/warm_up.py): compiling is most of what a
+    worker's first render of a page costs (a few ms to 30 ms a template), and the pages an
+    organizer opens first use eight of them."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        _env.get_template(name)
+        source = _env.loader.get_source(_env, name)[0]  # type: ignore[union-attr]
+        todo += [n for n in jinja2.meta.find_referenced_templates(_env.parse(source))
+                 if n is not None]
+    return len(seen)
 
 
 def render_fragment(request: Request, name: str, context: dict[str, Any]) -> str:

@@ -38,6 +38,7 @@ from events_app import db, i18n, settings, urls
 from events_app.models import CATEGORIES
 from events_app.services.calendar_month import today
 from events_app.web.language import PARAM as LANGUAGE_PARAM
+from events_app.web.organizer import warm as organizer_warm
 
 log = logging.getLogger(__name__)
 CONNECTIONS = 4  # a burst's worth; the pool opens more when it needs them
@@ -96,6 +97,8 @@ async def warm_up(app: ASGIApp) -> None:
                 if path == f"{urls.API_V1}/events" and status == 200:
                     for more in from_first_event(json.loads(body).get("events") or []):
                         await _get(app, more, language)
+        await organizer_warm.warm_up(
+            lambda path, state: _get(app, path, settings.DEFAULT_LANGUAGE, state))
     except Exception:  # noqa: BLE001 - warming is an optimisation, never a reason not to start
         log.warning("warm-up failed; the first requests will be slower", exc_info=True)
         return
@@ -111,9 +114,10 @@ def settle() -> None:
     gc.freeze()
 
 
-async def _get(app: ASGIApp, path: str, language: str) -> tuple[int, bytes]:
+async def _get(app: ASGIApp, path: str, language: str,
+               state: dict[str, Any] | None = None) -> tuple[int, bytes]:
     """One GET through the whole app, as from a client of BASE_URL's host whose browser
-    asks for `language`."""
+    asks for `language`; `state` starts the request's state (web/organizer/warm.py)."""
     raw_path, _, query = path.partition("?")
     base = urlsplit(settings.BASE_URL)
     scope: dict[str, Any] = {
@@ -125,6 +129,8 @@ async def _get(app: ASGIApp, path: str, language: str) -> tuple[int, bytes]:
         "client": ("127.0.0.1", 0),
         "server": None,
     }
+    if state:
+        scope["state"] = dict(state)
     response: dict[str, Any] = {"status": 0, "body": b""}
 
     async def receive() -> dict[str, Any]:
