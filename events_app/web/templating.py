@@ -10,8 +10,9 @@ import jinja2
 import jinja2.meta
 from babel.numbers import format_decimal
 from markupsafe import Markup
-from starlette.datastructures import URL
+from starlette.datastructures import URL, URLPath
 from starlette.requests import Request
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.templating import Jinja2Templates
 
 from events_app import i18n, settings, timefmt, urls
@@ -178,9 +179,64 @@ def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
     key = (str(request.base_url), name, tuple(sorted((k, str(v)) for k, v in path_params.items())))
     url = cache.get(key)
     if url is None:
-        url = request.url_for(name, **path_params)
+        url = url_path_for(router, name, path_params).make_absolute_url(request.base_url)
         cache.put(key, url)
     return url
+
+
+class _Unknown:
+    """A route search this module leaves to Starlette (a route type or mount it does not
+    follow)."""
+
+
+_UNKNOWN = _Unknown()
+Found = tuple[str, Route, str] | _Unknown | None
+
+
+def _find_route(routes: list[BaseRoute], name: str, params: frozenset[str]) -> Found:
+    """The route Starlette's `url_path_for(name, **params)` answers with, searched in its
+    order under its rules (a Route: same name, same parameters; a named Mount: its name
+    and ":" before the route's), as (the Mounts' path prefix, the route, its name there);
+    None when none answers; _UNKNOWN for anything else on the way (Starlette decides)."""
+    for route in routes:
+        if isinstance(route, Route):
+            if route.name == name and set(route.param_convertors) == params:
+                return "", route, name
+        elif isinstance(route, Mount) and route.name:
+            if name == route.name or set(route.param_convertors) != {"path"} \
+                    or "path" in params:
+                return _UNKNOWN
+            if name.startswith(route.name + ":"):
+                found = _find_route(route.routes, name[len(route.name) + 1:], params)
+                if not isinstance(found, tuple):
+                    return _UNKNOWN
+                prefix = route.path_format.replace("{path}", "").rstrip("/")
+                return prefix + found[0], found[1], found[2]
+        else:
+            return _UNKNOWN
+    return None
+
+
+def url_path_for(router: Any, name: str, path_params: dict[str, Any]) -> URLPath:
+    """`router.url_path_for(name, **path_params)`, the route found once per name and set of
+    parameters: Starlette tries every route in turn (an exception per miss, ~40 for an
+    organizer page's link), and a dashboard or attendee page asks for a few hundred links
+    with new slugs the first time (a tenth of its first render). The route's own
+    url_path_for still checks and converts the values."""
+    known: dict[tuple[str, frozenset[str]], Found] | None = \
+        getattr(router, "_events_routes_found", None)
+    if known is None:
+        known = router._events_routes_found = {}
+    key = (name, frozenset(path_params))
+    if key in known:
+        found = known[key]
+    else:
+        found = known[key] = _find_route(router.routes, name, key[1])
+    if not isinstance(found, tuple):
+        return router.url_path_for(name, **path_params)  # type: ignore[no-any-return]
+    prefix, route, inner = found
+    path = route.url_path_for(inner, **path_params)
+    return URLPath(path=prefix + str(path), protocol=path.protocol)
 
 
 _env.globals["url_for"] = _url_for  # before Jinja2Templates, which only sets it if missing
