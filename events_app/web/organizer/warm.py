@@ -12,8 +12,9 @@ So at start-up, after the public pages: the templates of the pages an organizer 
 are compiled, and those pages are requested through the whole stack for `nobody`, an
 organizer who exists only in this request (never stored; id 0, which no row has) and
 manages no event. The dashboard renders their empty lists (its statements, the gate, the
-page's frame); the attendee page answers 404, as for any event not theirs (the event lookup).
-What they render is dropped afterwards: nothing of it is kept, and no attendee's data is read.
+page's frame); the attendee page answers 404, as for any event not theirs (the event lookup),
+and its list's queries are then run for an event that is no row. What they render is dropped
+afterwards: nothing of it is kept, and no attendee's data is read.
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from events_app import urls
-from events_app.models import Organizer, Role
+from events_app.db import read_session
+from events_app.models import Event, Organizer, Role
+from events_app.services import attendees
 from events_app.web import templating
 from events_app.web.organizer import kept_html
 
@@ -44,11 +49,23 @@ def nobody() -> Organizer:
                      role=Role.ORGANIZER.value, is_active=True)
 
 
+def attendee_queries() -> None:
+    """The attendee list's statements (a page, the counts), built and compiled once for an
+    event that is no row (id 0: no RSVP is on it), as nobody's 404 never reaches them.
+    Blocks on the database: thread pool."""
+    nowhere = Event(id=0, slug="", title="", capacity=None)
+    with read_session() as session:
+        attendees.attendee_page(session, nowhere, attendees.AttendeeQuery())
+        attendees.counts(session, nowhere)
+
+
 async def warm_up(get: Get) -> None:
-    """Compile the templates, then `get` each page as `nobody` (`get(path, scope_state)`)."""
+    """Compile the templates, `get` each page as `nobody` (`get(path, scope_state)`), then
+    run the attendee list's queries."""
     templating.compile_templates(TEMPLATES)
     try:
         for path in PATHS:
             await get(path, {"organizer": nobody()})
     finally:
         kept_html.forget()  # nobody's empty lists: nothing anyone can ask for again
+    await run_in_threadpool(attendee_queries)
