@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from events_app import settings
 from events_app.db import write_session
@@ -80,11 +80,14 @@ def load(session: Session, token: str, now: datetime | None = None) -> Current |
     if not is_token_shaped(token):
         return None
     now = now or utcnow()
-    row = session.get(OrganizerSession, _digest(token))
-    if row is None or _expired(row, now):
+    # The row and its account in one statement: every organizer request starts here.
+    found = session.exec(select(OrganizerSession, Organizer)
+                         .join(Organizer, col(Organizer.id) == OrganizerSession.organizer_id)
+                         .where(col(OrganizerSession.id) == _digest(token))).first()
+    if found is None:
         return None
-    organizer = session.get(Organizer, row.organizer_id)
-    if organizer is None or not organizer.is_active:
+    row, organizer = found
+    if _expired(row, now) or not organizer.is_active:
         return None
     return Current(row, organizer)
 
