@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from events_app import db
 from events_app.db import read_session
 from events_app.models import DataVersion, OrganizerSession
-from events_app.services import feeds, listing_cache
+from events_app.services import feeds, listing_cache, site_settings, two_factor
 from events_app.web.app import create_app
 from events_app.web.organizer import kept_html
 from events_app.web.templating import templates
@@ -141,3 +141,13 @@ def test_the_organizer_warm_up_keeps_and_writes_nothing(db_url) -> None:
             assert session.exec(select(DataVersion)).all() == versions  # nothing written
         r = client.get("/organizer/", follow_redirects=False)
         assert r.status_code == 303 and "/organizer/login" in r.headers["location"]
+
+
+def test_the_organizer_pages_are_warmed_where_the_site_requires_two_factor(db_url) -> None:
+    """nobody passes the gate (not sent to enrolment): the pages' own queries run, such as
+    the lookup of who co-hosts what."""
+    with db.write_session() as session:
+        site_settings.set_flag(session, two_factor.REQUIRED_SETTING, True)
+    with queries_run() as seen, TestClient(create_app(warm=True)):
+        pass
+    assert [q for q in seen if "event_host" in q]
