@@ -241,6 +241,21 @@ def test_when_the_one_read_fails_a_waiting_thread_reads_instead(db_url, monkeypa
     assert all(v == served[0] for v in served) and served[0].events != before.events
 
 
+def test_a_read_claimed_on_the_event_loop_is_not_waited_for(db_url, monkeypatch) -> None:
+    """The event loop claimed the due read (web/cached.py), and its hop to the thread pool may
+    wait behind the very threads that need the version: they read it themselves instead of
+    waiting for the claim to lapse (CHECK_INTERVAL, here ten minutes)."""
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 600.0)
+    data_version.forget(get_engine())  # nothing read yet: due
+    assert data_version.read_due()  # claimed, and no read running
+    found: list[Any] = []
+    reader = threading.Thread(target=lambda: found.append(data_version.current()), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert not reader.is_alive()
+    assert found == [data_version.known()] and found[0] is not None
+
+
 PAGES = ("/events", "/events/{slug}", "/api/v1/events", "/api/v1/events/{slug}",
          "/events.atom", "/embed/upcoming", "/calendar.ics")
 

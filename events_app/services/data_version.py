@@ -260,6 +260,7 @@ class _Known:
         self._generation = 0  # counts local commits, so a slower read never undoes one
         self._checked_at: float | None = None  # time.monotonic() of the last read started
         self._claimed_at: float | None = None  # a read is due and one caller is doing it
+        self._reading = 0  # reads running now (`current` waits for one rather than start one)
         self._version: Version | None = None
         # Part of every token: a version never repeats across databases or forget() calls,
         # so no cache can answer for another database's rows.
@@ -334,34 +335,39 @@ class _Known:
         return claimed is not None and time.monotonic() - claimed < CHECK_INTERVAL
 
     def current(self, engine: Engine) -> Version:
-        """The version read less than CHECK_INTERVAL ago: from memory while fresh; else read
-        by one thread at a time, while the others wait for what it reads (never the old
-        one). A read that fails or never comes (its claim lapses) leaves the next waiter to
-        claim and read; each wait is bounded by what is left of the claim."""
+        """The version read less than CHECK_INTERVAL ago: from memory while fresh; else one
+        thread reads while the others that find it due wait for that read (begun after the
+        version fell due: never the old version). A read merely claimed on the event
+        loop (web/cached.py: its thread-pool hop may wait behind these very threads) is not
+        waited for: the first thread here reads. A failed read wakes the waiters, and the next
+        one reads."""
         while True:
             found = self.fresh()
             if found is not None:
                 return found
-            if self.claim_read():
-                return self.read(engine)
             with self._lock:
-                claimed = self._claimed_at
-                if claimed is not None:
-                    left = CHECK_INTERVAL - (time.monotonic() - claimed)
-                    if left > 0:
-                        self._read_done.wait(left)
+                if self._reading:
+                    self._read_done.wait(CHECK_INTERVAL)
+                    continue
+                self._reading += 1  # this thread's read: the others wait for it
+                self._claimed_at = time.monotonic()  # the event loop keeps its version meanwhile
+            return self.read(engine, begun=True)
 
-    def read(self, engine: Engine) -> Version:
+    def read(self, engine: Engine, begun: bool = False) -> Version:
+        """Read the rows (`begun`: counted in `_reading` by the caller already)."""
         started = time.monotonic()
         with self._lock:
             generation = self._generation
+            if not begun:
+                self._reading += 1
         try:
             with Session(engine) as session:
                 rows = session.exec(_SITE_READ).all()
         except BaseException:
             with self._lock:
+                self._reading -= 1
                 self._claimed_at = None
-                self._read_done.notify_all()  # a waiter claims the read instead
+                self._read_done.notify_all()  # a waiter reads instead
             raise
         with self._lock:
             fetched = {(kind, stripe): (token, changed_at, generation)
@@ -371,6 +377,7 @@ class _Known:
             self._rows = fetched
             self._checked_at = started
             self._version = None
+            self._reading -= 1
             self._claimed_at = None
             self._read_done.notify_all()
         return self.version()
