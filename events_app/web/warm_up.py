@@ -9,7 +9,8 @@ search, an event page, the month view, the feed, the API - through the whole sta
 client, once in every language (a browser's Accept-Language; a calendar app's `?lang=`, as
 the subscribe links give it): what they render is cached as it would be for a visitor, so
 the first Spanish reader after a start finds it warm too. Nothing here knows how a page
-is built, so nothing here can go stale when pages change.
+is built, so nothing here can go stale when pages change. The organizer workspace, behind a
+sign-in, warms its own first pages (web/organizer/warm.py), called last.
 
 A failure never stops the server (a database not yet migrated, say): it is logged, and the
 first visitors then pay for the firsts as they used to.
