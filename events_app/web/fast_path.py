@@ -133,7 +133,8 @@ class FastPath:
             return None  # a new choice: the stack sets the cookie that remembers it
         # In the request's language, as LanguageMiddleware would set it: the lookup's cache
         # key and the headers follow it. The answer is complete bytes, so it is reset after.
-        with i18n.using(reader_language):
+        token = i18n.enter(reader_language)
+        try:
             try:
                 feed = resource.lookup(Request(scope))
             except Exception:  # noqa: BLE001 - a bad query string: the full stack answers it
@@ -143,6 +144,8 @@ class FastPath:
             if isinstance(resource, CachedPage):
                 return self._respond_page(scope, resource, feed, found)
             return self._respond(scope, resource, feed, found)
+        finally:
+            i18n.leave(token)
 
     def _page(self, path: str) -> CachedPage | None:
         page = self.pages.get(path)
