@@ -18,7 +18,7 @@ import gettext as _gettext
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -87,13 +87,23 @@ def activate(language: str) -> None:
 @contextmanager
 def using(language: str) -> Iterator[None]:
     """Texts in `language` inside the block (an e-mail in the recipient's language)."""
-    if language not in _TRANSLATIONS:
-        raise ValueError(f"unknown language {language!r}")
-    token = _current.set(language)
+    token = enter(language)
     try:
         yield
     finally:
-        _current.reset(token)
+        leave(token)
+
+
+def enter(language: str) -> Token[str | None]:
+    """`using` without the context manager, for the fast path (web/fast_path.py), where
+    contextlib's generator was ~1 us of a ~13 us answer: current until `leave(token)`."""
+    if language not in _TRANSLATIONS:
+        raise ValueError(f"unknown language {language!r}")
+    return _current.set(language)
+
+
+def leave(token: Token[str | None]) -> None:
+    _current.reset(token)
 
 
 def gettext(message: str) -> str:

@@ -208,6 +208,59 @@ def test_gzip_copy_is_made_once_per_body_and_reused(client) -> None:
     assert compression.cached_copy(plain.headers["etag"]) is copy
 
 
+LEGACY_PATHS = ["/api/events", "/api/events?category=meeting&city=St.%20Louis"]
+
+
+@pytest.mark.parametrize("path", LEGACY_PATHS)
+def test_legacy_api_hits_equal_the_full_stack_without_validators(app, path: str) -> None:
+    """The deprecated /api/events from the fast path: the full stack's status, headers and
+    bytes (its deprecation headers, no ETag, Last-Modified or Cache-Control, never a 304),
+    gzip from the one copy the full stack made, in each language."""
+    for i in range(12):  # a list over the compression minimum
+        make_event(title=f"Town hall {i}", category="meeting", city="St. Louis")
+    assert app.fast_path.answer(_scope(path, {})) is None  # not rendered yet
+    first, _ = _both(app, path, {})
+    assert first[0] == 200 and len(first[2]) >= compression.MINIMUM_SIZE
+    assert dict(first[1])[b"deprecation"] == b"true"
+    assert not {b"etag", b"last-modified", b"cache-control"} & set(dict(first[1]))
+    gz = {"Accept-Encoding": "gzip"}
+    assert app.fast_path.answer(_scope(path, gz)) is None  # the full stack compresses once
+    _both(app, path, gz)
+    _both(app, path, {"Accept-Language": "es"})  # renders the Spanish entry
+    variants: list[tuple[dict[str, str], str]] = [
+        ({}, "GET"), ({}, "HEAD"), (gz, "GET"), (gz, "HEAD"),
+        ({"If-None-Match": '"anything"'}, "GET"), ({"If-None-Match": "*", **gz}, "GET"),
+        ({"If-Modified-Since": format_datetime(utcnow() + timedelta(days=1), usegmt=True)},
+         "GET"),
+        ({"Host": "127.0.0.1:8000", "Cookie": "csrftoken=" + "x" * 30}, "GET"),
+        ({"Accept-Language": "es"}, "GET"), ({"Cookie": "lang=es", **gz}, "GET"),
+    ]
+    for headers, method in variants * 2:  # the second time from the kept answers
+        full, fast = _both(app, path, headers, method)
+        assert full[0] == 200, (headers, method)
+        assert fast is not None, (headers, method)
+        assert fast == full, (headers, method)
+        assert b"set-cookie" not in dict(fast[1])
+    zipped = _both(app, path, gz)[1]
+    assert zipped is not None and gzip.decompress(zipped[2]) == first[2]
+    assert (b"content-encoding", b"gzip") in zipped[1]
+    # What only the full stack answers: a new language choice, a query it refuses.
+    assert app.fast_path.answer(_scope(path + ("&" if "?" in path else "?") + "lang=es",
+                                       {})) is None
+    assert app.fast_path.answer(_scope("/api/events?page=abc", {})) is None
+
+
+def test_legacy_api_hit_follows_a_write(app) -> None:
+    make_event(slug="first", title="First")
+    old, _ = _both(app, "/api/events", {})
+    assert app.fast_path.answer(_scope("/api/events", {})) is not None
+    make_event(slug="second", title="Second")
+    assert app.fast_path.answer(_scope("/api/events", {})) is None  # rendered afresh
+    full, _ = _both(app, "/api/events", {})
+    assert [e["slug"] for e in json.loads(full[2])["events"]] == ["first", "second"]
+    assert app.fast_path.answer(_scope("/api/events", {})) == full
+
+
 @pytest.mark.parametrize("path", ["/embed/upcoming?limit=3", "/api/v1/categories"])
 def test_each_language_is_answered_from_its_own_entry(app, path: str) -> None:
     """A reader of Spanish (Accept-Language or the remembered choice) gets the Spanish entry,

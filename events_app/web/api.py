@@ -33,7 +33,7 @@ from events_app.services import events as event_service
 from events_app.services import rsvp as rsvp_service
 from events_app.services.event_text import LocalText
 from events_app.web import api_models as m
-from events_app.web import cached, openapi
+from events_app.web import cached, compression, openapi
 from events_app.web.conditional import validated_response
 from events_app.web.fast_path import CachedResource
 from events_app.web.public import filter_params, parse_event_query, public_event_or_404
@@ -258,7 +258,8 @@ def event_json(event: Event, seats: rsvp_service.SeatCounts | None = None) -> di
 
 
 async def legacy_events(request: Request) -> Response:
-    """Cached like v1 (no session on a hit), without validators, as it always was."""
+    """Cached like v1 (no session on a hit; a repeat is answered by the fast path), without
+    validators, as it always was."""
     query = parse_event_query(request)
 
     def build(session: Session) -> bytes:
@@ -274,8 +275,15 @@ async def legacy_events(request: Request) -> Response:
             "total": page.total,
         }).body)
 
-    found = await cached.listing(f"api:legacy:events:{query!r}", build)
+    found = await cached.listing(_legacy_list_key(query), build)
+    # Sent without an ETag, but its gzip copy is kept by the entry's like any other (one
+    # compression per body, which the fast path then answers from).
+    compression.same_bytes_as(request.scope, found.etag)
     return Response(found.body, headers=DEPRECATION, media_type=JSON)
+
+
+def _legacy_list_key(query: event_service.EventQuery) -> str:
+    return f"api:legacy:events:{query!r}"
 
 
 async def legacy_event(request: Request) -> Response:
@@ -302,8 +310,11 @@ routes = [
 # The list's cache key by raw query string and language (web/query_keys.py): an API client's
 # repeated poll, a hit or a 304, parses nothing.
 _list_key_of = QueryKeys(lambda request: _list_key(parse_event_query(request)))
+_legacy_list_key_of = QueryKeys(lambda request: _legacy_list_key(parse_event_query(request)))
 fast_resources = [
     CachedResource(f"{V1}/events", lambda r: cached.hit(_list_key_of(r)), JSON, CACHE_CONTROL),
+    CachedResource("/api/events", lambda r: cached.hit(_legacy_list_key_of(r)), JSON, "",
+                   DEPRECATION, validated=False),
     CachedResource(f"{V1}/categories", lambda _r: cached.hit(CATEGORIES_KEY), JSON,
                    CACHE_CONTROL),
     CachedResource(f"{V1}/cities", lambda _r: cached.hit(CITIES_KEY), JSON, CACHE_CONTROL),

@@ -209,14 +209,13 @@ def encode(request_gzip: bool, held_gzip_tag: bool, status: int,
 
 
 def add_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """Starlette's MutableHeaders.add_vary_header("Accept-Encoding") on raw headers."""
-    if not any(k == b"vary" for k, _ in headers):
+    """Starlette's MutableHeaders.add_vary_header("Accept-Encoding") on raw headers: every
+    Vary value joined, in order, into the first Vary's place, "Accept-Encoding" last, the
+    other Vary headers dropped (none: one appended at the end)."""
+    at = [i for i, (k, _) in enumerate(headers) if k == b"vary"]
+    if not at:
         return [*headers, (b"vary", b"Accept-Encoding")]
-    out, done = [], False
-    for k, v in headers:
-        if k == b"vary" and not done:
-            k, v, done = k, v + b", Accept-Encoding", True
-        elif k == b"vary":
-            continue
-        out.append((k, v))
-    return out
+    joined = b", ".join([*(headers[i][1] for i in at), b"Accept-Encoding"])
+    first = at[0]
+    return [(b"vary", joined) if i == first else (k, v)
+            for i, (k, v) in enumerate(headers) if k != b"vary" or i == first]

@@ -63,6 +63,20 @@ def answer(method: str, if_none_match: str | None, if_modified_since: str | None
     return 200, raw, b"" if method == "HEAD" else feed.body
 
 
+def unconditional(feed: RenderedFeed, media_type: str,
+                  extra_headers: dict[str, str] | None = None
+                  ) -> tuple[int, RawHeaders, bytes]:
+    """(status, headers, body) of a cached resource sent without validators (no ETag, no
+    Last-Modified, no Cache-Control, never a 304), as Starlette's
+    `Response(feed.body, headers=extra_headers, media_type=media_type)` writes it, for the
+    fast path (web/fast_path.py): the deprecated /api/events, whose answers never had any."""
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+           for k, v in (extra_headers or {}).items()]
+    raw.append((b"content-length", str(len(feed.body)).encode("latin-1")))
+    raw.append((b"content-type", _content_type(media_type).encode("latin-1")))
+    return 200, raw, feed.body  # on HEAD too: Starlette's Response sends it, the server drops it
+
+
 def _content_type(media_type: str) -> str:
     """As Starlette's Response writes it (text/ types get a charset)."""
     if media_type.startswith("text/") and "charset=" not in media_type.lower():

@@ -58,7 +58,7 @@ from events_app.web import (
     sessions,
     token_pages,
 )
-from events_app.web.conditional import RawHeaders, answer
+from events_app.web.conditional import RawHeaders, answer, unconditional
 
 Lookup = Callable[[Request], RenderedFeed | None]
 
@@ -66,13 +66,17 @@ Lookup = Callable[[Request], RenderedFeed | None]
 @dataclass(frozen=True)
 class CachedResource:
     """A path whose answers are cached whole: `lookup` finds the current entry without the
-    database (None when it is not there, or the data version is not known right now)."""
+    database (None when it is not there, or the data version is not known right now).
+    `validated`: sent with ETag, Last-Modified and `cache_control`, and 304s
+    (conditional.answer); else the body as it is, never a 304 (conditional.unconditional:
+    the deprecated /api/events, whose answers never carried validators)."""
 
     path: str
     lookup: Lookup
     media_type: str
     cache_control: str
     extra_headers: dict[str, str] = field(default_factory=dict)
+    validated: bool = True
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,8 @@ class FastPath:
             return None  # a new choice: the stack sets the cookie that remembers it
         # In the request's language, as LanguageMiddleware would set it: the lookup's cache
         # key and the headers follow it. The answer is complete bytes, so it is reset after.
-        with i18n.using(reader_language):
+        token = i18n.enter(reader_language)
+        try:
             try:
                 feed = resource.lookup(Request(scope))
             except Exception:  # noqa: BLE001 - a bad query string: the full stack answers it
@@ -139,6 +144,8 @@ class FastPath:
             if isinstance(resource, CachedPage):
                 return self._respond_page(scope, resource, feed, found)
             return self._respond(scope, resource, feed, found)
+        finally:
+            i18n.leave(token)
 
     def _page(self, path: str) -> CachedPage | None:
         page = self.pages.get(path)
@@ -166,8 +173,9 @@ class FastPath:
                  found: dict[bytes, bytes]) -> tuple[int, RawHeaders, bytes] | None:
         """`_build`'s answer, kept for the next request that gives it the same inputs."""
         now = utcnow()
-        if_none_match = found.get(b"if-none-match")
-        if_modified_since = found.get(b"if-modified-since")
+        # Validators decide nothing on a resource that sends none: not kept apart by them.
+        if_none_match = found.get(b"if-none-match") if resource.validated else None
+        if_modified_since = found.get(b"if-modified-since") if resource.validated else None
         accept_encoding = found.get(b"accept-encoding")
         key = (scope["path"], scope["method"], feed.etag, feed.last_modified,
                settled_last_modified(feed, now) is not None, i18n.current(),
@@ -198,11 +206,15 @@ class FastPath:
         if_none_match = _text(found.get(b"if-none-match"))
         gzip_ok = compression.accepts_gzip(_text(found.get(b"accept-encoding")) or "")
         held_gzip_tag = compression.holds_gzip_tag(if_none_match or "", gzip_ok)
-        status, headers, body = answer(
-            method, compression.plain_if_none_match(if_none_match)
-            if if_none_match is not None else None,
-            _text(found.get(b"if-modified-since")), feed, resource.media_type,
-            resource.cache_control, resource.extra_headers, now)
+        if resource.validated:
+            status, headers, body = answer(
+                method, compression.plain_if_none_match(if_none_match)
+                if if_none_match is not None else None,
+                _text(found.get(b"if-modified-since")), feed, resource.media_type,
+                resource.cache_control, resource.extra_headers, now)
+        else:
+            status, headers, body = unconditional(feed, resource.media_type,
+                                                  resource.extra_headers)
         # In the stack's order: CORS innermost, then the security headers, compression last.
         if public_cors.is_public(scope["path"]):
             headers.append((b"vary", b"Origin"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app import i18n, settings
@@ -37,6 +37,16 @@ def _choice(scope: Scope) -> str | None:
     return None
 
 
+def _accept_language(scope: Scope) -> str | None:
+    """What Starlette's Headers(scope=scope).get("accept-language") answers (the first one),
+    without building a Headers and lower()ing the name per request (~0.5 us of every page,
+    API answer and fast-path hit)."""
+    for name, value in scope["headers"]:
+        if name == b"accept-language":
+            return value.decode("latin-1")
+    return None
+
+
 def language_of(scope: Scope) -> tuple[str, str | None]:
     """The request's language, and the explicit choice to remember (None: nothing new).
 
@@ -49,8 +59,7 @@ def language_of(scope: Scope) -> tuple[str, str | None]:
     if scope.get("path", "").endswith(FEED_SUFFIXES):
         return choice or settings.DEFAULT_LANGUAGE, None
     remembered = read_cookie(scope, COOKIE)
-    language = i18n.negotiate(choice, remembered,
-                              Headers(scope=scope).get("accept-language"))
+    language = i18n.negotiate(choice, remembered, _accept_language(scope))
     return language, choice if choice is not None and choice != remembered else None
 
 
