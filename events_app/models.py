@@ -250,6 +250,11 @@ class Event(SQLModel, table=True):
         Index("ix_event_city_status", "city", "status"),
         Index("ix_event_starts_at_id_status_ends_at", "starts_at", "id", "status", "ends_at"),
         Index("ix_event_category_lower_starts_at", text("lower(category)"), "starts_at"),
+        # Migration 0018: a list filtered by city AND category, counted and paged from the
+        # index alone (status and ends_at in it) instead of reading every row of the city.
+        # PostgreSQL reads an index alone only if it holds the columns lower() is applied to.
+        Index("ix_event_place_starts_at", text("lower(city)"), text("lower(category)"),
+              "starts_at", "id", "status", "ends_at", postgresql_include=["city", "category"]),
         Index("ix_event_span", text("(ends_at - starts_at)")).ddl_if(dialect="postgresql"),
         Index("ix_event_span", text("(julianday(ends_at) - julianday(starts_at))")
               ).ddl_if(dialect="sqlite"),

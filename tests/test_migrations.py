@@ -222,3 +222,42 @@ def test_seat_index_migration_downgrades_and_upgrades_again(db_url: str) -> None
         upgrade(db_url)
     assert rsvp_indexes()["ix_rsvp_event_status_guests"] == ("event_id", "status", "guests")
     command.check(alembic_config(db_url))
+
+
+def _event_index_names() -> set[str]:
+    """Index names of the event table, expression indexes included (SQLAlchemy's SQLite
+    reflection skips those)."""
+    from sqlalchemy import text
+
+    sql = ("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event'"
+           if get_engine().dialect.name == "sqlite"
+           else "SELECT indexname FROM pg_indexes WHERE tablename = 'event'")
+    with get_engine().connect() as conn:
+        return set(conn.execute(text(sql)).scalars())
+
+
+def test_place_index_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    """0018_event_place_index: (lower(city), lower(category), starts_at, id, status, ends_at)
+    comes and goes with its migration; on SQLite with the planner's statistics for it."""
+    from sqlalchemy import text
+
+    from events_app.migrate import downgrade, upgrade
+
+    def stats() -> list[str]:
+        with get_engine().connect() as conn:
+            return list(conn.execute(text(
+                "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_event_place_starts_at'")).scalars())
+
+    sqlite = db_url.startswith("sqlite")
+    assert "ix_event_place_starts_at" in _event_index_names()
+    if sqlite:
+        assert stats() == ["100000 6250 781 1 1 1 1"]  # a small calendar: the large one's shape
+    try:
+        downgrade(db_url, "0017_rsvp_seat_index")
+        assert "ix_event_place_starts_at" not in _event_index_names()
+        if sqlite:
+            assert stats() == []
+    finally:
+        upgrade(db_url)
+    assert "ix_event_place_starts_at" in _event_index_names()
+    command.check(alembic_config(db_url))
