@@ -11,6 +11,8 @@ random stripe of that kind's rows in data_version just before it commits. The to
 last, so the row lock it takes (PostgreSQL) is held only for the commit, and with STRIPES rows
 per kind concurrent RSVPs rarely wait for each other.
 Statements run on a bare Connection bypass the Session and are not seen: write through a Session.
+A write inside another statement (a data-modifying CTE) is not seen either: name it with
+`wrote`.
 
 Per event, too. A transaction that writes Rsvp rows also bumps one row per event whose RSVPs it
 wrote (kind "event_seats", the stripe being the event's id), or, when it cannot tell which
@@ -171,6 +173,17 @@ def _inserted_events(state: ORMExecuteState) -> set[int]:
     if not found or not all(isinstance(i, int) for i in found):
         return set()
     return set(found)  # type: ignore[arg-type]
+
+
+def wrote(session: Session, table: str) -> None:
+    """Note a write to `table` that the Session events cannot see: one made inside another
+    statement, by a data-modifying CTE (services/rsvp.py creates an address's feed row
+    within its RSVP's INSERT). The statement's own table is seen as always; call this in
+    the same transaction for the other one. Its version changes at commit, as for any
+    write the events see."""
+    kind = _TRACKED.get(table)
+    if kind is not None:
+        _mark(session, kind)
 
 
 def rsvps_of(event_ids: Iterable[int]) -> dict[str, frozenset[int]]:
