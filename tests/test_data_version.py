@@ -92,6 +92,20 @@ def test_bulk_and_text_statements_and_deletes_bump_too(db_url) -> None:
     assert watch.changed() == {"events"}
 
 
+def test_a_write_named_with_wrote_bumps_its_tables_kind(db_url) -> None:
+    """A write the Session cannot see (inside another statement's CTE) counts once named;
+    a table no public output shows changes nothing."""
+    make_event(title="Named")
+    watch = Watch()
+    with write_session() as session:
+        session.connection().execute(text("SELECT 1"))  # stands in for the unseen write
+        data_version.wrote(session, "personal_feed")
+    assert watch.changed() == {"seats"}
+    with write_session() as session:
+        data_version.wrote(session, "outbox")
+    assert watch.changed() == set()
+
+
 def test_rolled_back_writes_and_reads_do_not_bump(db_url) -> None:
     event = make_event(title="Stays")
     watch = Watch()

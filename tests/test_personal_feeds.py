@@ -24,16 +24,22 @@ def test_token_for_creates_the_row_once_and_agrees_with_feed_for(db_url) -> None
 def test_an_rsvps_email_carries_the_addresss_current_calendar_link(db_url) -> None:
     """The post reads an address's feed token with the event's seat count when it can (the
     event has RSVPs already); whichever way, the e-mail links the address's current feed:
-    the one it already had, the rotated one after a rotation, a new one for a new address."""
+    the one it already had, the rotated one after a rotation, a new one for a new address.
+    (On PostgreSQL a post tries to create the feed inside its RSVP's INSERT whenever the
+    count brought no token: an address with a feed RSVPing to an event without RSVPs.)"""
     first, busy, later = (make_event(title=t, capacity=10) for t in ("First", "Busy", "Later"))
-    rsvp_service.submit_rsvp(busy.id, req("bo@example.org"))
-    rsvp_service.submit_rsvp(later.id, req("bo@example.org"))
 
     def linked(email: str) -> str:
         """The calendar link in the latest confirmation to `email`."""
         mail = [m for m in outbox("confirmation") if m.to_addr == email][-1]
         return next(line for line in mail.body_text.splitlines() if "/my/" in line)
 
+    rsvp_service.submit_rsvp(busy.id, req("bo@example.org"))  # new address: created
+    bo = feed_token("bo@example.org")
+    assert personal_feeds.page_url(bo) in linked("bo@example.org")
+    rsvp_service.submit_rsvp(later.id, req("bo@example.org"))  # no RSVPs there: not read
+    assert feed_token("bo@example.org") == bo  # kept, not replaced
+    assert personal_feeds.page_url(bo) in linked("bo@example.org")
     rsvp_service.submit_rsvp(first.id, req("ana@example.org"))  # no RSVPs there: created
     own = feed_token("ana@example.org")
     assert personal_feeds.page_url(own) in linked("ana@example.org")

@@ -18,7 +18,7 @@ from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func, true
+from sqlalchemy import bindparam, case, func, or_, true
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -250,9 +250,12 @@ def get_public_event(session: Session, slug: str, *, lock: bool = False) -> Even
     return session.exec(_PUBLIC_BY_SLUG, params=params).first()
 
 
-# Built once (every RSVP post and event page runs one), the slug as a parameter.
-_PUBLIC_BY_SLUG = select(Event).where(Event.slug == bindparam("public_slug"),
-                                      col(Event.status).in_(VISIBLE_STATUSES))
+# Built once (every RSVP post and event page runs one), the slug as a parameter. The
+# statuses as equalities, not IN: SQLAlchemy expands an IN list into its parameters anew at
+# every execution (about 50 us of an RSVP post's CPU), where equalities are compiled once.
+_PUBLIC_BY_SLUG = select(Event).where(
+    Event.slug == bindparam("public_slug"),
+    or_(*(col(Event.status) == status for status in VISIBLE_STATUSES)))
 _PUBLIC_BY_SLUG_LOCKED = locking.locking_query(_PUBLIC_BY_SLUG)
 
 

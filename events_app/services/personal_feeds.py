@@ -48,8 +48,7 @@ def token_for(session: Session, email: str) -> str:
     case for an RSVP) costs the one INSERT, which hands back the token it wrote; only an
     address that already had a row is read afterwards."""
     # Through the session, not its connection: the data version sees the feed row written.
-    created = session.execute(_create_statement(session), {
-        "pf_email": email, "pf_token": new_token(), "pf_created_at": utcnow()}).first()
+    created = session.execute(create_statement(session), new_feed_params(email)).first()
     if created is not None:
         return str(created[0])
     return str(session.connection().execute(_TOKEN_OF, {"pf_email": email}).scalar_one())
@@ -84,10 +83,17 @@ _TOKENS_OF = select(_TABLE.c.email, _TABLE.c.token).where(
     _TABLE.c.email.in_(bindparam("pf_emails", expanding=True)))
 
 
-def _create_statement(session: Session) -> Any:
-    """`token_for`'s INSERT ... ON CONFLICT DO NOTHING RETURNING token, built once per
-    dialect with its values as parameters: every RSVP post runs it, and building
-    the statement anew cost more CPU than the database spends on it."""
+def new_feed_params(email: str) -> dict[str, Any]:
+    """The parameters of `create_statement` for `email`: a new token, created now."""
+    return {"pf_email": email, "pf_token": new_token(), "pf_created_at": utcnow()}
+
+
+def create_statement(session: Session) -> Any:
+    """The one statement that creates an address's feed row on first use: INSERT ... ON
+    CONFLICT (email) DO NOTHING RETURNING token (no row: the address had one), its values
+    the parameters `new_feed_params` gives. Built once per dialect: every RSVP post runs it,
+    and building the statement anew cost more CPU than the database spends on it.
+    `token_for` runs it; services/rsvp.py runs it inside its RSVP's INSERT on PostgreSQL."""
     dialect = session.get_bind().dialect.name
     found = _create_statements.get(dialect)
     if found is None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +38,7 @@ from events_app.models import (
     Event,
     EventStatus,
     Organizer,
+    PersonalFeed,
     Rsvp,
     RsvpStatus,
     is_token_shaped,
@@ -529,11 +530,11 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
     waitlisted_at = None if fits else _waitlist_stamp(session, event, at)
     language = i18n.current()  # the page's language: their e-mails are written in it
     if existing is None:
-        rsvp = _insert_new(session, {
+        rsvp, feed_token = _insert_new(session, {
             "event_id": event_id, "email": req.email, "token": new_token(), "name": req.name,
             "phone": req.phone, "comment": req.comment, "guests": req.guests,
             "language": language, "created_at": utcnow(), "updated_at": at, "status": status,
-            "waitlisted_at": waitlisted_at})
+            "waitlisted_at": waitlisted_at}, feed_token)
     else:
         # Coming back after cancelling: a fresh party, with a fresh link (the old one may
         # have been shared or forwarded when it was cancelled), verified afresh.
@@ -562,7 +563,8 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
                       mail_ids=mail_ids)
 
 
-def _insert_new(session: Session, values: dict[str, object]) -> Rsvp:
+def _insert_new(session: Session, values: dict[str, object],
+                feed_token: str | None) -> tuple[Rsvp, str | None]:
     """Write a new RSVP with one INSERT ... RETURNING its row, built once, and let the ORM
     make the persistent object from that row, as a query would: the unit of work, and before
     it SQLModel's constructor (every field through the ORM's instrumentation and pydantic's
@@ -570,13 +572,42 @@ def _insert_new(session: Session, values: dict[str, object]) -> Rsvp:
     the table's defaults. Through the session, so the data version sees the write and, from
     the parameters' event_id, which event's RSVPs changed; a unique (event, e-mail) race
     raises IntegrityError as a flush would (pending changes are flushed first, as always
-    before an ORM statement)."""
-    return session.execute(_INSERT_RSVP, values).scalar_one()
+    before an ORM statement).
+
+    Returns the RSVP and its address's feed token: `feed_token` (read under the lock) when
+    it has one. For an address without a feed yet (most posts), on PostgreSQL the same
+    statement creates it (personal_feeds' own INSERT, as a data-modifying CTE) and brings
+    its token back, one round trip fewer while the event's lock is held; None when the
+    address got one from another transaction meanwhile, or on SQLite (which has no such
+    CTE): the caller then asks personal_feeds.token_for, as before."""
+    if feed_token is not None or session.get_bind().dialect.name != "postgresql":
+        return session.execute(_INSERT_RSVP, values).scalar_one(), feed_token
+    rsvp, created = session.execute(_insert_with_feed(session), {
+        **values, **personal_feeds.new_feed_params(str(values["email"]))}).one()
+    data_version.wrote(session, PersonalFeed.__tablename__)
+    return rsvp, created
 
 
 _RSVP_TABLE = Rsvp.__table__  # type: ignore[attr-defined]
 _INSERT_RSVP = select(Rsvp).from_statement(
     insert(_RSVP_TABLE).returning(*_RSVP_TABLE.columns))
+_insert_with_feed_statement: list[Any] = []
+
+
+def _insert_with_feed(session: Session) -> Any:
+    """`_INSERT_RSVP` with the address's feed created in a CTE, its token (NULL if the row
+    existed) returned beside the RSVP's row; built once (PostgreSQL only)."""
+    if not _insert_with_feed_statement:
+        feed = personal_feeds.create_statement(session).cte("new_feed")
+        token = select(feed.c.token).scalar_subquery().label("new_feed_token")
+        # The columns' Python-side scalar defaults as values (a parameter of the same name
+        # still wins): compiling the CTE's own INSERT drops the outer one's list of defaults
+        # to fill in, so a column left out would be sent as NULL.
+        defaults = {c.key: c.default.arg for c in _RSVP_TABLE.columns
+                    if c.default is not None and c.default.is_scalar}
+        _insert_with_feed_statement.append(select(Rsvp, token).from_statement(
+            insert(_RSVP_TABLE).values(**defaults).returning(*_RSVP_TABLE.columns, token)))
+    return _insert_with_feed_statement[0]
 
 
 def _check_shortfall(event: Event, counts: SeatCounts, req: RsvpRequest) -> None:
