@@ -216,10 +216,20 @@ class WrkResult:
     max_ms: float
     errors: dict[str, int]
     started_at: float  # time.time() when wrk started
+    # Answers with a status of 400 or more, by status, where the script counts them
+    # (rsvp.lua); wrk's own summary has only their number (errors["status"]).
+    statuses: dict[str, int] = field(default_factory=dict)
 
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+    def error_detail(self) -> dict[str, int]:
+        """What the errors were: each kind wrk counts (connect, read, write, timeout), and the
+        statuses behind "status" where known ("409": 2), leaving out those at zero."""
+        kinds = {k: n for k, n in self.errors.items() if n and not (k == "status"
+                                                                    and self.statuses)}
+        return {**kinds, **{s: n for s, n in sorted(self.statuses.items()) if n}}
 
 
 def run_wrk(wrk: str, url: str, *, seconds: float, connections: int, threads: int,
@@ -244,4 +254,5 @@ def run_wrk(wrk: str, url: str, *, seconds: float, connections: int, threads: in
                      rps=data["requests"] / secs if secs else 0.0,
                      p50_ms=lat["p50"] / 1000, p90_ms=lat["p90"] / 1000,
                      p99_ms=lat["p99"] / 1000, max_ms=lat["max"] / 1000,
-                     errors=data["errors"], started_at=started)
+                     errors=data["errors"], started_at=started,
+                     statuses=data.get("statuses", {}))
