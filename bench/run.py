@@ -30,13 +30,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 # The bench process itself imports the app's models to prepare the database.
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 
 from bench import dataset  # noqa: E402
-from bench.servers import ROOT, Reply, Server, fetch, run_wrk, wrk_binary  # noqa: E402
+from bench.servers import (  # noqa: E402
+    ROOT,
+    MachineCpu,
+    Reply,
+    Server,
+    WrkResult,
+    fetch,
+    machine_cpu,
+    run_wrk,
+    wrk_binary,
+)
 from events_app.web.sessions import COOKIE_NAME as SESSION_COOKIE  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -68,9 +78,14 @@ class Page:
     single_client: bool = False
 
 
-def pages(rsvp_slug: str) -> list[Page]:
+def pages(rsvp_slug: str, first_rsvp_slug: str = "x") -> list[Page]:
     door = dataset.DOOR_LIST_SLUG
     return [
+        # Only when asked for (--only rsvp-first,...): the same posts as rsvp-post, to events
+        # of their own, on workers that have served nothing else yet. Next to rsvp-post at the
+        # end of the same run, it tells what the pages before leave behind from what the
+        # machine's load does (figures of separate runs differ by both).
+        Page(FIRST_POSTS, "POST", f"/events/{first_rsvp_slug}/rsvp", 200),
         Page("list", "GET", "/events", 200),
         Page("list-filtered", "GET", "/events?category=protest&city=Chicago", 200),
         Page("search", "GET", f"/events?q={dataset.SEARCH_WORD}", 200),
@@ -90,7 +105,9 @@ def pages(rsvp_slug: str) -> list[Page]:
     ]
 
 
+FIRST_POSTS = "rsvp-first"
 PAGE_NAMES = [p.name for p in pages("x")]
+DEFAULT_PAGES = [name for name in PAGE_NAMES if name != FIRST_POSTS]
 
 
 # --- preparing a database for one run -----------------------------------------------------------
@@ -114,9 +131,10 @@ class RsvpTargets:
 
 
 def prepare(url: str, worker_counts: list[int], capacity: int,
-            open_events: int = 7) -> dict[int, RsvpTargets]:
+            open_events: int = 7, label: str = "") -> dict[int, RsvpTargets]:
     """Forget what earlier runs wrote (RSVP-post events, outbox, throttle records), then add
     fresh RSVP-post events for each worker count, so each run starts with its seats free.
+    With `label`, only add another set of events (named with it) and forget nothing.
 
     Done before any server starts: these writes change the data every cache is keyed on.
     """
@@ -129,11 +147,12 @@ def prepare(url: str, worker_counts: list[int], capacity: int,
     engine = make_engine(url)
     like = {"p": f"{RSVP_SLUG_PREFIX}%"}
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM outbox"))
-        conn.execute(text("DELETE FROM throttle_bucket"))
-        conn.execute(text("DELETE FROM rsvp WHERE event_id IN "
-                          "(SELECT id FROM event WHERE slug LIKE :p)"), like)
-        conn.execute(text("DELETE FROM event WHERE slug LIKE :p"), like)
+        if not label:
+            conn.execute(text("DELETE FROM outbox"))
+            conn.execute(text("DELETE FROM throttle_bucket"))
+            conn.execute(text("DELETE FROM rsvp WHERE event_id IN "
+                              "(SELECT id FROM event WHERE slug LIKE :p)"), like)
+            conn.execute(text("DELETE FROM event WHERE slug LIKE :p"), like)
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     start = (utcnow() + timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
     out = {}
@@ -142,8 +161,8 @@ def prepare(url: str, worker_counts: list[int], capacity: int,
             made = []
             kinds = [("contested", capacity)] + [(f"open{i}", None) for i in range(open_events)]
             for kind, seats in kinds:
-                event = Event(slug=f"{RSVP_SLUG_PREFIX}{kind}-w{workers}-{stamp}",
-                              title=f"RSVP benchmark, {kind} ({workers} worker(s))",
+                event = Event(slug=f"{RSVP_SLUG_PREFIX}{kind}{label}-w{workers}-{stamp}",
+                              title=f"RSVP benchmark, {kind}{label} ({workers} worker(s))",
                               starts_at=start, ends_at=start + timedelta(hours=2),
                               timezone="America/Chicago", city="Chicago",
                               venue_name="Union Hall", capacity=seats, max_guests=2,
@@ -270,7 +289,8 @@ def rsvp_posts(port: int, visitor: Visitor, targets: RsvpTargets) -> tuple[WrkAr
                        {"Cookie": visitor.cookie})
     found = _CSRF_FIELD.search(event_page.body.decode())
     if found is None:
-        raise RuntimeError(f"no RSVP form on /events/{targets.contested_slug}")
+        raise RuntimeError(f"no RSVP form on /events/{targets.contested_slug}: "
+                           f"{event_page.status} {event_page.body[:2000]!r}")
     token, nonce = found.group(1), secrets.token_hex(4)
     paths = [f"/events/{slug}/rsvp" for slug in (targets.contested_slug, *targets.open_slugs)]
     args = (token, nonce, str(secrets.randbelow(250) + 1), str(POSTS_PER_CLIENT), *paths)
@@ -308,6 +328,8 @@ class Row:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     errors: int = 0
+    # What the errors were: wrk's kinds (read, timeout, ...) and, for RSVP posts, the statuses.
+    error_detail: dict[str, int] = field(default_factory=dict)
     base_rps: float = 0.0
     base_p50_ms: float = 0.0
     base_p99_ms: float = 0.0
@@ -326,6 +348,11 @@ class Row:
     # (near 50/50, 35/65 is ordinary for 32 connections); a split far from that means the
     # run was served mostly by one worker: read a low ratio next to it before blaming the page.
     cpu_split: str = ""
+    # Cores in use while wrk ran: the whole machine, and what neither the app, the database
+    # it uses nor wrk used (the bench itself, and whatever else shares the machine). A rate
+    # measured while others took cores is not comparable with one measured on an idle machine.
+    machine_cores: float = 0.0
+    others_cores: float = 0.0
     # One connection (Page.single_client): the page's own latency, no queue.
     c1_rps: float = 0.0
     c1_p50_ms: float = 0.0
@@ -340,6 +367,7 @@ class Bench:
         self.rows: list[Row] = []
         self.servers: list[dict[str, Any]] = []
         self.checks: dict[str, Any] = {}
+        self.pg_database: str | None = None  # the database run_db measures (PostgreSQL)
 
     def drive(self, port: int, page: Page, headers: dict[str, str], post: WrkArgs,
               seconds: float, connections: int | None = None) -> Any:
@@ -384,13 +412,18 @@ class Bench:
         app.wait_idle()
         cpu_before, posts_before = app.cpu_seconds(), rsvp_count(url, targets) if post else 0
         by_worker = app.cpu_by_worker()
+        machine = machine_cpu(self.pg_database)
         res = self.drive(app.port, page, headers, post, a.duration)
-        after = app.cpu_by_worker()
-        row.cpu_split = cpu_split(by_worker, after)
-        row.cpu_us = cpu_per_request(by_worker, after, res.requests)
+        machine_after, by_worker_after = machine_cpu(self.pg_database), app.cpu_by_worker()
+        row.cpu_split = cpu_split(by_worker, by_worker_after)
+        row.cpu_us = cpu_per_request(by_worker, by_worker_after, res.requests)
+        row.machine_cores, row.others_cores = shares(
+            machine, machine_after, sum(by_worker_after.values()) - sum(by_worker.values()),
+            res)
         row.rps, row.p50_ms, row.p99_ms = round(res.rps, 1), round(res.p50_ms, 2), \
             round(res.p99_ms, 2)
         row.errors = res.error_count
+        row.error_detail = res.error_detail()
         if page.single_client:
             app.wait_idle()
             one = self.drive(app.port, page, headers, post, a.duration, connections=1)
@@ -438,7 +471,10 @@ class Bench:
 
     def run_db(self, kind: str, ds: dataset.Dataset) -> None:
         a = self.args
+        self.pg_database = None if kind == "sqlite" else urlsplit(ds.url).path.lstrip("/")
         rsvp_events = prepare(ds.url, a.workers, a.rsvp_capacity, a.rsvp_events - 1)
+        first_events = prepare(ds.url, a.workers, a.rsvp_capacity, a.rsvp_events - 1,
+                               label="-first") if FIRST_POSTS in a.only else rsvp_events
         env = {"DATABASE_URL": ds.url, "SECRET_KEY": BENCH_SECRET, "SMTP_HOST": "",
                "LOGIN_MAX_FAILURES": "1000",
                "BENCH_BASELINE_DIR": str(self.workdir)}
@@ -452,13 +488,15 @@ class Bench:
             try:
                 app.start(self.workdir)
                 base.start(self.workdir)
-                for page in pages(rsvp_events[workers].contested_slug):
+                for page in pages(rsvp_events[workers].contested_slug,
+                                  first_events[workers].contested_slug):
                     if page.name not in a.only:
                         continue
                     if page.signed_in and not visitor.organizer_cookie:
                         sign_in(app.port, visitor)
+                    targets = first_events if page.name == FIRST_POSTS else rsvp_events
                     row = self.measure(kind, ds.url, workers, page, app, base, visitor,
-                                       rsvp_events[workers], etag)
+                                       targets[workers], etag)
                     self.rows.append(row)
                     print(format_row(row), flush=True)
                 self.servers.append({"db": kind, "workers": workers,
@@ -478,6 +516,17 @@ def cpu_per_request(before: dict[int, float], after: dict[int, float], requests:
     """The servers' CPU (every worker's, user + system) per request wrk completed, in µs."""
     used = sum(after[pid] - before.get(pid, 0.0) for pid in after)
     return round(1e6 * used / requests, 1) if requests else 0.0
+
+
+def shares(before: MachineCpu, after: MachineCpu, app_seconds: float, res: WrkResult
+           ) -> tuple[float, float]:
+    """(cores the machine used, cores used by others) over wrk's run. wrk's own CPU is not
+    read from /proc (it has exited): its user and system time come from the rusage of the
+    finished child."""
+    seconds = res.seconds or 1.0
+    busy = after.busy - before.busy
+    others = busy - (after.database - before.database) - app_seconds - res.cpu_seconds
+    return round(busy / seconds, 2), round(max(0.0, others) / seconds, 2)
 
 
 def cpu_split(before: dict[int, float], after: dict[int, float]) -> str:
@@ -505,6 +554,12 @@ def format_row(r: Row) -> str:
                 f"{f['capacity']} seats, {f['oversold_seats']} oversold; app CPU "
                 f"{f['app_cpu_ms_per_post']} ms/post") + \
             (f"; {note}" if note else "")
+    if r.rsvp or r.others_cores >= 0.25:
+        note += ("; " if note else "") + (f"machine {r.machine_cores:.2f} cores busy, "
+                                          f"{r.others_cores:.2f} by others")
+    if r.error_detail:
+        note += ("; " if note else "") + "errors: " + ", ".join(
+            f"{kind} x{n}" for kind, n in r.error_detail.items())
     if r.c1_rps:
         note = (f"1 connection: {r.c1_rps:.0f} req/s, p50 {r.c1_p50_ms:.1f} / p99 "
                 f"{r.c1_p99_ms:.1f} ms") + (f"; {note}" if note else "")
@@ -552,8 +607,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "(the others go to events without a limit)")
     p.add_argument("--rsvp-events", type=int, default=8,
                    help="events the RSVP posts go round: the contested one and the rest open")
-    p.add_argument("--only", default=",".join(PAGE_NAMES),
-                   help=f"pages to measure, comma-separated, of: {','.join(PAGE_NAMES)}")
+    p.add_argument("--only", default=",".join(DEFAULT_PAGES),
+                   help=f"pages to measure, comma-separated, of: {','.join(PAGE_NAMES)} "
+                   f"(all but {FIRST_POSTS} by default)")
     p.add_argument("--pg-url", default=dataset.DEFAULT_PG_URL,
                    help="PostgreSQL server (its database is only used to create the bench one)")
     p.add_argument("--regenerate", action="store_true", help="rebuild the dataset(s)")

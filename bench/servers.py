@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -149,6 +150,42 @@ class Server:
             self.proc.wait()
 
 
+# --- the machine's CPU -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MachineCpu:
+    """CPU seconds used so far: by the whole machine (busy time, every core), and by the
+    processes that serve the run's database (its backends and PostgreSQL's own processes)."""
+
+    busy: float
+    database: float
+
+
+def machine_cpu(database: str | None) -> MachineCpu:
+    """Read from /proc. `database`: the PostgreSQL database the run uses (None: SQLite, whose
+    work is inside the app's processes). Backends of other databases (other people's tests
+    on a shared machine) are not the run's."""
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    busy = sum(cpu) - cpu[3] - cpu[4]  # all but idle and iowait
+    served = 0
+    for entry in Path("/proc").iterdir():
+        if database is None or not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+            if not title.startswith(b"postgres"):
+                continue
+            backend = b"(" in title or b"[local]" in title  # a client's connection
+            if backend and f" {database} ".encode() not in title:
+                continue
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        served += int(fields[11]) + int(fields[12])
+    return MachineCpu(busy / tick, served / tick)
+
+
 # --- one HTTP request --------------------------------------------------------------------------
 
 @dataclass
@@ -216,10 +253,21 @@ class WrkResult:
     max_ms: float
     errors: dict[str, int]
     started_at: float  # time.time() when wrk started
+    # Answers with a status of 400 or more, by status, where the script counts them
+    # (rsvp.lua); wrk's own summary has only their number (errors["status"]).
+    statuses: dict[str, int] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # wrk's own CPU time (user + system)
 
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+    def error_detail(self) -> dict[str, int]:
+        """What the errors were: each kind wrk counts (connect, read, write, timeout), and the
+        statuses behind "status" where known ("409": 2), leaving out those at zero."""
+        kinds = {k: n for k, n in self.errors.items() if n and not (k == "status"
+                                                                    and self.statuses)}
+        return {**kinds, **{s: n for s, n in sorted(self.statuses.items()) if n}}
 
 
 def run_wrk(wrk: str, url: str, *, seconds: float, connections: int, threads: int,
@@ -233,7 +281,9 @@ def run_wrk(wrk: str, url: str, *, seconds: float, connections: int, threads: in
     if args:
         cmd += ["--", *args]
     started = time.time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, cwd=WRK_DIR, capture_output=True, text=True, check=False)
+    waited = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk: the one child waited for
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({out.returncode}): {out.stdout}\n{out.stderr}")
@@ -244,4 +294,7 @@ def run_wrk(wrk: str, url: str, *, seconds: float, connections: int, threads: in
                      rps=data["requests"] / secs if secs else 0.0,
                      p50_ms=lat["p50"] / 1000, p90_ms=lat["p90"] / 1000,
                      p99_ms=lat["p99"] / 1000, max_ms=lat["max"] / 1000,
-                     errors=data["errors"], started_at=started)
+                     errors=data["errors"], started_at=started,
+                     statuses=data.get("statuses", {}),
+                     cpu_seconds=waited.ru_utime + waited.ru_stime
+                     - children.ru_utime - children.ru_stime)

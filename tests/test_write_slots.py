@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from events_app import settings
+from events_app import i18n, settings
 from events_app.web import write_slots
 
 T = TypeVar("T")
@@ -63,8 +63,8 @@ def test_writes_run_at_most_the_setting_at_once(monkeypatch: pytest.MonkeyPatch)
     assert results == [i * i for i in range(12)]
 
 
-def test_each_event_loop_gets_its_own_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A second loop (another test client, a restarted server) works as the first did."""
+def test_a_second_event_loop_works_as_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another loop (another test client, a restarted server) gets the same slots."""
     monkeypatch.setattr(settings, "RSVP_WRITE_THREADS", 2)
     assert _run_many(6)[0] == 2
     assert _run_many(6) == (2, [i * i for i in range(6)])
@@ -79,3 +79,14 @@ def test_a_write_s_exception_reaches_the_caller() -> None:
 
     with pytest.raises(ValueError, match="no"):
         _in_own_thread(main)
+
+
+def test_the_request_s_context_goes_with_the_write() -> None:
+    """The write sees the request's language (a context variable), as Starlette's thread
+    pool would show it: messages built in the service speak the reader's language."""
+
+    async def main() -> tuple[str, str]:
+        i18n.activate("es")
+        return await write_slots.run_write(i18n.current), i18n.current()
+
+    assert _in_own_thread(main) == ("es", "es")

@@ -36,3 +36,26 @@ function request()
     "&comment=&website=&csrf_token=%s", counter, nonce, tid, counter, counter % 3, csrf)
   return wrk.format("POST", paths[counter % #paths + 1], headers, body)
 end
+
+-- The answers wrk counts as errors (status 400 and above), by status, summed over the threads
+-- in done(): its summary says only how many, and a refused post (409, 422, 429, 403) and a
+-- server error (500) mean different things.
+bad = {}
+
+function response(status, headers, body)
+  if status >= 400 then bad[status] = (bad[status] or 0) + 1 end
+end
+
+function statuses_json()
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("bad") or {}) do
+      total[status] = (total[status] or 0) + n
+    end
+  end
+  local parts = {}
+  for status, n in pairs(total) do
+    table.insert(parts, string.format('"%d": %d', status, n))
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app import settings
 from events_app.util.numbers import NumberError, parse_whole
-from events_app.web import sessions
+from events_app.web import form_body, sessions
 
 COOKIE_NAME = "csrftoken"
 FIELD_NAME = "csrf_token"
@@ -135,8 +135,8 @@ def check(request: Request, submitted: str | None) -> None:
         )
 
 
-async def _bounded(request: Request) -> Request:
-    """The same request with its body read into memory, refusing one over MAX_BODY_BYTES.
+async def _body(request: Request) -> bytes:
+    """The request's body, read into memory, refusing one over MAX_BODY_BYTES.
 
     Starlette caps each multipart part but not a url-encoded body, so without this a single
     POST could make the server buffer (and echo back into the re-rendered form) any amount.
@@ -149,18 +149,29 @@ async def _bounded(request: Request) -> Request:
         body += chunk
         if len(body) > MAX_BODY_BYTES:
             raise HTTPException(status_code=413, detail=TOO_LARGE)
+    return bytes(body)
+
+
+def _replaying(request: Request, body: bytes) -> Request:
+    """The same request, its body served from `body` (already read) to Starlette's parsers."""
 
     async def replay() -> Message:
-        return {"type": "http.request", "body": bytes(body), "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     return Request(request.scope, replay)
 
 
 async def read_form(request: Request) -> FormData:
-    """Parse a POST body and verify its CSRF token; the only way handlers read forms."""
-    bounded = await _bounded(request)
+    """Parse a POST body and verify its CSRF token; the only way handlers read forms.
+    A url-encoded body (every form here) is split by web/form_body.py, the same fields as
+    Starlette's parser gives for a fraction of its calls; anything else goes to Starlette."""
+    body = await _body(request)
     try:
-        form = await bounded.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+        if form_body.is_urlencoded(request.scope["headers"]):
+            form = form_body.parse(body, MAX_FORM_FIELDS)
+        else:
+            form = await _replaying(request, body).form(max_fields=MAX_FORM_FIELDS,
+                                                        max_files=0)
     except Exception as exc:  # malformed multipart, too many fields, bad encoding
         raise HTTPException(status_code=400, detail="The form data could not be read.") from exc
     submitted = form.get(FIELD_NAME) or request.headers.get(HEADER_NAME)
