@@ -35,6 +35,20 @@ def test_parties_are_confirmed_while_they_fit_then_waitlisted_with_positions(db_
     assert [m.to_addr for m in outbox("waitlisted")] == ["c@example.org", "d@example.org"]
 
 
+def test_the_rsvp_a_post_returns_is_the_row_it_wrote_with_its_mail(db_url) -> None:
+    """Confirmed and waitlisted alike (on PostgreSQL a confirmed one is written with its
+    e-mail by one statement, from the object it returns): every column of the returned RSVP
+    is the stored row's, its one e-mail names it and carries its manage link."""
+    ev = make_event(capacity=1)
+    for email, kind in (("a@example.org", "confirmation"), ("b@example.org", "waitlisted")):
+        result = svc.submit_rsvp(ev.id, req(email, comment="Hola"))
+        stored = rsvps(ev.id)[email]
+        assert result.rsvp.model_dump() == stored.model_dump()
+        mail = [m for m in outbox() if m.to_addr == email]
+        assert [(m.kind, m.rsvp_id, m.id) for m in mail] == [(kind, stored.id, *result.mail_ids)]
+        assert stored.token in mail[0].body_text
+
+
 def test_a_party_that_does_not_fit_the_rest_is_asked_and_stores_nothing(db_url):
     ev = make_event(capacity=4)
     svc.submit_rsvp(ev.id, req("a@example.org", guests=2))  # 3 of 4

@@ -175,15 +175,18 @@ def _inserted_events(state: ORMExecuteState) -> set[int]:
     return set(found)  # type: ignore[arg-type]
 
 
-def wrote(session: Session, table: str) -> None:
+def wrote(session: Session, table: str, event_ids: Iterable[int] = ()) -> None:
     """Note a write to `table` that the Session events cannot see: one made inside another
-    statement, by a data-modifying CTE (services/rsvp.py creates an address's feed row
-    within its RSVP's INSERT). The statement's own table is seen as always; call this in
-    the same transaction for the other one. Its version changes at commit, as for any
-    write the events see."""
+    statement, by a data-modifying CTE (services/rsvp.py writes a new RSVP, its address's
+    feed row and its e-mail in one statement on PostgreSQL). For RSVP rows, `event_ids`
+    names the events whose RSVPs it wrote (none named: every event's state changes). Call
+    it in the writing transaction: the versions change at its commit, as for any write the
+    events see."""
     kind = _TRACKED.get(table)
     if kind is not None:
         _mark(session, kind)
+        if table == Rsvp.__tablename__:
+            _mark_events(session, set(event_ids))
 
 
 def rsvps_of(event_ids: Iterable[int]) -> dict[str, frozenset[int]]:

@@ -118,11 +118,19 @@ def queue_to(session: Session, rsvp: Rsvp, content: MailContent, kind: str,
     if rsvp.is_erased:
         return
     # The row alone, no Outbox object: nobody here reads it back (every RSVP post queues one).
-    msg_id = _insert(session, _values(kind, rsvp.email, content.subject, content.text,
-                                      content.html, content.ics, content.language, rsvp.id,
-                                      dedupe_key, reply_to))
+    msg_id = _insert(session, row_for(rsvp, content, kind, dedupe_key, reply_to))
     if msg_id is not None:
         mail_ids.append(msg_id)
+
+
+def row_for(rsvp: Rsvp, content: MailContent, kind: str, dedupe_key: str | None = None,
+            reply_to: str = "") -> dict[str, Any]:
+    """The outbox row `queue_to` writes for `rsvp` (column -> value): also for a caller that
+    writes it within a statement of its own (services/rsvp.py, a new RSVP on PostgreSQL),
+    where `rsvp_id` comes from the RSVP's row. The caller skips an erased RSVP, as
+    `queue_to` does."""
+    return _values(kind, rsvp.email, content.subject, content.text, content.html, content.ics,
+                   content.language, rsvp.id, dedupe_key, reply_to)
 
 
 def build_message(msg: Outbox) -> EmailMessage:

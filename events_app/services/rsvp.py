@@ -27,8 +27,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from events_app import i18n, timefmt
@@ -38,6 +39,7 @@ from events_app.models import (
     Event,
     EventStatus,
     Organizer,
+    Outbox,
     PersonalFeed,
     Rsvp,
     RsvpStatus,
@@ -530,11 +532,16 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
     waitlisted_at = None if fits else _waitlist_stamp(session, event, at)
     language = i18n.current()  # the page's language: their e-mails are written in it
     if existing is None:
-        rsvp, feed_token = _insert_new(session, {
+        values = {
             "event_id": event_id, "email": req.email, "token": new_token(), "name": req.name,
             "phone": req.phone, "comment": req.comment, "guests": req.guests,
             "language": language, "created_at": utcnow(), "updated_at": at, "status": status,
-            "waitlisted_at": waitlisted_at}, feed_token)
+            "waitlisted_at": waitlisted_at}
+        if fits and notify and session.get_bind().dialect.name == "postgresql":
+            rsvp = _insert_confirmed(session, event, values, feed_token, mail_ids)
+            return RsvpResult(rsvp, event, created=True, position=None, promoted=promoted,
+                              mail_ids=mail_ids)
+        rsvp = _insert_new(session, values)
     else:
         # Coming back after cancelling: a fresh party, with a fresh link (the old one may
         # have been shared or forwarded when it was cancelled), verified afresh.
@@ -563,8 +570,7 @@ def _decide(session: Session, event: Event, req: RsvpRequest,
                       mail_ids=mail_ids)
 
 
-def _insert_new(session: Session, values: dict[str, object],
-                feed_token: str | None) -> tuple[Rsvp, str | None]:
+def _insert_new(session: Session, values: dict[str, object]) -> Rsvp:
     """Write a new RSVP with one INSERT ... RETURNING its row, built once, and let the ORM
     make the persistent object from that row, as a query would: the unit of work, and before
     it SQLModel's constructor (every field through the ORM's instrumentation and pydantic's
@@ -572,42 +578,84 @@ def _insert_new(session: Session, values: dict[str, object],
     the table's defaults. Through the session, so the data version sees the write and, from
     the parameters' event_id, which event's RSVPs changed; a unique (event, e-mail) race
     raises IntegrityError as a flush would (pending changes are flushed first, as always
-    before an ORM statement).
-
-    Returns the RSVP and its address's feed token: `feed_token` (read under the lock) when
-    it has one. For an address without a feed yet (most posts), on PostgreSQL the same
-    statement creates it (personal_feeds' own INSERT, as a data-modifying CTE) and brings
-    its token back, one round trip fewer while the event's lock is held; None when the
-    address got one from another transaction meanwhile, or on SQLite (which has no such
-    CTE): the caller then asks personal_feeds.token_for, as before."""
-    if feed_token is not None or session.get_bind().dialect.name != "postgresql":
-        return session.execute(_INSERT_RSVP, values).scalar_one(), feed_token
-    rsvp, created = session.execute(_insert_with_feed(session), {
-        **values, **personal_feeds.new_feed_params(str(values["email"]))}).one()
-    data_version.wrote(session, PersonalFeed.__tablename__)
-    return rsvp, created
+    before an ORM statement)."""
+    return session.execute(_INSERT_RSVP, values).scalar_one()
 
 
 _RSVP_TABLE = Rsvp.__table__  # type: ignore[attr-defined]
 _INSERT_RSVP = select(Rsvp).from_statement(
     insert(_RSVP_TABLE).returning(*_RSVP_TABLE.columns))
-_insert_with_feed_statement: list[Any] = []
 
 
-def _insert_with_feed(session: Session) -> Any:
-    """`_INSERT_RSVP` with the address's feed created in a CTE, its token (NULL if the row
-    existed) returned beside the RSVP's row; built once (PostgreSQL only)."""
-    if not _insert_with_feed_statement:
-        feed = personal_feeds.create_statement(session).cte("new_feed")
-        token = select(feed.c.token).scalar_subquery().label("new_feed_token")
-        # The columns' Python-side scalar defaults as values (a parameter of the same name
-        # still wins): compiling the CTE's own INSERT drops the outer one's list of defaults
-        # to fill in, so a column left out would be sent as NULL.
-        defaults = {c.key: c.default.arg for c in _RSVP_TABLE.columns
-                    if c.default is not None and c.default.is_scalar}
-        _insert_with_feed_statement.append(select(Rsvp, token).from_statement(
-            insert(_RSVP_TABLE).values(**defaults).returning(*_RSVP_TABLE.columns, token)))
-    return _insert_with_feed_statement[0]
+def _insert_confirmed(session: Session, event: Event, values: dict[str, object],
+                      feed_token: str | None, mail_ids: list[int]) -> Rsvp:
+    """A new confirmed RSVP, its address's feed row when it has none yet, and its
+    confirmation e-mail, written by one statement (PostgreSQL, data-modifying CTEs): one
+    round trip where `_insert_new`, `personal_feeds.token_for` and `mail.queue_to` take
+    three, each made while the event's lock is held. Every post that gets a seat comes here
+    on PostgreSQL (SQLite has no such CTEs, and a round trip there costs little).
+
+    The e-mail is rendered first, from the RSVP object built from `values`, which then
+    becomes the session's persistent object for the row written from its own attributes
+    (make_transient_to_detached: the ORM writes nothing more). The address's feed token is
+    the one read under the lock, or a new one created in the statement; if another
+    transaction gave the address a feed meanwhile, the statement writes neither that feed
+    nor the e-mail (its link would be wrong), which is then queued as on the general path.
+    The Session events see none of these writes: they are named to the data version."""
+    rsvp = Rsvp(**values)
+    feed = personal_feeds.new_feed_params(rsvp.email) if feed_token is None else None
+    token = str(feed["pf_token"]) if feed is not None else str(feed_token)
+    content = messages.confirmation(event, rsvp, calendar_page=personal_feeds.page_url(token))
+    row = mail.row_for(rsvp, content, "confirmation")
+    params = {**{f"r_{key}": getattr(rsvp, key) for key in _RSVP_COLUMNS},
+              **{f"m_{key}": value for key, value in row.items() if key != "rsvp_id"},
+              **(feed or {})}
+    rsvp_id, msg_id = session.connection().execute(
+        _confirmed_statement(session, feed is not None, tuple(row)), params).one()
+    rsvp.id = int(rsvp_id)
+    make_transient_to_detached(rsvp)
+    session.add(rsvp)
+    data_version.wrote(session, Rsvp.__tablename__, [rsvp.event_id])
+    if feed is not None:
+        data_version.wrote(session, PersonalFeed.__tablename__)
+    if msg_id is None:  # the address got its feed from another transaction meanwhile
+        content = messages.confirmation(event, rsvp, calendar_page=_calendar_page(session, rsvp))
+        mail.queue_to(session, rsvp, content, "confirmation", mail_ids)
+    else:
+        mail_ids.append(int(msg_id))
+    return rsvp
+
+
+_RSVP_COLUMNS = tuple(c.key for c in _RSVP_TABLE.columns if c.key != "id")
+_OUTBOX_TABLE = Outbox.__table__  # type: ignore[attr-defined]
+_confirmed_statements: dict[tuple[bool, tuple[str, ...]], Any] = {}
+
+
+def _confirmed_statement(session: Session, with_feed: bool, mail_columns: tuple[str, ...]
+                         ) -> Any:
+    """`_insert_confirmed`'s statement, built once per shape: WITH new_rsvp AS (INSERT ...
+    RETURNING id)[, new_feed AS (personal_feeds' INSERT)], new_mail AS (INSERT INTO outbox
+    SELECT ..., new_rsvp.id [WHERE the feed was created]) SELECT the RSVP's id and the
+    message's (NULL when not written). Parameters: r_<column> for the RSVP (every column
+    but id, from the object: the row is what the object says), m_<column> for the message,
+    and personal_feeds.new_feed_params'."""
+    key = (with_feed, mail_columns)
+    found = _confirmed_statements.get(key)
+    if found is None:
+        new_rsvp = insert(_RSVP_TABLE).values(
+            {c: bindparam(f"r_{c}", type_=_RSVP_TABLE.c[c].type) for c in _RSVP_COLUMNS}
+        ).returning(_RSVP_TABLE.c.id).cte("new_rsvp")
+        columns = [c for c in mail_columns if c != "rsvp_id"]
+        source = select(*(bindparam(f"m_{c}", type_=_OUTBOX_TABLE.c[c].type) for c in columns),
+                        new_rsvp.c.id)
+        if with_feed:
+            feed = personal_feeds.create_statement(session).cte("new_feed")
+            source = source.where(exists(select(feed.c.token)))
+        new_mail = insert(_OUTBOX_TABLE).from_select(
+            [*columns, "rsvp_id"], source).returning(_OUTBOX_TABLE.c.id).cte("new_mail")
+        found = _confirmed_statements[key] = select(
+            new_rsvp.c.id, select(new_mail.c.id).scalar_subquery())
+    return found
 
 
 def _check_shortfall(event: Event, counts: SeatCounts, req: RsvpRequest) -> None:
