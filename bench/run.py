@@ -313,6 +313,13 @@ class Row:
     base_p99_ms: float = 0.0
     base_cold_ms: float = 0.0
     ratio: float = 0.0
+    # Server CPU per request (user + system, all workers) while wrk ran, app and baseline,
+    # and baseline/app: hardly moved by the machine's other load, which swings req/s. For a
+    # large body (the 2.5 MB feed) most of it is the kernel's copy, the same for both: there
+    # `ratio` swung 0.49-1.37 between runs of one build while this stayed 0.89-1.0.
+    cpu_us: float = 0.0
+    base_cpu_us: float = 0.0
+    cpu_ratio: float = 0.0
     load1: float = 0.0
     # Each worker's share of the app's CPU while wrk ran, in %. events_app.serving gives each
     # worker its own SO_REUSEPORT socket, so wrk's connections spread by the kernel's hash
@@ -378,7 +385,9 @@ class Bench:
         cpu_before, posts_before = app.cpu_seconds(), rsvp_count(url, targets) if post else 0
         by_worker = app.cpu_by_worker()
         res = self.drive(app.port, page, headers, post, a.duration)
-        row.cpu_split = cpu_split(by_worker, app.cpu_by_worker())
+        after = app.cpu_by_worker()
+        row.cpu_split = cpu_split(by_worker, after)
+        row.cpu_us = cpu_per_request(by_worker, after, res.requests)
         row.rps, row.p50_ms, row.p99_ms = round(res.rps, 1), round(res.p50_ms, 2), \
             round(res.p99_ms, 2)
         row.errors = res.error_count
@@ -406,7 +415,10 @@ class Bench:
                 self.drive(base.port, page, headers, post, a.warmup)
         app.wait_idle()
         base.wait_idle()
+        base_before = base.cpu_by_worker()
         bres = self.drive(base.port, page, headers, post, a.duration)
+        row.base_cpu_us = cpu_per_request(base_before, base.cpu_by_worker(), bres.requests)
+        row.cpu_ratio = round(row.base_cpu_us / row.cpu_us, 3) if row.cpu_us else 0.0
         row.base_rps, row.base_p50_ms, row.base_p99_ms = round(bres.rps, 1), \
             round(bres.p50_ms, 2), round(bres.p99_ms, 2)
         row.ratio = round(row.rps / row.base_rps, 3) if row.base_rps else 0.0
@@ -462,6 +474,12 @@ class Bench:
             print(f"{kind}: OVERSOLD events (id, capacity, seats): {report.oversold_events}")
 
 
+def cpu_per_request(before: dict[int, float], after: dict[int, float], requests: int) -> float:
+    """The servers' CPU (every worker's, user + system) per request wrk completed, in µs."""
+    used = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+    return round(1e6 * used / requests, 1) if requests else 0.0
+
+
 def cpu_split(before: dict[int, float], after: dict[int, float]) -> str:
     used = [after[pid] - before.get(pid, 0.0) for pid in sorted(after)]
     total = sum(used)
@@ -471,8 +489,8 @@ def cpu_split(before: dict[int, float], after: dict[int, float]) -> str:
 # --- output --------------------------------------------------------------------------------------
 
 HEADER = (f"{'db':<10} {'w':>1} {'page':<14} {'st':>3} {'KiB':>7} {'req/s':>8} {'base':>8} "
-          f"{'ratio':>6} {'p50ms':>7} {'p99ms':>7} {'b-p99':>6} {'coldms':>8} {'b-cold':>6} "
-          f"{'err':>4} {'split':>6}  note")
+          f"{'ratio':>6} {'cpu-us':>7} {'cpu-r':>6} {'p50ms':>7} {'p99ms':>7} {'b-p99':>6} "
+          f"{'coldms':>8} {'b-cold':>6} {'err':>4} {'split':>6}  note")
 
 
 def format_row(r: Row) -> str:
@@ -491,7 +509,8 @@ def format_row(r: Row) -> str:
         note = (f"1 connection: {r.c1_rps:.0f} req/s, p50 {r.c1_p50_ms:.1f} / p99 "
                 f"{r.c1_p99_ms:.1f} ms") + (f"; {note}" if note else "")
     return (f"{r.db:<10} {r.workers:>1} {r.page:<14} {r.status:>3} {r.bytes / 1024:>7.1f} "
-            f"{r.rps:>8.0f} {r.base_rps:>8.0f} {r.ratio:>6.3f} {r.p50_ms:>7.1f} "
+            f"{r.rps:>8.0f} {r.base_rps:>8.0f} {r.ratio:>6.3f} {r.cpu_us:>7.1f} "
+            f"{r.cpu_ratio:>6.3f} {r.p50_ms:>7.1f} "
             f"{r.p99_ms:>7.1f} {r.base_p99_ms:>6.1f} {r.cold_ms:>8.1f} {r.base_cold_ms:>6.1f} "
             f"{r.errors:>4} {r.cpu_split:>6}  {note}")
 
