@@ -1,11 +1,13 @@
 """Alternating rounds: a page's app and baseline measured in turns, and each side's runs combined.
 
 On a shared machine the load moves within seconds: measured one after the other (the app's
-whole run, then the baseline's), the two sides of a ratio met different machines, and the
-2.5 MB feed's ratio swung 0.49-1.37 between runs of one build while the servers' CPU per
-request stayed 0.89-1.0 of the baseline's. Split into rounds taken in turns (app, baseline,
-baseline, app, ...), both sides see the same load, and a ratio of the combined figures says
-what the app costs. Kept apart from bench/run.py, which only decides what is measured.
+whole run, then the baseline's), the two sides of a ratio could meet different loads. Split
+into rounds taken in turns (app, baseline, baseline, app, ...), both sides meet the same, and
+rounds that disagree show when the load moved. What rounds cannot remove is a swing set when
+the servers start: the 2.5 MB feed's ratio still went 0.88-1.42 over five runs of one build,
+four on a quiet machine (SQLite, 1 worker), the two rounds of each run within 0.16 of each other,
+while the servers' CPU per request (cpu-r) stayed 0.92-0.99 of the baseline's; for such a
+body, read cpu-r. Kept apart from bench/run.py, which only decides what is measured.
 """
 
 from __future__ import annotations

@@ -343,7 +343,8 @@ class Row:
     # Server CPU per request (user + system, all workers) while wrk ran, app and baseline,
     # and baseline/app: hardly moved by the machine's other load, which swings req/s. For a
     # large body (the 2.5 MB feed) most of it is the kernel's copy, the same for both: there
-    # `ratio` swung 0.49-1.37 between runs of one build while this stayed 0.89-1.0.
+    # `ratio` swung 0.49-1.37 between runs of one build while this stayed 0.89-1.0, and
+    # still 0.88-1.42 with alternating rounds (bench/rounds.py) while this stayed 0.92-0.99.
     cpu_us: float = 0.0
     base_cpu_us: float = 0.0
     cpu_ratio: float = 0.0
