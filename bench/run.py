@@ -3,14 +3,16 @@
 For each database (SQLite, PostgreSQL) and each uvicorn worker count (1, 2) it starts the app
 and, beside it, bench/baseline_app.py (bare Starlette replaying the app's own bytes) with the
 same uvicorn settings, then for each page: times the first (cold) request, records the
-response for the baseline, warms up, and runs wrk against the app and then the baseline. RSVP
+response for the baseline, warms both up, and runs wrk against the app and the baseline in
+turns (--rounds, two by default, splitting --duration; bench/rounds.py), so both sides of a
+ratio meet the same load on a shared machine. RSVP
 posts go to fresh events (one with few seats, the others without a limit), each from its own
 client address (X-Forwarded-For, as behind a proxy) under the real per-address throttle;
 afterwards the benchmark counts seats in the database and reports any oversold event. One
 table is printed and saved as JSON under bench/results/. Figures only: nothing here asserts a speed.
 
 Usage: .venv/bin/python -m bench.run [--events 100000] [--db sqlite,postgresql]
-       [--workers 1,2] [--duration 5] [--connections 32] [--only list,detail,...]
+       [--workers 1,2] [--duration 5] [--rounds 2] [--connections 32] [--only list,...]
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from urllib.parse import urlencode, urlsplit
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 
 from bench import dataset  # noqa: E402
+from bench.rounds import APP, BASELINE, combine, order, ratio, split_seconds  # noqa: E402
 from bench.servers import (  # noqa: E402
     ROOT,
     MachineCpu,
@@ -334,11 +337,14 @@ class Row:
     base_p50_ms: float = 0.0
     base_p99_ms: float = 0.0
     base_cold_ms: float = 0.0
+    # req/s over the baseline's, each side's rounds combined (bench/rounds.py: all its
+    # requests over all its seconds); what each round gave is in `rounds`.
     ratio: float = 0.0
     # Server CPU per request (user + system, all workers) while wrk ran, app and baseline,
     # and baseline/app: hardly moved by the machine's other load, which swings req/s. For a
     # large body (the 2.5 MB feed) most of it is the kernel's copy, the same for both: there
-    # `ratio` swung 0.67-1.37 in alternating runs of one build while this stayed 0.9-1.0.
+    # `ratio` swung 0.49-1.37 between runs of one build while this stayed 0.89-1.0, and
+    # still 0.88-1.42 with alternating rounds (bench/rounds.py) while this stayed 0.92-0.99.
     cpu_us: float = 0.0
     base_cpu_us: float = 0.0
     cpu_ratio: float = 0.0
@@ -359,6 +365,58 @@ class Row:
     c1_p99_ms: float = 0.0
     note: str = ""
     rsvp: dict[str, Any] | None = None
+    # Each round (--rounds: the app and the baseline measured in turns): seconds, req/s of
+    # both sides, their ratio, and CPU per request of both.
+    rounds: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One wrk run of one side (app or baseline) and what was spent while it ran."""
+
+    result: WrkResult
+    cpu: dict[int, float]  # CPU seconds each of the side's workers used, by pid
+    machine: MachineCpu  # CPU seconds the machine and the run's database used
+
+
+def fill(row: Row, app: list[Turn], base: list[Turn]) -> None:
+    """The row's figures from each side's runs, combined (bench/rounds.combine), and each
+    round's own in `row.rounds` (the n-th run of each side make the n-th round)."""
+    res = combine([t.result for t in app])
+    used = cpu_used(app)
+    row.cpu_split = cpu_split({}, used)
+    row.cpu_us = cpu_per_request({}, used, res.requests)
+    row.machine_cores, row.others_cores = shares(
+        MachineCpu(0.0, 0.0), MachineCpu(sum(t.machine.busy for t in app),
+                                         sum(t.machine.database for t in app)),
+        sum(used.values()), res)
+    row.rps, row.p50_ms, row.p99_ms = round(res.rps, 1), round(res.p50_ms, 2), \
+        round(res.p99_ms, 2)
+    row.errors = res.error_count
+    row.error_detail = res.error_detail()
+    if not base:
+        return
+    bres = combine([t.result for t in base])
+    row.base_cpu_us = cpu_per_request({}, cpu_used(base), bres.requests)
+    row.cpu_ratio = round(row.base_cpu_us / row.cpu_us, 3) if row.cpu_us else 0.0
+    row.base_rps, row.base_p50_ms, row.base_p99_ms = round(bres.rps, 1), \
+        round(bres.p50_ms, 2), round(bres.p99_ms, 2)
+    row.ratio = round(ratio(res, bres), 3)
+    row.rounds = [{"seconds": round(mine.result.seconds, 2),
+                   "rps": round(mine.result.rps, 1), "base_rps": round(theirs.result.rps, 1),
+                   "ratio": round(ratio(mine.result, theirs.result), 3),
+                   "cpu_us": cpu_per_request({}, mine.cpu, mine.result.requests),
+                   "base_cpu_us": cpu_per_request({}, theirs.cpu, theirs.result.requests)}
+                  for mine, theirs in zip(app, base, strict=False)]
+
+
+def cpu_used(turns: list[Turn]) -> dict[int, float]:
+    """CPU seconds each worker used over all the runs."""
+    used: dict[int, float] = {}
+    for t in turns:
+        for pid, seconds in t.cpu.items():
+            used[pid] = used.get(pid, 0.0) + seconds
+    return used
 
 
 class Bench:
@@ -404,58 +462,74 @@ class Bench:
         if page.name == "feed":
             etag["feed"] = first.header("etag")
         record(first, self.workdir / f"{key}.pickle")
-        measured_body = None if post else body
-        if not post:
-            warm_up(app.port, page.method, page.path, headers, measured_body, workers)
-            if a.warmup > 0:
-                self.drive(app.port, page, headers, post, a.warmup)
+        if post:
+            return self.measure_posts(row, url, page, app, base, headers, (post, body), targets)
+        warm_up(app.port, page.method, page.path, headers, None, workers)
+        if a.warmup > 0:
+            self.drive(app.port, page, headers, post, a.warmup)
         app.wait_idle()
-        cpu_before, posts_before = app.cpu_seconds(), rsvp_count(url, targets) if post else 0
-        by_worker = app.cpu_by_worker()
-        machine = machine_cpu(self.pg_database)
-        res = self.drive(app.port, page, headers, post, a.duration)
-        machine_after, by_worker_after = machine_cpu(self.pg_database), app.cpu_by_worker()
-        row.cpu_split = cpu_split(by_worker, by_worker_after)
-        row.cpu_us = cpu_per_request(by_worker, by_worker_after, res.requests)
-        row.machine_cores, row.others_cores = shares(
-            machine, machine_after, sum(by_worker_after.values()) - sum(by_worker.values()),
-            res)
-        row.rps, row.p50_ms, row.p99_ms = round(res.rps, 1), round(res.p50_ms, 2), \
-            round(res.p99_ms, 2)
-        row.errors = res.error_count
-        row.error_detail = res.error_detail()
-        if page.single_client:
-            app.wait_idle()
-            one = self.drive(app.port, page, headers, post, a.duration, connections=1)
-            row.c1_rps, row.c1_p50_ms, row.c1_p99_ms = round(one.rps, 1), \
-                round(one.p50_ms, 2), round(one.p99_ms, 2)
-        if page.method == "POST":
-            app.wait_idle()  # the posts wrk left queued are answered (and counted) too
-            figures = rsvp_figures(url, targets, a.rsvp_capacity, res.started_at, res.seconds)
-            posts = rsvp_count(url, targets) - posts_before
-            figures.app_cpu_ms_per_post = round(
-                1000 * (app.cpu_seconds() - cpu_before) / posts, 2) if posts else 0.0
-            row.rsvp = asdict(figures)
-        app.wait_idle()
-        base_first = fetch(base.port, page.method, page.path, headers, body)
+        # Both sides cold and warm before the first round, so the rounds measure warm servers.
+        base_first = fetch(base.port, page.method, page.path, headers)
         row.base_cold_ms = round(base_first.ms, 1)
         if base_first.status != first.status:
             row.note = f"baseline answered {base_first.status}"
             return row
-        if not post:
-            warm_up(base.port, page.method, page.path, headers, measured_body, workers)
-            if a.warmup > 0:
-                self.drive(base.port, page, headers, post, a.warmup)
+        warm_up(base.port, page.method, page.path, headers, None, workers)
+        if a.warmup > 0:
+            self.drive(base.port, page, headers, post, a.warmup)
+        turns: dict[str, list[Turn]] = {APP: [], BASELINE: []}
+        seconds = split_seconds(a.duration, a.rounds)
+        for n, side in enumerate(order(len(seconds))):
+            turns[side].append(self.turn(app if side == APP else base, page, headers, post,
+                                         seconds[n // 2], app, base))
+        fill(row, turns[APP], turns[BASELINE])
+        if page.single_client:
+            app.wait_idle()
+            base.wait_idle()
+            one = self.drive(app.port, page, headers, post, a.duration, connections=1)
+            row.c1_rps, row.c1_p50_ms, row.c1_p99_ms = round(one.rps, 1), \
+                round(one.p50_ms, 2), round(one.p99_ms, 2)
+        return row
+
+    def measure_posts(self, row: Row, url: str, page: Page, app: Server, base: Server,
+                      headers: dict[str, str], post: tuple[WrkArgs, bytes | None],
+                      targets: RsvpTargets) -> Row:
+        """RSVP posts: one run on each side, not rounds. The posts' figures are counted in
+        the database over wrk's one run, and a second run would post again from the same
+        client addresses (into the throttle) to events whose seats the first has taken."""
+        a = self.args
+        args, body = post
+        app.wait_idle()
+        cpu_before, posts_before = app.cpu_seconds(), rsvp_count(url, targets)
+        mine = self.turn(app, page, headers, args, a.duration, app, base)
+        app.wait_idle()  # the posts wrk left queued are answered (and counted) too
+        res = mine.result
+        figures = rsvp_figures(url, targets, a.rsvp_capacity, res.started_at, res.seconds)
+        posts = rsvp_count(url, targets) - posts_before
+        figures.app_cpu_ms_per_post = round(
+            1000 * (app.cpu_seconds() - cpu_before) / posts, 2) if posts else 0.0
+        row.rsvp = asdict(figures)
+        base_first = fetch(base.port, page.method, page.path, headers, body)
+        row.base_cold_ms = round(base_first.ms, 1)
+        if base_first.status != row.status:
+            fill(row, [mine], [])
+            row.note = f"baseline answered {base_first.status}"
+            return row
+        fill(row, [mine], [self.turn(base, page, headers, args, a.duration, app, base)])
+        return row
+
+    def turn(self, server: Server, page: Page, headers: dict[str, str], post: WrkArgs,
+             seconds: float, app: Server, base: Server) -> Turn:
+        """One wrk run against `server` (the app or the baseline), once neither still serves
+        what the previous run left queued, with the CPU its workers and the machine used."""
         app.wait_idle()
         base.wait_idle()
-        base_before = base.cpu_by_worker()
-        bres = self.drive(base.port, page, headers, post, a.duration)
-        row.base_cpu_us = cpu_per_request(base_before, base.cpu_by_worker(), bres.requests)
-        row.cpu_ratio = round(row.base_cpu_us / row.cpu_us, 3) if row.cpu_us else 0.0
-        row.base_rps, row.base_p50_ms, row.base_p99_ms = round(bres.rps, 1), \
-            round(bres.p50_ms, 2), round(bres.p99_ms, 2)
-        row.ratio = round(row.rps / row.base_rps, 3) if row.base_rps else 0.0
-        return row
+        before, machine = server.cpu_by_worker(), machine_cpu(self.pg_database)
+        res = self.drive(server.port, page, headers, post, seconds)
+        machine_after, after = machine_cpu(self.pg_database), server.cpu_by_worker()
+        return Turn(res, {pid: after[pid] - before.get(pid, 0.0) for pid in after},
+                    MachineCpu(machine_after.busy - machine.busy,
+                               machine_after.database - machine.database))
 
     def dataset(self, kind: str) -> dataset.Dataset:
         a = self.args
@@ -557,6 +631,10 @@ def format_row(r: Row) -> str:
     if r.rsvp or r.others_cores >= 0.25:
         note += ("; " if note else "") + (f"machine {r.machine_cores:.2f} cores busy, "
                                           f"{r.others_cores:.2f} by others")
+    spread = [x["ratio"] for x in r.rounds if x["ratio"]]
+    if len(spread) > 1 and max(spread) > 1.2 * min(spread):
+        # The rounds disagree: the machine's load moved under the page's measurement.
+        note += ("; " if note else "") + "rounds' ratios " + "/".join(f"{x:.2f}" for x in spread)
     if r.error_detail:
         note += ("; " if note else "") + "errors: " + ", ".join(
             f"{kind} x{n}" for kind, n in r.error_detail.items())
@@ -599,6 +677,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts, comma-separated")
     p.add_argument("--duration", type=float, default=5, help="seconds of wrk per measurement")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="rounds per page: the app and the baseline measured in turns, each "
+                   "round --duration/rounds seconds of each (RSVP posts: one run each)")
     p.add_argument("--warmup", type=float, default=1, help="seconds of wrk before measuring")
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
@@ -619,6 +700,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"unknown database(s): {', '.join(bad)} (sqlite, postgresql)")
     args.workers = [int(w) for w in args.workers.split(",") if w]
     args.only = [n for n in args.only.split(",") if n]
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     if args.rsvp_events < 1:
         p.error("--rsvp-events must be at least 1 (the contested event)")
     unknown = [n for n in args.only if n not in PAGE_NAMES]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from events_app import settings
 from events_app.db import write_session
 from events_app.models import Rsvp, utcnow
 from tests.factories import make_event, queries_run
@@ -67,3 +68,23 @@ def test_legacy_api_hits_run_no_query_and_follow_writes(client) -> None:
     assert first.headers["deprecation"] == "true"
     make_event(slug="second", title="Second")
     assert [e["slug"] for e in client.get("/api/events").json()["events"]] == ["first", "second"]
+
+
+def test_legacy_list_names_the_language_its_texts_are_in(client) -> None:
+    """The deprecated list gives the event rows' own texts, in the site's default language,
+    to every reader (v1 is the API that translates): a Spanish reader gets the English
+    reader's bytes, and a Content-Language that says they are in the default language, from
+    the full stack and from the fast path alike. Its errors are in the reader's language."""
+    make_event(slug="vigil", title="Candlelight vigil")
+    english = client.get("/api/events", headers={"Accept-Language": "en"})
+    for _ in range(2):  # rendered, then a kept answer (the fast path)
+        spanish = client.get("/api/events", headers={"Accept-Language": "es"})
+        assert spanish.status_code == 200
+        assert spanish.content == english.content
+        assert spanish.json()["events"][0]["title"] == "Candlelight vigil"
+        assert spanish.headers["content-language"] == settings.DEFAULT_LANGUAGE == "en"
+        assert spanish.headers["deprecation"] == "true"
+    missing = client.get("/api/events?page=9", headers={"Accept-Language": "es"})
+    assert missing.status_code == 404
+    assert missing.headers["content-language"] == "es"
+    assert missing.json()["error"] != client.get("/api/events?page=9").json()["error"]

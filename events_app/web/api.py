@@ -226,6 +226,12 @@ DEPRECATION = {
     "Deprecation": "true",
     "Link": f'<{urls.absolute(f"{V1}/events")}>; rel="successor-version"',
 }
+# The deprecated list's texts are the event rows' own, which are in the site's default
+# language whoever asks (its contract: v1 is the API that translates), so its Content-Language
+# names that language, not the reader's, which LanguageMiddleware and the fast path would
+# otherwise write (they leave a Content-Language the answer has). Its errors (a page past the
+# last) are in the reader's language and say so.
+LEGACY_LIST_HEADERS = {**DEPRECATION, "Content-Language": settings.DEFAULT_LANGUAGE}
 
 
 def event_json(event: Event, seats: rsvp_service.SeatCounts | None = None) -> dict[str, Any]:
@@ -279,7 +285,7 @@ async def legacy_events(request: Request) -> Response:
     # Sent without an ETag, but its gzip copy is kept by the entry's like any other (one
     # compression per body, which the fast path then answers from).
     compression.same_bytes_as(request.scope, found.etag)
-    return Response(found.body, headers=DEPRECATION, media_type=JSON)
+    return Response(found.body, headers=LEGACY_LIST_HEADERS, media_type=JSON)
 
 
 def _legacy_list_key(query: event_service.EventQuery) -> str:
@@ -314,7 +320,7 @@ _legacy_list_key_of = QueryKeys(lambda request: _legacy_list_key(parse_event_que
 fast_resources = [
     CachedResource(f"{V1}/events", lambda r: cached.hit(_list_key_of(r)), JSON, CACHE_CONTROL),
     CachedResource("/api/events", lambda r: cached.hit(_legacy_list_key_of(r)), JSON, "",
-                   DEPRECATION, validated=False),
+                   LEGACY_LIST_HEADERS, validated=False),
     CachedResource(f"{V1}/categories", lambda _r: cached.hit(CATEGORIES_KEY), JSON,
                    CACHE_CONTROL),
     CachedResource(f"{V1}/cities", lambda _r: cached.hit(CITIES_KEY), JSON, CACHE_CONTROL),
