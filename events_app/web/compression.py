@@ -26,6 +26,7 @@ from starlette.middleware.gzip import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app.util.lru import LruCache
+from events_app.web import raw_headers
 
 SUFFIX = "-gzip"
 MINIMUM_SIZE = 500
@@ -88,11 +89,6 @@ def accepts_gzip(accept_encoding: str) -> bool:
 _EXCLUDED = tuple(t.partition(";")[0].strip().lower() for t in DEFAULT_EXCLUDED_CONTENT_TYPES)
 
 
-def _first(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    """The first value of raw header `name` (what Starlette's Headers.get answers)."""
-    return next((v for k, v in headers if k == name), None)
-
-
 class _IdentityResponder(IdentityResponder):
     """Starlette's responder for clients without gzip (Vary: Accept-Encoding on large bodies),
     as GZipMiddleware would build it, without normalising the exclusions again."""
@@ -118,7 +114,7 @@ class _CachingGZipResponder(GZipResponder):
 
     async def send_with_compression(self, message: Message) -> None:
         if message["type"] == "http.response.body" and not self.started:
-            raw = _first(self.initial_message.get("headers", []), b"etag")
+            raw = raw_headers.first(self.initial_message.get("headers", []), b"etag")
             etag = raw.decode("latin-1") if raw is not None else self._state.get(_SAME_BYTES)
             self._etag = etag if etag and not etag.startswith("W/") else None
         await super().send_with_compression(message)
@@ -151,9 +147,11 @@ class CompressionMiddleware:
         if scope["type"] != "http" or scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
-        if_none_match = (_first(scope["headers"], b"if-none-match") or b"").decode("latin-1")
+        request_headers = scope["headers"]
+        if_none_match = (raw_headers.first(request_headers, b"if-none-match") or b"").decode(
+            "latin-1")
         gzip_ok = accepts_gzip(
-            (_first(scope["headers"], b"accept-encoding") or b"").decode("latin-1"))
+            (raw_headers.first(request_headers, b"accept-encoding") or b"").decode("latin-1"))
         held_gzip_tag = holds_gzip_tag(if_none_match, gzip_ok)
         if SUFFIX in if_none_match:
             scope = dict(scope)
@@ -166,9 +164,9 @@ class CompressionMiddleware:
         async def send_tagged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message["headers"]
-                etag = _first(headers, b"etag")
+                etag = raw_headers.first(headers, b"etag")
                 if etag and etag.endswith(b'"') and (
-                        _first(headers, b"content-encoding") == b"gzip"
+                        raw_headers.first(headers, b"content-encoding") == b"gzip"
                         or (message["status"] == 304 and held_gzip_tag)):
                     # As MutableHeaders' __setitem__: the first ETag replaced, others dropped.
                     at = [i for i, (k, _) in enumerate(headers) if k == b"etag"]

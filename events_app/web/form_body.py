@@ -18,6 +18,8 @@ from urllib.parse import unquote_plus
 
 from starlette.datastructures import FormData
 
+from events_app.web import raw_headers
+
 CONTENT_TYPE = b"application/x-www-form-urlencoded"
 
 
@@ -28,7 +30,7 @@ class TooManyFields(ValueError):
 def is_urlencoded(headers: list[tuple[bytes, bytes]]) -> bool:
     """Whether the request's Content-Type is exactly the url-encoded form type (what browsers
     send); anything else, parameters or capitals included, is left to Starlette."""
-    return next((v for k, v in headers if k == b"content-type"), None) == CONTENT_TYPE
+    return raw_headers.first(headers, b"content-type") == CONTENT_TYPE
 
 
 def parse(body: bytes, max_fields: int) -> FormData:

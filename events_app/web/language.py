@@ -18,6 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events_app import i18n, settings
+from events_app.web import raw_headers
 from events_app.web.sessions import read_cookie
 
 PARAM = "lang"  # ?lang=es
@@ -39,12 +40,9 @@ def _choice(scope: Scope) -> str | None:
 
 def _accept_language(scope: Scope) -> str | None:
     """What Starlette's Headers(scope=scope).get("accept-language") answers (the first one),
-    without building a Headers and lower()ing the name per request (~0.5 us of every page,
-    API answer and fast-path hit)."""
-    for name, value in scope["headers"]:
-        if name == b"accept-language":
-            return value.decode("latin-1")
-    return None
+    read from the raw list (~0.5 us of every page, API answer and fast-path hit)."""
+    value = raw_headers.first(scope["headers"], b"accept-language")
+    return None if value is None else value.decode("latin-1")
 
 
 def language_of(scope: Scope) -> tuple[str, str | None]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from events_app.web import raw_headers
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -89,7 +91,7 @@ class SecurityHeadersMiddleware:
                 # own list stays as it was, and the layers outside may change this one.
                 headers = list(message["headers"])
                 present = {name for name, _ in headers}
-                content_type = next((v for k, v in headers if k == b"content-type"), b"")
+                content_type = raw_headers.first(headers, b"content-type") or b""
                 headers += [(name, value) for name, value in self._extra(
                     scope["path"], content_type) if name not in present]
                 message["headers"] = headers
