@@ -243,6 +243,11 @@ def start_server(db_url: str, tmp_path: Path, workers: int = 1,
     else:
         proc.kill()
         raise RuntimeError(f"server did not start:\n{log.read_text()}")
+    # The server's warm-up (before it accepts connections) read the data version and cached
+    # the pages it rendered; another process's writes show there once that read is older
+    # than CHECK_INTERVAL (services/data_version.py). Tests write their events from this
+    # process right after start-up and expect the very next page to show them: wait it out.
+    time.sleep(data_version.CHECK_INTERVAL + 0.05)
     return LiveServer(f"http://127.0.0.1:{port}", proc, log)
 
 

@@ -147,6 +147,7 @@ def test_door_check_in_on_a_phone_without_javascript(db_url, live_server, new_pa
     # Search narrows the list at the door.
     page.get_by_role("searchbox", name="Search").fill("bea")
     page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/attendees?q=bea*")  # loaded, not just begun: count() does not wait
     assert page.locator("tbody tr").count() == 1
 
 
