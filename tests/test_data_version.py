@@ -26,6 +26,11 @@ from tests.factories import make_event, make_rsvp
 from tests.organizer_support import edit_event, make_organizer
 from tests.rsvp_helpers import req
 
+# Long enough that a thread started late on a loaded machine (a 0.2 s read runs meanwhile)
+# still finds the version read at the start fresh, so the count of reads is exact; and that
+# a claim made just before is still held on the next line.
+SLOW_INTERVAL = 2.0
+
 
 def stored() -> dict[str, frozenset[tuple[int, str]]]:
     """The data_version rows as the database holds them, per kind."""
@@ -159,10 +164,10 @@ def test_without_a_read_the_last_version_serves_only_while_another_caller_reads(
         db_url, monkeypatch) -> None:
     """What the event loop may answer with (known_or_reading): the version while fresh; once
     a read is due, nothing until a caller claims it, then the last one until that read ends."""
-    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.5)
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", SLOW_INTERVAL)
     first = data_version.refresh()
     assert data_version.known_or_reading() == first
-    time.sleep(0.6)
+    time.sleep(SLOW_INTERVAL + 0.1)
     assert data_version.known() is None
     assert data_version.known_or_reading() is None  # due, and nobody reads: the caller must
     assert data_version.read_due()  # one caller claims the read ...
@@ -230,10 +235,10 @@ def test_a_due_version_is_read_by_one_thread_while_the_others_wait_for_it(
         db_url, monkeypatch) -> None:
     """Sync callers that find the version due at once: one reads, the others get what it read
     (the new version, never the old one they had)."""
-    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.5)
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", SLOW_INTERVAL)
     before = data_version.refresh()
     _written_elsewhere(db_url)
-    time.sleep(0.6)
+    time.sleep(SLOW_INTERVAL + 0.1)
     with _slow_version_reads() as reads:
         found = _concurrent_current(6)
     assert len(reads) == 1
@@ -242,10 +247,10 @@ def test_a_due_version_is_read_by_one_thread_while_the_others_wait_for_it(
 
 
 def test_when_the_one_read_fails_a_waiting_thread_reads_instead(db_url, monkeypatch) -> None:
-    monkeypatch.setattr(data_version, "CHECK_INTERVAL", 0.5)
+    monkeypatch.setattr(data_version, "CHECK_INTERVAL", SLOW_INTERVAL)
     before = data_version.refresh()
     _written_elsewhere(db_url)
-    time.sleep(0.6)
+    time.sleep(SLOW_INTERVAL + 0.1)
     with _slow_version_reads(fail_first=True) as reads:
         found = _concurrent_current(6)
     assert len(reads) == 2  # the failed one, then one more

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from events_app.db import read_session
@@ -80,8 +81,7 @@ def test_enter_saves_as_draft_and_only_the_button_previews(db_url, live_server,
     page.get_by_role("textbox", name="Title", exact=True).fill("Phone bank")
 
     page.get_by_role("button", name="Preview dates").click()  # the button still previews
-    page.locator("#preview-dates li").first.wait_for()
-    assert page.locator("#preview-dates li").count() == 3
+    expect(page.locator("#preview-dates li")).to_have_count(3)  # retries while it loads
     with read_session() as s:
         assert s.exec(select(Event)).all() == []
 

@@ -94,7 +94,7 @@ def _form(client: httpx2.Client, path: str, data: dict[str, Any],
 
 
 def _event_form(**changes: str) -> dict[str, str]:
-    day = (utcnow() + timedelta(days=10)).date().isoformat()
+    day = (calendar_month.today() + timedelta(days=10)).isoformat()  # the day PARAMS show
     values = {
         "title": "Town hall: airport detentions & your rights", "summary": "Questions answered",
         # Markdown (issue 13 item 7): the rendered paragraphs, list and links must be valid too.

@@ -65,6 +65,7 @@ def test_create_every_second_tuesday_then_rsvp_to_one_date(db_url, live_server,
 
     # The dates before saving: the page comes back with them, everything entered kept.
     page.get_by_role("button", name="Preview dates").click()
+    page.wait_for_load_state()  # the click returns once the page has begun loading
     preview = page.locator("#preview-dates")
     preview.wait_for()
     assert "Repeats every second Tuesday" in preview.inner_text()
