@@ -19,14 +19,12 @@ import argparse
 import asyncio
 import cProfile
 import os
-import pstats
 import time
-from typing import Any
 
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-" + "x" * 20)
 os.environ["SMTP_HOST"] = ""
 
-from bench import dataset  # noqa: E402
+from bench import dataset, inprocess  # noqa: E402
 from bench.rsvp_cpu import Client  # noqa: E402
 
 
@@ -58,25 +56,10 @@ async def _run(args: argparse.Namespace, url: str) -> None:
     if not args.no_warm:
         await warm_up.warm_up(app)
     print(f"start-up warm-up {1000 * (time.perf_counter() - started):.0f} ms")
-    timings: list[tuple[float, str]] = []
-    if args.sql:
-        from sqlalchemy import event as sa_event
-
-        @sa_event.listens_for(db.get_engine(), "before_cursor_execute")
-        def _start(conn: Any, *_: Any) -> None:
-            conn.info["started"] = time.perf_counter()
-
-        @sa_event.listens_for(db.get_engine(), "after_cursor_execute")
-        def _done(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            timings.append((time.perf_counter() - conn.info.pop("started"), statement))
+    timings = inprocess.time_statements(db.get_engine()) if args.sql else []
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
-        import anyio.to_thread
-
-        async def inline(func: Any, *a: Any, **_: Any) -> Any:
-            return func(*a)
-
-        anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+        inprocess.run_threads_inline()
     headers = _session_cookie(dataset.ORGANIZER_EMAIL)
     door = f"/organizer/events/{dataset.DOOR_LIST_SLUG}/attendees"
     for name, path in (("dashboard", "/organizer/"), ("attendees", door)):
@@ -95,9 +78,7 @@ async def _run(args: argparse.Namespace, url: str) -> None:
             for seconds, statement in timings if attempt == 0 else ():
                 print(f"    {1000 * seconds:7.2f} ms  {' '.join(statement.split())[:140]}")
     if profiler:
-        profiler.dump_stats(args.profile)
-        pstats.Stats(args.profile).sort_stats("cumulative").print_stats(70)
-        pstats.Stats(args.profile).sort_stats("tottime").print_stats(30)
+        inprocess.print_profile(profiler, args.profile, 70)
     db.get_engine().dispose()
 
 

@@ -18,18 +18,16 @@ import argparse
 import asyncio
 import cProfile
 import os
-import pstats
 import re
 import secrets
 import statistics
 import time
-from typing import Any
 from urllib.parse import urlencode
 
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-" + "x" * 20)
 os.environ["SMTP_HOST"] = ""
 
-from bench import dataset  # noqa: E402
+from bench import dataset, inprocess  # noqa: E402
 from bench.rsvp_cpu import Client  # noqa: E402
 
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -92,24 +90,9 @@ async def _run(args: argparse.Namespace, url: str) -> None:
     client = Client(app, settings.ALLOWED_HOSTS[0])
     door = f"/organizer/events/{dataset.DOOR_LIST_SLUG}/attendees"
     profiler = cProfile.Profile() if args.profile else None
-    timings: list[tuple[float, str]] = []
-    if args.sql:
-        from sqlalchemy import event as sa_event
-
-        @sa_event.listens_for(db.get_engine(), "before_cursor_execute")
-        def _start(conn: Any, *_: Any) -> None:
-            conn.info["started"] = time.perf_counter()
-
-        @sa_event.listens_for(db.get_engine(), "after_cursor_execute")
-        def _done(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            timings.append((time.perf_counter() - conn.info.pop("started"), statement))
+    timings = inprocess.time_statements(db.get_engine()) if args.sql else []
     if profiler:
-        import anyio.to_thread
-
-        async def inline(func: Any, *a: Any, **_: Any) -> Any:
-            return func(*a)
-
-        anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+        inprocess.run_threads_inline()
     from events_app.web.organizer import kept_html
 
     elsewhere = _rsvp_far_away()
@@ -149,9 +132,7 @@ async def _run(args: argparse.Namespace, url: str) -> None:
                   f"{1000 * min(walls):6.1f} ms, median {1000 * statistics.median(walls):6.1f}"
                   f" ms; CPU min {1000 * min(cpus):6.1f} ms", flush=True)
     if profiler:
-        profiler.dump_stats(args.profile)
-        pstats.Stats(args.profile).sort_stats("cumulative").print_stats(60)
-        pstats.Stats(args.profile).sort_stats("tottime").print_stats(30)
+        inprocess.print_profile(profiler, args.profile, 60)
     db.get_engine().dispose()
 
 

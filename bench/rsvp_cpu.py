@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import cProfile
 import os
-import pstats
 import re
 import secrets
 import shutil
@@ -147,6 +146,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, float]:
     from sqlalchemy import event as sa_event
     from sqlalchemy.engine import make_url
 
+    from bench import inprocess
     from bench.run import prepare
     from events_app import db, settings
     from events_app.web.app import create_app
@@ -194,13 +194,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, float]:
     # other processes' turn on the cores) would otherwise swamp what the app itself spends.
     profiler = cProfile.Profile(time.thread_time) if args.profile else None
     if profiler:
-        # cProfile sees one thread: run the thread pool's work inline (posts are sequential).
-        import anyio.to_thread
-
-        async def inline(func: Any, *a: Any, **_: Any) -> Any:
-            return func(*a)
-
-        anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+        inprocess.run_threads_inline()  # cProfile sees one thread (posts are sequential)
     # On a shared machine CPU time grows with the load (caches, frequency): the least of
     # several rounds is the figure that compares across runs.
     cpu = wall = db_cpu = float("inf")
@@ -221,9 +215,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, float]:
         db_cpu = min(db_cpu, _backend_cpu(database) - db_before if pg else 0.0)
     engine.dispose()
     if profiler:
-        profiler.dump_stats(args.profile)
-        pstats.Stats(args.profile).sort_stats("cumulative").print_stats(45)
-        pstats.Stats(args.profile).sort_stats("tottime").print_stats(30)
+        inprocess.print_profile(profiler, args.profile, 45)
     n = args.posts
     return {"posts": n * args.rounds, "statuses": statuses,  # type: ignore[dict-item]
             "app_cpu_ms": round(1000 * cpu / n, 2), "db_cpu_ms": round(1000 * db_cpu / n, 2),
