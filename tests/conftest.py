@@ -35,6 +35,7 @@ from sqlmodel import SQLModel  # noqa: E402
 
 from events_app import db as app_db  # noqa: E402
 from events_app.migrate import upgrade  # noqa: E402
+from events_app.models import Organizer  # noqa: E402
 from events_app.services import data_version  # noqa: E402
 
 # Property-based tests (test_fuzz.py) send real requests against a real database, so one
@@ -178,6 +179,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 @pytest.fixture
 def engine(db_url: str) -> Engine:
     return app_db.get_engine()
+
+
+@pytest.fixture
+def owner(db_url: str) -> Organizer:
+    """The organizer who owns a test's events (a module may define its own `owner`)."""
+    from tests.organizer_support import make_organizer
+
+    return make_organizer("owner@example.org", "Olga Owner")
 
 
 @pytest.fixture

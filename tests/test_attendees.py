@@ -27,11 +27,6 @@ pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 @pytest.fixture
-def owner(db_url: str) -> Organizer:
-    return make_organizer("owner@example.org", "Olga Owner")
-
-
-@pytest.fixture
 def event(owner: Organizer) -> Event:
     return make_event(owner_id=owner.id, capacity=10, title="Budget town hall")
 

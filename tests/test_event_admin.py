@@ -51,11 +51,6 @@ def _load(event_id: int | None) -> Event:
         return event
 
 
-@pytest.fixture
-def owner(db_url: str) -> Organizer:
-    return make_organizer("owner@example.org", "Olga Owner")
-
-
 # --- the form --------------------------------------------------------------------------------
 
 def test_wall_clock_times_are_stored_as_utc_across_dst() -> None:

@@ -22,7 +22,6 @@ from tests.organizer_support import (
     edit_event,
     field_error,
     login,
-    make_organizer,
     post,
 )
 from tests.rsvp_helpers import outbox, rsvps
@@ -31,11 +30,6 @@ pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 START = datetime(2031, 6, 14, 23, 0, tzinfo=UTC)  # Sat 14 Jun 2031, 6:00 PM CDT
 BOX = "E-mail the 2 people who RSVP'd about this change"  # as read: entities decoded
-
-
-@pytest.fixture
-def owner(db_url: str) -> Organizer:
-    return make_organizer("owner@example.org", "Olga Owner")
 
 
 def _event_with_attendees(owner: Organizer, **fields: object) -> Event:

@@ -51,11 +51,6 @@ def _load(event_id: int | None) -> Event:
         return event
 
 
-@pytest.fixture
-def owner(db_url: str) -> Organizer:
-    return make_organizer("owner@example.org", "Olga Owner")
-
-
 # --- end time defaults -----------------------------------------------------------------------
 
 START = datetime(2031, 6, 14, 23, 0, tzinfo=UTC)  # 6:00 PM CDT

@@ -197,11 +197,6 @@ def test_already_and_calendar_link_mails_in_the_rsvps_language(db_url: str) -> N
         assert_written_in(mail, "es")
 
 
-@pytest.fixture
-def owner(db_url: str) -> Organizer:
-    return make_organizer("owner@example.org", "Olga Owner")
-
-
 def _attendees(owner: Organizer) -> Event:
     """Ana confirmed in Spanish, Ben confirmed in English, Cruz waitlisted in Spanish."""
     event = make_event(owner_id=owner.id, title=TITLE, starts_at=START)

@@ -73,11 +73,6 @@ def _biweekly_starts() -> list[datetime]:
 
 
 @pytest.fixture
-def owner(db_url: str) -> Organizer:
-    return make_organizer("owner@example.org", "Olga Owner")
-
-
-@pytest.fixture
 def signed_in(client: Any, owner: Organizer) -> Any:
     assert login(client, "owner@example.org").status_code == 303
     return client

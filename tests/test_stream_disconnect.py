@@ -23,15 +23,9 @@ from tests.factories import make_event, make_rsvp
 from tests.organizer_support import (
     cheap_passwords,  # noqa: F401 - fixture
     login,
-    make_organizer,
 )
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
-
-
-@pytest.fixture
-def owner(db_url: str) -> Organizer:
-    return make_organizer("owner@example.org", "Olga Owner")
 
 
 @pytest.fixture
